@@ -1,0 +1,75 @@
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// A fresh random identifier.
+            pub fn new() -> Self {
+                Self(Uuid::new_v4())
+            }
+            pub const fn from_uuid(id: Uuid) -> Self {
+                Self(id)
+            }
+            pub const fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s.trim()).map(Self)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An organization: the tenant of this system.
+    OrganizationId
+);
+id_type!(
+    /// A person who logs in to the console or owns API tokens.
+    UserId
+);
+id_type!(
+    /// An account inside an organization (the unit that gets connected to a cloud provider).
+    AccountId
+);
+id_type!(
+    /// An API token (its identifier, not its secret value).
+    ApiTokenId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_through_text() {
+        let id = AccountId::new();
+        let parsed: AccountId = id.to_string().parse().expect("parses");
+        assert_eq!(id, parsed);
+        assert!("not-a-uuid".parse::<AccountId>().is_err());
+    }
+}

@@ -1,0 +1,195 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldError;
+
+/// A login e-mail address, stored lower-cased. Deliberately permissive: one `@`, something on
+/// both sides, a dot in the domain, no spaces.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub const FIELD: &'static str = "email";
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let email = raw.trim().to_lowercase();
+        let invalid = || {
+            FieldError::new(
+                Self::FIELD,
+                "email_invalid",
+                "Enter an e-mail address such as name@example.com.",
+            )
+        };
+        if email.is_empty() || email.len() > 254 || email.chars().any(|c| c.is_whitespace()) {
+            return Err(invalid());
+        }
+        let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+        if local.is_empty() || domain.contains('@') || !domain.contains('.') || domain.starts_with('.')
+            || domain.ends_with('.')
+        {
+            return Err(invalid());
+        }
+        Ok(Self(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_trusted(s: String) -> Self {
+        Self(s)
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A new password chosen by a person: at least 12 characters. (Login compares against the stored
+/// hash and does not apply this rule, so a policy change never locks anyone out.)
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub const FIELD: &'static str = "password";
+    pub const MIN_CHARS: usize = 12;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let n = raw.chars().count();
+        if n < Self::MIN_CHARS {
+            return Err(FieldError::new(
+                Self::FIELD,
+                "password_too_short",
+                format!("A password needs at least {} characters.", Self::MIN_CHARS),
+            ));
+        }
+        if n > 1024 {
+            return Err(FieldError::new(
+                Self::FIELD,
+                "password_too_long",
+                "A password is at most 1024 characters.",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password([redacted])")
+    }
+}
+
+/// An organization's display name: trimmed, 1 to 100 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct OrganizationName(String);
+
+impl OrganizationName {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let name = raw.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "name",
+                "organization_name_invalid",
+                "An organization name is 1 to 100 characters, without control characters.",
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_trusted(s: String) -> Self {
+        Self(s)
+    }
+}
+
+/// A label for an API token so its owner can tell tokens apart: trimmed, 1 to 100 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct TokenName(String);
+
+impl TokenName {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(FieldError::new("name", "token_name_empty", "Enter a name for the token, such as \"laptop CLI\"."));
+        }
+        if name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "name",
+                "token_name_invalid",
+                "A token name is at most 100 characters, without control characters.",
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_trusted(s: String) -> Self {
+        Self(s)
+    }
+}
+
+/// What a user may do in their organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalized() {
+        assert_eq!(Email::parse("  Ada@Example.COM ").expect("valid").as_str(), "ada@example.com");
+    }
+
+    #[test]
+    fn bad_emails_are_refused() {
+        for raw in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b@c.com"] {
+            assert_eq!(Email::parse(raw).expect_err(raw).code, "email_invalid", "{raw}");
+        }
+    }
+
+    #[test]
+    fn short_passwords_are_refused_and_never_printed() {
+        assert_eq!(Password::parse("short").expect_err("short").code, "password_too_short");
+        let p = Password::parse("correct horse battery").expect("long enough");
+        assert!(!format!("{p:?}").contains("horse"));
+    }
+}

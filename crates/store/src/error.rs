@@ -1,0 +1,40 @@
+/// Which uniqueness rule a write broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    AccountName,
+    UserEmail,
+    OrganizationName,
+    Other,
+}
+
+/// The store crate's one error enum.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the write conflicts with existing data ({0:?})")]
+    Conflict(Conflict),
+    #[error("the database URL must start with sqlite: or postgres://")]
+    UnsupportedUrl,
+    #[error("cannot open the database")]
+    Connect(#[source] sqlx::Error),
+    #[error("the database schema could not be migrated")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    #[error("a database operation failed")]
+    Backend(#[source] sqlx::Error),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub(crate) fn from_write(err: sqlx::Error, on_unique: Conflict) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(on_unique),
+            _ => StoreError::Backend(err),
+        }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        StoreError::Backend(err)
+    }
+}

@@ -1,0 +1,110 @@
+//! Billing Engine's persistence. One [`Store`] trait; a SQLite implementation (the embedded
+//! default) and a PostgreSQL one (production), each with its own migrations under `migrations/`.
+//! The backend is chosen by the database URL in one place: [`connect`].
+//!
+//! Every method that reads or writes organization-owned data takes the caller's
+//! [`OrganizationId`] and filters by it in SQL: scoping is not left to callers.
+
+mod error;
+mod records;
+mod sql;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use be_domain::{Account, AccountId, AccountName, ApiTokenId, Email, OrganizationId, UserId};
+use time::OffsetDateTime;
+
+pub use error::{Conflict, StoreError};
+pub use records::{ApiTokenRecord, NewApiToken, NewUser, Organization, SessionRecord, User, UserCredentials};
+pub use sql::{PgStore, SqliteStore};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Read the backend from a database URL's scheme.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();
+        match scheme.as_str() {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            _ => Err(StoreError::UnsupportedUrl),
+        }
+    }
+}
+
+/// Open the database a URL names (`sqlite:PATH` or `postgres://...`), without migrating it.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    Ok(match Backend::from_url(url)? {
+        Backend::Sqlite => Arc::new(SqliteStore::connect(url).await?),
+        Backend::Postgres => Arc::new(PgStore::connect(url).await?),
+    })
+}
+
+/// All of Billing Engine's state behind one interface.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Apply the backend's pending migrations. Idempotent.
+    async fn migrate(&self) -> Result<()>;
+
+    /// A cheap round trip, for the health endpoint.
+    async fn ping(&self) -> Result<()>;
+
+    // Organizations and users.
+    async fn create_organization(&self, org: &Organization) -> Result<()>;
+    async fn get_organization(&self, id: OrganizationId) -> Result<Option<Organization>>;
+    async fn find_organization_by_name(&self, name: &str) -> Result<Option<Organization>>;
+    /// Fails with [`Conflict::UserEmail`] if the e-mail is taken (in any organization).
+    async fn create_user(&self, user: &NewUser) -> Result<User>;
+    async fn find_user_credentials(&self, email: &Email) -> Result<Option<UserCredentials>>;
+    async fn set_password_hash(&self, user: UserId, hash: &str) -> Result<()>;
+
+    // Console sessions (stored by the hash of their cookie value).
+    async fn create_session(
+        &self,
+        token_hash: &[u8],
+        user: UserId,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<()>;
+    /// The session and its user, if the session exists and has not expired at `now`.
+    async fn find_session(&self, token_hash: &[u8], now: OffsetDateTime) -> Result<Option<SessionRecord>>;
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<()>;
+    /// Remove expired sessions; returns how many.
+    async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<u64>;
+
+    // API tokens (stored by the hash of their value).
+    async fn create_api_token(&self, token: &NewApiToken) -> Result<ApiTokenRecord>;
+    /// The token and its user, recording `now` as its last use.
+    async fn use_api_token(&self, token_hash: &[u8], now: OffsetDateTime) -> Result<Option<(ApiTokenRecord, User)>>;
+    async fn list_api_tokens(&self, org: OrganizationId, user: UserId) -> Result<Vec<ApiTokenRecord>>;
+    /// Revoke one of the user's tokens; false if there is no such token for this user.
+    async fn revoke_api_token(&self, org: OrganizationId, user: UserId, id: ApiTokenId) -> Result<bool>;
+    /// Revoke the user's tokens with this name (used by `demo` to replace its CLI token).
+    async fn revoke_api_tokens_named(&self, org: OrganizationId, user: UserId, name: &str) -> Result<u64>;
+
+    // Accounts.
+    /// Fails with [`Conflict::AccountName`] if the name (case-insensitively) is taken in the organization.
+    async fn create_account(&self, account: &Account) -> Result<()>;
+    async fn list_accounts(&self, org: OrganizationId) -> Result<Vec<Account>>;
+    async fn get_account(&self, org: OrganizationId, id: AccountId) -> Result<Option<Account>>;
+    /// `None` if there is no such account in the organization.
+    async fn rename_account(
+        &self,
+        org: OrganizationId,
+        id: AccountId,
+        name: &AccountName,
+        now: OffsetDateTime,
+    ) -> Result<Option<Account>>;
+    /// False if there is no such account in the organization.
+    async fn delete_account(&self, org: OrganizationId, id: AccountId) -> Result<bool>;
+}

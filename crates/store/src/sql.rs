@@ -1,0 +1,476 @@
+//! The two SQL backends. Their SQL text is the same (`$N` placeholders work in both SQLite and
+//! PostgreSQL, and every column type used decodes in both), so the implementation is written once
+//! in [`sql_store!`] and instantiated per backend; each backend keeps its own schema and
+//! migrations, where the column types differ.
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use be_domain::{
+    Account, AccountId, AccountName, ApiTokenId, Email, OrganizationId, OrganizationName, Role, TokenName, UserId,
+};
+use sqlx::{
+    FromRow,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    ApiTokenRecord, Backend, Conflict, NewApiToken, NewUser, Organization, Result, SessionRecord, Store, StoreError,
+    User, UserCredentials,
+};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The embedded default: one SQLite file, WAL journal, foreign keys on.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: sqlx::SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(StoreError::Connect)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(StoreError::Connect)?;
+        Ok(Self { pool })
+    }
+}
+
+/// The production store.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: sqlx::PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(StoreError::Connect)?;
+        Ok(Self { pool })
+    }
+
+    /// Close the pool (tests drop their database afterwards).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[derive(FromRow)]
+struct OrganizationRow {
+    id: Uuid,
+    name: String,
+    created_at: OffsetDateTime,
+}
+
+impl From<OrganizationRow> for Organization {
+    fn from(r: OrganizationRow) -> Self {
+        Organization {
+            id: OrganizationId::from_uuid(r.id),
+            name: OrganizationName::from_trusted(r.name),
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    id: Uuid,
+    organization_id: Uuid,
+    email: String,
+    role: String,
+    created_at: OffsetDateTime,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self> {
+        Ok(User {
+            id: UserId::from_uuid(r.id),
+            organization_id: OrganizationId::from_uuid(r.organization_id),
+            email: Email::from_trusted(r.email),
+            role: Role::from_db(&r.role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {:?}", r.role)))?,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct CredentialsRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: String,
+}
+
+#[derive(FromRow)]
+struct SessionRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    expires_at: OffsetDateTime,
+}
+
+#[derive(FromRow)]
+struct ApiTokenRow {
+    id: Uuid,
+    organization_id: Uuid,
+    user_id: Uuid,
+    name: String,
+    prefix: String,
+    created_at: OffsetDateTime,
+    last_used_at: Option<OffsetDateTime>,
+}
+
+impl From<ApiTokenRow> for ApiTokenRecord {
+    fn from(r: ApiTokenRow) -> Self {
+        ApiTokenRecord {
+            id: ApiTokenId::from_uuid(r.id),
+            organization_id: OrganizationId::from_uuid(r.organization_id),
+            user_id: UserId::from_uuid(r.user_id),
+            name: TokenName::from_trusted(r.name),
+            prefix: r.prefix,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct AccountRow {
+    id: Uuid,
+    organization_id: Uuid,
+    name: String,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl From<AccountRow> for Account {
+    fn from(r: AccountRow) -> Self {
+        Account {
+            id: AccountId::from_uuid(r.id),
+            organization_id: OrganizationId::from_uuid(r.organization_id),
+            name: AccountName::from_trusted(r.name),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+// Column lists as macros so queries stay `&'static str` (sqlx refuses dynamic SQL text).
+macro_rules! user_columns {
+    () => {
+        "u.id, u.organization_id, u.email, u.role, u.created_at"
+    };
+}
+macro_rules! token_columns {
+    () => {
+        "t.id, t.organization_id, t.user_id, t.name, t.prefix, t.created_at, t.last_used_at"
+    };
+}
+macro_rules! account_columns {
+    () => {
+        "id, organization_id, name, created_at, updated_at"
+    };
+}
+
+macro_rules! sql_store {
+    ($store:ident, $backend:expr, $migrator:expr) => {
+        #[async_trait]
+        impl Store for $store {
+            fn backend(&self) -> Backend {
+                $backend
+            }
+
+            async fn migrate(&self) -> Result<()> {
+                $migrator.run(&self.pool).await.map_err(StoreError::Migrate)
+            }
+
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn create_organization(&self, org: &Organization) -> Result<()> {
+                sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+                    .bind(org.id.as_uuid())
+                    .bind(org.name.as_str())
+                    .bind(org.created_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| StoreError::from_write(e, Conflict::Other))?;
+                Ok(())
+            }
+
+            async fn get_organization(&self, id: OrganizationId) -> Result<Option<Organization>> {
+                let row: Option<OrganizationRow> =
+                    sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")
+                        .bind(id.as_uuid())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn find_organization_by_name(&self, name: &str) -> Result<Option<Organization>> {
+                let row: Option<OrganizationRow> = sqlx::query_as(
+                    "SELECT id, name, created_at FROM organizations WHERE lower(name) = lower($1) ORDER BY created_at LIMIT 1",
+                )
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn create_user(&self, user: &NewUser) -> Result<User> {
+                sqlx::query(
+                    "INSERT INTO users (id, organization_id, email, password_hash, role, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(user.id.as_uuid())
+                .bind(user.organization_id.as_uuid())
+                .bind(user.email.as_str())
+                .bind(&user.password_hash)
+                .bind(user.role.as_str())
+                .bind(user.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| StoreError::from_write(e, Conflict::UserEmail))?;
+                Ok(User {
+                    id: user.id,
+                    organization_id: user.organization_id,
+                    email: user.email.clone(),
+                    role: user.role,
+                    created_at: user.created_at,
+                })
+            }
+
+            async fn find_user_credentials(&self, email: &Email) -> Result<Option<UserCredentials>> {
+                let row: Option<CredentialsRow> =
+                    sqlx::query_as(concat!("SELECT ", user_columns!(), ", u.password_hash FROM users u WHERE u.email = $1"))
+                        .bind(email.as_str())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(|r| Ok(UserCredentials { user: r.user.try_into()?, password_hash: r.password_hash }))
+                    .transpose()
+            }
+
+            async fn set_password_hash(&self, user: UserId, hash: &str) -> Result<()> {
+                sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                    .bind(hash)
+                    .bind(user.as_uuid())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn create_session(
+                &self,
+                token_hash: &[u8],
+                user: UserId,
+                now: OffsetDateTime,
+                expires_at: OffsetDateTime,
+            ) -> Result<()> {
+                sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                    .bind(token_hash)
+                    .bind(user.as_uuid())
+                    .bind(now)
+                    .bind(expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| StoreError::from_write(e, Conflict::Other))?;
+                Ok(())
+            }
+
+            async fn find_session(&self, token_hash: &[u8], now: OffsetDateTime) -> Result<Option<SessionRecord>> {
+                let row: Option<SessionRow> = sqlx::query_as(concat!("SELECT ", user_columns!(), ", s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
+                     WHERE s.token_hash = $1"))
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(r) if r.expires_at > now => {
+                        Ok(Some(SessionRecord { user: r.user.try_into()?, expires_at: r.expires_at }))
+                    }
+                    _ => Ok(None),
+                }
+            }
+
+            async fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<u64> {
+                let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn create_api_token(&self, token: &NewApiToken) -> Result<ApiTokenRecord> {
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, organization_id, user_id, name, token_hash, prefix, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(token.id.as_uuid())
+                .bind(token.organization_id.as_uuid())
+                .bind(token.user_id.as_uuid())
+                .bind(token.name.as_str())
+                .bind(&token.token_hash)
+                .bind(&token.prefix)
+                .bind(token.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| StoreError::from_write(e, Conflict::Other))?;
+                Ok(ApiTokenRecord {
+                    id: token.id,
+                    organization_id: token.organization_id,
+                    user_id: token.user_id,
+                    name: token.name.clone(),
+                    prefix: token.prefix.clone(),
+                    created_at: token.created_at,
+                    last_used_at: None,
+                })
+            }
+
+            async fn use_api_token(
+                &self,
+                token_hash: &[u8],
+                now: OffsetDateTime,
+            ) -> Result<Option<(ApiTokenRecord, User)>> {
+                let token: Option<ApiTokenRow> =
+                    sqlx::query_as(concat!("SELECT ", token_columns!(), " FROM api_tokens t WHERE t.token_hash = $1"))
+                        .bind(token_hash)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                let Some(token) = token else { return Ok(None) };
+                let user: Option<UserRow> = sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users u WHERE u.id = $1"))
+                    .bind(token.user_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(user) = user else { return Ok(None) };
+                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(token.id)
+                    .execute(&self.pool)
+                    .await?;
+                let mut record: ApiTokenRecord = token.into();
+                record.last_used_at = Some(now);
+                Ok(Some((record, user.try_into()?)))
+            }
+
+            async fn list_api_tokens(&self, org: OrganizationId, user: UserId) -> Result<Vec<ApiTokenRecord>> {
+                let rows: Vec<ApiTokenRow> = sqlx::query_as(concat!("SELECT ", token_columns!(), " FROM api_tokens t WHERE t.organization_id = $1 AND t.user_id = $2 \
+                     ORDER BY t.created_at, t.id"))
+                .bind(org.as_uuid())
+                .bind(user.as_uuid())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn revoke_api_token(&self, org: OrganizationId, user: UserId, id: ApiTokenId) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND organization_id = $2 AND user_id = $3")
+                    .bind(id.as_uuid())
+                    .bind(org.as_uuid())
+                    .bind(user.as_uuid())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn revoke_api_tokens_named(&self, org: OrganizationId, user: UserId, name: &str) -> Result<u64> {
+                let done = sqlx::query("DELETE FROM api_tokens WHERE organization_id = $1 AND user_id = $2 AND name = $3")
+                    .bind(org.as_uuid())
+                    .bind(user.as_uuid())
+                    .bind(name)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn create_account(&self, account: &Account) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO accounts (id, organization_id, name, name_key, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(account.id.as_uuid())
+                .bind(account.organization_id.as_uuid())
+                .bind(account.name.as_str())
+                .bind(account.name.key())
+                .bind(account.created_at)
+                .bind(account.updated_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| StoreError::from_write(e, Conflict::AccountName))?;
+                Ok(())
+            }
+
+            async fn list_accounts(&self, org: OrganizationId) -> Result<Vec<Account>> {
+                let rows: Vec<AccountRow> = sqlx::query_as(concat!("SELECT ", account_columns!(), " FROM accounts WHERE organization_id = $1 ORDER BY name_key, id"))
+                .bind(org.as_uuid())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn get_account(&self, org: OrganizationId, id: AccountId) -> Result<Option<Account>> {
+                let row: Option<AccountRow> = sqlx::query_as(concat!("SELECT ", account_columns!(), " FROM accounts WHERE organization_id = $1 AND id = $2"))
+                .bind(org.as_uuid())
+                .bind(id.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn rename_account(
+                &self,
+                org: OrganizationId,
+                id: AccountId,
+                name: &AccountName,
+                now: OffsetDateTime,
+            ) -> Result<Option<Account>> {
+                let done = sqlx::query(
+                    "UPDATE accounts SET name = $1, name_key = $2, updated_at = $3 WHERE organization_id = $4 AND id = $5",
+                )
+                .bind(name.as_str())
+                .bind(name.key())
+                .bind(now)
+                .bind(org.as_uuid())
+                .bind(id.as_uuid())
+                .execute(&self.pool)
+                .await
+                .map_err(|e| StoreError::from_write(e, Conflict::AccountName))?;
+                if done.rows_affected() == 0 {
+                    return Ok(None);
+                }
+                self.get_account(org, id).await
+            }
+
+            async fn delete_account(&self, org: OrganizationId, id: AccountId) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM accounts WHERE organization_id = $1 AND id = $2")
+                    .bind(org.as_uuid())
+                    .bind(id.as_uuid())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+        }
+    };
+}
+
+sql_store!(SqliteStore, Backend::Sqlite, SQLITE_MIGRATIONS);
+sql_store!(PgStore, Backend::Postgres, POSTGRES_MIGRATIONS);
