@@ -25,6 +25,18 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// True when the database could not be reached (as opposed to a query that failed).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Connect(_) => true,
+            StoreError::Backend(e) => matches!(
+                e,
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)
+            ),
+            _ => false,
+        }
+    }
+
     pub(crate) fn from_write(err: sqlx::Error, on_unique: Conflict) -> Self {
         match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(on_unique),

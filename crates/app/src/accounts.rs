@@ -1,0 +1,72 @@
+//! Accounts: create by name, list, rename, delete. Scoped to the caller's organization.
+
+use be_domain::{Account, AccountId, AccountName};
+use be_store::{Conflict, StoreError};
+
+use crate::{App, AppError, Caller, Result};
+
+fn not_found() -> AppError {
+    AppError::NotFound { code: "account_not_found", message: "There is no such account.".into() }
+}
+
+fn name_taken(name: &AccountName) -> AppError {
+    AppError::Conflict {
+        code: "account_name_taken",
+        field: Some(AccountName::FIELD),
+        message: format!("An account named \"{name}\" already exists. Choose another name."),
+    }
+}
+
+fn parse_id(id: &str) -> Result<AccountId> {
+    // A malformed ID names no account: the same answer as an unknown one.
+    id.parse().map_err(|_| not_found())
+}
+
+impl App {
+    pub async fn create_account(&self, caller: &Caller, name: &str) -> Result<Account> {
+        let name = AccountName::parse(name)?;
+        let now = self.clock.now();
+        let account =
+            Account { id: AccountId::new(), organization_id: caller.organization_id, name, created_at: now, updated_at: now };
+        match self.store.create_account(&account).await {
+            Ok(()) => {
+                tracing::info!(org = %caller.organization_id, account = %account.id, "account created");
+                Ok(account)
+            }
+            Err(StoreError::Conflict(Conflict::AccountName)) => Err(name_taken(&account.name)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn list_accounts(&self, caller: &Caller) -> Result<Vec<Account>> {
+        Ok(self.store.list_accounts(caller.organization_id).await?)
+    }
+
+    pub async fn get_account(&self, caller: &Caller, id: &str) -> Result<Account> {
+        self.store.get_account(caller.organization_id, parse_id(id)?).await?.ok_or_else(not_found)
+    }
+
+    pub async fn rename_account(&self, caller: &Caller, id: &str, name: &str) -> Result<Account> {
+        let id = parse_id(id)?;
+        let name = AccountName::parse(name)?;
+        match self.store.rename_account(caller.organization_id, id, &name, self.clock.now()).await {
+            Ok(Some(account)) => {
+                tracing::info!(org = %caller.organization_id, account = %id, "account renamed");
+                Ok(account)
+            }
+            Ok(None) => Err(not_found()),
+            Err(StoreError::Conflict(Conflict::AccountName)) => Err(name_taken(&name)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn delete_account(&self, caller: &Caller, id: &str) -> Result<()> {
+        let id = parse_id(id)?;
+        if self.store.delete_account(caller.organization_id, id).await? {
+            tracing::info!(org = %caller.organization_id, account = %id, "account deleted");
+            Ok(())
+        } else {
+            Err(not_found())
+        }
+    }
+}

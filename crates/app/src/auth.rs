@@ -1,0 +1,197 @@
+//! Logging in, console sessions and API tokens.
+//!
+//! Passwords are hashed with Argon2id (memory-hard). Session cookies and API tokens are 32 random
+//! bytes; only their SHA-256 is stored, so a copy of the database cannot be used to log in. An API
+//! token is shown once, when it is created.
+
+use std::{fmt, sync::OnceLock};
+
+use argon2::{
+    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    password_hash::SaltString,
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use be_domain::{ApiTokenId, Email, OrganizationId, Role, TokenName, UserId};
+use be_store::{ApiTokenRecord, NewApiToken, User};
+use sha2::{Digest, Sha256};
+
+use crate::{App, AppError, Result};
+
+/// Who is making a request. Every organization-owned use case takes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: UserId,
+    pub organization_id: OrganizationId,
+    pub email: Email,
+    pub role: Role,
+}
+
+impl From<User> for Caller {
+    fn from(u: User) -> Self {
+        Caller { user_id: u.id, organization_id: u.organization_id, email: u.email, role: u.role }
+    }
+}
+
+/// A console session's cookie value. Redacted in `Debug`.
+#[derive(Clone)]
+pub struct SessionToken(String);
+
+impl SessionToken {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionToken([redacted])")
+    }
+}
+
+/// A newly created API token: the record, and the secret value shown this once.
+pub struct IssuedToken {
+    pub record: ApiTokenRecord,
+    pub secret: String,
+}
+
+impl fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedToken").field("record", &self.record).field("secret", &"[redacted]").finish()
+    }
+}
+
+const TOKEN_PREFIX: &str = "be_";
+
+fn random_secret() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn digest(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// Hash a password with Argon2id and a random salt (PHC string format).
+pub fn hash_password(password: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// A hash to verify against when the e-mail is unknown, so both paths take the same time.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password for timing").unwrap_or_default())
+}
+
+fn bad_login() -> AppError {
+    AppError::Unauthenticated {
+        code: "invalid_credentials",
+        message: "The e-mail address or the password is not right.".into(),
+    }
+}
+
+impl App {
+    /// Check an e-mail and password; the user on success.
+    pub async fn check_password(&self, email: &str, password: &str) -> Result<Caller> {
+        let Ok(email) = Email::parse(email) else {
+            verify_password(password, decoy_hash());
+            return Err(bad_login());
+        };
+        match self.store.find_user_credentials(&email).await? {
+            Some(creds) if verify_password(password, &creds.password_hash) => Ok(creds.user.into()),
+            Some(_) => Err(bad_login()),
+            None => {
+                verify_password(password, decoy_hash());
+                Err(bad_login())
+            }
+        }
+    }
+
+    /// Log in to the console: a new session.
+    pub async fn login(&self, email: &str, password: &str) -> Result<(SessionToken, Caller)> {
+        let caller = self.check_password(email, password).await?;
+        let token = random_secret()?;
+        let now = self.clock.now();
+        self.store.create_session(&digest(&token), caller.user_id, now, now + self.settings.session_ttl).await?;
+        tracing::info!(user = %caller.user_id, org = %caller.organization_id, "console login");
+        Ok((SessionToken(token), caller))
+    }
+
+    /// The caller behind a session cookie, if the session is live.
+    pub async fn session_caller(&self, token: &str) -> Result<Option<Caller>> {
+        Ok(self.store.find_session(&digest(token), self.clock.now()).await?.map(|s| s.user.into()))
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        self.store.delete_session(&digest(token)).await?;
+        Ok(())
+    }
+
+    /// The caller behind an API token (the value after `Bearer `).
+    pub async fn token_caller(&self, token: &str) -> Result<Caller> {
+        if !token.starts_with(TOKEN_PREFIX) {
+            return Err(invalid_token());
+        }
+        match self.store.use_api_token(&digest(token), self.clock.now()).await? {
+            Some((_, user)) => Ok(user.into()),
+            None => Err(invalid_token()),
+        }
+    }
+
+    /// Create an API token for the caller. The secret is in the result and nowhere else.
+    pub async fn create_api_token(&self, caller: &Caller, name: &str) -> Result<IssuedToken> {
+        let name = TokenName::parse(name)?;
+        let secret = format!("{TOKEN_PREFIX}{}", random_secret()?);
+        let token = NewApiToken {
+            id: ApiTokenId::new(),
+            organization_id: caller.organization_id,
+            user_id: caller.user_id,
+            name,
+            token_hash: digest(&secret),
+            prefix: secret.chars().take(TOKEN_PREFIX.len() + 6).collect(),
+            created_at: self.clock.now(),
+        };
+        let record = self.store.create_api_token(&token).await?;
+        tracing::info!(user = %caller.user_id, token = %record.id, "API token created");
+        Ok(IssuedToken { record, secret })
+    }
+
+    /// Exchange an e-mail and password for a new API token (what `billing-engine login` does).
+    pub async fn create_api_token_with_password(&self, email: &str, password: &str, name: &str) -> Result<IssuedToken> {
+        let caller = self.check_password(email, password).await?;
+        self.create_api_token(&caller, name).await
+    }
+
+    pub async fn list_api_tokens(&self, caller: &Caller) -> Result<Vec<ApiTokenRecord>> {
+        Ok(self.store.list_api_tokens(caller.organization_id, caller.user_id).await?)
+    }
+
+    pub async fn revoke_api_token(&self, caller: &Caller, id: &str) -> Result<()> {
+        let not_found =
+            || AppError::NotFound { code: "token_not_found", message: "There is no such API token.".into() };
+        let id: ApiTokenId = id.parse().map_err(|_| not_found())?;
+        if self.store.revoke_api_token(caller.organization_id, caller.user_id, id).await? {
+            tracing::info!(user = %caller.user_id, token = %id, "API token revoked");
+            Ok(())
+        } else {
+            Err(not_found())
+        }
+    }
+}
+
+fn invalid_token() -> AppError {
+    AppError::Unauthenticated {
+        code: "invalid_token",
+        message: "The API token is not valid: it may have been revoked. Create a new one under API tokens.".into(),
+    }
+}

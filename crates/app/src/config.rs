@@ -1,0 +1,373 @@
+//! Configuration: defaults in code, then a TOML file, then `BILLING_ENGINE_*` environment
+//! variables. Bad configuration fails at start with a message naming the setting and its source.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use figment::{
+    Figment,
+    providers::{Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+
+/// The example configuration, with every setting and its environment variable.
+pub const EXAMPLE: &str = include_str!("../../../config/billing-engine.example.toml");
+
+/// Environment variables and the settings they set.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("BILLING_ENGINE_LISTEN", "server.listen"),
+    ("BILLING_ENGINE_PUBLIC_URL", "server.public_url"),
+    ("BILLING_ENGINE_SECURE_COOKIES", "server.secure_cookies"),
+    ("BILLING_ENGINE_SHUTDOWN_GRACE_SECONDS", "server.shutdown_grace_seconds"),
+    ("BILLING_ENGINE_DATA_DIR", "storage.data_dir"),
+    ("BILLING_ENGINE_DATABASE_URL", "database.url"),
+    ("BILLING_ENGINE_SECRET_KEY", "security.secret_key"),
+    ("BILLING_ENGINE_KEY_FILE", "security.key_file"),
+    ("BILLING_ENGINE_SESSION_HOURS", "security.session_hours"),
+    ("BILLING_ENGINE_LOG_FORMAT", "log.format"),
+    ("BILLING_ENGINE_LOG", "log.level"),
+];
+
+/// Variables with the prefix that are not server settings (the CLI's own, and tests').
+const NOT_SETTINGS: &[&str] = &["BILLING_ENGINE_URL", "BILLING_ENGINE_TOKEN", "BILLING_ENGINE_CONFIG"];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub database: DatabaseConfig,
+    pub security: SecurityConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub public_url: url::Url,
+    pub secure_cookies: bool,
+    pub shutdown_grace_seconds: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub url: Option<String>,
+}
+
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    pub secret_key: Option<String>,
+    pub key_file: Option<PathBuf>,
+    pub session_hours: u32,
+}
+
+impl std::fmt::Debug for SecurityConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecurityConfig")
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "[redacted]"))
+            .field("key_file", &self.key_file)
+            .field("session_hours", &self.session_hours)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            storage: StorageConfig::default(),
+            database: DatabaseConfig::default(),
+            security: SecurityConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: url::Url::parse("http://localhost:8080").expect("valid default URL"),
+            secure_cookies: true,
+            shutdown_grace_seconds: 20,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self { data_dir: PathBuf::from("./billing-engine-data") }
+    }
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self { secret_key: None, key_file: None, session_hours: 12 }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Json, level: "info".into() }
+    }
+}
+
+/// A configuration that could not be loaded, with the reason in words.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Defaults, then the file (if any), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// Like [`Config::load`], with the environment given (for tests).
+    pub fn load_from(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(format!("the configuration file {} does not exist", path.display())));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let env: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with("BILLING_ENGINE_")).collect();
+        for (key, _) in &env {
+            let known = ENV_VARS.iter().any(|(k, _)| k == key)
+                || NOT_SETTINGS.contains(&key.as_str())
+                || key.starts_with("BILLING_ENGINE_TEST_");
+            if !known {
+                return Err(ConfigError(format!(
+                    "the environment variable {key} is not a Billing Engine setting; known ones are: {}",
+                    ENV_VARS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+        // Map each known variable to its setting; figment parses the values as TOML-like scalars.
+        let mapped: Vec<(String, String)> = env
+            .into_iter()
+            .filter_map(|(k, v)| ENV_VARS.iter().find(|(name, _)| *name == k).map(|(_, path)| (path.to_string(), v)))
+            .collect();
+        let from_env: Vec<String> = mapped.iter().map(|(path, _)| path.clone()).collect();
+        for (path, value) in mapped {
+            figment = figment.merge((path.as_str(), env_value(&value)));
+        }
+        let config: Config = figment.extract().map_err(|e| {
+            let msgs: Vec<String> = e.into_iter().map(|e| describe(e, &from_env)).collect();
+            ConfigError(msgs.join("; "))
+        })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if !(1..=720).contains(&self.security.session_hours) {
+            return Err(ConfigError(format!(
+                "security.session_hours must be between 1 and 720; it is {}",
+                self.security.session_hours
+            )));
+        }
+        if let Some(url) = &self.database.url {
+            let scheme = url.split(':').next().unwrap_or_default();
+            if !matches!(scheme, "sqlite" | "postgres" | "postgresql") {
+                return Err(ConfigError(format!(
+                    "database.url must start with sqlite: or postgres://; it starts with \"{scheme}:\""
+                )));
+            }
+        }
+        if let Some(key) = &self.security.secret_key {
+            crate::Keys::from_base64(key).map_err(|e| ConfigError(e.to_string()))?;
+        }
+        if !matches!(self.server.public_url.scheme(), "http" | "https") {
+            return Err(ConfigError("server.public_url must be an http:// or https:// address".into()));
+        }
+        tracing_subscriber_filter_check(&self.log.level)?;
+        Ok(())
+    }
+
+    /// The database URL in force: the configured one, or a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.storage.data_dir.join("billing-engine.db").display()))
+    }
+
+    /// The key file in force.
+    pub fn key_file(&self) -> PathBuf {
+        self.security.key_file.clone().unwrap_or_else(|| self.storage.data_dir.join("secret.key"))
+    }
+
+    /// The master key: from `security.secret_key`, or the key file (created if absent).
+    pub fn keys(&self) -> Result<crate::Keys, crate::KeyError> {
+        match &self.security.secret_key {
+            Some(key) => crate::Keys::from_base64(key),
+            None => crate::Keys::load_or_create(&self.key_file()),
+        }
+    }
+}
+
+/// Environment values are typed like TOML scalars: booleans and integers become such, the rest is text.
+fn env_value(raw: &str) -> figment::value::Value {
+    use figment::value::Value;
+    let t = raw.trim();
+    match t {
+        "true" => Value::from(true),
+        "false" => Value::from(false),
+        _ => t.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(raw.to_string())),
+    }
+}
+
+fn describe(e: figment::Error, from_env: &[String]) -> String {
+    let path = e.path.join(".");
+    let key = if path.is_empty() { String::new() } else { format!("{path}: ") };
+    let source = if from_env.contains(&path) {
+        ENV_VARS.iter().find(|(_, p)| *p == path).map(|(k, _)| format!(" (from {k})")).unwrap_or_default()
+    } else {
+        match e.metadata.as_ref().and_then(|md| md.source.as_ref()) {
+            Some(figment::Source::File(p)) => format!(" (in {})", p.display()),
+            _ => String::new(),
+        }
+    };
+    format!("{key}{}{source}", e.kind)
+}
+
+/// Log filters are checked at start so a typo does not silently log nothing.
+fn tracing_subscriber_filter_check(level: &str) -> Result<(), ConfigError> {
+    let ok = level.split(',').all(|part| {
+        let part = part.trim();
+        let lvl = part.rsplit('=').next().unwrap_or(part);
+        !part.is_empty() && matches!(lvl.to_ascii_lowercase().as_str(), "trace" | "debug" | "info" | "warn" | "error" | "off")
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError(format!(
+            "log.level \"{level}\" is not a filter such as \"info\" or \"info,be_http=debug\""
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn write_temp(text: &str) -> PathBuf {
+        let path = std::env::temp_dir().join(format!("be-config-{}.toml", uuid::Uuid::new_v4()));
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    #[test]
+    fn the_example_is_valid_and_equals_the_defaults() {
+        let path = write_temp(EXAMPLE);
+        let loaded = Config::load_from(Some(&path), env(&[])).expect("example loads");
+        assert_eq!(loaded, Config::default(), "the example documents the defaults");
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn every_env_var_is_documented_in_the_example() {
+        for (var, _) in ENV_VARS {
+            assert!(EXAMPLE.contains(var), "{var} is missing from the example configuration");
+        }
+    }
+
+    #[test]
+    fn environment_wins_over_the_file() {
+        let path = write_temp("[server]\nlisten = \"127.0.0.1:9000\"\n");
+        let c = Config::load_from(
+            Some(&path),
+            env(&[
+                ("BILLING_ENGINE_LISTEN", "0.0.0.0:9100"),
+                ("BILLING_ENGINE_DATABASE_URL", "postgres://u@h/db"),
+                ("BILLING_ENGINE_SECURE_COOKIES", "false"),
+                ("BILLING_ENGINE_SESSION_HOURS", "24"),
+            ]),
+        )
+        .expect("loads");
+        assert_eq!(c.server.listen.port(), 9100);
+        assert_eq!(c.database_url(), "postgres://u@h/db");
+        assert!(!c.server.secure_cookies);
+        assert_eq!(c.security.session_hours, 24);
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn default_database_is_sqlite_in_the_data_dir() {
+        let c = Config::load_from(None, env(&[("BILLING_ENGINE_DATA_DIR", "/var/lib/be")])).expect("loads");
+        assert_eq!(c.database_url(), "sqlite:///var/lib/be/billing-engine.db");
+        assert_eq!(c.key_file(), PathBuf::from("/var/lib/be/secret.key"));
+    }
+
+    #[test]
+    fn bad_values_name_the_setting_and_source() {
+        let err = Config::load_from(None, env(&[("BILLING_ENGINE_LISTEN", "not an address")])).expect_err("bad");
+        let msg = err.to_string();
+        assert!(msg.contains("server.listen") && msg.contains("BILLING_ENGINE_LISTEN"), "{msg}");
+
+        let path = write_temp("[server]\nlisten = 42\n");
+        let msg = Config::load_from(Some(&path), env(&[])).expect_err("bad").to_string();
+        assert!(msg.contains("server.listen") && msg.contains(&path.display().to_string()), "{msg}");
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn unknown_keys_and_variables_are_refused() {
+        let path = write_temp("[server]\nlisen = \"127.0.0.1:1\"\n");
+        let msg = Config::load_from(Some(&path), env(&[])).expect_err("typo").to_string();
+        assert!(msg.contains("lisen"), "{msg}");
+        let _ = std::fs::remove_file(path);
+
+        let msg = Config::load_from(None, env(&[("BILLING_ENGINE_DATABSE_URL", "x")])).expect_err("typo").to_string();
+        assert!(msg.contains("BILLING_ENGINE_DATABSE_URL") && msg.contains("BILLING_ENGINE_DATABASE_URL"), "{msg}");
+        // The CLI's own variables are not server settings and are let through.
+        Config::load_from(None, env(&[("BILLING_ENGINE_TOKEN", "x"), ("BILLING_ENGINE_URL", "y")])).expect("ignored");
+    }
+
+    #[test]
+    fn checked_values() {
+        for (var, value, needle) in [
+            ("BILLING_ENGINE_DATABASE_URL", "mysql://x", "database.url"),
+            ("BILLING_ENGINE_SESSION_HOURS", "0", "session_hours"),
+            ("BILLING_ENGINE_SECRET_KEY", "short", "secret_key"),
+            ("BILLING_ENGINE_LOG", "verbose", "log.level"),
+            ("BILLING_ENGINE_LOG_FORMAT", "xml", "log.format"),
+        ] {
+            let msg = Config::load_from(None, env(&[(var, value)])).expect_err(var).to_string();
+            assert!(msg.contains(needle), "{var}: {msg}");
+        }
+        let missing = Config::load_from(Some(Path::new("/nonexistent/be.toml")), env(&[])).expect_err("missing");
+        assert!(missing.to_string().contains("does not exist"));
+    }
+}

@@ -1,0 +1,77 @@
+use be_domain::FieldError;
+use be_store::StoreError;
+
+/// The app crate's one error enum. Every variant a user can cause carries a stable machine `code`
+/// (part of the API contract) and a message a person can act on; [`AppError::Internal`] carries the
+/// cause for the logs only and is shown to people as a generic message.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// An input value did not parse.
+    #[error("{0}")]
+    Invalid(#[from] FieldError),
+    /// The request conflicts with existing data (a taken name).
+    #[error("{message}")]
+    Conflict { code: &'static str, field: Option<&'static str>, message: String },
+    /// The thing does not exist, or exists in another organization (indistinguishable on purpose).
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    /// No valid credentials.
+    #[error("{message}")]
+    Unauthenticated { code: &'static str, message: String },
+    /// The state could not be read or written (database unreachable and the like).
+    #[error("the service is temporarily unavailable")]
+    Unavailable(#[source] StoreError),
+    /// A bug or an unexpected failure.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    /// The stable machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Invalid(e) => e.code,
+            AppError::Conflict { code, .. } | AppError::NotFound { code, .. } | AppError::Unauthenticated { code, .. } => {
+                code
+            }
+            AppError::Unavailable(_) => "service_unavailable",
+            AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The input field the error is about, if any.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            AppError::Invalid(e) => Some(e.field),
+            AppError::Conflict { field, .. } => *field,
+            _ => None,
+        }
+    }
+
+    /// What a person is shown. Internal failures say nothing internal.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Unavailable(_) => "The service is temporarily unavailable. Try again in a moment.".into(),
+            AppError::Internal(_) => "Something went wrong on our side. It has been logged; try again.".into(),
+            other => other.to_string(),
+        }
+    }
+
+    pub(crate) fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        AppError::Internal(Box::new(e))
+    }
+
+    /// No credentials, or none that name a live session or token.
+    pub fn unauthenticated() -> Self {
+        AppError::Unauthenticated {
+            code: "unauthenticated",
+            message: "Sign in, or send an API token as 'Authorization: Bearer <token>'.".into(),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        if e.is_unavailable() { AppError::Unavailable(e) } else { AppError::internal(e) }
+    }
+}
