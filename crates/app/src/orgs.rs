@@ -73,3 +73,32 @@ impl App {
         Ok(DemoSeed { organization: org, email: email_v, cli_token })
     }
 }
+
+impl App {
+    /// The caller's own organization.
+    pub async fn organization(&self, caller: &crate::Caller) -> Result<Organization> {
+        self.store.get_organization(caller.organization_id).await?.ok_or_else(|| {
+            AppError::NotFound { code: "organization_not_found", message: "There is no such organization.".into() }
+        })
+    }
+}
+
+impl App {
+    /// Create an organization with its first administrator. Every input is checked, and the
+    /// e-mail address must be free, before anything is written.
+    pub async fn create_organization_with_admin(&self, name: &str, email: &str, password: &str) -> Result<(Organization, User)> {
+        OrganizationName::parse(name)?;
+        let email_v = Email::parse(email)?;
+        Password::parse(password)?;
+        if self.store.find_user_credentials(&email_v).await?.is_some() {
+            return Err(AppError::Conflict {
+                code: "email_taken",
+                field: Some(Email::FIELD),
+                message: format!("A user with the e-mail address {email_v} already exists."),
+            });
+        }
+        let org = self.create_organization(name).await?;
+        let user = self.create_user(org.id, email, password, Role::Admin).await?;
+        Ok((org, user))
+    }
+}

@@ -1,0 +1,95 @@
+//! `billing-engine`: one binary for the server (`serve`, `demo`, `migrate`, `config`), operator
+//! commands that work on the database directly (`orgs`), and client commands that talk to the REST
+//! API with a token like any other client (`login`, `accounts`, `tokens`).
+
+mod client;
+mod server;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "billing-engine", version, about = "Billing Engine: re-bill Azure costs with your own prices.")]
+struct Cli {
+    /// Configuration file (TOML). See `billing-engine config example`.
+    #[arg(long, global = true, env = "BILLING_ENGINE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (console, REST API) with the configuration.
+    Serve,
+    /// Run everything on this machine with an embedded SQLite database and demo data.
+    Demo(server::DemoArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Manage organizations (operator command; works on the configured database directly).
+    #[command(subcommand)]
+    Orgs(server::OrgsCommand),
+    /// Sign in to a Billing Engine server and save an API token for the commands below.
+    Login(client::LoginArgs),
+    /// Manage accounts (uses the REST API).
+    #[command(subcommand)]
+    Accounts(client::AccountsCommand),
+    /// Manage your API tokens (uses the REST API).
+    #[command(subcommand)]
+    Tokens(client::TokensCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print an example configuration file with every setting and its environment variable.
+    Example,
+    /// Load the configuration (file and environment) and report whether it is valid.
+    Check,
+}
+
+fn main() -> ExitCode {
+    // One TLS provider for the process (reqwest is built without one of its own).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config.as_deref();
+    match cli.command {
+        Command::Serve => server::serve(config).await,
+        Command::Demo(args) => server::demo(args).await,
+        Command::Migrate => server::migrate(config).await,
+        Command::Config(ConfigCommand::Example) => {
+            print!("{}", be_app::config::EXAMPLE);
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Check) => {
+            let c = be_app::config::Config::load(config)?;
+            println!("configuration is valid; database: {}", server::redact_url(&c.database_url()));
+            Ok(())
+        }
+        Command::Orgs(cmd) => server::orgs(config, cmd).await,
+        Command::Login(args) => client::login(args).await,
+        Command::Accounts(cmd) => client::accounts(cmd).await,
+        Command::Tokens(cmd) => client::tokens(cmd).await,
+    }
+}

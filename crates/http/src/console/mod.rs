@@ -1,0 +1,64 @@
+//! The server-rendered console. Sessions live in an HttpOnly cookie; every form carries a CSRF
+//! token bound to the session (or, before login, to a random per-browser cookie), and
+//! [`csrf::guard`] refuses any POST without a valid one.
+
+mod csrf;
+mod pages;
+
+use axum::{
+    Router,
+    extract::FromRequestParts,
+    http::{header, request::Parts},
+    middleware,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use be_app::Caller;
+
+use crate::{AppState, cookies};
+
+pub(crate) fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/accounts") }))
+        .route("/login", get(pages::login_page).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/accounts", get(pages::accounts_page).post(pages::create_account))
+        .route("/accounts/{id}", get(pages::account_page))
+        .route("/accounts/{id}/rename", post(pages::rename_account))
+        .route("/accounts/{id}/delete", get(pages::delete_page).post(pages::delete_account))
+        .route("/tokens", get(pages::tokens_page).post(pages::create_token))
+        .route("/tokens/{id}/revoke", post(pages::revoke_token))
+        .route("/static/app.css", get(pages::stylesheet))
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(state, csrf::guard))
+}
+
+/// A signed-in console user, with the CSRF token for the forms on the page.
+pub(crate) struct ConsoleUser {
+    pub caller: Caller,
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for ConsoleUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let to_login = || {
+            let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let target = format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+            Redirect::to(&target).into_response()
+        };
+        let Some(token) = cookies::get(&parts.headers, cookies::SESSION) else {
+            return Err(to_login());
+        };
+        match state.app.session_caller(&token).await {
+            Ok(Some(caller)) => Ok(ConsoleUser { caller, csrf: state.app.keys().csrf_token(&csrf::session_binding(&token)) }),
+            Ok(None) => {
+                let mut r = to_login();
+                r.headers_mut().append(header::SET_COOKIE, cookies::clear(cookies::SESSION, state.settings.secure_cookies));
+                Err(r)
+            }
+            Err(e) => Err(pages::error_page(&e)),
+        }
+    }
+}

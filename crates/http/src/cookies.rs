@@ -1,0 +1,32 @@
+//! Reading and writing the console's cookies.
+
+use axum::http::{HeaderMap, HeaderValue, header};
+
+pub const SESSION: &str = "be_session";
+/// A random per-browser value the login form's CSRF token is bound to (before there is a session).
+pub const PRE_LOGIN: &str = "be_pre";
+
+/// The value of cookie `name` in the request, if present.
+pub fn get(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// A `Set-Cookie` value: always HttpOnly, path /, SameSite=Lax; Secure unless turned off.
+pub fn set(name: &str, value: &str, max_age_seconds: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}");
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// A `Set-Cookie` value that removes the cookie.
+pub fn clear(name: &str, secure: bool) -> HeaderValue {
+    set(name, "", 0, secure)
+}
