@@ -1,0 +1,172 @@
+use std::{net::SocketAddr, sync::Arc};
+
+use be_app::{App, AppSettings, Clock, Keys, ManualClock, SystemClock};
+use reqwest::{Client, Method, Response, header};
+use serde_json::Value;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub app: App,
+    pub clock: Option<Arc<ManualClock>>,
+    pub db_url: String,
+    dir: std::path::PathBuf,
+    client: Client,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts the real server on port 0 with a fresh SQLite database.
+pub async fn spawn_app() -> TestApp {
+    spawn_with_clock(None).await
+}
+
+pub async fn spawn_app_with_manual_clock() -> TestApp {
+    spawn_with_clock(Some(Arc::new(ManualClock::new(time::OffsetDateTime::now_utc())))).await
+}
+
+async fn spawn_with_clock(manual: Option<Arc<ManualClock>>) -> TestApp {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = std::env::temp_dir().join(format!("be-http-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let db_url = format!("sqlite://{}", dir.join("state.db").display());
+    let store = be_store::connect(&db_url).await.expect("open");
+    store.migrate().await.expect("migrate");
+    let clock: Arc<dyn Clock> = match &manual {
+        Some(c) => c.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let app = App::new(store, clock, Keys::from_master(&[42; 32]), AppSettings::default());
+    let settings = be_http::HttpSettings { secure_cookies: true, session_ttl: time::Duration::hours(12) };
+    let router = be_http::router(app.clone(), settings);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(be_http::serve(listener, router, std::future::pending(), std::time::Duration::from_secs(1)));
+    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    TestApp { addr, app, clock: manual, db_url, dir, client }
+}
+
+/// An organization with an administrator and an API token.
+pub struct Tenant {
+    pub token: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn tenant(&self, name: &str) -> Tenant {
+        let email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
+        let password = "a long enough password".to_string();
+        let (_, user) = self.app.create_organization_with_admin(name, &email, &password).await.expect("org");
+        let token = self.app.create_api_token(&user.into(), "tests").await.expect("token").secret;
+        Tenant { token, email, password }
+    }
+
+    /// An API call with a bearer token and an optional JSON body.
+    pub async fn api(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.client.request(method, self.url(&format!("/api/v1{path}")));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        json_of(req.send().await.expect("request")).await
+    }
+
+    pub fn raw(&self) -> &Client {
+        &self.client
+    }
+}
+
+pub async fn json_of(resp: Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let text = resp.text().await.expect("body");
+    let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    (status, value)
+}
+
+/// A browser-like console session: keeps cookies, reads CSRF tokens from pages.
+pub struct Browser<'a> {
+    app: &'a TestApp,
+    cookies: Vec<(String, String)>,
+    pub last_set_cookies: Vec<String>,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Page {
+    /// The value of the first hidden `csrf` field.
+    pub fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let start = self.body.find(marker).map(|i| i + marker.len()).expect("page has a form with a CSRF token");
+        let end = self.body[start..].find('"').expect("closing quote") + start;
+        self.body[start..end].to_string()
+    }
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self { app, cookies: vec![], last_set_cookies: vec![] }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn finish(&mut self, resp: Response) -> Page {
+        self.last_set_cookies.clear();
+        for sc in resp.headers().get_all(header::SET_COOKIE) {
+            let text = sc.to_str().expect("ascii").to_string();
+            let (pair, _) = text.split_once(';').unwrap_or((&text, ""));
+            let (k, v) = pair.split_once('=').expect("name=value");
+            self.cookies.retain(|(name, _)| name != k);
+            if !v.is_empty() && !text.contains("Max-Age=0") {
+                self.cookies.push((k.to_string(), v.to_string()));
+            }
+            self.last_set_cookies.push(text);
+        }
+        let status = resp.status().as_u16();
+        let location = resp.headers().get(header::LOCATION).map(|l| l.to_str().expect("ascii").to_string());
+        Page { status, location, body: resp.text().await.expect("body") }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let resp = self.app.client.get(self.app.url(path)).header(header::COOKIE, self.cookie_header()).send().await.expect("get");
+        self.finish(resp).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let resp = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header(header::COOKIE, self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .expect("post");
+        self.finish(resp).await
+    }
+
+    pub async fn login(&mut self, email: &str, password: &str) -> Page {
+        let page = self.get("/login").await;
+        let csrf = page.csrf();
+        self.post("/login", &[("csrf", &csrf), ("email", email), ("password", password), ("next", "/accounts")]).await
+    }
+
+    pub fn has_cookie(&self, name: &str) -> bool {
+        self.cookies.iter().any(|(k, _)| k == name)
+    }
+}

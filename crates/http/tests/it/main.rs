@@ -1,0 +1,6 @@
+//! End-to-end tests of the HTTP edge: the real router on a real port, a fresh SQLite database
+//! per test, driven over HTTP like a client or a browser would.
+
+mod api;
+mod console;
+mod harness;
