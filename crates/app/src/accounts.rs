@@ -9,11 +9,13 @@ fn not_found() -> AppError {
     AppError::NotFound { code: "account_not_found", message: "There is no such account.".into() }
 }
 
-fn name_taken(name: &AccountName) -> AppError {
+fn name_taken(existing: &str) -> AppError {
     AppError::Conflict {
         code: "account_name_taken",
         field: Some(AccountName::FIELD),
-        message: format!("An account named \"{name}\" already exists. Choose another name."),
+        message: format!(
+            "An account named \"{existing}\" already exists (names are compared ignoring case). Choose another name."
+        ),
     }
 }
 
@@ -23,6 +25,16 @@ fn parse_id(id: &str) -> Result<AccountId> {
 }
 
 impl App {
+    /// The conflict error, naming the account that holds the name as it is spelled.
+    async fn name_taken(&self, caller: &Caller, wanted: &AccountName) -> AppError {
+        let key = wanted.key();
+        let existing = match self.store.list_accounts(caller.organization_id).await {
+            Ok(all) => all.into_iter().find(|a| a.name.key() == key).map(|a| a.name.to_string()),
+            Err(_) => None,
+        };
+        name_taken(existing.as_deref().unwrap_or(wanted.as_str()))
+    }
+
     pub async fn create_account(&self, caller: &Caller, name: &str) -> Result<Account> {
         let name = AccountName::parse(name)?;
         let now = self.clock.now();
@@ -33,7 +45,7 @@ impl App {
                 tracing::info!(org = %caller.organization_id, account = %account.id, "account created");
                 Ok(account)
             }
-            Err(StoreError::Conflict(Conflict::AccountName)) => Err(name_taken(&account.name)),
+            Err(StoreError::Conflict(Conflict::AccountName)) => Err(self.name_taken(caller, &account.name).await),
             Err(e) => Err(e.into()),
         }
     }
@@ -55,7 +67,7 @@ impl App {
                 Ok(account)
             }
             Ok(None) => Err(not_found()),
-            Err(StoreError::Conflict(Conflict::AccountName)) => Err(name_taken(&name)),
+            Err(StoreError::Conflict(Conflict::AccountName)) => Err(self.name_taken(caller, &name).await),
             Err(e) => Err(e.into()),
         }
     }

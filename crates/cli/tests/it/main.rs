@@ -1,1 +1,7 @@
-fn main() {}
+//! Tests of the `billing-engine` binary as a user runs it: real processes, real ports, SQLite and
+//! PostgreSQL, a real headless Chromium for the console.
+
+mod architecture;
+mod browser;
+mod commands;
+mod process;

@@ -1,0 +1,206 @@
+use std::{io::Write, process::Stdio};
+
+use serde_json::Value;
+
+use crate::process::{DEMO_EMAIL, DEMO_PASSWORD, Server, TempDir, client, command, free_port, start_demo};
+
+#[test]
+fn the_cli_manages_accounts_through_the_api() {
+    let demo = start_demo();
+    assert!(demo.server.child.id() > 0);
+    let (url, token) = (demo.url.as_str(), demo.token.as_str());
+
+    let (ok, out, err) = client(url, token, &["accounts", "list"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Contoso Retail"), "the demo is seeded: {out}");
+
+    let (ok, out, err) = client(url, token, &["accounts", "create", "Fabrikam", "--json"]);
+    assert!(ok, "{err}");
+    let created: Value = serde_json::from_str(&out).expect("json");
+    let id = created["id"].as_str().expect("id").to_string();
+    assert_eq!(created["name"], "Fabrikam");
+
+    let (ok, _, err) = client(url, token, &["accounts", "create", "fabrikam"]);
+    assert!(!ok);
+    assert!(err.contains("already exists") && err.contains("account_name_taken") && err.contains("409"), "{err}");
+
+    let (ok, out, _) = client(url, token, &["accounts", "rename", &id, "Northwind"]);
+    assert!(ok && out.contains("Northwind"), "{out}");
+
+    let (ok, out, _) = client(url, token, &["accounts", "list", "--json"]);
+    assert!(ok);
+    let list: Value = serde_json::from_str(&out).expect("json");
+    let names: Vec<&str> = list["items"].as_array().expect("items").iter().map(|a| a["name"].as_str().expect("n")).collect();
+    assert_eq!(names, ["Contoso Retail", "Northwind"]);
+
+    let (ok, _, err) = client(url, token, &["accounts", "delete", &id]);
+    assert!(!ok && err.contains("--yes"), "no prompt without a terminal: {err}");
+    let (ok, out, _) = client(url, token, &["accounts", "delete", &id, "--yes"]);
+    assert!(ok && out.contains("deleted account \"Northwind\""), "{out}");
+    let (ok, _, err) = client(url, token, &["accounts", "get", &id]);
+    assert!(!ok && err.contains("account_not_found"), "{err}");
+
+    let (ok, _, err) = client(url, "be_wrong", &["accounts", "list"]);
+    assert!(!ok && err.contains("invalid_token") && err.contains("billing-engine login"), "{err}");
+}
+
+#[test]
+fn login_saves_a_private_profile_the_other_commands_use() {
+    let demo = start_demo();
+    let home = TempDir::new("home");
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = command()
+            .args(args)
+            .env("XDG_CONFIG_HOME", &home.0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write");
+        let out = child.wait_with_output().expect("wait");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (ok, _, err) = run(&["login", "--url", &demo.url, "--email", DEMO_EMAIL, "--password-stdin"], "wrong password\n");
+    assert!(!ok && err.contains("invalid_credentials"), "{err}");
+
+    let (ok, out, err) = run(&["login", "--url", &demo.url, "--email", DEMO_EMAIL, "--password-stdin"], &format!("{DEMO_PASSWORD}\n"));
+    assert!(ok, "{err}");
+    assert!(out.contains("signed in"), "{out}");
+    let profile = home.0.join("billing-engine/cli.toml");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&profile).expect("saved").permissions().mode() & 0o777, 0o600);
+    }
+    let (ok, out, err) = run(&["accounts", "list"], "");
+    assert!(ok && out.contains("Contoso Retail"), "{out}{err}");
+    let (ok, out, _) = run(&["tokens", "list"], "");
+    assert!(ok && out.contains("CLI"), "the login created a token named CLI: {out}");
+}
+
+#[test]
+fn bad_configuration_fails_at_start_with_a_clear_message() {
+    let dir = TempDir::new("badconf");
+    let file = dir.0.join("be.toml");
+    std::fs::write(&file, "[server]\nlisten = \"somewhere\"\n").expect("write");
+    let out = command().args(["serve", "--config"]).arg(&file).output().expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("server.listen") && err.contains(&file.display().to_string()), "{err}");
+
+    let out = command().arg("serve").env("BILLING_ENGINE_DATABASE_URL", "mysql://db").output().expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("database.url"), "{err}");
+
+    let out = command().arg("serve").env("BILLING_ENGINE_LISTN", "x").output().expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("BILLING_ENGINE_LISTN is not a Billing Engine setting"), "{err}");
+}
+
+#[test]
+fn config_example_is_printed_and_checks_clean() {
+    let out = command().args(["config", "example"]).output().expect("run");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("BILLING_ENGINE_DATABASE_URL"));
+    let dir = TempDir::new("example");
+    let file = dir.0.join("be.toml");
+    std::fs::write(&file, &text).expect("write");
+    let out = command().args(["config", "check", "--config"]).arg(&file).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// `serve` on PostgreSQL: migrate, create an organization, serve, log JSON with request IDs,
+/// and stop cleanly on SIGTERM.
+#[test]
+fn serve_on_postgres_logs_requests_and_stops_on_sigterm() {
+    let db = PgDb::create();
+    let dir = TempDir::new("serve");
+    let port = free_port();
+    let env = |c: &mut std::process::Command| {
+        c.env("BILLING_ENGINE_DATABASE_URL", &db.url)
+            .env("BILLING_ENGINE_DATA_DIR", &dir.0)
+            .env("BILLING_ENGINE_LISTEN", format!("127.0.0.1:{port}"));
+    };
+
+    let mut migrate = command();
+    migrate.arg("migrate");
+    env(&mut migrate);
+    let out = migrate.output().expect("migrate");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let mut create = command();
+    create.args(["orgs", "create", "Acme", "--admin-email", "ops@acme.example", "--password-stdin"]);
+    env(&mut create);
+    let mut child = create.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    child.stdin.take().expect("stdin").write_all(b"a very good password\n").expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created organization \"Acme\""));
+
+    let mut serve = command();
+    serve.arg("serve");
+    env(&mut serve);
+    let mut server = Server::spawn(serve);
+    server.wait_stderr("\"listening\"");
+
+    let url = format!("http://127.0.0.1:{port}");
+    let home = TempDir::new("pghome");
+    let mut login = command();
+    login
+        .args(["login", "--url", &url, "--email", "ops@acme.example", "--password-stdin"])
+        .env("XDG_CONFIG_HOME", &home.0)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = login.spawn().expect("spawn");
+    child.stdin.take().expect("stdin").write_all(b"a very good password\n").expect("write");
+    assert!(child.wait_with_output().expect("wait").status.success());
+    let out = command().args(["accounts", "create", "On Postgres"]).env("XDG_CONFIG_HOME", &home.0).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // One access-log line per request, as JSON, inside a span that carries the request ID.
+    let log = server.wait_stderr("finished processing request");
+    let entry: Value = serde_json::from_str(&log).expect("logs are JSON lines");
+    assert!(entry["span"]["request_id"].as_str().is_some_and(|id| uuid::Uuid::parse_str(id).is_ok()), "{log}");
+    assert!(entry["status"].as_u64().is_some(), "{log}");
+
+    let status = server.terminate();
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+    let rest = server.drain_stderr().join("\n");
+    assert!(rest.contains("stopped"), "{rest}");
+    assert!(!rest.contains("a very good password"), "the password is never logged");
+}
+
+/// A PostgreSQL database of the test's own, dropped afterwards.
+struct PgDb {
+    url: String,
+    name: String,
+}
+
+fn psql(sql: &str) -> bool {
+    let base = std::env::var("BILLING_ENGINE_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    std::process::Command::new("psql")
+        .args([base.as_str(), "-v", "ON_ERROR_STOP=1", "-qc", sql])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+impl PgDb {
+    fn create() -> Self {
+        let name = format!("be_cli_{}", uuid::Uuid::new_v4().simple());
+        assert!(
+            psql(&format!("CREATE DATABASE {name}")),
+            "PostgreSQL must be running on 127.0.0.1:5432 (start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)"
+        );
+        Self { url: format!("postgres://postgres@127.0.0.1:5432/{name}"), name }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        psql(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+    }
+}
