@@ -93,7 +93,7 @@ async fn log_in_create_an_account_and_see_a_duplicate_refused() {
         submit_name(&c, "wingtip toys").await;
         let error = c.wait().for_element(Locator::Css("#name-error")).await.expect("field error");
         let text = error.text().await.expect("text");
-        assert!(text.contains("already exists"), "{text}");
+        assert!(text.contains("\"Wingtip Toys\" already exists"), "names the existing account as spelled: {text}");
         // The message sits beside the field it concerns, and the field is marked invalid.
         let beside: bool = c
             .execute(
