@@ -61,6 +61,15 @@ id_type!(
     ApiTokenId
 );
 
+id_type!(
+    /// A cloud connection (an account's link to an Azure billing account).
+    ConnectionId
+);
+id_type!(
+    /// A persistent background job (a sync).
+    JobId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

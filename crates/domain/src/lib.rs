@@ -4,11 +4,15 @@
 //! these types is valid by construction, so the code behind the boundary never re-checks it.
 
 mod account;
+mod azure;
+mod connection;
 mod error;
 mod ids;
 mod user;
 
 pub use account::{Account, AccountName};
+pub use azure::{AgreementType, BillingAccountId, ClientId, ClientSecretValue, TenantId, parse_secret_expiry};
 pub use error::{DomainError, FieldError};
-pub use ids::{AccountId, ApiTokenId, OrganizationId, UserId};
+pub use connection::{ConnectionState, Product, Provider};
+pub use ids::{AccountId, ApiTokenId, ConnectionId, JobId, OrganizationId, UserId};
 pub use user::{Email, OrganizationName, Password, Role, TokenName};

@@ -4,6 +4,8 @@ pub enum Conflict {
     AccountName,
     UserEmail,
     OrganizationName,
+    /// The account already has a connection to this provider.
+    AccountConnected,
     Other,
 }
 

@@ -12,11 +12,14 @@ mod sql;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use be_domain::{Account, AccountId, AccountName, ApiTokenId, Email, OrganizationId, UserId};
+use be_domain::{Account, AccountId, AccountName, ApiTokenId, ConnectionId, Email, OrganizationId, UserId};
 use time::OffsetDateTime;
 
 pub use error::{Conflict, StoreError};
-pub use records::{ApiTokenRecord, NewApiToken, NewUser, Organization, SessionRecord, User, UserCredentials};
+pub use records::{
+    ApiTokenRecord, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, Registration, SessionRecord, User,
+    UserCredentials,
+};
 pub use sql::{PgStore, SqliteStore};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -105,6 +108,27 @@ pub trait Store: Send + Sync + 'static {
         name: &AccountName,
         now: OffsetDateTime,
     ) -> Result<Option<Account>>;
-    /// False if there is no such account in the organization.
+    /// False if there is no such account in the organization. Its connection, registrations and
+    /// jobs go with it.
     async fn delete_account(&self, org: OrganizationId, id: AccountId) -> Result<bool>;
+
+    // Connections (at most one per account and provider) and product registrations.
+    /// Creates the connection and registers its account for the connection's product, in one
+    /// transaction. Fails with [`Conflict::AccountConnected`] if the account already has one.
+    async fn create_connection(&self, c: &ConnectionRecord) -> Result<()>;
+    async fn get_connection(&self, org: OrganizationId, id: ConnectionId) -> Result<Option<ConnectionRecord>>;
+    async fn list_connections(&self, org: OrganizationId) -> Result<Vec<ConnectionRecord>>;
+    /// Writes every field; false if there is no such connection in the organization.
+    async fn update_connection(&self, c: &ConnectionRecord) -> Result<bool>;
+    /// Deletes the connection, its jobs and its account's registration for its product.
+    async fn delete_connection(&self, org: OrganizationId, id: ConnectionId) -> Result<bool>;
+    /// Record a registration (idempotent).
+    async fn add_registration(&self, org: OrganizationId, r: &Registration, now: OffsetDateTime) -> Result<()>;
+    async fn list_registrations(&self, org: OrganizationId) -> Result<Vec<Registration>>;
+
+    // Jobs.
+    /// Queue a job unless one of the same kind is already queued or running for the connection;
+    /// returns the job that is waiting (the new one or the existing one).
+    async fn enqueue_job(&self, job: &JobRecord) -> Result<JobRecord>;
+    async fn list_jobs(&self, org: OrganizationId, connection: ConnectionId) -> Result<Vec<JobRecord>>;
 }

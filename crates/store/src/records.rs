@@ -62,3 +62,60 @@ pub struct ApiTokenRecord {
     pub created_at: OffsetDateTime,
     pub last_used_at: Option<OffsetDateTime>,
 }
+
+/// An account's connection to a cloud billing account, with the wizard's progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionRecord {
+    pub id: be_domain::ConnectionId,
+    pub organization_id: OrganizationId,
+    pub account_id: be_domain::AccountId,
+    pub provider: be_domain::Provider,
+    pub product: be_domain::Product,
+    pub state: be_domain::ConnectionState,
+    /// The furthest wizard step reached (for coming back to a draft).
+    pub step: String,
+    pub tenant_id: Option<be_domain::TenantId>,
+    /// The tenant's GUID (from the token's `tid`, or resolved from the domain).
+    pub tenant_guid: Option<String>,
+    pub client_id: Option<be_domain::ClientId>,
+    pub agreement_type: Option<be_domain::AgreementType>,
+    pub billing_account_id: Option<be_domain::BillingAccountId>,
+    /// The billing account's display name as Azure reports it.
+    pub billing_account_name: Option<String>,
+    /// The service principal's object ID (the token's `oid`).
+    pub principal_object_id: Option<String>,
+    /// The client secret, sealed with the installation's key (never plaintext).
+    pub secret_ciphertext: Option<Vec<u8>>,
+    pub secret_expires_on: Option<time::Date>,
+    pub secret_set_at: Option<OffsetDateTime>,
+    /// The last validation's checks, as JSON.
+    pub checks: Option<String>,
+    pub last_validated_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// An account's registration for a product on a provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub account_id: be_domain::AccountId,
+    pub product: be_domain::Product,
+    pub provider: be_domain::Provider,
+}
+
+/// A persistent background job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRecord {
+    pub id: be_domain::JobId,
+    pub organization_id: OrganizationId,
+    pub connection_id: be_domain::ConnectionId,
+    /// `sync`.
+    pub kind: String,
+    /// `queued`, `running`, `done`, `failed`.
+    pub state: String,
+    pub run_after: OffsetDateTime,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}

@@ -7,7 +7,8 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use be_domain::{
-    Account, AccountId, AccountName, ApiTokenId, Email, OrganizationId, OrganizationName, Role, TokenName, UserId,
+    Account, AccountId, AccountName, AgreementType, ApiTokenId, BillingAccountId, ClientId, ConnectionId, ConnectionState,
+    Email, JobId, OrganizationId, OrganizationName, Product, Provider, Role, TenantId, TokenName, UserId,
 };
 use sqlx::{
     FromRow,
@@ -18,8 +19,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    ApiTokenRecord, Backend, Conflict, NewApiToken, NewUser, Organization, Result, SessionRecord, Store, StoreError,
-    User, UserCredentials,
+    ApiTokenRecord, Backend, Conflict, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, Registration,
+    Result, SessionRecord, Store, StoreError, User, UserCredentials,
 };
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -170,6 +171,113 @@ impl From<AccountRow> for Account {
             updated_at: r.updated_at,
         }
     }
+}
+
+#[derive(FromRow)]
+struct ConnectionRow {
+    id: Uuid,
+    organization_id: Uuid,
+    account_id: Uuid,
+    product: String,
+    state: String,
+    step: String,
+    tenant_id: Option<String>,
+    tenant_guid: Option<String>,
+    client_id: Option<String>,
+    agreement_type: Option<String>,
+    billing_account_id: Option<String>,
+    billing_account_name: Option<String>,
+    principal_object_id: Option<String>,
+    secret_ciphertext: Option<Vec<u8>>,
+    secret_expires_on: Option<time::Date>,
+    secret_set_at: Option<OffsetDateTime>,
+    checks: Option<String>,
+    last_validated_at: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<ConnectionRow> for ConnectionRecord {
+    type Error = StoreError;
+    fn try_from(r: ConnectionRow) -> Result<Self> {
+        let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("connection {}: unknown {what} {v:?}", r.id));
+        Ok(ConnectionRecord {
+            id: ConnectionId::from_uuid(r.id),
+            organization_id: OrganizationId::from_uuid(r.organization_id),
+            account_id: AccountId::from_uuid(r.account_id),
+            provider: Provider::Azure,
+            product: Product::from_db(&r.product).ok_or_else(|| corrupt("product", &r.product))?,
+            state: ConnectionState::from_db(&r.state).ok_or_else(|| corrupt("state", &r.state))?,
+            step: r.step,
+            tenant_id: r.tenant_id.map(TenantId::from_trusted),
+            tenant_guid: r.tenant_guid,
+            client_id: r.client_id.map(ClientId::from_trusted),
+            agreement_type: match r.agreement_type.as_deref() {
+                None => None,
+                Some(a) => Some(AgreementType::parse(a).map_err(|_| corrupt("agreement type", a))?),
+            },
+            billing_account_id: r.billing_account_id.map(BillingAccountId::from_trusted),
+            billing_account_name: r.billing_account_name,
+            principal_object_id: r.principal_object_id,
+            secret_ciphertext: r.secret_ciphertext,
+            secret_expires_on: r.secret_expires_on,
+            secret_set_at: r.secret_set_at,
+            checks: r.checks,
+            last_validated_at: r.last_validated_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct RegistrationRow {
+    account_id: Uuid,
+    product: String,
+}
+
+#[derive(FromRow)]
+struct JobRow {
+    id: Uuid,
+    organization_id: Uuid,
+    connection_id: Uuid,
+    kind: String,
+    state: String,
+    run_after: OffsetDateTime,
+    attempts: i32,
+    last_error: Option<String>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl From<JobRow> for JobRecord {
+    fn from(r: JobRow) -> Self {
+        JobRecord {
+            id: JobId::from_uuid(r.id),
+            organization_id: OrganizationId::from_uuid(r.organization_id),
+            connection_id: ConnectionId::from_uuid(r.connection_id),
+            kind: r.kind,
+            state: r.state,
+            run_after: r.run_after,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+macro_rules! connection_columns {
+    () => {
+        "id, organization_id, account_id, product, state, step, tenant_id, tenant_guid, client_id, agreement_type, \
+         billing_account_id, billing_account_name, principal_object_id, secret_ciphertext, secret_expires_on, \
+         secret_set_at, checks, last_validated_at, created_at, updated_at"
+    };
+}
+macro_rules! job_columns {
+    () => {
+        "id, organization_id, connection_id, kind, state, run_after, attempts, last_error, created_at, updated_at"
+    };
 }
 
 // Column lists as macros so queries stay `&'static str` (sqlx refuses dynamic SQL text).
@@ -468,9 +576,214 @@ macro_rules! sql_store {
                     .await?;
                 Ok(done.rows_affected() > 0)
             }
+            async fn create_connection(&self, c: &ConnectionRecord) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(concat!(
+                    "INSERT INTO connections (", connection_columns!(), ", provider) VALUES ",
+                    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+                ))
+                .bind(c.id.as_uuid())
+                .bind(c.organization_id.as_uuid())
+                .bind(c.account_id.as_uuid())
+                .bind(c.product.as_str())
+                .bind(c.state.as_str())
+                .bind(&c.step)
+                .bind(c.tenant_id.as_ref().map(|t| t.as_str().to_string()))
+                .bind(&c.tenant_guid)
+                .bind(c.client_id.as_ref().map(|t| t.as_str().to_string()))
+                .bind(c.agreement_type.map(|a| a.code()))
+                .bind(c.billing_account_id.as_ref().map(|t| t.as_str().to_string()))
+                .bind(&c.billing_account_name)
+                .bind(&c.principal_object_id)
+                .bind(&c.secret_ciphertext)
+                .bind(c.secret_expires_on)
+                .bind(c.secret_set_at)
+                .bind(&c.checks)
+                .bind(c.last_validated_at)
+                .bind(c.created_at)
+                .bind(c.updated_at)
+                .bind(c.provider.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::from_write(e, Conflict::AccountConnected))?;
+                sqlx::query(
+                    "INSERT INTO registrations (organization_id, account_id, product, provider, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(c.organization_id.as_uuid())
+                .bind(c.account_id.as_uuid())
+                .bind(c.product.as_str())
+                .bind(c.provider.as_str())
+                .bind(c.created_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn get_connection(&self, org: OrganizationId, id: ConnectionId) -> Result<Option<ConnectionRecord>> {
+                let row: Option<ConnectionRow> = sqlx::query_as(concat!(
+                    "SELECT ", connection_columns!(), " FROM connections WHERE organization_id = $1 AND id = $2"
+                ))
+                .bind(org.as_uuid())
+                .bind(id.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn list_connections(&self, org: OrganizationId) -> Result<Vec<ConnectionRecord>> {
+                let rows: Vec<ConnectionRow> = sqlx::query_as(concat!(
+                    "SELECT ", connection_columns!(), " FROM connections WHERE organization_id = $1 ORDER BY created_at, id"
+                ))
+                .bind(org.as_uuid())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn update_connection(&self, c: &ConnectionRecord) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE connections SET state = $3, step = $4, tenant_id = $5, tenant_guid = $6, client_id = $7, \
+                     agreement_type = $8, billing_account_id = $9, billing_account_name = $10, principal_object_id = $11, \
+                     secret_ciphertext = $12, secret_expires_on = $13, secret_set_at = $14, checks = $15, \
+                     last_validated_at = $16, updated_at = $17 WHERE organization_id = $1 AND id = $2",
+                )
+                .bind(c.organization_id.as_uuid())
+                .bind(c.id.as_uuid())
+                .bind(c.state.as_str())
+                .bind(&c.step)
+                .bind(c.tenant_id.as_ref().map(|t| t.as_str().to_string()))
+                .bind(&c.tenant_guid)
+                .bind(c.client_id.as_ref().map(|t| t.as_str().to_string()))
+                .bind(c.agreement_type.map(|a| a.code()))
+                .bind(c.billing_account_id.as_ref().map(|t| t.as_str().to_string()))
+                .bind(&c.billing_account_name)
+                .bind(&c.principal_object_id)
+                .bind(&c.secret_ciphertext)
+                .bind(c.secret_expires_on)
+                .bind(c.secret_set_at)
+                .bind(&c.checks)
+                .bind(c.last_validated_at)
+                .bind(c.updated_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn delete_connection(&self, org: OrganizationId, id: ConnectionId) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let row: Option<ConnectionRow> = sqlx::query_as(concat!(
+                    "SELECT ", connection_columns!(), " FROM connections WHERE organization_id = $1 AND id = $2"
+                ))
+                .bind(org.as_uuid())
+                .bind(id.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else { return Ok(false) };
+                sqlx::query("DELETE FROM registrations WHERE organization_id = $1 AND account_id = $2 AND product = $3 AND provider = 'azure'")
+                    .bind(org.as_uuid())
+                    .bind(row.account_id)
+                    .bind(&row.product)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM jobs WHERE organization_id = $1 AND connection_id = $2")
+                    .bind(org.as_uuid())
+                    .bind(id.as_uuid())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM connections WHERE organization_id = $1 AND id = $2")
+                    .bind(org.as_uuid())
+                    .bind(id.as_uuid())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn add_registration(&self, org: OrganizationId, r: &Registration, now: OffsetDateTime) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO registrations (organization_id, account_id, product, provider, created_at) \
+                     SELECT $1, id, $3, $4, $5 FROM accounts WHERE organization_id = $1 AND id = $2 ON CONFLICT DO NOTHING",
+                )
+                .bind(org.as_uuid())
+                .bind(r.account_id.as_uuid())
+                .bind(r.product.as_str())
+                .bind(r.provider.as_str())
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn list_registrations(&self, org: OrganizationId) -> Result<Vec<Registration>> {
+                let rows: Vec<RegistrationRow> = sqlx::query_as(
+                    "SELECT account_id, product FROM registrations WHERE organization_id = $1 ORDER BY created_at",
+                )
+                .bind(org.as_uuid())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|r| {
+                        Ok(Registration {
+                            account_id: AccountId::from_uuid(r.account_id),
+                            product: Product::from_db(&r.product)
+                                .ok_or_else(|| StoreError::Corrupt(format!("unknown product {:?}", r.product)))?,
+                            provider: Provider::Azure,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn enqueue_job(&self, job: &JobRecord) -> Result<JobRecord> {
+                let inserted = sqlx::query(concat!(
+                    "INSERT INTO jobs (", job_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                ))
+                .bind(job.id.as_uuid())
+                .bind(job.organization_id.as_uuid())
+                .bind(job.connection_id.as_uuid())
+                .bind(&job.kind)
+                .bind(&job.state)
+                .bind(job.run_after)
+                .bind(job.attempts)
+                .bind(&job.last_error)
+                .bind(job.created_at)
+                .bind(job.updated_at)
+                .execute(&self.pool)
+                .await;
+                match inserted {
+                    Ok(_) => Ok(job.clone()),
+                    Err(e) => match StoreError::from_write(e, Conflict::Other) {
+                        StoreError::Conflict(_) => {
+                            let existing: Option<JobRow> = sqlx::query_as(concat!(
+                                "SELECT ", job_columns!(), " FROM jobs WHERE connection_id = $1 AND kind = $2 ",
+                                "AND state IN ('queued', 'running')"
+                            ))
+                            .bind(job.connection_id.as_uuid())
+                            .bind(&job.kind)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                            existing.map(Into::into).ok_or_else(|| StoreError::Corrupt("active job vanished".into()))
+                        }
+                        other => Err(other),
+                    },
+                }
+            }
+
+            async fn list_jobs(&self, org: OrganizationId, connection: ConnectionId) -> Result<Vec<JobRecord>> {
+                let rows: Vec<JobRow> = sqlx::query_as(concat!(
+                    "SELECT ", job_columns!(), " FROM jobs WHERE organization_id = $1 AND connection_id = $2 ORDER BY created_at, id"
+                ))
+                .bind(org.as_uuid())
+                .bind(connection.as_uuid())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
         }
     };
 }
+
 
 sql_store!(SqliteStore, Backend::Sqlite, SQLITE_MIGRATIONS);
 sql_store!(PgStore, Backend::Postgres, POSTGRES_MIGRATIONS);

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use be_domain::{Account, AccountId, AccountName, ApiTokenId, Email, OrganizationId, OrganizationName, Role, TokenName, UserId};
-use be_store::{Backend, Conflict, NewApiToken, NewUser, Organization, Store, StoreError};
+use be_store::{Backend, Conflict, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, Registration, Store, StoreError};
 use time::{Duration, OffsetDateTime};
 
 crate::story!(
@@ -10,6 +10,7 @@ crate::story!(
     account_names_are_unique_case_insensitively,
     rename_and_delete,
     users_sessions_and_tokens,
+    connections_registrations_and_jobs,
 );
 
 fn now() -> OffsetDateTime {
@@ -143,4 +144,113 @@ async fn users_sessions_and_tokens(store: Arc<dyn Store>) {
     assert!(!store.revoke_api_token(other_org, user.id, token.id).await.expect("revoke"), "wrong org");
     assert!(store.revoke_api_token(a, user.id, token.id).await.expect("revoke"));
     assert!(store.use_api_token(b"token-hash", t).await.expect("use").is_none());
+}
+
+fn draft(org: OrganizationId, account: AccountId) -> ConnectionRecord {
+    let t = now();
+    ConnectionRecord {
+        id: be_domain::ConnectionId::new(),
+        organization_id: org,
+        account_id: account,
+        provider: be_domain::Provider::Azure,
+        product: be_domain::Product::BillingEngine,
+        state: be_domain::ConnectionState::Draft,
+        step: "ids".into(),
+        tenant_id: None,
+        tenant_guid: None,
+        client_id: None,
+        agreement_type: None,
+        billing_account_id: None,
+        billing_account_name: None,
+        principal_object_id: None,
+        secret_ciphertext: None,
+        secret_expires_on: None,
+        secret_set_at: None,
+        checks: None,
+        last_validated_at: None,
+        created_at: t,
+        updated_at: t,
+    }
+}
+
+async fn connections_registrations_and_jobs(store: Arc<dyn Store>) {
+    use be_domain::{AgreementType, BillingAccountId, ClientId, ConnectionState, Product, Provider, TenantId};
+    let a = org(&store, "Org").await;
+    let other = org(&store, "Other").await;
+    let acc = account(a, "Contoso");
+    store.create_account(&acc).await.expect("account");
+
+    let mut c = draft(a, acc.id);
+    store.create_connection(&c).await.expect("create");
+    let again = draft(a, acc.id);
+    assert!(matches!(store.create_connection(&again).await, Err(StoreError::Conflict(Conflict::AccountConnected))), "one per account");
+    assert_eq!(
+        store.list_registrations(a).await.expect("list"),
+        [Registration { account_id: acc.id, product: Product::BillingEngine, provider: Provider::Azure }],
+        "the connection registers its account"
+    );
+
+    // Every field round-trips, including the sealed secret and the expiry date.
+    c.state = ConnectionState::Connected;
+    c.step = "done".into();
+    c.tenant_id = Some(TenantId::parse("contoso.onmicrosoft.com").expect("t"));
+    c.tenant_guid = Some("11111111-2222-3333-4444-555555555555".into());
+    c.client_id = Some(ClientId::parse("00001111-aaaa-2222-bbbb-3333cccc4444").expect("c"));
+    c.agreement_type = Some(AgreementType::EnterpriseAgreement);
+    c.billing_account_id = Some(BillingAccountId::parse(AgreementType::EnterpriseAgreement, "8611537").expect("b"));
+    c.billing_account_name = Some("Contoso EA".into());
+    c.principal_object_id = Some("99a1a759-30dd-42c2-828c-db398826bb67".into());
+    c.secret_ciphertext = Some(vec![1, 0, 255, 7]);
+    c.secret_expires_on = Some(time::macros::date!(2027 - 06 - 30));
+    c.secret_set_at = Some(now());
+    c.checks = Some("[]".into());
+    c.last_validated_at = Some(now());
+    c.updated_at = now() + Duration::seconds(1);
+    assert!(store.update_connection(&c).await.expect("update"));
+    assert_eq!(store.get_connection(a, c.id).await.expect("get").expect("exists"), c);
+    assert_eq!(store.list_connections(a).await.expect("list"), [c.clone()]);
+
+    // Scoped to the organization.
+    assert!(store.get_connection(other, c.id).await.expect("get").is_none());
+    assert!(store.list_connections(other).await.expect("list").is_empty());
+    let mut stolen = c.clone();
+    stolen.organization_id = other;
+    assert!(!store.update_connection(&stolen).await.expect("update"));
+    assert!(!store.delete_connection(other, c.id).await.expect("delete"));
+
+    // One active job per connection and kind.
+    let job = |id| JobRecord {
+        id,
+        organization_id: a,
+        connection_id: c.id,
+        kind: "sync".into(),
+        state: "queued".into(),
+        run_after: now(),
+        attempts: 0,
+        last_error: None,
+        created_at: now(),
+        updated_at: now(),
+    };
+    let first = store.enqueue_job(&job(be_domain::JobId::new())).await.expect("enqueue");
+    let second = store.enqueue_job(&job(be_domain::JobId::new())).await.expect("enqueue again");
+    assert_eq!(first.id, second.id, "the waiting job is returned, not a second one");
+    assert_eq!(store.list_jobs(a, c.id).await.expect("jobs").len(), 1);
+
+    // A registration for another product; only accounts of the organization can be registered.
+    let reg = Registration { account_id: acc.id, product: Product::CostIntelligence, provider: Provider::Azure };
+    store.add_registration(a, &reg, now()).await.expect("register");
+    store.add_registration(a, &reg, now()).await.expect("idempotent");
+    store.add_registration(other, &reg, now()).await.expect("no-op");
+    assert_eq!(store.list_registrations(a).await.expect("list").len(), 2);
+    assert!(store.list_registrations(other).await.expect("list").is_empty());
+
+    // Deleting the connection takes its jobs and its Billing Engine registration with it.
+    assert!(store.delete_connection(a, c.id).await.expect("delete"));
+    assert!(store.list_jobs(a, c.id).await.expect("jobs").is_empty());
+    assert_eq!(store.list_registrations(a).await.expect("list"), [reg]);
+    store.create_connection(&draft(a, acc.id)).await.expect("a new connection after deletion");
+    // Deleting the account takes everything.
+    assert!(store.delete_account(a, acc.id).await.expect("delete account"));
+    assert!(store.list_connections(a).await.expect("list").is_empty());
+    assert!(store.list_registrations(a).await.expect("list").is_empty());
 }
