@@ -26,6 +26,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("BILLING_ENGINE_SECRET_KEY", "security.secret_key"),
     ("BILLING_ENGINE_KEY_FILE", "security.key_file"),
     ("BILLING_ENGINE_SESSION_HOURS", "security.session_hours"),
+    ("BILLING_ENGINE_AZURE_LOGIN_URL", "azure.login_url"),
+    ("BILLING_ENGINE_AZURE_MANAGEMENT_URL", "azure.management_url"),
     ("BILLING_ENGINE_LOG_FORMAT", "log.format"),
     ("BILLING_ENGINE_LOG", "log.level"),
 ];
@@ -40,7 +42,25 @@ pub struct Config {
     pub storage: StorageConfig,
     pub database: DatabaseConfig,
     pub security: SecurityConfig,
+    pub azure: AzureConfig,
     pub log: LogConfig,
+}
+
+/// Where Azure is. The defaults are the real endpoints; the simulator is used only when configured.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AzureConfig {
+    pub login_url: url::Url,
+    pub management_url: url::Url,
+}
+
+impl Default for AzureConfig {
+    fn default() -> Self {
+        Self {
+            login_url: url::Url::parse("https://login.microsoftonline.com").expect("valid URL"),
+            management_url: url::Url::parse("https://management.azure.com").expect("valid URL"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -103,6 +123,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             database: DatabaseConfig::default(),
             security: SecurityConfig::default(),
+            azure: AzureConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -207,6 +228,11 @@ impl Config {
         if !matches!(self.server.public_url.scheme(), "http" | "https") {
             return Err(ConfigError("server.public_url must be an http:// or https:// address".into()));
         }
+        for (name, u) in [("azure.login_url", &self.azure.login_url), ("azure.management_url", &self.azure.management_url)] {
+            if !matches!(u.scheme(), "http" | "https") {
+                return Err(ConfigError(format!("{name} must be an http:// or https:// address")));
+            }
+        }
         tracing_subscriber_filter_check(&self.log.level)?;
         Ok(())
     }
@@ -217,6 +243,16 @@ impl Config {
             .url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.storage.data_dir.join("billing-engine.db").display()))
+    }
+
+    /// The settings the use cases need.
+    pub fn app_settings(&self) -> crate::AppSettings {
+        crate::AppSettings {
+            session_ttl: time::Duration::hours(i64::from(self.security.session_hours)),
+            azure: be_azure::Endpoints { login: self.azure.login_url.clone(), management: self.azure.management_url.clone() },
+            azure_retry: be_azure::RetryPolicy::interactive(),
+            public_url: self.server.public_url.as_str().trim_end_matches('/').to_string(),
+        }
     }
 
     /// The key file in force.

@@ -9,6 +9,12 @@ pub enum AppError {
     /// An input value did not parse.
     #[error("{0}")]
     Invalid(#[from] FieldError),
+    /// Several input values did not parse (a form with several fields).
+    #[error("{} fields need attention: {}", .0.len(), .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "))]
+    InvalidFields(Vec<FieldError>),
+    /// Azure refused or could not answer; `message` says what is wrong and what to do.
+    #[error("{message}")]
+    Upstream { code: &'static str, message: String, retryable: bool },
     /// The request conflicts with existing data (a taken name).
     #[error("{message}")]
     Conflict { code: &'static str, field: Option<&'static str>, message: String },
@@ -31,11 +37,23 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Invalid(e) => e.code,
+            AppError::InvalidFields(_) => "invalid_fields",
+            AppError::Upstream { code, .. } => code,
             AppError::Conflict { code, .. } | AppError::NotFound { code, .. } | AppError::Unauthenticated { code, .. } => {
                 code
             }
             AppError::Unavailable(_) => "service_unavailable",
             AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    /// Every field error, for forms that show each beside its field.
+    pub fn field_errors(&self) -> Vec<FieldError> {
+        match self {
+            AppError::Invalid(e) => vec![e.clone()],
+            AppError::InvalidFields(all) => all.clone(),
+            AppError::Conflict { code, field: Some(f), message } => vec![FieldError::new(f, code, message)],
+            _ => vec![],
         }
     }
 

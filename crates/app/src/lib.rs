@@ -5,6 +5,8 @@
 mod accounts;
 mod auth;
 mod clock;
+mod connections;
+mod crypto;
 pub mod config;
 mod error;
 mod keys;
@@ -16,6 +18,7 @@ pub use auth::{Caller, IssuedToken, SessionToken};
 pub use be_domain::Role;
 pub use be_store::Store;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use connections::{AdminRow, Check, CheckOutcome, ConnectionDetails, EaCall, RoleGrant, Validation};
 pub use error::AppError;
 pub use keys::{KeyError, Keys};
 pub use orgs::DemoSeed;
@@ -26,11 +29,22 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 #[derive(Debug, Clone)]
 pub struct AppSettings {
     pub session_ttl: time::Duration,
+    /// Where Azure is (the real endpoints unless the simulator is configured).
+    pub azure: be_azure::Endpoints,
+    /// How the Azure client retries during interactive checks.
+    pub azure_retry: be_azure::RetryPolicy,
+    /// The redirect URI the wizard tells users to register (this server's public address).
+    pub public_url: String,
 }
 
 impl Default for AppSettings {
     fn default() -> Self {
-        Self { session_ttl: time::Duration::hours(12) }
+        Self {
+            session_ttl: time::Duration::hours(12),
+            azure: be_azure::Endpoints::default(),
+            azure_retry: be_azure::RetryPolicy::interactive(),
+            public_url: "http://localhost:8080".into(),
+        }
     }
 }
 
@@ -41,11 +55,19 @@ pub struct App {
     clock: Arc<dyn Clock>,
     keys: Arc<Keys>,
     settings: AppSettings,
+    azure: be_azure::AzureClient,
 }
 
 impl App {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, keys: Keys, settings: AppSettings) -> Self {
-        Self { store, clock, keys: Arc::new(keys), settings }
+    /// Fails only if the HTTP client for Azure cannot be built.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, keys: Keys, settings: AppSettings) -> Result<Self> {
+        let azure = be_azure::AzureClient::new(settings.azure.clone(), settings.azure_retry)
+            .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
+        Ok(Self { store, clock, keys: Arc::new(keys), settings, azure })
+    }
+
+    pub fn settings(&self) -> &AppSettings {
+        &self.settings
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -9,7 +9,7 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use be_app::{App, AppSettings, SystemClock, config::{Config, LogFormat}};
+use be_app::{App, SystemClock, config::{Config, LogFormat}};
 use clap::{Args, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -73,8 +73,7 @@ async fn open_app(config: &Config) -> anyhow::Result<App> {
     let store = be_store::connect(&url).await.with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
     store.migrate().await.context("cannot migrate the database")?;
     let keys = config.keys()?;
-    let settings = AppSettings { session_ttl: time_hours(config.security.session_hours) };
-    Ok(App::new(store, Arc::new(SystemClock), keys, settings))
+    Ok(App::new(store, Arc::new(SystemClock), keys, config.app_settings())?)
 }
 
 fn time_hours(h: u32) -> time::Duration {

@@ -18,11 +18,21 @@ pub struct ApiError {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every field that needs attention, when a request had several mistakes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldProblem {
+    pub field: &'static str,
+    pub code: &'static str,
+    pub message: String,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None }
+        Self { status, code, message: message.into(), field: None, errors: vec![] }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -54,7 +64,9 @@ impl ApiError {
 /// The HTTP status for each kind of use-case error.
 pub fn status_of(err: &AppError) -> StatusCode {
     match err {
-        AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Invalid(_) | AppError::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Upstream { retryable: true, .. } => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Upstream { retryable: false, .. } => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::Conflict { .. } => StatusCode::CONFLICT,
         AppError::NotFound { .. } => StatusCode::NOT_FOUND,
         AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
@@ -85,6 +97,12 @@ impl From<AppError> for ApiError {
             code: err.code(),
             message: err.public_message(),
             field: err.field().map(str::to_string),
+            errors: match &err {
+                AppError::InvalidFields(all) => {
+                    all.iter().map(|e| FieldProblem { field: e.field, code: e.code, message: e.message.clone() }).collect()
+                }
+                _ => vec![],
+            },
         }
     }
 }

@@ -9,7 +9,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("be-domain", &[]),
     ("be-azure", &[]),
     ("be-store", &["be-domain"]),
-    ("be-app", &["be-domain", "be-store"]),
+    ("be-app", &["be-azure", "be-domain", "be-store"]),
     ("be-http", &["be-app", "be-domain", "be-store"]),
     ("be-cli", &["be-app", "be-http", "be-store", "be-azure-sim"]),
     ("be-azure-sim", &[]),

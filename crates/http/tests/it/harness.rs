@@ -39,7 +39,7 @@ async fn spawn_with_clock(manual: Option<Arc<ManualClock>>) -> TestApp {
         Some(c) => c.clone(),
         None => Arc::new(SystemClock),
     };
-    let app = App::new(store, clock, Keys::from_master(&[42; 32]), AppSettings::default());
+    let app = App::new(store, clock, Keys::from_master(&[42; 32]), AppSettings::default()).expect("app");
     let settings = be_http::HttpSettings { secure_cookies: true, session_ttl: time::Duration::hours(12) };
     let router = be_http::router(app.clone(), settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
