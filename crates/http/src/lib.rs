@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! Billing Engine's HTTP edge. The only crate that knows axum and templates.
 //!
 //! - `/api/v1/...`: the JSON API (bearer tokens), documented by `/api/v1/openapi.json`.

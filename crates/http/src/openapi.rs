@@ -32,6 +32,13 @@ pub fn document() -> Value {
         "The name is not valid: codes `account_name_empty`, `account_name_too_long`, `account_name_invalid`.",
     );
     let taken = error_response("Another account in the organization has this name, ignoring case (code `account_name_taken`).");
+    let conn_not_found = error_response("No such connection in your organization (code `connection_not_found`).");
+    let upstream = error_response(
+        "Azure refused the credentials (422; codes `azure_tenant_not_found`, `azure_app_not_found`, `azure_secret_invalid`, `azure_secret_expired`, `azure_app_disabled`, ...) or could not answer (503; `azure_throttled`, `azure_unavailable`, `azure_unreachable`). The message says what to do.",
+    );
+    let invalid_details = error_response(
+        "A value is not valid (codes such as `tenant_id_invalid`, `client_id_invalid`, `billing_account_id_agreement_mismatch`, `client_secret_is_secret_id`); several at once answer `invalid_fields` with an `errors` list.",
+    );
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -101,6 +108,106 @@ pub fn document() -> Value {
                     }
                 }
             },
+            "/accounts/{id}/registrations": {
+                "post": {
+                    "operationId": "registerProduct", "summary": "Record an account's Cost Intelligence registration (Billing Engine registrations come from connecting)",
+                    "parameters": [id_param()], "requestBody": json_body("RegistrationInput"),
+                    "responses": {"204": {"description": "Recorded."}, "400": bad_request.clone(), "401": unauthenticated.clone(), "404": not_found.clone(),
+                                  "409": error_response("The account is already connected (code `account_already_connected`)."),
+                                  "422": error_response("Unknown product (code `product_invalid`).")}
+                }
+            },
+            "/connectable-accounts": {
+                "get": {
+                    "operationId": "listConnectableAccounts", "summary": "Accounts not yet connected to Azure for any product",
+                    "responses": {"200": ok("The accounts.", "AccountList"), "401": unauthenticated.clone()}
+                }
+            },
+            "/administration": {
+                "get": {
+                    "operationId": "administration", "summary": "Every account with the products it is registered for and its connection",
+                    "parameters": [{"name": "product", "in": "query", "required": false, "schema": {"type": "string", "enum": ["billing_engine", "cost_intelligence"]}}],
+                    "responses": {"200": ok("The accounts.", "AdministrationList"), "401": unauthenticated.clone(), "422": error_response("Unknown product (code `product_invalid`).")}
+                }
+            },
+            "/connections": {
+                "get": {
+                    "operationId": "listConnections", "summary": "The organization's cloud connections",
+                    "responses": {"200": ok("The connections.", "ConnectionList"), "401": unauthenticated.clone()}
+                },
+                "post": {
+                    "operationId": "startConnection", "summary": "Wizard steps 1-3: start connecting an account to Azure for Billing Engine (a draft)",
+                    "requestBody": json_body("StartConnection"),
+                    "responses": {"201": ok("The draft connection.", "Connection"), "400": bad_request.clone(), "401": unauthenticated.clone(),
+                                  "404": not_found.clone(),
+                                  "409": error_response("The account is already connected to Azure for some product (code `account_already_connected`)."),
+                                  "422": error_response("Unsupported provider or product (codes `provider_unsupported`, `product_not_connectable`).")}
+                }
+            },
+            "/connections/{id}": {
+                "get": {
+                    "operationId": "getConnection", "summary": "One connection (never its secret)", "parameters": [id_param()],
+                    "responses": {"200": ok("The connection.", "Connection"), "401": unauthenticated.clone(), "404": conn_not_found.clone()}
+                },
+                "patch": {
+                    "operationId": "setConnectionDetails", "summary": "Wizard step 5: tenant ID, client ID, agreement type, billing account ID (any subset)",
+                    "parameters": [id_param()], "requestBody": json_body("ConnectionDetails"),
+                    "responses": {"200": ok("The connection.", "Connection"), "400": bad_request.clone(), "401": unauthenticated.clone(),
+                                  "404": conn_not_found.clone(), "422": invalid_details.clone()}
+                },
+                "delete": {
+                    "operationId": "deleteConnection", "summary": "Delete a connection and its data; `confirm` must repeat the account's name",
+                    "parameters": [id_param(), {"name": "confirm", "in": "query", "required": true, "schema": {"type": "string"}}],
+                    "responses": {"204": {"description": "Deleted."}, "401": unauthenticated.clone(), "404": conn_not_found.clone(),
+                                  "422": error_response("The confirmation does not match the account name (code `confirmation_mismatch`).")}
+                }
+            },
+            "/connections/{id}/secret": {
+                "put": {
+                    "operationId": "setConnectionSecret",
+                    "summary": "Wizard step 6, or rotation: the client secret (stored encrypted, never returned) and its optional expiry date. On a validated connection the new secret must sign in before it replaces the old one.",
+                    "parameters": [id_param()], "requestBody": json_body("SecretInput"),
+                    "responses": {"200": ok("The connection (without the secret).", "Connection"), "400": bad_request.clone(), "401": unauthenticated.clone(),
+                                  "404": conn_not_found.clone(), "422": invalid_details.clone(), "503": upstream.clone()}
+                }
+            },
+            "/connections/{id}/role-grant": {
+                "get": {
+                    "operationId": "getRoleGrant",
+                    "summary": "Wizard step 7: the EnrollmentReader call (EA) or the portal steps (MCA), with the service principal's object ID read from a token",
+                    "parameters": [id_param()],
+                    "responses": {"200": ok("How to grant read access.", "RoleGrant"), "401": unauthenticated.clone(), "404": conn_not_found.clone(),
+                                  "422": upstream.clone(), "503": upstream.clone()}
+                }
+            },
+            "/connections/{id}/validate": {
+                "post": {
+                    "operationId": "validateConnection", "summary": "Wizard step 8: run the checks in order; all passing connects and queues the first sync",
+                    "parameters": [id_param()],
+                    "responses": {"200": ok("Each check with its outcome, cause and fix.", "Validation"), "401": unauthenticated.clone(),
+                                  "404": conn_not_found.clone(), "422": error_response("A wizard step is missing (code `connection_incomplete`).")}
+                }
+            },
+            "/connections/{id}/pause": {
+                "post": {
+                    "operationId": "pauseConnection", "summary": "Stop syncing a connected connection", "parameters": [id_param()],
+                    "responses": {"200": ok("The connection.", "Connection"), "401": unauthenticated.clone(), "404": conn_not_found.clone(),
+                                  "409": error_response("Not connected (code `connection_not_connected`).")}
+                }
+            },
+            "/connections/{id}/resume": {
+                "post": {
+                    "operationId": "resumeConnection", "summary": "Validate a paused connection again and resume syncing if it passes", "parameters": [id_param()],
+                    "responses": {"200": ok("The checks.", "Validation"), "401": unauthenticated.clone(), "404": conn_not_found.clone(),
+                                  "409": error_response("Not paused (code `connection_not_paused`).")}
+                }
+            },
+            "/connections/{id}/jobs": {
+                "get": {
+                    "operationId": "listConnectionJobs", "summary": "The connection's sync jobs", "parameters": [id_param()],
+                    "responses": {"200": ok("The jobs.", "JobList"), "401": unauthenticated.clone(), "404": conn_not_found.clone()}
+                }
+            },
             "/accounts/{id}": {
                 "get": {
                     "operationId": "getAccount", "summary": "One account",
@@ -168,6 +275,65 @@ pub fn document() -> Value {
                     "type": "object", "required": ["email", "password"], "additionalProperties": false,
                     "properties": {"email": {"type": "string"}, "password": {"type": "string"}, "name": {"type": "string", "description": "A label for the token; default \"CLI\"."}}
                 },
+                "RegistrationInput": {"type": "object", "required": ["product"], "additionalProperties": false,
+                    "properties": {"product": {"type": "string", "enum": ["cost_intelligence"]}}},
+                "StartConnection": {"type": "object", "required": ["account_id"], "additionalProperties": false,
+                    "properties": {"account_id": {"type": "string", "format": "uuid"},
+                                   "provider": {"type": "string", "enum": ["azure"], "default": "azure"},
+                                   "product": {"type": "string", "enum": ["billing_engine"], "default": "billing_engine"}}},
+                "ConnectionDetails": {"type": "object", "additionalProperties": false,
+                    "properties": {"tenant_id": {"type": "string", "description": "Directory (tenant) ID: a GUID or a verified domain."},
+                                   "client_id": {"type": "string", "description": "Application (client) ID (a GUID)."},
+                                   "agreement_type": {"type": "string", "enum": ["EA", "MCA"]},
+                                   "billing_account_id": {"type": "string", "description": "EA: the enrollment number. MCA: guid:guid_YYYY-MM-DD."}}},
+                "SecretInput": {"type": "object", "required": ["client_secret"], "additionalProperties": false,
+                    "properties": {"client_secret": {"type": "string", "writeOnly": true, "description": "The secret's Value (not its ID)."},
+                                   "expires_on": {"type": "string", "format": "date"}}},
+                "Check": {"type": "object", "required": ["name", "title", "outcome", "message"],
+                    "properties": {"name": {"type": "string", "enum": ["token", "billing_account", "agreement_type", "cost_data"]},
+                                   "title": {"type": "string"}, "outcome": {"type": "string", "enum": ["passed", "failed", "skipped"]},
+                                   "message": {"type": "string"}, "remedy": {"type": "string"}, "code": {"type": "string"},
+                                   "azure_request_id": {"type": "string"}}},
+                "Validation": {"type": "object", "required": ["state", "checks"],
+                    "properties": {"state": {"$ref": "#/components/schemas/ConnectionState"},
+                                   "checks": {"type": "array", "items": {"$ref": "#/components/schemas/Check"}},
+                                   "next": {"type": "string", "description": "When data will appear (connected only)."}}},
+                "ConnectionState": {"type": "string", "enum": ["draft", "validating", "connected", "failed", "paused"]},
+                "Connection": {"type": "object",
+                    "required": ["id", "account_id", "provider", "product", "state", "step", "secret", "checks", "created_at", "updated_at"],
+                    "properties": {"id": {"type": "string", "format": "uuid"}, "account_id": {"type": "string", "format": "uuid"},
+                                   "provider": {"type": "string", "enum": ["azure"]}, "product": {"type": "string", "enum": ["billing_engine"]},
+                                   "state": {"$ref": "#/components/schemas/ConnectionState"},
+                                   "step": {"type": "string", "enum": ["login", "ids", "secret", "grant", "connect"]},
+                                   "tenant_id": {"type": ["string", "null"]}, "tenant_guid": {"type": ["string", "null"]},
+                                   "client_id": {"type": ["string", "null"]}, "agreement_type": {"type": ["string", "null"], "enum": ["EA", "MCA", null]},
+                                   "billing_account_id": {"type": ["string", "null"]}, "billing_account_name": {"type": ["string", "null"]},
+                                   "principal_object_id": {"type": ["string", "null"]},
+                                   "secret": {"type": "object", "required": ["set"], "properties": {
+                                       "set": {"type": "boolean"}, "set_at": {"type": ["string", "null"], "format": "date-time"},
+                                       "expires_on": {"type": ["string", "null"], "format": "date"},
+                                       "warning": {"type": ["string", "null"], "description": "Set when the secret expires within 30 days."}}},
+                                   "checks": {"type": "array", "items": {"$ref": "#/components/schemas/Check"}},
+                                   "last_validated_at": {"type": ["string", "null"], "format": "date-time"},
+                                   "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}}},
+                "ConnectionList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Connection"}}}},
+                "RoleGrant": {"type": "object", "required": ["agreement_type", "role_name", "role_definition_id", "principal_object_id", "principal_tenant_id", "billing_account_id", "steps"],
+                    "properties": {"agreement_type": {"type": "string", "enum": ["EA", "MCA"]}, "role_name": {"type": "string"},
+                                   "role_definition_id": {"type": "string"}, "principal_object_id": {"type": "string"},
+                                   "principal_tenant_id": {"type": "string"}, "billing_account_id": {"type": "string"},
+                                   "ea_call": {"type": "object", "properties": {"method": {"type": "string"}, "url": {"type": "string"},
+                                       "headers": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
+                                       "body": {"type": "object"}, "curl": {"type": "string"}, "az_rest": {"type": "string"}}},
+                                   "steps": {"type": "array", "items": {"type": "string"}}}},
+                "Job": {"type": "object", "properties": {"id": {"type": "string"}, "kind": {"type": "string"}, "state": {"type": "string"},
+                    "run_after": {"type": "string", "format": "date-time"}, "attempts": {"type": "integer"}, "last_error": {"type": ["string", "null"]},
+                    "created_at": {"type": "string", "format": "date-time"}}},
+                "JobList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}}}},
+                "AdministrationList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {
+                    "type": "object", "required": ["account", "products"],
+                    "properties": {"account": {"$ref": "#/components/schemas/Account"},
+                                   "products": {"type": "array", "items": {"type": "string", "enum": ["billing_engine", "cost_intelligence"]}},
+                                   "connection": {"oneOf": [{"$ref": "#/components/schemas/Connection"}, {"type": "null"}]}}}}}},
                 "Me": {
                     "type": "object", "required": ["user_id", "email", "role", "organization_id", "organization_name"],
                     "properties": {

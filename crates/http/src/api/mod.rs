@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Authenticated with `Authorization: Bearer <API token>`.
 
 mod accounts;
+pub(crate) mod connections;
 mod json;
 mod tokens;
 
@@ -25,6 +26,17 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/accounts", get(accounts::list).post(accounts::create))
         .route("/accounts/{id}", get(accounts::get).patch(accounts::rename).delete(accounts::delete))
+        .route("/accounts/{id}/registrations", post(connections::register))
+        .route("/connectable-accounts", get(connections::connectable))
+        .route("/administration", get(connections::administration))
+        .route("/connections", get(connections::list).post(connections::start))
+        .route("/connections/{id}", get(connections::get).patch(connections::update).delete(connections::delete))
+        .route("/connections/{id}/secret", axum::routing::put(connections::set_secret))
+        .route("/connections/{id}/role-grant", get(connections::role_grant))
+        .route("/connections/{id}/validate", post(connections::validate))
+        .route("/connections/{id}/pause", post(connections::pause))
+        .route("/connections/{id}/resume", post(connections::resume))
+        .route("/connections/{id}/jobs", get(connections::jobs))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
 }

@@ -1,0 +1,252 @@
+use axum::{
+    Json,
+    extract::{Path, Query, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use be_app::{App, ConnectionDetails, RoleGrant, Validation};
+use be_store::{ConnectionRecord, JobRecord};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{ApiCaller, ApiJson, accounts::Items};
+use crate::{AppState, error::ApiError};
+
+/// A connection as the API shows it. The secret itself is never part of it.
+#[derive(Serialize)]
+pub(crate) struct ConnectionView {
+    id: String,
+    account_id: String,
+    provider: be_domain::Provider,
+    product: be_domain::Product,
+    state: be_domain::ConnectionState,
+    /// The furthest wizard step reached: login, ids, secret, grant, connect.
+    step: String,
+    tenant_id: Option<String>,
+    tenant_guid: Option<String>,
+    client_id: Option<String>,
+    agreement_type: Option<be_domain::AgreementType>,
+    billing_account_id: Option<String>,
+    billing_account_name: Option<String>,
+    principal_object_id: Option<String>,
+    secret: SecretView,
+    checks: Vec<be_app::Check>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    last_validated_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+}
+
+#[derive(Serialize)]
+struct SecretView {
+    set: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    set_at: Option<OffsetDateTime>,
+    expires_on: Option<String>,
+    /// Present when the secret expires within 30 days or has expired.
+    warning: Option<String>,
+}
+
+pub(crate) fn view(app: &App, c: &ConnectionRecord) -> ConnectionView {
+    ConnectionView {
+        id: c.id.to_string(),
+        account_id: c.account_id.to_string(),
+        provider: c.provider,
+        product: c.product,
+        state: c.state,
+        step: c.step.clone(),
+        tenant_id: c.tenant_id.as_ref().map(|t| t.to_string()),
+        tenant_guid: c.tenant_guid.clone(),
+        client_id: c.client_id.as_ref().map(|t| t.as_str().to_string()),
+        agreement_type: c.agreement_type,
+        billing_account_id: c.billing_account_id.as_ref().map(|t| t.to_string()),
+        billing_account_name: c.billing_account_name.clone(),
+        principal_object_id: c.principal_object_id.clone(),
+        secret: SecretView {
+            set: c.secret_ciphertext.is_some(),
+            set_at: c.secret_set_at,
+            expires_on: c.secret_expires_on.map(|d| d.to_string()),
+            warning: app.secret_warning(c),
+        },
+        checks: App::last_checks(c),
+        last_validated_at: c.last_validated_at,
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StartInput {
+    account_id: String,
+    #[serde(default = "azure")]
+    provider: String,
+    #[serde(default = "billing_engine")]
+    product: String,
+}
+
+fn azure() -> String {
+    "azure".into()
+}
+fn billing_engine() -> String {
+    "billing_engine".into()
+}
+
+pub(crate) async fn list(State(s): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<Items<ConnectionView>>, ApiError> {
+    let items = s.app.list_connections(&caller).await?.iter().map(|c| view(&s.app, c)).collect();
+    Ok(Json(Items { items }))
+}
+
+pub(crate) async fn start(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(input): ApiJson<StartInput>,
+) -> Result<Response, ApiError> {
+    let c = s.app.start_connection(&caller, &input.account_id, &input.provider, &input.product).await?;
+    let location = HeaderValue::from_str(&format!("/api/v1/connections/{}", c.id)).map_err(|_| ApiError::internal())?;
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view(&s.app, &c))).into_response())
+}
+
+pub(crate) async fn get(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<ConnectionView>, ApiError> {
+    Ok(Json(view(&s.app, &s.app.get_connection(&caller, &id).await?)))
+}
+
+pub(crate) async fn update(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ConnectionDetails>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    Ok(Json(view(&s.app, &s.app.set_connection_details(&caller, &id, &input).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SecretInput {
+    client_secret: String,
+    #[serde(default)]
+    expires_on: Option<String>,
+}
+
+impl std::fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretInput([redacted])")
+    }
+}
+
+pub(crate) async fn set_secret(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<SecretInput>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    let c = s.app.set_connection_secret(&caller, &id, &input.client_secret, input.expires_on.as_deref().unwrap_or("")).await?;
+    Ok(Json(view(&s.app, &c)))
+}
+
+pub(crate) async fn role_grant(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<RoleGrant>, ApiError> {
+    Ok(Json(s.app.role_grant(&caller, &id).await?))
+}
+
+pub(crate) async fn validate(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<Validation>, ApiError> {
+    Ok(Json(s.app.validate_connection(&caller, &id).await?))
+}
+
+pub(crate) async fn pause(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<ConnectionView>, ApiError> {
+    Ok(Json(view(&s.app, &s.app.pause_connection(&caller, &id).await?)))
+}
+
+pub(crate) async fn resume(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<Validation>, ApiError> {
+    Ok(Json(s.app.resume_connection(&caller, &id).await?))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Confirm {
+    #[serde(default)]
+    confirm: String,
+}
+
+pub(crate) async fn delete(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    Query(q): Query<Confirm>,
+) -> Result<StatusCode, ApiError> {
+    s.app.delete_connection(&caller, &id, &q.confirm).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+pub(crate) struct JobView {
+    id: String,
+    kind: String,
+    state: String,
+    #[serde(with = "time::serde::rfc3339")]
+    run_after: OffsetDateTime,
+    attempts: i32,
+    last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+}
+
+impl From<JobRecord> for JobView {
+    fn from(j: JobRecord) -> Self {
+        JobView { id: j.id.to_string(), kind: j.kind, state: j.state, run_after: j.run_after, attempts: j.attempts, last_error: j.last_error, created_at: j.created_at }
+    }
+}
+
+pub(crate) async fn jobs(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<Items<JobView>>, ApiError> {
+    let items = s.app.connection_jobs(&caller, &id).await?.into_iter().map(Into::into).collect();
+    Ok(Json(Items { items }))
+}
+
+#[derive(Serialize)]
+pub(crate) struct AdminView {
+    account: be_domain::Account,
+    products: Vec<be_domain::Product>,
+    connection: Option<ConnectionView>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AdminQuery {
+    product: Option<String>,
+}
+
+pub(crate) async fn administration(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Query(q): Query<AdminQuery>,
+) -> Result<Json<Items<AdminView>>, ApiError> {
+    let product = q.product.as_deref().map(be_domain::Product::parse).transpose().map_err(be_app::AppError::from)?;
+    let items = s
+        .app
+        .administration(&caller)
+        .await?
+        .into_iter()
+        .filter(|row| product.is_none_or(|p| row.products.contains(&p)))
+        .map(|row| AdminView { connection: row.connection.as_ref().map(|c| view(&s.app, c)), account: row.account, products: row.products })
+        .collect();
+    Ok(Json(Items { items }))
+}
+
+pub(crate) async fn connectable(State(s): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<Items<be_domain::Account>>, ApiError> {
+    Ok(Json(Items { items: s.app.connectable_accounts(&caller).await? }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RegistrationInput {
+    product: String,
+}
+
+pub(crate) async fn register(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<RegistrationInput>,
+) -> Result<StatusCode, ApiError> {
+    s.app.register_product(&caller, &id, &input.product).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
