@@ -8,6 +8,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 pub(crate) const SERVICES_CSV: &str = include_str!("../../data/Services.csv");
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const PRICING_UNITS_CSV: &str = include_str!("../../data/PricingUnits.csv");
 pub(crate) const REGIONS_CSV: &str = include_str!("../../data/Regions.csv");
 

@@ -445,6 +445,11 @@ impl Universe {
         self.profiles.iter().map(|p| (p.id.clone(), p.name.clone())).collect()
     }
 
+    /// The MCA invoice id of a billing profile (by index) for the month of `d`.
+    pub fn invoice_id(&self, profile: usize, d: Date) -> String {
+        format!("G{:09}", below(h(&[self.seed, 60, profile as u64, d.year() as u64, u64::from(u8::from(d.month()))]), 1_000_000_000))
+    }
+
     pub fn resource_count(&self) -> u64 {
         self.n_res
     }
@@ -1131,9 +1136,9 @@ impl RowWriter<'_> {
                 }
             }
             Col::InvoiceId => {
-                // Months that ended are invoiced: G + 9 digits.
+                // Months that ended are invoiced: G + 9 digits, per billing profile and month.
                 if row.invoiced {
-                    let _ = write!(s, "G{:09}", below(h(&[u.seed, 60, section.profile as u64, u64::from(row.date.year() as u16), u64::from(u8::from(row.date.month()))]), 1_000_000_000));
+                    s.push_str(&u.invoice_id(section.profile, row.date));
                 }
             }
             Col::ProductId => {
