@@ -128,7 +128,7 @@ pub(crate) fn assignment_json(acct: &BillingAccount, a: &RoleAssignment, api: &s
     if let Some(o) = a.created_by_principal_id {
         p.insert("createdByPrincipalId".into(), json!(o.to_string()));
     }
-    if let Some(e) = &a.created_by_user_email {
+    if let (None, Some(e)) = (a.created_by_principal_id, &a.created_by_user_email) {
         p.insert("createdByUserEmailAddress".into(), json!(e));
     }
     let user = a.principal_type == "User";
