@@ -122,14 +122,21 @@ pub(crate) fn assignment_json(acct: &BillingAccount, a: &RoleAssignment, api: &s
     let scope = account_path(&acct.name);
     let mut p = Map::new();
     p.insert("createdOn".into(), json!(azure_datetime(a.created_on)));
-    if let Some(t) = a.created_by_principal_tenant_id {
-        p.insert("createdByPrincipalTenantId".into(), json!(t.to_string()));
-    }
-    if let Some(o) = a.created_by_principal_id {
-        p.insert("createdByPrincipalId".into(), json!(o.to_string()));
-    }
-    if let (None, Some(e)) = (a.created_by_principal_id, &a.created_by_user_email) {
-        p.insert("createdByUserEmailAddress".into(), json!(e));
+    if api == "2024-04-01" {
+        // The 2024-04-01 examples always carry both (createdByPrincipalId may be "").
+        let tenant = a.created_by_principal_tenant_id.unwrap_or(acct.tenant_id);
+        p.insert("createdByPrincipalTenantId".into(), json!(tenant.to_string()));
+        p.insert("createdByPrincipalId".into(), json!(a.created_by_principal_id.map(|o| o.to_string()).unwrap_or_default()));
+    } else {
+        if let Some(t) = a.created_by_principal_tenant_id {
+            p.insert("createdByPrincipalTenantId".into(), json!(t.to_string()));
+        }
+        if let Some(o) = a.created_by_principal_id {
+            p.insert("createdByPrincipalId".into(), json!(o.to_string()));
+        }
+        if let (None, Some(e)) = (a.created_by_principal_id, &a.created_by_user_email) {
+            p.insert("createdByUserEmailAddress".into(), json!(e));
+        }
     }
     let user = a.principal_type == "User";
     if !(user && api == "2019-10-01-preview") {

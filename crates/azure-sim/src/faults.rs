@@ -132,25 +132,23 @@ pub(crate) fn apply_to_body(resp: Response, kind: &FaultKind) -> Response {
             Response::from_parts(parts, Body::from_stream(s))
         }
         FaultKind::DropConnection { after_bytes } => {
-            let mut left = after_bytes;
-            let mut dead = false;
-            let s = stream.map(move |chunk| {
-                if dead {
-                    return Err(std::io::Error::other("connection dropped by fault injection"));
-                }
-                match chunk {
-                    Ok(b) if (b.len() as u64) < left => {
-                        left -= b.len() as u64;
-                        Ok(b)
-                    }
-                    Ok(b) if left > 0 => {
-                        dead = true;
-                        let cut = left as usize;
-                        left = 0;
-                        Ok(b.slice(..cut))
-                    }
-                    Ok(_) => Err(std::io::Error::other("connection dropped by fault injection")),
-                    Err(e) => Err(std::io::Error::other(e)),
+            // Send `after_bytes`, then fail the body: hyper aborts the connection mid-message.
+            #[derive(PartialEq)]
+            enum St {
+                Sending,
+                Fail,
+                Done,
+            }
+            let s = futures_util::stream::unfold((stream, after_bytes, St::Sending), |(mut inner, left, st)| async move {
+                let cut = || std::io::Error::other("connection dropped by fault injection");
+                match st {
+                    St::Done => None,
+                    St::Fail => Some((Err(cut()), (inner, 0, St::Done))),
+                    St::Sending => match inner.next().await {
+                        Some(Ok(b)) if (b.len() as u64) < left => Some((Ok(b.clone()), (inner, left - b.len() as u64, St::Sending))),
+                        Some(Ok(b)) if left > 0 => Some((Ok(b.slice(..left as usize)), (inner, 0, St::Fail))),
+                        _ => Some((Err(cut()), (inner, 0, St::Done))),
+                    },
                 }
             });
             Response::from_parts(parts, Body::from_stream(s))

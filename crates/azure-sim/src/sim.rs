@@ -354,7 +354,7 @@ impl Sim {
         let seed = b.seed.unwrap_or(1);
         let name = match (&b.name, b.agreement) {
             (Some(n), _) => n.clone(),
-            (None, Agreement::Ea) => (1_000_000 + crate::rng::below(crate::rng::h(&[seed, now.unix_timestamp() as u64, 1]), 8_999_999)).to_string(),
+            (None, Agreement::Ea) => (1_000_000 + crate::rng::below(crate::rng::mix(Uuid::new_v4().as_u128() as u64), 8_999_999)).to_string(),
             (None, Agreement::Mca) => format!("{}:{}_{}", Uuid::new_v4(), Uuid::new_v4(), now.date()),
         };
         let valid = match b.agreement {

@@ -152,8 +152,9 @@ async fn validation_errors() {
     let today = t.sim.clock().now().date();
     let old = today - time::Duration::days(500);
     let path = gen_path(&ea_scope(&t), "2022-05-01");
+    let (lm, _) = last_month(&t);
     let cases = [
-        (json!({"metric": "ActualCost", "timePeriod": {"start": "2025-01-01", "end": "2025-02-15"}}), "maximum allowed date range is 1 months"),
+        (json!({"metric": "ActualCost", "timePeriod": {"start": lm.to_string(), "end": (lm + time::Duration::days(40)).to_string()}}), "maximum allowed date range is 1 months"),
         (json!({"metric": "ActualCost", "timePeriod": {"start": old.to_string(), "end": (old + time::Duration::days(3)).to_string()}}), "Start date must be after"),
         (json!({"metric": "Usage", "timePeriod": {"start": today.to_string(), "end": today.to_string()}}), "Invalid Request Payload"),
         (json!({"metric": "ActualCost", "timePeriod": {"start": today.to_string(), "end": today.to_string()}, "billingPeriod": "202501"}), "can only have either timePeriod or invoiceId or billingPeriod"),
