@@ -217,12 +217,11 @@ fn resolve(sim: &Sim, acct: &BillingAccount, input: &AssignmentInput) -> Result<
     if let Some(pid) = &input.principal_id {
         let tenant = input.principal_tenant_id.clone().unwrap_or_else(|| acct.tenant_id.to_string());
         let parsed = (Uuid::parse_str(pid).ok(), Uuid::parse_str(&tenant).ok());
-        if let (Some(o), Some(t)) = parsed {
-            if let Some(kind) = st.principal_exists(t, o) {
+        if let (Some(o), Some(t)) = parsed
+            && let Some(kind) = st.principal_exists(t, o) {
                 let email = st.users.iter().find(|u| u.object_id == o).map(|u| u.user_principal_name.clone());
                 return Ok((o, t, role.id, kind, email));
             }
-        }
         return Err(arm_error(400, "BadRequest", format!("The provided principal Tenant Id = {tenant} and principal Object Id = {pid} are not valid")));
     }
     let email = input.user_email.clone().unwrap_or_default().to_ascii_lowercase();

@@ -178,8 +178,8 @@ fn generate(sim: &Sim, req: &ArmRequest, api: &str, scope: &str, resolved: Resol
     // Rate limit (per billing account, per minute), when configured.
     {
         let mut st = sim.state();
-        if let Some(acct) = st.accounts.get_mut(&resolved.account) {
-            if let Some(limit) = acct.data.rate_limit_per_minute {
+        if let Some(acct) = st.accounts.get_mut(&resolved.account)
+            && let Some(limit) = acct.data.rate_limit_per_minute {
                 while acct.calls.front().is_some_and(|t| now - *t >= Duration::minutes(1)) {
                     acct.calls.pop_front();
                 }
@@ -190,7 +190,6 @@ fn generate(sim: &Sim, req: &ArmRequest, api: &str, scope: &str, resolved: Resol
                 }
                 acct.calls.push_back(now);
             }
-        }
     }
     let body: Value = if req.body.iter().all(u8::is_ascii_whitespace) {
         json!({})

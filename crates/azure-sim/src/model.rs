@@ -200,7 +200,7 @@ pub(crate) struct State {
 impl State {
     pub fn tenant_by_ref(&self, r: &str) -> Option<&Tenant> {
         let r = r.to_ascii_lowercase();
-        self.tenants.iter().find(|t| t.id.to_string() == r || t.domains.iter().any(|d| *d == r))
+        self.tenants.iter().find(|t| t.id.to_string() == r || t.domains.contains(&r))
     }
     pub fn principal_exists(&self, tenant: Uuid, oid: Uuid) -> Option<&'static str> {
         if self.apps.iter().any(|a| a.tenant_id == tenant && a.has_service_principal && a.service_principal_object_id == oid) {

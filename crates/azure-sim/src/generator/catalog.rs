@@ -182,7 +182,7 @@ fn build() -> Catalog {
             })
             .collect::<Vec<_>>()
             .join(".");
-        let unit = if idx % 2 == 0 { "1/Month" } else { "10K" };
+        let unit = if idx.is_multiple_of(2) { "1/Month" } else { "10K" };
         let cents = 5 + crate::rng::below(crate::rng::h(&[idx, 77]), 500);
         meters.push(Meter {
             consumed_service: consumed,

@@ -1040,15 +1040,14 @@ impl RowWriter<'_> {
             }
             Col::OfferId => s.push_str("MS-AZR-0017P"),
             Col::AdditionalInfo => {
-                if let (Some(m), Some(i)) = (meter, row.resource) {
-                    if m.category == "Virtual Machines" {
+                if let (Some(m), Some(i)) = (meter, row.resource)
+                    && m.category == "Virtual Machines" {
                         let _ = write!(s, "{{\"UsageType\":\"ComputeHR\",\"ServiceType\":\"Standard_{}\",\"VMName\":\"{}\"", m.name.replace(' ', "_"), self.resource_name(i));
                         if let Some(c) = self.commitment().filter(|c| c.kind == CommitKind::Reservation) {
                             let _ = write!(s, ",\"ReservationOrderId\":\"{}\",\"ReservationId\":\"{}\"", c.order_id, c.id);
                         }
                         s.push('}');
                     }
-                }
             }
             Col::ServiceInfo1 | Col::ServiceInfo2 | Col::CostAllocationRuleName | Col::PreviousInvoiceId | Col::ResellerName | Col::ResellerMpnId => {}
             Col::ReservationId => {
@@ -1103,11 +1102,10 @@ impl RowWriter<'_> {
             Col::Frequency => s.push_str(row.kind.frequency()),
             Col::PricingModel => s.push_str(row.kind.pricing_model()),
             Col::AvailabilityZone => {
-                if let (Some(m), Some(i)) = (meter, row.resource) {
-                    if m.category == "Virtual Machines" && chance(h(&[u.seed, 11, i]), 300) {
+                if let (Some(m), Some(i)) = (meter, row.resource)
+                    && m.category == "Virtual Machines" && chance(h(&[u.seed, 11, i]), 300) {
                         let _ = write!(s, "{}", 1 + below(h(&[u.seed, 12, i]), 3));
                     }
-                }
             }
             Col::BillingAccountId => s.push_str(&u.spec.billing_account_id),
             Col::BillingAccountName => s.push_str(&u.spec.billing_account_name),

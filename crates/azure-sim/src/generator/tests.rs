@@ -90,7 +90,8 @@ fn actual_and_amortized_describe_the_same_usage() {
     let actual = g.rows(&req(Metric::ActualCost, from, to)).collect::<Vec<_>>();
     let amort = g.rows(&req(Metric::AmortizedCost, from, to)).collect::<Vec<_>>();
     // The same usage rows (resource, day, meter, quantity, pricing model) in both.
-    let usage = |rows: &[CostRow]| -> Vec<(Date, Option<u64>, Option<usize>, Decimal, RowKind)> {
+    type UsageKey = (Date, Option<u64>, Option<usize>, Decimal, RowKind);
+    let usage = |rows: &[CostRow]| -> Vec<UsageKey> {
         rows.iter()
             .filter(|r| r.resource.is_some())
             .map(|r| (r.date, r.resource, r.meter, r.quantity, r.kind))

@@ -75,7 +75,8 @@ async fn every_documented_token_failure() {
     };
     let run = |f: Vec<(&'static str, String)>| f;
     let as_ref = |f: &Vec<(&'static str, String)>| f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
-    let cases: Vec<(&str, Vec<(&str, String)>, u16, &str, u64)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, u16, &'a str, u64);
+    let cases: Vec<Case> = vec![
         // unknown tenant (GUID and domain)
         ("11111111-2222-3333-4444-555555555555", run(ok("x", "")), 400, "invalid_request", 90002),
         ("fabrikam.com", run(ok("x", "")), 400, "invalid_request", 90002),
