@@ -4,6 +4,7 @@
 mod billing;
 mod cost;
 mod entra;
+mod errors;
 mod faults;
 mod fidelity;
 mod roles;
