@@ -41,8 +41,8 @@ pub(crate) fn chance(x: u64, permille: u64) -> bool {
 
 /// A GUID derived from a hash (version-4 layout bits set so it looks like a real one).
 pub(crate) fn guid(x: u64, y: u64) -> uuid::Uuid {
-    let hi = mix(x);
-    let lo = mix(y ^ 0xA5A5_A5A5_5A5A_5A5A);
+    let hi = h(&[x, y]);
+    let lo = h(&[y, x, 0xA5A5_A5A5_5A5A_5A5A]);
     let mut v = (u128::from(hi) << 64) | u128::from(lo);
     v &= !(0xF000u128 << 64);
     v |= 0x4000u128 << 64;
@@ -64,5 +64,8 @@ mod tests {
         }
         assert!(counts.iter().all(|c| *c > 800 && *c < 1200), "{counts:?}");
         assert_eq!(guid(1, 2).get_version_num(), 4);
+        // Both halves depend on both inputs.
+        assert_ne!(guid(1, 2).as_u128() >> 64, guid(1, 3).as_u128() >> 64);
+        assert_ne!(guid(1, 2).as_u128() as u64, guid(2, 2).as_u128() as u64);
     }
 }

@@ -163,7 +163,9 @@ fn build() -> Catalog {
             continue;
         }
         let (cs, rt, name, cat) = (&r[0], &r[1], &r[2], &r[3]);
-        if cs.is_empty() || !cs.starts_with("microsoft.") || r[5] != "Microsoft" || !rt.contains('/') {
+        // Commitments, marketplace and billing itself are not metered services.
+        const NOT_METERED: &[&str] = &["microsoft.capacity", "microsoft.billingbenefits", "microsoft.saas", "microsoft.costmanagement", "microsoft.billing", "microsoft.consumption", "microsoft.marketplace", "microsoft.marketplaceordering"];
+        if cs.is_empty() || !cs.starts_with("microsoft.") || r[5] != "Microsoft" || !rt.contains('/') || NOT_METERED.contains(&cs.as_str()) {
             continue;
         }
         if meters.iter().any(|m| m.resource_type.eq_ignore_ascii_case(rt)) || !seen.insert(name.clone()) {

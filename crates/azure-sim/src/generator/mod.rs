@@ -281,7 +281,8 @@ impl Universe {
         let cat = catalog();
         let seed = h(&[spec.seed, hs(&spec.billing_account_id)]);
         let rows = spec.rows_per_month.max(1);
-        let n_res = (rows / 30).max(1);
+        // One row per resource and day, resources run on ~96% of days: rows / (30 x 0.96).
+        let n_res = (rows * 25 / 720).max(1);
         let n_subs = (n_res / 40).clamp(2, 2000) as usize;
         let n_accounts = (n_subs / 4).clamp(1, 200);
         let n_sections = (n_accounts / 2).clamp(1, 20);
