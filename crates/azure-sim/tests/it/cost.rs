@@ -142,6 +142,10 @@ async fn mca_report_by_invoice_id_and_layout() {
     assert!(invoice.starts_with('G'), "{invoice}");
     let res = run_report(&t, &token, &scope, json!({"metric": "AmortizedCost", "invoiceId": invoice})).await;
     assert_eq!(res["status"], "Completed");
+    // Invoice section scope (the demo account has one billing profile).
+    let section = format!("{scope}/invoiceSections/{}", info.sections[0].0);
+    let res = run_report(&t, &token, &section, json!({"timePeriod": {"start": from.to_string(), "end": to.to_string()}})).await;
+    assert_eq!(res["status"], "Completed");
 }
 
 #[tokio::test]
@@ -330,4 +334,35 @@ async fn polling_waits_for_processing_and_unknown_operations_are_404() {
     let unknown = loc.replace(v["name"].as_str().expect("name"), &uuid::Uuid::new_v4().to_string());
     let (s, v) = status_json(t.http.get(&unknown).bearer_auth(&token).send().await.expect("poll")).await;
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("NotFound")));
+}
+
+#[tokio::test]
+async fn older_layouts_on_request_through_the_admin_api() {
+    let t = spawn().await;
+    let admin = t.sim.admin_url();
+    let real = std::fs::read_to_string(format!("{}/../../../shared/data/azure-cost-details/finops-toolkit__EA_ActualCost_Small.csv", env!("CARGO_MANIFEST_DIR"))).expect("real file");
+    let real_header = real.trim_start_matches('\u{feff}').lines().next().expect("header").to_string();
+    for (layout, starts) in [("ea-legacy", real_header.as_str()), ("ea-2021-10-01", "CostInBillingCurrency,AccountName,AccountOwnerId,ProductName"), ("ea-2023-12-01-preview", "InvoiceSectionName,AccountName")] {
+        let r = t
+            .http
+            .post(format!("{admin}/billing-accounts"))
+            .json(&json!({"agreement": "EA", "tenant": "contoso.com", "administrators": [t.demo.ea_admin.object_id], "rows_per_month": 300, "layout": layout}))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let info: Value = r.json().await.expect("json");
+        let (from, _) = last_month(&t);
+        let scope = format!("providers/Microsoft.Billing/billingAccounts/{}", info["name"].as_str().expect("name"));
+        let res = run_report(&t, &t.ea_admin_token(), &scope, json!({"timePeriod": {"start": from.to_string(), "end": from.to_string()}})).await;
+        let files = download_all(&t, &res).await;
+        let header = files[0].lines().next().expect("header");
+        assert!(header.starts_with(starts), "{layout}: {header}");
+        if layout == "ea-legacy" {
+            assert_eq!(header, real_header);
+        }
+        if layout == "ea-2023-12-01-preview" {
+            assert!(header.ends_with("benefitId,benefitName"));
+        }
+    }
 }
