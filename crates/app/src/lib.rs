@@ -15,7 +15,7 @@ mod orgs;
 use std::sync::Arc;
 
 pub use auth::{Caller, IssuedToken, SessionToken};
-pub use be_domain::Role;
+pub use be_domain::{ConnectionState, Role};
 pub use be_store::Store;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use connections::{AdminRow, Check, CheckOutcome, ConnectionDetails, EaCall, RoleGrant, Validation};

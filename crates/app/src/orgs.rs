@@ -10,6 +10,7 @@ use crate::{App, AppError, IssuedToken, Result, auth::hash_password};
 pub struct DemoSeed {
     pub organization: Organization,
     pub email: Email,
+    pub caller: crate::Caller,
     pub cli_token: IssuedToken,
 }
 
@@ -70,7 +71,7 @@ impl App {
         const DEMO_TOKEN: &str = "demo CLI";
         self.store.revoke_api_tokens_named(org.id, user.id, DEMO_TOKEN).await?;
         let cli_token = self.create_api_token(&user.clone().into(), DEMO_TOKEN).await?;
-        Ok(DemoSeed { organization: org, email: email_v, cli_token })
+        Ok(DemoSeed { organization: org, email: email_v, caller: user.into(), cli_token })
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod client;
 mod server;
+mod world;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -25,6 +26,8 @@ enum Command {
     Serve,
     /// Run everything on this machine with an embedded SQLite database and demo data.
     Demo(server::DemoArgs),
+    /// Run the built-in Azure simulator alone (Entra ID, billing, Cost Details) for experiments.
+    AzureSim(server::SimArgs),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Configuration helpers.
@@ -78,6 +81,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => server::serve(config).await,
         Command::Demo(args) => server::demo(args).await,
         Command::Migrate => server::migrate(config).await,
+        Command::AzureSim(args) => server::azure_sim(args).await,
         Command::Config(ConfigCommand::Example) => {
             print!("{}", be_app::config::EXAMPLE);
             Ok(())

@@ -26,6 +26,19 @@ pub struct DemoArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     port: u16,
+    /// Port of the built-in Azure simulator on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    azure_port: u16,
+}
+
+#[derive(Args)]
+pub struct SimArgs {
+    /// Port on 127.0.0.1.
+    #[arg(long, default_value_t = 8090)]
+    port: u16,
+    /// Create the demo world (Contoso tenant, apps, an enterprise administrator, EA enrollments).
+    #[arg(long)]
+    demo_world: bool,
 }
 
 #[derive(Subcommand)]
@@ -87,6 +100,15 @@ async fn run_server(config: &Config, app: App, announce: impl FnOnce(SocketAddr)
             config.server.listen
         )
     })?;
+    run_server_on(config, app, listener, announce).await
+}
+
+async fn run_server_on(
+    config: &Config,
+    app: App,
+    listener: tokio::net::TcpListener,
+    announce: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let settings = be_http::HttpSettings {
         secure_cookies: config.server.secure_cookies,
@@ -151,19 +173,30 @@ pub async fn migrate(file: Option<&Path>) -> anyhow::Result<()> {
 }
 
 pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
+    init_logging(LogFormat::Text, "warn");
+    let sim = crate::world::start(args.azure_port).await?;
     let mut config = Config::default();
     config.storage.data_dir = args.data_dir.clone();
     config.server.listen = SocketAddr::from(([127, 0, 0, 1], args.port));
     config.log.format = LogFormat::Text;
     config.log.level = "warn".into();
-    init_logging(config.log.format, &config.log.level);
+    config.azure.login_url = url::Url::parse(&sim.login_url())?;
+    config.azure.management_url = url::Url::parse(&sim.management_url())?;
+    // Bind first so the public address (used in the wizard's redirect URI) has the real port.
+    let listener = tokio::net::TcpListener::bind(config.server.listen).await.with_context(|| {
+        format!("cannot listen on {}: is another program using it? Pick another port with --port", config.server.listen)
+    })?;
+    let addr = listener.local_addr()?;
+    let url = format!("http://localhost:{}", addr.port());
+    config.server.public_url = url::Url::parse(&url)?;
     let app = open_app(&config).await?;
     let seed = app.seed_demo(DEMO_ORG, DEMO_EMAIL, DEMO_PASSWORD).await.context("cannot seed the demo data")?;
+    let connected = connect_demo_enrollment(&app, &seed.caller, &sim).await;
     let data_dir = args.data_dir.display().to_string();
     let token = seed.cli_token.secret.clone();
     let org = seed.organization.name.as_str().to_string();
-    run_server(&config, app, move |addr| {
-        let url = format!("http://localhost:{}", addr.port());
+    let sim_url = sim.base_url().to_string();
+    run_server_on(&config, app, listener, move |_| {
         println!("Billing Engine demo is running.");
         println!();
         println!("  Console:   {url}");
@@ -173,9 +206,80 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         println!("             billing-engine accounts list");
         println!("  Data:      {data_dir} (SQLite; delete the folder to start over)");
         println!();
+        println!("  Azure (built-in simulator at {sim_url}):");
+        match &connected {
+            Ok(()) => println!("    \"Contoso Retail\" is connected to EA enrollment {} (Contoso Enrollment).", crate::world::CONNECTED_ENROLLMENT),
+            Err(e) => println!("    the demo enrollment could not be connected: {e:#}"),
+        }
+        println!("    To try the wizard yourself (Connect an account), use:");
+        println!("      Directory (tenant) ID:    {}   (or {})", crate::world::TENANT_DOMAIN, crate::world::TENANT_ID);
+        println!("      Application (client) ID:  {}", crate::world::TRY_APP);
+        println!("      Client secret value:      {}", crate::world::TRY_SECRET);
+        println!("      Agreement, enrollment:    EA, {}", crate::world::TRY_ENROLLMENT);
+        println!("    The grant step's curl needs an enterprise administrator's token:");
+        println!("      export ADMIN_TOKEN=$(curl -s -X POST {sim_url}/_sim/users/{}/token | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')", crate::world::EA_ADMIN);
+        println!();
         println!("Press Ctrl-C to stop.");
     })
     .await
+}
+
+/// Connect "Contoso Retail" to the demo enrollment the way a user would: the wizard's steps, the
+/// generated role assignment call run as the enterprise administrator, then validation.
+async fn connect_demo_enrollment(app: &App, caller: &be_app::Caller, sim: &be_azure_sim::RunningSim) -> anyhow::Result<()> {
+    let account = app.list_accounts(caller).await?.into_iter().find(|a| a.name.as_str() == "Contoso Retail");
+    let Some(account) = account else { return Ok(()) };
+    let existing = app.list_connections(caller).await?.into_iter().find(|c| c.account_id == account.id);
+    let connection = match existing {
+        Some(c) => c,
+        None => {
+            let c = app.start_connection(caller, &account.id.to_string(), "azure", "billing_engine").await?;
+            let details = be_app::ConnectionDetails {
+                tenant_id: Some(crate::world::TENANT_DOMAIN.into()),
+                client_id: Some(crate::world::CONNECTED_APP.to_string()),
+                agreement_type: Some("EA".into()),
+                billing_account_id: Some(crate::world::CONNECTED_ENROLLMENT.into()),
+            };
+            app.set_connection_details(caller, &c.id.to_string(), &details).await?;
+            app.set_connection_secret(caller, &c.id.to_string(), crate::world::CONNECTED_SECRET, "").await?
+        }
+    };
+    let id = connection.id.to_string();
+    // The simulator starts empty each time: grant the role again, as the administrator would.
+    let grant = app.role_grant(caller, &id).await?;
+    let call = grant.ea_call.context("the demo enrollment is EA")?;
+    let resp = reqwest::Client::new()
+        .put(&call.url)
+        .bearer_auth(crate::world::admin_token(sim)?)
+        .json(&call.body)
+        .send()
+        .await?;
+    anyhow::ensure!(resp.status().is_success(), "the role assignment answered {}", resp.status());
+    let validation = app.validate_connection(caller, &id).await?;
+    anyhow::ensure!(validation.state == be_app::ConnectionState::Connected, "validation did not pass: {:?}", validation.checks);
+    Ok(())
+}
+
+/// `billing-engine azure-sim`: the simulator alone, until Ctrl-C or SIGTERM.
+pub async fn azure_sim(args: SimArgs) -> anyhow::Result<()> {
+    init_logging(LogFormat::Text, "info");
+    let sim = if args.demo_world {
+        crate::world::start(args.port).await?
+    } else {
+        be_azure_sim::AzureSim::start(be_azure_sim::SimConfig::on_port(args.port)).await.context("cannot start the Azure simulator")?
+    };
+    println!("Azure simulator listening on {}", sim.base_url());
+    println!("  Entra ID (login.microsoftonline.com):  {}", sim.login_url());
+    println!("  Resource Manager (management.azure.com): {}", sim.management_url());
+    println!("  Administrative API:                      {}   (see crates/azure-sim/README.md)", sim.admin_url());
+    if args.demo_world {
+        println!("  Demo world: tenant {} ({}), apps {} and {}, EA enrollments {} and {}, administrator {} ({})",
+            crate::world::TENANT_DOMAIN, crate::world::TENANT_ID, crate::world::CONNECTED_APP, crate::world::TRY_APP,
+            crate::world::CONNECTED_ENROLLMENT, crate::world::TRY_ENROLLMENT, crate::world::EA_ADMIN_UPN, crate::world::EA_ADMIN);
+    }
+    shutdown_signal().await;
+    sim.shutdown().await;
+    Ok(())
 }
 
 fn read_new_password(from_stdin: bool) -> anyhow::Result<String> {
