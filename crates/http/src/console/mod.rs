@@ -2,6 +2,7 @@
 //! token bound to the session (or, before login, to a random per-browser cookie), and
 //! [`csrf::guard`] refuses any POST without a valid one.
 
+mod connect;
 mod csrf;
 mod pages;
 
@@ -28,7 +29,23 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/accounts/{id}/delete", get(pages::delete_page).post(pages::delete_account))
         .route("/tokens", get(pages::tokens_page).post(pages::create_token))
         .route("/tokens/{id}/revoke", post(pages::revoke_token))
+        .route("/connect", get(connect::account_step).post(connect::create_account))
+        .route("/connect/check", post(connect::check_field))
+        .route("/connect/{account}/provider", get(connect::provider_step).post(connect::choose_provider))
+        .route("/connect/{account}/product", get(connect::product_step).post(connect::choose_product))
+        .route("/connections/{id}", get(connect::connection_page))
+        .route("/connections/{id}/login", get(connect::login_step).post(connect::login_done))
+        .route("/connections/{id}/ids", get(connect::ids_step).post(connect::save_ids))
+        .route("/connections/{id}/secret", get(connect::secret_step).post(connect::save_secret))
+        .route("/connections/{id}/grant", get(connect::grant_step))
+        .route("/connections/{id}/validate", post(connect::validate))
+        .route("/connections/{id}/pause", post(connect::pause))
+        .route("/connections/{id}/resume", post(connect::resume))
+        .route("/connections/{id}/delete", get(connect::delete_page).post(connect::delete))
+        .route("/administration", get(connect::administration))
+        .route("/administration/cloud-account", get(connect::cloud_account).post(connect::add_cloud_account))
         .route("/static/app.css", get(pages::stylesheet))
+        .route("/static/wizard.js", get(pages::wizard_script))
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(state, csrf::guard))
 }

@@ -18,24 +18,24 @@ use crate::{AppState, cookies, error};
 
 const WHEN: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
 
-fn when(t: OffsetDateTime) -> String {
+pub(crate) fn when(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC).format(WHEN).unwrap_or_default()
 }
 
 /// The header bar of a signed-in page.
 pub(crate) struct Layout {
-    email: String,
-    organization: String,
-    csrf: String,
-    section: &'static str,
+    pub(crate) email: String,
+    pub(crate) organization: String,
+    pub(crate) csrf: String,
+    pub(crate) section: &'static str,
 }
 
-async fn layout(state: &AppState, user: &ConsoleUser, section: &'static str) -> Layout {
+pub(crate) async fn layout(state: &AppState, user: &ConsoleUser, section: &'static str) -> Layout {
     let organization = state.app.organization(&user.caller).await.map(|o| o.name.as_str().to_string()).unwrap_or_default();
     Layout { email: user.caller.email.to_string(), organization, csrf: user.csrf.clone(), section }
 }
 
-fn render(status: StatusCode, t: &impl Template) -> Response {
+pub(crate) fn render(status: StatusCode, t: &impl Template) -> Response {
     match t.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
@@ -72,6 +72,11 @@ pub(crate) fn error_page(err: &AppError) -> Response {
 
 pub(crate) async fn not_found() -> Response {
     message_page(StatusCode::NOT_FOUND, "Not found", "There is no page at this address.")
+}
+
+pub(crate) async fn wizard_script() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/wizard.js"))
+        .into_response()
 }
 
 pub(crate) async fn stylesheet() -> Response {

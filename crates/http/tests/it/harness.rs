@@ -28,7 +28,16 @@ pub async fn spawn_app_with_manual_clock() -> TestApp {
     spawn_with_clock(Some(Arc::new(ManualClock::new(time::OffsetDateTime::now_utc())))).await
 }
 
+/// Starts the real server pointed at Azure endpoints of the caller's choice (the simulator).
+pub async fn spawn_app_with_azure(azure: be_azure::Endpoints) -> TestApp {
+    spawn_inner(None, azure).await
+}
+
 async fn spawn_with_clock(manual: Option<Arc<ManualClock>>) -> TestApp {
+    spawn_inner(manual, be_azure::Endpoints::default()).await
+}
+
+async fn spawn_inner(manual: Option<Arc<ManualClock>>, azure: be_azure::Endpoints) -> TestApp {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = std::env::temp_dir().join(format!("be-http-test-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -39,7 +48,18 @@ async fn spawn_with_clock(manual: Option<Arc<ManualClock>>) -> TestApp {
         Some(c) => c.clone(),
         None => Arc::new(SystemClock),
     };
-    let app = App::new(store, clock, Keys::from_master(&[42; 32]), AppSettings::default()).expect("app");
+    let settings = AppSettings {
+        azure,
+        // Quick retries: tests must not wait minutes on a throttled simulator.
+        azure_retry: be_azure::RetryPolicy {
+            max_attempts: 2,
+            base_delay: std::time::Duration::from_millis(20),
+            max_delay: std::time::Duration::from_secs(2),
+            request_timeout: std::time::Duration::from_secs(10),
+        },
+        ..AppSettings::default()
+    };
+    let app = App::new(store, clock, Keys::from_master(&[42; 32]), settings).expect("app");
     let settings = be_http::HttpSettings { secure_cookies: true, session_ttl: time::Duration::hours(12) };
     let router = be_http::router(app.clone(), settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -2,5 +2,6 @@
 //! per test, driven over HTTP like a client or a browser would.
 
 mod api;
+mod connect;
 mod console;
 mod harness;
