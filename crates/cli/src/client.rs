@@ -127,15 +127,52 @@ fn save_profile(profile: &Profile) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// An API error answer, with what a command may react to.
+#[derive(Debug)]
+pub(crate) struct ApiFailure {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    body: Value,
+}
+
+impl ApiFailure {
+    /// The input fields the server named.
+    pub fn fields(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.body["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["field"].as_str().map(str::to_string))
+            .collect();
+        if let Some(f) = self.body["field"].as_str() {
+            out.push(f.to_string());
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} [{}, HTTP {}]", self.message, self.code, self.status)?;
+        if self.status == 401 && self.code != "invalid_credentials" {
+            write!(f, "\nhint: run `billing-engine login --url <server>` or set BILLING_ENGINE_TOKEN")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiFailure {}
+
 /// An authenticated API client.
-struct Api {
+pub(crate) struct Api {
     http: reqwest::Client,
     base: String,
     token: String,
 }
 
 impl Api {
-    fn from_env() -> anyhow::Result<Self> {
+    pub fn from_env() -> anyhow::Result<Self> {
         let saved = load_profile();
         let url = std::env::var("BILLING_ENGINE_URL").ok().or_else(|| saved.as_ref().map(|p| p.url.clone()));
         let token = std::env::var("BILLING_ENGINE_TOKEN").ok().or_else(|| saved.as_ref().map(|p| p.token.clone()));
@@ -148,7 +185,11 @@ impl Api {
         Ok(Self { http: http_client()?, base: base_url(&url)?, token })
     }
 
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> anyhow::Result<(StatusCode, Value)> {
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> anyhow::Result<(StatusCode, Value)> {
         let mut req = self.http.request(method, format!("{}/api/v1{path}", self.base)).bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.json(&b);
@@ -180,17 +221,12 @@ async fn read(resp: reqwest::Response) -> anyhow::Result<(StatusCode, Value)> {
     if status.is_success() {
         return Ok((status, value));
     }
-    let message = value.get("message").and_then(Value::as_str).unwrap_or("the server refused the request");
-    let code = value.get("code").and_then(Value::as_str).unwrap_or("unknown");
-    let hint = if status == StatusCode::UNAUTHORIZED && code != "invalid_credentials" {
-        "\nhint: run `billing-engine login --url <server>` or set BILLING_ENGINE_TOKEN"
-    } else {
-        ""
-    };
-    Err(anyhow!("{message} [{code}, HTTP {}]{hint}", status.as_u16()))
+    let message = value.get("message").and_then(Value::as_str).unwrap_or("the server refused the request").to_string();
+    let code = value.get("code").and_then(Value::as_str).unwrap_or("unknown").to_string();
+    Err(ApiFailure { status: status.as_u16(), code, message, body: value }.into())
 }
 
-fn prompt(label: &str) -> anyhow::Result<String> {
+pub(crate) fn prompt(label: &str) -> anyhow::Result<String> {
     eprint!("{label}");
     std::io::stderr().flush()?;
     let mut line = String::new();
@@ -232,7 +268,7 @@ fn print_json(v: &Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+pub(crate) fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or("")
 }
 

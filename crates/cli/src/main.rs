@@ -3,6 +3,7 @@
 //! API with a token like any other client (`login`, `accounts`, `tokens`).
 
 mod client;
+mod connect;
 mod server;
 mod world;
 
@@ -41,6 +42,12 @@ enum Command {
     /// Manage accounts (uses the REST API).
     #[command(subcommand)]
     Accounts(client::AccountsCommand),
+    /// Connect an account to a cloud billing account (the wizard; uses the REST API).
+    #[command(subcommand)]
+    Connect(connect::ConnectCommand),
+    /// Manage cloud connections: list, show, validate, rotate the secret, pause, resume, delete.
+    #[command(subcommand)]
+    Connections(connect::ConnectionsCommand),
     /// Manage your API tokens (uses the REST API).
     #[command(subcommand)]
     Tokens(client::TokensCommand),
@@ -95,5 +102,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Login(args) => client::login(args).await,
         Command::Accounts(cmd) => client::accounts(cmd).await,
         Command::Tokens(cmd) => client::tokens(cmd).await,
+        Command::Connect(cmd) => connect::connect(cmd).await,
+        Command::Connections(cmd) => connect::connections(cmd).await,
     }
 }

@@ -204,3 +204,107 @@ impl Drop for PgDb {
         psql(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
     }
 }
+
+/// The whole wizard from the CLI against `billing-engine serve` and `billing-engine azure-sim`
+/// (separate processes, as in production), logging at debug: the generated curl grants the role,
+/// the connection connects, and the secret appears in no log, no output and not in the database.
+#[test]
+fn connect_azure_from_the_cli_and_the_secret_never_leaks() {
+    const SECRET: &str = "tr2Q~try-the-wizard-secret-value-000000";
+    let sim_port = free_port();
+    let mut sim_cmd = command();
+    sim_cmd.args(["azure-sim", "--demo-world", "--port", &sim_port.to_string()]);
+    let sim = Server::spawn(sim_cmd);
+    sim.wait_stdout("Azure simulator listening");
+    let sim_url = format!("http://127.0.0.1:{sim_port}");
+
+    let dir = TempDir::new("connect");
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut serve = command();
+    serve
+        .arg("serve")
+        .env("BILLING_ENGINE_DATA_DIR", &dir.0)
+        .env("BILLING_ENGINE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("BILLING_ENGINE_LOG", "debug")
+        .env("BILLING_ENGINE_AZURE_LOGIN_URL", format!("{sim_url}/login"))
+        .env("BILLING_ENGINE_AZURE_MANAGEMENT_URL", &sim_url);
+    let mut create = command();
+    create
+        .args(["orgs", "create", "MSP", "--admin-email", "ops@msp.example", "--password-stdin"])
+        .env("BILLING_ENGINE_DATA_DIR", &dir.0)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = create.spawn().expect("spawn");
+    child.stdin.take().expect("stdin").write_all(b"a very good password\n").expect("write");
+    assert!(child.wait_with_output().expect("wait").status.success());
+    let mut server = Server::spawn(serve);
+    server.wait_stderr("\"listening\"");
+
+    let home = TempDir::new("connect-home");
+    let run = |args: &[&str], stdin: &str, env: &[(&str, &str)]| {
+        let mut c = command();
+        c.args(args).env("XDG_CONFIG_HOME", &home.0).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let mut child = c.spawn().expect("spawn");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write");
+        let out = child.wait_with_output().expect("wait");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (ok, _, err) = run(&["login", "--url", &url, "--email", "ops@msp.example", "--password-stdin"], "a very good password\n", &[]);
+    assert!(ok, "{err}");
+
+    // A pasted secret ID is refused at once, with the reason.
+    let connect_args = [
+        "connect", "azure", "--new-account", "Contoso Labs", "--tenant", "contoso.onmicrosoft.com",
+        "--client-id", "22222222-2222-4222-8222-222222222222", "--agreement", "ea", "--billing-account", "8611537",
+        "--secret-stdin", "--no-wait",
+    ];
+    let (ok, _, err) = run(&connect_args, "7c0c1b59-4c4a-4a43-9e0f-5ec2e1d0a111\n", &[]);
+    assert!(!ok && err.contains("client_secret_is_secret_id"), "{err}");
+
+    // Continue the draft (the account exists now) with the real secret: the role is not granted yet.
+    let mut again = connect_args.to_vec();
+    again[2] = "--account";
+    let (ok, out, err) = run(&again, &format!("{SECRET}\n"), &[]);
+    assert!(!ok, "not connected before the grant");
+    assert!(out.contains("continuing the unfinished connection"), "{out}{err}");
+    assert!(out.contains("EnrollmentReader") && out.contains("curl -sS -X PUT"), "{out}");
+    assert!(out.contains("What to do") || out.contains("what to do"), "{out}");
+    assert!(err.contains("billing-engine connections validate"), "{err}");
+    let id = err.split("connections validate ").nth(1).expect("id").trim().to_string();
+
+    // The administrator runs the printed curl.
+    let curl: String = out.lines().skip_while(|l| !l.starts_with("curl ")).take_while(|l| !l.trim().is_empty()).collect::<Vec<_>>().join("\n");
+    let admin = std::process::Command::new("curl").args(["-s", "-X", "POST", &format!("{sim_url}/_sim/users/aaaaaaaa-0000-4000-8000-00000000ad01/token")]).output().expect("curl");
+    let admin: Value = serde_json::from_slice(&admin.stdout).expect("token json");
+    let granted = std::process::Command::new("sh")
+        .args(["-c", &format!("{curl} -o /dev/null -w '%{{http_code}}'")])
+        .env("ADMIN_TOKEN", admin["access_token"].as_str().expect("token"))
+        .output()
+        .expect("curl");
+    assert_eq!(String::from_utf8_lossy(&granted.stdout), "200", "{}", String::from_utf8_lossy(&granted.stderr));
+
+    let (ok, out, err) = run(&["connections", "validate", &id], "", &[]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("✓ Read cost data"), "{out}");
+    let (ok, out, _) = run(&["connections", "list"], "", &[]);
+    assert!(ok && out.contains("connected"), "{out}");
+
+    let status = server.terminate();
+    assert!(status.success());
+    let mut everything = server.drain_stderr().join("\n");
+    everything.push_str(&sim.drain_stderr().join("\n"));
+    everything.push_str(&sim.stdout.try_iter().collect::<Vec<_>>().join("\n"));
+    assert!(everything.contains("azure call"), "the Azure calls were logged");
+    assert!(everything.contains("x_ms_request_id"), "with their request IDs");
+    assert!(!everything.contains(SECRET), "the secret is in a log");
+    for entry in std::fs::read_dir(&dir.0).expect("data dir") {
+        let path = entry.expect("entry").path();
+        let bytes = std::fs::read(&path).expect("read");
+        assert!(!bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()), "the secret is readable in {}", path.display());
+    }
+}
