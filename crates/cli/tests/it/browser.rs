@@ -116,3 +116,130 @@ async fn log_in_create_an_account_and_see_a_duplicate_refused() {
     let _ = c.close().await;
     outcome.expect("the browser test finished in time");
 }
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    let field = c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}"));
+    field.clear().await.expect("clear");
+    field.send_keys(text).await.expect("type");
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}")).click().await.expect("click");
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}")).text().await.expect("text")
+}
+
+async fn path(c: &Client) -> String {
+    c.current_url().await.expect("url").path().to_string()
+}
+
+async fn sign_in(c: &Client, url: &str) {
+    c.goto(&format!("{url}/login")).await.expect("open");
+    fill(c, "input#email", DEMO_EMAIL).await;
+    fill(c, "input#password", DEMO_PASSWORD).await;
+    click(c, "button[type=submit]").await;
+    c.wait().for_element(Locator::Css("input#name")).await.expect("signed in");
+}
+
+/// The seed's flow in the console: create an account, Azure, Billing Engine, the app registration
+/// instructions, the IDs (checked as typed), a wrong secret (refused with the reason), the right
+/// one, the generated role call run by the administrator, Connect; then the existing-account path
+/// from Administration.
+#[tokio::test]
+async fn the_whole_wizard_in_the_console() {
+    let demo = start_demo();
+    let driver = start_chromedriver();
+    let c = browser(&driver).await;
+    let result = async {
+        sign_in(&c, &demo.url).await;
+        c.goto(&format!("{}/connect", demo.url)).await.expect("wizard");
+        fill(&c, "input#name", "Wingtip Labs").await;
+        click(&c, "button.primary").await;
+        c.wait().for_element(Locator::Css("#provider-azure")).await.expect("provider step");
+        click(&c, "#provider-azure").await;
+        c.wait().for_element(Locator::Css("#product-next")).await.expect("product step");
+        assert!(c.source().await.expect("html").contains("FinOps Products"));
+        click(&c, "#product-next").await;
+
+        // Step 4: what to register, with this server's redirect URI.
+        let redirect = text_of(&c, "#redirect-uri").await;
+        assert_eq!(redirect, demo.url);
+        assert!(c.source().await.expect("html").contains("Accounts in this organizational directory only (Single tenant)"));
+        screenshot(&c, "wizard-4-login").await;
+        click(&c, "#login-next").await;
+
+        // Step 5: a subscription path in the tenant field is named as such while typing.
+        c.wait().for_element(Locator::Css("input#tenant_id")).await.expect("ids step");
+        fill(&c, "input#tenant_id", "/subscriptions/11111111-2222-3333-4444-555555555555").await;
+        click(&c, "input#client_id").await; // leaving the field triggers the check
+        let live = c.wait().for_element(Locator::Css("#tenant_id-error:not([hidden])")).await.expect("live check").text().await.expect("t");
+        assert!(live.contains("subscription"), "{live}");
+        fill(&c, "input#client_id", "22222222-2222-4222-8222-222222222222").await;
+        fill(&c, "input#tenant_id", "contoso.onmicrosoft.com").await;
+        click(&c, "input[name=agreement_type][value=EA]").await;
+        fill(&c, "input#billing_account_id", "8611537").await;
+        screenshot(&c, "wizard-5-ids").await;
+        click(&c, "#ids-next").await;
+
+        // Step 6 with a wrong secret: the grant step says why and how to fix it.
+        c.wait().for_element(Locator::Css("input#client_secret")).await.expect("secret step");
+        fill(&c, "input#client_secret", "abc8Q~this-is-not-the-secret-value-00000").await;
+        click(&c, "#secret-next").await;
+        let error = text_of(&c, "#grant-error").await;
+        assert!(error.contains("refused the client secret") && error.contains("Value"), "{error}");
+        screenshot(&c, "wizard-7-wrong-secret").await;
+        c.find(Locator::LinkText("Enter the secret again")).await.expect("link").click().await.expect("click");
+        c.wait().for_element(Locator::Css("input#client_secret")).await.expect("secret step again");
+        fill(&c, "input#client_secret", "tr2Q~try-the-wizard-secret-value-000000").await;
+        click(&c, "#secret-next").await;
+
+        // Step 7: the call, with the service principal's object ID filled in.
+        let principal = text_of(&c, "#principal-id").await;
+        assert_eq!(principal, "22222222-2222-4222-8222-5e7000000002");
+        let curl = text_of(&c, "#grant-curl").await;
+        assert!(curl.contains("8611537") && curl.contains(&principal), "{curl}");
+        screenshot(&c, "wizard-7-grant").await;
+        let admin = std::process::Command::new("curl")
+            .args(["-s", "-X", "POST", &format!("{}/_sim/users/aaaaaaaa-0000-4000-8000-00000000ad01/token", demo.sim_url)])
+            .output()
+            .expect("curl");
+        let admin: serde_json::Value = serde_json::from_slice(&admin.stdout).expect("json");
+        let out = std::process::Command::new("sh")
+            .args(["-c", &format!("{curl} -o /dev/null -w '%{{http_code}}'")])
+            .env("ADMIN_TOKEN", admin["access_token"].as_str().expect("token"))
+            .output()
+            .expect("run the call");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "200");
+
+        // Step 8: Connect.
+        click(&c, "#connect").await;
+        let state = text_of(&c, "#state").await;
+        assert_eq!(state, "connected");
+        let passed = c.find_all(Locator::Css("#checks li.check-passed")).await.expect("checks").len();
+        assert_eq!(passed, 4);
+        assert!(text_of(&c, "#next").await.contains("first sync is queued"));
+        screenshot(&c, "wizard-8-connected").await;
+
+        // The existing-account path: Administration → Billing Engine → + Cloud account.
+        c.goto(&format!("{}/accounts", demo.url)).await.expect("accounts");
+        fill(&c, "input#name", "Spare Account").await;
+        c.find(Locator::XPath("//button[normalize-space()='Create Account']")).await.expect("b").click().await.expect("click");
+        c.wait().for_element(Locator::Css("#notice")).await.expect("created");
+        c.goto(&format!("{}/administration", demo.url)).await.expect("administration");
+        let listed = text_of(&c, "#registered").await;
+        assert!(listed.contains("Wingtip Labs") && listed.contains("Contoso Retail"), "{listed}");
+        click(&c, "#add-cloud-account").await;
+        let options = text_of(&c, "select#account_id").await;
+        assert!(options.contains("Spare Account"), "{options}");
+        assert!(!options.contains("Wingtip Labs") && !options.contains("Contoso Retail"), "connected accounts are not offered: {options}");
+        screenshot(&c, "admin-cloud-account").await;
+        click(&c, "#cloud-account-next").await;
+        c.wait().for_element(Locator::Css("#redirect-uri")).await.expect("continues at log in to Azure");
+        assert!(path(&c).await.ends_with("/login"));
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(180), result).await;
+    let _ = c.close().await;
+    outcome.expect("the browser test finished in time");
+}

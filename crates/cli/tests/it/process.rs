@@ -115,6 +115,8 @@ pub struct Demo {
     pub server: Server,
     pub url: String,
     pub token: String,
+    /// The built-in Azure simulator's base URL.
+    pub sim_url: String,
     pub _dir: TempDir,
 }
 
@@ -126,7 +128,9 @@ pub fn start_demo() -> Demo {
     let url = server.wait_stdout("Console:").split_whitespace().last().expect("url").to_string();
     let export = server.wait_stdout("BILLING_ENGINE_TOKEN=");
     let token = export.split("BILLING_ENGINE_TOKEN=").nth(1).expect("token").trim().to_string();
-    Demo { server, url, token, _dir: dir }
+    let sim_line = server.wait_stdout("built-in simulator at");
+    let sim_url = sim_line.split("simulator at ").nth(1).expect("sim url").trim_end_matches("):").to_string();
+    Demo { server, url, token, sim_url, _dir: dir }
 }
 
 pub const DEMO_EMAIL: &str = "admin@demo.example";
