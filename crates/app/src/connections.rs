@@ -807,6 +807,8 @@ impl App {
             run_after: now,
             attempts: 0,
             last_error: None,
+            progress_done: 0,
+            progress_total: 0,
             created_at: now,
             updated_at: now,
         };

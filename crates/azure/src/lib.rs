@@ -10,6 +10,7 @@
 
 mod billing;
 mod cost;
+mod download;
 mod error;
 mod http;
 mod token;
@@ -18,6 +19,7 @@ use std::time::Duration;
 
 pub use billing::BillingAccount;
 pub use cost::{CostReportRequest, CostReportStatus, CostMetric, Manifest, ManifestBlob};
+pub use download::{FetchLimits, FetchedReport};
 pub use error::{AzureError, ErrorKind};
 pub use http::RetryPolicy;
 pub use token::{AccessToken, ClientCredentials, TokenClaims};

@@ -70,6 +70,11 @@ id_type!(
     JobId
 );
 
+id_type!(
+    /// One period's pull within a sync.
+    SyncPeriodId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

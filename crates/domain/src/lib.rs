@@ -14,5 +14,5 @@ pub use account::{Account, AccountName};
 pub use azure::{AgreementType, BillingAccountId, ClientId, ClientSecretValue, TenantId, parse_secret_expiry};
 pub use error::{DomainError, FieldError};
 pub use connection::{ConnectionState, Product, Provider};
-pub use ids::{AccountId, ApiTokenId, ConnectionId, JobId, OrganizationId, UserId};
+pub use ids::{AccountId, ApiTokenId, ConnectionId, JobId, OrganizationId, SyncPeriodId, UserId};
 pub use user::{Email, OrganizationName, Password, Role, TokenName};

@@ -17,8 +17,8 @@ use time::OffsetDateTime;
 
 pub use error::{Conflict, StoreError};
 pub use records::{
-    ApiTokenRecord, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, Registration, SessionRecord, User,
-    UserCredentials,
+    ApiTokenRecord, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, PeriodRecord, Registration, SessionRecord,
+    SyncPeriodRecord, User, UserCredentials,
 };
 pub use sql::{PgStore, SqliteStore};
 
@@ -131,4 +131,21 @@ pub trait Store: Send + Sync + 'static {
     /// returns the job that is waiting (the new one or the existing one).
     async fn enqueue_job(&self, job: &JobRecord) -> Result<JobRecord>;
     async fn list_jobs(&self, org: OrganizationId, connection: ConnectionId) -> Result<Vec<JobRecord>>;
+    /// Take the oldest queued job that is due (any organization) and mark it running; `None` if
+    /// there is none. Two runners never take the same job.
+    async fn claim_next_job(&self, now: OffsetDateTime) -> Result<Option<JobRecord>>;
+    /// Mark a running job `done` or `failed`.
+    async fn finish_job(&self, id: be_domain::JobId, state: &str, error: Option<&str>, now: OffsetDateTime) -> Result<()>;
+    async fn set_job_progress(&self, id: be_domain::JobId, done: i32, total: i32) -> Result<()>;
+    /// Move a queued job's due time (sync now).
+    async fn set_job_run_after(&self, id: be_domain::JobId, run_after: OffsetDateTime) -> Result<()>;
+    /// At start: jobs left `running` by a stopped or crashed process are queued again.
+    async fn requeue_interrupted_jobs(&self, now: OffsetDateTime) -> Result<u64>;
+
+    // Sync history and stored periods.
+    async fn record_sync_period(&self, r: &SyncPeriodRecord) -> Result<()>;
+    /// The newest entries first.
+    async fn list_sync_periods(&self, org: OrganizationId, connection: ConnectionId, limit: i64) -> Result<Vec<SyncPeriodRecord>>;
+    async fn upsert_period(&self, p: &PeriodRecord) -> Result<()>;
+    async fn list_periods(&self, org: OrganizationId, connection: ConnectionId) -> Result<Vec<PeriodRecord>>;
 }

@@ -116,6 +116,48 @@ pub struct JobRecord {
     pub run_after: OffsetDateTime,
     pub attempts: i32,
     pub last_error: Option<String>,
+    /// Periods done and planned (a running sync's progress).
+    pub progress_done: i32,
+    pub progress_total: i32,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+}
+
+/// One billing period's pull within a sync run (the sync history).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncPeriodRecord {
+    pub id: be_domain::SyncPeriodId,
+    pub organization_id: OrganizationId,
+    pub connection_id: be_domain::ConnectionId,
+    pub job_id: be_domain::JobId,
+    /// `YYYY-MM`.
+    pub period: String,
+    pub started_at: OffsetDateTime,
+    pub finished_at: Option<OffsetDateTime>,
+    /// `running`, `succeeded`, `failed`.
+    pub outcome: String,
+    pub rows_written: i64,
+    pub bytes_downloaded: i64,
+    /// Exact decimal sums, as text.
+    pub source_total: Option<String>,
+    pub focus_total: Option<String>,
+    pub reconciled: Option<bool>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub remedy: Option<String>,
+}
+
+/// A billing period stored as Parquet (its latest good pull).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodRecord {
+    pub organization_id: OrganizationId,
+    pub connection_id: be_domain::ConnectionId,
+    pub period: String,
+    pub rows_stored: i64,
+    pub source_total: String,
+    pub focus_total: String,
+    pub reconciled: bool,
+    pub pulled_at: OffsetDateTime,
+    /// The provider has closed the period (its invoice is final): no more re-pulls.
+    pub closed: bool,
 }

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use be_domain::{
     Account, AccountId, AccountName, AgreementType, ApiTokenId, BillingAccountId, ClientId, ConnectionId, ConnectionState,
-    Email, JobId, OrganizationId, OrganizationName, Product, Provider, Role, TenantId, TokenName, UserId,
+    Email, JobId, OrganizationId, OrganizationName, Product, Provider, Role, SyncPeriodId, TenantId, TokenName, UserId,
 };
 use sqlx::{
     FromRow,
@@ -19,8 +19,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    ApiTokenRecord, Backend, Conflict, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, Registration,
-    Result, SessionRecord, Store, StoreError, User, UserCredentials,
+    ApiTokenRecord, Backend, Conflict, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, PeriodRecord,
+    Registration, Result, SessionRecord, Store, StoreError, SyncPeriodRecord, User, UserCredentials,
 };
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -246,6 +246,8 @@ struct JobRow {
     run_after: OffsetDateTime,
     attempts: i32,
     last_error: Option<String>,
+    progress_done: i32,
+    progress_total: i32,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
 }
@@ -261,6 +263,8 @@ impl From<JobRow> for JobRecord {
             run_after: r.run_after,
             attempts: r.attempts,
             last_error: r.last_error,
+            progress_done: r.progress_done,
+            progress_total: r.progress_total,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -276,7 +280,87 @@ macro_rules! connection_columns {
 }
 macro_rules! job_columns {
     () => {
-        "id, organization_id, connection_id, kind, state, run_after, attempts, last_error, created_at, updated_at"
+        "id, organization_id, connection_id, kind, state, run_after, attempts, last_error, progress_done, progress_total, \
+         created_at, updated_at"
+    };
+}
+
+#[derive(FromRow)]
+struct SyncPeriodRow {
+    id: Uuid,
+    organization_id: Uuid,
+    connection_id: Uuid,
+    job_id: Uuid,
+    period: String,
+    started_at: OffsetDateTime,
+    finished_at: Option<OffsetDateTime>,
+    outcome: String,
+    rows_written: i64,
+    bytes_downloaded: i64,
+    source_total: Option<String>,
+    focus_total: Option<String>,
+    reconciled: Option<bool>,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    remedy: Option<String>,
+}
+
+impl From<SyncPeriodRow> for SyncPeriodRecord {
+    fn from(r: SyncPeriodRow) -> Self {
+        SyncPeriodRecord {
+            id: SyncPeriodId::from_uuid(r.id),
+            organization_id: OrganizationId::from_uuid(r.organization_id),
+            connection_id: ConnectionId::from_uuid(r.connection_id),
+            job_id: JobId::from_uuid(r.job_id),
+            period: r.period,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            outcome: r.outcome,
+            rows_written: r.rows_written,
+            bytes_downloaded: r.bytes_downloaded,
+            source_total: r.source_total,
+            focus_total: r.focus_total,
+            reconciled: r.reconciled,
+            error_code: r.error_code,
+            error_message: r.error_message,
+            remedy: r.remedy,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct PeriodRow {
+    organization_id: Uuid,
+    connection_id: Uuid,
+    period: String,
+    rows_stored: i64,
+    source_total: String,
+    focus_total: String,
+    reconciled: bool,
+    pulled_at: OffsetDateTime,
+    closed: bool,
+}
+
+impl From<PeriodRow> for PeriodRecord {
+    fn from(r: PeriodRow) -> Self {
+        PeriodRecord {
+            organization_id: OrganizationId::from_uuid(r.organization_id),
+            connection_id: ConnectionId::from_uuid(r.connection_id),
+            period: r.period,
+            rows_stored: r.rows_stored,
+            source_total: r.source_total,
+            focus_total: r.focus_total,
+            reconciled: r.reconciled,
+            pulled_at: r.pulled_at,
+            closed: r.closed,
+        }
+    }
+}
+
+macro_rules! sync_period_columns {
+    () => {
+        "id, organization_id, connection_id, job_id, period, started_at, finished_at, outcome, rows_written, \
+         bytes_downloaded, source_total, focus_total, reconciled, error_code, error_message, remedy"
     };
 }
 
@@ -737,7 +821,7 @@ macro_rules! sql_store {
 
             async fn enqueue_job(&self, job: &JobRecord) -> Result<JobRecord> {
                 let inserted = sqlx::query(concat!(
-                    "INSERT INTO jobs (", job_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                    "INSERT INTO jobs (", job_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
                 ))
                 .bind(job.id.as_uuid())
                 .bind(job.organization_id.as_uuid())
@@ -747,6 +831,8 @@ macro_rules! sql_store {
                 .bind(job.run_after)
                 .bind(job.attempts)
                 .bind(&job.last_error)
+                .bind(job.progress_done)
+                .bind(job.progress_total)
                 .bind(job.created_at)
                 .bind(job.updated_at)
                 .execute(&self.pool)
@@ -780,9 +866,173 @@ macro_rules! sql_store {
                 .await?;
                 Ok(rows.into_iter().map(Into::into).collect())
             }
+            async fn claim_next_job(&self, now: OffsetDateTime) -> Result<Option<JobRecord>> {
+                for _ in 0..5 {
+                    let next: Option<JobRow> = sqlx::query_as(concat!(
+                        "SELECT ", job_columns!(), " FROM jobs WHERE state = 'queued' AND run_after <= $1 ORDER BY run_after, created_at LIMIT 1"
+                    ))
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    let Some(job) = next else { return Ok(None) };
+                    let done = sqlx::query(
+                        "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = $2 WHERE id = $1 AND state = 'queued'",
+                    )
+                    .bind(job.id)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                    if done.rows_affected() == 1 {
+                        let mut record: JobRecord = job.into();
+                        record.state = "running".into();
+                        record.attempts += 1;
+                        record.updated_at = now;
+                        return Ok(Some(record));
+                    }
+                }
+                Ok(None)
+            }
+
+            async fn finish_job(&self, id: JobId, state: &str, error: Option<&str>, now: OffsetDateTime) -> Result<()> {
+                sqlx::query("UPDATE jobs SET state = $2, last_error = $3, updated_at = $4 WHERE id = $1")
+                    .bind(id.as_uuid())
+                    .bind(state)
+                    .bind(error)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_job_progress(&self, id: JobId, done: i32, total: i32) -> Result<()> {
+                sqlx::query("UPDATE jobs SET progress_done = $2, progress_total = $3 WHERE id = $1")
+                    .bind(id.as_uuid())
+                    .bind(done)
+                    .bind(total)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_job_run_after(&self, id: JobId, run_after: OffsetDateTime) -> Result<()> {
+                sqlx::query("UPDATE jobs SET run_after = $2 WHERE id = $1 AND state = 'queued'")
+                    .bind(id.as_uuid())
+                    .bind(run_after)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn requeue_interrupted_jobs(&self, now: OffsetDateTime) -> Result<u64> {
+                let done = sqlx::query("UPDATE jobs SET state = 'queued', updated_at = $1 WHERE state = 'running'")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                sqlx::query("UPDATE sync_periods SET outcome = 'failed', finished_at = $1, error_code = 'sync_interrupted', \
+                             error_message = 'The sync was interrupted (the server stopped); the period keeps its previous data and is pulled again.' \
+                             WHERE outcome = 'running'")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn record_sync_period(&self, r: &SyncPeriodRecord) -> Result<()> {
+                let done = sqlx::query(
+                    "UPDATE sync_periods SET finished_at = $2, outcome = $3, rows_written = $4, bytes_downloaded = $5, \
+                     source_total = $6, focus_total = $7, reconciled = $8, error_code = $9, error_message = $10, remedy = $11 \
+                     WHERE id = $1",
+                )
+                .bind(r.id.as_uuid())
+                .bind(r.finished_at)
+                .bind(&r.outcome)
+                .bind(r.rows_written)
+                .bind(r.bytes_downloaded)
+                .bind(&r.source_total)
+                .bind(&r.focus_total)
+                .bind(r.reconciled)
+                .bind(&r.error_code)
+                .bind(&r.error_message)
+                .bind(&r.remedy)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    sqlx::query(concat!(
+                        "INSERT INTO sync_periods (", sync_period_columns!(), ") VALUES ",
+                        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+                    ))
+                    .bind(r.id.as_uuid())
+                    .bind(r.organization_id.as_uuid())
+                    .bind(r.connection_id.as_uuid())
+                    .bind(r.job_id.as_uuid())
+                    .bind(&r.period)
+                    .bind(r.started_at)
+                    .bind(r.finished_at)
+                    .bind(&r.outcome)
+                    .bind(r.rows_written)
+                    .bind(r.bytes_downloaded)
+                    .bind(&r.source_total)
+                    .bind(&r.focus_total)
+                    .bind(r.reconciled)
+                    .bind(&r.error_code)
+                    .bind(&r.error_message)
+                    .bind(&r.remedy)
+                    .execute(&self.pool)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn list_sync_periods(&self, org: OrganizationId, connection: ConnectionId, limit: i64) -> Result<Vec<SyncPeriodRecord>> {
+                let rows: Vec<SyncPeriodRow> = sqlx::query_as(concat!(
+                    "SELECT ", sync_period_columns!(), " FROM sync_periods WHERE organization_id = $1 AND connection_id = $2 ",
+                    "ORDER BY started_at DESC, period DESC LIMIT $3"
+                ))
+                .bind(org.as_uuid())
+                .bind(connection.as_uuid())
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn upsert_period(&self, p: &PeriodRecord) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO periods (organization_id, connection_id, period, rows_stored, source_total, focus_total, reconciled, pulled_at, closed) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     ON CONFLICT (connection_id, period) DO UPDATE SET rows_stored = excluded.rows_stored, \
+                     source_total = excluded.source_total, focus_total = excluded.focus_total, reconciled = excluded.reconciled, \
+                     pulled_at = excluded.pulled_at, closed = excluded.closed",
+                )
+                .bind(p.organization_id.as_uuid())
+                .bind(p.connection_id.as_uuid())
+                .bind(&p.period)
+                .bind(p.rows_stored)
+                .bind(&p.source_total)
+                .bind(&p.focus_total)
+                .bind(p.reconciled)
+                .bind(p.pulled_at)
+                .bind(p.closed)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn list_periods(&self, org: OrganizationId, connection: ConnectionId) -> Result<Vec<PeriodRecord>> {
+                let rows: Vec<PeriodRow> = sqlx::query_as(
+                    "SELECT organization_id, connection_id, period, rows_stored, source_total, focus_total, reconciled, pulled_at, closed \
+                     FROM periods WHERE organization_id = $1 AND connection_id = $2 ORDER BY period",
+                )
+                .bind(org.as_uuid())
+                .bind(connection.as_uuid())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
         }
     };
 }
+
 
 
 sql_store!(SqliteStore, Backend::Sqlite, SQLITE_MIGRATIONS);

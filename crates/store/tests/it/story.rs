@@ -1,7 +1,10 @@
 use std::sync::Arc;
 
 use be_domain::{Account, AccountId, AccountName, ApiTokenId, Email, OrganizationId, OrganizationName, Role, TokenName, UserId};
-use be_store::{Backend, Conflict, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, Registration, Store, StoreError};
+use be_store::{
+    Backend, Conflict, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, PeriodRecord, Registration, Store, StoreError,
+    SyncPeriodRecord,
+};
 use time::{Duration, OffsetDateTime};
 
 crate::story!(
@@ -11,6 +14,7 @@ crate::story!(
     rename_and_delete,
     users_sessions_and_tokens,
     connections_registrations_and_jobs,
+    jobs_are_claimed_once_and_survive_a_crash,
 );
 
 fn now() -> OffsetDateTime {
@@ -228,6 +232,8 @@ async fn connections_registrations_and_jobs(store: Arc<dyn Store>) {
         run_after: now(),
         attempts: 0,
         last_error: None,
+        progress_done: 0,
+        progress_total: 0,
         created_at: now(),
         updated_at: now(),
     };
@@ -253,4 +259,93 @@ async fn connections_registrations_and_jobs(store: Arc<dyn Store>) {
     assert!(store.delete_account(a, acc.id).await.expect("delete account"));
     assert!(store.list_connections(a).await.expect("list").is_empty());
     assert!(store.list_registrations(a).await.expect("list").is_empty());
+}
+
+async fn jobs_are_claimed_once_and_survive_a_crash(store: Arc<dyn Store>) {
+    let a = org(&store, "Org").await;
+    let acc = account(a, "Contoso");
+    store.create_account(&acc).await.expect("account");
+    let c = draft(a, acc.id);
+    store.create_connection(&c).await.expect("connection");
+    let t = now();
+    let job = JobRecord {
+        id: be_domain::JobId::new(),
+        organization_id: a,
+        connection_id: c.id,
+        kind: "sync".into(),
+        state: "queued".into(),
+        run_after: t + Duration::minutes(10),
+        attempts: 0,
+        last_error: None,
+        progress_done: 0,
+        progress_total: 0,
+        created_at: t,
+        updated_at: t,
+    };
+    store.enqueue_job(&job).await.expect("enqueue");
+    assert!(store.claim_next_job(t).await.expect("claim").is_none(), "not due yet");
+    let claimed = store.claim_next_job(t + Duration::minutes(11)).await.expect("claim").expect("due");
+    assert_eq!((claimed.id, claimed.state.as_str(), claimed.attempts), (job.id, "running", 1));
+    assert!(store.claim_next_job(t + Duration::minutes(11)).await.expect("claim").is_none(), "taken once");
+
+    // A period pull in progress when the process dies.
+    let running = SyncPeriodRecord {
+        id: be_domain::SyncPeriodId::new(),
+        organization_id: a,
+        connection_id: c.id,
+        job_id: job.id,
+        period: "2026-10".into(),
+        started_at: t,
+        finished_at: None,
+        outcome: "running".into(),
+        rows_written: 0,
+        bytes_downloaded: 0,
+        source_total: None,
+        focus_total: None,
+        reconciled: None,
+        error_code: None,
+        error_message: None,
+        remedy: None,
+    };
+    store.record_sync_period(&running).await.expect("start");
+    assert_eq!(store.requeue_interrupted_jobs(t).await.expect("requeue"), 1);
+    let history = store.list_sync_periods(a, c.id, 10).await.expect("history");
+    assert_eq!((history[0].outcome.as_str(), history[0].error_code.as_deref()), ("failed", Some("sync_interrupted")));
+    let again = store.claim_next_job(t + Duration::minutes(11)).await.expect("claim").expect("queued again");
+    assert_eq!(again.attempts, 2);
+    store.set_job_progress(again.id, 3, 13).await.expect("progress");
+    let listed = &store.list_jobs(a, c.id).await.expect("jobs")[0];
+    assert_eq!((listed.progress_done, listed.progress_total), (3, 13));
+    store.finish_job(again.id, "done", None, t).await.expect("finish");
+    assert_eq!(store.list_jobs(a, c.id).await.expect("jobs")[0].state, "done");
+
+    let mut done = running.clone();
+    done.id = be_domain::SyncPeriodId::new();
+    done.outcome = "succeeded".into();
+    done.rows_written = 29;
+    done.source_total = Some("1234.5678901234567890123456".into());
+    done.focus_total = Some("1234.5678901234567890123456".into());
+    done.reconciled = Some(true);
+    done.finished_at = Some(t + Duration::seconds(3));
+    store.record_sync_period(&done).await.expect("insert");
+    store.record_sync_period(&done).await.expect("update is idempotent");
+    assert_eq!(store.list_sync_periods(a, c.id, 10).await.expect("history").len(), 2);
+
+    let p = PeriodRecord {
+        organization_id: a,
+        connection_id: c.id,
+        period: "2026-10".into(),
+        rows_stored: 29,
+        source_total: "1234.5678901234567890123456".into(),
+        focus_total: "1234.5678901234567890123456".into(),
+        reconciled: true,
+        pulled_at: t,
+        closed: false,
+    };
+    store.upsert_period(&p).await.expect("upsert");
+    store.upsert_period(&PeriodRecord { rows_stored: 30, closed: true, ..p.clone() }).await.expect("replace");
+    let periods = store.list_periods(a, c.id).await.expect("periods");
+    assert_eq!(periods.len(), 1);
+    assert_eq!((periods[0].rows_stored, periods[0].closed), (30, true));
+    assert_eq!(periods[0].source_total, "1234.5678901234567890123456", "exact text round trip");
 }
