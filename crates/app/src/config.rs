@@ -252,6 +252,7 @@ impl Config {
             azure: be_azure::Endpoints { login: self.azure.login_url.clone(), management: self.azure.management_url.clone() },
             azure_retry: be_azure::RetryPolicy::interactive(),
             public_url: self.server.public_url.as_str().trim_end_matches('/').to_string(),
+            sync: crate::sync::SyncSettings { data_dir: self.storage.data_dir.clone(), ..Default::default() },
         }
     }
 

@@ -5,7 +5,7 @@
 use be_azure::{AzureError, ClientCredentials, CostMetric, CostReportRequest, ErrorKind};
 use be_domain::{
     Account, AccountId, AgreementType, BillingAccountId, ClientId, ClientSecretValue, ConnectionId, ConnectionState,
-    FieldError, JobId, Product, Provider, TenantId, parse_secret_expiry,
+    FieldError, Product, Provider, TenantId, parse_secret_expiry,
 };
 use be_store::{Conflict, ConnectionRecord, JobRecord, Registration, StoreError};
 use secrecy::SecretString;
@@ -797,22 +797,7 @@ impl App {
     }
 
     async fn queue_sync(&self, c: &ConnectionRecord) -> Result<JobRecord> {
-        let now = self.clock.now();
-        let job = JobRecord {
-            id: JobId::new(),
-            organization_id: c.organization_id,
-            connection_id: c.id,
-            kind: "sync".into(),
-            state: "queued".into(),
-            run_after: now,
-            attempts: 0,
-            last_error: None,
-            progress_done: 0,
-            progress_total: 0,
-            created_at: now,
-            updated_at: now,
-        };
-        Ok(self.store.enqueue_job(&job).await?)
+        self.queue_sync_at(c, self.clock.now()).await
     }
 
     pub async fn connection_jobs(&self, caller: &Caller, id: &str) -> Result<Vec<JobRecord>> {

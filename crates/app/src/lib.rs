@@ -11,6 +11,7 @@ pub mod config;
 mod error;
 mod keys;
 mod orgs;
+pub mod sync;
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ pub struct AppSettings {
     pub azure_retry: be_azure::RetryPolicy,
     /// The redirect URI the wizard tells users to register (this server's public address).
     pub public_url: String,
+    pub sync: sync::SyncSettings,
 }
 
 impl Default for AppSettings {
@@ -44,6 +46,7 @@ impl Default for AppSettings {
             azure: be_azure::Endpoints::default(),
             azure_retry: be_azure::RetryPolicy::interactive(),
             public_url: "http://localhost:8080".into(),
+            sync: sync::SyncSettings::default(),
         }
     }
 }
@@ -56,6 +59,8 @@ pub struct App {
     keys: Arc<Keys>,
     settings: AppSettings,
     azure: be_azure::AzureClient,
+    /// The patient client for background sync.
+    sync_azure: be_azure::AzureClient,
 }
 
 impl App {
@@ -63,7 +68,9 @@ impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, keys: Keys, settings: AppSettings) -> Result<Self> {
         let azure = be_azure::AzureClient::new(settings.azure.clone(), settings.azure_retry)
             .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
-        Ok(Self { store, clock, keys: Arc::new(keys), settings, azure })
+        let sync_azure = be_azure::AzureClient::new(settings.azure.clone(), be_azure::RetryPolicy::background())
+            .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
+        Ok(Self { store, clock, keys: Arc::new(keys), settings, azure, sync_azure })
     }
 
     pub fn settings(&self) -> &AppSettings {

@@ -1,0 +1,477 @@
+//! Cost data sync (product.md section 2): persistent jobs, one at a time per connection; a new
+//! connection backfills the last 13 months oldest first; afterwards new data is checked every
+//! `interval` and the current and previous months are pulled again until the provider closes them.
+//! Each period: an ActualCost and an AmortizedCost report, converted to FOCUS and stored as Parquet
+//! by the [`PeriodWriter`], replaced atomically, reconciled to the last digit.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use be_azure::{AzureError, ClientCredentials, CostMetric, CostReportRequest, ErrorKind, FetchLimits};
+use be_domain::{ConnectionState, JobId, SyncPeriodId};
+use be_store::{ConnectionRecord, JobRecord, PeriodRecord, SyncPeriodRecord};
+use time::{Date, Month, OffsetDateTime};
+
+use crate::{App, AppError, Caller, Result};
+
+/// What a period's conversion produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodSummary {
+    pub rows: u64,
+    /// Exact sums, as decimal text: the source files' cost column and the FOCUS cost columns.
+    pub source_total: String,
+    pub focus_total: String,
+    pub reconciled: bool,
+}
+
+/// Converts one period's downloaded CSV parts to FOCUS Parquet at `dest`, replacing any previous
+/// file atomically. Implemented with the `ingest` crate; kept behind a trait so the app does not
+/// know Arrow.
+pub trait PeriodWriter: Send + Sync + 'static {
+    fn write_period(&self, actual: &[PathBuf], amortized: &[PathBuf], dest: &Path) -> std::result::Result<PeriodSummary, String>;
+}
+
+/// How sync behaves.
+#[derive(Clone)]
+pub struct SyncSettings {
+    /// Where periods are stored: `{data_dir}/datasets/{connection}/{YYYY-MM}.parquet`.
+    pub data_dir: PathBuf,
+    /// How often new data is checked.
+    pub interval: time::Duration,
+    /// Months pulled on a new connection (including the current one).
+    pub backfill_months: u32,
+    /// A period is considered closed by the provider this long after it ended.
+    pub close_after: time::Duration,
+    pub fetch: FetchLimits,
+    pub writer: Option<Arc<dyn PeriodWriter>>,
+}
+
+impl std::fmt::Debug for SyncSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncSettings").field("data_dir", &self.data_dir).field("interval", &self.interval).finish_non_exhaustive()
+    }
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./billing-engine-data"),
+            interval: time::Duration::hours(4),
+            backfill_months: 13,
+            close_after: time::Duration::days(10),
+            fetch: FetchLimits::default(),
+            writer: None,
+        }
+    }
+}
+
+/// A billing period: a calendar month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Period {
+    pub year: i32,
+    pub month: Month,
+}
+
+impl Period {
+    pub fn of(d: Date) -> Self {
+        Self { year: d.year(), month: d.month() }
+    }
+
+    pub fn key(self) -> String {
+        format!("{:04}-{:02}", self.year, self.month as u8)
+    }
+
+    pub fn first_day(self) -> Date {
+        Date::from_calendar_date(self.year, self.month, 1).expect("valid date")
+    }
+
+    pub fn last_day(self) -> Date {
+        self.next().first_day().previous_day().expect("valid date")
+    }
+
+    pub fn next(self) -> Self {
+        match self.month {
+            Month::December => Self { year: self.year + 1, month: Month::January },
+            m => Self { year: self.year, month: m.next() },
+        }
+    }
+
+    pub fn previous(self) -> Self {
+        match self.month {
+            Month::January => Self { year: self.year - 1, month: Month::December },
+            m => Self { year: self.year, month: m.previous() },
+        }
+    }
+}
+
+/// Which periods to pull now, oldest first: every month of the backfill window not stored yet, and
+/// every stored month the provider has not closed.
+pub fn plan_periods(today: Date, backfill_months: u32, stored: &[PeriodRecord]) -> Vec<Period> {
+    let current = Period::of(today);
+    let mut first = current;
+    for _ in 1..backfill_months.max(1) {
+        first = first.previous();
+    }
+    let mut out = vec![];
+    let mut p = first;
+    while p <= current {
+        let key = p.key();
+        match stored.iter().find(|s| s.period == key) {
+            Some(s) if s.closed => {}
+            _ => out.push(p),
+        }
+        p = p.next();
+    }
+    out
+}
+
+fn fetch_error(e: &AzureError) -> (&'static str, String, String) {
+    match e.kind {
+        ErrorKind::NoBillingClaims | ErrorKind::AccessDenied => (
+            "sync_access_lost",
+            "Azure refused to give cost data: the app's billing role may have been removed.".into(),
+            "Open the connection and validate it again; it explains what is missing.".into(),
+        ),
+        ErrorKind::InvalidSecret | ErrorKind::SecretExpired => (
+            "sync_secret_rejected",
+            "Microsoft Entra ID no longer accepts the client secret.".into(),
+            "Create a new client secret in the app registration and replace it on the connection page.".into(),
+        ),
+        ErrorKind::Throttled => (
+            "sync_throttled",
+            "Azure kept throttling the cost reports.".into(),
+            "Nothing to do: the period is pulled again at the next sync.".into(),
+        ),
+        ErrorKind::DownloadFailed => (
+            "sync_download_failed",
+            format!("A report file could not be downloaded completely: {}", e.message),
+            "Nothing to do: the period keeps its previous data and is pulled again at the next sync.".into(),
+        ),
+        _ => (
+            "sync_azure_failed",
+            format!("Azure could not provide the cost report: {e}"),
+            "Nothing to do if it passes at the next sync; otherwise validate the connection.".into(),
+        ),
+    }
+}
+
+impl App {
+    pub fn sync_settings(&self) -> &SyncSettings {
+        &self.settings.sync
+    }
+
+    /// Where a connection's period is stored.
+    pub fn period_path(&self, connection: be_domain::ConnectionId, period: &str) -> PathBuf {
+        self.settings.sync.data_dir.join("datasets").join(connection.to_string()).join(format!("{period}.parquet"))
+    }
+
+    /// Queue a sync now ("sync now" in the console, API and CLI).
+    pub async fn sync_now(&self, caller: &Caller, id: &str) -> Result<JobRecord> {
+        let c = self.get_connection(caller, id).await?;
+        if c.state != ConnectionState::Connected {
+            return Err(AppError::Conflict {
+                code: "connection_not_connected",
+                field: None,
+                message: format!("Only a connected connection can sync; this one is {}. Validate it first.", c.state),
+            });
+        }
+        let job = self.queue_sync_at(&c, self.clock.now()).await?;
+        if job.state == "queued" && job.run_after > self.clock.now() {
+            self.store.set_job_run_after(job.id, self.clock.now()).await?;
+        }
+        Ok(job)
+    }
+
+    pub async fn sync_history(&self, caller: &Caller, id: &str, limit: i64) -> Result<Vec<SyncPeriodRecord>> {
+        let c = self.get_connection(caller, id).await?;
+        Ok(self.store.list_sync_periods(caller.organization_id, c.id, limit).await?)
+    }
+
+    pub async fn stored_periods(&self, caller: &Caller, id: &str) -> Result<Vec<PeriodRecord>> {
+        let c = self.get_connection(caller, id).await?;
+        Ok(self.store.list_periods(caller.organization_id, c.id).await?)
+    }
+
+    pub(crate) async fn queue_sync_at(&self, c: &ConnectionRecord, when: OffsetDateTime) -> Result<JobRecord> {
+        let now = self.clock.now();
+        let job = JobRecord {
+            id: JobId::new(),
+            organization_id: c.organization_id,
+            connection_id: c.id,
+            kind: "sync".into(),
+            state: "queued".into(),
+            run_after: when,
+            attempts: 0,
+            last_error: None,
+            progress_done: 0,
+            progress_total: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        Ok(self.store.enqueue_job(&job).await?)
+    }
+
+    /// At start: jobs a stopped or crashed process left running are queued again.
+    pub async fn recover_jobs(&self) -> Result<u64> {
+        let n = self.store.requeue_interrupted_jobs(self.clock.now()).await?;
+        if n > 0 {
+            tracing::info!(jobs = n, "requeued jobs interrupted by a restart");
+        }
+        Ok(n)
+    }
+
+    /// Run every due job, one at a time; returns how many ran.
+    pub async fn run_due_jobs(&self) -> Result<usize> {
+        let mut ran = 0;
+        while let Some(job) = self.store.claim_next_job(self.clock.now()).await? {
+            ran += 1;
+            let span = tracing::info_span!("job", job = %job.id, kind = %job.kind, connection = %job.connection_id);
+            let _enter = span.enter();
+            let outcome = match job.kind.as_str() {
+                "sync" => self.run_sync(&job).await,
+                other => Err(AppError::internal(std::io::Error::other(format!("unknown job kind {other}")))),
+            };
+            let now = self.clock.now();
+            match outcome {
+                Ok(()) => self.store.finish_job(job.id, "done", None, now).await?,
+                Err(e) => {
+                    tracing::warn!(error = %e, "job failed");
+                    self.store.finish_job(job.id, "failed", Some(&e.public_message()), now).await?;
+                }
+            }
+            // The next check, for a connection that is still connected.
+            if let Some(c) = self.store.get_connection(job.organization_id, job.connection_id).await? {
+                if c.state == ConnectionState::Connected {
+                    self.queue_sync_at(&c, now + self.settings.sync.interval).await?;
+                }
+            }
+        }
+        Ok(ran)
+    }
+
+    /// Run jobs until `stop` resolves, checking every `poll`.
+    pub async fn run_worker(self, poll: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+        if let Err(e) = self.recover_jobs().await {
+            tracing::error!(error = %e, "cannot recover interrupted jobs");
+        }
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            if let Err(e) = self.run_due_jobs().await {
+                tracing::error!(error = %e, "the job runner failed; retrying");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(poll) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    async fn run_sync(&self, job: &JobRecord) -> Result<()> {
+        let Some(c) = self.store.get_connection(job.organization_id, job.connection_id).await? else {
+            return Ok(());
+        };
+        if c.state != ConnectionState::Connected {
+            tracing::info!(state = %c.state, "connection not connected; nothing synced");
+            return Ok(());
+        }
+        let Some(writer) = self.settings.sync.writer.clone() else {
+            return Err(AppError::internal(std::io::Error::other("no period writer configured")));
+        };
+        let secret = self.keys.open(c.secret_ciphertext.as_deref().unwrap_or_default(), c.id.as_uuid().as_bytes())?;
+        let creds = ClientCredentials {
+            tenant: c.tenant_id.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+            client_id: c.client_id.as_ref().map(|x| x.as_str().to_string()).unwrap_or_default(),
+            client_secret: secret,
+        };
+        let billing = c.billing_account_id.clone().map(|b| b.to_string()).unwrap_or_default();
+        let scope = be_azure::AzureClient::billing_account_scope(&billing);
+        let today = self.clock.now().date();
+        let stored = self.store.list_periods(c.organization_id, c.id).await?;
+        let plan = plan_periods(today, self.settings.sync.backfill_months, &stored);
+        self.store.set_job_progress(job.id, 0, plan.len() as i32).await?;
+        let token = self.sync_azure.token(&creds).await.map_err(|e| {
+            let (code, message, _) = fetch_error(&e);
+            AppError::Upstream { code, message, retryable: true }
+        })?;
+        let work = self.settings.sync.data_dir.join("tmp").join(job.id.to_string());
+        let mut failures = 0;
+        for (i, period) in plan.iter().enumerate() {
+            let started = self.clock.now();
+            let mut record = SyncPeriodRecord {
+                id: SyncPeriodId::new(),
+                organization_id: c.organization_id,
+                connection_id: c.id,
+                job_id: job.id,
+                period: period.key(),
+                started_at: started,
+                finished_at: None,
+                outcome: "running".into(),
+                rows_written: 0,
+                bytes_downloaded: 0,
+                source_total: None,
+                focus_total: None,
+                reconciled: None,
+                error_code: None,
+                error_message: None,
+                remedy: None,
+            };
+            self.store.record_sync_period(&record).await?;
+            let result = self.sync_period(&token, &scope, *period, today, &work, &c, writer.clone()).await;
+            record.finished_at = Some(self.clock.now());
+            match result {
+                Ok((summary, bytes)) => {
+                    record.outcome = "succeeded".into();
+                    record.rows_written = summary.rows as i64;
+                    record.bytes_downloaded = bytes as i64;
+                    record.reconciled = Some(summary.reconciled);
+                    if !summary.reconciled {
+                        record.error_code = Some("reconciliation_mismatch".into());
+                        record.error_message = Some(format!(
+                            "The FOCUS cost total {} differs from Azure's total {}.",
+                            summary.focus_total, summary.source_total
+                        ));
+                        record.remedy = Some("This is a bug in the conversion: report it with the period and the connection ID.".into());
+                    }
+                    record.source_total = Some(summary.source_total.clone());
+                    record.focus_total = Some(summary.focus_total.clone());
+                    let closed = (period.last_day() + self.settings.sync.close_after) < today;
+                    self.store
+                        .upsert_period(&PeriodRecord {
+                            organization_id: c.organization_id,
+                            connection_id: c.id,
+                            period: period.key(),
+                            rows_stored: summary.rows as i64,
+                            source_total: summary.source_total,
+                            focus_total: summary.focus_total,
+                            reconciled: summary.reconciled,
+                            pulled_at: self.clock.now(),
+                            closed,
+                        })
+                        .await?;
+                }
+                Err((code, message, remedy, bytes)) => {
+                    failures += 1;
+                    record.outcome = "failed".into();
+                    record.bytes_downloaded = bytes as i64;
+                    record.error_code = Some(code.to_string());
+                    record.error_message = Some(message);
+                    record.remedy = Some(remedy);
+                }
+            }
+            self.store.record_sync_period(&record).await?;
+            self.store.set_job_progress(job.id, i as i32 + 1, plan.len() as i32).await?;
+        }
+        let _ = tokio::fs::remove_dir_all(&work).await;
+        if failures > 0 {
+            return Err(AppError::Upstream {
+                code: "sync_incomplete",
+                message: format!("{failures} of {} periods could not be pulled; they keep their previous data and are retried at the next sync.", plan.len()),
+                retryable: true,
+            });
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn sync_period(
+        &self,
+        token: &be_azure::AccessToken,
+        scope: &str,
+        period: Period,
+        today: Date,
+        work: &Path,
+        c: &ConnectionRecord,
+        writer: Arc<dyn PeriodWriter>,
+    ) -> std::result::Result<(PeriodSummary, u64), (&'static str, String, String, u64)> {
+        let dir = work.join(period.key());
+        tokio::fs::create_dir_all(&dir).await.map_err(|e| ("sync_disk", format!("cannot create {}: {e}", dir.display()), "Check the data directory's disk space and permissions.".into(), 0))?;
+        let end = period.last_day().min(today);
+        let mut files = vec![];
+        let mut bytes = 0;
+        for metric in [CostMetric::ActualCost, CostMetric::AmortizedCost] {
+            let request = CostReportRequest::TimePeriod { metric, start: period.first_day(), end };
+            let prefix = match metric {
+                CostMetric::ActualCost => "actual",
+                CostMetric::AmortizedCost => "amortized",
+            };
+            match self.sync_azure.fetch_report(token, scope, &request, &dir, prefix, &self.settings.sync.fetch).await {
+                Ok(fetched) => {
+                    bytes += fetched.bytes;
+                    files.push(fetched.files);
+                }
+                Err(e) => {
+                    let (code, message, remedy) = fetch_error(&e);
+                    return Err((code, message, remedy, bytes));
+                }
+            }
+        }
+        let dest = self.period_path(c.id, &period.key());
+        if let Some(parent) = dest.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(|e| ("sync_disk", e.to_string(), "Check the data directory.".into(), bytes))?;
+        }
+        let (actual, amortized) = (files[0].clone(), files[1].clone());
+        let writer_dest = dest.clone();
+        // Parsing and writing is CPU work: keep it off the async threads.
+        let summary = tokio::task::spawn_blocking(move || writer.write_period(&actual, &amortized, &writer_dest))
+            .await
+            .unwrap_or_else(|e| Err(format!("the conversion stopped unexpectedly: {e}")));
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+        summary.map(|s| (s, bytes)).map_err(|e| {
+            ("sync_convert_failed", e, "The period keeps its previous data. If this repeats, report it with the period and the connection ID.".into(), bytes)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(period: &str, closed: bool) -> PeriodRecord {
+        PeriodRecord {
+            organization_id: be_domain::OrganizationId::new(),
+            connection_id: be_domain::ConnectionId::new(),
+            period: period.into(),
+            rows_stored: 1,
+            source_total: "0".into(),
+            focus_total: "0".into(),
+            reconciled: true,
+            pulled_at: OffsetDateTime::now_utc(),
+            closed,
+        }
+    }
+
+    #[test]
+    fn a_new_connection_backfills_thirteen_months_oldest_first() {
+        let plan = plan_periods(time::macros::date!(2026 - 11 - 25), 13, &[]);
+        let keys: Vec<String> = plan.iter().map(|p| p.key()).collect();
+        assert_eq!(keys.len(), 13);
+        assert_eq!(keys.first().map(String::as_str), Some("2025-11"));
+        assert_eq!(keys.last().map(String::as_str), Some("2026-11"));
+    }
+
+    #[test]
+    fn closed_periods_are_not_pulled_again() {
+        let mut have: Vec<PeriodRecord> = (1..=10).map(|m| stored(&format!("2026-{m:02}"), true)).collect();
+        have.push(stored("2025-12", true));
+        have.push(stored("2025-11", true));
+        have.push(stored("2026-11", false));
+        let plan: Vec<String> = plan_periods(time::macros::date!(2026 - 11 - 25), 13, &have).iter().map(|p| p.key()).collect();
+        assert_eq!(plan, ["2026-11"]);
+        // At the turn of the month the new month comes in, the previous stays until closed.
+        have.last_mut().expect("nov").closed = false;
+        let plan: Vec<String> = plan_periods(time::macros::date!(2026 - 12 - 02), 13, &have).iter().map(|p| p.key()).collect();
+        assert_eq!(plan, ["2026-11", "2026-12"]);
+    }
+
+    #[test]
+    fn period_bounds() {
+        let p = Period::of(time::macros::date!(2024 - 02 - 10));
+        assert_eq!((p.first_day(), p.last_day()), (time::macros::date!(2024 - 02 - 01), time::macros::date!(2024 - 02 - 29)));
+        assert_eq!(Period::of(time::macros::date!(2025 - 12 - 31)).next().key(), "2026-01");
+    }
+}
