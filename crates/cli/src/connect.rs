@@ -370,3 +370,83 @@ pub async fn connections(cmd: ConnectionsCommand) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[derive(Args)]
+pub struct SyncArgs {
+    /// The connection to sync.
+    id: String,
+    /// Queue the sync and return at once.
+    #[arg(long)]
+    no_wait: bool,
+}
+
+/// `billing-engine sync ID`: sync now and follow it, with a progress bar on a terminal and plain
+/// lines otherwise.
+pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
+    let api = Api::from_env()?;
+    let (_, job) = api.call(Method::POST, &format!("/connections/{}/sync", args.id), None).await?;
+    let job_id = str_of(&job, "id").to_string();
+    println!("sync queued (job {job_id})");
+    if args.no_wait {
+        return Ok(());
+    }
+    let tty = std::io::stdout().is_terminal();
+    let bar = tty.then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} periods {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        b
+    });
+    let mut reported = std::collections::HashSet::new();
+    let mut failed = 0;
+    loop {
+        let (_, jobs) = api.call(Method::GET, &format!("/connections/{}/jobs", args.id), None).await?;
+        let this = jobs["items"].as_array().into_iter().flatten().find(|j| j["id"] == json!(job_id)).cloned().unwrap_or(Value::Null);
+        let (_, status) = api.call(Method::GET, &format!("/connections/{}/sync", args.id), None).await?;
+        let mut finished: Vec<&Value> = status["history"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|h| h["job_id"] == json!(job_id) && h["outcome"] != "running")
+            .collect();
+        finished.sort_by_key(|h| h["period"].as_str().unwrap_or("").to_string());
+        for h in finished {
+            let key = format!("{}-{}", str_of(h, "period"), str_of(h, "started_at"));
+            if !reported.insert(key) {
+                continue;
+            }
+            let line = if h["outcome"] == "succeeded" {
+                let rec = if h["reconciled"] == true { "reconciled to the last digit" } else { "NOT reconciled" };
+                format!("{}: {} rows, {} bytes, total {}, {rec}", str_of(h, "period"), h["rows"], h["bytes"], str_of(h, "focus_total"))
+            } else {
+                failed += 1;
+                format!("{}: failed: {} {}", str_of(h, "period"), str_of(h, "error"), str_of(h, "remedy"))
+            };
+            match &bar {
+                Some(b) => b.println(line),
+                None => println!("{line}"),
+            }
+        }
+        if let Some(b) = &bar {
+            b.set_length(this["progress_total"].as_u64().unwrap_or(0));
+            b.set_position(this["progress_done"].as_u64().unwrap_or(0));
+            b.set_message(str_of(&this, "state").to_string());
+            b.tick();
+        }
+        match this["state"].as_str() {
+            Some("done") | Some("failed") => break,
+            _ => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if failed > 0 {
+        bail!("{failed} period(s) failed; they keep their previous data and are pulled again at the next sync");
+    }
+    println!("sync finished");
+    Ok(())
+}

@@ -48,6 +48,8 @@ enum Command {
     /// Manage cloud connections: list, show, validate, rotate the secret, pause, resume, delete.
     #[command(subcommand)]
     Connections(connect::ConnectionsCommand),
+    /// Sync a connection's cost data now and follow its progress (uses the REST API).
+    Sync(connect::SyncArgs),
     /// Manage your API tokens (uses the REST API).
     #[command(subcommand)]
     Tokens(client::TokensCommand),
@@ -104,5 +106,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tokens(cmd) => client::tokens(cmd).await,
         Command::Connect(cmd) => connect::connect(cmd).await,
         Command::Connections(cmd) => connect::connections(cmd).await,
+        Command::Sync(args) => connect::sync(args).await,
     }
 }

@@ -208,6 +208,18 @@ pub fn document() -> Value {
                     "responses": {"200": ok("The jobs.", "JobList"), "401": unauthenticated.clone(), "404": conn_not_found.clone()}
                 }
             },
+            "/connections/{id}/sync": {
+                "get": {
+                    "operationId": "getSync", "summary": "Data freshness, stored periods with their reconciliation, the waiting or running sync, and the sync history",
+                    "parameters": [id_param()],
+                    "responses": {"200": ok("The sync status.", "SyncStatus"), "401": unauthenticated.clone(), "404": conn_not_found.clone()}
+                },
+                "post": {
+                    "operationId": "syncNow", "summary": "Sync now (queues the connection's sync to run at once)", "parameters": [id_param()],
+                    "responses": {"202": ok("The queued sync.", "Job"), "401": unauthenticated.clone(), "404": conn_not_found.clone(),
+                                  "409": error_response("Not connected (code `connection_not_connected`).")}
+                }
+            },
             "/accounts/{id}": {
                 "get": {
                     "operationId": "getAccount", "summary": "One account",
@@ -326,8 +338,25 @@ pub fn document() -> Value {
                                        "body": {"type": "object"}, "curl": {"type": "string"}, "az_rest": {"type": "string"}}},
                                    "steps": {"type": "array", "items": {"type": "string"}}}},
                 "Job": {"type": "object", "properties": {"id": {"type": "string"}, "kind": {"type": "string"}, "state": {"type": "string"},
+                    "progress_done": {"type": "integer"}, "progress_total": {"type": "integer"},
                     "run_after": {"type": "string", "format": "date-time"}, "attempts": {"type": "integer"}, "last_error": {"type": ["string", "null"]},
                     "created_at": {"type": "string", "format": "date-time"}}},
+                "SyncStatus": {"type": "object", "required": ["periods", "history"],
+                    "properties": {"data_as_of": {"type": ["string", "null"], "format": "date-time"},
+                                   "job": {"oneOf": [{"$ref": "#/components/schemas/Job"}, {"type": "null"}]},
+                                   "periods": {"type": "array", "items": {"type": "object", "properties": {
+                                       "period": {"type": "string", "description": "YYYY-MM"}, "rows": {"type": "integer"},
+                                       "source_total": {"type": "string", "description": "Exact decimal: the sum of Azure's cost column."},
+                                       "focus_total": {"type": "string", "description": "Exact decimal: the sum of the FOCUS cost column."},
+                                       "reconciled": {"type": "boolean"}, "closed": {"type": "boolean"},
+                                       "pulled_at": {"type": "string", "format": "date-time"}}}},
+                                   "history": {"type": "array", "items": {"type": "object", "properties": {
+                                       "job_id": {"type": "string"}, "period": {"type": "string"}, "outcome": {"type": "string", "enum": ["running", "succeeded", "failed"]},
+                                       "started_at": {"type": "string", "format": "date-time"}, "duration_ms": {"type": ["integer", "null"]},
+                                       "rows": {"type": "integer"}, "bytes": {"type": "integer"},
+                                       "source_total": {"type": ["string", "null"]}, "focus_total": {"type": ["string", "null"]},
+                                       "reconciled": {"type": ["boolean", "null"]}, "error_code": {"type": ["string", "null"]},
+                                       "error": {"type": ["string", "null"]}, "remedy": {"type": ["string", "null"]}}}}}},
                 "JobList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}}}},
                 "AdministrationList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {
                     "type": "object", "required": ["account", "products"],

@@ -183,6 +183,8 @@ pub(crate) struct JobView {
     id: String,
     kind: String,
     state: String,
+    progress_done: i32,
+    progress_total: i32,
     #[serde(with = "time::serde::rfc3339")]
     run_after: OffsetDateTime,
     attempts: i32,
@@ -193,7 +195,17 @@ pub(crate) struct JobView {
 
 impl From<JobRecord> for JobView {
     fn from(j: JobRecord) -> Self {
-        JobView { id: j.id.to_string(), kind: j.kind, state: j.state, run_after: j.run_after, attempts: j.attempts, last_error: j.last_error, created_at: j.created_at }
+        JobView {
+            id: j.id.to_string(),
+            kind: j.kind,
+            state: j.state,
+            progress_done: j.progress_done,
+            progress_total: j.progress_total,
+            run_after: j.run_after,
+            attempts: j.attempts,
+            last_error: j.last_error,
+            created_at: j.created_at,
+        }
     }
 }
 
@@ -249,4 +261,90 @@ pub(crate) async fn register(
 ) -> Result<StatusCode, ApiError> {
     s.app.register_product(&caller, &id, &input.product).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn sync_now(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<(StatusCode, Json<JobView>), ApiError> {
+    Ok((StatusCode::ACCEPTED, Json(s.app.sync_now(&caller, &id).await?.into())))
+}
+
+#[derive(Serialize)]
+pub(crate) struct PeriodView {
+    period: String,
+    rows: i64,
+    source_total: String,
+    focus_total: String,
+    reconciled: bool,
+    closed: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pulled_at: OffsetDateTime,
+}
+
+#[derive(Serialize)]
+pub(crate) struct SyncPeriodView {
+    job_id: String,
+    period: String,
+    outcome: String,
+    #[serde(with = "time::serde::rfc3339")]
+    started_at: OffsetDateTime,
+    duration_ms: Option<i64>,
+    rows: i64,
+    bytes: i64,
+    source_total: Option<String>,
+    focus_total: Option<String>,
+    reconciled: Option<bool>,
+    error_code: Option<String>,
+    error: Option<String>,
+    remedy: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct SyncView {
+    /// The newest pull of any period.
+    #[serde(with = "time::serde::rfc3339::option")]
+    data_as_of: Option<OffsetDateTime>,
+    /// The waiting or running sync, if any.
+    job: Option<JobView>,
+    periods: Vec<PeriodView>,
+    history: Vec<SyncPeriodView>,
+}
+
+pub(crate) async fn sync_status(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<SyncView>, ApiError> {
+    let periods = s.app.stored_periods(&caller, &id).await?;
+    let history = s.app.sync_history(&caller, &id, 200).await?;
+    let jobs = s.app.connection_jobs(&caller, &id).await?;
+    let job = jobs.into_iter().rev().find(|j| j.state == "running" || j.state == "queued").map(Into::into);
+    Ok(Json(SyncView {
+        data_as_of: periods.iter().map(|p| p.pulled_at).max(),
+        job,
+        periods: periods
+            .into_iter()
+            .map(|p| PeriodView {
+                period: p.period,
+                rows: p.rows_stored,
+                source_total: p.source_total,
+                focus_total: p.focus_total,
+                reconciled: p.reconciled,
+                closed: p.closed,
+                pulled_at: p.pulled_at,
+            })
+            .collect(),
+        history: history
+            .into_iter()
+            .map(|h| SyncPeriodView {
+                duration_ms: h.finished_at.map(|f| (f - h.started_at).whole_milliseconds() as i64),
+                job_id: h.job_id.to_string(),
+                period: h.period,
+                outcome: h.outcome,
+                started_at: h.started_at,
+                rows: h.rows_written,
+                bytes: h.bytes_downloaded,
+                source_total: h.source_total,
+                focus_total: h.focus_total,
+                reconciled: h.reconciled,
+                error_code: h.error_code,
+                error: h.error_message,
+                remedy: h.remedy,
+            })
+            .collect(),
+    }))
 }

@@ -37,6 +37,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/connections/{id}/pause", post(connections::pause))
         .route("/connections/{id}/resume", post(connections::resume))
         .route("/connections/{id}/jobs", get(connections::jobs))
+        .route("/connections/{id}/sync", get(connections::sync_status).post(connections::sync_now))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
 }

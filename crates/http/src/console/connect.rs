@@ -567,7 +567,32 @@ struct ConnectionPage {
     last_validated: String,
     checks: Vec<CheckView>,
     next: Option<String>,
-    jobs: Vec<(String, String, String)>,
+    data_as_of: String,
+    sync_job: Option<String>,
+    periods: Vec<PeriodRowView>,
+    history: Vec<HistoryRowView>,
+}
+
+struct PeriodRowView {
+    period: String,
+    rows: i64,
+    source_total: String,
+    focus_total: String,
+    reconciled: bool,
+    closed: bool,
+    pulled_at: String,
+}
+
+struct HistoryRowView {
+    started: String,
+    period: String,
+    outcome: String,
+    rows: i64,
+    bytes: i64,
+    duration: String,
+    reconciliation: String,
+    error: Option<String>,
+    remedy: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -587,6 +612,18 @@ pub(crate) async fn connection_page(
         Err(e) => return error_page(&e),
     };
     let jobs = s.app.connection_jobs(&user.caller, &id).await.unwrap_or_default();
+    let periods = s.app.stored_periods(&user.caller, &id).await.unwrap_or_default();
+    let history = s.app.sync_history(&user.caller, &id, 40).await.unwrap_or_default();
+    let now = s.app.now();
+    let sync_job = jobs.iter().rev().find(|j| j.state == "running" || j.state == "queued").map(|j| {
+        if j.state == "running" {
+            format!("syncing: {} of {} periods done", j.progress_done, j.progress_total)
+        } else if j.run_after <= now {
+            "a sync is about to start".to_string()
+        } else {
+            format!("next check at {}", when(j.run_after))
+        }
+    });
     let checks = App::last_checks(&c);
     let all_passed = !checks.is_empty() && checks.iter().all(|ch| ch.outcome == CheckOutcome::Passed);
     let none = || "—".to_string();
@@ -601,6 +638,7 @@ pub(crate) async fn connection_page(
             Some("secret") => Some("The new client secret was accepted by Azure and replaced the old one.".into()),
             Some("ids") => Some("Saved. Validate again to check the new values.".into()),
             Some("paused") => Some("Syncing is paused. Resume to validate again and continue.".into()),
+            Some("sync") => Some("A sync is queued; this page shows its progress when you reload it.".into()),
             _ => None,
         },
         error: q.error,
@@ -641,9 +679,48 @@ pub(crate) async fn connection_page(
                 request_id: ch.azure_request_id,
             })
             .collect(),
-        jobs: jobs.into_iter().map(|j| (j.kind, j.state, when(j.created_at))).collect(),
+        data_as_of: periods.iter().map(|p| p.pulled_at).max().map(when).unwrap_or_else(|| "no data yet".into()),
+        sync_job,
+        periods: periods
+            .into_iter()
+            .rev()
+            .map(|p| PeriodRowView {
+                period: p.period,
+                rows: p.rows_stored,
+                source_total: p.source_total,
+                focus_total: p.focus_total,
+                reconciled: p.reconciled,
+                closed: p.closed,
+                pulled_at: when(p.pulled_at),
+            })
+            .collect(),
+        history: history
+            .into_iter()
+            .map(|h| HistoryRowView {
+                started: when(h.started_at),
+                duration: h.finished_at.map(|f| format!("{:.1} s", (f - h.started_at).as_seconds_f64())).unwrap_or_else(|| "…".into()),
+                reconciliation: match h.reconciled {
+                    Some(true) => "✓ totals equal".into(),
+                    Some(false) => format!("✗ {} vs {}", h.focus_total.unwrap_or_default(), h.source_total.unwrap_or_default()),
+                    None => "—".into(),
+                },
+                period: h.period,
+                outcome: h.outcome,
+                rows: h.rows_written,
+                bytes: h.bytes_downloaded,
+                error: h.error_message,
+                remedy: h.remedy,
+            })
+            .collect(),
     };
     render(StatusCode::OK, &page)
+}
+
+pub(crate) async fn sync_now(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+    match s.app.sync_now(&user.caller, &id).await {
+        Ok(_) => Redirect::to(&format!("/connections/{id}?notice=sync")).into_response(),
+        Err(e) => error_page(&e),
+    }
 }
 
 pub(crate) async fn pause(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {

@@ -40,6 +40,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/connections/{id}/grant", get(connect::grant_step))
         .route("/connections/{id}/validate", post(connect::validate))
         .route("/connections/{id}/pause", post(connect::pause))
+        .route("/connections/{id}/sync", post(connect::sync_now))
         .route("/connections/{id}/resume", post(connect::resume))
         .route("/connections/{id}/delete", get(connect::delete_page).post(connect::delete))
         .route("/administration", get(connect::administration))
