@@ -28,6 +28,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("BILLING_ENGINE_SESSION_HOURS", "security.session_hours"),
     ("BILLING_ENGINE_AZURE_LOGIN_URL", "azure.login_url"),
     ("BILLING_ENGINE_AZURE_MANAGEMENT_URL", "azure.management_url"),
+    ("BILLING_ENGINE_SYNC_INTERVAL_HOURS", "sync.interval_hours"),
+    ("BILLING_ENGINE_SYNC_BACKFILL_MONTHS", "sync.backfill_months"),
     ("BILLING_ENGINE_LOG_FORMAT", "log.format"),
     ("BILLING_ENGINE_LOG", "log.level"),
 ];
@@ -43,7 +45,22 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub security: SecurityConfig,
     pub azure: AzureConfig,
+    pub sync: SyncConfig,
     pub log: LogConfig,
+}
+
+/// When cost data is pulled.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyncConfig {
+    pub interval_hours: u32,
+    pub backfill_months: u32,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self { interval_hours: 4, backfill_months: 13 }
+    }
 }
 
 /// Where Azure is. The defaults are the real endpoints; the simulator is used only when configured.
@@ -124,6 +141,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             security: SecurityConfig::default(),
             azure: AzureConfig::default(),
+            sync: SyncConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -228,6 +246,15 @@ impl Config {
         if !matches!(self.server.public_url.scheme(), "http" | "https") {
             return Err(ConfigError("server.public_url must be an http:// or https:// address".into()));
         }
+        if !(1..=168).contains(&self.sync.interval_hours) {
+            return Err(ConfigError(format!("sync.interval_hours must be between 1 and 168; it is {}", self.sync.interval_hours)));
+        }
+        if !(1..=13).contains(&self.sync.backfill_months) {
+            return Err(ConfigError(format!(
+                "sync.backfill_months must be between 1 and 13 (the Cost Details API goes back 13 months); it is {}",
+                self.sync.backfill_months
+            )));
+        }
         for (name, u) in [("azure.login_url", &self.azure.login_url), ("azure.management_url", &self.azure.management_url)] {
             if !matches!(u.scheme(), "http" | "https") {
                 return Err(ConfigError(format!("{name} must be an http:// or https:// address")));
@@ -252,7 +279,12 @@ impl Config {
             azure: be_azure::Endpoints { login: self.azure.login_url.clone(), management: self.azure.management_url.clone() },
             azure_retry: be_azure::RetryPolicy::interactive(),
             public_url: self.server.public_url.as_str().trim_end_matches('/').to_string(),
-            sync: crate::sync::SyncSettings { data_dir: self.storage.data_dir.clone(), ..Default::default() },
+            sync: crate::sync::SyncSettings {
+                data_dir: self.storage.data_dir.clone(),
+                interval: time::Duration::hours(i64::from(self.sync.interval_hours)),
+                backfill_months: self.sync.backfill_months,
+                ..Default::default()
+            },
         }
     }
 

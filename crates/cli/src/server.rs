@@ -125,10 +125,19 @@ async fn run_server_on(
             }
         }
     });
+    // The job runner: syncs, one at a time.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(app.clone().run_worker(Duration::from_secs(2), stop_rx));
     tracing::info!(%addr, backend = ?app.store().backend(), "listening");
     announce(addr);
     let router = be_http::router(app, settings);
     be_http::serve(listener, router, shutdown_signal(), Duration::from_secs(config.server.shutdown_grace_seconds)).await?;
+    let _ = stop_tx.send(true);
+    // A sync in progress is left to finish for the grace period; an interrupted one is requeued at
+    // the next start and the periods it had not finished keep their previous data.
+    if tokio::time::timeout(Duration::from_secs(config.server.shutdown_grace_seconds), worker).await.is_err() {
+        tracing::warn!("a sync was still running at shutdown; it resumes at the next start");
+    }
     sweeper.abort();
     tracing::info!("stopped");
     Ok(())
