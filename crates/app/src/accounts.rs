@@ -72,9 +72,15 @@ impl App {
         }
     }
 
+    /// Delete an account with its connection and that connection's data.
     pub async fn delete_account(&self, caller: &Caller, id: &str) -> Result<()> {
         let id = parse_id(id)?;
+        let connections: Vec<_> =
+            self.store.list_connections(caller.organization_id).await?.into_iter().filter(|c| c.account_id == id).collect();
         if self.store.delete_account(caller.organization_id, id).await? {
+            for c in connections {
+                self.remove_connection_data(c.id).await;
+            }
             tracing::info!(org = %caller.organization_id, account = %id, "account deleted");
             Ok(())
         } else {

@@ -851,8 +851,21 @@ impl App {
         if !self.store.delete_connection(caller.organization_id, c.id).await? {
             return Err(not_found());
         }
+        self.remove_connection_data(c.id).await;
         tracing::info!(org = %caller.organization_id, connection = %c.id, "connection deleted with its data");
         Ok(())
+    }
+}
+
+impl App {
+    /// Remove a connection's stored cost data (its Parquet periods).
+    pub(crate) async fn remove_connection_data(&self, id: ConnectionId) {
+        let dir = self.settings.sync.data_dir.join("datasets").join(id.to_string());
+        match tokio::fs::remove_dir_all(&dir).await {
+            Ok(()) => tracing::info!(connection = %id, "connection data removed"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::error!(connection = %id, error = %e, dir = %dir.display(), "could not remove the connection's data"),
+        }
     }
 }
 
