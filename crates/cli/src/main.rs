@@ -5,6 +5,7 @@
 mod client;
 mod connect;
 mod server;
+mod sim_admin;
 mod world;
 
 use std::{path::PathBuf, process::ExitCode};

@@ -32,7 +32,11 @@ pub struct DemoArgs {
 }
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct SimArgs {
+    /// Administer a running simulator instead of starting one.
+    #[command(subcommand)]
+    admin: Option<SimCommand>,
     /// Port on 127.0.0.1.
     #[arg(long, default_value_t = 8090)]
     port: u16,
@@ -269,8 +273,17 @@ async fn connect_demo_enrollment(app: &App, caller: &be_app::Caller, sim: &be_az
     Ok(())
 }
 
+#[derive(clap::Subcommand)]
+pub enum SimCommand {
+    /// The administrative API: tenants, apps, secrets, users, billing accounts, faults.
+    Admin(crate::sim_admin::AdminArgs),
+}
+
 /// `billing-engine azure-sim`: the simulator alone, until Ctrl-C or SIGTERM.
 pub async fn azure_sim(args: SimArgs) -> anyhow::Result<()> {
+    if let Some(SimCommand::Admin(admin)) = args.admin {
+        return crate::sim_admin::run(admin).await;
+    }
     init_logging(LogFormat::Text, "info");
     let sim = if args.demo_world {
         crate::world::start(args.port).await?

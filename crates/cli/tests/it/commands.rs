@@ -1,6 +1,6 @@
 use std::{io::Write, process::Stdio};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::process::{DEMO_EMAIL, DEMO_PASSWORD, Server, TempDir, client, command, free_port, start_demo};
 
@@ -307,4 +307,83 @@ fn connect_azure_from_the_cli_and_the_secret_never_leaks() {
         let bytes = std::fs::read(&path).expect("read");
         assert!(!bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()), "the secret is readable in {}", path.display());
     }
+}
+
+/// Issue 3's story from a terminal: the simulator alone, set up with its admin subcommands, then
+/// used with curl as a client would use Azure.
+#[test]
+fn the_simulator_from_the_command_line() {
+    let port = free_port();
+    let sim = Server::spawn({
+        let mut c = command();
+        c.args(["azure-sim", "--port", &port.to_string()]);
+        c
+    });
+    sim.wait_stdout("Azure simulator listening");
+    let url = format!("http://127.0.0.1:{port}");
+    let admin = |args: &[&str]| -> Value {
+        let out = command().args(["azure-sim", "admin", "--sim-url", &url]).args(args).output().expect("run");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let curl = |args: &[&str]| -> (String, Value) {
+        let out = std::process::Command::new("curl").args(["-s", "-w", "\n%{http_code}"]).args(args).output().expect("curl");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, status) = text.rsplit_once('\n').expect("status line");
+        (status.to_string(), serde_json::from_str(body).unwrap_or(Value::String(body.to_string())))
+    };
+    admin(&["tenant", "--domain", "fabrikam.onmicrosoft.com"]);
+    let app = admin(&["app", "--tenant", "fabrikam.onmicrosoft.com", "--name", "billing"]);
+    let client_id = app["client_id"].as_str().expect("client id").to_string();
+    let secret = app["secrets"][0]["value"].as_str().expect("secret").to_string();
+    let sp = app["service_principal_object_id"].as_str().expect("sp").to_string();
+    let user = admin(&["user", "--tenant", "fabrikam.onmicrosoft.com", "--upn", "ea@fabrikam.com"]);
+    let admin_oid = user["object_id"].as_str().expect("oid").to_string();
+    admin(&["billing-account", "--agreement", "ea", "--tenant", "fabrikam.onmicrosoft.com", "--name", "1234567", "--admin", &admin_oid, "--rows-per-month", "100", "--seed", "42"]);
+
+    let (status, token) = curl(&[
+        "-X", "POST", &format!("{url}/login/fabrikam.onmicrosoft.com/oauth2/v2.0/token"),
+        "--data-urlencode", &format!("client_id={client_id}"), "--data-urlencode", &format!("client_secret={secret}"),
+        "--data-urlencode", "scope=https://management.azure.com/.default", "-d", "grant_type=client_credentials",
+    ]);
+    assert_eq!(status, "200", "{token}");
+    let bearer = format!("Authorization: Bearer {}", token["access_token"].as_str().expect("token"));
+    let account = format!("{url}/providers/Microsoft.Billing/billingAccounts/1234567?api-version=2024-04-01");
+    let (status, _) = curl(&["-H", &bearer, &account]);
+    assert_eq!(status, "403", "refused before the grant");
+
+    let admin_token = admin(&["user-token", &admin_oid]);
+    let admin_bearer = format!("Authorization: Bearer {}", admin_token["access_token"].as_str().expect("token"));
+    let body = json!({"properties": {"principalId": sp, "principalTenantId": app["tenant_id"],
+        "roleDefinitionId": "/providers/Microsoft.Billing/billingAccounts/1234567/billingRoleDefinitions/24f8edb6-1668-4659-b5e2-40bb5f3a7d7e"}});
+    let (status, assigned) = curl(&[
+        "-X", "PUT", "-H", &admin_bearer, "-H", "Content-Type: application/json", "-d", &body.to_string(),
+        &format!("{url}/providers/Microsoft.Billing/billingAccounts/1234567/billingRoleAssignments/{}?api-version=2019-10-01-preview", uuid::Uuid::new_v4()),
+    ]);
+    assert_eq!(status, "200", "{assigned}");
+    let (status, got) = curl(&["-H", &bearer, &account]);
+    assert_eq!((status.as_str(), got["properties"]["agreementType"].as_str()), ("200", Some("EnterpriseAgreement")));
+
+    // A cost report: 202 with Location, poll, manifest, CSV.
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-D", "-", "-o", "/dev/null", "-X", "POST", "-H", &bearer, "-H", "Content-Type: application/json", "-d", r#"{"metric":"ActualCost","billingPeriod":"202610"}"#,
+               &format!("{url}/providers/Microsoft.Billing/billingAccounts/1234567/providers/Microsoft.CostManagement/generateCostDetailsReport?api-version=2022-05-01")])
+        .output()
+        .expect("curl");
+    let headers = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(headers.starts_with("HTTP/1.1 202"), "{headers}");
+    let location = headers.lines().find_map(|l| l.strip_prefix("location: ").or_else(|| l.strip_prefix("Location: "))).expect("Location").trim().to_string();
+    let manifest = loop {
+        let (status, body) = curl(&["-H", &bearer, &location]);
+        if status == "200" {
+            break body;
+        }
+        assert_eq!(status, "202");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    let blob = manifest["manifest"]["blobs"][0]["blobLink"].as_str().expect("blob link");
+    let out = std::process::Command::new("curl").args(["-s", blob]).output().expect("download");
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.lines().next().expect("header").contains("CostInBillingCurrency"), "{}", &csv[..200.min(csv.len())]);
+    assert_eq!(out.stdout.len() as u64, manifest["manifest"]["blobs"][0]["byteCount"].as_u64().expect("size"));
 }
