@@ -5,3 +5,4 @@ mod architecture;
 mod browser;
 mod commands;
 mod process;
+mod sync;
