@@ -39,6 +39,7 @@ const NOT_SETTINGS: &[&str] = &["BILLING_ENGINE_URL", "BILLING_ENGINE_TOKEN", "B
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
+#[derive(Default)]
 pub struct Config {
     pub server: ServerConfig,
     pub storage: StorageConfig,
@@ -133,19 +134,6 @@ pub struct LogConfig {
     pub level: String,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            server: ServerConfig::default(),
-            storage: StorageConfig::default(),
-            database: DatabaseConfig::default(),
-            security: SecurityConfig::default(),
-            azure: AzureConfig::default(),
-            sync: SyncConfig::default(),
-            log: LogConfig::default(),
-        }
-    }
-}
 
 impl Default for ServerConfig {
     fn default() -> Self {

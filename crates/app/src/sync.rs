@@ -243,11 +243,10 @@ impl App {
                 }
             }
             // The next check, for a connection that is still connected.
-            if let Some(c) = self.store.get_connection(job.organization_id, job.connection_id).await? {
-                if c.state == ConnectionState::Connected {
+            if let Some(c) = self.store.get_connection(job.organization_id, job.connection_id).await?
+                && c.state == ConnectionState::Connected {
                     self.queue_sync_at(&c, now + self.settings.sync.interval).await?;
                 }
-            }
         }
         Ok(ran)
     }

@@ -114,11 +114,10 @@ fn new_pre_login_value() -> String {
 }
 
 pub(crate) async fn login_page(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
-    if let Some(token) = cookies::get(&headers, cookies::SESSION) {
-        if let Ok(Some(_)) = s.app.session_caller(&token).await {
+    if let Some(token) = cookies::get(&headers, cookies::SESSION)
+        && let Ok(Some(_)) = s.app.session_caller(&token).await {
             return Redirect::to(&safe_next(q.next.as_deref())).into_response();
         }
-    }
     let (pre, fresh) = match cookies::get(&headers, cookies::PRE_LOGIN) {
         Some(p) => (p, false),
         None => (new_pre_login_value(), true),
@@ -168,11 +167,10 @@ pub(crate) async fn login(State(s): State<AppState>, headers: HeaderMap, Form(fo
 }
 
 pub(crate) async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = cookies::get(&headers, cookies::SESSION) {
-        if let Err(e) = s.app.logout(&token).await {
+    if let Some(token) = cookies::get(&headers, cookies::SESSION)
+        && let Err(e) = s.app.logout(&token).await {
             return error_page(&e);
         }
-    }
     let mut r = Redirect::to("/login").into_response();
     r.headers_mut().append(header::SET_COOKIE, cookies::clear(cookies::SESSION, s.settings.secure_cookies));
     r
