@@ -1,6 +1,8 @@
 //! The client's transport behaviour against a local server that counts calls: retries on 429 and
-//! 5xx with `Retry-After`, giving up past the policy, and unreachable hosts. (Protocol behaviour
-//! is tested against the project's Azure simulator.)
+//! 5xx with `Retry-After`, giving up past the policy, and unreachable hosts; and whole-report fetches
+//! against the project's Azure simulator, with its download faults.
+
+mod reports;
 
 use std::{
     sync::{
