@@ -21,9 +21,13 @@ use crate::{App, AppError, Caller, Result};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeriodSummary {
     pub rows: u64,
-    /// Exact sums, as decimal text: the source files' cost column and the FOCUS cost columns.
-    pub source_total: String,
-    pub focus_total: String,
+    /// Exact sums, as decimal text. The invoice identity: Azure's ActualCost total equals
+    /// SUM(BilledCost). The amortized identity: Azure's AmortizedCost total equals SUM(EffectiveCost).
+    pub actual_total: String,
+    pub billed_total: String,
+    pub amortized_total: String,
+    pub effective_total: String,
+    /// Both identities hold to the last digit and no row was lost.
     pub reconciled: bool,
 }
 
@@ -314,6 +318,8 @@ impl App {
                 bytes_downloaded: 0,
                 source_total: None,
                 focus_total: None,
+                amortized_total: None,
+                effective_total: None,
                 reconciled: None,
                 error_code: None,
                 error_message: None,
@@ -331,13 +337,15 @@ impl App {
                     if !summary.reconciled {
                         record.error_code = Some("reconciliation_mismatch".into());
                         record.error_message = Some(format!(
-                            "The FOCUS cost total {} differs from Azure's total {}.",
-                            summary.focus_total, summary.source_total
+                            "The FOCUS totals (BilledCost {}, EffectiveCost {}) differ from Azure's (ActualCost {}, AmortizedCost {}).",
+                            summary.billed_total, summary.effective_total, summary.actual_total, summary.amortized_total
                         ));
                         record.remedy = Some("This is a bug in the conversion: report it with the period and the connection ID.".into());
                     }
-                    record.source_total = Some(summary.source_total.clone());
-                    record.focus_total = Some(summary.focus_total.clone());
+                    record.source_total = Some(summary.actual_total.clone());
+                    record.focus_total = Some(summary.billed_total.clone());
+                    record.amortized_total = Some(summary.amortized_total.clone());
+                    record.effective_total = Some(summary.effective_total.clone());
                     let closed = (period.last_day() + self.settings.sync.close_after) < today;
                     self.store
                         .upsert_period(&PeriodRecord {
@@ -345,8 +353,10 @@ impl App {
                             connection_id: c.id,
                             period: period.key(),
                             rows_stored: summary.rows as i64,
-                            source_total: summary.source_total,
-                            focus_total: summary.focus_total,
+                            source_total: summary.actual_total,
+                            focus_total: summary.billed_total,
+                            amortized_total: summary.amortized_total,
+                            effective_total: summary.effective_total,
                             reconciled: summary.reconciled,
                             pulled_at: self.clock.now(),
                             closed,
@@ -438,6 +448,8 @@ mod tests {
             rows_stored: 1,
             source_total: "0".into(),
             focus_total: "0".into(),
+            amortized_total: "0".into(),
+            effective_total: "0".into(),
             reconciled: true,
             pulled_at: OffsetDateTime::now_utc(),
             closed,

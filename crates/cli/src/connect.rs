@@ -420,7 +420,14 @@ pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
             }
             let line = if h["outcome"] == "succeeded" {
                 let rec = if h["reconciled"] == true { "reconciled to the last digit" } else { "NOT reconciled" };
-                format!("{}: {} rows, {} bytes, total {}, {rec}", str_of(h, "period"), h["rows"], h["bytes"], str_of(h, "focus_total"))
+                format!(
+                    "{}: {} rows, {} bytes, BilledCost {} (Azure {}), {rec}",
+                    str_of(h, "period"),
+                    h["rows"],
+                    h["bytes"],
+                    str_of(h, "billed_total"),
+                    str_of(h, "actual_total")
+                )
             } else {
                 failed += 1;
                 format!("{}: failed: {} {}", str_of(h, "period"), str_of(h, "error"), str_of(h, "remedy"))

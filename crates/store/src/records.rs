@@ -138,9 +138,12 @@ pub struct SyncPeriodRecord {
     pub outcome: String,
     pub rows_written: i64,
     pub bytes_downloaded: i64,
-    /// Exact decimal sums, as text.
+    /// Exact decimal sums, as text: Azure's ActualCost total and SUM(BilledCost) (the invoice
+    /// identity); Azure's AmortizedCost total and SUM(EffectiveCost).
     pub source_total: Option<String>,
     pub focus_total: Option<String>,
+    pub amortized_total: Option<String>,
+    pub effective_total: Option<String>,
     pub reconciled: Option<bool>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
@@ -154,8 +157,11 @@ pub struct PeriodRecord {
     pub connection_id: be_domain::ConnectionId,
     pub period: String,
     pub rows_stored: i64,
+    /// Azure's ActualCost total and SUM(BilledCost); Azure's AmortizedCost total and SUM(EffectiveCost).
     pub source_total: String,
     pub focus_total: String,
+    pub amortized_total: String,
+    pub effective_total: String,
     pub reconciled: bool,
     pub pulled_at: OffsetDateTime,
     /// The provider has closed the period (its invoice is final): no more re-pulls.

@@ -299,6 +299,8 @@ struct SyncPeriodRow {
     bytes_downloaded: i64,
     source_total: Option<String>,
     focus_total: Option<String>,
+    amortized_total: Option<String>,
+    effective_total: Option<String>,
     reconciled: Option<bool>,
     error_code: Option<String>,
     error_message: Option<String>,
@@ -320,6 +322,8 @@ impl From<SyncPeriodRow> for SyncPeriodRecord {
             bytes_downloaded: r.bytes_downloaded,
             source_total: r.source_total,
             focus_total: r.focus_total,
+            amortized_total: r.amortized_total,
+            effective_total: r.effective_total,
             reconciled: r.reconciled,
             error_code: r.error_code,
             error_message: r.error_message,
@@ -336,6 +340,8 @@ struct PeriodRow {
     rows_stored: i64,
     source_total: String,
     focus_total: String,
+    amortized_total: String,
+    effective_total: String,
     reconciled: bool,
     pulled_at: OffsetDateTime,
     closed: bool,
@@ -350,6 +356,8 @@ impl From<PeriodRow> for PeriodRecord {
             rows_stored: r.rows_stored,
             source_total: r.source_total,
             focus_total: r.focus_total,
+            amortized_total: r.amortized_total,
+            effective_total: r.effective_total,
             reconciled: r.reconciled,
             pulled_at: r.pulled_at,
             closed: r.closed,
@@ -360,7 +368,7 @@ impl From<PeriodRow> for PeriodRecord {
 macro_rules! sync_period_columns {
     () => {
         "id, organization_id, connection_id, job_id, period, started_at, finished_at, outcome, rows_written, \
-         bytes_downloaded, source_total, focus_total, reconciled, error_code, error_message, remedy"
+         bytes_downloaded, source_total, focus_total, amortized_total, effective_total, reconciled, error_code, error_message, remedy"
     };
 }
 
@@ -940,8 +948,8 @@ macro_rules! sql_store {
             async fn record_sync_period(&self, r: &SyncPeriodRecord) -> Result<()> {
                 let done = sqlx::query(
                     "UPDATE sync_periods SET finished_at = $2, outcome = $3, rows_written = $4, bytes_downloaded = $5, \
-                     source_total = $6, focus_total = $7, reconciled = $8, error_code = $9, error_message = $10, remedy = $11 \
-                     WHERE id = $1",
+                     source_total = $6, focus_total = $7, reconciled = $8, error_code = $9, error_message = $10, remedy = $11, \
+                     amortized_total = $12, effective_total = $13 WHERE id = $1",
                 )
                 .bind(r.id.as_uuid())
                 .bind(r.finished_at)
@@ -954,12 +962,14 @@ macro_rules! sql_store {
                 .bind(&r.error_code)
                 .bind(&r.error_message)
                 .bind(&r.remedy)
+                .bind(&r.amortized_total)
+                .bind(&r.effective_total)
                 .execute(&self.pool)
                 .await?;
                 if done.rows_affected() == 0 {
                     sqlx::query(concat!(
                         "INSERT INTO sync_periods (", sync_period_columns!(), ") VALUES ",
-                        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+                        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
                     ))
                     .bind(r.id.as_uuid())
                     .bind(r.organization_id.as_uuid())
@@ -973,6 +983,8 @@ macro_rules! sql_store {
                     .bind(r.bytes_downloaded)
                     .bind(&r.source_total)
                     .bind(&r.focus_total)
+                    .bind(&r.amortized_total)
+                    .bind(&r.effective_total)
                     .bind(r.reconciled)
                     .bind(&r.error_code)
                     .bind(&r.error_message)
@@ -998,11 +1010,12 @@ macro_rules! sql_store {
 
             async fn upsert_period(&self, p: &PeriodRecord) -> Result<()> {
                 sqlx::query(
-                    "INSERT INTO periods (organization_id, connection_id, period, rows_stored, source_total, focus_total, reconciled, pulled_at, closed) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                    "INSERT INTO periods (organization_id, connection_id, period, rows_stored, source_total, focus_total, reconciled, pulled_at, closed, \
+                     amortized_total, effective_total) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                      ON CONFLICT (connection_id, period) DO UPDATE SET rows_stored = excluded.rows_stored, \
                      source_total = excluded.source_total, focus_total = excluded.focus_total, reconciled = excluded.reconciled, \
-                     pulled_at = excluded.pulled_at, closed = excluded.closed",
+                     pulled_at = excluded.pulled_at, closed = excluded.closed, amortized_total = excluded.amortized_total, \
+                     effective_total = excluded.effective_total",
                 )
                 .bind(p.organization_id.as_uuid())
                 .bind(p.connection_id.as_uuid())
@@ -1013,6 +1026,8 @@ macro_rules! sql_store {
                 .bind(p.reconciled)
                 .bind(p.pulled_at)
                 .bind(p.closed)
+                .bind(&p.amortized_total)
+                .bind(&p.effective_total)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -1020,7 +1035,8 @@ macro_rules! sql_store {
 
             async fn list_periods(&self, org: OrganizationId, connection: ConnectionId) -> Result<Vec<PeriodRecord>> {
                 let rows: Vec<PeriodRow> = sqlx::query_as(
-                    "SELECT organization_id, connection_id, period, rows_stored, source_total, focus_total, reconciled, pulled_at, closed \
+                    "SELECT organization_id, connection_id, period, rows_stored, source_total, focus_total, amortized_total, effective_total, \
+                     reconciled, pulled_at, closed \
                      FROM periods WHERE organization_id = $1 AND connection_id = $2 ORDER BY period",
                 )
                 .bind(org.as_uuid())

@@ -576,8 +576,10 @@ struct ConnectionPage {
 struct PeriodRowView {
     period: String,
     rows: i64,
-    source_total: String,
-    focus_total: String,
+    actual_total: String,
+    billed_total: String,
+    amortized_total: String,
+    effective_total: String,
     reconciled: bool,
     closed: bool,
     pulled_at: String,
@@ -687,8 +689,10 @@ pub(crate) async fn connection_page(
             .map(|p| PeriodRowView {
                 period: p.period,
                 rows: p.rows_stored,
-                source_total: p.source_total,
-                focus_total: p.focus_total,
+                actual_total: p.source_total,
+                billed_total: p.focus_total,
+                amortized_total: p.amortized_total,
+                effective_total: p.effective_total,
                 reconciled: p.reconciled,
                 closed: p.closed,
                 pulled_at: when(p.pulled_at),
@@ -701,7 +705,11 @@ pub(crate) async fn connection_page(
                 duration: h.finished_at.map(|f| format!("{:.1} s", (f - h.started_at).as_seconds_f64())).unwrap_or_else(|| "…".into()),
                 reconciliation: match h.reconciled {
                     Some(true) => "✓ totals equal".into(),
-                    Some(false) => format!("✗ {} vs {}", h.focus_total.unwrap_or_default(), h.source_total.unwrap_or_default()),
+                    Some(false) => format!(
+                        "✗ BilledCost {} vs ActualCost {}",
+                        h.focus_total.unwrap_or_default(),
+                        h.source_total.unwrap_or_default()
+                    ),
                     None => "—".into(),
                 },
                 period: h.period,

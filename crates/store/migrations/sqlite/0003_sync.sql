@@ -11,8 +11,10 @@ CREATE TABLE sync_periods (
     outcome         TEXT NOT NULL,          -- running, succeeded, failed
     rows_written    INTEGER NOT NULL DEFAULT 0,
     bytes_downloaded INTEGER NOT NULL DEFAULT 0,
-    source_total    TEXT,                   -- exact decimal, as text
-    focus_total     TEXT,
+    source_total    TEXT,                   -- exact decimals, as text: Azure's ActualCost total
+    focus_total     TEXT,                   -- SUM(BilledCost)
+    amortized_total TEXT,                   -- Azure's AmortizedCost total
+    effective_total TEXT,                   -- SUM(EffectiveCost)
     reconciled      INTEGER,                -- 1 when the totals are equal
     error_code      TEXT,
     error_message   TEXT,
@@ -28,6 +30,8 @@ CREATE TABLE periods (
     rows_stored     INTEGER NOT NULL,
     source_total    TEXT NOT NULL,
     focus_total     TEXT NOT NULL,
+    amortized_total TEXT NOT NULL,
+    effective_total TEXT NOT NULL,
     reconciled      INTEGER NOT NULL,
     pulled_at       TEXT NOT NULL,
     closed          INTEGER NOT NULL DEFAULT 0,

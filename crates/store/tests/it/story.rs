@@ -302,6 +302,8 @@ async fn jobs_are_claimed_once_and_survive_a_crash(store: Arc<dyn Store>) {
         bytes_downloaded: 0,
         source_total: None,
         focus_total: None,
+        amortized_total: None,
+        effective_total: None,
         reconciled: None,
         error_code: None,
         error_message: None,
@@ -325,6 +327,8 @@ async fn jobs_are_claimed_once_and_survive_a_crash(store: Arc<dyn Store>) {
     done.rows_written = 29;
     done.source_total = Some("1234.5678901234567890123456".into());
     done.focus_total = Some("1234.5678901234567890123456".into());
+    done.amortized_total = Some("1200.5".into());
+    done.effective_total = Some("1200.5".into());
     done.reconciled = Some(true);
     done.finished_at = Some(t + Duration::seconds(3));
     store.record_sync_period(&done).await.expect("insert");
@@ -338,6 +342,8 @@ async fn jobs_are_claimed_once_and_survive_a_crash(store: Arc<dyn Store>) {
         rows_stored: 29,
         source_total: "1234.5678901234567890123456".into(),
         focus_total: "1234.5678901234567890123456".into(),
+        amortized_total: "1200.5".into(),
+        effective_total: "1200.5".into(),
         reconciled: true,
         pulled_at: t,
         closed: false,
