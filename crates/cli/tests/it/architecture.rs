@@ -13,6 +13,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("be-http", &["be-app", "be-domain", "be-store"]),
     ("be-cli", &["be-app", "be-http", "be-store", "be-azure-sim"]),
     ("be-azure-sim", &[]),
+    ("be-ingest", &[]),
 ];
 
 /// External crates only some workspace crates may know.
@@ -21,6 +22,8 @@ const CONFINED: &[(&str, &[&str])] = &[
     ("axum", &["be-http", "be-azure-sim"]),
     ("askama", &["be-http"]),
     ("datafusion", &["be-engine"]),
+    ("arrow", &["be-ingest", "be-engine"]),
+    ("parquet", &["be-ingest", "be-engine"]),
     ("reqwest", &["be-cli", "be-azure"]),
 ];
 

@@ -1,0 +1,860 @@
+//! Actual + amortized Cost Details of one billing period to FOCUS 1.2 record batches
+//! (azure-protocol.md 5.7, with the deviations listed in the crate documentation).
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Read;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, BooleanBuilder, Decimal128Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
+
+use crate::columns::{Agreement, Col};
+use crate::date::{MICROS_PER_DAY, day_start, month_bounds, parse_timestamp_micros};
+use crate::decimal::{Dec, ExactSum, STORE_PRECISION, STORE_SCALE, rescale};
+use crate::error::{IngestError, Result};
+use crate::lookup::{Lookups, Service, arm_resource_type};
+use crate::reader::{CostReader, Record};
+use crate::schema::{COLUMNS, F, Kind, focus_schema};
+
+/// Which Cost Details dataset a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Dataset {
+    ActualCost,
+    AmortizedCost,
+}
+
+impl Dataset {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dataset::ActualCost => "ActualCost",
+            Dataset::AmortizedCost => "AmortizedCost",
+        }
+    }
+}
+
+/// One source file: a name for errors (blob name or path) and its bytes.
+pub struct Source {
+    pub name: String,
+    pub reader: Box<dyn Read + Send>,
+}
+
+impl Source {
+    pub fn new(name: impl Into<String>, reader: impl Read + Send + 'static) -> Source {
+        Source { name: name.into(), reader: Box::new(reader) }
+    }
+
+    /// A file on disk (opened lazily, when the converter reaches it).
+    pub fn path(path: impl AsRef<std::path::Path>) -> Result<Source> {
+        let p = path.as_ref();
+        let f = std::fs::File::open(p).map_err(|e| IngestError::Read { file: p.display().to_string(), source: e })?;
+        Ok(Source::new(p.display().to_string(), std::io::BufReader::with_capacity(1 << 20, f)))
+    }
+}
+
+/// Options of a conversion.
+#[derive(Debug, Clone)]
+pub struct ConvertOptions {
+    /// Rows per record batch (memory is proportional to this, never to the file size).
+    pub batch_rows: usize,
+    /// The agreement type, when the caller knows it; otherwise detected from the first header.
+    pub agreement: Option<Agreement>,
+}
+
+impl Default for ConvertOptions {
+    fn default() -> Self {
+        ConvertOptions { batch_rows: 16 * 1024, agreement: None }
+    }
+}
+
+/// Exact totals of the source files of one period, gathered while converting.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SourceTotals {
+    /// Rows in the ActualCost files.
+    pub actual_rows: u64,
+    /// Sum of the cost column (`CostInBillingCurrency` / `Cost`) over every ActualCost row.
+    pub actual_cost: ExactSum,
+    /// ActualCost rows kept by the merge rule (commitment purchases and refunds).
+    pub actual_rows_kept: u64,
+    /// Rows in the AmortizedCost files (all kept).
+    pub amortized_rows: u64,
+    /// Sum of the cost column over every AmortizedCost row.
+    pub amortized_cost: ExactSum,
+    /// Source values (any decimal column) with more than 24 decimal places, rounded when stored.
+    pub rounded_values: u64,
+}
+
+#[derive(Debug)]
+enum Builder {
+    Str(StringBuilder),
+    Dec(Decimal128Builder),
+    Ts(TimestampMicrosecondBuilder),
+    Bool(BooleanBuilder),
+}
+
+/// Column builders of one batch.
+struct Builders {
+    cols: Vec<Builder>,
+    rows: usize,
+}
+
+impl Builders {
+    fn new(cap: usize) -> Builders {
+        let cols = COLUMNS
+            .iter()
+            .map(|(_, k)| match k {
+                Kind::Str => Builder::Str(StringBuilder::with_capacity(cap, cap * 16)),
+                Kind::Dec => Builder::Dec(Decimal128Builder::with_capacity(cap)),
+                Kind::Ts => Builder::Ts(TimestampMicrosecondBuilder::with_capacity(cap)),
+                Kind::Bool => Builder::Bool(BooleanBuilder::with_capacity(cap)),
+            })
+            .collect();
+        Builders { cols, rows: 0 }
+    }
+
+    #[inline]
+    fn s(&mut self, f: F, v: &str) {
+        if let Builder::Str(b) = &mut self.cols[f as usize] {
+            if v.is_empty() { b.append_null() } else { b.append_value(v) }
+        }
+    }
+
+    #[inline]
+    fn so(&mut self, f: F, v: Option<&str>) {
+        self.s(f, v.unwrap_or(""));
+    }
+
+    #[inline]
+    fn d(&mut self, f: F, v: Option<i128>) {
+        if let Builder::Dec(b) = &mut self.cols[f as usize] {
+            b.append_option(v)
+        }
+    }
+
+    #[inline]
+    fn t(&mut self, f: F, v: Option<i64>) {
+        if let Builder::Ts(b) = &mut self.cols[f as usize] {
+            b.append_option(v)
+        }
+    }
+
+    #[inline]
+    fn b(&mut self, f: F, v: Option<bool>) {
+        if let Builder::Bool(b) = &mut self.cols[f as usize] {
+            b.append_option(v)
+        }
+    }
+
+    fn finish(&mut self) -> Result<RecordBatch> {
+        let arrays: Vec<ArrayRef> = self
+            .cols
+            .iter_mut()
+            .map(|b| -> ArrayRef {
+                match b {
+                    Builder::Str(b) => Arc::new(b.finish()),
+                    Builder::Dec(b) => Arc::new(b.finish().with_precision_and_scale(STORE_PRECISION, STORE_SCALE as i8).unwrap_or_else(|_| unreachable!("38, 24 is a valid decimal type"))),
+                    Builder::Ts(b) => Arc::new(b.finish().with_timezone("UTC")),
+                    Builder::Bool(b) => Arc::new(b.finish()),
+                }
+            })
+            .collect();
+        self.rows = 0;
+        RecordBatch::try_new(focus_schema(), arrays).map_err(|e| IngestError::Arrow { context: "assembling a FOCUS batch".into(), source: e })
+    }
+}
+
+/// Cached facts about a unit of measure.
+struct UnitInfo {
+    block: Dec,
+    distinct: Option<String>,
+    /// FOCUS PricingUnit: the distinct unit, prefixed by the block size when it is not 1.
+    pricing_unit: Option<String>,
+}
+
+/// Cached facts about a (ConsumedService, resource type) pair.
+struct ServiceInfo {
+    service: Option<Service>,
+    type_name: Option<String>,
+}
+
+/// A small cache of the last parsed value of a date column (dates repeat in long runs).
+#[derive(Default)]
+struct DateCache {
+    text: String,
+    value: Option<i64>,
+}
+
+/// Row-level mapping state: lookups and caches (bounded by the number of distinct values of
+/// low-cardinality columns: units, locations, services).
+struct Mapper {
+    lookups: &'static Lookups,
+    units: HashMap<String, Arc<UnitInfo>>,
+    regions: HashMap<String, Option<(String, String)>>,
+    services: HashMap<String, HashMap<String, Arc<ServiceInfo>>>,
+    date: DateCache,
+    bp_start: DateCache,
+    bp_end: DateCache,
+    scratch: String,
+    rounded: u64,
+}
+
+/// Normalize ChargeType / PricingModel values for comparison: lower case, no spaces.
+fn norm(s: &str) -> NormKind {
+    let mut buf = [0u8; 24];
+    let mut n = 0;
+    for c in s.bytes() {
+        if c == b' ' || c == b'-' || c == b'_' {
+            continue;
+        }
+        if n == buf.len() {
+            return NormKind::Other;
+        }
+        buf[n] = c.to_ascii_lowercase();
+        n += 1;
+    }
+    match &buf[..n] {
+        b"usage" => NormKind::Usage,
+        b"purchase" => NormKind::Purchase,
+        b"refund" => NormKind::Refund,
+        b"unusedreservation" => NormKind::UnusedReservation,
+        b"unusedsavingsplan" => NormKind::UnusedSavingsPlan,
+        b"credit" => NormKind::Credit,
+        b"tax" => NormKind::Tax,
+        b"reservation" => NormKind::Reservation,
+        b"savingsplan" => NormKind::SavingsPlan,
+        b"ondemand" => NormKind::OnDemand,
+        b"spot" => NormKind::Spot,
+        b"onetime" => NormKind::OneTime,
+        b"recurring" => NormKind::Recurring,
+        b"usagebased" => NormKind::UsageBased,
+        b"" => NormKind::Empty,
+        _ => NormKind::Other,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NormKind {
+    Usage,
+    Purchase,
+    Refund,
+    UnusedReservation,
+    UnusedSavingsPlan,
+    Credit,
+    Tax,
+    Reservation,
+    SavingsPlan,
+    OnDemand,
+    Spot,
+    OneTime,
+    Recurring,
+    UsageBased,
+    Empty,
+    Other,
+}
+
+/// Whether an ActualCost row is kept by Microsoft's merge rule: commitment purchases and refunds.
+fn kept_from_actual(charge_type: &str, pricing_model: &str) -> bool {
+    matches!(norm(charge_type), NormKind::Purchase | NormKind::Refund) && matches!(norm(pricing_model), NormKind::Reservation | NormKind::SavingsPlan)
+}
+
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    hay.len() >= needle.len() && hay.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+fn mul(a: Dec, b: Dec) -> Option<i128> {
+    match a.mantissa.checked_mul(b.mantissa) {
+        Some(m) if a.scale + b.scale <= 38 => rescale(m, a.scale + b.scale, STORE_SCALE).ok().map(|x| x.0),
+        _ => {
+            let p = a.to_decimal()?.checked_mul(b.to_decimal()?)?;
+            Dec::parse(&p.to_string()).ok()?.to_store().ok().map(|x| x.0)
+        }
+    }
+}
+
+fn div(a: Dec, b: Dec) -> Option<i128> {
+    if b.is_zero() {
+        return None;
+    }
+    if b == (Dec { mantissa: 1, scale: 0 }) {
+        return a.to_store().ok().map(|x| x.0);
+    }
+    let q = a.to_decimal()?.checked_div(b.to_decimal()?)?;
+    Dec::parse(&q.to_string()).ok()?.to_store().ok().map(|x| x.0)
+}
+
+impl DateCache {
+    fn get(&mut self, rec: &Record<'_>, c: Col) -> Result<Option<i64>> {
+        let s = rec.str(c);
+        if s != self.text {
+            self.value = if s.trim().is_empty() { None } else { Some(parse_timestamp_micros(s).ok_or_else(|| rec.error(c, "not a date in a known format (MM/DD/YYYY, YYYY-MM-DD, ISO 8601)"))?) };
+            self.text.clear();
+            self.text.push_str(s);
+        }
+        Ok(self.value)
+    }
+}
+
+/// Put `x_` before every top-level property name of a JSON object; `None` if it is not one.
+fn prefix_properties(json: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let obj = v.as_object()?;
+    let mut out = serde_json::Map::with_capacity(obj.len());
+    for (k, v) in obj {
+        out.insert(format!("x_{k}"), v.clone());
+    }
+    serde_json::to_string(&out).ok()
+}
+
+impl Mapper {
+    fn new() -> Mapper {
+        Mapper {
+            lookups: Lookups::get(),
+            units: HashMap::new(),
+            regions: HashMap::new(),
+            services: HashMap::new(),
+            date: DateCache::default(),
+            bp_start: DateCache::default(),
+            bp_end: DateCache::default(),
+            scratch: String::new(),
+            rounded: 0,
+        }
+    }
+
+    fn unit(&mut self, uom: &str) -> Arc<UnitInfo> {
+        if let Some(u) = self.units.get(uom) {
+            return u.clone();
+        }
+        let info = match self.lookups.pricing_unit(uom) {
+            Some(p) => {
+                let one = p.block_size == Dec { mantissa: 1, scale: 0 };
+                UnitInfo {
+                    block: p.block_size,
+                    distinct: Some(p.distinct_units.clone()),
+                    pricing_unit: Some(if one { p.distinct_units.clone() } else { format!("{} {}", p.block_size, p.distinct_units) }),
+                }
+            }
+            None => UnitInfo { block: Dec { mantissa: 1, scale: 0 }, distinct: Some(uom.trim().to_string()).filter(|s| !s.is_empty()), pricing_unit: Some(uom.trim().to_string()).filter(|s| !s.is_empty()) },
+        };
+        let a = Arc::new(info);
+        self.units.insert(uom.to_string(), a.clone());
+        a
+    }
+
+    fn region(&mut self, loc: &str) -> Option<(String, String)> {
+        if let Some(r) = self.regions.get(loc) {
+            return r.clone();
+        }
+        let r = if loc.trim().is_empty() {
+            None
+        } else {
+            match self.lookups.region(loc.trim()) {
+                Some(r) => Some((r.id.clone(), r.name.clone())),
+                None => Some((loc.to_ascii_lowercase().replace(' ', ""), loc.trim().to_string())),
+            }
+        };
+        self.regions.insert(loc.to_string(), r.clone());
+        r
+    }
+
+    fn service(&mut self, consumed: &str, arm_type: &str) -> Arc<ServiceInfo> {
+        if let Some(s) = self.services.get(consumed).and_then(|m| m.get(arm_type)) {
+            return s.clone();
+        }
+        let info = Arc::new(ServiceInfo {
+            service: self.lookups.service(consumed, arm_type).cloned(),
+            type_name: self.lookups.resource_type_name(arm_type).map(str::to_string),
+        });
+        self.services.entry(consumed.to_string()).or_default().insert(arm_type.to_string(), info.clone());
+        info
+    }
+
+    fn store(&mut self, rec: &Record<'_>, c: Col, d: Option<Dec>) -> Result<Option<i128>> {
+        match d {
+            None => Ok(None),
+            Some(d) => {
+                let (v, rounded) = d.to_store().map_err(|e| rec.error(c, e.message()))?;
+                if rounded {
+                    self.rounded += 1;
+                }
+                Ok(Some(v))
+            }
+        }
+    }
+
+    /// Append one source row as one FOCUS row.
+    fn map_row(&mut self, rec: &Record<'_>, ds: Dataset, agreement: Agreement, cost: Dec, b: &mut Builders) -> Result<()> {
+        let mca = agreement == Agreement::Mca;
+        let ct_raw = rec.str(Col::ChargeType);
+        let pm_raw = rec.str(Col::PricingModel);
+        let ct = norm(ct_raw);
+        let pm = norm(pm_raw);
+        let commitment = matches!(pm, NormKind::Reservation | NormKind::SavingsPlan);
+
+        // Costs (5.7; BilledCost is also 0 for unused commitment rows, see the crate docs).
+        let cost_v = self.store(rec, Col::CostInBillingCurrency, Some(cost))?;
+        let billed_zero = commitment && matches!(ct, NormKind::Usage | NormKind::UnusedReservation | NormKind::UnusedSavingsPlan);
+        let effective_zero = commitment && matches!(ct, NormKind::Purchase | NormKind::Refund);
+        let billed = if billed_zero { Some(0) } else { cost_v };
+        let effective = if effective_zero { Some(0) } else { cost_v };
+        b.d(F::BilledCost, billed);
+        b.d(F::EffectiveCost, effective);
+
+        // Billing account
+        let (ba_id, ba_name) = if mca { (rec.str(Col::BillingProfileId), rec.str(Col::BillingProfileName)) } else { (rec.str(Col::BillingAccountId), rec.str(Col::BillingAccountName)) };
+        b.s(F::BillingAccountId, ba_id);
+        b.s(F::BillingAccountName, ba_name);
+        b.s(F::BillingAccountType, if mca { "Billing Profile" } else { "Billing Account" });
+        let currency = rec.str(Col::BillingCurrency);
+        b.s(F::BillingCurrency, currency);
+
+        // Periods
+        let date = self.date.get(rec, Col::Date)?.ok_or_else(|| rec.error(Col::Date, "the date is empty"))?;
+        let charge_start = date;
+        b.t(F::ChargePeriodStart, Some(charge_start));
+        b.t(F::ChargePeriodEnd, Some(day_start(charge_start) + MICROS_PER_DAY));
+        let month = month_bounds(date);
+        let bp_start = match self.bp_start.get(rec, Col::BillingPeriodStartDate)? {
+            Some(v) => Some(v),
+            None => match rec.timestamp(Col::ServicePeriodStartDate)? {
+                Some(v) => month_bounds(v).map(|m| m.0),
+                None => month.map(|m| m.0),
+            },
+        };
+        let bp_end = match self.bp_end.get(rec, Col::BillingPeriodEndDate)? {
+            Some(v) => Some(day_start(v) + MICROS_PER_DAY),
+            None => bp_start.and_then(month_bounds).map(|m| m.1),
+        };
+        b.t(F::BillingPeriodStart, bp_start);
+        b.t(F::BillingPeriodEnd, bp_end);
+
+        // AdditionalInfo-derived values
+        let info = rec.str(Col::AdditionalInfo).trim();
+        let parsed: Option<serde_json::Value> = if info.starts_with('{') { serde_json::from_str(info).ok() } else { None };
+        let info_str = |k: &str| parsed.as_ref().and_then(|v| v.get(k)).and_then(|v| v.as_str()).map(str::to_string);
+        let cap_res_id = info_str("VMCapacityReservationId").filter(|s| !s.is_empty());
+        let ri_ratio = parsed.as_ref().and_then(|v| v.get("RINormalizationRatio")).and_then(|v| Dec::parse(&v.to_string()).ok());
+
+        // Resource and service
+        let resource_id = rec.str(Col::ResourceId);
+        let arm_type = arm_resource_type(resource_id).unwrap_or_default();
+        b.s(F::CapacityReservationId, cap_res_id.as_deref().unwrap_or(""));
+        b.s(
+            F::CapacityReservationStatus,
+            match &cap_res_id {
+                None => "",
+                Some(_) if arm_type == "microsoft.compute/capacityreservationgroups/capacityreservations" => "Unused",
+                Some(_) => "Used",
+            },
+        );
+
+        // Charge
+        let charge_category = match ct {
+            NormKind::Usage => "Usage",
+            NormKind::Purchase => "Purchase",
+            NormKind::Credit => "Credit",
+            NormKind::Tax => "Tax",
+            NormKind::UnusedReservation | NormKind::UnusedSavingsPlan => "Usage",
+            NormKind::Refund => "Purchase",
+            _ => "Adjustment",
+        };
+        b.s(F::ChargeCategory, charge_category);
+        b.s(F::ChargeClass, if ct == NormKind::Refund { "Correction" } else { "" });
+        b.s(F::ChargeDescription, rec.str(Col::ProductName));
+        b.s(
+            F::ChargeFrequency,
+            match norm(rec.str(Col::Frequency)) {
+                NormKind::OneTime => "One-Time",
+                NormKind::Recurring => "Recurring",
+                NormKind::UsageBased => "Usage-Based",
+                _ if charge_category == "Usage" => "Usage-Based",
+                _ => "One-Time",
+            },
+        );
+
+        // Commitment discounts
+        let synthesized;
+        let mut benefit_id = rec.str(Col::BenefitId);
+        if benefit_id.is_empty() && pm == NormKind::Reservation && !rec.str(Col::ReservationId).is_empty() && !rec.str(Col::ProductOrderId).is_empty() {
+            // older layouts have no benefitId: build the reservation's ID from its order and ID
+            synthesized = format!("/providers/Microsoft.Capacity/reservationOrders/{}/reservations/{}", rec.str(Col::ProductOrderId), rec.str(Col::ReservationId));
+            benefit_id = &synthesized;
+        }
+        let (cd_category, cd_type) = if contains_ci(benefit_id, "/microsoft.capacity/") {
+            ("Usage", "Reservation")
+        } else if contains_ci(benefit_id, "/microsoft.billingbenefits/") {
+            ("Spend", "Savings Plan")
+        } else {
+            ("", "")
+        };
+        let benefit_name = match rec.str(Col::BenefitName) {
+            "" if !benefit_id.is_empty() => rec.str(Col::ReservationName),
+            n => n,
+        };
+        let has_cd = !benefit_id.is_empty();
+        b.s(F::CommitmentDiscountCategory, cd_category);
+        b.s(F::CommitmentDiscountId, benefit_id);
+        b.s(F::CommitmentDiscountName, if has_cd { benefit_name } else { "" });
+        let cd_status = if !has_cd || charge_category != "Usage" {
+            ""
+        } else if matches!(ct, NormKind::UnusedReservation | NormKind::UnusedSavingsPlan) {
+            "Unused"
+        } else if commitment {
+            "Used"
+        } else {
+            ""
+        };
+        b.s(F::CommitmentDiscountStatus, cd_status);
+        b.s(F::CommitmentDiscountType, cd_type);
+
+        // Quantities and prices (Quantity is in UnitOfMeasure blocks: Cost = Quantity x EffectivePrice)
+        let uom = rec.str(Col::UnitOfMeasure);
+        let unit = self.unit(uom);
+        let quantity = rec.decimal(Col::Quantity)?;
+        let fx = if mca { rec.decimal(Col::ExchangeRatePricingToBilling)?.filter(|d| !d.is_zero()) } else { None };
+        let to_billing = |d: Option<Dec>| -> Option<i128> {
+            let d = d?;
+            match fx {
+                Some(r) => mul(d, r),
+                None => d.to_store().ok().map(|x| x.0),
+            }
+        };
+        let pricing_quantity = self.store(rec, Col::Quantity, quantity)?;
+        b.d(F::PricingQuantity, pricing_quantity);
+        b.s(F::PricingUnit, unit.pricing_unit.as_deref().unwrap_or(""));
+        let consumed = if ct == NormKind::Usage { quantity.and_then(|q| mul(q, unit.block)) } else { None };
+        b.d(F::ConsumedQuantity, consumed);
+        b.s(F::ConsumedUnit, if consumed.is_some() { unit.distinct.as_deref().unwrap_or("") } else { "" });
+        let unit_price = rec.decimal(Col::UnitPrice)?;
+        let payg_price = rec.decimal(Col::PayGPrice)?;
+        let effective_price = rec.decimal(Col::EffectivePrice)?;
+        b.d(F::ContractedUnitPrice, to_billing(unit_price));
+        b.d(F::ListUnitPrice, to_billing(payg_price));
+        b.d(F::x_EffectiveUnitPrice, to_billing(effective_price));
+        let contracted_cost = match (unit_price, quantity) {
+            (Some(p), Some(q)) => mul(p, q).and_then(|v| match fx {
+                Some(r) => mul(Dec { mantissa: v, scale: STORE_SCALE }, r),
+                None => Some(v),
+            }),
+            _ => None,
+        };
+        // A commitment's purchase/refund row carries its price in the cost only.
+        let contracted_cost = if effective_zero { cost_v } else { contracted_cost.or(cost_v) };
+        b.d(F::ContractedCost, contracted_cost);
+        let list_cost = if mca {
+            match rec.decimal(Col::PaygCostInBillingCurrency)? {
+                Some(v) => self.store(rec, Col::PaygCostInBillingCurrency, Some(v))?,
+                None => contracted_cost,
+            }
+        } else {
+            match (payg_price, quantity) {
+                (Some(p), Some(q)) if !p.is_zero() => mul(p, q),
+                _ => contracted_cost,
+            }
+        };
+        let list_cost = if effective_zero { cost_v } else { list_cost };
+        b.d(F::ListCost, list_cost);
+        b.d(F::x_PricingBlockSize, unit.block.to_store().ok().map(|x| x.0));
+        b.s(F::x_PricingUnitDescription, uom);
+
+        let pricing_currency = if mca { rec.str(Col::PricingCurrency) } else { currency };
+        b.s(F::PricingCurrency, pricing_currency);
+        b.s(
+            F::PricingCategory,
+            match pm {
+                NormKind::OnDemand => "Standard",
+                NormKind::Spot => "Dynamic",
+                NormKind::Reservation | NormKind::SavingsPlan if !effective_zero => "Committed",
+                NormKind::Reservation | NormKind::SavingsPlan => "Standard",
+                _ => "",
+            },
+        );
+        // CommitmentDiscountQuantity / Unit (FOCUS 1.1+)
+        let (cdq, cdu): (Option<i128>, String) = if !has_cd || !matches!(charge_category, "Usage" | "Purchase") {
+            (None, String::new())
+        } else if cd_category == "Spend" {
+            let amount = if charge_category == "Purchase" { cost } else if effective_zero { Dec::ZERO } else { cost };
+            let q = match fx {
+                Some(r) => div(amount, r),
+                None => amount.to_store().ok().map(|x| x.0),
+            };
+            (q, pricing_currency.to_string())
+        } else if cd_category == "Usage" {
+            let q = match (quantity, ri_ratio) {
+                (Some(q), Some(r)) => mul(q, r),
+                (Some(q), None) => q.to_store().ok().map(|x| x.0),
+                _ => None,
+            };
+            let u = unit.pricing_unit.clone().unwrap_or_default();
+            (q, if ri_ratio.is_some() && !u.is_empty() { format!("Normalized {u}") } else { u })
+        } else {
+            (None, String::new())
+        };
+        b.d(F::CommitmentDiscountQuantity, if cdu.is_empty() { None } else { cdq });
+        b.s(F::CommitmentDiscountUnit, if cdq.is_some() { &cdu } else { "" });
+
+        // Invoice
+        b.s(F::InvoiceId, rec.str(Col::InvoiceId));
+        b.s(F::InvoiceIssuerName, match rec.str(Col::PartnerName) {
+            "" => "Microsoft",
+            p => p,
+        });
+        b.s(F::ProviderName, "Microsoft");
+
+        // Service lookups
+        let consumed_service = rec.str(Col::ConsumedService);
+        let svc = self.service(consumed_service, &arm_type);
+        let publisher = rec.str(Col::PublisherName);
+        let publisher = if publisher.is_empty() { svc.service.as_ref().map(|s| s.publisher_name.as_str()).filter(|s| !s.is_empty()).unwrap_or("Microsoft") } else { publisher };
+        b.s(F::PublisherName, publisher);
+        match &svc.service {
+            Some(s) => {
+                b.s(F::ServiceCategory, &s.service_category);
+                b.s(F::ServiceName, &s.service_name);
+                b.s(F::ServiceSubcategory, &s.service_subcategory);
+                b.s(F::x_ServiceModel, &s.service_model);
+            }
+            None => {
+                b.s(F::ServiceCategory, "Other");
+                let name = rec.str(Col::MeterCategory);
+                b.s(F::ServiceName, if name.is_empty() { if consumed_service.is_empty() { "Other" } else { consumed_service } } else { name });
+                b.s(F::ServiceSubcategory, "Other (Other)");
+                b.s(F::x_ServiceModel, "");
+            }
+        }
+
+        // Region
+        let loc = rec.str(Col::ResourceLocation);
+        match self.region(loc) {
+            Some((id, name)) => {
+                b.s(F::RegionId, &id);
+                b.s(F::RegionName, &name);
+            }
+            None => {
+                b.s(F::RegionId, "");
+                b.s(F::RegionName, "");
+            }
+        }
+
+        // Resource
+        b.s(F::ResourceId, resource_id);
+        let name = rec.str(Col::ResourceName);
+        let name = if name.is_empty() && !arm_type.is_empty() { resource_id.trim_end_matches('/').rsplit('/').next().unwrap_or("") } else { name };
+        b.s(F::ResourceName, if resource_id.is_empty() { "" } else { name });
+        b.so(F::ResourceType, if resource_id.is_empty() { None } else { svc.type_name.as_deref() });
+        b.s(F::x_ResourceType, if resource_id.is_empty() { "" } else { &arm_type });
+        b.s(F::AvailabilityZone, rec.str(Col::AvailabilityZone));
+
+        // SKU
+        b.s(F::SkuId, if mca { rec.str(Col::ProductId) } else { "" });
+        b.s(F::SkuMeter, rec.str(Col::MeterName));
+        let details = if parsed.as_ref().is_some_and(|v| v.is_object()) { prefix_properties(info) } else { None };
+        b.so(F::SkuPriceDetails, details.as_deref());
+        b.s(F::SkuPriceId, "");
+        b.s(F::x_SkuDetails, info);
+
+        // Sub account
+        b.s(F::SubAccountId, rec.str(Col::SubscriptionId));
+        b.s(F::SubAccountName, rec.str(Col::SubscriptionName));
+        b.s(F::SubAccountType, if rec.str(Col::SubscriptionId).is_empty() { "" } else { "Subscription" });
+
+        // Tags: EA writes them without braces
+        let tags = rec.str(Col::Tags).trim();
+        if tags.is_empty() {
+            b.s(F::Tags, "");
+        } else if tags.starts_with('{') {
+            b.s(F::Tags, tags);
+        } else {
+            self.scratch.clear();
+            self.scratch.push('{');
+            self.scratch.push_str(tags);
+            self.scratch.push('}');
+            let t = std::mem::take(&mut self.scratch);
+            b.s(F::Tags, &t);
+            self.scratch = t;
+        }
+
+        // Azure extras
+        b.s(F::x_AccountId, rec.str(Col::AccountId));
+        b.s(F::x_AccountName, rec.str(Col::AccountName));
+        b.s(F::x_AccountOwnerId, rec.str(Col::AccountOwnerId));
+        let usd = rec.decimal(Col::CostInUsd)?;
+        let usd = self.store(rec, Col::CostInUsd, usd)?;
+        b.d(F::x_BilledCostInUsd, if billed_zero { usd.map(|_| 0) } else { usd });
+        b.d(F::x_EffectiveCostInUsd, if effective_zero { usd.map(|_| 0) } else { usd });
+        let payg_usd = rec.decimal(Col::PaygCostInUsd)?;
+        b.d(F::x_ListCostInUsd, self.store(rec, Col::PaygCostInUsd, payg_usd)?);
+        b.s(F::x_BillingAccountId, rec.str(Col::BillingAccountId));
+        b.s(F::x_BillingAccountName, rec.str(Col::BillingAccountName));
+        b.d(F::x_BillingExchangeRate, fx.and_then(|r| r.to_store().ok()).map(|x| x.0));
+        b.t(F::x_BillingExchangeRateDate, rec.timestamp(Col::ExchangeRateDate)?);
+        b.s(F::x_BillingProfileId, rec.str(Col::BillingProfileId));
+        b.s(F::x_BillingProfileName, rec.str(Col::BillingProfileName));
+        b.s(F::x_CostAllocationRuleName, rec.str(Col::CostAllocationRuleName));
+        b.s(F::x_CostCenter, rec.str(Col::CostCenter));
+        b.s(F::x_InvoiceSectionId, rec.str(Col::InvoiceSectionId));
+        b.s(F::x_InvoiceSectionName, rec.str(Col::InvoiceSectionName));
+        b.s(F::x_PreviousInvoiceId, rec.str(Col::PreviousInvoiceId));
+        b.s(F::x_PublisherCategory, rec.str(Col::PublisherType));
+        b.s(F::x_PublisherId, rec.str(Col::PublisherId));
+        b.s(F::x_ResellerId, rec.str(Col::ResellerMpnId));
+        b.s(F::x_ResellerName, rec.str(Col::ResellerName));
+        b.s(F::x_ResourceGroupName, rec.str(Col::ResourceGroup));
+        b.t(F::x_ServicePeriodStart, rec.timestamp(Col::ServicePeriodStartDate)?);
+        b.t(F::x_ServicePeriodEnd, rec.timestamp(Col::ServicePeriodEndDate)?.map(|v| day_start(v) + MICROS_PER_DAY));
+        b.b(
+            F::x_SkuIsCreditEligible,
+            match rec.str(Col::IsAzureCreditEligible).trim() {
+                s if s.eq_ignore_ascii_case("true") => Some(true),
+                s if s.eq_ignore_ascii_case("false") => Some(false),
+                _ => None,
+            },
+        );
+        b.s(F::x_SkuMeterCategory, rec.str(Col::MeterCategory));
+        b.s(F::x_SkuMeterId, rec.str(Col::MeterId));
+        b.s(F::x_SkuMeterSubcategory, rec.str(Col::MeterSubCategory));
+        b.s(F::x_SkuOfferId, rec.str(Col::OfferId));
+        b.s(F::x_SkuOrderId, rec.str(Col::ProductOrderId));
+        b.s(F::x_SkuOrderName, rec.str(Col::ProductOrderName));
+        b.s(F::x_SkuPartNumber, rec.str(Col::PartNumber));
+        b.s(F::x_SkuPlanName, rec.str(Col::PlanName));
+        b.s(F::x_SkuRegion, rec.str(Col::MeterRegion));
+        b.s(F::x_SkuServiceFamily, rec.str(Col::ServiceFamily));
+        b.s(F::x_SkuTerm, rec.str(Col::Term));
+        b.s(F::x_SourceChargeType, ct_raw);
+        b.s(F::x_SourcePricingModel, pm_raw);
+        b.s(F::x_SourceDataset, ds.as_str());
+        b.rows += 1;
+        Ok(())
+    }
+}
+
+/// Converts the ActualCost and AmortizedCost files of one billing period into FOCUS 1.2 batches,
+/// following Microsoft's procedure: every AmortizedCost row, plus the ActualCost rows that are
+/// commitment purchases or refunds. An iterator of batches of at most `batch_rows` rows; files are
+/// read one after the other, one record at a time. After the last batch, [`Self::source_totals`]
+/// holds the exact sums of the source cost column.
+pub struct FocusConverter {
+    queue: VecDeque<(Dataset, Source)>,
+    current: Option<(Dataset, CostReader<Box<dyn Read + Send>>)>,
+    opts: ConvertOptions,
+    agreement: Option<(Agreement, String)>,
+    mapper: Mapper,
+    totals: SourceTotals,
+    builders: Builders,
+    failed: bool,
+}
+
+impl FocusConverter {
+    /// A converter over the period's files (each report may come as several blobs).
+    pub fn new(amortized: Vec<Source>, actual: Vec<Source>, opts: ConvertOptions) -> FocusConverter {
+        let mut queue = VecDeque::new();
+        queue.extend(amortized.into_iter().map(|s| (Dataset::AmortizedCost, s)));
+        queue.extend(actual.into_iter().map(|s| (Dataset::ActualCost, s)));
+        let cap = opts.batch_rows.max(1);
+        FocusConverter {
+            queue,
+            current: None,
+            agreement: opts.agreement.map(|a| (a, "the connection".to_string())),
+            opts: ConvertOptions { batch_rows: cap, ..opts },
+            mapper: Mapper::new(),
+            totals: SourceTotals::default(),
+            builders: Builders::new(cap),
+            failed: false,
+        }
+    }
+
+    /// Exact totals of the source files read so far (complete once the iterator is exhausted).
+    pub fn source_totals(&self) -> SourceTotals {
+        SourceTotals { rounded_values: self.mapper.rounded, ..self.totals.clone() }
+    }
+
+    /// The agreement type (from options or the first header).
+    pub fn agreement(&self) -> Option<Agreement> {
+        self.agreement.as_ref().map(|a| a.0)
+    }
+
+    fn fill(&mut self) -> Result<Option<RecordBatch>> {
+        loop {
+            if self.current.is_none() {
+                let Some((ds, src)) = self.queue.pop_front() else { break };
+                let r = CostReader::new(src.name.clone(), src.reader)?;
+                let kind = r.agreement();
+                match &self.agreement {
+                    None => self.agreement = Some((kind, src.name.clone())),
+                    Some((a, first)) if self.opts.agreement.is_none() && *a != kind => {
+                        return Err(IngestError::MixedAgreements { first: first.clone(), first_kind: a.as_str(), second: src.name.clone(), second_kind: kind.as_str() });
+                    }
+                    _ => {}
+                }
+                self.current = Some((ds, r));
+            }
+            let agreement = self.agreement.as_ref().map(|a| a.0).unwrap_or(Agreement::Ea);
+            let Some((ds, reader)) = self.current.as_mut() else { continue };
+            let ds = *ds;
+            let mut done = false;
+            while self.builders.rows < self.opts.batch_rows {
+                let Some(rec) = reader.next_record()? else {
+                    done = true;
+                    break;
+                };
+                let cost = rec.decimal(Col::CostInBillingCurrency)?.unwrap_or(Dec::ZERO);
+                match ds {
+                    Dataset::AmortizedCost => {
+                        self.totals.amortized_rows += 1;
+                        self.totals.amortized_cost.add_dec(cost);
+                        self.mapper.map_row(&rec, ds, agreement, cost, &mut self.builders)?;
+                    }
+                    Dataset::ActualCost => {
+                        self.totals.actual_rows += 1;
+                        self.totals.actual_cost.add_dec(cost);
+                        if kept_from_actual(rec.str(Col::ChargeType), rec.str(Col::PricingModel)) {
+                            self.totals.actual_rows_kept += 1;
+                            self.mapper.map_row(&rec, ds, agreement, cost, &mut self.builders)?;
+                        }
+                    }
+                }
+            }
+            if done {
+                self.current = None;
+            }
+            if self.builders.rows >= self.opts.batch_rows {
+                return self.builders.finish().map(Some);
+            }
+        }
+        if self.builders.rows > 0 {
+            return self.builders.finish().map(Some);
+        }
+        Ok(None)
+    }
+}
+
+impl Iterator for FocusConverter {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        match self.fill() {
+            Ok(Some(b)) => Some(Ok(b)),
+            Ok(None) => None,
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_rule_keeps_commitment_purchases_and_refunds_only() {
+        assert!(kept_from_actual("Purchase", "Reservation"));
+        assert!(kept_from_actual("Refund", "SavingsPlan"));
+        assert!(kept_from_actual("purchase", "Savings Plan"));
+        assert!(!kept_from_actual("Usage", "Reservation"));
+        assert!(!kept_from_actual("Purchase", "OnDemand"));
+        assert!(!kept_from_actual("UnusedReservation", "Reservation"));
+    }
+}
