@@ -4,6 +4,7 @@
 
 mod client;
 mod connect;
+mod ingest_writer;
 mod server;
 mod sim_admin;
 mod world;

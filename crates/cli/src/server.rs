@@ -90,7 +90,9 @@ async fn open_app(config: &Config) -> anyhow::Result<App> {
     let store = be_store::connect(&url).await.with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
     store.migrate().await.context("cannot migrate the database")?;
     let keys = config.keys()?;
-    Ok(App::new(store, Arc::new(SystemClock), keys, config.app_settings())?)
+    let mut settings = config.app_settings();
+    settings.sync.writer = Some(Arc::new(crate::ingest_writer::IngestWriter));
+    Ok(App::new(store, Arc::new(SystemClock), keys, settings)?)
 }
 
 fn time_hours(h: u32) -> time::Duration {
