@@ -97,4 +97,13 @@ fn a_crash_mid_sync_keeps_stored_periods_and_the_next_start_completes() {
     assert!(done["periods"].as_array().expect("periods").iter().all(|p| p["reconciled"] == true), "{done}");
     let history = done["history"].as_array().expect("history");
     assert!(history.iter().any(|h| h["error_code"] == "sync_interrupted"), "the interrupted period is in the history: {done}");
+    let closed = done["periods"].as_array().expect("periods").iter().filter(|p| p["closed"] == true).count();
+    assert!(closed >= 11, "months long past are closed and not pulled again: {done}");
+
+    // Sync now from the CLI: plain lines without a terminal; only the open months are pulled again.
+    let (ok, out, err) = client(&url, &token, &["sync", &id]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("reconciled to the last digit") && out.contains("sync finished"), "{out}");
+    let pulled = out.lines().filter(|l| l.contains(" rows, ")).count();
+    assert!((1..=2).contains(&pulled), "only open months: {out}");
 }
