@@ -159,14 +159,17 @@ pub fn read_focus_totals(path: &Path) -> Result<FocusTotals> {
         let i = schema.index_of(f.name()).map_err(|_| IngestError::NotAFocusFile { path: path.to_path_buf(), reason: format!("no {} column", f.name()) })?;
         idx.push(i);
     }
-    let mask = ProjectionMask::roots(builder.parquet_schema(), idx.clone());
+    let mask = ProjectionMask::roots(builder.parquet_schema(), idx);
     let reader = builder.with_projection(mask).with_batch_size(64 * 1024).build().map_err(pq)?;
     let mut t = FocusTotals::default();
     for b in reader {
         let b = b.map_err(|e| IngestError::Arrow { context: format!("reading {}", path.display()), source: e })?;
         t.rows += b.num_rows() as u64;
-        for (k, sum) in [&mut t.billed_cost, &mut t.effective_cost, &mut t.list_cost, &mut t.contracted_cost].into_iter().enumerate() {
-            let a = b.column(k).as_any().downcast_ref::<Decimal128Array>().ok_or_else(|| IngestError::NotAFocusFile { path: path.to_path_buf(), reason: "a cost column is not Decimal128".into() })?;
+        for (f, sum) in [(F::BilledCost, &mut t.billed_cost), (F::EffectiveCost, &mut t.effective_cost), (F::ListCost, &mut t.list_cost), (F::ContractedCost, &mut t.contracted_cost)] {
+            let a = b
+                .column_by_name(f.name())
+                .and_then(|c| c.as_any().downcast_ref::<Decimal128Array>())
+                .ok_or_else(|| IngestError::NotAFocusFile { path: path.to_path_buf(), reason: format!("{} is not a Decimal128 column", f.name()) })?;
             if a.scale() != crate::decimal::STORE_SCALE as i8 {
                 return Err(IngestError::NotAFocusFile { path: path.to_path_buf(), reason: format!("cost scale {} instead of 24", a.scale()) });
             }

@@ -1,0 +1,72 @@
+//! Parquet periods are replaced atomically: the old file or the new one, never a mix.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use be_azure_sim::{Layout, Metric};
+use be_ingest::{ConvertOptions, ingest_period};
+use parquet::file::reader::{FileReader, SerializedFileReader};
+
+use crate::common::*;
+
+fn rows_in(path: &std::path::Path) -> Result<i64, String> {
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let r = SerializedFileReader::new(f).map_err(|e| e.to_string())?;
+    Ok(r.metadata().file_metadata().num_rows())
+}
+
+#[test]
+fn a_failed_sync_leaves_the_previous_period_untouched() {
+    let dir = temp_dir();
+    let path = dir.path().join("2023-09.parquet");
+    ingest_period(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)], &path, ConvertOptions::default()).expect("first sync");
+    let before = std::fs::read(&path).expect("read");
+
+    let mut broken = std::fs::read(cost_details(EA_ACTUAL)).expect("read");
+    broken.extend_from_slice(b"8611537,not,enough,fields\n");
+    let e = ingest_period(vec![source(EA_AMORTIZED)], vec![mem("actual.csv", broken)], &path, ConvertOptions::default()).expect_err("malformed");
+    assert_eq!(e.code(), "ingest_malformed_csv");
+    assert_eq!(std::fs::read(&path).expect("read"), before, "previous file unchanged");
+    let names: Vec<String> = std::fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, vec!["2023-09.parquet".to_string()], "no temporary file left behind");
+}
+
+#[test]
+fn readers_see_the_old_or_the_new_file_never_a_mix() {
+    let dir = temp_dir();
+    let path = dir.path().join("2025-06.parquet");
+    let g = generator(Layout::Ea2024_08_01, 2000, 9);
+    let amortized = generated_csv(&g, Metric::AmortizedCost);
+    let actual = generated_csv(&g, Metric::ActualCost);
+    let small = ingest_period(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)], &path, ConvertOptions::default()).expect("small").write.rows as i64;
+    let stop = AtomicBool::new(false);
+    let (seen, big) = std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let mut seen = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                seen.push(rows_in(&path));
+            }
+            seen
+        });
+        let mut big = 0;
+        for i in 0..6 {
+            let rep = if i % 2 == 0 {
+                ingest_period(vec![mem("amortized.csv", amortized.clone())], vec![mem("actual.csv", actual.clone())], &path, ConvertOptions::default())
+            } else {
+                ingest_period(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)], &path, ConvertOptions::default())
+            };
+            let rows = rep.expect("sync").write.rows as i64;
+            if i % 2 == 0 {
+                big = rows;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        (reader.join().expect("reader"), big)
+    });
+    assert!(seen.len() > 3, "the reader ran ({} reads)", seen.len());
+    for r in &seen {
+        match r {
+            Ok(n) => assert!(*n == small || *n == big, "a reader saw {n} rows (old {small}, new {big})"),
+            Err(e) => panic!("a reader saw a broken file: {e}"),
+        }
+    }
+}
