@@ -67,6 +67,16 @@ fn generate(dir: &Path, rows: u64) -> anyhow::Result<(PathBuf, PathBuf)> {
 /// Child mode: convert and print one JSON line.
 fn run_ours(amortized: &Path, actual: &Path, out: &Path) -> anyhow::Result<()> {
     let t = Instant::now();
+    if std::env::var_os("BENCH_TRACE_RSS").is_some() {
+        // BENCH_TRACE_RSS=1: sample resident memory every second (does it grow with the rows read?)
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                let rss = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_string).map(|r| format!("{r} | {}", s.lines().filter(|l| l.starts_with("RssAnon") || l.starts_with("RssFile")).collect::<Vec<_>>().join(" ")))).unwrap_or_default();
+                eprintln!("{:>6.1}s {rss}", t.elapsed().as_secs_f64());
+            }
+        });
+    }
     let rep = ingest_period(vec![Source::path(amortized)?], vec![Source::path(actual)?], out, ConvertOptions::default())?;
     let secs = t.elapsed().as_secs_f64();
     let src = rep.reconciliation.source.actual_rows + rep.reconciliation.source.amortized_rows;

@@ -112,7 +112,8 @@ fn every_date_format_and_exponent_notation_give_the_same_focus_rows() {
     let actual = std::fs::read_to_string(cost_details(EA_ACTUAL)).expect("read");
     let amortized = std::fs::read_to_string(cost_details(EA_AMORTIZED)).expect("read");
     let (base, _) = convert_all(vec![mem("a.csv", amortized.clone().into_bytes())], vec![mem("b.csv", actual.clone().into_bytes())]);
-    let variants: Vec<(&str, Box<dyn Fn(&str, &str, &str) -> String>)> = vec![
+    type Rewrite = Box<dyn Fn(&str, &str, &str) -> String>;
+    let variants: Vec<(&str, Rewrite)> = vec![
         ("YYYY-MM-DD", Box::new(|y, m, d| format!("{y}-{m}-{d}"))),
         ("ISO with time", Box::new(|y, m, d| format!("{y}-{m}-{d}T00:00:00.0000000Z"))),
         ("M/D/YYYY h:mm:ss AM", Box::new(|y, m, d| format!("{}/{}/{y} 12:00:00 AM", m.trim_start_matches('0'), d.trim_start_matches('0')))),

@@ -70,3 +70,57 @@ fn readers_see_the_old_or_the_new_file_never_a_mix() {
         }
     }
 }
+
+const CHILD_ENV: &str = "BE_INGEST_KILL_TEST_PATH";
+
+/// Run in a child process by `a_writer_killed_mid_write_leaves_the_period_intact`: writes a large
+/// period over the path it is given, slowly enough to be killed in the middle.
+#[test]
+#[ignore = "run as a child process by a_writer_killed_mid_write_leaves_the_period_intact"]
+fn child_writes_a_large_period() {
+    let Some(path) = std::env::var_os(CHILD_ENV) else { return };
+    let g = generator(Layout::Ea2024_08_01, 100_000, 5);
+    let amortized = generated_csv(&g, Metric::AmortizedCost);
+    let actual = generated_csv(&g, Metric::ActualCost);
+    for _ in 0..100 {
+        ingest_period(vec![mem("amortized.csv", amortized.clone())], vec![mem("actual.csv", actual.clone())], std::path::Path::new(&path), ConvertOptions { batch_rows: 512, agreement: None }).expect("child sync");
+    }
+}
+
+#[test]
+fn a_writer_killed_mid_write_leaves_the_period_intact() {
+    let dir = temp_dir();
+    let path = dir.path().join("2025-06.parquet");
+    ingest_period(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)], &path, ConvertOptions::default()).expect("first sync");
+    let before = std::fs::read(&path).expect("read");
+
+    let mut child = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "store::child_writes_a_large_period", "--ignored", "--nocapture"])
+        .env(CHILD_ENV, &path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn child");
+    // wait until the child is in the middle of writing (its temporary file exists and has data)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let tmp = loop {
+        let found = std::fs::read_dir(dir.path()).expect("ls").flatten().find(|e| be_ingest::store::is_temp_file_name(&e.file_name().to_string_lossy()) && e.metadata().is_ok_and(|m| m.len() > 0));
+        if let Some(e) = found {
+            break e.path();
+        }
+        assert!(std::time::Instant::now() < deadline, "the child never started writing");
+        assert!(child.try_wait().expect("child status").is_none(), "the child ended before it was killed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+
+    assert_eq!(std::fs::read(&path).expect("read"), before, "the period written before the crash is intact");
+    assert!(tmp.exists(), "the killed writer's temporary file is still there");
+    assert_eq!(be_ingest::remove_stale_temp_files(dir.path()).expect("cleanup"), 1);
+    assert!(!tmp.exists());
+    // and the next sync completes
+    let rep = ingest_period(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)], &path, ConvertOptions::default()).expect("next sync");
+    assert_eq!(rep.write.rows, 29);
+    assert_eq!(rows_in(&path), Ok(29));
+}
