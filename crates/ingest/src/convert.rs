@@ -523,7 +523,12 @@ impl Mapper {
         b.d(F::ConsumedQuantity, consumed);
         b.s(F::ConsumedUnit, if consumed.is_some() { unit.distinct.as_deref().unwrap_or("") } else { "" });
         let unit_price = rec.decimal(Col::UnitPrice)?;
-        let payg_price = rec.decimal(Col::PayGPrice)?;
+        // Azure writes PayGPrice 0 on commitment rows; the list price is then the unit price, so
+        // that ListCost = ListUnitPrice x PricingQuantity still holds.
+        let payg_price = match rec.decimal(Col::PayGPrice)? {
+            Some(p) if p.is_zero() && unit_price.is_some_and(|u| !u.is_zero()) => unit_price,
+            p => p,
+        };
         let effective_price = rec.decimal(Col::EffectivePrice)?;
         b.d(F::ContractedUnitPrice, to_billing(unit_price));
         b.d(F::ListUnitPrice, to_billing(payg_price));
@@ -545,7 +550,7 @@ impl Mapper {
             }
         } else {
             match (payg_price, quantity) {
-                (Some(p), Some(q)) if !p.is_zero() => mul(p, q),
+                (Some(p), Some(q)) => mul(p, q),
                 _ => contracted_cost,
             }
         };
@@ -635,8 +640,14 @@ impl Mapper {
 
         // Resource
         b.s(F::ResourceId, resource_id);
-        let name = rec.str(Col::ResourceName);
-        let name = if name.is_empty() && !arm_type.is_empty() { resource_id.trim_end_matches('/').rsplit('/').next().unwrap_or("") } else { name };
+        // MCA files have no ResourceName: the last segment of a well-formed ID (type/name pairs).
+        let name = if rec.has(Col::ResourceName) {
+            rec.str(Col::ResourceName)
+        } else if !arm_type.is_empty() && !resource_id.ends_with('/') {
+            resource_id.rsplit('/').next().unwrap_or("")
+        } else {
+            ""
+        };
         b.s(F::ResourceName, if resource_id.is_empty() { "" } else { name });
         b.so(F::ResourceType, if resource_id.is_empty() { None } else { svc.type_name.as_deref() });
         b.s(F::x_ResourceType, if resource_id.is_empty() { "" } else { &arm_type });

@@ -157,7 +157,7 @@ impl Dec {
             scale = 0;
         } else {
             // drop trailing zeros an exponent may have left (1.50E+2 -> 150)
-            while scale > 0 && m % 10 == 0 {
+            while scale > 0 && m.is_multiple_of(10) {
                 m /= 10;
                 scale -= 1;
             }
@@ -224,7 +224,7 @@ pub fn write_scaled(f: &mut impl fmt::Write, mantissa: i128, scale: u32) -> fmt:
     let int = a / p;
     let mut frac = a % p;
     let mut places = scale;
-    while places > 0 && frac % 10 == 0 {
+    while places > 0 && frac.is_multiple_of(10) {
         frac /= 10;
         places -= 1;
     }
@@ -323,7 +323,7 @@ impl fmt::Display for ExactSum {
         write!(f, "{}", self.whole.unsigned_abs())?;
         let mut frac = self.frac.unsigned_abs();
         let mut places = FRAC_SCALE;
-        while places > 0 && frac % 10 == 0 {
+        while places > 0 && frac.is_multiple_of(10) {
             frac /= 10;
             places -= 1;
         }

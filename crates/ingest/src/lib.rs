@@ -86,7 +86,7 @@ pub use error::{IngestError, Position, Result};
 pub use reader::{CostReader, Record};
 pub use reconcile::{FocusTotals, Reconciliation, reconcile};
 pub use schema::{F, focus_schema};
-pub use store::{WriteSummary, read_focus_totals, write_period_parquet};
+pub use store::{WriteSummary, read_focus_totals, remove_stale_temp_files, write_period_parquet};
 
 /// What [`ingest_period`] did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

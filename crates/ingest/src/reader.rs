@@ -131,6 +131,11 @@ impl<'a> Record<'a> {
         }
     }
 
+    /// Whether the file has this logical column at all.
+    pub fn has(&self, c: Col) -> bool {
+        self.map.has(c)
+    }
+
     /// The line this record starts on (the header is line 1).
     pub fn line(&self) -> u64 {
         self.line

@@ -9,7 +9,9 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
+use arrow::datatypes::DataType;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use crate::error::{IngestError, Result};
 use crate::reconcile::FocusTotals;
@@ -28,12 +30,22 @@ pub struct WriteSummary {
     pub focus: FocusTotals,
 }
 
+/// Snappy, 128K-row row groups, statistics (and page index) on the timestamp and boolean columns
+/// only. Statistics on string and decimal columns are off: parquet 59 keeps each byte-array min/max
+/// (strings, and decimals, which are fixed-length byte arrays) as a slice of the buffer it came
+/// from, so every row group would pin a batch's column data until the file is closed and memory
+/// would grow with the file (measured: +13 MB/s, 500 MB peak at 10M rows, flat without).
 fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
+    let mut b = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .set_created_by(concat!("billing-engine be-ingest ", env!("CARGO_PKG_VERSION")).to_string())
-        .build()
+        .set_created_by(concat!("billing-engine be-ingest ", env!("CARGO_PKG_VERSION")).to_string());
+    for f in focus_schema().fields() {
+        if matches!(f.data_type(), DataType::Utf8 | DataType::Decimal128(_, _)) {
+            b = b.set_column_statistics_enabled(ColumnPath::from(f.name().as_str()), EnabledStatistics::None);
+        }
+    }
+    b.build()
 }
 
 fn add_totals(t: &mut FocusTotals, batch: &RecordBatch) {
@@ -148,6 +160,30 @@ where
     })
 }
 
+/// Whether a file name is one of [`write_period_parquet`]'s temporary files (`.NAME.PID.NANOS.tmp`).
+pub fn is_temp_file_name(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".tmp") && name.contains(".parquet.")
+}
+
+/// Remove the temporary files a killed writer left in `dir` (call it at start, before any sync
+/// runs: a running writer's temporary file would be removed too). Returns how many were removed.
+/// The period files themselves are never touched.
+pub fn remove_stale_temp_files(dir: &Path) -> Result<usize> {
+    let mut n = 0;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(IngestError::Write { path: dir.to_path_buf(), source: e }),
+    };
+    for entry in entries.flatten() {
+        if is_temp_file_name(&entry.file_name().to_string_lossy()) {
+            std::fs::remove_file(entry.path()).map_err(|e| IngestError::Write { path: entry.path(), source: e })?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// Read the FOCUS cost totals back from a stored period file (only the cost columns are read).
 pub fn read_focus_totals(path: &Path) -> Result<FocusTotals> {
     let pq = |e| IngestError::Parquet { context: format!("reading {}", path.display()), source: e };
@@ -159,14 +195,17 @@ pub fn read_focus_totals(path: &Path) -> Result<FocusTotals> {
         let i = schema.index_of(f.name()).map_err(|_| IngestError::NotAFocusFile { path: path.to_path_buf(), reason: format!("no {} column", f.name()) })?;
         idx.push(i);
     }
-    let mask = ProjectionMask::roots(builder.parquet_schema(), idx.clone());
+    let mask = ProjectionMask::roots(builder.parquet_schema(), idx);
     let reader = builder.with_projection(mask).with_batch_size(64 * 1024).build().map_err(pq)?;
     let mut t = FocusTotals::default();
     for b in reader {
         let b = b.map_err(|e| IngestError::Arrow { context: format!("reading {}", path.display()), source: e })?;
         t.rows += b.num_rows() as u64;
-        for (k, sum) in [&mut t.billed_cost, &mut t.effective_cost, &mut t.list_cost, &mut t.contracted_cost].into_iter().enumerate() {
-            let a = b.column(k).as_any().downcast_ref::<Decimal128Array>().ok_or_else(|| IngestError::NotAFocusFile { path: path.to_path_buf(), reason: "a cost column is not Decimal128".into() })?;
+        for (f, sum) in [(F::BilledCost, &mut t.billed_cost), (F::EffectiveCost, &mut t.effective_cost), (F::ListCost, &mut t.list_cost), (F::ContractedCost, &mut t.contracted_cost)] {
+            let a = b
+                .column_by_name(f.name())
+                .and_then(|c| c.as_any().downcast_ref::<Decimal128Array>())
+                .ok_or_else(|| IngestError::NotAFocusFile { path: path.to_path_buf(), reason: format!("{} is not a Decimal128 column", f.name()) })?;
             if a.scale() != crate::decimal::STORE_SCALE as i8 {
                 return Err(IngestError::NotAFocusFile { path: path.to_path_buf(), reason: format!("cost scale {} instead of 24", a.scale()) });
             }

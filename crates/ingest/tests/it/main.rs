@@ -1,1 +1,9 @@
+//! be-ingest integration tests: one binary, one module per story.
 
+mod common;
+mod golden;
+mod layouts;
+mod malformed;
+mod reconcile;
+mod store;
+mod validate;
