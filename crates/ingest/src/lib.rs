@@ -68,6 +68,17 @@
 //! 6. Older layouts without `benefitId`: the reservation's ID is built from `ProductOrderId` and
 //!    `ReservationId`.
 
+//!
+//! ## The official FOCUS validator
+//!
+//! `tests/it/validate.rs` runs `../shared/tools/focus-validate` (focus-validator 2.2.1) on the
+//! output of the shared EA samples and on generated MCA data. Zero failures is not reachable with
+//! that validator: it checks InvoiceId's two nullability rules ("null when not invoiced", "not null
+//! when invoiced") unconditionally, so every non-empty file fails one of them (EA: no invoice IDs;
+//! invoiced MCA months: all set), and a file without the column fails seven rules. It also checks
+//! "EffectiveCost is 0 for a purchase that covers future charges" on every Purchase, including a
+//! marketplace refund. The tests allow exactly these rules and fail on any other.
+
 pub mod columns;
 pub mod convert;
 pub mod date;

@@ -73,18 +73,19 @@ fn readers_see_the_old_or_the_new_file_never_a_mix() {
 
 const CHILD_ENV: &str = "BE_INGEST_KILL_TEST_PATH";
 
-/// Run in a child process by `a_writer_killed_mid_write_leaves_the_period_intact`: writes a large
-/// period over the path it is given, slowly enough to be killed in the middle.
+/// Run in a child process by `a_writer_killed_mid_write_leaves_the_period_intact`: replaces the
+/// period at the path it is given with a file written slowly (2000 batches, 5 ms apart), so that
+/// it is certainly killed in the middle.
 #[test]
 #[ignore = "run as a child process by a_writer_killed_mid_write_leaves_the_period_intact"]
-fn child_writes_a_large_period() {
+fn child_writes_a_period_slowly() {
     let Some(path) = std::env::var_os(CHILD_ENV) else { return };
-    let g = generator(Layout::Ea2024_08_01, 100_000, 5);
-    let amortized = generated_csv(&g, Metric::AmortizedCost);
-    let actual = generated_csv(&g, Metric::ActualCost);
-    for _ in 0..100 {
-        ingest_period(vec![mem("amortized.csv", amortized.clone())], vec![mem("actual.csv", actual.clone())], std::path::Path::new(&path), ConvertOptions { batch_rows: 512, agreement: None }).expect("child sync");
-    }
+    let (batches, _) = convert_all(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)]);
+    let slow = (0..2000).flat_map(move |_| batches.clone()).map(|b| {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        Ok(b)
+    });
+    be_ingest::write_period_parquet(slow, std::path::Path::new(&path)).expect("child write");
 }
 
 #[test]
@@ -95,16 +96,16 @@ fn a_writer_killed_mid_write_leaves_the_period_intact() {
     let before = std::fs::read(&path).expect("read");
 
     let mut child = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "store::child_writes_a_large_period", "--ignored", "--nocapture"])
+        .args(["--exact", "store::child_writes_a_period_slowly", "--ignored", "--nocapture"])
         .env(CHILD_ENV, &path)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn child");
-    // wait until the child is in the middle of writing (its temporary file exists and has data)
+    // wait until the child is in the middle of writing (its temporary file exists)
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     let tmp = loop {
-        let found = std::fs::read_dir(dir.path()).expect("ls").flatten().find(|e| be_ingest::store::is_temp_file_name(&e.file_name().to_string_lossy()) && e.metadata().is_ok_and(|m| m.len() > 0));
+        let found = std::fs::read_dir(dir.path()).expect("ls").flatten().find(|e| be_ingest::store::is_temp_file_name(&e.file_name().to_string_lossy()));
         if let Some(e) = found {
             break e.path();
         }
@@ -112,6 +113,7 @@ fn a_writer_killed_mid_write_leaves_the_period_intact() {
         assert!(child.try_wait().expect("child status").is_none(), "the child ended before it was killed");
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
+    std::thread::sleep(std::time::Duration::from_millis(300)); // well inside the child's 10 s write
     child.kill().expect("SIGKILL");
     child.wait().expect("reap");
 
