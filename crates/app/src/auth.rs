@@ -100,9 +100,59 @@ fn bad_login() -> AppError {
     }
 }
 
+/// Failed sign-ins of one e-mail address within the current window.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Failures {
+    count: u32,
+    since: time::OffsetDateTime,
+}
+
+/// Sign-ins refused after this many failures within [`LOCKOUT_WINDOW`].
+const MAX_FAILURES: u32 = 10;
+const LOCKOUT_WINDOW: time::Duration = time::Duration::minutes(15);
+
 impl App {
-    /// Check an e-mail and password; the user on success.
+    fn failures_of(&self, key: &str) -> Option<Failures> {
+        let now = self.clock.now();
+        let mut map = self.login_failures.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, f| now - f.since < LOCKOUT_WINDOW);
+        map.get(key).copied()
+    }
+
+    fn record_failure(&self, key: &str) {
+        let now = self.clock.now();
+        let mut map = self.login_failures.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = map.entry(key.to_string()).or_insert(Failures { count: 0, since: now });
+        entry.count += 1;
+    }
+
+    fn clear_failures(&self, key: &str) {
+        self.login_failures.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+
+    /// Check an e-mail and password; the user on success. After 10 failures for one address within
+    /// 15 minutes, further attempts are refused until the window has passed (even with the right
+    /// password), so passwords cannot be guessed at speed.
     pub async fn check_password(&self, email: &str, password: &str) -> Result<Caller> {
+        let key = email.trim().to_lowercase();
+        if let Some(f) = self.failures_of(&key).filter(|f| f.count >= MAX_FAILURES) {
+            let wait = (f.since + LOCKOUT_WINDOW - self.clock.now()).whole_seconds().max(1) as u64;
+            return Err(AppError::RateLimited {
+                code: "too_many_attempts",
+                message: format!("Too many failed sign-ins for this address. Try again in {} minutes.", wait.div_ceil(60)),
+                retry_after_seconds: wait,
+            });
+        }
+        let result = self.check_password_once(email, password).await;
+        match &result {
+            Ok(_) => self.clear_failures(&key),
+            Err(AppError::Unauthenticated { .. }) => self.record_failure(&key),
+            Err(_) => {}
+        }
+        result
+    }
+
+    async fn check_password_once(&self, email: &str, password: &str) -> Result<Caller> {
         let Ok(email) = Email::parse(email) else {
             verify_password(password, decoy_hash());
             return Err(bad_login());

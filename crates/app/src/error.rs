@@ -24,6 +24,9 @@ pub enum AppError {
     /// No valid credentials.
     #[error("{message}")]
     Unauthenticated { code: &'static str, message: String },
+    /// Too many attempts; try again later.
+    #[error("{message}")]
+    RateLimited { code: &'static str, message: String, retry_after_seconds: u64 },
     /// The state could not be read or written (database unreachable and the like).
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] StoreError),
@@ -39,6 +42,7 @@ impl AppError {
             AppError::Invalid(e) => e.code,
             AppError::InvalidFields(_) => "invalid_fields",
             AppError::Upstream { code, .. } => code,
+            AppError::RateLimited { code, .. } => code,
             AppError::Conflict { code, .. } | AppError::NotFound { code, .. } | AppError::Unauthenticated { code, .. } => {
                 code
             }

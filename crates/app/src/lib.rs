@@ -61,6 +61,8 @@ pub struct App {
     azure: be_azure::AzureClient,
     /// The patient client for background sync.
     sync_azure: be_azure::AzureClient,
+    /// Failed sign-ins per e-mail address (brute-force protection).
+    login_failures: Arc<std::sync::Mutex<std::collections::HashMap<String, auth::Failures>>>,
 }
 
 impl App {
@@ -70,7 +72,7 @@ impl App {
             .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
         let sync_azure = be_azure::AzureClient::new(settings.azure.clone(), be_azure::RetryPolicy::background())
             .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
-        Ok(Self { store, clock, keys: Arc::new(keys), settings, azure, sync_azure })
+        Ok(Self { store, clock, keys: Arc::new(keys), settings, azure, sync_azure, login_failures: Arc::default() })
     }
 
     pub fn settings(&self) -> &AppSettings {

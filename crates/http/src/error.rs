@@ -21,6 +21,9 @@ pub struct ApiError {
     /// Every field that needs attention, when a request had several mistakes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
+    /// Seconds to wait (sent as `Retry-After`).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -32,7 +35,7 @@ pub struct FieldProblem {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None, errors: vec![] }
+        Self { status, code, message: message.into(), field: None, errors: vec![], retry_after: None }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -70,6 +73,7 @@ pub fn status_of(err: &AppError) -> StatusCode {
         AppError::Conflict { .. } => StatusCode::CONFLICT,
         AppError::NotFound { .. } => StatusCode::NOT_FOUND,
         AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+        AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -97,6 +101,10 @@ impl From<AppError> for ApiError {
             code: err.code(),
             message: err.public_message(),
             field: err.field().map(str::to_string),
+            retry_after: match &err {
+                AppError::RateLimited { retry_after_seconds, .. } => Some(*retry_after_seconds),
+                _ => None,
+            },
             errors: match &err {
                 AppError::InvalidFields(all) => {
                     all.iter().map(|e| FieldProblem { field: e.field, code: e.code, message: e.message.clone() }).collect()
@@ -110,7 +118,13 @@ impl From<AppError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status;
+        let retry_after = self.retry_after;
         let mut response = (status, Json(self)).into_response();
+        if let Some(secs) = retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

@@ -58,6 +58,7 @@ pub fn document() -> Value {
                     "responses": {
                         "201": ok("The new token; `token_value` is shown only in this response.", "IssuedToken"),
                         "400": bad_request, "401": error_response("Wrong e-mail or password (code `invalid_credentials`)."),
+                        "429": error_response("Too many failed sign-ins for this address in 15 minutes (code `too_many_attempts`)."),
                         "413": too_large, "415": unsupported,
                     }
                 }

@@ -151,7 +151,7 @@ pub(crate) async fn login(State(s): State<AppState>, headers: HeaderMap, Form(fo
             r.headers_mut().append(header::SET_COOKIE, cookies::set(cookies::SESSION, token.expose(), ttl, s.settings.secure_cookies));
             r
         }
-        Err(e @ AppError::Unauthenticated { .. }) => {
+        Err(e @ (AppError::Unauthenticated { .. } | AppError::RateLimited { .. })) => {
             let pre = cookies::get(&headers, cookies::PRE_LOGIN).unwrap_or_default();
             let page = LoginPage {
                 layout: None,
@@ -160,7 +160,7 @@ pub(crate) async fn login(State(s): State<AppState>, headers: HeaderMap, Form(fo
                 email: form.email,
                 error: Some(e.public_message()),
             };
-            render(StatusCode::UNAUTHORIZED, &page)
+            render(error::status_of(&e), &page)
         }
         Err(e) => error_page(&e),
     }

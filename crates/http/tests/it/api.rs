@@ -1,7 +1,7 @@
 use reqwest::{Method, header};
 use serde_json::{Value, json};
 
-use crate::harness::{json_of, spawn_app};
+use crate::harness::{json_of, spawn_app, spawn_app_with_manual_clock};
 
 #[tokio::test]
 async fn accounts_round_trip() {
@@ -264,4 +264,26 @@ async fn health_and_request_ids() {
 
     let resp = app.raw().get(app.url("/health")).header("x-request-id", "trace-me-123").send().await.expect("get");
     assert_eq!(resp.headers().get("x-request-id").map(|v| v.to_str().expect("ascii")), Some("trace-me-123"), "propagated");
+}
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_are_slowed_down() {
+    let app = spawn_app_with_manual_clock().await;
+    let t = app.tenant("Org").await;
+    let attempt = |password: &'static str| {
+        let body = json!({"email": t.email, "password": password, "name": "x"});
+        app.raw().post(app.url("/api/v1/auth/tokens")).json(&body).send()
+    };
+    for _ in 0..10 {
+        let (status, body) = json_of(attempt("wrong password!").await.expect("send")).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("invalid_credentials")));
+    }
+    let resp = attempt("a long enough password").await.expect("send");
+    let retry = resp.headers().get(header::RETRY_AFTER).map(|v| v.to_str().expect("ascii").to_string());
+    let (status, body) = json_of(resp).await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("too_many_attempts")), "even the right password waits: {body}");
+    assert!(retry.is_some_and(|s| s.parse::<u64>().is_ok_and(|n| n > 0 && n <= 900)));
+    app.clock.as_ref().expect("clock").advance(time::Duration::minutes(16));
+    let (status, _) = json_of(attempt("a long enough password").await.expect("send")).await;
+    assert_eq!(status, 201, "the window has passed");
 }
