@@ -12,7 +12,7 @@ use super::{
     CommitmentStrategy, Family, Fee, Filter, Member, Name, OnDemandBasis, Operator, Pattern, Plan, PlanAssignment, PricingConfig,
     Rate, RecurringFee, Rule, RuleKind, Scope, Share, StrategySet, SubAccountId, TaxStrategy, TierMode, Tiers, Validity,
 };
-use crate::{AllocationId, Amount, BillingPeriod, Currency, Dimension, FieldError, Percent, PlanId, RuleId};
+use crate::{Amount, BillingPeriod, Currency, Dimension, FieldError, Percent, RuleId};
 
 /// The file format's version this code writes and reads.
 pub const FILE_VERSION: u32 = 1;
