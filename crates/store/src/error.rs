@@ -6,6 +6,9 @@ pub enum Conflict {
     OrganizationName,
     /// The account already has a connection to this provider.
     AccountConnected,
+    /// Another change of the pricing configuration saved the same version first.
+    PricingVersion,
+    ImportSourceName,
     Other,
 }
 

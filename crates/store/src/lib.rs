@@ -8,6 +8,7 @@
 mod error;
 mod records;
 mod sql;
+mod sql_rating;
 
 use std::sync::Arc;
 
@@ -17,8 +18,9 @@ use time::OffsetDateTime;
 
 pub use error::{Conflict, StoreError};
 pub use records::{
-    ApiTokenRecord, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, PeriodRecord, Registration, SessionRecord,
-    SyncPeriodRecord, User, UserCredentials,
+    ApiTokenRecord, ConnectionRecord, ImportSourceRecord, ImportedPeriodRecord, JobRecord, NewApiToken, NewUser, Organization, PeriodRecord,
+    PricingVersionRecord, RatedPeriodRecord, RatingRunRecord, Registration, SessionRecord, SubAccountRecord, SyncPeriodRecord, User,
+    UserCredentials,
 };
 pub use sql::{PgStore, SqliteStore};
 
@@ -53,7 +55,7 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
 
 /// All of Billing Engine's state behind one interface.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: RatingStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Apply the backend's pending migrations. Idempotent.
@@ -148,4 +150,50 @@ pub trait Store: Send + Sync + 'static {
     async fn list_sync_periods(&self, org: OrganizationId, connection: ConnectionId, limit: i64) -> Result<Vec<SyncPeriodRecord>>;
     async fn upsert_period(&self, p: &PeriodRecord) -> Result<()>;
     async fn list_periods(&self, org: OrganizationId, connection: ConnectionId) -> Result<Vec<PeriodRecord>>;
+}
+
+/// The billing side of the state: pricing versions, imported sources, sub-accounts, rating runs
+/// and each period's rating state (a part of [`Store`], kept apart so each file stays readable).
+#[async_trait]
+pub trait RatingStore: Send + Sync + 'static {
+    // Pricing configuration: every change is a new version.
+    /// The current (highest) version, if any.
+    async fn current_pricing(&self, org: OrganizationId) -> Result<Option<PricingVersionRecord>>;
+    async fn get_pricing_version(&self, org: OrganizationId, version: i32) -> Result<Option<PricingVersionRecord>>;
+    /// Versions, newest first, without their documents' contents checked.
+    async fn list_pricing_versions(&self, org: OrganizationId, limit: i64) -> Result<Vec<PricingVersionRecord>>;
+    /// Fails with [`Conflict::PricingVersion`] if that version exists (a concurrent change won).
+    async fn save_pricing_version(&self, v: &PricingVersionRecord) -> Result<()>;
+
+    // Imported FOCUS sources and their periods.
+    /// Fails with [`Conflict::ImportSourceName`] if the name (case-insensitively) is taken.
+    async fn create_import_source(&self, s: &ImportSourceRecord) -> Result<()>;
+    async fn list_import_sources(&self, org: OrganizationId) -> Result<Vec<ImportSourceRecord>>;
+    /// Deletes the source and its periods' records; false if there is no such source.
+    async fn delete_import_source(&self, org: OrganizationId, id: be_domain::ImportSourceId) -> Result<bool>;
+    async fn upsert_imported_period(&self, p: &ImportedPeriodRecord) -> Result<()>;
+    async fn list_imported_periods(&self, org: OrganizationId) -> Result<Vec<ImportedPeriodRecord>>;
+
+    // Sub-accounts seen in the data.
+    /// Insert or update (name, billing account, source, last period; the first period is kept).
+    async fn upsert_sub_accounts(&self, subs: &[SubAccountRecord]) -> Result<()>;
+    async fn list_sub_accounts(&self, org: OrganizationId) -> Result<Vec<SubAccountRecord>>;
+
+    // Rating.
+    async fn create_rating_run(&self, r: &RatingRunRecord) -> Result<()>;
+    /// Write a run's outcome (state, counts, totals, error, finish time).
+    async fn finish_rating_run(&self, r: &RatingRunRecord) -> Result<()>;
+    async fn get_rating_run(&self, org: OrganizationId, id: be_domain::RatingRunId) -> Result<Option<RatingRunRecord>>;
+    /// A period's runs, newest first.
+    async fn list_rating_runs(&self, org: OrganizationId, period: &str, limit: i64) -> Result<Vec<RatingRunRecord>>;
+    /// Mark periods as needing a rating (creating their state when new); bumps their generation.
+    async fn mark_periods_stale(&self, org: OrganizationId, periods: &[String], now: OffsetDateTime) -> Result<()>;
+    async fn list_rated_periods(&self, org: OrganizationId) -> Result<Vec<RatedPeriodRecord>>;
+    /// Every organization with a period waiting for a rating.
+    async fn organizations_with_stale_periods(&self) -> Result<Vec<OrganizationId>>;
+    /// Record a finished rating of a period: it becomes current when `run` succeeded; the period
+    /// stops being stale only if nothing changed since `generation` was read.
+    async fn finish_period_rating(&self, org: OrganizationId, period: &str, run: Option<be_domain::RatingRunId>, generation: i64) -> Result<()>;
+    /// Forget a period's rating state (its data is gone).
+    async fn delete_rated_period(&self, org: OrganizationId, period: &str) -> Result<()>;
 }

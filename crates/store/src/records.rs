@@ -167,3 +167,85 @@ pub struct PeriodRecord {
     /// The provider has closed the period (its invoice is final): no more re-pulls.
     pub closed: bool,
 }
+
+/// One version of an organization's pricing configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricingVersionRecord {
+    pub organization_id: OrganizationId,
+    pub version: i32,
+    /// JSON of `be_domain::pricing::PricingConfig`.
+    pub document: String,
+    pub summary: String,
+    pub created_by: Option<UserId>,
+    pub created_at: OffsetDateTime,
+}
+
+/// A source of imported FOCUS files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportSourceRecord {
+    pub id: be_domain::ImportSourceId,
+    pub organization_id: OrganizationId,
+    pub name: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// One period of an import source, stored as Parquet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedPeriodRecord {
+    pub organization_id: OrganizationId,
+    pub source_id: be_domain::ImportSourceId,
+    pub period: String,
+    pub rows_stored: i64,
+    pub billed_total: String,
+    pub effective_total: String,
+    pub file_name: String,
+    pub bytes: i64,
+    pub imported_at: OffsetDateTime,
+}
+
+/// A sub-account seen in the data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubAccountRecord {
+    pub organization_id: OrganizationId,
+    pub sub_account_id: String,
+    pub name: Option<String>,
+    pub billing_account_id: Option<String>,
+    /// The connection or import source it was seen in, and that source's name.
+    pub source_id: String,
+    pub source_name: String,
+    pub first_period: String,
+    pub last_period: String,
+    pub updated_at: OffsetDateTime,
+}
+
+/// One rating run of an organization's period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatingRunRecord {
+    pub id: be_domain::RatingRunId,
+    pub organization_id: OrganizationId,
+    pub period: String,
+    pub state: be_domain::RatingRunState,
+    pub pricing_version: i32,
+    /// JSON: the input files as rated.
+    pub inputs: String,
+    pub rows_rated: i64,
+    pub new_lines: i64,
+    pub billed_total: Option<String>,
+    pub provider_total: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub started_at: OffsetDateTime,
+    pub finished_at: Option<OffsetDateTime>,
+}
+
+/// The rating state of a period with data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatedPeriodRecord {
+    pub organization_id: OrganizationId,
+    pub period: String,
+    pub current_run: Option<be_domain::RatingRunId>,
+    /// A sync, an import or a configuration change since its current rating.
+    pub stale: bool,
+    pub generation: i64,
+    pub changed_at: OffsetDateTime,
+}

@@ -29,7 +29,7 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 /// The embedded default: one SQLite file, WAL journal, foreign keys on.
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: sqlx::SqlitePool,
+    pub(crate) pool: sqlx::SqlitePool,
 }
 
 impl SqliteStore {
@@ -53,7 +53,7 @@ impl SqliteStore {
 /// The production store.
 #[derive(Clone)]
 pub struct PgStore {
-    pool: sqlx::PgPool,
+    pub(crate) pool: sqlx::PgPool,
 }
 
 impl PgStore {
