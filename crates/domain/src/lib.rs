@@ -8,11 +8,13 @@ mod azure;
 mod connection;
 mod error;
 mod ids;
+mod job;
 mod user;
 
 pub use account::{Account, AccountName};
 pub use azure::{AgreementType, BillingAccountId, ClientId, ClientSecretValue, TenantId, parse_secret_expiry};
 pub use error::{DomainError, FieldError};
 pub use connection::{ConnectionState, Product, Provider};
-pub use ids::{AccountId, ApiTokenId, ConnectionId, JobId, OrganizationId, SyncPeriodId, UserId};
+pub use ids::{AccountId, ApiTokenId, ConnectionId, JobId, OrganizationId, RunnerId, SyncPeriodId, UserId};
+pub use job::{JobKind, JobState, JobSubject, SyncOutcome};
 pub use user::{Email, OrganizationName, Password, Role, TokenName};
