@@ -316,33 +316,33 @@ impl App {
         }
     }
 
-    /// At start: remove the scratch directories of jobs that are neither queued nor running (a
-    /// running job's scratch belongs to its runner, or to whoever takes it over), and the temp
-    /// files beside the stored periods of connections with no running sync.
+    /// At start: remove the scratch areas of jobs that are neither queued nor running (a running
+    /// job's scratch belongs to its runner, or to whoever takes it over), and the temp files
+    /// beside stored periods, except in the folders of connections with a running sync.
     pub async fn clean_scratch(&self) -> Result<()> {
+        let layout = self.layout();
         let active = self.store.active_jobs().await?;
-        let keep: HashSet<String> = active.iter().map(|j| j.id.to_string()).collect();
-        let syncing: HashSet<String> = active
+        let keep: HashSet<JobId> = active.iter().map(|j| j.id).collect();
+        let syncing: HashSet<std::path::PathBuf> = active
             .iter()
             .filter(|j| j.state == JobState::Running && j.kind == JobKind::Sync)
             .filter_map(|j| j.subject.connection())
-            .map(|c| c.to_string())
+            .map(|c| layout.connection_dir(c))
             .collect();
-        let tmp = self.settings.sync.data_dir.join("tmp");
-        for dir in subdirectories(&tmp).into_iter().filter(|d| !keep.contains(&file_name(d))) {
-            if let Err(e) = std::fs::remove_dir_all(&dir) {
-                tracing::warn!(dir = %dir.display(), error = %e, "cannot remove an interrupted job's scratch");
+        for (dir, job) in job_scratch_dirs(&layout.tmp_root()).into_iter().filter(|(_, job)| !keep.contains(job)) {
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => tracing::info!(job = %job, "removed an ended job's scratch"),
+                Err(e) => tracing::warn!(dir = %dir.display(), error = %e, "cannot remove an ended job's scratch"),
             }
         }
-        let datasets = self.settings.sync.data_dir.join("datasets");
-        for dir in subdirectories(&datasets).into_iter().filter(|d| !syncing.contains(&file_name(d))) {
+        for dir in layout.period_dirs().into_iter().filter(|d| !syncing.contains(d)) {
             self.remove_temp_files_in(&dir);
         }
         Ok(())
     }
 
     async fn remove_job_scratch(&self, id: JobId) {
-        let dir = self.settings.sync.data_dir.join("tmp").join(id.to_string());
+        let dir = self.layout().job_scratch(id);
         match tokio::fs::remove_dir_all(&dir).await {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -351,7 +351,7 @@ impl App {
     }
 
     fn remove_temp_period_files(&self, connection: ConnectionId) {
-        self.remove_temp_files_in(&self.settings.sync.data_dir.join("datasets").join(connection.to_string()));
+        self.remove_temp_files_in(&self.layout().connection_dir(connection));
     }
 
     fn remove_temp_files_in(&self, dir: &std::path::Path) {
@@ -374,10 +374,17 @@ fn job_span(job: &JobRecord) -> tracing::Span {
     span
 }
 
-fn subdirectories(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(dir).map(|it| it.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect()).unwrap_or_default()
-}
-
-fn file_name(p: &std::path::Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+/// The folders under `tmp` named by a job ID (other folders there, such as uploads, are not
+/// jobs' scratch).
+fn job_scratch_dirs(tmp: &std::path::Path) -> Vec<(std::path::PathBuf, JobId)> {
+    let Ok(entries) = std::fs::read_dir(tmp) else { return vec![] };
+    entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .filter_map(|p| {
+            let job = p.file_name()?.to_str()?.parse::<JobId>().ok()?;
+            Some((p, job))
+        })
+        .collect()
 }

@@ -11,6 +11,7 @@ pub mod config;
 mod error;
 pub mod jobs;
 mod keys;
+pub mod layout;
 mod orgs;
 pub mod sync;
 
@@ -23,6 +24,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use connections::{AdminRow, Check, CheckOutcome, ConnectionDetails, EaCall, RoleGrant, Validation};
 pub use error::AppError;
 pub use keys::{KeyError, Keys};
+pub use layout::Layout;
 pub use orgs::DemoSeed;
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
@@ -98,6 +100,11 @@ impl App {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// Where stored data lives under the data directory.
+    pub fn layout(&self) -> Layout {
+        Layout::new(&self.settings.sync.data_dir)
     }
 
     pub fn keys(&self) -> &Keys {

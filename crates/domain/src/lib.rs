@@ -9,12 +9,17 @@ mod connection;
 mod error;
 mod ids;
 mod job;
+mod period;
 mod user;
 
 pub use account::{Account, AccountName};
 pub use azure::{AgreementType, BillingAccountId, ClientId, ClientSecretValue, TenantId, parse_secret_expiry};
 pub use error::{DomainError, FieldError};
 pub use connection::{ConnectionState, Product, Provider};
-pub use ids::{AccountId, ApiTokenId, ConnectionId, JobId, OrganizationId, RunnerId, SyncPeriodId, UserId};
+pub use period::BillingPeriod;
+pub use ids::{
+    AccountId, AllocationId, ApiTokenId, ConnectionId, FamilyId, ImportSourceId, JobId, OrganizationId, PlanId, RatingRunId, RuleId,
+    RunnerId, SyncPeriodId, UserId,
+};
 pub use job::{JobKind, JobState, JobSubject, SyncOutcome};
 pub use user::{Email, OrganizationName, Password, Role, TokenName};

@@ -13,7 +13,7 @@ use crate::decimal::{Dec, ExactSum, STORE_PRECISION, STORE_SCALE, rescale};
 use crate::error::{IngestError, Result};
 use crate::lookup::{Lookups, Service, arm_resource_type};
 use crate::reader::{CostReader, Record};
-use crate::schema::{COLUMNS, F, Kind, focus_schema};
+use crate::schema::{COLUMNS, F, Kind, mapped_schema};
 
 /// Which Cost Details dataset a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -157,7 +157,7 @@ impl Builders {
             })
             .collect();
         self.rows = 0;
-        RecordBatch::try_new(focus_schema(), arrays).map_err(|e| IngestError::Arrow { context: "assembling a FOCUS batch".into(), source: e })
+        RecordBatch::try_new(mapped_schema(), arrays).map_err(|e| IngestError::Arrow { context: "assembling a FOCUS batch".into(), source: e })
     }
 }
 
