@@ -1002,7 +1002,7 @@ macro_rules! sql_store {
 
             async fn list_jobs(&self, org: OrganizationId, limit: i64) -> Result<Vec<JobRecord>> {
                 let rows: Vec<JobRow> = sqlx::query_as(concat!(
-                    "SELECT ", job_columns!(), " FROM jobs WHERE organization_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+                    "SELECT ", job_columns!(), " FROM jobs WHERE organization_id = $1 ORDER BY created_at DESC, run_after DESC, id DESC LIMIT $2"
                 ))
                 .bind(org.as_uuid())
                 .bind(limit)
@@ -1014,7 +1014,7 @@ macro_rules! sql_store {
             async fn list_connection_jobs(&self, org: OrganizationId, connection: ConnectionId, limit: i64) -> Result<Vec<JobRecord>> {
                 let rows: Vec<JobRow> = sqlx::query_as(concat!(
                     "SELECT ", job_columns!(), " FROM jobs WHERE organization_id = $1 AND connection_id = $2 ",
-                    "ORDER BY created_at DESC, id DESC LIMIT $3"
+                    "ORDER BY created_at DESC, run_after DESC, id DESC LIMIT $3"
                 ))
                 .bind(org.as_uuid())
                 .bind(connection.as_uuid())
