@@ -10,7 +10,7 @@ use std::{
 };
 
 use be_azure::{AzureError, ClientCredentials, CostMetric, CostReportRequest, ErrorKind, FetchLimits};
-use be_domain::{BillingPeriod, ConnectionId, ConnectionState, JobKind, JobState, JobSubject, OrganizationId, SyncOutcome, SyncPeriodId};
+use be_domain::{BillingPeriod, ConnectionId, ConnectionState, JobKind, JobState, JobSubject, OrganizationId, SyncOutcome};
 use be_store::{ConnectionRecord, JobRecord, PeriodRecord, StoreError, SyncPeriodRecord};
 use time::{Date, OffsetDateTime};
 
@@ -269,27 +269,7 @@ impl App {
         work: &Path,
         writer: Arc<dyn PeriodWriter>,
     ) -> std::result::Result<bool, Stop> {
-        let started = self.clock.now();
-        let mut record = SyncPeriodRecord {
-            id: SyncPeriodId::new(),
-            organization_id: c.organization_id,
-            connection_id: c.id,
-            job_id: job.id,
-            period: period.key(),
-            started_at: started,
-            finished_at: None,
-            outcome: SyncOutcome::Running,
-            rows_written: 0,
-            bytes_downloaded: 0,
-            source_total: None,
-            focus_total: None,
-            amortized_total: None,
-            effective_total: None,
-            reconciled: None,
-            error_code: None,
-            error_message: None,
-            remedy: None,
-        };
+        let mut record = SyncPeriodRecord::started(c.organization_id, c.id, job.id, period.key(), self.clock.now());
         self.record_history(c, &record).await?;
         let result = self.sync_period(token, scope, period, today, work, c, writer).await;
         self.ensure_connection(c).await?;

@@ -192,6 +192,38 @@ pub struct SyncPeriodRecord {
     pub remedy: Option<String>,
 }
 
+impl SyncPeriodRecord {
+    /// A period's pull that has just started.
+    pub fn started(
+        organization_id: OrganizationId,
+        connection_id: be_domain::ConnectionId,
+        job_id: be_domain::JobId,
+        period: String,
+        at: OffsetDateTime,
+    ) -> Self {
+        SyncPeriodRecord {
+            id: be_domain::SyncPeriodId::new(),
+            organization_id,
+            connection_id,
+            job_id,
+            period,
+            started_at: at,
+            finished_at: None,
+            outcome: be_domain::SyncOutcome::Running,
+            rows_written: 0,
+            bytes_downloaded: 0,
+            source_total: None,
+            focus_total: None,
+            amortized_total: None,
+            effective_total: None,
+            reconciled: None,
+            error_code: None,
+            error_message: None,
+            remedy: None,
+        }
+    }
+}
+
 /// A billing period stored as Parquet (its latest good pull).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeriodRecord {

@@ -31,6 +31,38 @@ fn spec<'a>(store: &Arc<dyn be_app::Store>, clock: &Arc<ManualClock>, dir: &'a T
     ServerSpec { store: store.clone(), clock: clock.clone(), data_dir: &dir.0, writer, concurrency: 2, backfill_months: 1 }
 }
 
+/// One organization with a connected account (its first sync queued) on one server. Bind every
+/// field: the simulator and the directory live as long as their bindings.
+struct OneOrg {
+    w: crate::harness::World,
+    _dir: TempDir,
+    clock: Arc<ManualClock>,
+    app: App,
+    caller: Caller,
+    c: ConnectionRecord,
+}
+
+async fn one_org(writer: Option<Arc<TestWriter>>) -> OneOrg {
+    let w = world(&[EA]).await;
+    let dir = TempDir::new();
+    let (store, clock) = (sqlite(&dir.0).await, clock());
+    let app = server(&w, spec(&store, &clock, &dir, writer));
+    let caller = tenant(&app, "Org").await;
+    let c = connect(&app, &caller, &w, "Contoso", EA).await;
+    OneOrg { w, _dir: dir, clock, app, caller, c }
+}
+
+/// Run the due jobs in a task until `c`'s sync is held mid-period by `writer`.
+async fn run_until_held(app: &App, writer: &Arc<TestWriter>, c: &ConnectionRecord) -> tokio::task::JoinHandle<be_app::Result<usize>> {
+    writer.hold(c.id);
+    let running = tokio::spawn({
+        let app = app.clone();
+        async move { app.run_due_jobs().await }
+    });
+    wait_until("the sync to be mid-period", || async { writer.waiting() == 1 }).await;
+    running
+}
+
 #[tokio::test]
 async fn a_second_server_takes_a_job_over_only_after_the_first_ones_lease_expires() {
     let w = world(&[EA]).await;
@@ -44,12 +76,7 @@ async fn a_second_server_takes_a_job_over_only_after_the_first_ones_lease_expire
     let job = jobs(&first, &caller, &c).await.remove(0);
 
     // The first server runs the sync and is stuck mid-period.
-    held.hold(c.id);
-    let running = tokio::spawn({
-        let first = first.clone();
-        async move { first.run_due_jobs().await }
-    });
-    wait_until("the first server to be mid-period", || async { held.waiting() == 1 }).await;
+    let running = run_until_held(&first, &held, &c).await;
     assert_eq!(second.run_due_jobs().await.expect("run"), 0, "the first server's lease is live");
     second.clean_scratch().await.expect("clean");
     assert!(first.layout().job_scratch(job.id).exists(), "a live job's scratch is not another server's to clean");
@@ -130,12 +157,7 @@ async fn one_organizations_backfill_does_not_hold_up_anothers_sync() {
 
 #[tokio::test]
 async fn a_failed_sync_is_retried_with_backoff_then_at_the_interval() {
-    let w = world(&[EA]).await;
-    let dir = TempDir::new();
-    let (store, clock) = (sqlite(&dir.0).await, clock());
-    let app = server(&w, spec(&store, &clock, &dir, Some(Arc::default())));
-    let caller = tenant(&app, "Org").await;
-    let c = connect(&app, &caller, &w, "Contoso", EA).await;
+    let OneOrg { w, _dir, clock, app, caller, c } = one_org(Some(Arc::default())).await;
     w.sim.sim().add_fault(FaultSpec { endpoint: FaultEndpoint::GenerateCostDetailsReport, billing_account: None, kind: FaultKind::ReportFailed, count: None });
 
     let mut waited = time::Duration::ZERO;
@@ -160,22 +182,11 @@ async fn a_failed_sync_is_retried_with_backoff_then_at_the_interval() {
 }
 
 async fn delete_during_sync(delete_account: bool) {
-    let w = world(&[EA]).await;
-    let dir = TempDir::new();
-    let (store, clock) = (sqlite(&dir.0).await, clock());
     let writer = Arc::new(TestWriter::default());
-    let app = server(&w, spec(&store, &clock, &dir, Some(writer.clone())));
-    let caller = tenant(&app, "Org").await;
-    let c = connect(&app, &caller, &w, "Contoso", EA).await;
+    let OneOrg { w: _w, _dir, clock: _clock, app, caller, c } = one_org(Some(writer.clone())).await;
     let job = jobs(&app, &caller, &c).await.remove(0);
     let (logs, _guard) = Logs::capture();
-
-    writer.hold(c.id);
-    let running = tokio::spawn({
-        let app = app.clone();
-        async move { app.run_due_jobs().await }
-    });
-    wait_until("the sync to be mid-period", || async { writer.waiting() == 1 }).await;
+    let running = run_until_held(&app, &writer, &c).await;
     if delete_account {
         app.delete_account(&caller, &c.account_id.to_string()).await.expect("delete account");
     } else {
@@ -205,12 +216,7 @@ async fn deleting_a_connection_while_its_sync_runs_cancels_the_sync_and_leaves_n
 
 #[tokio::test]
 async fn a_failed_job_logs_its_whole_cause() {
-    let w = world(&[EA]).await;
-    let dir = TempDir::new();
-    let (store, clock) = (sqlite(&dir.0).await, clock());
-    let app = server(&w, spec(&store, &clock, &dir, None));
-    let caller = tenant(&app, "Org").await;
-    let c = connect(&app, &caller, &w, "Contoso", EA).await;
+    let OneOrg { w: _w, _dir, clock: _clock, app, caller, c } = one_org(None).await;
     let (logs, _guard) = Logs::capture();
     assert_eq!(app.run_due_jobs().await.expect("run"), 1);
     let failed = jobs(&app, &caller, &c).await.remove(1);
@@ -224,22 +230,11 @@ async fn a_failed_job_logs_its_whole_cause() {
 
 #[tokio::test]
 async fn other_tasks_log_lines_carry_no_job_fields_while_a_job_runs() {
-    let w = world(&[EA]).await;
-    let dir = TempDir::new();
-    let (store, clock) = (sqlite(&dir.0).await, clock());
     let writer = Arc::new(TestWriter::default());
-    let app = server(&w, spec(&store, &clock, &dir, Some(writer.clone())));
-    let caller = tenant(&app, "Org").await;
-    let c = connect(&app, &caller, &w, "Contoso", EA).await;
+    let OneOrg { w: _w, _dir, clock: _clock, app, caller: _caller, c } = one_org(Some(writer.clone())).await;
     // Every task of this current-thread runtime logs on this thread, into `logs`.
     let (logs, _guard) = Logs::capture();
-
-    writer.hold(c.id);
-    let running = tokio::spawn({
-        let app = app.clone();
-        async move { app.run_due_jobs().await }
-    });
-    wait_until("the job to be mid-period", || async { writer.waiting() == 1 }).await;
+    let running = run_until_held(&app, &writer, &c).await;
     // A request handled meanwhile, on the same thread as the suspended job.
     tracing::info_span!("request", request_id = "r-1").in_scope(|| tracing::info!("GET /api/v1/accounts"));
     tracing::info!("a line outside any span");

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use be_domain::{ConnectionId, JobId, JobKind, JobState, JobSubject, OrganizationId, RunnerId, SyncOutcome, SyncPeriodId};
+use be_domain::{ConnectionId, JobId, JobKind, JobState, JobSubject, OrganizationId, RunnerId, SyncOutcome};
 use be_store::{JobRecord, PeriodRecord, Store, StoreError, SyncPeriodRecord};
 use time::{Duration, OffsetDateTime};
 
@@ -42,26 +42,7 @@ async fn claim(store: &Arc<dyn Store>, runner: RunnerId, at: OffsetDateTime) -> 
 }
 
 fn running_period(job: &JobRecord, c: ConnectionId, at: OffsetDateTime) -> SyncPeriodRecord {
-    SyncPeriodRecord {
-        id: SyncPeriodId::new(),
-        organization_id: job.organization_id,
-        connection_id: c,
-        job_id: job.id,
-        period: "2026-10".into(),
-        started_at: at,
-        finished_at: None,
-        outcome: SyncOutcome::Running,
-        rows_written: 0,
-        bytes_downloaded: 0,
-        source_total: None,
-        focus_total: None,
-        amortized_total: None,
-        effective_total: None,
-        reconciled: None,
-        error_code: None,
-        error_message: None,
-        remedy: None,
-    }
+    SyncPeriodRecord::started(job.organization_id, c, job.id, "2026-10".into(), at)
 }
 
 async fn one_queued_job_per_subject_and_kind(store: Arc<dyn Store>) {
