@@ -105,9 +105,9 @@ impl Running {
     }
 }
 
-/// The error to log: the whole cause chain.
-fn chain(e: &AppError) -> String {
-    e.chain()
+/// A failure as logged: the whole cause chain.
+fn chain(e: impl Into<AppError>) -> String {
+    e.into().chain()
 }
 
 impl App {
@@ -139,7 +139,7 @@ impl App {
     pub async fn run_worker(self, mut stop: tokio::sync::watch::Receiver<bool>, grace: Duration) {
         tracing::info!(runner = %self.runner, concurrency = self.settings.jobs.concurrency, "job runner started");
         if let Err(e) = self.clean_scratch().await {
-            tracing::error!(error = %chain(&e), "cannot clean what interrupted jobs left");
+            tracing::error!(error = %e.chain(), "cannot clean what interrupted jobs left");
         }
         let mut running = Running::new();
         while !*stop.borrow() {
@@ -185,7 +185,7 @@ impl App {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    tracing::error!(error = %chain(&e.into()), "cannot claim a job; retrying");
+                    tracing::error!(error = %chain(e), "cannot claim a job; retrying");
                     break;
                 }
             }
@@ -204,7 +204,7 @@ impl App {
         for (id, _) in running.controls.iter().filter(|(_, c)| !c.finished.load(Ordering::SeqCst)) {
             match self.store.release_job(*id, self.runner, self.clock.now()).await {
                 Ok(_) => tracing::warn!(job = %id, "job still running at shutdown; its lease is released for another server"),
-                Err(e) => tracing::error!(job = %id, error = %chain(&e.into()), "cannot release a job's lease"),
+                Err(e) => tracing::error!(job = %id, error = %chain(e), "cannot release a job's lease"),
             }
         }
     }
@@ -254,7 +254,7 @@ impl App {
                     control.lost.store(true, Ordering::SeqCst);
                     return;
                 }
-                Err(e) => tracing::warn!(error = %chain(&e.into()), "cannot renew the job's lease; trying again"),
+                Err(e) => tracing::warn!(error = %chain(e), "cannot renew the job's lease; trying again"),
             }
         }
     }
@@ -264,7 +264,7 @@ impl App {
         let (state, error) = match &outcome {
             Ok(()) => (JobState::Done, None),
             Err(Stop::Failed(e)) => {
-                tracing::error!(code = e.code(), error = %chain(e), "job failed");
+                tracing::error!(code = e.code(), error = %e.chain(), "job failed");
                 (JobState::Failed, Some(e.public_message()))
             }
             Err(Stop::Cancelled) => {
@@ -277,7 +277,7 @@ impl App {
             }
             Err(Stop::ShuttingDown) => {
                 if let Err(e) = self.store.release_job(job.id, self.runner, now).await {
-                    tracing::error!(error = %chain(&e.into()), "cannot release the job's lease");
+                    tracing::error!(error = %chain(e), "cannot release the job's lease");
                 }
                 tracing::info!("job paused for shutdown; another server (or the next start) continues it");
                 return;
@@ -287,10 +287,10 @@ impl App {
         match self.store.finish_job(job.id, self.runner, state, error.as_deref(), now).await {
             Ok(true) => tracing::info!(state = %state, "job finished"),
             Ok(false) => tracing::info!("job already ended elsewhere (cancelled, or taken over)"),
-            Err(e) => tracing::error!(error = %chain(&e.into()), "cannot record the job's end"),
+            Err(e) => tracing::error!(error = %chain(e), "cannot record the job's end"),
         }
         if let Err(e) = self.after_job(job, state).await {
-            tracing::error!(error = %chain(&e), "cannot queue the job's follow-up");
+            tracing::error!(error = %e.chain(), "cannot queue the job's follow-up");
         }
     }
 
@@ -308,7 +308,7 @@ impl App {
         let previous = previous.map(|p| p.to_string()).unwrap_or_else(|| "unknown".into());
         match self.store.interrupt_sync_periods(job.id, self.clock.now()).await {
             Ok(n) => tracing::warn!(previous_runner = %previous, interrupted_periods = n, "took over a job whose runner stopped renewing its lease"),
-            Err(e) => tracing::error!(error = %chain(&e.into()), "cannot record the interrupted periods"),
+            Err(e) => tracing::error!(error = %chain(e), "cannot record the interrupted periods"),
         }
         self.remove_job_scratch(job.id).await;
         if let (JobKind::Sync, JobSubject::Connection(c)) = (job.kind, job.subject) {
