@@ -110,8 +110,9 @@ impl<'a> Pipeline<'a> {
         let credit = if s.credits == CreditsStrategy::Hide { cat.clone().eq(lit("Credit")).is_true() } else { lit(false) };
         let tax = if s.taxes == TaxStrategy::Remove { cat.clone().eq(lit("Tax")).is_true() } else { lit(false) };
         let used = if unshared { cat.clone().eq(lit("Usage")).and(status.clone().eq(lit("Used"))).is_true() } else { lit(false) };
-        let purchase = cat.eq(lit("Purchase")).and(c("CommitmentDiscountId").not_eq(lit(""))).is_true();
-        let zeroed = if unshared { purchase.or(status.eq(lit("Unused")).is_true()) } else { lit(false) };
+        let purchase = cat.clone().eq(lit("Purchase")).and(c("CommitmentDiscountId").not_eq(lit(""))).is_true();
+        let unused = cat.eq(lit("Usage")).and(status.eq(lit("Unused"))).is_true();
+        let zeroed = if unshared { purchase.or(unused) } else { lit(false) };
         let basis = match s.on_demand_basis {
             OnDemandBasis::Contracted => coalesce(vec![c(schema::CONTRACTED_COST), c(schema::EFFECTIVE_COST)]),
             OnDemandBasis::List => coalesce(vec![c(schema::LIST_COST), c(schema::EFFECTIVE_COST)]),
