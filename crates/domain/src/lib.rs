@@ -9,6 +9,7 @@ mod connection;
 mod dimension;
 mod error;
 mod ids;
+mod job;
 mod money;
 pub mod pricing;
 mod period;
@@ -23,6 +24,7 @@ pub use connection::{ConnectionState, Product, Provider, RatingRunState};
 pub use period::BillingPeriod;
 pub use ids::{
     AccountId, AllocationId, ApiTokenId, ConnectionId, FamilyId, ImportSourceId, JobId, OrganizationId, PlanId, RatingRunId, RuleId,
-    SyncPeriodId, UserId,
+    RunnerId, SyncPeriodId, UserId,
 };
+pub use job::{JobKind, JobState, JobSubject, SyncOutcome};
 pub use user::{Email, OrganizationName, Password, Role, TokenName};

@@ -108,19 +108,62 @@ pub struct Registration {
 pub struct JobRecord {
     pub id: be_domain::JobId,
     pub organization_id: OrganizationId,
-    pub connection_id: be_domain::ConnectionId,
-    /// `sync`.
-    pub kind: String,
-    /// `queued`, `running`, `done`, `failed`.
-    pub state: String,
+    /// A connection, or the organization as a whole (stored as a NULL `connection_id`).
+    pub subject: be_domain::JobSubject,
+    pub kind: be_domain::JobKind,
+    pub state: be_domain::JobState,
+    /// Not claimed before this time.
     pub run_after: OffsetDateTime,
+    /// How many times a runner claimed it (a take-over counts).
     pub attempts: i32,
     pub last_error: Option<String>,
-    /// Periods done and planned (a running sync's progress).
+    /// Steps done and planned (a running sync's periods).
     pub progress_done: i32,
     pub progress_total: i32,
+    /// The runner holding the job while it runs, and until when its lease holds unless renewed.
+    pub owner: Option<be_domain::RunnerId>,
+    pub lease_until: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+}
+
+impl JobRecord {
+    /// A new queued job.
+    pub fn queued(
+        organization_id: OrganizationId,
+        subject: be_domain::JobSubject,
+        kind: be_domain::JobKind,
+        run_after: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Self {
+        JobRecord {
+            id: be_domain::JobId::new(),
+            organization_id,
+            subject,
+            kind,
+            state: be_domain::JobState::Queued,
+            run_after,
+            attempts: 0,
+            last_error: None,
+            progress_done: 0,
+            progress_total: 0,
+            owner: None,
+            lease_until: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// A job a runner has just claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedJob {
+    pub job: JobRecord,
+    /// The job was running under another runner whose lease expired (a crash, a stop): its
+    /// interrupted work must be accounted for before it starts again.
+    pub taken_over: bool,
+    /// The runner that held it before, when taken over.
+    pub previous_owner: Option<be_domain::RunnerId>,
 }
 
 /// One billing period's pull within a sync run (the sync history).
@@ -134,8 +177,7 @@ pub struct SyncPeriodRecord {
     pub period: String,
     pub started_at: OffsetDateTime,
     pub finished_at: Option<OffsetDateTime>,
-    /// `running`, `succeeded`, `failed`.
-    pub outcome: String,
+    pub outcome: be_domain::SyncOutcome,
     pub rows_written: i64,
     pub bytes_downloaded: i64,
     /// Exact decimal sums, as text: Azure's ActualCost total and SUM(BilledCost) (the invoice
@@ -148,6 +190,38 @@ pub struct SyncPeriodRecord {
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub remedy: Option<String>,
+}
+
+impl SyncPeriodRecord {
+    /// A period's pull that has just started.
+    pub fn started(
+        organization_id: OrganizationId,
+        connection_id: be_domain::ConnectionId,
+        job_id: be_domain::JobId,
+        period: String,
+        at: OffsetDateTime,
+    ) -> Self {
+        SyncPeriodRecord {
+            id: be_domain::SyncPeriodId::new(),
+            organization_id,
+            connection_id,
+            job_id,
+            period,
+            started_at: at,
+            finished_at: None,
+            outcome: be_domain::SyncOutcome::Running,
+            rows_written: 0,
+            bytes_downloaded: 0,
+            source_total: None,
+            focus_total: None,
+            amortized_total: None,
+            effective_total: None,
+            reconciled: None,
+            error_code: None,
+            error_message: None,
+            remedy: None,
+        }
+    }
 }
 
 /// A billing period stored as Parquet (its latest good pull).
