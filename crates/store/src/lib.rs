@@ -18,14 +18,9 @@ use time::OffsetDateTime;
 
 pub use error::{Conflict, StoreError};
 pub use records::{
-<<<<<<< HEAD
-    ApiTokenRecord, ConnectionRecord, ImportSourceRecord, ImportedPeriodRecord, JobRecord, NewApiToken, NewUser, Organization, PeriodRecord,
-    PricingVersionRecord, RatedPeriodRecord, RatingRunRecord, Registration, SessionRecord, SubAccountRecord, SyncPeriodRecord, User,
-    UserCredentials,
-=======
-    ApiTokenRecord, ClaimedJob, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, PeriodRecord, Registration, SessionRecord,
-    SyncPeriodRecord, User, UserCredentials,
->>>>>>> jobs
+    ApiTokenRecord, ClaimedJob, ConnectionRecord, ImportSourceRecord, ImportedPeriodRecord, JobRecord, NewApiToken, NewUser, Organization,
+    PeriodRecord, PricingVersionRecord, RatedPeriodRecord, RatingRunRecord, Registration, SessionRecord, SubAccountRecord, SyncPeriodRecord,
+    User, UserCredentials,
 };
 pub use sql::{PgStore, SqliteStore};
 
