@@ -4,6 +4,7 @@
 
 mod client;
 mod connect;
+mod engine_port;
 mod ingest_writer;
 mod server;
 mod sim_admin;

@@ -92,6 +92,8 @@ async fn open_app(config: &Config) -> anyhow::Result<App> {
     let keys = config.keys()?;
     let mut settings = config.app_settings();
     settings.sync.writer = Some(Arc::new(crate::ingest_writer::IngestWriter));
+    let engine = crate::engine_port::EnginePort::new(config.rating.threads as usize).context("cannot start the rating engine's threads")?;
+    settings.rating.engine = Some(Arc::new(engine));
     Ok(App::new(store, Arc::new(SystemClock), keys, settings)?)
 }
 
