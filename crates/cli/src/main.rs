@@ -60,6 +60,9 @@ enum Command {
     /// The pricing configuration as code: export, import (with --dry-run), history.
     #[command(subcommand)]
     Pricing(rating_cmd::PricingCommand),
+    /// Allocation assignments: preview (unsaved), set, delete.
+    #[command(subcommand)]
+    Allocations(rating_cmd::AllocationsCommand),
     /// Rate a billing period now and wait for the outcome.
     Rate(rating_cmd::RateArgs),
     /// Totals of a rated period by family, sub-account or rule.
@@ -128,6 +131,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(cmd) => rating_cmd::import(cmd).await,
         Command::Pricing(cmd) => rating_cmd::pricing(cmd).await,
         Command::Rate(args) => rating_cmd::rate(args).await,
+        Command::Allocations(cmd) => rating_cmd::allocations(cmd).await,
         Command::Totals(args) => rating_cmd::totals(args).await,
         Command::Lines(args) => rating_cmd::lines(args).await,
         Command::Explain(args) => rating_cmd::explain(args).await,

@@ -52,6 +52,24 @@ pub enum PricingCommand {
     },
 }
 
+#[derive(Subcommand)]
+pub enum AllocationsCommand {
+    /// What an allocation assignment in FILE (JSON, the rules-as-code shape) would give, unsaved:
+    /// the cost each value receives and the cost left unallocated.
+    Preview {
+        file: PathBuf,
+        /// YYYY-MM; default: the current month so far.
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create or replace the allocation assignment in FILE.
+    Set { file: PathBuf },
+    /// Delete an allocation assignment by key.
+    Delete { key: String },
+}
+
 #[derive(Args)]
 pub struct RateArgs {
     /// The billing period, YYYY-MM.
@@ -199,6 +217,48 @@ pub async fn pricing(cmd: PricingCommand) -> anyhow::Result<()> {
                 t.add_row([v["version"].to_string(), str_of(v, "created_at").to_string(), str_of(v, "summary").to_string()]);
             }
             println!("{t}");
+        }
+    }
+    Ok(())
+}
+
+fn allocation_file(file: &Path) -> anyhow::Result<(String, Value)> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let v: Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let key = v["key"].as_str().ok_or_else(|| anyhow!("{} has no \"key\"", file.display()))?.to_string();
+    Ok((key, v))
+}
+
+pub async fn allocations(cmd: AllocationsCommand) -> anyhow::Result<()> {
+    let api = Api::from_env()?;
+    match cmd {
+        AllocationsCommand::Preview { file, period, json } => {
+            let (key, body) = allocation_file(&file)?;
+            let mut path = format!("/allocations/{}/preview", q(&key));
+            if let Some(p) = &period {
+                path.push_str(&format!("?period={}", q(p)));
+            }
+            let (_, preview) = api.call(Method::POST, &path, Some(body)).await?;
+            if json {
+                return print_json(&preview);
+            }
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED).set_header([key.to_uppercase().as_str(), "ROWS", "PROVIDER COST", "BILLED COST"]);
+            for r in preview["rows"].as_array().into_iter().flatten() {
+                let c = str_of(r, "currency");
+                t.add_row([r["value"].as_str().unwrap_or("(unallocated)").to_string(), r["rows"].to_string(), money(str_of(r, "provider_cost"), c), money(str_of(r, "billed_cost"), c)]);
+            }
+            println!("{key} on {} (not saved)", str_of(&preview, "period"));
+            println!("{t}");
+        }
+        AllocationsCommand::Set { file } => {
+            let (key, body) = allocation_file(&file)?;
+            api.call(Method::PUT, &format!("/allocations/{}", q(&key)), Some(body)).await?;
+            println!("allocation {key} saved; the periods it changes are being rated");
+        }
+        AllocationsCommand::Delete { key } => {
+            api.call(Method::DELETE, &format!("/allocations/{}", q(&key)), None).await?;
+            println!("allocation {key} deleted");
         }
     }
     Ok(())

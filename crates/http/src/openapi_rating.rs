@@ -143,6 +143,15 @@ pub(crate) fn paths() -> Map<String, Value> {
                                      "415": error("Not JSON."), "422": error("Invalid allocation (`allocation_split_sum` names the sum, `allocation_key_reserved`, ...).")}},
                "delete": change("deleteAllocation", "Delete an allocation assignment", vec![path_param("key", "The allocation key.")], None)}),
     );
+    m.insert(
+        "/allocations/{key}/preview".into(),
+        json!({"post": {"operationId": "previewAllocation", "summary": "What an allocation assignment (unsaved) gives on a period: the cost each value receives and the cost left unallocated",
+            "parameters": [path_param("key", "The allocation key."), query("period", "string", "YYYY-MM; default: the current month so far.")],
+            "requestBody": body("Allocation"),
+            "responses": {"200": ok("Per value and currency.", "AllocationPreview"), "400": error("Bad JSON."), "401": error("No valid API token."),
+                          "404": error("No data in the period (`period_without_data`)."), "409": error("Rating is not available."), "415": error("Not JSON."),
+                          "422": error("Invalid allocation (`allocation_split_sum` names the sum).")}}}),
+    );
     m.insert("/sources".into(), json!({"get": read("listSources", "Data sources (synced connections, FOCUS imports) with their periods, and the sub-accounts seen in the data", vec![], "Sources", "Never.")}));
     m.insert("/sources/{id}".into(), json!({"delete": {"operationId": "deleteImportSource", "summary": "Delete an import source and its data; its periods are rated again", "parameters": [id.clone()],
         "responses": {"204": {"description": "Deleted."}, "401": error("No valid API token."), "404": error("No such import source (`source_not_found`).")}}}));
@@ -209,6 +218,7 @@ pub(crate) fn schemas() -> Map<String, Value> {
         ("RuleState", "{position?: 0-based, enabled?: bool}."),
         ("Strategy", "{from, credits: show|hide, commitments: shared|unshared, on_demand_basis: contracted|list, taxes: keep|remove}."),
         ("Allocation", "{key, entries: [{when: [[condition, ...], ...], values: [{value, percent}]}]}."),
+        ("AllocationPreview", "{period, key, rows: [{value (null: unallocated), currency, rows, provider_cost, billed_cost, effective_cost}]}."),
         ("Sources", "{sources: [{id, kind, name, periods}], sub_accounts: [{sub_account_id, name, billing_account_id, source, first_period, last_period, family}]}."),
         ("ImportResult", "{source, format, periods: [{period, rows, bytes, billed_total, effective_total}], missing_columns, extensions, ignored_columns, rounded_values}."),
         ("PeriodRatingList", "{items: [PeriodRating]}."),

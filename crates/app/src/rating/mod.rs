@@ -16,10 +16,10 @@ use be_store::{RatingRunRecord, SubAccountRecord};
 
 pub use imports::SourcesOverview;
 pub use port::{
-    GroupTotals, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary,
+    GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary,
     RatingPort, SourceInput, SplitShare, StageEffect, StageInfo,
 };
-pub use views::{PeriodRating, RunView, TotalsBy, TotalsRow, TotalsTable, WhatIf, WhatIfChange, WhatIfRow};
+pub use views::{AllocationPreview, AllocationPreviewRow, PeriodRating, RunView, TotalsBy, TotalsRow, TotalsTable, WhatIf, WhatIfChange, WhatIfRow};
 
 use crate::jobs::{JobControl, Stop};
 use crate::{App, AppError, Result};

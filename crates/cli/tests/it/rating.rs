@@ -174,6 +174,22 @@ fn the_worked_example_through_the_cli_and_the_api() {
     let (ok, text, _) = s.run(&["explain", web["line_id"].as_str().expect("id")]);
     assert!(ok && text.contains("Markup 10%") && text.contains("CostCenter = Web (60 %)"), "{text}");
 
+    // A month-to-date style preview of an allocation before it is saved: the example's CostCenter
+    // with Batch at 50 % instead of 40 % (Web 60 -> 50): r1's BilledCost 110 splits 55 / 55.
+    let mut cc: Value = original["allocations"][0].clone();
+    cc["entries"][0]["values"] = serde_json::json!([{"value": "Web", "percent": "50"}, {"value": "Batch", "percent": "50"}]);
+    let cc_file = s.dir.0.join("cc.json");
+    std::fs::write(&cc_file, cc.to_string()).expect("write");
+    let preview = s.json(&["allocations", "preview", cc_file.to_str().expect("path"), "--period", "2026-10", "--json"]);
+    let value = |v: Option<&str>| preview["rows"].as_array().expect("rows").iter().find(|r| r["value"].as_str() == v).map(|r| r["billed_cost"].as_str().unwrap_or("").to_string());
+    assert_eq!((value(Some("Web")), value(Some("Batch")), value(Some("Data"))), (Some("55".into()), Some("55".into()), Some("160".into())), "{preview}");
+    assert_eq!(value(None), Some("139.25".into()), "unallocated rows, new lines aside (171.2125 - 16.9625 - 15): {preview}");
+    cc["entries"][0]["values"] = serde_json::json!([{"value": "Web", "percent": "50"}, {"value": "Batch", "percent": "49.99"}]);
+    std::fs::write(&cc_file, cc.to_string()).expect("write");
+    let (ok, _, err) = s.run(&["allocations", "preview", cc_file.to_str().expect("path"), "--period", "2026-10"]);
+    assert!(!ok && err.contains("99.99") && err.contains("allocation_split_sum"), "{err}");
+    assert_eq!(s.json(&["pricing", "history", "--json"])["items"].as_array().expect("items").len(), 1, "previews save nothing");
+
     // The volume tier variant: only the Support fee changes (11.9625).
     let volume = std::fs::read_to_string(&config).expect("read").replace("\"graduated\"", "\"volume\"");
     let volume_file = s.dir.0.join("volume.json");
