@@ -69,6 +69,8 @@ enum Command {
     Totals(rating_cmd::TotalsArgs),
     /// Rated lines of a period (their IDs, to explain one).
     Lines(rating_cmd::LinesArgs),
+    /// Preview changes on a real period (nothing is saved): differences per family and rule.
+    WhatIf(rating_cmd::WhatIfArgs),
     /// A rated line: its source row and each strategy's and rule's effect, in order.
     Explain(rating_cmd::ExplainArgs),
     /// Manage your API tokens (uses the REST API).
@@ -135,5 +137,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Totals(args) => rating_cmd::totals(args).await,
         Command::Lines(args) => rating_cmd::lines(args).await,
         Command::Explain(args) => rating_cmd::explain(args).await,
+        Command::WhatIf(args) => rating_cmd::what_if(args).await,
     }
 }

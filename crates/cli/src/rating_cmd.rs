@@ -103,6 +103,23 @@ pub struct TotalsArgs {
 }
 
 #[derive(Args)]
+pub struct WhatIfArgs {
+    /// The billing period, YYYY-MM.
+    period: String,
+    /// A rule's new percent: RULE=PERCENT, RULE being its name (as in `pricing export`) or ID.
+    #[arg(long = "rule-percent", value_name = "RULE=PERCENT")]
+    rule_percent: Vec<String>,
+    /// A sub-account into another family for the period: SUB=FAMILY (a name or ID, or "none").
+    #[arg(long = "move", value_name = "SUB=FAMILY")]
+    moves: Vec<String>,
+    /// A whole configuration file to compare with (rules as code, JSON).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
 pub struct ExplainArgs {
     /// A line ID such as 2026-10/3f2a1b4c/17 (see `billing-engine lines PERIOD`).
     line: String,
@@ -397,6 +414,55 @@ pub async fn lines(args: LinesArgs) -> anyhow::Result<()> {
         t.add_row([str_of(l, "line_id"), str_of(l, "family"), str_of(l, "sub_account_id"), what, &money(str_of(l, "provider_cost"), c), &money(str_of(l, "billed_cost"), c)]);
     }
     println!("{t}");
+    Ok(())
+}
+
+/// Find a rule's or a family's ID by name (or accept an ID).
+fn id_by_name(items: impl Iterator<Item = (String, String)>, wanted: &str, what: &str) -> anyhow::Result<String> {
+    let all: Vec<(String, String)> = items.collect();
+    all.iter()
+        .find(|(id, name)| id == wanted || name.eq_ignore_ascii_case(wanted))
+        .map(|(id, _)| id.clone())
+        .ok_or_else(|| anyhow!("there is no {what} named {wanted:?}; known: {}", all.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", ")))
+}
+
+pub async fn what_if(args: WhatIfArgs) -> anyhow::Result<()> {
+    let api = Api::from_env()?;
+    let (_, pricing) = api.call(Method::GET, "/pricing", None).await?;
+    let rules = || pricing["plans"].as_array().into_iter().flatten().flat_map(|p| p["rules"].as_array().into_iter().flatten()).map(|r| (str_of(r, "id").to_string(), str_of(r, "name").to_string()));
+    let families = || pricing["families"].as_array().into_iter().flatten().map(|f| (str_of(f, "id").to_string(), str_of(f, "name").to_string()));
+    let mut changes = Vec::new();
+    for rp in &args.rule_percent {
+        let (rule, pct) = rp.rsplit_once('=').ok_or_else(|| anyhow!("--rule-percent takes RULE=PERCENT, got {rp:?}"))?;
+        changes.push(serde_json::json!({"rule_percent": {"rule_id": id_by_name(rules(), rule.trim(), "rule")?, "percent": pct.trim()}}));
+    }
+    for m in &args.moves {
+        let (sub, family) = m.split_once('=').ok_or_else(|| anyhow!("--move takes SUB=FAMILY, got {m:?}"))?;
+        let family = if family.trim().eq_ignore_ascii_case("none") { Value::Null } else { Value::String(id_by_name(families(), family.trim(), "family")?) };
+        changes.push(serde_json::json!({"move_sub_account": {"sub_account_id": sub.trim(), "family_id": family}}));
+    }
+    if let Some(file) = &args.config {
+        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+        changes.push(serde_json::json!({"config": serde_json::from_str::<Value>(&text)?}));
+    }
+    if changes.is_empty() {
+        bail!("say what to change: --rule-percent, --move or --config");
+    }
+    let (_, w) = api.call(Method::POST, &format!("/periods/{}/what-if", q(&args.period)), Some(serde_json::json!({"changes": changes}))).await?;
+    if args.json {
+        return print_json(&w);
+    }
+    for (key, title) in [("by_family", "family"), ("by_rule", "rule")] {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED).set_header([title.to_uppercase().as_str(), "BEFORE", "AFTER", "DIFFERENCE"]);
+        for r in w[key].as_array().into_iter().flatten() {
+            let c = str_of(r, "currency");
+            let name = r["key"][0].as_str().unwrap_or("(none)");
+            t.add_row([name.to_string(), money(str_of(r, "before"), c), money(str_of(r, "after"), c), money(str_of(r, "difference"), c)]);
+        }
+        println!("{t}");
+    }
+    println!("(a preview of {}: nothing was changed)", args.period);
     Ok(())
 }
 

@@ -174,6 +174,22 @@ fn the_worked_example_through_the_cli_and_the_api() {
     let (ok, text, _) = s.run(&["explain", web["line_id"].as_str().expect("id")]);
     assert!(ok && text.contains("Markup 10%") && text.contains("CostCenter = Web (60 %)"), "{text}");
 
+    // What-if: Markup 10% at 12 % raises Contoso's rows by 4.35 (r1 +2, r3 +1.4, and r2 +0.95 after
+    // the storage discount), so the Support fee's basis is 243.6 (10 + 5 % of 143.6 = 17.18): 260.78.
+    // Moving sub-D into Contoso puts its row under Standard (10 -> 11) and the fee's basis at 250.25
+    // (17.5125): 267.7625. Nothing is saved.
+    let w = s.json(&["what-if", "2026-10", "--rule-percent", "Markup 10%=12", "--json"]);
+    let fam = |w: &Value, f: &str| w["by_family"].as_array().expect("rows").iter().find(|r| r["key"][0] == f).map(|r| (r["before"].as_str().unwrap_or("").to_string(), r["after"].as_str().unwrap_or("").to_string())).expect("family");
+    assert_eq!(fam(&w, "Contoso"), ("256.2125".into(), "260.78".into()), "{w}");
+    assert_eq!(fam(&w, "Fabrikam"), ("175".into(), "175".into()));
+    let support = w["by_rule"].as_array().expect("rules").iter().find(|r| r["key"][0] == "Standard / Support fee").expect("support fee changed");
+    assert_eq!((support["before"].as_str(), support["after"].as_str()), (Some("16.9625"), Some("17.18")));
+    let w = s.json(&["what-if", "2026-10", "--move", "sub-D=Contoso", "--json"]);
+    assert_eq!(fam(&w, "Contoso").1, "267.7625", "{w}");
+    let (ok, table, _) = s.run(&["what-if", "2026-10", "--rule-percent", "Markup 10%=12"]);
+    assert!(ok && table.contains("USD 260.78") && table.contains("nothing was changed"), "{table}");
+    assert_eq!(s.json(&["totals", "2026-10", "--json"])["rows"][1]["BilledCost"], "256.2125", "nothing saved");
+
     // A month-to-date style preview of an allocation before it is saved: the example's CostCenter
     // with Batch at 50 % instead of 40 % (Web 60 -> 50): r1's BilledCost 110 splits 55 / 55.
     let mut cc: Value = original["allocations"][0].clone();
