@@ -151,6 +151,28 @@ fn the_worked_example_through_the_cli_and_the_api() {
     let sub_c = subs["rows"].as_array().expect("rows").iter().find(|r| r["sub_account_id"] == "sub-C").expect("sub-C");
     assert_eq!((sub_c["BilledCost"].as_str(), sub_c["Gold / SQL discount"].as_str()), (Some("175"), Some("-40")), "{sub_c}");
 
+    // Analysis: BilledCost by CostCenter (Web 66, Batch 44, Data 160, unallocated 171.2125).
+    let a = s.json(&["analysis", "--from", "2026-10", "--to", "2026-10", "--group-by", "CostCenter", "--json"]);
+    let cc: Vec<(Option<String>, String)> = a["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| (r["keys"][0].as_str().map(str::to_string), r["values"][1].as_str().expect("billed").to_string()))
+        .collect();
+    assert_eq!(a["columns"][1], "BilledCost");
+    assert_eq!(
+        cc,
+        vec![(None, "171.2125".into()), (Some("Data".into()), "160".into()), (Some("Web".into()), "66".into()), (Some("Batch".into()), "44".into())],
+        "largest first: {a}"
+    );
+    let a = s.json(&["analysis", "--from", "2026-10", "--to", "2026-10", "--group-by", "BillingFamilyName", "--group-by", "ServiceName", "--filter", "ChargeCategory=Usage|Purchase", "--measure", "BilledCost", "--json"]);
+    let contoso = a["rows"].as_array().expect("rows").iter().find(|r| r["keys"] == serde_json::json!(["Contoso"])).expect("Contoso subtotal");
+    assert_eq!((contoso["subtotal"].as_bool(), contoso["values"][0].as_str()), (Some(true), Some("239.25")), "usage and purchases only: no fee line");
+    let (ok, csv, _) = s.run(&["analysis", "--from", "2026-10", "--to", "2026-10", "--group-by", "Plan", "--show-rules", "--format", "csv"]);
+    assert!(ok && csv.starts_with("row,Plan,BillingCurrency,") && csv.contains("Standard / Markup 10%") && csv.contains("total,,USD,700,441.2125"), "{csv}");
+    let (ok, _, err) = s.run(&["analysis", "--from", "2026-10", "--to", "2026-10", "--group-by", "Servicename"]);
+    assert!(!ok && err.contains("Did you mean ServiceName?"), "{err}");
+
     // A table for people: currency, grouped digits, two decimals.
     let (ok, table, _) = s.run(&["totals", "2026-10"]);
     assert!(ok && table.contains("USD 256.21") && table.contains("USD -253.79") && table.contains("TOTAL"), "{table}");
