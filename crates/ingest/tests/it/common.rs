@@ -39,6 +39,7 @@ pub fn generator(layout: Layout, rows_per_month: u64, seed: u64) -> Generator {
         data_start: time::macros::date!(2024 - 01 - 01),
         currency: if mca { "EUR".into() } else { "USD".into() },
         layout,
+        widths: Default::default(),
     })
 }
 
