@@ -84,15 +84,17 @@ pub mod convert;
 pub mod date;
 pub mod decimal;
 pub mod error;
+pub mod json;
 pub mod lookup;
 pub mod reader;
 pub mod reconcile;
+pub mod scan;
 pub mod schema;
 pub mod store;
 
 pub use columns::{Agreement, Col, ColumnMap};
 pub use convert::{ConvertOptions, Dataset, FocusConverter, Source, SourceTotals};
-pub use decimal::{Dec, ExactSum};
+pub use decimal::{Dec, ExactSum, SumBuilder};
 pub use error::{IngestError, Position, Result};
 pub use reader::{CostReader, Record};
 pub use reconcile::{FocusTotals, Reconciliation, reconcile};

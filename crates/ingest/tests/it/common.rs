@@ -57,7 +57,7 @@ pub fn generated_csv(g: &Generator, metric: Metric) -> Vec<u8> {
 
 /// All batches of a conversion, and the converter (for its totals).
 pub fn convert_all(amortized: Vec<Source>, actual: Vec<Source>) -> (Vec<RecordBatch>, FocusConverter) {
-    let mut conv = FocusConverter::new(amortized, actual, ConvertOptions { batch_rows: 1000, agreement: None });
+    let mut conv = FocusConverter::new(amortized, actual, ConvertOptions { batch_rows: 1000, ..ConvertOptions::default() });
     let batches: Vec<RecordBatch> = conv.by_ref().collect::<Result<_, _>>().unwrap_or_else(|e| panic!("conversion failed: {e}"));
     (batches, conv)
 }
