@@ -860,7 +860,7 @@ impl App {
 impl App {
     /// Remove a connection's stored cost data (its Parquet periods).
     pub(crate) async fn remove_connection_data(&self, id: ConnectionId) {
-        let dir = self.settings.sync.data_dir.join("datasets").join(id.to_string());
+        let dir = self.layout().connection_dir(id);
         match tokio::fs::remove_dir_all(&dir).await {
             Ok(()) => tracing::info!(connection = %id, "connection data removed"),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -56,15 +56,15 @@ impl AppError {
         match self {
             AppError::Invalid(e) => vec![e.clone()],
             AppError::InvalidFields(all) => all.clone(),
-            AppError::Conflict { code, field: Some(f), message } => vec![FieldError::new(f, code, message)],
+            AppError::Conflict { code, field: Some(f), message } => vec![FieldError::new(*f, code, message)],
             _ => vec![],
         }
     }
 
     /// The input field the error is about, if any.
-    pub fn field(&self) -> Option<&'static str> {
+    pub fn field(&self) -> Option<&str> {
         match self {
-            AppError::Invalid(e) => Some(e.field),
+            AppError::Invalid(e) => Some(&e.field),
             AppError::Conflict { field, .. } => *field,
             _ => None,
         }

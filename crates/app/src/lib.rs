@@ -10,6 +10,7 @@ mod crypto;
 pub mod config;
 mod error;
 mod keys;
+pub mod layout;
 mod orgs;
 pub mod sync;
 
@@ -22,6 +23,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use connections::{AdminRow, Check, CheckOutcome, ConnectionDetails, EaCall, RoleGrant, Validation};
 pub use error::AppError;
 pub use keys::{KeyError, Keys};
+pub use layout::Layout;
 pub use orgs::DemoSeed;
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
@@ -81,6 +83,11 @@ impl App {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// Where stored data lives under the data directory.
+    pub fn layout(&self) -> Layout {
+        Layout::new(&self.settings.sync.data_dir)
     }
 
     pub fn keys(&self) -> &Keys {

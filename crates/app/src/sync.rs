@@ -11,9 +11,9 @@ use std::{
 };
 
 use be_azure::{AzureError, ClientCredentials, CostMetric, CostReportRequest, ErrorKind, FetchLimits};
-use be_domain::{ConnectionState, JobId, SyncPeriodId};
+use be_domain::{BillingPeriod, ConnectionState, JobId, SyncPeriodId};
 use be_store::{ConnectionRecord, JobRecord, PeriodRecord, SyncPeriodRecord};
-use time::{Date, Month, OffsetDateTime};
+use time::{Date, OffsetDateTime};
 
 use crate::{App, AppError, Caller, Result};
 
@@ -41,7 +41,7 @@ pub trait PeriodWriter: Send + Sync + 'static {
 /// How sync behaves.
 #[derive(Clone)]
 pub struct SyncSettings {
-    /// Where periods are stored: `{data_dir}/datasets/{connection}/{YYYY-MM}.parquet`.
+    /// The data directory (its layout: [`crate::Layout`]).
     pub data_dir: PathBuf,
     /// How often new data is checked.
     pub interval: time::Duration,
@@ -72,49 +72,10 @@ impl Default for SyncSettings {
     }
 }
 
-/// A billing period: a calendar month.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Period {
-    pub year: i32,
-    pub month: Month,
-}
-
-impl Period {
-    pub fn of(d: Date) -> Self {
-        Self { year: d.year(), month: d.month() }
-    }
-
-    pub fn key(self) -> String {
-        format!("{:04}-{:02}", self.year, self.month as u8)
-    }
-
-    pub fn first_day(self) -> Date {
-        Date::from_calendar_date(self.year, self.month, 1).expect("valid date")
-    }
-
-    pub fn last_day(self) -> Date {
-        self.next().first_day().previous_day().expect("valid date")
-    }
-
-    pub fn next(self) -> Self {
-        match self.month {
-            Month::December => Self { year: self.year + 1, month: Month::January },
-            m => Self { year: self.year, month: m.next() },
-        }
-    }
-
-    pub fn previous(self) -> Self {
-        match self.month {
-            Month::January => Self { year: self.year - 1, month: Month::December },
-            m => Self { year: self.year, month: m.previous() },
-        }
-    }
-}
-
 /// Which periods to pull now, oldest first: every month of the backfill window not stored yet, and
 /// every stored month the provider has not closed.
-pub fn plan_periods(today: Date, backfill_months: u32, stored: &[PeriodRecord]) -> Vec<Period> {
-    let current = Period::of(today);
+pub fn plan_periods(today: Date, backfill_months: u32, stored: &[PeriodRecord]) -> Vec<BillingPeriod> {
+    let current = BillingPeriod::of(today);
     let mut first = current;
     for _ in 1..backfill_months.max(1) {
         first = first.previous();
@@ -165,11 +126,6 @@ fn fetch_error(e: &AzureError) -> (&'static str, String, String) {
 impl App {
     pub fn sync_settings(&self) -> &SyncSettings {
         &self.settings.sync
-    }
-
-    /// Where a connection's period is stored.
-    pub fn period_path(&self, connection: be_domain::ConnectionId, period: &str) -> PathBuf {
-        self.settings.sync.data_dir.join("datasets").join(connection.to_string()).join(format!("{period}.parquet"))
     }
 
     /// Queue a sync now ("sync now" in the console, API and CLI).
@@ -301,7 +257,7 @@ impl App {
             let (code, message, _) = fetch_error(&e);
             AppError::Upstream { code, message, retryable: true }
         })?;
-        let work = self.settings.sync.data_dir.join("tmp").join(job.id.to_string());
+        let work = self.layout().job_scratch(job.id);
         let mut failures = 0;
         for (i, period) in plan.iter().enumerate() {
             let started = self.clock.now();
@@ -391,7 +347,7 @@ impl App {
         &self,
         token: &be_azure::AccessToken,
         scope: &str,
-        period: Period,
+        period: BillingPeriod,
         today: Date,
         work: &Path,
         c: &ConnectionRecord,
@@ -419,7 +375,7 @@ impl App {
                 }
             }
         }
-        let dest = self.period_path(c.id, &period.key());
+        let dest = self.layout().connection_period(c.id, period);
         if let Some(parent) = dest.parent() {
             tokio::fs::create_dir_all(parent).await.map_err(|e| ("sync_disk", e.to_string(), "Check the data directory.".into(), bytes))?;
         }
@@ -477,12 +433,5 @@ mod tests {
         have.last_mut().expect("nov").closed = false;
         let plan: Vec<String> = plan_periods(time::macros::date!(2026 - 12 - 02), 13, &have).iter().map(|p| p.key()).collect();
         assert_eq!(plan, ["2026-11", "2026-12"]);
-    }
-
-    #[test]
-    fn period_bounds() {
-        let p = Period::of(time::macros::date!(2024 - 02 - 10));
-        assert_eq!((p.first_day(), p.last_day()), (time::macros::date!(2024 - 02 - 01), time::macros::date!(2024 - 02 - 29)));
-        assert_eq!(Period::of(time::macros::date!(2025 - 12 - 31)).next().key(), "2026-01");
     }
 }

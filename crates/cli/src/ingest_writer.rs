@@ -28,10 +28,9 @@ impl PeriodWriter for IngestWriter {
 }
 
 /// Remove the temp files a crash left beside the stored periods, and the download scratch area.
-pub fn clean_after_crash(data_dir: &Path) {
-    let _ = std::fs::remove_dir_all(data_dir.join("tmp"));
-    let Ok(connections) = std::fs::read_dir(data_dir.join("datasets")) else { return };
-    for dir in connections.flatten().map(|e| e.path()).filter(|p| p.is_dir()) {
+pub fn clean_after_crash(layout: &be_app::Layout) {
+    let _ = std::fs::remove_dir_all(layout.tmp_root());
+    for dir in layout.period_dirs() {
         match be_ingest::remove_stale_temp_files(&dir) {
             Ok(0) => {}
             Ok(n) => tracing::info!(dir = %dir.display(), files = n, "removed temp files left by an interrupted sync"),

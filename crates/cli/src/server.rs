@@ -133,7 +133,7 @@ async fn run_server_on(
     });
     // What a crash may have left: half-written Parquet temp files and downloads in progress.
     // (Stored periods are never touched: they are only ever replaced by a rename.)
-    crate::ingest_writer::clean_after_crash(&config.storage.data_dir);
+    crate::ingest_writer::clean_after_crash(&be_app::Layout::new(&config.storage.data_dir));
     // The job runner: syncs, one at a time.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(app.clone().run_worker(Duration::from_secs(2), stop_rx));

@@ -75,6 +75,31 @@ id_type!(
     SyncPeriodId
 );
 
+id_type!(
+    /// A family: a named group of sub-accounts billed as one customer.
+    FamilyId
+);
+id_type!(
+    /// A plan: a named, ordered list of rules.
+    PlanId
+);
+id_type!(
+    /// A rule of a plan.
+    RuleId
+);
+id_type!(
+    /// An allocation assignment (a key and its entries).
+    AllocationId
+);
+id_type!(
+    /// A source of imported FOCUS files (one per tool or provider the user imports from).
+    ImportSourceId
+);
+id_type!(
+    /// One rating run of an organization's period.
+    RatingRunId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

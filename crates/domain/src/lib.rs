@@ -6,13 +6,23 @@
 mod account;
 mod azure;
 mod connection;
+mod dimension;
 mod error;
 mod ids;
+mod money;
+pub mod pricing;
+mod period;
 mod user;
 
 pub use account::{Account, AccountName};
 pub use azure::{AgreementType, BillingAccountId, ClientId, ClientSecretValue, TenantId, parse_secret_expiry};
+pub use dimension::{Dimension, FAMILY_DIMENSION, FOCUS_COLUMNS, FocusType, focus_column, focus_column_ci};
 pub use error::{DomainError, FieldError};
+pub use money::{Amount, Currency, MONEY_SCALE, PERCENT_PLACES, Percent};
 pub use connection::{ConnectionState, Product, Provider};
-pub use ids::{AccountId, ApiTokenId, ConnectionId, JobId, OrganizationId, SyncPeriodId, UserId};
+pub use period::BillingPeriod;
+pub use ids::{
+    AccountId, AllocationId, ApiTokenId, ConnectionId, FamilyId, ImportSourceId, JobId, OrganizationId, PlanId, RatingRunId, RuleId,
+    SyncPeriodId, UserId,
+};
 pub use user::{Email, OrganizationName, Password, Role, TokenName};

@@ -28,7 +28,7 @@ pub struct ApiError {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FieldProblem {
-    pub field: &'static str,
+    pub field: String,
     pub code: &'static str,
     pub message: String,
 }
@@ -107,7 +107,7 @@ impl From<AppError> for ApiError {
             },
             errors: match &err {
                 AppError::InvalidFields(all) => {
-                    all.iter().map(|e| FieldProblem { field: e.field, code: e.code, message: e.message.clone() }).collect()
+                    all.iter().map(|e| FieldProblem { field: e.field.to_string(), code: e.code, message: e.message.clone() }).collect()
                 }
                 _ => vec![],
             },

@@ -15,7 +15,7 @@ use crate::json::AdditionalInfo;
 use crate::lookup::{Lookups, Service, arm_resource_type_into};
 use crate::reader::{Record, check_utf8, check_width, read_header, scan_error};
 use crate::scan::{CHUNK_BYTES, Chunker, Fields, Scanner};
-use crate::schema::{COLUMNS, F, Kind, focus_schema};
+use crate::schema::{COLUMNS, F, Kind, mapped_schema};
 
 /// Which Cost Details dataset a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -190,7 +190,7 @@ impl Builders {
             })
             .collect();
         self.rows = 0;
-        RecordBatch::try_new(focus_schema(), arrays).map_err(|e| IngestError::Arrow { context: "assembling a FOCUS batch".into(), source: e })
+        RecordBatch::try_new(mapped_schema(), arrays).map_err(|e| IngestError::Arrow { context: "assembling a FOCUS batch".into(), source: e })
     }
 }
 

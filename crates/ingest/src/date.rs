@@ -128,16 +128,7 @@ pub fn day_start(micros: i64) -> i64 {
 
 /// The first day of the month of a timestamp, and the first day of the next month (UTC micros).
 pub fn month_bounds(micros: i64) -> Option<(i64, i64)> {
-    let jd = micros.div_euclid(MICROS_PER_DAY) + 2_440_588;
-    let d = Date::from_julian_day(i32::try_from(jd).ok()?).ok()?;
-    let first = d.replace_day(1).ok()?;
-    let next = if d.month() == Month::December {
-        Date::from_calendar_date(d.year() + 1, Month::January, 1).ok()?
-    } else {
-        Date::from_calendar_date(d.year(), d.month().next(), 1).ok()?
-    };
-    let f = |x: Date| (x.to_julian_day() as i64 - 2_440_588) * MICROS_PER_DAY;
-    Some((f(first), f(next)))
+    be_domain::BillingPeriod::of_micros(micros).map(|p| (p.start_micros(), p.end_micros()))
 }
 
 #[cfg(test)]

@@ -98,7 +98,7 @@ pub use decimal::{Dec, ExactSum, SumBuilder};
 pub use error::{IngestError, Position, Result};
 pub use reader::{CostReader, Record};
 pub use reconcile::{FocusTotals, Reconciliation, reconcile};
-pub use schema::{F, focus_schema};
+pub use schema::{F, SOURCE_ROW_ID, focus_schema, mapped_schema};
 pub use store::{WriteSummary, read_focus_totals, remove_stale_temp_files, write_period_parquet};
 
 /// What [`ingest_period`] did.

@@ -147,14 +147,36 @@ pub fn data_type(k: Kind) -> DataType {
     }
 }
 
-/// The FOCUS 1.2 Arrow schema of every batch and Parquet file this crate writes.
+/// The row's identity in its period file: its 0-based position, in the file's (deterministic)
+/// order. Appended by [`crate::write_period_parquet`], where the order is final, so a rated line
+/// can always be traced back to the row it came from.
+pub const SOURCE_ROW_ID: &str = "x_SourceRowId";
+
+fn schema_metadata() -> std::collections::HashMap<String, String> {
+    let mut md = std::collections::HashMap::new();
+    md.insert("focus_version".to_string(), "1.2".to_string());
+    md.insert("generator".to_string(), concat!("billing-engine be-ingest ", env!("CARGO_PKG_VERSION")).to_string());
+    md
+}
+
+/// The schema of the batches the mapping produces: every column of [`COLUMNS`], in order.
+pub fn mapped_schema() -> SchemaRef {
+    static S: OnceLock<SchemaRef> = OnceLock::new();
+    S.get_or_init(|| {
+        let fields: Vec<Field> = COLUMNS.iter().map(|(n, k)| Field::new(*n, data_type(*k), true)).collect();
+        Arc::new(Schema::new_with_metadata(fields, schema_metadata()))
+    })
+    .clone()
+}
+
+/// The FOCUS 1.2 Arrow schema of every Parquet period file this crate writes: the mapped columns,
+/// then [`SOURCE_ROW_ID`] (`Int64`, never null).
 pub fn focus_schema() -> SchemaRef {
     static S: OnceLock<SchemaRef> = OnceLock::new();
     S.get_or_init(|| {
-        let mut md = std::collections::HashMap::new();
-        md.insert("focus_version".to_string(), "1.2".to_string());
-        md.insert("generator".to_string(), concat!("billing-engine be-ingest ", env!("CARGO_PKG_VERSION")).to_string());
-        Arc::new(Schema::new_with_metadata(COLUMNS.iter().map(|(n, k)| Field::new(*n, data_type(*k), true)).collect::<Vec<_>>(), md))
+        let mut fields: Vec<Field> = mapped_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(Field::new(SOURCE_ROW_ID, DataType::Int64, false));
+        Arc::new(Schema::new_with_metadata(fields, schema_metadata()))
     })
     .clone()
 }
@@ -176,7 +198,9 @@ mod tests {
     fn enum_and_names_agree() {
         assert_eq!(F::BilledCost.name(), "BilledCost");
         assert_eq!(F::x_SourceDataset.name(), "x_SourceDataset");
-        assert_eq!(focus_schema().fields().len(), N_FOCUS);
+        assert_eq!(mapped_schema().fields().len(), N_FOCUS);
+        assert_eq!(focus_schema().fields().len(), N_FOCUS + 1);
+        assert_eq!(focus_schema().field(N_FOCUS).name(), SOURCE_ROW_ID);
         let mut names: Vec<&str> = COLUMNS.iter().map(|c| c.0).collect();
         names.sort_unstable();
         names.dedup();

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use arrow::array::{Array, Decimal128Array, RecordBatch};
+use arrow::array::{Array, Decimal128Array, Int64Array, RecordBatch};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
@@ -135,7 +135,7 @@ where
         let mut totals = FocusTotals::default();
         let mut failure = None;
         for b in rx.iter() {
-            match b {
+            match b.and_then(|batch| with_row_ids(batch, totals.rows)) {
                 Ok(batch) => {
                     add_totals(&mut totals, &batch);
                     if let Err(e) = writer.write(&batch) {
@@ -158,6 +158,17 @@ where
         file.sync_all().map_err(|e| IngestError::Write { path: tmp.to_path_buf(), source: e })?;
         Ok(totals)
     })
+}
+
+/// Append [`crate::SOURCE_ROW_ID`]: the positions `first..first + rows` of the batch's rows in
+/// the file.
+fn with_row_ids(batch: RecordBatch, first: u64) -> Result<RecordBatch> {
+    let schema = focus_schema();
+    let first = first as i64;
+    let ids = Int64Array::from_iter_values(first..first + batch.num_rows() as i64);
+    let mut columns = batch.columns().to_vec();
+    columns.push(std::sync::Arc::new(ids));
+    RecordBatch::try_new(schema, columns).map_err(|e| IngestError::Arrow { context: "numbering the rows".into(), source: e })
 }
 
 /// Whether a file name is one of [`write_period_parquet`]'s temporary files (`.NAME.PID.NANOS.tmp`).

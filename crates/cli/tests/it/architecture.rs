@@ -13,7 +13,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("be-http", &["be-app", "be-domain", "be-store"]),
     ("be-cli", &["be-app", "be-http", "be-store", "be-azure-sim", "be-ingest"]),
     ("be-azure-sim", &[]),
-    ("be-ingest", &[]),
+    ("be-ingest", &["be-domain"]),
 ];
 
 /// External crates only some workspace crates may know.

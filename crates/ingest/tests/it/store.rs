@@ -127,3 +127,26 @@ fn a_writer_killed_mid_write_leaves_the_period_intact() {
     assert_eq!(rep.write.rows, 29);
     assert_eq!(rows_in(&path), Ok(29));
 }
+
+#[test]
+fn every_stored_row_carries_its_position_as_source_row_id() {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::Int64Type;
+    let dir = temp_dir();
+    let path = dir.path().join("2023-09.parquet");
+    // Small batches, so the numbering has to continue across batches.
+    let opts = ConvertOptions { batch_rows: 7, ..ConvertOptions::default() };
+    let report = ingest_period(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)], &path, opts).expect("ingest");
+    let file = std::fs::File::open(&path).expect("open");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).expect("reader").build().expect("build");
+    let mut ids = Vec::new();
+    for batch in reader {
+        let batch = batch.expect("batch");
+        let col = batch.column_by_name(be_ingest::SOURCE_ROW_ID).expect("x_SourceRowId column");
+        assert_eq!(col.null_count(), 0);
+        ids.extend(col.as_primitive::<Int64Type>().values().iter().copied());
+    }
+    let expected: Vec<i64> = (0..report.write.rows as i64).collect();
+    assert!(report.write.rows > 14, "more rows than two batches");
+    assert_eq!(ids, expected);
+}
