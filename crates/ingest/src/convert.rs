@@ -14,7 +14,7 @@ use crate::error::{IngestError, Result};
 use crate::json::AdditionalInfo;
 use crate::lookup::{Lookups, Service, arm_resource_type_into};
 use crate::reader::{Record, check_utf8, check_width, read_header, scan_error};
-use crate::scan::{CHUNK_BYTES, Chunker, Fields, Scanner};
+use crate::scan::{CHUNK_BYTES, Chunker, Fields, ScanError, Scanner};
 use crate::schema::{COLUMNS, F, Kind, mapped_schema};
 
 /// Which Cost Details dataset a file is.
@@ -952,7 +952,7 @@ impl ChunkMapper<'_> {
         let cap = if amortized { self.batch_rows.min(bytes.len() / 256 + 16) } else { 64 };
         let mut b = Builders::new(cap, self.hints);
         let (mut batches, mut rows, mut kept, mut sum) = (Vec::new(), 0u64, 0u64, SumBuilder::default());
-        let mut sc = Scanner::new(bytes);
+        let mut sc = Scanner::on_text(text, 0, 1);
         while let Some(line) = sc.next_record(self.fields).map_err(|e| scan_error(e, &info.name, 1, Some(&info.map)))? {
             check_width(self.fields, &info.map, &info.name, line)?;
             let rec = Record::new(text, self.fields, &info.map, &info.name, line);
@@ -961,6 +961,9 @@ impl ChunkMapper<'_> {
             sum.add(cost);
             if amortized || kept_from_actual(rec.str(Col::ChargeType), rec.str(Col::PricingModel)) {
                 kept += 1;
+                // doubled quotes are replaced only in the rows that are kept
+                self.fields.unescape(text).map_err(|(field, reason)| scan_error(ScanError { line, field: Some(field), reason }, &info.name, 1, Some(&info.map)))?;
+                let rec = Record::new(text, self.fields, &info.map, &info.name, line);
                 self.m.map_row(&rec, info.dataset, agreement, cost, &mut b)?;
             }
             if b.rows >= self.batch_rows {

@@ -7,7 +7,7 @@ use crate::columns::{Agreement, Col, ColumnMap, aliases_of};
 use crate::date::parse_timestamp_micros;
 use crate::decimal::Dec;
 use crate::error::{IngestError, Position, Result};
-use crate::scan::{CHUNK_BYTES, Chunker, Fields, ScanError, Scanner, malformed, utf8_error_position};
+use crate::scan::{CHUNK_BYTES, Chunker, Fields, ScanError, Scanner, last_record_end, malformed, utf8_error_position};
 
 /// A streaming reader of one Cost Details CSV file (EA or MCA, any layout of azure-protocol.md
 /// section 5). Holds one chunk of whole records at a time: memory does not depend on the file's
@@ -34,16 +34,17 @@ pub struct CostReader<R> {
 
 /// One chunk of whole records, UTF-8 checked, with the line its first record starts on.
 #[derive(Default)]
-pub(crate) struct Chunk {
-    pub bytes: Vec<u8>,
-    pub first_line: u64,
+struct Chunk {
+    text: String,
+    first_line: u64,
     pos: usize,
     line: u64,
 }
 
 impl Chunk {
-    pub fn text(&self) -> &str {
-        std::str::from_utf8(&self.bytes).unwrap_or("")
+    fn new(bytes: Vec<u8>, file: &str, first_line: u64, map: &ColumnMap) -> Result<Chunk> {
+        check_utf8(&bytes, file, first_line, Some(map))?;
+        Ok(Chunk { text: String::from_utf8(bytes).unwrap_or_default(), first_line, pos: 0, line: 1 })
     }
 }
 
@@ -68,11 +69,18 @@ pub(crate) fn read_header<R: Read>(name: &str, chunker: &mut Chunker<R>) -> Resu
     if !chunker.next_chunk(&mut buf, name)? {
         return Err(empty());
     }
-    let mut sc = Scanner::new(&buf);
+    let checked = check_utf8(&buf[..last_record_end(&buf).unwrap_or(buf.len())], name, 1, None);
+    let mut sc = match checked {
+        Ok(t) => Scanner::on_text(t, 0, 1),
+        Err(_) => Scanner::new(&buf),
+    };
     let mut f = Fields::default();
     let header_ok = sc.next_record(&mut f).map_err(|e| scan_error(e, name, 1, None))?;
     if header_ok.is_none() {
         return Err(empty());
+    }
+    if let Ok(t) = &checked {
+        f.unescape(t).map_err(|(field, reason)| scan_error(ScanError { line: 1, field: Some(field), reason }, name, 1, None))?;
     }
     let end = sc.offset();
     let lines = sc.lines();
@@ -96,31 +104,35 @@ impl<R: Read> CostReader<R> {
         let mut chunker = Chunker::new(input, CHUNK_BYTES);
         let (map, rest, line) = read_header(&name, &mut chunker)?;
         let map = Arc::new(map);
-        check_utf8(&rest, &name, line, Some(&map))?;
-        let chunk = Chunk { bytes: rest, first_line: line, pos: 0, line: 1 };
+        let chunk = Chunk::new(rest, &name, line, &map)?;
         Ok(CostReader { name, chunker, map, chunk, fields: Fields::default(), rows: 0 })
     }
 
     /// The next record, or `None` at the end of the file.
     pub fn next_record(&mut self) -> Result<Option<Record<'_>>> {
         loop {
-            let mut sc = Scanner::resume(&self.chunk.bytes, self.chunk.pos, self.chunk.line);
-            let got = sc.next_record(&mut self.fields).map_err(|e| scan_error(e, &self.name, self.chunk.first_line, Some(&self.map)))?;
-            self.chunk.pos = sc.offset();
-            self.chunk.line = sc.lines() + 1;
+            let (got, pos, lines) = {
+                let mut sc = Scanner::on_text(&self.chunk.text, self.chunk.pos, self.chunk.line);
+                let got = sc.next_record(&mut self.fields).map_err(|e| scan_error(e, &self.name, self.chunk.first_line, Some(&self.map)))?;
+                if let Some(line) = got {
+                    self.fields.unescape(&self.chunk.text).map_err(|(field, reason)| scan_error(ScanError { line, field: Some(field), reason }, &self.name, self.chunk.first_line, Some(&self.map)))?;
+                }
+                (got, sc.offset(), sc.lines())
+            };
+            self.chunk.pos = pos;
+            self.chunk.line = lines + 1;
             if let Some(local) = got {
                 self.rows += 1;
                 let line = self.chunk.first_line + local - 1;
                 check_width(&self.fields, &self.map, &self.name, line)?;
-                return Ok(Some(Record { text: self.chunk.text(), fields: &self.fields, map: &self.map, file: &self.name, line }));
+                return Ok(Some(Record { text: &self.chunk.text, fields: &self.fields, map: &self.map, file: &self.name, line }));
             }
             let next_line = self.chunk.first_line + self.chunk.line - 1;
-            let mut bytes = std::mem::take(&mut self.chunk.bytes);
+            let mut bytes = std::mem::take(&mut self.chunk.text).into_bytes();
             if !self.chunker.next_chunk(&mut bytes, &self.name)? {
                 return Ok(None);
             }
-            check_utf8(&bytes, &self.name, next_line, Some(&self.map))?;
-            self.chunk = Chunk { bytes, first_line: next_line, pos: 0, line: 1 };
+            self.chunk = Chunk::new(bytes, &self.name, next_line, &self.map)?;
         }
     }
 
