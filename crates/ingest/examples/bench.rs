@@ -107,7 +107,15 @@ fn run_ours(amortized: &Path, actual: &Path, out: &Path) -> anyhow::Result<()> {
             }
         });
     }
-    let rep = ingest_period(vec![Source::path(amortized)?], vec![Source::path(actual)?], out, ConvertOptions::default())?;
+    // BENCH_THREADS / BENCH_CHUNK_BYTES: try other settings (the defaults are what the product uses)
+    let mut opts = ConvertOptions::default();
+    if let Some(n) = std::env::var("BENCH_THREADS").ok().and_then(|v| v.parse().ok()) {
+        opts.threads = n;
+    }
+    if let Some(n) = std::env::var("BENCH_CHUNK_BYTES").ok().and_then(|v| v.parse().ok()) {
+        opts.chunk_bytes = n;
+    }
+    let rep = ingest_period(vec![Source::path(amortized)?], vec![Source::path(actual)?], out, opts)?;
     let secs = t.elapsed().as_secs_f64();
     let src = rep.reconciliation.source.actual_rows + rep.reconciliation.source.amortized_rows;
     println!(

@@ -949,7 +949,7 @@ impl ChunkMapper<'_> {
         let text = check_utf8(bytes, &info.name, 1, Some(&info.map))?;
         let rounded_before = self.m.rounded;
         let amortized = info.dataset == Dataset::AmortizedCost;
-        let cap = if amortized { self.batch_rows.min(bytes.len() / 256 + 16) } else { 64 };
+        let cap = if amortized { self.batch_rows.min(bytes.len() / 1024 + 16) } else { 64 };
         let mut b = Builders::new(cap, self.hints);
         let (mut batches, mut rows, mut kept, mut sum) = (Vec::new(), 0u64, 0u64, SumBuilder::default());
         let mut sc = Scanner::on_text(text, 0, 1);

@@ -170,11 +170,6 @@ where
     })
 }
 
-/// Rows encoded together: the Parquet writer cuts pages at multiples of its write batch size
-/// (1024) from the start of each piece it is given, so pieces made of whole, aligned blocks of
-/// this many rows give the same file whatever the batches were.
-const BLOCK: usize = 1024;
-
 /// Columns encoded on each core, in parallel.
 fn encoder_threads() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8)
@@ -201,53 +196,30 @@ impl From<parquet::errors::ParquetError> for WriteError {
     }
 }
 
-/// Batches cut into pieces of whole [`BLOCK`]s of rows, counted from the first row of the file.
+/// Batches cut at row group boundaries (slices, no copy). The Parquet writer cuts pages where the
+/// batches it is given start, so the file's bytes depend on the batches: the converter's batches
+/// depend only on the input and the chunk size, never on the thread timing.
 #[derive(Default)]
 struct Pieces {
     queue: std::collections::VecDeque<RecordBatch>,
-    rows: usize,
 }
 
 impl Pieces {
     fn push(&mut self, b: RecordBatch) {
         if b.num_rows() > 0 {
-            self.rows += b.num_rows();
             self.queue.push_back(b);
         }
     }
 
-    /// The next piece of at most `max` rows (a multiple of [`BLOCK`]): whole blocks, or at the end
-    /// (`last`) what is left. The front of the queue always starts at a block boundary.
-    fn take(&mut self, max: usize, last: bool) -> Result<Option<RecordBatch>, WriteError> {
-        if self.rows == 0 || (self.rows < BLOCK && !last) {
-            return Ok(None);
-        }
-        let Some(front) = self.queue.pop_front() else { return Ok(None) };
+    /// The next piece, of at most `max` rows.
+    fn take(&mut self, max: usize) -> Option<RecordBatch> {
+        let front = self.queue.pop_front()?;
         let n = front.num_rows();
-        if n >= BLOCK {
-            let take = (n / BLOCK * BLOCK).min(max);
-            if take < n {
-                self.queue.push_front(front.slice(take, n - take));
-            }
-            self.rows -= take;
-            return Ok(Some(front.slice(0, take)));
+        if n <= max {
+            return Some(front);
         }
-        // A block that spans batches: copy it together.
-        let want = BLOCK.min(self.rows);
-        let mut parts = vec![front];
-        let mut have = n;
-        while have < want {
-            let Some(b) = self.queue.pop_front() else { break };
-            let k = b.num_rows().min(want - have);
-            if k < b.num_rows() {
-                self.queue.push_front(b.slice(k, b.num_rows() - k));
-            }
-            parts.push(b.slice(0, k));
-            have += k;
-        }
-        self.rows -= have;
-        let schema = parts[0].schema();
-        arrow::compute::concat_batches(&schema, &parts).map(Some).map_err(|e| WriteError::Ingest(IngestError::Arrow { context: "joining rows across batches".into(), source: e }))
+        self.queue.push_front(front.slice(max, n - max));
+        Some(front.slice(0, max))
     }
 }
 
@@ -322,9 +294,8 @@ impl ParallelWriter<'_> {
         self.start_group()?;
         for b in batches {
             self.pieces.push(b.map_err(WriteError::Ingest)?);
-            self.send_pieces(false)?;
+            self.send_pieces()?;
         }
-        self.send_pieces(true)?;
         if self.group_rows > 0 {
             self.close_group()?;
         }
@@ -343,8 +314,8 @@ impl ParallelWriter<'_> {
         Ok(())
     }
 
-    fn send_pieces(&mut self, last: bool) -> Result<(), WriteError> {
-        while let Some(piece) = self.pieces.take(ROW_GROUP_ROWS - self.group_rows, last)? {
+    fn send_pieces(&mut self) -> Result<(), WriteError> {
+        while let Some(piece) = self.pieces.take(ROW_GROUP_ROWS - self.group_rows) {
             let piece = std::sync::Arc::new(with_row_ids(piece, self.sums.rows).map_err(WriteError::Ingest)?);
             self.sums.add(&piece);
             self.group_rows += piece.num_rows();
