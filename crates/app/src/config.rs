@@ -30,6 +30,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("BILLING_ENGINE_AZURE_MANAGEMENT_URL", "azure.management_url"),
     ("BILLING_ENGINE_SYNC_INTERVAL_HOURS", "sync.interval_hours"),
     ("BILLING_ENGINE_SYNC_BACKFILL_MONTHS", "sync.backfill_months"),
+    ("BILLING_ENGINE_SYNC_REPORTS_IN_FLIGHT", "sync.reports_in_flight"),
     ("BILLING_ENGINE_LOG_FORMAT", "log.format"),
     ("BILLING_ENGINE_LOG", "log.level"),
 ];
@@ -56,11 +57,13 @@ pub struct Config {
 pub struct SyncConfig {
     pub interval_hours: u32,
     pub backfill_months: u32,
+    /// Cost Details reports requested at once per billing account.
+    pub reports_in_flight: u32,
 }
 
 impl Default for SyncConfig {
     fn default() -> Self {
-        Self { interval_hours: 4, backfill_months: 13 }
+        Self { interval_hours: 4, backfill_months: 13, reports_in_flight: 2 }
     }
 }
 
@@ -243,6 +246,9 @@ impl Config {
                 self.sync.backfill_months
             )));
         }
+        if !(1..=8).contains(&self.sync.reports_in_flight) {
+            return Err(ConfigError(format!("sync.reports_in_flight must be between 1 and 8; it is {}", self.sync.reports_in_flight)));
+        }
         for (name, u) in [("azure.login_url", &self.azure.login_url), ("azure.management_url", &self.azure.management_url)] {
             if !matches!(u.scheme(), "http" | "https") {
                 return Err(ConfigError(format!("{name} must be an http:// or https:// address")));
@@ -271,6 +277,7 @@ impl Config {
                 data_dir: self.storage.data_dir.clone(),
                 interval: time::Duration::hours(i64::from(self.sync.interval_hours)),
                 backfill_months: self.sync.backfill_months,
+                fetch: be_azure::FetchLimits { reports_in_flight: self.sync.reports_in_flight as usize, ..Default::default() },
                 ..Default::default()
             },
         }
