@@ -14,7 +14,7 @@ use crate::error::{IngestError, Result};
 use crate::json::AdditionalInfo;
 use crate::lookup::{Lookups, Service, arm_resource_type_into};
 use crate::reader::{Record, check_utf8, check_width, read_header, scan_error};
-use crate::scan::{CHUNK_BYTES, Chunker, Fields, ScanError, Scanner};
+use crate::scan::{CHUNK_BYTES, ChunkBuf, Chunker, Fields, ScanError, Scanner};
 use crate::schema::{COLUMNS, F, Kind, mapped_schema};
 
 /// Which Cost Details dataset a file is.
@@ -850,7 +850,7 @@ enum Task {
 
 impl Reading {
     /// The next chunk into `buf`, or the end, or a failure; each takes the next sequence number.
-    fn take(&mut self, buf: &mut Vec<u8>, block: usize) -> Task {
+    fn take(&mut self, buf: &mut ChunkBuf, block: usize) -> Task {
         if self.finished || self.stop {
             return Task::Exit;
         }
@@ -888,7 +888,7 @@ impl Reading {
             let Some(cur) = self.current.as_mut() else { continue };
             let got = match cur.first.take() {
                 Some((rest, _)) if !rest.is_empty() => {
-                    *buf = rest;
+                    *buf = ChunkBuf::from_vec(rest);
                     Ok(true)
                 }
                 _ => cur.chunker.next_chunk(buf, &cur.info.name),
@@ -907,7 +907,7 @@ impl Reading {
 
 /// A worker: take chunks in turn, parse and map them, hand them over by sequence number.
 fn work(shared: Arc<Shared>, tx: mpsc::Sender<(u64, Slot)>, opts: ConvertOptions, ahead: u64) {
-    let mut buf = Vec::new();
+    let mut buf = ChunkBuf::default();
     let mut m = Mapper::new();
     let mut fields = Fields::default();
     let mut hints = vec![16usize; COLUMNS.len()];
@@ -925,7 +925,7 @@ fn work(shared: Arc<Shared>, tx: mpsc::Sender<(u64, Slot)>, opts: ConvertOptions
             Task::Failed(seq, e) => (seq, Slot::Failed(e)),
             Task::Chunk { seq, info, agreement, first_line } => {
                 let mut chunk = ChunkMapper { m: &mut m, fields: &mut fields, hints: &mut hints, batch_rows: opts.batch_rows };
-                (seq, Slot::Chunk { out: chunk.map(&buf, &info, agreement), first_line })
+                (seq, Slot::Chunk { out: chunk.map(buf.bytes(), &info, agreement), first_line })
             }
         };
         if tx.send((seq, slot)).is_err() {

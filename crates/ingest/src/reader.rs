@@ -7,7 +7,7 @@ use crate::columns::{Agreement, Col, ColumnMap, aliases_of};
 use crate::date::parse_timestamp_micros;
 use crate::decimal::Dec;
 use crate::error::{IngestError, Position, Result};
-use crate::scan::{CHUNK_BYTES, Chunker, Fields, ScanError, Scanner, last_record_end, malformed, utf8_error_position};
+use crate::scan::{CHUNK_BYTES, ChunkBuf, Chunker, Fields, ScanError, Scanner, last_record_end, malformed, utf8_error_position};
 
 /// A streaming reader of one Cost Details CSV file (EA or MCA, any layout of azure-protocol.md
 /// section 5). Holds one chunk of whole records at a time: memory does not depend on the file's
@@ -64,15 +64,16 @@ pub(crate) fn scan_error(e: ScanError, file: &str, first_line: u64, map: Option<
 /// Read and match a source's header line (a byte-order mark is skipped). Returns the column map,
 /// the rest of the first chunk (whole records) and the line after the header.
 pub(crate) fn read_header<R: Read>(name: &str, chunker: &mut Chunker<R>) -> Result<(ColumnMap, Vec<u8>, u64)> {
-    let mut buf = Vec::new();
+    let mut chunk = ChunkBuf::default();
     let empty = || malformed(name, 1, None, None, "the file is empty (no header line)");
-    if !chunker.next_chunk(&mut buf, name)? {
+    if !chunker.next_chunk(&mut chunk, name)? {
         return Err(empty());
     }
-    let checked = check_utf8(&buf[..last_record_end(&buf).unwrap_or(buf.len())], name, 1, None);
+    let buf = chunk.bytes();
+    let checked = check_utf8(&buf[..last_record_end(buf).unwrap_or(buf.len())], name, 1, None);
     let mut sc = match checked {
         Ok(t) => Scanner::on_text(t, 0, 1),
-        Err(_) => Scanner::new(&buf),
+        Err(_) => Scanner::new(buf),
     };
     let mut f = Fields::default();
     let header_ok = sc.next_record(&mut f).map_err(|e| scan_error(e, name, 1, None))?;
@@ -128,11 +129,11 @@ impl<R: Read> CostReader<R> {
                 return Ok(Some(Record { text: &self.chunk.text, fields: &self.fields, map: &self.map, file: &self.name, line }));
             }
             let next_line = self.chunk.first_line + self.chunk.line - 1;
-            let mut bytes = std::mem::take(&mut self.chunk.text).into_bytes();
+            let mut bytes = ChunkBuf::from_vec(std::mem::take(&mut self.chunk.text).into_bytes());
             if !self.chunker.next_chunk(&mut bytes, &self.name)? {
                 return Ok(None);
             }
-            self.chunk = Chunk::new(bytes, &self.name, next_line, &self.map)?;
+            self.chunk = Chunk::new(bytes.into_vec(), &self.name, next_line, &self.map)?;
         }
     }
 

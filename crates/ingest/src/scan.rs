@@ -58,43 +58,76 @@ impl<R: Read> Chunker<R> {
         Chunker { input, carry: Vec::new(), eof: false, block: block.max(1) }
     }
 
-    /// Fill `buf` (cleared first) with the next whole records; `false` when the source is done.
-    /// The last chunk of a file may end without a line break.
-    pub fn next_chunk(&mut self, buf: &mut Vec<u8>, file: &str) -> Result<bool> {
-        buf.clear();
-        buf.append(&mut self.carry);
+    /// Fill `buf` with the next whole records; `false` when the source is done. The last chunk of
+    /// a file may end without a line break.
+    pub fn next_chunk(&mut self, buf: &mut ChunkBuf, file: &str) -> Result<bool> {
+        buf.len = 0;
+        buf.grow(self.carry.len());
+        buf.data[..self.carry.len()].copy_from_slice(&self.carry);
+        buf.len = self.carry.len();
+        self.carry.clear();
         loop {
             if self.eof {
-                return Ok(!buf.is_empty());
+                return Ok(buf.len > 0);
             }
             self.read_block(buf, file)?;
             if !self.eof
-                && let Some(end) = last_record_end(buf)
+                && let Some(end) = last_record_end(buf.bytes())
             {
-                self.carry.extend_from_slice(&buf[end..]);
-                buf.truncate(end);
+                self.carry.extend_from_slice(&buf.data[end..buf.len]);
+                buf.len = end;
                 return Ok(true);
             }
         }
     }
 
-    fn read_block(&mut self, buf: &mut Vec<u8>, file: &str) -> Result<()> {
-        let start = buf.len();
-        buf.resize(start + self.block, 0);
-        let mut filled = start;
-        while filled < buf.len() {
-            match self.input.read(&mut buf[filled..]) {
+    /// Append up to `block` bytes to `buf`.
+    fn read_block(&mut self, buf: &mut ChunkBuf, file: &str) -> Result<()> {
+        let end = buf.len + self.block;
+        buf.grow(end);
+        while buf.len < end {
+            match self.input.read(&mut buf.data[buf.len..end]) {
                 Ok(0) => {
                     self.eof = true;
                     break;
                 }
-                Ok(n) => filled += n,
+                Ok(n) => buf.len += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(IngestError::Read { file: file.to_string(), source: e }),
             }
         }
-        buf.truncate(filled);
         Ok(())
+    }
+}
+
+/// A chunk's bytes in a buffer that stays allocated and initialized from chunk to chunk (reading
+/// into it never zeroes it again).
+#[derive(Default)]
+pub struct ChunkBuf {
+    data: Vec<u8>,
+    len: usize,
+}
+
+impl ChunkBuf {
+    pub fn from_vec(data: Vec<u8>) -> Self {
+        let len = data.len();
+        ChunkBuf { data, len }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.data[..self.len]
+    }
+
+    pub fn into_vec(mut self) -> Vec<u8> {
+        self.data.truncate(self.len);
+        self.data
+    }
+
+    /// At least `n` bytes of room in all.
+    fn grow(&mut self, n: usize) {
+        if self.data.len() < n {
+            self.data.resize(n, 0);
+        }
     }
 }
 
@@ -296,21 +329,35 @@ impl<'a> Scanner<'a> {
 
     /// The next comma or line break outside quotes, and the quotes since the previous one; `None`
     /// at the end of the chunk (then the quotes up to the end).
+    #[inline]
     fn next_sep(&mut self) -> (Option<usize>, u32) {
         loop {
             if self.seps != 0 {
                 let i = self.seps.trailing_zeros();
                 self.seps &= self.seps - 1;
-                let between = bits(self.after_sep, i);
-                let quotes = self.quotes_before + (self.quotes & between).count_ones();
+                // bits after_sep..i (after_sep <= i < 64 here)
+                let between = ((1u64 << i) - 1) & (u64::MAX << self.after_sep);
+                let mut quotes = self.quotes_before;
+                if self.quotes & between != 0 {
+                    quotes += (self.quotes & between).count_ones();
+                }
                 // line breaks inside quoted fields
-                self.line += u64::from((self.newlines & between).count_ones());
+                if self.newlines & between != 0 {
+                    self.line += u64::from((self.newlines & between).count_ones());
+                }
                 self.after_sep = i + 1;
                 self.quotes_before = 0;
                 return (Some(self.block + i as usize), quotes);
             }
-            self.quotes_before += (self.quotes & bits(self.after_sep, 64)).count_ones();
-            self.line += u64::from((self.newlines & bits(self.after_sep, 64)).count_ones());
+            if self.after_sep < 64 {
+                let rest = u64::MAX << self.after_sep;
+                if self.quotes & rest != 0 {
+                    self.quotes_before += (self.quotes & rest).count_ones();
+                }
+                if self.newlines & rest != 0 {
+                    self.line += u64::from((self.newlines & rest).count_ones());
+                }
+            }
             self.block += 64;
             self.after_sep = 0;
             if self.block >= self.bytes.len() {
@@ -448,6 +495,17 @@ mod tests {
     }
 
     #[test]
+    fn line_numbers_across_64_byte_blocks() {
+        let long = "x".repeat(70);
+        let text = format!("h\n\"{long}\n{long}\n{long}\"\nnext\n");
+        let mut sc = Scanner::on_text(&text, 0, 1);
+        let mut f = Fields::default();
+        let lines: Vec<u64> = std::iter::from_fn(|| sc.next_record(&mut f).expect("ok")).collect();
+        assert_eq!(lines, vec![1, 2, 5]);
+        assert_eq!(sc.lines(), 5);
+    }
+
+    #[test]
     fn cuts_only_between_records() {
         let text = b"a,\"1\n2\"\nb,\"3\n";
         assert_eq!(last_record_end(text), Some(8));
@@ -499,9 +557,9 @@ mod tests {
         let text = "h1,h2\n\"a\nb\",1\nc,\"d,\"\"e\"\"\"\n,\n\"x\",y";
         for block in 1..text.len() + 2 {
             let mut ch = Chunker::new(text.as_bytes(), block);
-            let (mut all, mut buf) = (Vec::new(), Vec::new());
+            let (mut all, mut buf) = (Vec::new(), ChunkBuf::default());
             while ch.next_chunk(&mut buf, "t").expect("read") {
-                all.extend(records(std::str::from_utf8(&buf).expect("utf8")).expect("parses"));
+                all.extend(records(std::str::from_utf8(buf.bytes()).expect("utf8")).expect("parses"));
             }
             assert_eq!(all, records(text).expect("whole"), "block {block}");
         }
