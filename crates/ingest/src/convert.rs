@@ -952,25 +952,22 @@ impl ChunkMapper<'_> {
         let cap = if amortized { self.batch_rows.min(bytes.len() / 1024 + 16) } else { 64 };
         let mut b = Builders::new(cap, self.hints);
         let (mut batches, mut rows, mut kept, mut sum) = (Vec::new(), 0u64, 0u64, SumBuilder::default());
-        let mut sc = Scanner::on_text(text, 0, 1);
-        while let Some(line) = sc.next_record(self.fields).map_err(|e| scan_error(e, &info.name, 1, Some(&info.map)))? {
-            check_width(self.fields, &info.map, &info.name, line)?;
-            let rec = Record::new(text, self.fields, &info.map, &info.name, line);
-            let cost = rec.decimal(Col::CostInBillingCurrency)?.unwrap_or(Dec::ZERO);
-            rows += 1;
-            sum.add(cost);
-            if amortized || kept_from_actual(rec.str(Col::ChargeType), rec.str(Col::PricingModel)) {
+        let lines = if amortized {
+            let mut sc = Scanner::on_text(text, 0, 1);
+            while let Some(line) = sc.next_record(self.fields).map_err(|e| scan_error(e, &info.name, 1, Some(&info.map)))? {
+                let cost = self.keep_row(text, info, agreement, line, &mut b)?;
+                rows += 1;
                 kept += 1;
-                // doubled quotes are replaced only in the rows that are kept
-                self.fields.unescape(text).map_err(|(field, reason)| scan_error(ScanError { line, field: Some(field), reason }, &info.name, 1, Some(&info.map)))?;
-                let rec = Record::new(text, self.fields, &info.map, &info.name, line);
-                self.m.map_row(&rec, info.dataset, agreement, cost, &mut b)?;
+                sum.add(cost);
+                if b.rows >= self.batch_rows {
+                    *self.hints = b.bytes_per_row();
+                    batches.push(b.finish()?);
+                }
             }
-            if b.rows >= self.batch_rows {
-                *self.hints = b.bytes_per_row();
-                batches.push(b.finish()?);
-            }
-        }
+            sc.lines()
+        } else {
+            self.sum_actual(text, info, agreement, &mut b, (&mut rows, &mut kept, &mut sum))?
+        };
         if b.rows > 0 {
             if b.rows >= 256 {
                 *self.hints = b.bytes_per_row();
@@ -983,7 +980,57 @@ impl ChunkMapper<'_> {
         } else {
             (totals.actual_rows, totals.actual_cost, totals.actual_rows_kept) = (rows, sum.finish(), kept);
         }
-        Ok(ChunkOut { batches, totals, lines: sc.lines() })
+        Ok(ChunkOut { batches, totals, lines })
+    }
+
+    /// Check and map the record just scanned into `self.fields`; its cost.
+    fn keep_row(&mut self, text: &str, info: &SourceInfo, agreement: Agreement, line: u64, b: &mut Builders) -> Result<Dec> {
+        check_width(self.fields, &info.map, &info.name, line)?;
+        // doubled quotes are replaced only in the rows that are kept
+        self.fields.unescape(text).map_err(|(field, reason)| scan_error(ScanError { line, field: Some(field), reason }, &info.name, 1, Some(&info.map)))?;
+        let rec = Record::new(text, self.fields, &info.map, &info.name, line);
+        let cost = rec.decimal(Col::CostInBillingCurrency)?.unwrap_or(Dec::ZERO);
+        self.m.map_row(&rec, info.dataset, agreement, cost, b)?;
+        Ok(cost)
+    }
+
+    /// An ActualCost chunk: every row's cost is summed, only commitment purchases and refunds are
+    /// kept. The other rows are skimmed (three fields read, the rest counted); a kept row, or one
+    /// that looks wrong, is scanned whole so it is checked and reported as any other. Returns the
+    /// chunk's line count.
+    fn sum_actual(&mut self, text: &str, info: &SourceInfo, agreement: Agreement, b: &mut Builders, (rows, kept, sum): (&mut u64, &mut u64, &mut SumBuilder)) -> Result<u64> {
+        let cols = [Col::CostInBillingCurrency, Col::ChargeType, Col::PricingModel];
+        let mut want: Vec<(usize, usize)> = cols.iter().enumerate().filter_map(|(k, c)| info.map.get(*c).map(|i| (i, k))).collect();
+        want.sort_unstable();
+        let idx: Vec<usize> = want.iter().map(|w| w.0).collect();
+        let mut got = vec![(0, 0); idx.len()];
+        let mut sc = Scanner::on_text(text, 0, 1);
+        while let Some(r) = sc.skim(&idx, &mut got) {
+            let field = |k: usize| want.iter().position(|w| w.1 == k).and_then(|p| text.get(got[p].0..got[p].1)).unwrap_or("");
+            let cost = match (r.fields == info.map.width(), field(0)) {
+                (true, "") => Some(Dec::ZERO),
+                (true, c) => Dec::parse(c).ok(),
+                (false, _) => None,
+            };
+            *rows += 1;
+            match cost {
+                Some(cost) if !kept_from_actual(field(1), field(2)) => sum.add(cost),
+                _ => {
+                    // kept, or to be reported: the whole record, checked
+                    let mut whole = Scanner::on_text(text, r.start, r.line);
+                    let line = whole.next_record(self.fields).map_err(|e| scan_error(e, &info.name, 1, Some(&info.map)))?.unwrap_or(r.line);
+                    check_width(self.fields, &info.map, &info.name, line)?;
+                    let cost = Record::new(text, self.fields, &info.map, &info.name, line).decimal(Col::CostInBillingCurrency)?.unwrap_or(Dec::ZERO);
+                    sum.add(cost);
+                    let rec = Record::new(text, self.fields, &info.map, &info.name, line);
+                    if kept_from_actual(rec.str(Col::ChargeType), rec.str(Col::PricingModel)) {
+                        *kept += 1;
+                        self.keep_row(text, info, agreement, line, b)?;
+                    }
+                }
+            }
+        }
+        Ok(sc.lines())
     }
 }
 

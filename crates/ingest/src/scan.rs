@@ -246,6 +246,45 @@ fn bits(from: u32, to: u32) -> u64 {
     high & !low
 }
 
+/// A record seen by [`Scanner::skim`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Skim {
+    /// Its first line, counted from the chunk's first line (1).
+    pub line: u64,
+    /// Where it starts in the chunk.
+    pub start: usize,
+    pub fields: usize,
+}
+
+/// The text between the quotes of a quoted field, else the field.
+fn unquote(b: &[u8], s: usize, e: usize) -> (usize, usize) {
+    if e >= s + 2 && b[s] == b'"' && b[e - 1] == b'"' { (s + 1, e - 1) } else { (s, e) }
+}
+
+/// Move past a block whose separators are all consumed (its quotes and line breaks after the last
+/// separator counted as `next_sep` does).
+fn continue_to_next_block(sc: &mut Scanner<'_>) {
+    if sc.after_sep < 64 {
+        let rest = u64::MAX << sc.after_sep;
+        if sc.quotes & rest != 0 {
+            sc.quotes_before += (sc.quotes & rest).count_ones();
+        }
+        if sc.newlines & rest != 0 {
+            sc.line += u64::from((sc.newlines & rest).count_ones());
+        }
+    }
+    sc.block += 64;
+    sc.after_sep = 0;
+    if sc.block >= sc.bytes.len() {
+        sc.quotes = 0;
+        sc.newlines = 0;
+        sc.seps = 0;
+        sc.block = sc.bytes.len().div_ceil(64) * 64;
+        return;
+    }
+    sc.load(0);
+}
+
 /// Records of one chunk, one at a time. The chunk is read 64 bytes at a time as bit masks of its
 /// quotes, commas and line breaks; the commas and line breaks outside quotes end the fields, so
 /// the text of a field is never looked at byte by byte.
@@ -367,6 +406,79 @@ impl<'a> Scanner<'a> {
                 return (None, std::mem::take(&mut self.quotes_before));
             }
             self.load(0);
+        }
+    }
+
+    /// The next record, for rows that are only summed: its first line, where it starts, how many
+    /// fields it has, and the text of fields `want` (ascending field indices; the quotes around a
+    /// quoted field removed) in `got`, without recording the other fields: whole runs of commas
+    /// are counted at once. The record is not checked for stray quotes: scan it again with
+    /// [`Scanner::on_text`] from `start` when it is kept. `None` at the end of the chunk.
+    pub fn skim(&mut self, want: &[usize], got: &mut [(usize, usize)]) -> Option<Skim> {
+        let b = self.bytes;
+        loop {
+            if self.pos >= b.len() {
+                return None;
+            }
+            let (line, record_start) = (self.line, self.pos);
+            let (mut field, mut start, mut w) = (0usize, self.pos, 0usize);
+            for g in got.iter_mut() {
+                *g = (0, 0);
+            }
+            let (stop, newline) = loop {
+                // Skip the commas of this block that come before the next wanted field.
+                let target = want.get(w).copied().unwrap_or(usize::MAX);
+                let nl = self.seps & self.newlines;
+                let commas = if nl != 0 { self.seps & ((nl & nl.wrapping_neg()) - 1) } else { self.seps };
+                if commas != 0 {
+                    let n = commas.count_ones() as usize;
+                    if field + n <= target {
+                        let last = 63 - commas.leading_zeros();
+                        let region = (u64::MAX >> (63 - last)) & (u64::MAX << self.after_sep);
+                        if self.newlines & region != 0 {
+                            self.line += u64::from((self.newlines & region).count_ones());
+                        }
+                        self.seps &= !commas;
+                        self.after_sep = last + 1;
+                        self.quotes_before = 0;
+                        field += n;
+                        start = self.block + last as usize + 1;
+                        if nl == 0 {
+                            continue_to_next_block(self);
+                            if self.block >= b.len() {
+                                // the record runs to the end of the chunk
+                                break (b.len(), false);
+                            }
+                            continue;
+                        }
+                    }
+                }
+                let (sep, _) = self.next_sep();
+                let end = sep.unwrap_or(b.len());
+                let newline = sep.is_some_and(|e| b[e] == b'\n');
+                if field == target {
+                    got[w] = unquote(b, start, if newline && end > start && b[end - 1] == b'\r' { end - 1 } else { end });
+                    w += 1;
+                }
+                if sep.is_some() && !newline {
+                    field += 1;
+                    start = end + 1;
+                    continue;
+                }
+                break (end, newline);
+            };
+            if field == want.get(w).copied().unwrap_or(usize::MAX) && start <= stop {
+                let stop = if stop > start && b[stop - 1] == b'\r' { stop - 1 } else { stop };
+                got[w] = unquote(b, start, stop);
+            }
+            self.pos = if newline { stop + 1 } else { b.len() };
+            if newline {
+                self.line += 1;
+            }
+            let empty = field == 0 && (stop == record_start || (stop == record_start + 1 && b[record_start] == b'\r'));
+            if !empty {
+                return Some(Skim { line, start: record_start, fields: field + 1 });
+            }
         }
     }
 
@@ -549,6 +661,56 @@ mod tests {
                 text.push_str(if next(3) == 0 { "\r\n" } else { "\n" });
             }
             assert_eq!(records(&text).expect("parses"), reference(&text), "round {round}: {text:?}");
+        }
+    }
+
+    #[test]
+    fn skimming_finds_the_same_fields_lines_and_counts_as_scanning() {
+        let mut x: u64 = 11;
+        let mut next = |n: u64| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 33) % n
+        };
+        let pieces = ["a", "\"", ",", "\n", "xyz0123456789", "{\"k\": \"v\"}"];
+        for round in 0..300 {
+            let mut text = String::new();
+            for _ in 0..1 + next(5) {
+                let width = 3 + next(6);
+                for f in 0..width {
+                    if f > 0 {
+                        text.push(',');
+                    }
+                    let value: String = (0..next(if round % 2 == 0 { 60 } else { 8 })).map(|_| pieces[next(pieces.len() as u64) as usize]).collect();
+                    if value.contains(['"', ',', '\n']) || next(5) == 0 {
+                        text.push('"');
+                        text.push_str(&value.replace('"', "\"\""));
+                        text.push('"');
+                    } else {
+                        text.push_str(&value);
+                    }
+                }
+                text.push_str(if next(4) == 0 { "\r\n" } else { "\n" });
+                if next(6) == 0 {
+                    text.push('\n');
+                }
+            }
+            let want = [0usize, 2, 3];
+            let mut full = Scanner::on_text(&text, 0, 1);
+            let mut fast = Scanner::on_text(&text, 0, 1);
+            let mut f = Fields::default();
+            let mut got = [(0usize, 0usize); 3];
+            while let Some(line) = full.next_record(&mut f).expect("parses") {
+                let skim = fast.skim(&want, &mut got).expect("a record");
+                assert_eq!((skim.line, skim.fields), (line, f.len()), "round {round}: {text:?}");
+                for (k, i) in want.iter().enumerate() {
+                    if f.spans.get(*i).is_some_and(|(s, _)| s & ESCAPED == 0) {
+                        assert_eq!(text.get(got[k].0..got[k].1), f.get(&text, *i), "round {round} field {i}: {text:?}");
+                    }
+                }
+                assert_eq!(fast.offset(), full.offset());
+            }
+            assert!(fast.skim(&want, &mut got).is_none());
+            assert_eq!(fast.lines(), full.lines(), "round {round}");
         }
     }
 
