@@ -5,17 +5,21 @@
 //! ```
 //!
 //! 1. Generates, with the Azure simulator's generator, one month of an EA enrollment in layout
-//!    2024-08-01: an ActualCost file of about `--rows` rows and the matching AmortizedCost file
-//!    (cached in `--dir` for the next run).
+//!    2024-08-01 with text columns as wide as real exports (`Widths::Real`): an ActualCost file of
+//!    about `--rows` rows and the matching AmortizedCost file (cached in `--dir` for the next run).
 //! 2. Runs, each in its own process so peak memory is its own (VmHWM / ru_maxrss):
 //!    - be-ingest: parse both files, Microsoft's merge rule, FOCUS 1.2 mapping with the open-data
 //!      lookups, exact source totals, Parquet (snappy) written atomically;
 //!    - DuckDB (Python package): the same merge and mapping in SQL (same lookups as joins, decimals
 //!      as DECIMAL(38,24), dates parsed), `COPY ... TO` Parquet (snappy).
-//! 3. Prints rows per second (source rows read) and peak memory for both.
+//! 3. Prints, for both: rows per second (source rows read), MB of CSV per second, CPU use (CPU
+//!    seconds / seconds), peak memory, the load average when the run started, and as the floor the
+//!    time of a warm `cat` of both files.
 //!
-//! DuckDB runs with its default thread count (all cores); be-ingest uses two threads (CSV+mapping,
-//! Parquet encoding).
+//! Both engines use every core: DuckDB by default; be-ingest parses and maps chunks on one thread
+//! per core and encodes the Parquet columns on one thread per core. `--convert-only` runs
+//! be-ingest alone (`BENCH_THREADS`, `BENCH_CHUNK_BYTES` try other settings; `BENCH_TRACE_RSS=1`
+//! prints the resident memory every second).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
