@@ -77,7 +77,7 @@ impl App {
         let id = parse_id(id)?;
         let connections: Vec<_> =
             self.store.list_connections(caller.organization_id).await?.into_iter().filter(|c| c.account_id == id).collect();
-        if self.store.delete_account(caller.organization_id, id).await? {
+        if self.store.delete_account(caller.organization_id, id, self.clock.now()).await? {
             for c in connections {
                 self.remove_connection_data(c.id).await;
             }

@@ -31,6 +31,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("BILLING_ENGINE_SYNC_INTERVAL_HOURS", "sync.interval_hours"),
     ("BILLING_ENGINE_SYNC_BACKFILL_MONTHS", "sync.backfill_months"),
     ("BILLING_ENGINE_SYNC_REPORTS_IN_FLIGHT", "sync.reports_in_flight"),
+    ("BILLING_ENGINE_JOBS_CONCURRENCY", "jobs.concurrency"),
     ("BILLING_ENGINE_LOG_FORMAT", "log.format"),
     ("BILLING_ENGINE_LOG", "log.level"),
 ];
@@ -48,7 +49,22 @@ pub struct Config {
     pub security: SecurityConfig,
     pub azure: AzureConfig,
     pub sync: SyncConfig,
+    pub jobs: JobsConfig,
     pub log: LogConfig,
+}
+
+/// How background jobs (syncs, ratings) run on this server.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Jobs this server runs at the same time (one at a time per connection or organization).
+    pub concurrency: u32,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self { concurrency: 2 }
+    }
 }
 
 /// When cost data is pulled.
@@ -249,6 +265,9 @@ impl Config {
         if !(1..=8).contains(&self.sync.reports_in_flight) {
             return Err(ConfigError(format!("sync.reports_in_flight must be between 1 and 8; it is {}", self.sync.reports_in_flight)));
         }
+        if !(1..=64).contains(&self.jobs.concurrency) {
+            return Err(ConfigError(format!("jobs.concurrency must be between 1 and 64; it is {}", self.jobs.concurrency)));
+        }
         for (name, u) in [("azure.login_url", &self.azure.login_url), ("azure.management_url", &self.azure.management_url)] {
             if !matches!(u.scheme(), "http" | "https") {
                 return Err(ConfigError(format!("{name} must be an http:// or https:// address")));
@@ -280,6 +299,7 @@ impl Config {
                 fetch: be_azure::FetchLimits { reports_in_flight: self.sync.reports_in_flight as usize, ..Default::default() },
                 ..Default::default()
             },
+            jobs: crate::jobs::JobSettings { concurrency: self.jobs.concurrency as usize, ..Default::default() },
         }
     }
 
@@ -385,6 +405,8 @@ mod tests {
         assert!(!c.server.secure_cookies);
         assert_eq!(c.security.session_hours, 24);
         let _ = std::fs::remove_file(path);
+        let c = Config::load_from(None, env(&[("BILLING_ENGINE_JOBS_CONCURRENCY", "4")])).expect("loads");
+        assert_eq!(c.app_settings().jobs.concurrency, 4);
     }
 
     #[test]
@@ -427,6 +449,8 @@ mod tests {
             ("BILLING_ENGINE_SECRET_KEY", "short", "secret_key"),
             ("BILLING_ENGINE_LOG", "verbose", "log.level"),
             ("BILLING_ENGINE_LOG_FORMAT", "xml", "log.format"),
+            ("BILLING_ENGINE_JOBS_CONCURRENCY", "0", "jobs.concurrency"),
+            ("BILLING_ENGINE_JOBS_CONCURRENCY", "many", "jobs.concurrency"),
         ] {
             let msg = Config::load_from(None, env(&[(var, value)])).expect_err(var).to_string();
             assert!(msg.contains(needle), "{var}: {msg}");

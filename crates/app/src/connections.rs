@@ -7,6 +7,7 @@ use be_domain::{
     Account, AccountId, AgreementType, BillingAccountId, ClientId, ClientSecretValue, ConnectionId, ConnectionState,
     FieldError, Product, Provider, TenantId, parse_secret_expiry,
 };
+use be_domain::{JobKind, JobState};
 use be_store::{Conflict, ConnectionRecord, JobRecord, Registration, StoreError};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -797,12 +798,25 @@ impl App {
     }
 
     async fn queue_sync(&self, c: &ConnectionRecord) -> Result<JobRecord> {
-        self.queue_sync_at(c, self.clock.now()).await
+        self.queue_sync_by(c, self.clock.now()).await
     }
 
+    /// The connection's jobs, newest first (the last 50).
     pub async fn connection_jobs(&self, caller: &Caller, id: &str) -> Result<Vec<JobRecord>> {
         let c = self.load(caller, id).await?;
-        Ok(self.store.list_jobs(caller.organization_id, c.id).await?)
+        Ok(self.store.list_connection_jobs(caller.organization_id, c.id, 50).await?)
+    }
+
+    /// The connection's sync in progress: the running one, else the queued one.
+    pub async fn active_sync(&self, caller: &Caller, id: &str) -> Result<Option<JobRecord>> {
+        let jobs = self.connection_jobs(caller, id).await?;
+        let of = |state| jobs.iter().find(|j| j.kind == JobKind::Sync && j.state == state).cloned();
+        Ok(of(JobState::Running).or_else(|| of(JobState::Queued)))
+    }
+
+    /// The organization's jobs (syncs and ratings), newest first.
+    pub async fn organization_jobs(&self, caller: &Caller, limit: i64) -> Result<Vec<JobRecord>> {
+        Ok(self.store.list_jobs(caller.organization_id, limit).await?)
     }
 
     /// The checks of the last validation.
@@ -848,7 +862,9 @@ impl App {
                 format!("Type the account name \"{}\" exactly to confirm the deletion.", account.name),
             )));
         }
-        if !self.store.delete_connection(caller.organization_id, c.id).await? {
+        // Its queued or running sync is cancelled in the same transaction; a period the sync
+        // writes after this is removed by the sync itself (it checks before recording).
+        if !self.store.delete_connection(caller.organization_id, c.id, self.clock.now()).await? {
             return Err(not_found());
         }
         self.remove_connection_data(c.id).await;

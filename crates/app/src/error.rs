@@ -79,6 +79,18 @@ impl AppError {
         }
     }
 
+    /// The error and every cause beneath it, for the logs (never shown to people).
+    pub fn chain(&self) -> String {
+        let mut chain = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            chain.push_str(": ");
+            chain.push_str(&s.to_string());
+            source = s.source();
+        }
+        chain
+    }
+
     pub(crate) fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         AppError::Internal(Box::new(e))
     }

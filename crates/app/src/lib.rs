@@ -9,6 +9,7 @@ mod connections;
 mod crypto;
 pub mod config;
 mod error;
+pub mod jobs;
 mod keys;
 pub mod layout;
 mod orgs;
@@ -17,7 +18,7 @@ pub mod sync;
 use std::sync::Arc;
 
 pub use auth::{Caller, IssuedToken, SessionToken};
-pub use be_domain::{ConnectionState, Role};
+pub use be_domain::{ConnectionState, JobKind, JobState, JobSubject, Role, RunnerId, SyncOutcome};
 pub use be_store::Store;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use connections::{AdminRow, Check, CheckOutcome, ConnectionDetails, EaCall, RoleGrant, Validation};
@@ -39,6 +40,7 @@ pub struct AppSettings {
     /// The redirect URI the wizard tells users to register (this server's public address).
     pub public_url: String,
     pub sync: sync::SyncSettings,
+    pub jobs: jobs::JobSettings,
 }
 
 impl Default for AppSettings {
@@ -49,6 +51,7 @@ impl Default for AppSettings {
             azure_retry: be_azure::RetryPolicy::interactive(),
             public_url: "http://localhost:8080".into(),
             sync: sync::SyncSettings::default(),
+            jobs: jobs::JobSettings::default(),
         }
     }
 }
@@ -63,6 +66,10 @@ pub struct App {
     azure: be_azure::AzureClient,
     /// The patient client for background sync.
     sync_azure: be_azure::AzureClient,
+    /// This server's job runner: the owner of the job leases it holds.
+    runner: be_domain::RunnerId,
+    /// Wakes the runner when a job is queued here.
+    wake: Arc<tokio::sync::Notify>,
     /// Failed sign-ins per e-mail address (brute-force protection).
     login_failures: Arc<std::sync::Mutex<std::collections::HashMap<String, auth::Failures>>>,
 }
@@ -74,7 +81,17 @@ impl App {
             .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
         let sync_azure = be_azure::AzureClient::new(settings.azure.clone(), be_azure::RetryPolicy::background())
             .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
-        Ok(Self { store, clock, keys: Arc::new(keys), settings, azure, sync_azure, login_failures: Arc::default() })
+        Ok(Self {
+            store,
+            clock,
+            keys: Arc::new(keys),
+            settings,
+            azure,
+            sync_azure,
+            runner: be_domain::RunnerId::new(),
+            wake: Arc::default(),
+            login_failures: Arc::default(),
+        })
     }
 
     pub fn settings(&self) -> &AppSettings {

@@ -7,15 +7,17 @@
 use std::{
     path::{Path, PathBuf},
     sync::Arc,
-    time::Duration,
 };
 
 use be_azure::{AzureError, ClientCredentials, CostMetric, CostReportRequest, ErrorKind, FetchLimits};
-use be_domain::{BillingPeriod, ConnectionState, JobId, SyncPeriodId};
-use be_store::{ConnectionRecord, JobRecord, PeriodRecord, SyncPeriodRecord};
+use be_domain::{BillingPeriod, ConnectionId, ConnectionState, JobKind, JobState, JobSubject, OrganizationId, SyncOutcome};
+use be_store::{ConnectionRecord, JobRecord, PeriodRecord, StoreError, SyncPeriodRecord};
 use time::{Date, OffsetDateTime};
 
-use crate::{App, AppError, Caller, Result};
+use crate::{
+    App, AppError, Caller, Result,
+    jobs::{JobControl, Stop},
+};
 
 /// What a period's conversion produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +38,13 @@ pub struct PeriodSummary {
 /// know Arrow.
 pub trait PeriodWriter: Send + Sync + 'static {
     fn write_period(&self, actual: &[PathBuf], amortized: &[PathBuf], dest: &Path) -> std::result::Result<PeriodSummary, String>;
+
+    /// Remove the temp files an interrupted write left in a connection's period directory (never
+    /// while a sync of that connection runs); returns how many.
+    fn remove_temp_files(&self, dir: &Path) -> std::result::Result<usize, String> {
+        let _ = dir;
+        Ok(0)
+    }
 }
 
 /// How sync behaves.
@@ -93,6 +102,19 @@ pub fn plan_periods(today: Date, backfill_months: u32, stored: &[PeriodRecord]) 
     out
 }
 
+/// How long to wait before retrying a sync after `failures` failed ones in a row: 5 minutes, then
+/// three times longer each time (15, 45, ...), never more than the regular `interval`.
+pub fn retry_delay(failures: u32, interval: time::Duration) -> time::Duration {
+    let mut delay = time::Duration::minutes(5);
+    for _ in 1..failures {
+        if delay >= interval {
+            break;
+        }
+        delay *= 3;
+    }
+    delay.min(interval)
+}
+
 fn fetch_error(e: &AzureError) -> (&'static str, String, String) {
     match e.kind {
         ErrorKind::NoBillingClaims | ErrorKind::AccessDenied => (
@@ -138,11 +160,7 @@ impl App {
                 message: format!("Only a connected connection can sync; this one is {}. Validate it first.", c.state),
             });
         }
-        let job = self.queue_sync_at(&c, self.clock.now()).await?;
-        if job.state == "queued" && job.run_after > self.clock.now() {
-            self.store.set_job_run_after(job.id, self.clock.now()).await?;
-        }
-        Ok(job)
+        self.queue_sync_by(&c, self.clock.now()).await
     }
 
     pub async fn sync_history(&self, caller: &Caller, id: &str, limit: i64) -> Result<Vec<SyncPeriodRecord>> {
@@ -155,91 +173,51 @@ impl App {
         Ok(self.store.list_periods(caller.organization_id, c.id).await?)
     }
 
-    pub(crate) async fn queue_sync_at(&self, c: &ConnectionRecord, when: OffsetDateTime) -> Result<JobRecord> {
-        let now = self.clock.now();
-        let job = JobRecord {
-            id: JobId::new(),
-            organization_id: c.organization_id,
-            connection_id: c.id,
-            kind: "sync".into(),
-            state: "queued".into(),
-            run_after: when,
-            attempts: 0,
-            last_error: None,
-            progress_done: 0,
-            progress_total: 0,
-            created_at: now,
-            updated_at: now,
-        };
-        Ok(self.store.enqueue_job(&job).await?)
+    /// Queue the connection's sync to run no later than `when`; a sync already running answers.
+    pub(crate) async fn queue_sync_by(&self, c: &ConnectionRecord, when: OffsetDateTime) -> Result<JobRecord> {
+        self.enqueue_by(c.organization_id, JobSubject::Connection(c.id), JobKind::Sync, when).await
     }
 
-    /// At start: jobs a stopped or crashed process left running are queued again.
-    pub async fn recover_jobs(&self) -> Result<u64> {
-        let n = self.store.requeue_interrupted_jobs(self.clock.now()).await?;
-        if n > 0 {
-            tracing::info!(jobs = n, "requeued jobs interrupted by a restart");
-        }
-        Ok(n)
-    }
-
-    /// Run every due job, one at a time; returns how many ran.
-    pub async fn run_due_jobs(&self) -> Result<usize> {
-        let mut ran = 0;
-        while let Some(job) = self.store.claim_next_job(self.clock.now()).await? {
-            ran += 1;
-            let span = tracing::info_span!("job", job = %job.id, kind = %job.kind, connection = %job.connection_id);
-            let _enter = span.enter();
-            let outcome = match job.kind.as_str() {
-                "sync" => self.run_sync(&job).await,
-                other => Err(AppError::internal(std::io::Error::other(format!("unknown job kind {other}")))),
-            };
-            let now = self.clock.now();
-            match outcome {
-                Ok(()) => self.store.finish_job(job.id, "done", None, now).await?,
-                Err(e) => {
-                    tracing::warn!(error = %e, "job failed");
-                    self.store.finish_job(job.id, "failed", Some(&e.public_message()), now).await?;
-                }
-            }
-            // The next check, for a connection that is still connected.
-            if let Some(c) = self.store.get_connection(job.organization_id, job.connection_id).await?
-                && c.state == ConnectionState::Connected {
-                    self.queue_sync_at(&c, now + self.settings.sync.interval).await?;
-                }
-        }
-        Ok(ran)
-    }
-
-    /// Run jobs until `stop` resolves, checking every `poll`.
-    pub async fn run_worker(self, poll: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
-        if let Err(e) = self.recover_jobs().await {
-            tracing::error!(error = %e, "cannot recover interrupted jobs");
-        }
-        loop {
-            if *stop.borrow() {
-                return;
-            }
-            if let Err(e) = self.run_due_jobs().await {
-                tracing::error!(error = %e, "the job runner failed; retrying");
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(poll) => {}
-                _ = stop.changed() => {}
-            }
-        }
-    }
-
-    async fn run_sync(&self, job: &JobRecord) -> Result<()> {
-        let Some(c) = self.store.get_connection(job.organization_id, job.connection_id).await? else {
+    /// After a sync: the next check, for a connection that is still connected; after a failed
+    /// one, a retry with backoff (see [`retry_delay`]).
+    pub(crate) async fn schedule_next_sync(&self, org: OrganizationId, connection: ConnectionId, ended: JobState) -> Result<()> {
+        let Some(c) = self.store.get_connection(org, connection).await? else { return Ok(()) };
+        if c.state != ConnectionState::Connected {
             return Ok(());
+        }
+        let delay = match ended {
+            JobState::Failed => self.sync_retry_delay(org, connection).await?,
+            _ => self.settings.sync.interval,
         };
+        let next = self.queue_sync_by(&c, self.clock.now() + delay).await?;
+        tracing::info!(next = %next.run_after, "next sync queued");
+        Ok(())
+    }
+
+    /// The delay before retrying a connection whose last syncs failed.
+    async fn sync_retry_delay(&self, org: OrganizationId, connection: ConnectionId) -> Result<time::Duration> {
+        let recent = self.store.list_connection_jobs(org, connection, 20).await?;
+        let failures = recent
+            .iter()
+            .filter(|j| j.kind == JobKind::Sync && matches!(j.state, JobState::Done | JobState::Failed))
+            .take_while(|j| j.state == JobState::Failed)
+            .count();
+        Ok(retry_delay(failures as u32, self.settings.sync.interval))
+    }
+
+    /// A sync job's run: every planned period, oldest first. Stops between periods when the
+    /// connection is deleted (cancelled), the lease is lost or the server stops.
+    pub(crate) async fn run_sync(&self, job: &JobRecord, control: &JobControl) -> std::result::Result<(), Stop> {
+        let JobSubject::Connection(id) = job.subject else {
+            return Err(Stop::Failed(AppError::internal(std::io::Error::other("a sync job without a connection"))));
+        };
+        let Some(c) = self.store.get_connection(job.organization_id, id).await? else { return Err(Stop::Cancelled) };
         if c.state != ConnectionState::Connected {
             tracing::info!(state = %c.state, "connection not connected; nothing synced");
             return Ok(());
         }
         let Some(writer) = self.settings.sync.writer.clone() else {
-            return Err(AppError::internal(std::io::Error::other("no period writer configured")));
+            return Err(Stop::Failed(AppError::internal(std::io::Error::other("no period writer configured"))));
         };
         let secret = self.keys.open(c.secret_ciphertext.as_deref().unwrap_or_default(), c.id.as_uuid().as_bytes())?;
         let creds = ClientCredentials {
@@ -260,86 +238,117 @@ impl App {
         let work = self.layout().job_scratch(job.id);
         let mut failures = 0;
         for (i, period) in plan.iter().enumerate() {
-            let started = self.clock.now();
-            let mut record = SyncPeriodRecord {
-                id: SyncPeriodId::new(),
-                organization_id: c.organization_id,
-                connection_id: c.id,
-                job_id: job.id,
-                period: period.key(),
-                started_at: started,
-                finished_at: None,
-                outcome: "running".into(),
-                rows_written: 0,
-                bytes_downloaded: 0,
-                source_total: None,
-                focus_total: None,
-                amortized_total: None,
-                effective_total: None,
-                reconciled: None,
-                error_code: None,
-                error_message: None,
-                remedy: None,
-            };
-            self.store.record_sync_period(&record).await?;
-            let result = self.sync_period(&token, &scope, *period, today, &work, &c, writer.clone()).await;
-            record.finished_at = Some(self.clock.now());
-            match result {
-                Ok((summary, bytes)) => {
-                    record.outcome = "succeeded".into();
-                    record.rows_written = summary.rows as i64;
-                    record.bytes_downloaded = bytes as i64;
-                    record.reconciled = Some(summary.reconciled);
-                    if !summary.reconciled {
-                        record.error_code = Some("reconciliation_mismatch".into());
-                        record.error_message = Some(format!(
-                            "The FOCUS totals (BilledCost {}, EffectiveCost {}) differ from Azure's (ActualCost {}, AmortizedCost {}).",
-                            summary.billed_total, summary.effective_total, summary.actual_total, summary.amortized_total
-                        ));
-                        record.remedy = Some("This is a bug in the conversion: report it with the period and the connection ID.".into());
-                    }
-                    record.source_total = Some(summary.actual_total.clone());
-                    record.focus_total = Some(summary.billed_total.clone());
-                    record.amortized_total = Some(summary.amortized_total.clone());
-                    record.effective_total = Some(summary.effective_total.clone());
-                    let closed = (period.last_day() + self.settings.sync.close_after) < today;
-                    self.store
-                        .upsert_period(&PeriodRecord {
-                            organization_id: c.organization_id,
-                            connection_id: c.id,
-                            period: period.key(),
-                            rows_stored: summary.rows as i64,
-                            source_total: summary.actual_total,
-                            focus_total: summary.billed_total,
-                            amortized_total: summary.amortized_total,
-                            effective_total: summary.effective_total,
-                            reconciled: summary.reconciled,
-                            pulled_at: self.clock.now(),
-                            closed,
-                        })
-                        .await?;
-                }
-                Err((code, message, remedy, bytes)) => {
-                    failures += 1;
-                    record.outcome = "failed".into();
-                    record.bytes_downloaded = bytes as i64;
-                    record.error_code = Some(code.to_string());
-                    record.error_message = Some(message);
-                    record.remedy = Some(remedy);
-                }
+            control.check()?;
+            if !self.pull_period(job, &c, *period, today, &token, &scope, &work, writer.clone()).await? {
+                failures += 1;
             }
-            self.store.record_sync_period(&record).await?;
             self.store.set_job_progress(job.id, i as i32 + 1, plan.len() as i32).await?;
         }
         let _ = tokio::fs::remove_dir_all(&work).await;
         if failures > 0 {
-            return Err(AppError::Upstream {
+            return Err(Stop::Failed(AppError::Upstream {
                 code: "sync_incomplete",
-                message: format!("{failures} of {} periods could not be pulled; they keep their previous data and are retried at the next sync.", plan.len()),
+                message: format!("{failures} of {} periods could not be pulled; they keep their previous data and are retried soon.", plan.len()),
                 retryable: true,
-            });
+            }));
         }
         Ok(())
+    }
+
+    /// One period: pull, store, record; false if it failed (recorded in the history). A
+    /// connection deleted meanwhile cancels the job, and whatever this pull wrote is removed.
+    #[allow(clippy::too_many_arguments)]
+    async fn pull_period(
+        &self,
+        job: &JobRecord,
+        c: &ConnectionRecord,
+        period: BillingPeriod,
+        today: Date,
+        token: &be_azure::AccessToken,
+        scope: &str,
+        work: &Path,
+        writer: Arc<dyn PeriodWriter>,
+    ) -> std::result::Result<bool, Stop> {
+        let mut record = SyncPeriodRecord::started(c.organization_id, c.id, job.id, period.key(), self.clock.now());
+        self.record_history(c, &record).await?;
+        let result = self.sync_period(token, scope, period, today, work, c, writer).await;
+        self.ensure_connection(c).await?;
+        record.finished_at = Some(self.clock.now());
+        match result {
+            Ok((summary, bytes)) => {
+                record.outcome = SyncOutcome::Succeeded;
+                record.rows_written = summary.rows as i64;
+                record.bytes_downloaded = bytes as i64;
+                record.reconciled = Some(summary.reconciled);
+                if !summary.reconciled {
+                    record.error_code = Some("reconciliation_mismatch".into());
+                    record.error_message = Some(format!(
+                        "The FOCUS totals (BilledCost {}, EffectiveCost {}) differ from Azure's (ActualCost {}, AmortizedCost {}).",
+                        summary.billed_total, summary.effective_total, summary.actual_total, summary.amortized_total
+                    ));
+                    record.remedy = Some("This is a bug in the conversion: report it with the period and the connection ID.".into());
+                }
+                record.source_total = Some(summary.actual_total.clone());
+                record.focus_total = Some(summary.billed_total.clone());
+                record.amortized_total = Some(summary.amortized_total.clone());
+                record.effective_total = Some(summary.effective_total.clone());
+                let closed = (period.last_day() + self.settings.sync.close_after) < today;
+                let stored = self.store
+                    .upsert_period(&PeriodRecord {
+                        organization_id: c.organization_id,
+                        connection_id: c.id,
+                        period: period.key(),
+                        rows_stored: summary.rows as i64,
+                        source_total: summary.actual_total,
+                        focus_total: summary.billed_total,
+                        amortized_total: summary.amortized_total,
+                        effective_total: summary.effective_total,
+                        reconciled: summary.reconciled,
+                        pulled_at: self.clock.now(),
+                        closed,
+                    })
+                    .await;
+                self.gone_or(c, stored).await?;
+            }
+            Err((code, message, remedy, bytes)) => {
+                record.outcome = SyncOutcome::Failed;
+                record.bytes_downloaded = bytes as i64;
+                record.error_code = Some(code.to_string());
+                record.error_message = Some(message);
+                record.remedy = Some(remedy);
+            }
+        }
+        self.record_history(c, &record).await?;
+        Ok(record.outcome == SyncOutcome::Succeeded)
+    }
+
+    async fn record_history(&self, c: &ConnectionRecord, record: &SyncPeriodRecord) -> std::result::Result<(), Stop> {
+        let done = self.store.record_sync_period(record).await;
+        self.gone_or(c, done).await
+    }
+
+    /// `Err(Stop::Cancelled)`, with the connection's data removed, if the connection was deleted.
+    async fn ensure_connection(&self, c: &ConnectionRecord) -> std::result::Result<(), Stop> {
+        match self.store.get_connection(c.organization_id, c.id).await? {
+            Some(_) => Ok(()),
+            None => {
+                self.remove_connection_data(c.id).await;
+                Err(Stop::Cancelled)
+            }
+        }
+    }
+
+    /// A write that failed because the connection is gone cancels the job (removing what the
+    /// job wrote); any other failure fails it.
+    async fn gone_or(&self, c: &ConnectionRecord, written: std::result::Result<(), StoreError>) -> std::result::Result<(), Stop> {
+        match written {
+            Ok(()) => Ok(()),
+            Err(StoreError::Gone(_)) => {
+                self.remove_connection_data(c.id).await;
+                Err(Stop::Cancelled)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -429,5 +438,14 @@ mod tests {
         have.last_mut().expect("nov").closed = false;
         let plan: Vec<String> = plan_periods(time::macros::date!(2026 - 12 - 02), 13, &have).iter().map(|p| p.key()).collect();
         assert_eq!(plan, ["2026-11", "2026-12"]);
+    }
+
+    #[test]
+    fn failed_syncs_are_retried_with_backoff_capped_at_the_interval() {
+        let four_hours = time::Duration::hours(4);
+        let delays: Vec<i64> = (1..=6).map(|n| retry_delay(n, four_hours).whole_minutes()).collect();
+        assert_eq!(delays, [5, 15, 45, 135, 240, 240]);
+        assert_eq!(retry_delay(1, time::Duration::minutes(2)), time::Duration::minutes(2), "never longer than the interval");
+        assert_eq!(retry_delay(u32::MAX, four_hours), four_hours);
     }
 }

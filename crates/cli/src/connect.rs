@@ -10,6 +10,7 @@ use std::{
 };
 
 use anyhow::{Context, anyhow, bail};
+use be_app::{JobState, SyncOutcome};
 use clap::{Args, Subcommand, ValueEnum};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -380,6 +381,10 @@ pub struct SyncArgs {
     no_wait: bool,
 }
 
+fn outcome(history_entry: &Value) -> Option<SyncOutcome> {
+    serde_json::from_value(history_entry["outcome"].clone()).ok()
+}
+
 /// `billing-engine sync ID`: sync now and follow it, with a progress bar on a terminal and plain
 /// lines otherwise.
 pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
@@ -410,7 +415,7 @@ pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|h| h["job_id"] == json!(job_id) && h["outcome"] != "running")
+            .filter(|h| h["job_id"] == json!(job_id) && outcome(h) != Some(SyncOutcome::Running))
             .collect();
         finished.sort_by_key(|h| h["period"].as_str().unwrap_or("").to_string());
         for h in finished {
@@ -418,7 +423,7 @@ pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
             if !reported.insert(key) {
                 continue;
             }
-            let line = if h["outcome"] == "succeeded" {
+            let line = if outcome(h) == Some(SyncOutcome::Succeeded) {
                 let rec = if h["reconciled"] == true { "reconciled to the last digit" } else { "NOT reconciled" };
                 format!(
                     "{}: {} rows, {} bytes, BilledCost {} (Azure {}), {rec}",
@@ -443,8 +448,9 @@ pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
             b.set_message(str_of(&this, "state").to_string());
             b.tick();
         }
-        match this["state"].as_str() {
-            Some("done") | Some("failed") => break,
+        match serde_json::from_value::<JobState>(this["state"].clone()) {
+            Ok(JobState::Cancelled) => bail!("the sync was cancelled: the connection was deleted"),
+            Ok(state) if !state.is_active() => break,
             _ => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
         }
     }

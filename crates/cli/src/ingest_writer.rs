@@ -25,16 +25,8 @@ impl PeriodWriter for IngestWriter {
             reconciled: r.reconciled,
         })
     }
-}
 
-/// Remove the temp files a crash left beside the stored periods, and the download scratch area.
-pub fn clean_after_crash(layout: &be_app::Layout) {
-    let _ = std::fs::remove_dir_all(layout.tmp_root());
-    for dir in layout.period_dirs() {
-        match be_ingest::remove_stale_temp_files(&dir) {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(dir = %dir.display(), files = n, "removed temp files left by an interrupted sync"),
-            Err(e) => tracing::warn!(dir = %dir.display(), error = %e, "cannot clean temp files"),
-        }
+    fn remove_temp_files(&self, dir: &Path) -> Result<usize, String> {
+        be_ingest::remove_stale_temp_files(dir).map_err(|e| e.to_string())
     }
 }

@@ -131,22 +131,21 @@ async fn run_server_on(
             }
         }
     });
-    // What a crash may have left: half-written Parquet temp files and downloads in progress.
-    // (Stored periods are never touched: they are only ever replaced by a rename.)
-    crate::ingest_writer::clean_after_crash(&be_app::Layout::new(&config.storage.data_dir));
-    // The job runner: syncs, one at a time.
+    // The job runner (`[jobs] concurrency` at a time). At start it cleans what interrupted jobs
+    // left (download scratch, half-written Parquet temp files), never what a live job uses.
+    let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(app.clone().run_worker(Duration::from_secs(2), stop_rx));
+    let worker = tokio::spawn(app.clone().run_worker(stop_rx, grace));
     tracing::info!(%addr, backend = ?app.store().backend(), "listening");
     announce(addr);
     let router = be_http::router(app, settings);
     be_http::serve(listener, router, shutdown_signal(), Duration::from_secs(config.server.shutdown_grace_seconds)).await?;
+    // Running jobs stop after their current step (a sync after its current period) and release
+    // their lease, so another server (or the next start) continues them at once; a job still busy
+    // after the grace period is abandoned the same way, and the periods it had not finished keep
+    // their previous data.
     let _ = stop_tx.send(true);
-    // A sync in progress is left to finish for the grace period; an interrupted one is requeued at
-    // the next start and the periods it had not finished keep their previous data.
-    if tokio::time::timeout(Duration::from_secs(config.server.shutdown_grace_seconds), worker).await.is_err() {
-        tracing::warn!("a sync was still running at shutdown; it resumes at the next start");
-    }
+    let _ = worker.await;
     sweeper.abort();
     tracing::info!("stopped");
     Ok(())

@@ -66,8 +66,12 @@ id_type!(
     ConnectionId
 );
 id_type!(
-    /// A persistent background job (a sync).
+    /// A persistent background job (a sync, a rating).
     JobId
+);
+id_type!(
+    /// A server process's job runner: the owner of the job leases it holds. New at each start.
+    RunnerId
 );
 
 id_type!(

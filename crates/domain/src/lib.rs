@@ -9,6 +9,7 @@ mod connection;
 mod dimension;
 mod error;
 mod ids;
+mod job;
 mod money;
 pub mod pricing;
 mod period;
@@ -19,10 +20,11 @@ pub use azure::{AgreementType, BillingAccountId, ClientId, ClientSecretValue, Te
 pub use dimension::{Dimension, FAMILY_DIMENSION, FOCUS_COLUMNS, FocusType, focus_column, focus_column_ci};
 pub use error::{DomainError, FieldError};
 pub use money::{Amount, Currency, MONEY_SCALE, PERCENT_PLACES, Percent};
-pub use connection::{ConnectionState, Product, Provider};
+pub use connection::{ConnectionState, Product, Provider, RatingRunState};
 pub use period::BillingPeriod;
 pub use ids::{
     AccountId, AllocationId, ApiTokenId, ConnectionId, FamilyId, ImportSourceId, JobId, OrganizationId, PlanId, RatingRunId, RuleId,
-    SyncPeriodId, UserId,
+    RunnerId, SyncPeriodId, UserId,
 };
+pub use job::{JobKind, JobState, JobSubject, SyncOutcome};
 pub use user::{Email, OrganizationName, Password, Role, TokenName};

@@ -82,14 +82,7 @@ pub fn status_of(err: &AppError) -> StatusCode {
 /// Log a server-side failure with its whole cause chain (never shown to the caller).
 pub fn log_if_server_error(err: &AppError) {
     if matches!(err, AppError::Internal(_) | AppError::Unavailable(_)) {
-        let mut chain = err.to_string();
-        let mut source = std::error::Error::source(err);
-        while let Some(s) = source {
-            chain.push_str(": ");
-            chain.push_str(&s.to_string());
-            source = s.source();
-        }
-        tracing::error!(code = err.code(), error = %chain, "request failed");
+        tracing::error!(code = err.code(), error = %err.chain(), "request failed");
     }
 }
 

@@ -205,7 +205,7 @@ pub fn document() -> Value {
             },
             "/connections/{id}/jobs": {
                 "get": {
-                    "operationId": "listConnectionJobs", "summary": "The connection's sync jobs", "parameters": [id_param()],
+                    "operationId": "listConnectionJobs", "summary": "The connection's sync jobs, newest first (the last 50)", "parameters": [id_param()],
                     "responses": {"200": ok("The jobs.", "JobList"), "401": unauthenticated.clone(), "404": conn_not_found.clone()}
                 }
             },
@@ -338,7 +338,8 @@ pub fn document() -> Value {
                                        "headers": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
                                        "body": {"type": "object"}, "curl": {"type": "string"}, "az_rest": {"type": "string"}}},
                                    "steps": {"type": "array", "items": {"type": "string"}}}},
-                "Job": {"type": "object", "properties": {"id": {"type": "string"}, "kind": {"type": "string"}, "state": {"type": "string"},
+                "Job": {"type": "object", "properties": {"id": {"type": "string"}, "kind": {"type": "string", "enum": ["sync", "rate"]},
+                    "state": {"type": "string", "enum": ["queued", "running", "done", "failed", "cancelled"]},
                     "progress_done": {"type": "integer"}, "progress_total": {"type": "integer"},
                     "run_after": {"type": "string", "format": "date-time"}, "attempts": {"type": "integer"}, "last_error": {"type": ["string", "null"]},
                     "created_at": {"type": "string", "format": "date-time"}}},

@@ -39,6 +39,14 @@ pub enum IngestError {
     #[error("{at}: the header has no {column} column (looked for: {aliases}); this is not a Cost Details file in a known layout")]
     MissingColumn { at: Position, column: &'static str, aliases: String },
 
+    /// A value of an imported FOCUS file is not of its column's type, or not allowed there.
+    #[error("{at}: {reason}: {value:?}")]
+    ImportBadValue { at: Position, value: String, reason: String },
+
+    /// A FOCUS file lacks a column rating needs.
+    #[error("{file}: the file has no {column} column; rating needs it (every FOCUS 1.0, 1.1 and 1.2 file has one)")]
+    MissingFocusColumn { file: String, column: &'static str },
+
     /// A field does not hold a value of its column's type.
     #[error("{at}: {reason}: {value:?}")]
     BadValue { at: Position, value: String, reason: String },
@@ -93,6 +101,8 @@ impl IngestError {
         match self {
             IngestError::MalformedCsv { .. } => "ingest_malformed_csv",
             IngestError::MissingColumn { .. } => "ingest_missing_column",
+            IngestError::MissingFocusColumn { .. } => "import_missing_column",
+            IngestError::ImportBadValue { .. } => "import_bad_value",
             IngestError::BadValue { .. } => "ingest_bad_value",
             IngestError::MixedAgreements { .. } => "ingest_mixed_agreements",
             IngestError::Read { .. } => "ingest_read_failed",
@@ -112,6 +122,10 @@ impl IngestError {
             }
             IngestError::MissingColumn { .. } => {
                 "the Cost Details file has a layout this version does not know; the period keeps its previous data. Report the header line."
+            }
+            IngestError::ImportBadValue { .. } => "correct the value at the file, line and column named, then import the file again; nothing was imported.",
+            IngestError::MissingFocusColumn { .. } => {
+                "export the data in FOCUS format (1.0, 1.1 or 1.2) with every mandatory column, then import it again; nothing was imported."
             }
             IngestError::MixedAgreements { .. } => "the actual and amortized reports must come from the same billing account.",
             IngestError::Read { .. } => "the download was interrupted; retry the sync.",
@@ -135,7 +149,7 @@ impl IngestError {
     /// The position in a source file, for errors that have one.
     pub fn position(&self) -> Option<&Position> {
         match self {
-            IngestError::MalformedCsv { at, .. } | IngestError::MissingColumn { at, .. } | IngestError::BadValue { at, .. } => Some(at),
+            IngestError::MalformedCsv { at, .. } | IngestError::MissingColumn { at, .. } | IngestError::BadValue { at, .. } | IngestError::ImportBadValue { at, .. } => Some(at),
             _ => None,
         }
     }

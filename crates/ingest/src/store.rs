@@ -98,44 +98,44 @@ where
     I: IntoIterator<Item = Result<RecordBatch>>,
     I::IntoIter: Send,
 {
+    let tmp = temp_path(final_path)?;
+    let focus = write_to(batches, &tmp).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })?;
+    let bytes = commit(&tmp, final_path)?;
+    Ok(WriteSummary { path: final_path.to_path_buf(), rows: focus.rows, bytes, focus })
+}
+
+/// A fresh temporary path beside `final_path` (`.NAME.PID.NANOS.tmp`, which
+/// [`remove_stale_temp_files`] recognizes); its folder is created.
+pub fn temp_path(final_path: &Path) -> Result<PathBuf> {
     let dir = match final_path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let werr = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| IngestError::Write { path, source }
-    };
-    std::fs::create_dir_all(&dir).map_err(werr(&dir))?;
+    std::fs::create_dir_all(&dir).map_err(|source| IngestError::Write { path: dir.clone(), source })?;
     let file_name = final_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "period.parquet".into());
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let tmp = dir.join(format!(".{file_name}.{}.{nanos}.tmp", std::process::id()));
+    Ok(dir.join(format!(".{file_name}.{}.{nanos}.tmp", std::process::id())))
+}
 
-    let result = write_to(batches, &tmp);
-    match result {
-        Ok(focus) => {
-            let finish = || -> std::io::Result<u64> {
-                let bytes = std::fs::metadata(&tmp)?.len();
-                std::fs::rename(&tmp, final_path)?;
-                // make the rename itself durable
-                if let Ok(d) = File::open(&dir) {
-                    let _ = d.sync_all();
-                }
-                Ok(bytes)
-            };
-            match finish() {
-                Ok(bytes) => Ok(WriteSummary { path: final_path.to_path_buf(), rows: focus.rows, bytes, focus }),
-                Err(e) => {
-                    let _ = std::fs::remove_file(&tmp);
-                    Err(IngestError::Write { path: final_path.to_path_buf(), source: e })
-                }
-            }
+/// Replace `final_path` with the complete, fsynced `tmp` by a rename, and make the rename durable;
+/// returns the file's size. On failure `tmp` is removed and `final_path` is untouched.
+pub fn commit(tmp: &Path, final_path: &Path) -> Result<u64> {
+    let finish = || -> std::io::Result<u64> {
+        let bytes = std::fs::metadata(tmp)?.len();
+        std::fs::rename(tmp, final_path)?;
+        if let Some(dir) = final_path.parent()
+            && let Ok(d) = File::open(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
+        {
+            let _ = d.sync_all();
         }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
+        Ok(bytes)
+    };
+    finish().map_err(|e| {
+        let _ = std::fs::remove_file(tmp);
+        IngestError::Write { path: final_path.to_path_buf(), source: e }
+    })
 }
 
 fn write_to<I>(batches: I, tmp: &Path) -> Result<FocusTotals>

@@ -6,6 +6,9 @@ pub enum Conflict {
     OrganizationName,
     /// The account already has a connection to this provider.
     AccountConnected,
+    /// Another change of the pricing configuration saved the same version first.
+    PricingVersion,
+    ImportSourceName,
     Other,
 }
 
@@ -22,6 +25,9 @@ pub enum StoreError {
     Migrate(#[source] sqlx::migrate::MigrateError),
     #[error("a database operation failed")]
     Backend(#[source] sqlx::Error),
+    /// The row written refers to one that no longer exists (a connection deleted meanwhile).
+    #[error("the record it belongs to no longer exists")]
+    Gone(#[source] sqlx::Error),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
 }
@@ -42,6 +48,7 @@ impl StoreError {
     pub(crate) fn from_write(err: sqlx::Error, on_unique: Conflict) -> Self {
         match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(on_unique),
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Gone(err),
             _ => StoreError::Backend(err),
         }
     }

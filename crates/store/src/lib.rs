@@ -8,17 +8,19 @@
 mod error;
 mod records;
 mod sql;
+mod sql_rating;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use be_domain::{Account, AccountId, AccountName, ApiTokenId, ConnectionId, Email, OrganizationId, UserId};
+use be_domain::{Account, AccountId, AccountName, ApiTokenId, ConnectionId, Email, JobId, JobState, OrganizationId, RunnerId, UserId};
 use time::OffsetDateTime;
 
 pub use error::{Conflict, StoreError};
 pub use records::{
-    ApiTokenRecord, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, PeriodRecord, Registration, SessionRecord,
-    SyncPeriodRecord, User, UserCredentials,
+    ApiTokenRecord, ClaimedJob, ConnectionRecord, ImportSourceRecord, ImportedPeriodRecord, JobRecord, NewApiToken, NewUser, Organization,
+    PeriodRecord, PricingVersionRecord, RatedPeriodRecord, RatingRunRecord, Registration, SessionRecord, SubAccountRecord, SyncPeriodRecord,
+    User, UserCredentials,
 };
 pub use sql::{PgStore, SqliteStore};
 
@@ -53,7 +55,7 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
 
 /// All of Billing Engine's state behind one interface.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: RatingStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Apply the backend's pending migrations. Idempotent.
@@ -108,9 +110,9 @@ pub trait Store: Send + Sync + 'static {
         name: &AccountName,
         now: OffsetDateTime,
     ) -> Result<Option<Account>>;
-    /// False if there is no such account in the organization. Its connection, registrations and
-    /// jobs go with it.
-    async fn delete_account(&self, org: OrganizationId, id: AccountId) -> Result<bool>;
+    /// False if there is no such account in the organization. Its connection and registrations
+    /// go with it; the connection's queued and running jobs are cancelled.
+    async fn delete_account(&self, org: OrganizationId, id: AccountId, now: OffsetDateTime) -> Result<bool>;
 
     // Connections (at most one per account and provider) and product registrations.
     /// Creates the connection and registers its account for the connection's product, in one
@@ -120,32 +122,96 @@ pub trait Store: Send + Sync + 'static {
     async fn list_connections(&self, org: OrganizationId) -> Result<Vec<ConnectionRecord>>;
     /// Writes every field; false if there is no such connection in the organization.
     async fn update_connection(&self, c: &ConnectionRecord) -> Result<bool>;
-    /// Deletes the connection, its jobs and its account's registration for its product.
-    async fn delete_connection(&self, org: OrganizationId, id: ConnectionId) -> Result<bool>;
+    /// Deletes the connection and its account's registration for its product, and cancels its
+    /// queued and running jobs (their records stay, `cancelled`), in one transaction.
+    async fn delete_connection(&self, org: OrganizationId, id: ConnectionId, now: OffsetDateTime) -> Result<bool>;
     /// Record a registration (idempotent).
     async fn add_registration(&self, org: OrganizationId, r: &Registration, now: OffsetDateTime) -> Result<()>;
     async fn list_registrations(&self, org: OrganizationId) -> Result<Vec<Registration>>;
 
-    // Jobs.
-    /// Queue a job unless one of the same kind is already queued or running for the connection;
-    /// returns the job that is waiting (the new one or the existing one).
+    // Jobs. A job's subject is a connection or its organization; the database keeps at most one
+    // queued and one running job per subject and kind (unique partial indexes).
+    /// Queue a job, or return the job that already answers the request: the queued one of the
+    /// same subject and kind, or, for a kind whose running job answers new requests
+    /// ([`be_domain::JobKind::running_job_answers_new_request`]), the running one.
     async fn enqueue_job(&self, job: &JobRecord) -> Result<JobRecord>;
-    async fn list_jobs(&self, org: OrganizationId, connection: ConnectionId) -> Result<Vec<JobRecord>>;
-    /// Take the oldest queued job that is due (any organization) and mark it running; `None` if
-    /// there is none. Two runners never take the same job.
-    async fn claim_next_job(&self, now: OffsetDateTime) -> Result<Option<JobRecord>>;
-    /// Mark a running job `done` or `failed`.
-    async fn finish_job(&self, id: be_domain::JobId, state: &str, error: Option<&str>, now: OffsetDateTime) -> Result<()>;
-    async fn set_job_progress(&self, id: be_domain::JobId, done: i32, total: i32) -> Result<()>;
+    async fn get_job(&self, org: OrganizationId, id: JobId) -> Result<Option<JobRecord>>;
+    /// The organization's jobs (every subject), newest first.
+    async fn list_jobs(&self, org: OrganizationId, limit: i64) -> Result<Vec<JobRecord>>;
+    /// A connection's jobs, newest first.
+    async fn list_connection_jobs(&self, org: OrganizationId, connection: ConnectionId, limit: i64) -> Result<Vec<JobRecord>>;
+    /// Claim a job for `runner` (any organization) with a lease until `lease_until`: first a
+    /// running job whose lease expired (taken over), then the queued job that is due longest,
+    /// preferring organizations with the fewest running jobs; never a job whose subject already
+    /// has a running job of its kind. `None` if there is none. Two runners never claim the same job.
+    async fn claim_next_job(&self, runner: RunnerId, now: OffsetDateTime, lease_until: OffsetDateTime) -> Result<Option<ClaimedJob>>;
+    /// Extend the runner's lease on a running job; false if the runner no longer holds it
+    /// (cancelled, finished, or taken over after its lease expired).
+    async fn renew_job_lease(&self, id: JobId, runner: RunnerId, lease_until: OffsetDateTime) -> Result<bool>;
+    /// End a job the runner holds (`done`, `failed` or `cancelled`); false if it no longer holds it.
+    async fn finish_job(&self, id: JobId, runner: RunnerId, state: JobState, error: Option<&str>, now: OffsetDateTime) -> Result<bool>;
+    /// Give up a running job at shutdown: its lease ends now, so any runner takes it over at once.
+    async fn release_job(&self, id: JobId, runner: RunnerId, now: OffsetDateTime) -> Result<bool>;
+    /// Every queued or running job, of every organization (for the runner's housekeeping).
+    async fn active_jobs(&self) -> Result<Vec<JobRecord>>;
+    async fn set_job_progress(&self, id: JobId, done: i32, total: i32) -> Result<()>;
     /// Move a queued job's due time (sync now).
-    async fn set_job_run_after(&self, id: be_domain::JobId, run_after: OffsetDateTime) -> Result<()>;
-    /// At start: jobs left `running` by a stopped or crashed process are queued again.
-    async fn requeue_interrupted_jobs(&self, now: OffsetDateTime) -> Result<u64>;
+    async fn set_job_run_after(&self, id: JobId, run_after: OffsetDateTime) -> Result<()>;
 
     // Sync history and stored periods.
+    /// Insert or update a history entry. [`StoreError::Gone`] if its connection was deleted.
     async fn record_sync_period(&self, r: &SyncPeriodRecord) -> Result<()>;
+    /// A taken-over job's periods left `running` become `failed` with `sync_interrupted`.
+    async fn interrupt_sync_periods(&self, job: JobId, now: OffsetDateTime) -> Result<u64>;
     /// The newest entries first.
     async fn list_sync_periods(&self, org: OrganizationId, connection: ConnectionId, limit: i64) -> Result<Vec<SyncPeriodRecord>>;
+    /// [`StoreError::Gone`] if the connection was deleted.
     async fn upsert_period(&self, p: &PeriodRecord) -> Result<()>;
     async fn list_periods(&self, org: OrganizationId, connection: ConnectionId) -> Result<Vec<PeriodRecord>>;
+}
+
+/// The billing side of the state: pricing versions, imported sources, sub-accounts, rating runs
+/// and each period's rating state (a part of [`Store`], kept apart so each file stays readable).
+#[async_trait]
+pub trait RatingStore: Send + Sync + 'static {
+    // Pricing configuration: every change is a new version.
+    /// The current (highest) version, if any.
+    async fn current_pricing(&self, org: OrganizationId) -> Result<Option<PricingVersionRecord>>;
+    async fn get_pricing_version(&self, org: OrganizationId, version: i32) -> Result<Option<PricingVersionRecord>>;
+    /// Versions, newest first, without their documents' contents checked.
+    async fn list_pricing_versions(&self, org: OrganizationId, limit: i64) -> Result<Vec<PricingVersionRecord>>;
+    /// Fails with [`Conflict::PricingVersion`] if that version exists (a concurrent change won).
+    async fn save_pricing_version(&self, v: &PricingVersionRecord) -> Result<()>;
+
+    // Imported FOCUS sources and their periods.
+    /// Fails with [`Conflict::ImportSourceName`] if the name (case-insensitively) is taken.
+    async fn create_import_source(&self, s: &ImportSourceRecord) -> Result<()>;
+    async fn list_import_sources(&self, org: OrganizationId) -> Result<Vec<ImportSourceRecord>>;
+    /// Deletes the source and its periods' records; false if there is no such source.
+    async fn delete_import_source(&self, org: OrganizationId, id: be_domain::ImportSourceId) -> Result<bool>;
+    async fn upsert_imported_period(&self, p: &ImportedPeriodRecord) -> Result<()>;
+    async fn list_imported_periods(&self, org: OrganizationId) -> Result<Vec<ImportedPeriodRecord>>;
+
+    // Sub-accounts seen in the data.
+    /// Insert or update (name, billing account, source, last period; the first period is kept).
+    async fn upsert_sub_accounts(&self, subs: &[SubAccountRecord]) -> Result<()>;
+    async fn list_sub_accounts(&self, org: OrganizationId) -> Result<Vec<SubAccountRecord>>;
+
+    // Rating.
+    async fn create_rating_run(&self, r: &RatingRunRecord) -> Result<()>;
+    /// Write a run's outcome (state, counts, totals, error, finish time).
+    async fn finish_rating_run(&self, r: &RatingRunRecord) -> Result<()>;
+    async fn get_rating_run(&self, org: OrganizationId, id: be_domain::RatingRunId) -> Result<Option<RatingRunRecord>>;
+    /// A period's runs, newest first.
+    async fn list_rating_runs(&self, org: OrganizationId, period: &str, limit: i64) -> Result<Vec<RatingRunRecord>>;
+    /// Mark periods as needing a rating (creating their state when new); bumps their generation.
+    async fn mark_periods_stale(&self, org: OrganizationId, periods: &[String], now: OffsetDateTime) -> Result<()>;
+    async fn list_rated_periods(&self, org: OrganizationId) -> Result<Vec<RatedPeriodRecord>>;
+    /// Every organization with a period waiting for a rating.
+    async fn organizations_with_stale_periods(&self) -> Result<Vec<OrganizationId>>;
+    /// Record a finished rating of a period: it becomes current when `run` succeeded; the period
+    /// stops being stale only if nothing changed since `generation` was read.
+    async fn finish_period_rating(&self, org: OrganizationId, period: &str, run: Option<be_domain::RatingRunId>, generation: i64) -> Result<()>;
+    /// Forget a period's rating state (its data is gone).
+    async fn delete_rated_period(&self, org: OrganizationId, period: &str) -> Result<()>;
 }

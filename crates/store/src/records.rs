@@ -108,19 +108,62 @@ pub struct Registration {
 pub struct JobRecord {
     pub id: be_domain::JobId,
     pub organization_id: OrganizationId,
-    pub connection_id: be_domain::ConnectionId,
-    /// `sync`.
-    pub kind: String,
-    /// `queued`, `running`, `done`, `failed`.
-    pub state: String,
+    /// A connection, or the organization as a whole (stored as a NULL `connection_id`).
+    pub subject: be_domain::JobSubject,
+    pub kind: be_domain::JobKind,
+    pub state: be_domain::JobState,
+    /// Not claimed before this time.
     pub run_after: OffsetDateTime,
+    /// How many times a runner claimed it (a take-over counts).
     pub attempts: i32,
     pub last_error: Option<String>,
-    /// Periods done and planned (a running sync's progress).
+    /// Steps done and planned (a running sync's periods).
     pub progress_done: i32,
     pub progress_total: i32,
+    /// The runner holding the job while it runs, and until when its lease holds unless renewed.
+    pub owner: Option<be_domain::RunnerId>,
+    pub lease_until: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+}
+
+impl JobRecord {
+    /// A new queued job.
+    pub fn queued(
+        organization_id: OrganizationId,
+        subject: be_domain::JobSubject,
+        kind: be_domain::JobKind,
+        run_after: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Self {
+        JobRecord {
+            id: be_domain::JobId::new(),
+            organization_id,
+            subject,
+            kind,
+            state: be_domain::JobState::Queued,
+            run_after,
+            attempts: 0,
+            last_error: None,
+            progress_done: 0,
+            progress_total: 0,
+            owner: None,
+            lease_until: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// A job a runner has just claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedJob {
+    pub job: JobRecord,
+    /// The job was running under another runner whose lease expired (a crash, a stop): its
+    /// interrupted work must be accounted for before it starts again.
+    pub taken_over: bool,
+    /// The runner that held it before, when taken over.
+    pub previous_owner: Option<be_domain::RunnerId>,
 }
 
 /// One billing period's pull within a sync run (the sync history).
@@ -134,8 +177,7 @@ pub struct SyncPeriodRecord {
     pub period: String,
     pub started_at: OffsetDateTime,
     pub finished_at: Option<OffsetDateTime>,
-    /// `running`, `succeeded`, `failed`.
-    pub outcome: String,
+    pub outcome: be_domain::SyncOutcome,
     pub rows_written: i64,
     pub bytes_downloaded: i64,
     /// Exact decimal sums, as text: Azure's ActualCost total and SUM(BilledCost) (the invoice
@@ -148,6 +190,38 @@ pub struct SyncPeriodRecord {
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub remedy: Option<String>,
+}
+
+impl SyncPeriodRecord {
+    /// A period's pull that has just started.
+    pub fn started(
+        organization_id: OrganizationId,
+        connection_id: be_domain::ConnectionId,
+        job_id: be_domain::JobId,
+        period: String,
+        at: OffsetDateTime,
+    ) -> Self {
+        SyncPeriodRecord {
+            id: be_domain::SyncPeriodId::new(),
+            organization_id,
+            connection_id,
+            job_id,
+            period,
+            started_at: at,
+            finished_at: None,
+            outcome: be_domain::SyncOutcome::Running,
+            rows_written: 0,
+            bytes_downloaded: 0,
+            source_total: None,
+            focus_total: None,
+            amortized_total: None,
+            effective_total: None,
+            reconciled: None,
+            error_code: None,
+            error_message: None,
+            remedy: None,
+        }
+    }
 }
 
 /// A billing period stored as Parquet (its latest good pull).
@@ -166,4 +240,86 @@ pub struct PeriodRecord {
     pub pulled_at: OffsetDateTime,
     /// The provider has closed the period (its invoice is final): no more re-pulls.
     pub closed: bool,
+}
+
+/// One version of an organization's pricing configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricingVersionRecord {
+    pub organization_id: OrganizationId,
+    pub version: i32,
+    /// JSON of `be_domain::pricing::PricingConfig`.
+    pub document: String,
+    pub summary: String,
+    pub created_by: Option<UserId>,
+    pub created_at: OffsetDateTime,
+}
+
+/// A source of imported FOCUS files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportSourceRecord {
+    pub id: be_domain::ImportSourceId,
+    pub organization_id: OrganizationId,
+    pub name: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// One period of an import source, stored as Parquet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedPeriodRecord {
+    pub organization_id: OrganizationId,
+    pub source_id: be_domain::ImportSourceId,
+    pub period: String,
+    pub rows_stored: i64,
+    pub billed_total: String,
+    pub effective_total: String,
+    pub file_name: String,
+    pub bytes: i64,
+    pub imported_at: OffsetDateTime,
+}
+
+/// A sub-account seen in the data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubAccountRecord {
+    pub organization_id: OrganizationId,
+    pub sub_account_id: String,
+    pub name: Option<String>,
+    pub billing_account_id: Option<String>,
+    /// The connection or import source it was seen in, and that source's name.
+    pub source_id: String,
+    pub source_name: String,
+    pub first_period: String,
+    pub last_period: String,
+    pub updated_at: OffsetDateTime,
+}
+
+/// One rating run of an organization's period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatingRunRecord {
+    pub id: be_domain::RatingRunId,
+    pub organization_id: OrganizationId,
+    pub period: String,
+    pub state: be_domain::RatingRunState,
+    pub pricing_version: i32,
+    /// JSON: the input files as rated.
+    pub inputs: String,
+    pub rows_rated: i64,
+    pub new_lines: i64,
+    pub billed_total: Option<String>,
+    pub provider_total: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub started_at: OffsetDateTime,
+    pub finished_at: Option<OffsetDateTime>,
+}
+
+/// The rating state of a period with data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatedPeriodRecord {
+    pub organization_id: OrganizationId,
+    pub period: String,
+    pub current_run: Option<be_domain::RatingRunId>,
+    /// A sync, an import or a configuration change since its current rating.
+    pub stale: bool,
+    pub generation: i64,
+    pub changed_at: OffsetDateTime,
 }

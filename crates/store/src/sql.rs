@@ -8,7 +8,8 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use be_domain::{
     Account, AccountId, AccountName, AgreementType, ApiTokenId, BillingAccountId, ClientId, ConnectionId, ConnectionState,
-    Email, JobId, OrganizationId, OrganizationName, Product, Provider, Role, SyncPeriodId, TenantId, TokenName, UserId,
+    Email, JobId, JobKind, JobState, JobSubject, OrganizationId, OrganizationName, Product, Provider, Role, RunnerId, SyncOutcome,
+    SyncPeriodId, TenantId, TokenName, UserId,
 };
 use sqlx::{
     FromRow,
@@ -19,7 +20,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    ApiTokenRecord, Backend, Conflict, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, PeriodRecord,
+    ApiTokenRecord, Backend, ClaimedJob, Conflict, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, PeriodRecord,
     Registration, Result, SessionRecord, Store, StoreError, SyncPeriodRecord, User, UserCredentials,
 };
 
@@ -29,7 +30,7 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 /// The embedded default: one SQLite file, WAL journal, foreign keys on.
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: sqlx::SqlitePool,
+    pub(crate) pool: sqlx::SqlitePool,
 }
 
 impl SqliteStore {
@@ -53,7 +54,7 @@ impl SqliteStore {
 /// The production store.
 #[derive(Clone)]
 pub struct PgStore {
-    pool: sqlx::PgPool,
+    pub(crate) pool: sqlx::PgPool,
 }
 
 impl PgStore {
@@ -240,7 +241,7 @@ struct RegistrationRow {
 struct JobRow {
     id: Uuid,
     organization_id: Uuid,
-    connection_id: Uuid,
+    connection_id: Option<Uuid>,
     kind: String,
     state: String,
     run_after: OffsetDateTime,
@@ -248,27 +249,40 @@ struct JobRow {
     last_error: Option<String>,
     progress_done: i32,
     progress_total: i32,
+    owner: Option<Uuid>,
+    lease_until: Option<OffsetDateTime>,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
 }
 
-impl From<JobRow> for JobRecord {
-    fn from(r: JobRow) -> Self {
-        JobRecord {
+impl TryFrom<JobRow> for JobRecord {
+    type Error = StoreError;
+    fn try_from(r: JobRow) -> Result<Self> {
+        let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("job {}: unknown {what} {v:?}", r.id));
+        Ok(JobRecord {
             id: JobId::from_uuid(r.id),
             organization_id: OrganizationId::from_uuid(r.organization_id),
-            connection_id: ConnectionId::from_uuid(r.connection_id),
-            kind: r.kind,
-            state: r.state,
+            subject: match r.connection_id {
+                Some(c) => JobSubject::Connection(ConnectionId::from_uuid(c)),
+                None => JobSubject::Organization,
+            },
+            kind: JobKind::from_db(&r.kind).ok_or_else(|| corrupt("kind", &r.kind))?,
+            state: JobState::from_db(&r.state).ok_or_else(|| corrupt("state", &r.state))?,
             run_after: r.run_after,
             attempts: r.attempts,
             last_error: r.last_error,
             progress_done: r.progress_done,
             progress_total: r.progress_total,
+            owner: r.owner.map(RunnerId::from_uuid),
+            lease_until: r.lease_until,
             created_at: r.created_at,
             updated_at: r.updated_at,
-        }
+        })
     }
+}
+
+fn jobs(rows: Vec<JobRow>) -> Result<Vec<JobRecord>> {
+    rows.into_iter().map(TryInto::try_into).collect()
 }
 
 macro_rules! connection_columns {
@@ -281,7 +295,7 @@ macro_rules! connection_columns {
 macro_rules! job_columns {
     () => {
         "id, organization_id, connection_id, kind, state, run_after, attempts, last_error, progress_done, progress_total, \
-         created_at, updated_at"
+         owner, lease_until, created_at, updated_at"
     };
 }
 
@@ -307,9 +321,10 @@ struct SyncPeriodRow {
     remedy: Option<String>,
 }
 
-impl From<SyncPeriodRow> for SyncPeriodRecord {
-    fn from(r: SyncPeriodRow) -> Self {
-        SyncPeriodRecord {
+impl TryFrom<SyncPeriodRow> for SyncPeriodRecord {
+    type Error = StoreError;
+    fn try_from(r: SyncPeriodRow) -> Result<Self> {
+        Ok(SyncPeriodRecord {
             id: SyncPeriodId::from_uuid(r.id),
             organization_id: OrganizationId::from_uuid(r.organization_id),
             connection_id: ConnectionId::from_uuid(r.connection_id),
@@ -317,7 +332,8 @@ impl From<SyncPeriodRow> for SyncPeriodRecord {
             period: r.period,
             started_at: r.started_at,
             finished_at: r.finished_at,
-            outcome: r.outcome,
+            outcome: SyncOutcome::from_db(&r.outcome)
+                .ok_or_else(|| StoreError::Corrupt(format!("sync period {}: unknown outcome {:?}", r.id, r.outcome)))?,
             rows_written: r.rows_written,
             bytes_downloaded: r.bytes_downloaded,
             source_total: r.source_total,
@@ -328,7 +344,7 @@ impl From<SyncPeriodRow> for SyncPeriodRecord {
             error_code: r.error_code,
             error_message: r.error_message,
             remedy: r.remedy,
-        }
+        })
     }
 }
 
@@ -389,8 +405,119 @@ macro_rules! account_columns {
     };
 }
 
+/// A job's subject as one value, for the unique indexes and the claim: the connection, or the
+/// organization for organization-wide jobs (their IDs never collide).
+macro_rules! subject_key {
+    ($t:literal) => {
+        concat!("COALESCE(", $t, ".connection_id, ", $t, ".organization_id)")
+    };
+}
+
 macro_rules! sql_store {
     ($store:ident, $backend:expr, $migrator:expr) => {
+        impl $store {
+            /// The job of `like`'s subject and kind in `state`.
+            async fn job_of_subject(&self, like: &JobRecord, state: JobState) -> Result<Option<JobRecord>> {
+                let row: Option<JobRow> = sqlx::query_as(concat!(
+                    "SELECT ", job_columns!(), " FROM jobs j WHERE organization_id = $1 AND kind = $2 AND state = $3 ",
+                    "AND ", subject_key!("j"), " = $4"
+                ))
+                .bind(like.organization_id.as_uuid())
+                .bind(like.kind.as_str())
+                .bind(state.as_str())
+                .bind(like.subject.connection().map_or(like.organization_id.as_uuid(), |c| c.as_uuid()))
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            /// [`StoreError::Conflict`] if the subject already has a job of the kind in the state.
+            async fn insert_job(&self, job: &JobRecord) -> Result<()> {
+                sqlx::query(concat!(
+                    "INSERT INTO jobs (", job_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                ))
+                .bind(job.id.as_uuid())
+                .bind(job.organization_id.as_uuid())
+                .bind(job.subject.connection().map(|c| c.as_uuid()))
+                .bind(job.kind.as_str())
+                .bind(job.state.as_str())
+                .bind(job.run_after)
+                .bind(job.attempts)
+                .bind(&job.last_error)
+                .bind(job.progress_done)
+                .bind(job.progress_total)
+                .bind(job.owner.map(|o| o.as_uuid()))
+                .bind(job.lease_until)
+                .bind(job.created_at)
+                .bind(job.updated_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| StoreError::from_write(e, Conflict::Other))?;
+                Ok(())
+            }
+
+            /// A running job whose runner's lease has run out.
+            async fn expired_job(&self, now: OffsetDateTime) -> Result<Option<JobRecord>> {
+                let row: Option<JobRow> = sqlx::query_as(concat!(
+                    "SELECT ", job_columns!(), " FROM jobs WHERE state = 'running' AND (lease_until IS NULL OR lease_until <= $1) ",
+                    "ORDER BY run_after, created_at LIMIT 1"
+                ))
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn take_over(&self, job: &JobRecord, runner: RunnerId, now: OffsetDateTime, lease_until: OffsetDateTime) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE jobs SET owner = $2, lease_until = $3, attempts = attempts + 1, updated_at = $4 \
+                     WHERE id = $1 AND state = 'running' AND (lease_until IS NULL OR lease_until <= $4)",
+                )
+                .bind(job.id.as_uuid())
+                .bind(runner.as_uuid())
+                .bind(lease_until)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            /// The queued job due longest whose subject has no running job of its kind, from the
+            /// organization with the fewest running jobs.
+            async fn due_job(&self, now: OffsetDateTime) -> Result<Option<JobRecord>> {
+                let row: Option<JobRow> = sqlx::query_as(concat!(
+                    "SELECT ", job_columns!(), " FROM jobs j WHERE j.state = 'queued' AND j.run_after <= $1 ",
+                    "AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.state = 'running' AND r.kind = j.kind ",
+                    "AND ", subject_key!("r"), " = ", subject_key!("j"), ") ",
+                    "ORDER BY (SELECT COUNT(*) FROM jobs o WHERE o.state = 'running' AND o.organization_id = j.organization_id), ",
+                    "j.run_after, j.created_at LIMIT 1"
+                ))
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            /// False if another runner took it first (or started its subject's other job).
+            async fn start_queued(&self, job: &JobRecord, runner: RunnerId, now: OffsetDateTime, lease_until: OffsetDateTime) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE jobs SET state = 'running', owner = $2, lease_until = $3, attempts = attempts + 1, updated_at = $4 \
+                     WHERE id = $1 AND state = 'queued'",
+                )
+                .bind(job.id.as_uuid())
+                .bind(runner.as_uuid())
+                .bind(lease_until)
+                .bind(now)
+                .execute(&self.pool)
+                .await;
+                match done.map_err(|e| StoreError::from_write(e, Conflict::Other)) {
+                    Ok(done) => Ok(done.rows_affected() == 1),
+                    Err(StoreError::Conflict(_)) => Ok(false),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+
         #[async_trait]
         impl Store for $store {
             fn backend(&self) -> Backend {
@@ -660,12 +787,24 @@ macro_rules! sql_store {
                 self.get_account(org, id).await
             }
 
-            async fn delete_account(&self, org: OrganizationId, id: AccountId) -> Result<bool> {
+            async fn delete_account(&self, org: OrganizationId, id: AccountId, now: OffsetDateTime) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "UPDATE jobs SET state = 'cancelled', lease_until = NULL, updated_at = $3 \
+                     WHERE organization_id = $1 AND state IN ('queued', 'running') \
+                     AND connection_id IN (SELECT id FROM connections WHERE organization_id = $1 AND account_id = $2)",
+                )
+                .bind(org.as_uuid())
+                .bind(id.as_uuid())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
                 let done = sqlx::query("DELETE FROM accounts WHERE organization_id = $1 AND id = $2")
                     .bind(org.as_uuid())
                     .bind(id.as_uuid())
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() > 0)
             }
             async fn create_connection(&self, c: &ConnectionRecord) -> Result<()> {
@@ -763,7 +902,7 @@ macro_rules! sql_store {
                 Ok(done.rows_affected() > 0)
             }
 
-            async fn delete_connection(&self, org: OrganizationId, id: ConnectionId) -> Result<bool> {
+            async fn delete_connection(&self, org: OrganizationId, id: ConnectionId, now: OffsetDateTime) -> Result<bool> {
                 let mut tx = self.pool.begin().await?;
                 let row: Option<ConnectionRow> = sqlx::query_as(concat!(
                     "SELECT ", connection_columns!(), " FROM connections WHERE organization_id = $1 AND id = $2"
@@ -779,11 +918,15 @@ macro_rules! sql_store {
                     .bind(&row.product)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("DELETE FROM jobs WHERE organization_id = $1 AND connection_id = $2")
-                    .bind(org.as_uuid())
-                    .bind(id.as_uuid())
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE jobs SET state = 'cancelled', lease_until = NULL, updated_at = $3 \
+                     WHERE organization_id = $1 AND connection_id = $2 AND state IN ('queued', 'running')",
+                )
+                .bind(org.as_uuid())
+                .bind(id.as_uuid())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query("DELETE FROM connections WHERE organization_id = $1 AND id = $2")
                     .bind(org.as_uuid())
                     .bind(id.as_uuid())
@@ -828,88 +971,128 @@ macro_rules! sql_store {
             }
 
             async fn enqueue_job(&self, job: &JobRecord) -> Result<JobRecord> {
-                let inserted = sqlx::query(concat!(
-                    "INSERT INTO jobs (", job_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-                ))
-                .bind(job.id.as_uuid())
-                .bind(job.organization_id.as_uuid())
-                .bind(job.connection_id.as_uuid())
-                .bind(&job.kind)
-                .bind(&job.state)
-                .bind(job.run_after)
-                .bind(job.attempts)
-                .bind(&job.last_error)
-                .bind(job.progress_done)
-                .bind(job.progress_total)
-                .bind(job.created_at)
-                .bind(job.updated_at)
-                .execute(&self.pool)
-                .await;
-                match inserted {
-                    Ok(_) => Ok(job.clone()),
-                    Err(e) => match StoreError::from_write(e, Conflict::Other) {
-                        StoreError::Conflict(_) => {
-                            let existing: Option<JobRow> = sqlx::query_as(concat!(
-                                "SELECT ", job_columns!(), " FROM jobs WHERE connection_id = $1 AND kind = $2 ",
-                                "AND state IN ('queued', 'running')"
-                            ))
-                            .bind(job.connection_id.as_uuid())
-                            .bind(&job.kind)
-                            .fetch_optional(&self.pool)
-                            .await?;
-                            existing.map(Into::into).ok_or_else(|| StoreError::Corrupt("active job vanished".into()))
-                        }
-                        other => Err(other),
-                    },
+                for _ in 0..5 {
+                    if job.kind.running_job_answers_new_request()
+                        && let Some(running) = self.job_of_subject(job, JobState::Running).await?
+                    {
+                        return Ok(running);
+                    }
+                    match self.insert_job(job).await {
+                        Ok(()) => return Ok(job.clone()),
+                        Err(StoreError::Conflict(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                    // Another job of the subject and kind is queued: it answers the request
+                    // (unless it was claimed meanwhile: then try again).
+                    if let Some(queued) = self.job_of_subject(job, JobState::Queued).await? {
+                        return Ok(queued);
+                    }
                 }
+                Err(StoreError::Corrupt("a queued job kept appearing and vanishing".into()))
             }
 
-            async fn list_jobs(&self, org: OrganizationId, connection: ConnectionId) -> Result<Vec<JobRecord>> {
+            async fn get_job(&self, org: OrganizationId, id: JobId) -> Result<Option<JobRecord>> {
+                let row: Option<JobRow> = sqlx::query_as(concat!("SELECT ", job_columns!(), " FROM jobs WHERE organization_id = $1 AND id = $2"))
+                    .bind(org.as_uuid())
+                    .bind(id.as_uuid())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn list_jobs(&self, org: OrganizationId, limit: i64) -> Result<Vec<JobRecord>> {
                 let rows: Vec<JobRow> = sqlx::query_as(concat!(
-                    "SELECT ", job_columns!(), " FROM jobs WHERE organization_id = $1 AND connection_id = $2 ORDER BY created_at, id"
+                    "SELECT ", job_columns!(), " FROM jobs WHERE organization_id = $1 ORDER BY created_at DESC, run_after DESC, id DESC LIMIT $2"
+                ))
+                .bind(org.as_uuid())
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                jobs(rows)
+            }
+
+            async fn list_connection_jobs(&self, org: OrganizationId, connection: ConnectionId, limit: i64) -> Result<Vec<JobRecord>> {
+                let rows: Vec<JobRow> = sqlx::query_as(concat!(
+                    "SELECT ", job_columns!(), " FROM jobs WHERE organization_id = $1 AND connection_id = $2 ",
+                    "ORDER BY created_at DESC, run_after DESC, id DESC LIMIT $3"
                 ))
                 .bind(org.as_uuid())
                 .bind(connection.as_uuid())
+                .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                jobs(rows)
             }
-            async fn claim_next_job(&self, now: OffsetDateTime) -> Result<Option<JobRecord>> {
+
+            async fn claim_next_job(&self, runner: RunnerId, now: OffsetDateTime, lease_until: OffsetDateTime) -> Result<Option<ClaimedJob>> {
+                // A few rounds: another runner may take the candidate between the read and the write.
                 for _ in 0..5 {
-                    let next: Option<JobRow> = sqlx::query_as(concat!(
-                        "SELECT ", job_columns!(), " FROM jobs WHERE state = 'queued' AND run_after <= $1 ORDER BY run_after, created_at LIMIT 1"
-                    ))
-                    .bind(now)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                    let Some(job) = next else { return Ok(None) };
-                    let done = sqlx::query(
-                        "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = $2 WHERE id = $1 AND state = 'queued'",
-                    )
-                    .bind(job.id)
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await?;
-                    if done.rows_affected() == 1 {
-                        let mut record: JobRecord = job.into();
-                        record.state = "running".into();
-                        record.attempts += 1;
-                        record.updated_at = now;
-                        return Ok(Some(record));
+                    if let Some(expired) = self.expired_job(now).await? {
+                        if self.take_over(&expired, runner, now, lease_until).await? {
+                            let previous_owner = expired.owner;
+                            let job = JobRecord { owner: Some(runner), lease_until: Some(lease_until), attempts: expired.attempts + 1, updated_at: now, ..expired };
+                            return Ok(Some(ClaimedJob { job, taken_over: true, previous_owner }));
+                        }
+                        continue;
+                    }
+                    let Some(queued) = self.due_job(now).await? else { return Ok(None) };
+                    if self.start_queued(&queued, runner, now, lease_until).await? {
+                        let job = JobRecord {
+                            state: JobState::Running,
+                            owner: Some(runner),
+                            lease_until: Some(lease_until),
+                            attempts: queued.attempts + 1,
+                            updated_at: now,
+                            ..queued
+                        };
+                        return Ok(Some(ClaimedJob { job, taken_over: false, previous_owner: None }));
                     }
                 }
                 Ok(None)
             }
 
-            async fn finish_job(&self, id: JobId, state: &str, error: Option<&str>, now: OffsetDateTime) -> Result<()> {
-                sqlx::query("UPDATE jobs SET state = $2, last_error = $3, updated_at = $4 WHERE id = $1")
+            async fn renew_job_lease(&self, id: JobId, runner: RunnerId, lease_until: OffsetDateTime) -> Result<bool> {
+                let done = sqlx::query("UPDATE jobs SET lease_until = $3 WHERE id = $1 AND owner = $2 AND state = 'running'")
                     .bind(id.as_uuid())
-                    .bind(state)
-                    .bind(error)
+                    .bind(runner.as_uuid())
+                    .bind(lease_until)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn finish_job(&self, id: JobId, runner: RunnerId, state: JobState, error: Option<&str>, now: OffsetDateTime) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE jobs SET state = $3, last_error = $4, lease_until = NULL, updated_at = $5 \
+                     WHERE id = $1 AND owner = $2 AND state = 'running'",
+                )
+                .bind(id.as_uuid())
+                .bind(runner.as_uuid())
+                .bind(state.as_str())
+                .bind(error)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn release_job(&self, id: JobId, runner: RunnerId, now: OffsetDateTime) -> Result<bool> {
+                let done = sqlx::query("UPDATE jobs SET lease_until = $3, updated_at = $3 WHERE id = $1 AND owner = $2 AND state = 'running'")
+                    .bind(id.as_uuid())
+                    .bind(runner.as_uuid())
                     .bind(now)
                     .execute(&self.pool)
                     .await?;
-                Ok(())
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn active_jobs(&self) -> Result<Vec<JobRecord>> {
+                let rows: Vec<JobRow> = sqlx::query_as(concat!(
+                    "SELECT ", job_columns!(), " FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at"
+                ))
+                .fetch_all(&self.pool)
+                .await?;
+                jobs(rows)
             }
 
             async fn set_job_progress(&self, id: JobId, done: i32, total: i32) -> Result<()> {
@@ -931,17 +1114,16 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn requeue_interrupted_jobs(&self, now: OffsetDateTime) -> Result<u64> {
-                let done = sqlx::query("UPDATE jobs SET state = 'queued', updated_at = $1 WHERE state = 'running'")
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await?;
-                sqlx::query("UPDATE sync_periods SET outcome = 'failed', finished_at = $1, error_code = 'sync_interrupted', \
-                             error_message = 'The sync was interrupted (the server stopped); the period keeps its previous data and is pulled again.' \
-                             WHERE outcome = 'running'")
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await?;
+            async fn interrupt_sync_periods(&self, job: JobId, now: OffsetDateTime) -> Result<u64> {
+                let done = sqlx::query(
+                    "UPDATE sync_periods SET outcome = 'failed', finished_at = $2, error_code = 'sync_interrupted', \
+                     error_message = 'The sync was interrupted (its server stopped); the period keeps its previous data and is pulled again.' \
+                     WHERE job_id = $1 AND outcome = 'running'",
+                )
+                .bind(job.as_uuid())
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
                 Ok(done.rows_affected())
             }
 
@@ -953,7 +1135,7 @@ macro_rules! sql_store {
                 )
                 .bind(r.id.as_uuid())
                 .bind(r.finished_at)
-                .bind(&r.outcome)
+                .bind(r.outcome.as_str())
                 .bind(r.rows_written)
                 .bind(r.bytes_downloaded)
                 .bind(&r.source_total)
@@ -978,7 +1160,7 @@ macro_rules! sql_store {
                     .bind(&r.period)
                     .bind(r.started_at)
                     .bind(r.finished_at)
-                    .bind(&r.outcome)
+                    .bind(r.outcome.as_str())
                     .bind(r.rows_written)
                     .bind(r.bytes_downloaded)
                     .bind(&r.source_total)
@@ -990,7 +1172,8 @@ macro_rules! sql_store {
                     .bind(&r.error_message)
                     .bind(&r.remedy)
                     .execute(&self.pool)
-                    .await?;
+                    .await
+                    .map_err(|e| StoreError::from_write(e, Conflict::Other))?;
                 }
                 Ok(())
             }
@@ -1005,7 +1188,7 @@ macro_rules! sql_store {
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                rows.into_iter().map(TryInto::try_into).collect()
             }
 
             async fn upsert_period(&self, p: &PeriodRecord) -> Result<()> {
@@ -1029,7 +1212,8 @@ macro_rules! sql_store {
                 .bind(&p.amortized_total)
                 .bind(&p.effective_total)
                 .execute(&self.pool)
-                .await?;
+                .await
+                .map_err(|e| StoreError::from_write(e, Conflict::Other))?;
                 Ok(())
             }
 

@@ -14,6 +14,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("be-cli", &["be-app", "be-http", "be-store", "be-azure-sim", "be-ingest"]),
     ("be-azure-sim", &[]),
     ("be-ingest", &["be-domain"]),
+    ("be-engine", &["be-domain", "be-ingest"]),
 ];
 
 /// External crates only some workspace crates may know.

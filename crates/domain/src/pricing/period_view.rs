@@ -2,14 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Allocation, AssignmentTarget, PricingConfig, Rule, RuleKind, StrategySet, SubAccountId};
 use crate::{BillingPeriod, FamilyId, PlanId};
 
 /// Everything that applies to one period: strategies, memberships, plan assignments, allocations,
 /// and the plans in use with their enabled rules, in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeriodConfig {
     pub period: BillingPeriod,
     pub strategy: StrategySet,
@@ -23,7 +23,7 @@ pub struct PeriodConfig {
 }
 
 /// A plan as it applies in the period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanForPeriod {
     pub id: PlanId,
     pub name: String,

@@ -5,6 +5,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use be_app::{App, ConnectionDetails, RoleGrant, Validation};
+use be_domain::{JobKind, JobState, SyncOutcome};
 use be_store::{ConnectionRecord, JobRecord};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -181,8 +182,8 @@ pub(crate) async fn delete(
 #[derive(Serialize)]
 pub(crate) struct JobView {
     id: String,
-    kind: String,
-    state: String,
+    kind: JobKind,
+    state: JobState,
     progress_done: i32,
     progress_total: i32,
     #[serde(with = "time::serde::rfc3339")]
@@ -287,7 +288,7 @@ pub(crate) struct PeriodView {
 pub(crate) struct SyncPeriodView {
     job_id: String,
     period: String,
-    outcome: String,
+    outcome: SyncOutcome,
     #[serde(with = "time::serde::rfc3339")]
     started_at: OffsetDateTime,
     duration_ms: Option<i64>,
@@ -317,8 +318,7 @@ pub(crate) struct SyncView {
 pub(crate) async fn sync_status(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<SyncView>, ApiError> {
     let periods = s.app.stored_periods(&caller, &id).await?;
     let history = s.app.sync_history(&caller, &id, 200).await?;
-    let jobs = s.app.connection_jobs(&caller, &id).await?;
-    let job = jobs.into_iter().rev().find(|j| j.state == "running" || j.state == "queued").map(Into::into);
+    let job = s.app.active_sync(&caller, &id).await?.map(Into::into);
     Ok(Json(SyncView {
         data_as_of: periods.iter().map(|p| p.pulled_at).max(),
         job,

@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use be_app::{App, AppError, CheckOutcome, ConnectionDetails, RoleGrant};
-use be_domain::{AgreementType, BillingAccountId, ClientId, ClientSecretValue, ConnectionState, Product, TenantId};
+use be_domain::{AgreementType, BillingAccountId, ClientId, ClientSecretValue, ConnectionState, JobState, Product, TenantId};
 use be_store::ConnectionRecord;
 use serde::Deserialize;
 
@@ -588,7 +588,7 @@ struct PeriodRowView {
 struct HistoryRowView {
     started: String,
     period: String,
-    outcome: String,
+    outcome: &'static str,
     rows: i64,
     bytes: i64,
     duration: String,
@@ -613,18 +613,14 @@ pub(crate) async fn connection_page(
         Ok(c) => c,
         Err(e) => return error_page(&e),
     };
-    let jobs = s.app.connection_jobs(&user.caller, &id).await.unwrap_or_default();
+    let sync = s.app.active_sync(&user.caller, &id).await.unwrap_or_default();
     let periods = s.app.stored_periods(&user.caller, &id).await.unwrap_or_default();
     let history = s.app.sync_history(&user.caller, &id, 40).await.unwrap_or_default();
     let now = s.app.now();
-    let sync_job = jobs.iter().rev().find(|j| j.state == "running" || j.state == "queued").map(|j| {
-        if j.state == "running" {
-            format!("syncing: {} of {} periods done", j.progress_done, j.progress_total)
-        } else if j.run_after <= now {
-            "a sync is about to start".to_string()
-        } else {
-            format!("next check at {}", when(j.run_after))
-        }
+    let sync_job = sync.map(|j| match j.state {
+        JobState::Running => format!("syncing: {} of {} periods done", j.progress_done, j.progress_total),
+        _ if j.run_after <= now => "a sync is about to start".to_string(),
+        _ => format!("next check at {}", when(j.run_after)),
     });
     let checks = App::last_checks(&c);
     let all_passed = !checks.is_empty() && checks.iter().all(|ch| ch.outcome == CheckOutcome::Passed);
@@ -713,7 +709,7 @@ pub(crate) async fn connection_page(
                     None => "—".into(),
                 },
                 period: h.period,
-                outcome: h.outcome,
+                outcome: h.outcome.as_str(),
                 rows: h.rows_written,
                 bytes: h.bytes_downloaded,
                 error: h.error_message,

@@ -6,6 +6,7 @@ use sqlx::{Connection, Executor, PgConnection};
 /// A store on a fresh database; dropping the guard removes it.
 pub struct TestDb {
     pub store: Arc<dyn Store>,
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -30,15 +31,33 @@ pub fn pg_admin_url() -> String {
 
 impl TestDb {
     pub async fn sqlite() -> Self {
+        let db = Self::sqlite_at(None).await;
+        db.store.migrate().await.expect("migrate sqlite");
+        db
+    }
+
+    pub async fn postgres() -> Self {
+        let db = Self::postgres_at(None).await;
+        db.store.migrate().await.expect("migrate postgres");
+        db
+    }
+
+    /// A fresh SQLite database migrated up to `version` (none: not at all).
+    pub async fn sqlite_at(version: Option<i64>) -> Self {
         let dir = std::env::temp_dir().join(format!("be-store-test-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let url = format!("sqlite://{}", dir.join("state.db").display());
         let store = SqliteStore::connect(&url).await.expect("open sqlite");
-        store.migrate().await.expect("migrate sqlite");
-        Self { store: Arc::new(store), cleanup: Cleanup::Sqlite(tempfile_dir::Dir(dir)) }
+        if let Some(v) = version {
+            let pool = sqlx::SqlitePool::connect(&url).await.expect("raw pool");
+            migrator("sqlite").await.run_to(v, &pool).await.expect("migrate sqlite partially");
+            pool.close().await;
+        }
+        Self { store: Arc::new(store), url, cleanup: Cleanup::Sqlite(tempfile_dir::Dir(dir)) }
     }
 
-    pub async fn postgres() -> Self {
+    /// A fresh PostgreSQL database migrated up to `version` (none: not at all).
+    pub async fn postgres_at(version: Option<i64>) -> Self {
         let admin_url = pg_admin_url();
         let name = format!("be_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
@@ -51,8 +70,12 @@ impl TestDb {
         admin.close().await.ok();
         let url = replace_db(&admin_url, &name);
         let store = PgStore::connect(&url).await.expect("open postgres");
-        store.migrate().await.expect("migrate postgres");
-        Self { store: Arc::new(store.clone()), cleanup: Cleanup::Postgres { admin_url, name, store } }
+        if let Some(v) = version {
+            let pool = sqlx::PgPool::connect(&url).await.expect("raw pool");
+            migrator("postgres").await.run_to(v, &pool).await.expect("migrate postgres partially");
+            pool.close().await;
+        }
+        Self { store: Arc::new(store.clone()), url, cleanup: Cleanup::Postgres { admin_url, name, store } }
     }
 
     pub async fn drop_db(self) {
@@ -63,6 +86,11 @@ impl TestDb {
             }
         }
     }
+}
+
+async fn migrator(backend: &str) -> sqlx::migrate::Migrator {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    sqlx::migrate::Migrator::new(dir).await.expect("migrations")
 }
 
 fn replace_db(url: &str, db: &str) -> String {

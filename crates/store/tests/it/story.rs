@@ -1,10 +1,10 @@
 use std::sync::Arc;
 
-use be_domain::{Account, AccountId, AccountName, ApiTokenId, Email, OrganizationId, OrganizationName, Role, TokenName, UserId};
-use be_store::{
-    Backend, Conflict, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, PeriodRecord, Registration, Store, StoreError,
-    SyncPeriodRecord,
+use be_domain::{
+    Account, AccountId, AccountName, ApiTokenId, Email, JobKind, JobState, JobSubject, OrganizationId, OrganizationName, Role, TokenName,
+    UserId,
 };
+use be_store::{Backend, Conflict, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, Registration, Store, StoreError};
 use time::{Duration, OffsetDateTime};
 
 crate::story!(
@@ -14,21 +14,20 @@ crate::story!(
     rename_and_delete,
     users_sessions_and_tokens,
     connections_registrations_and_jobs,
-    jobs_are_claimed_once_and_survive_a_crash,
 );
 
-fn now() -> OffsetDateTime {
+pub fn now() -> OffsetDateTime {
     // Whole seconds: both backends store at least microseconds, so values compare equal after a round trip.
     OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp()).expect("valid time")
 }
 
-async fn org(store: &Arc<dyn Store>, name: &str) -> OrganizationId {
+pub async fn org(store: &Arc<dyn Store>, name: &str) -> OrganizationId {
     let org = Organization { id: OrganizationId::new(), name: OrganizationName::parse(name).expect("name"), created_at: now() };
     store.create_organization(&org).await.expect("create org");
     org.id
 }
 
-fn account(org: OrganizationId, name: &str) -> Account {
+pub fn account(org: OrganizationId, name: &str) -> Account {
     let t = now();
     Account { id: AccountId::new(), organization_id: org, name: AccountName::parse(name).expect("name"), created_at: t, updated_at: t }
 }
@@ -50,7 +49,7 @@ async fn accounts_are_scoped_to_their_organization(store: Arc<dyn Store>) {
     assert!(store.get_account(b, acc.id).await.expect("get").is_none());
     let renamed = AccountName::parse("Stolen").expect("name");
     assert!(store.rename_account(b, acc.id, &renamed, now()).await.expect("rename").is_none());
-    assert!(!store.delete_account(b, acc.id).await.expect("delete"));
+    assert!(!store.delete_account(b, acc.id, now()).await.expect("delete"));
     let still = store.get_account(a, acc.id).await.expect("get").expect("still there");
     assert_eq!(still.name.as_str(), "Contoso", "B's rename and delete did nothing");
     // The same name may exist in another organization.
@@ -94,8 +93,8 @@ async fn rename_and_delete(store: Arc<dyn Store>) {
     let names: Vec<String> = store.list_accounts(a).await.expect("list").into_iter().map(|x| x.name.to_string()).collect();
     assert_eq!(names, ["Beta", "GAMMA"], "listed by name, case-insensitively");
 
-    assert!(store.delete_account(a, second.id).await.expect("delete"));
-    assert!(!store.delete_account(a, second.id).await.expect("delete twice"));
+    assert!(store.delete_account(a, second.id, now()).await.expect("delete"));
+    assert!(!store.delete_account(a, second.id, now()).await.expect("delete twice"));
     assert!(store.get_account(a, second.id).await.expect("get").is_none());
 }
 
@@ -150,7 +149,7 @@ async fn users_sessions_and_tokens(store: Arc<dyn Store>) {
     assert!(store.use_api_token(b"token-hash", t).await.expect("use").is_none());
 }
 
-fn draft(org: OrganizationId, account: AccountId) -> ConnectionRecord {
+pub fn draft(org: OrganizationId, account: AccountId) -> ConnectionRecord {
     let t = now();
     ConnectionRecord {
         id: be_domain::ConnectionId::new(),
@@ -220,27 +219,13 @@ async fn connections_registrations_and_jobs(store: Arc<dyn Store>) {
     let mut stolen = c.clone();
     stolen.organization_id = other;
     assert!(!store.update_connection(&stolen).await.expect("update"));
-    assert!(!store.delete_connection(other, c.id).await.expect("delete"));
+    assert!(!store.delete_connection(other, c.id, now()).await.expect("delete"));
 
-    // One active job per connection and kind.
-    let job = |id| JobRecord {
-        id,
-        organization_id: a,
-        connection_id: c.id,
-        kind: "sync".into(),
-        state: "queued".into(),
-        run_after: now(),
-        attempts: 0,
-        last_error: None,
-        progress_done: 0,
-        progress_total: 0,
-        created_at: now(),
-        updated_at: now(),
-    };
-    let first = store.enqueue_job(&job(be_domain::JobId::new())).await.expect("enqueue");
-    let second = store.enqueue_job(&job(be_domain::JobId::new())).await.expect("enqueue again");
-    assert_eq!(first.id, second.id, "the waiting job is returned, not a second one");
-    assert_eq!(store.list_jobs(a, c.id).await.expect("jobs").len(), 1);
+    // A sync of the connection, queued.
+    let job = store
+        .enqueue_job(&JobRecord::queued(a, JobSubject::Connection(c.id), JobKind::Sync, now(), now()))
+        .await
+        .expect("enqueue");
 
     // A registration for another product; only accounts of the organization can be registered.
     let reg = Registration { account_id: acc.id, product: Product::CostIntelligence, provider: Provider::Azure };
@@ -250,108 +235,15 @@ async fn connections_registrations_and_jobs(store: Arc<dyn Store>) {
     assert_eq!(store.list_registrations(a).await.expect("list").len(), 2);
     assert!(store.list_registrations(other).await.expect("list").is_empty());
 
-    // Deleting the connection takes its jobs and its Billing Engine registration with it.
-    assert!(store.delete_connection(a, c.id).await.expect("delete"));
-    assert!(store.list_jobs(a, c.id).await.expect("jobs").is_empty());
+    // Deleting the connection takes its Billing Engine registration with it and cancels its
+    // queued job (the record stays).
+    assert!(store.delete_connection(a, c.id, now()).await.expect("delete"));
+    let cancelled = store.get_job(a, job.id).await.expect("get").expect("kept");
+    assert_eq!(cancelled.state, JobState::Cancelled);
     assert_eq!(store.list_registrations(a).await.expect("list"), [reg]);
     store.create_connection(&draft(a, acc.id)).await.expect("a new connection after deletion");
     // Deleting the account takes everything.
-    assert!(store.delete_account(a, acc.id).await.expect("delete account"));
+    assert!(store.delete_account(a, acc.id, now()).await.expect("delete account"));
     assert!(store.list_connections(a).await.expect("list").is_empty());
     assert!(store.list_registrations(a).await.expect("list").is_empty());
-}
-
-async fn jobs_are_claimed_once_and_survive_a_crash(store: Arc<dyn Store>) {
-    let a = org(&store, "Org").await;
-    let acc = account(a, "Contoso");
-    store.create_account(&acc).await.expect("account");
-    let c = draft(a, acc.id);
-    store.create_connection(&c).await.expect("connection");
-    let t = now();
-    let job = JobRecord {
-        id: be_domain::JobId::new(),
-        organization_id: a,
-        connection_id: c.id,
-        kind: "sync".into(),
-        state: "queued".into(),
-        run_after: t + Duration::minutes(10),
-        attempts: 0,
-        last_error: None,
-        progress_done: 0,
-        progress_total: 0,
-        created_at: t,
-        updated_at: t,
-    };
-    store.enqueue_job(&job).await.expect("enqueue");
-    assert!(store.claim_next_job(t).await.expect("claim").is_none(), "not due yet");
-    let claimed = store.claim_next_job(t + Duration::minutes(11)).await.expect("claim").expect("due");
-    assert_eq!((claimed.id, claimed.state.as_str(), claimed.attempts), (job.id, "running", 1));
-    assert!(store.claim_next_job(t + Duration::minutes(11)).await.expect("claim").is_none(), "taken once");
-
-    // A period pull in progress when the process dies.
-    let running = SyncPeriodRecord {
-        id: be_domain::SyncPeriodId::new(),
-        organization_id: a,
-        connection_id: c.id,
-        job_id: job.id,
-        period: "2026-10".into(),
-        started_at: t,
-        finished_at: None,
-        outcome: "running".into(),
-        rows_written: 0,
-        bytes_downloaded: 0,
-        source_total: None,
-        focus_total: None,
-        amortized_total: None,
-        effective_total: None,
-        reconciled: None,
-        error_code: None,
-        error_message: None,
-        remedy: None,
-    };
-    store.record_sync_period(&running).await.expect("start");
-    assert_eq!(store.requeue_interrupted_jobs(t).await.expect("requeue"), 1);
-    let history = store.list_sync_periods(a, c.id, 10).await.expect("history");
-    assert_eq!((history[0].outcome.as_str(), history[0].error_code.as_deref()), ("failed", Some("sync_interrupted")));
-    let again = store.claim_next_job(t + Duration::minutes(11)).await.expect("claim").expect("queued again");
-    assert_eq!(again.attempts, 2);
-    store.set_job_progress(again.id, 3, 13).await.expect("progress");
-    let listed = &store.list_jobs(a, c.id).await.expect("jobs")[0];
-    assert_eq!((listed.progress_done, listed.progress_total), (3, 13));
-    store.finish_job(again.id, "done", None, t).await.expect("finish");
-    assert_eq!(store.list_jobs(a, c.id).await.expect("jobs")[0].state, "done");
-
-    let mut done = running.clone();
-    done.id = be_domain::SyncPeriodId::new();
-    done.outcome = "succeeded".into();
-    done.rows_written = 29;
-    done.source_total = Some("1234.5678901234567890123456".into());
-    done.focus_total = Some("1234.5678901234567890123456".into());
-    done.amortized_total = Some("1200.5".into());
-    done.effective_total = Some("1200.5".into());
-    done.reconciled = Some(true);
-    done.finished_at = Some(t + Duration::seconds(3));
-    store.record_sync_period(&done).await.expect("insert");
-    store.record_sync_period(&done).await.expect("update is idempotent");
-    assert_eq!(store.list_sync_periods(a, c.id, 10).await.expect("history").len(), 2);
-
-    let p = PeriodRecord {
-        organization_id: a,
-        connection_id: c.id,
-        period: "2026-10".into(),
-        rows_stored: 29,
-        source_total: "1234.5678901234567890123456".into(),
-        focus_total: "1234.5678901234567890123456".into(),
-        amortized_total: "1200.5".into(),
-        effective_total: "1200.5".into(),
-        reconciled: true,
-        pulled_at: t,
-        closed: false,
-    };
-    store.upsert_period(&p).await.expect("upsert");
-    store.upsert_period(&PeriodRecord { rows_stored: 30, closed: true, ..p.clone() }).await.expect("replace");
-    let periods = store.list_periods(a, c.id).await.expect("periods");
-    assert_eq!(periods.len(), 1);
-    assert_eq!((periods[0].rows_stored, periods[0].closed), (30, true));
-    assert_eq!(periods[0].source_total, "1234.5678901234567890123456", "exact text round trip");
 }

@@ -1,0 +1,5 @@
+//! The use cases against the Azure simulator, with the job runner driven by hand: two servers
+//! on one database, concurrency, retries, deletion during a sync, and the runner's log spans.
+
+mod harness;
+mod jobs;

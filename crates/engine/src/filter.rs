@@ -1,0 +1,59 @@
+//! Conditions (engine.md 2.2) as DataFusion expressions. Every expression is a plain boolean, never
+//! null: a missing value (null or empty text) matches only `not_equals`, `not_in` and `not_exists`.
+
+use be_domain::pricing::{Condition, Filter, Operator};
+use be_domain::{Dimension, FAMILY_DIMENSION};
+use datafusion::functions::expr_fn::{contains, regexp_like, starts_with};
+use datafusion::logical_expr::{Expr, lit};
+
+use crate::schema::c;
+use crate::udf;
+
+/// The column (or expression) holding a dimension's value for a row.
+pub fn dimension_expr(d: &Dimension) -> Expr {
+    match d {
+        Dimension::Focus(name) | Dimension::Extension(name) | Dimension::Allocation(name) => c(name),
+        Dimension::Family => c(FAMILY_DIMENSION),
+        Dimension::Tag(key) => udf::tag(c("Tags"), key),
+    }
+}
+
+/// True when `e` is neither null nor empty.
+fn present(e: Expr) -> Expr {
+    e.not_eq(lit("")).is_true()
+}
+
+fn condition(cond: &Condition) -> Expr {
+    let v = dimension_expr(&cond.dimension);
+    let non_empty = |xs: &[String]| xs.iter().filter(|x| !x.is_empty()).map(|x| lit(x.clone())).collect::<Vec<_>>();
+    match &cond.op {
+        Operator::Equals(x) if x.is_empty() => lit(false),
+        Operator::Equals(x) => v.eq(lit(x.clone())).is_true(),
+        Operator::NotEquals(x) if x.is_empty() => lit(true),
+        Operator::NotEquals(x) => v.eq(lit(x.clone())).is_not_true(),
+        Operator::In(xs) => {
+            let xs = non_empty(xs);
+            if xs.is_empty() { lit(false) } else { v.in_list(xs, false).is_true() }
+        }
+        Operator::NotIn(xs) => {
+            let xs = non_empty(xs);
+            if xs.is_empty() { lit(true) } else { v.in_list(xs, false).is_not_true() }
+        }
+        Operator::StartsWith(x) => present(v.clone()).and(starts_with(v, lit(x.clone())).is_true()),
+        Operator::Contains(x) => present(v.clone()).and(contains(v, lit(x.clone())).is_true()),
+        Operator::Matches(p) => present(v.clone()).and(regexp_like(v, lit(p.as_str().to_string()), None).is_true()),
+        Operator::Exists => present(v),
+        Operator::NotExists => !present(v),
+    }
+}
+
+/// The filter as one boolean expression; an empty filter is `true`.
+pub fn filter_expr(f: &Filter) -> Expr {
+    if f.is_empty() {
+        return lit(true);
+    }
+    f.0.iter()
+        .map(|set| set.0.iter().map(condition).reduce(Expr::and).unwrap_or_else(|| lit(true)))
+        .reduce(Expr::or)
+        .unwrap_or_else(|| lit(true))
+}

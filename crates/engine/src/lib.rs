@@ -1,0 +1,106 @@
+//! # be-engine: rating on DataFusion
+//!
+//! Turns an organization's FOCUS rows of one billing period into rated rows, exactly as
+//! `../shared/docs/engine.md` defines: strategies, allocation assignments (direct and split),
+//! family and plan resolution, each plan's rules in order, and the new lines of upcharges,
+//! discounts and fees. The only crate that depends on DataFusion.
+//!
+//! - The row-level work is one DataFusion plan of typed expressions ([`pipeline`]); user values
+//!   enter it only as literals, never as SQL text. Money stays `Decimal128(38, 24)`; products go
+//!   through `be_mul_ratio` (exact, half-even at 24 places); sums widen to `Decimal256(76, 24)`.
+//! - The rated rows are written as Parquet parts into a run's own folder, with a `manifest.json`
+//!   (stages, inputs, sums); a run never touches another run's folder, so a failed run leaves the
+//!   previous rating in place.
+//! - Every rated row keeps `BilledCost = ProviderCost + Σ effect columns` and its lineage
+//!   (`x_SourceId`, `x_SourceRowId`, `x_SplitPath`, or `x_RuleId` for a new line).
+
+mod error;
+mod explain;
+mod filter;
+mod input;
+mod lines;
+pub mod money;
+mod pipeline;
+mod rate;
+pub mod schema;
+mod summary;
+mod udf;
+
+use std::path::{Path, PathBuf};
+
+pub use error::{EngineError, Result};
+pub use explain::{Explanation, LineId, StageEffect};
+pub use input::SourceFile;
+pub use lines::NewLine;
+pub use money::Exact;
+pub use pipeline::Stage;
+pub use rate::{InputVersion, Manifest, RateRequest};
+pub use schema::StageKey;
+pub use summary::Group;
+
+/// The rating engine: a DataFusion session per call, on its own threads.
+#[derive(Clone)]
+pub struct Engine {
+    runtime: std::sync::Arc<tokio::runtime::Runtime>,
+    partitions: usize,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("partitions", &self.partitions).finish()
+    }
+}
+
+/// What a preview (what-if) computes: the sums a rating would store, without storing anything.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Preview {
+    pub stages: Vec<Stage>,
+    pub groups: Vec<Group>,
+    pub new_lines: Vec<NewLine>,
+}
+
+impl Engine {
+    /// An engine using `threads` worker threads (at least 1), each a DataFusion partition.
+    pub fn new(threads: usize) -> std::io::Result<Self> {
+        let threads = threads.max(1);
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).thread_name("be-engine").enable_all().build()?;
+        Ok(Self { runtime: std::sync::Arc::new(runtime), partitions: threads })
+    }
+
+    async fn on_engine<T: Send + 'static>(&self, f: impl std::future::Future<Output = Result<T>> + Send + 'static) -> Result<T> {
+        self.runtime
+            .spawn(f)
+            .await
+            .map_err(|e| EngineError::Query { context: "running on the engine's threads".into(), source: datafusion::error::DataFusionError::External(Box::new(e)) })?
+    }
+
+    /// Rate a period into `out_dir` (a new, empty folder for this run) and return its manifest.
+    pub async fn rate(&self, req: RateRequest, out_dir: PathBuf) -> Result<Manifest> {
+        let partitions = self.partitions;
+        self.on_engine(async move {
+            let ctx = rate::session(partitions);
+            rate::rate(&ctx, &req, &out_dir).await
+        })
+        .await
+    }
+
+    /// What rating `req` would give, without writing anything.
+    pub async fn preview(&self, req: RateRequest) -> Result<Preview> {
+        let partitions = self.partitions;
+        self.on_engine(async move {
+            let ctx = rate::session(partitions);
+            let (df, stages, _) = rate::plan(&ctx, &req).await?;
+            let mut groups = summary::aggregate(df, &Manifest::summed_columns(&stages)).await?;
+            let new_lines = lines::new_lines(&req.config, &groups, req.default_currency)?;
+            groups.extend(new_lines.iter().map(rate::line_group));
+            Ok(Preview { stages, groups, new_lines })
+        })
+        .await
+    }
+
+    /// One rated line with its source row and each stage's effect, in order.
+    pub async fn explain(&self, dir: &Path, line: LineId) -> Result<Explanation> {
+        let (partitions, dir) = (self.partitions, dir.to_path_buf());
+        self.on_engine(async move { explain::explain(&rate::session(partitions), &dir, &line).await }).await
+    }
+}
