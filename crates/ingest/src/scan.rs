@@ -501,7 +501,7 @@ impl<'a> Scanner<'a> {
                 let end = sep.unwrap_or(b.len());
                 let newline = sep.is_some_and(|e| b[e] == b'\n');
                 // a line ends with \n or \r\n
-                let stop = if !(sep.is_some() && !newline) && end > start && b[end - 1] == b'\r' { end - 1 } else { end };
+                let stop = if (newline || sep.is_none()) && end > start && b[end - 1] == b'\r' { end - 1 } else { end };
                 if quotes == 0 {
                     f.spans.push((start as u32, stop as u32));
                 } else if b[start] != b'"' {

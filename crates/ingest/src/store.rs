@@ -177,14 +177,14 @@ fn encoder_threads() -> usize {
 
 /// An error of the parallel writer: from the batches or from Parquet.
 enum WriteError {
-    Ingest(IngestError),
+    Ingest(Box<IngestError>),
     Parquet(parquet::errors::ParquetError),
 }
 
 impl WriteError {
     fn into_ingest(self, tmp: &Path) -> IngestError {
         match self {
-            WriteError::Ingest(e) => e,
+            WriteError::Ingest(e) => *e,
             WriteError::Parquet(e) => IngestError::Parquet { context: format!("writing {}", tmp.display()), source: e },
         }
     }
@@ -293,7 +293,7 @@ impl ParallelWriter<'_> {
     fn write_all(&mut self, batches: impl Iterator<Item = Result<RecordBatch>>) -> Result<(), WriteError> {
         self.start_group()?;
         for b in batches {
-            self.pieces.push(b.map_err(WriteError::Ingest)?);
+            self.pieces.push(b.map_err(|e| WriteError::Ingest(Box::new(e)))?);
             self.send_pieces()?;
         }
         if self.group_rows > 0 {
@@ -316,7 +316,7 @@ impl ParallelWriter<'_> {
 
     fn send_pieces(&mut self) -> Result<(), WriteError> {
         while let Some(piece) = self.pieces.take(ROW_GROUP_ROWS - self.group_rows) {
-            let piece = std::sync::Arc::new(with_row_ids(piece, self.sums.rows).map_err(WriteError::Ingest)?);
+            let piece = std::sync::Arc::new(with_row_ids(piece, self.sums.rows).map_err(|e| WriteError::Ingest(Box::new(e)))?);
             self.sums.add(&piece);
             self.group_rows += piece.num_rows();
             for e in &self.encoders {
@@ -367,7 +367,7 @@ fn column_encoder(i: usize, encoders: usize) -> usize {
 }
 
 fn stopped() -> WriteError {
-    WriteError::Ingest(IngestError::Internal("a Parquet encoder thread stopped unexpectedly".into()))
+    WriteError::Ingest(Box::new(IngestError::Internal("a Parquet encoder thread stopped unexpectedly".into())))
 }
 
 /// Append [`crate::SOURCE_ROW_ID`]: the positions `first..first + rows` of the batch's rows in
