@@ -261,30 +261,6 @@ fn unquote(b: &[u8], s: usize, e: usize) -> (usize, usize) {
     if e >= s + 2 && b[s] == b'"' && b[e - 1] == b'"' { (s + 1, e - 1) } else { (s, e) }
 }
 
-/// Move past a block whose separators are all consumed (its quotes and line breaks after the last
-/// separator counted as `next_sep` does).
-fn continue_to_next_block(sc: &mut Scanner<'_>) {
-    if sc.after_sep < 64 {
-        let rest = u64::MAX << sc.after_sep;
-        if sc.quotes & rest != 0 {
-            sc.quotes_before += (sc.quotes & rest).count_ones();
-        }
-        if sc.newlines & rest != 0 {
-            sc.line += u64::from((sc.newlines & rest).count_ones());
-        }
-    }
-    sc.block += 64;
-    sc.after_sep = 0;
-    if sc.block >= sc.bytes.len() {
-        sc.quotes = 0;
-        sc.newlines = 0;
-        sc.seps = 0;
-        sc.block = sc.bytes.len().div_ceil(64) * 64;
-        return;
-    }
-    sc.load(0);
-}
-
 /// Records of one chunk, one at a time. The chunk is read 64 bytes at a time as bit masks of its
 /// quotes, commas and line breaks; the commas and line breaks outside quotes end the fields, so
 /// the text of a field is never looked at byte by byte.
@@ -388,25 +364,34 @@ impl<'a> Scanner<'a> {
                 self.quotes_before = 0;
                 return (Some(self.block + i as usize), quotes);
             }
-            if self.after_sep < 64 {
-                let rest = u64::MAX << self.after_sep;
-                if self.quotes & rest != 0 {
-                    self.quotes_before += (self.quotes & rest).count_ones();
-                }
-                if self.newlines & rest != 0 {
-                    self.line += u64::from((self.newlines & rest).count_ones());
-                }
-            }
-            self.block += 64;
-            self.after_sep = 0;
-            if self.block >= self.bytes.len() {
-                self.quotes = 0;
-                self.newlines = 0;
-                self.block = self.bytes.len().div_ceil(64) * 64;
+            if !self.next_block() {
                 return (None, std::mem::take(&mut self.quotes_before));
             }
-            self.load(0);
         }
+    }
+
+    /// Move past a block whose separators are all consumed, counting its quotes and line breaks
+    /// after the last separator; `false` at the end of the chunk.
+    #[inline]
+    fn next_block(&mut self) -> bool {
+        if self.after_sep < 64 {
+            let rest = u64::MAX << self.after_sep;
+            if self.quotes & rest != 0 {
+                self.quotes_before += (self.quotes & rest).count_ones();
+            }
+            if self.newlines & rest != 0 {
+                self.line += u64::from((self.newlines & rest).count_ones());
+            }
+        }
+        self.block += 64;
+        self.after_sep = 0;
+        if self.block >= self.bytes.len() {
+            (self.quotes, self.newlines, self.seps) = (0, 0, 0);
+            self.block = self.bytes.len().div_ceil(64) * 64;
+            return false;
+        }
+        self.load(0);
+        true
     }
 
     /// The next record, for rows that are only summed: its first line, where it starts, how many
@@ -444,8 +429,7 @@ impl<'a> Scanner<'a> {
                         field += n;
                         start = self.block + last as usize + 1;
                         if nl == 0 {
-                            continue_to_next_block(self);
-                            if self.block >= b.len() {
+                            if !self.next_block() {
                                 // the record runs to the end of the chunk
                                 break (b.len(), false);
                             }
@@ -596,25 +580,20 @@ mod tests {
         assert_eq!(records("x\ny,\"open\n").map_err(|e| (e.line, e.field)), Err((2, Some(1))));
     }
 
-    #[test]
-    fn line_numbers_count_quoted_line_breaks() {
-        let text = "h\n\"a\nb\"\nc\n";
+    /// The first line of each record, and the chunk's line count.
+    fn lines_of(text: &str) -> (Vec<u64>, u64) {
         let mut sc = Scanner::on_text(text, 0, 1);
         let mut f = Fields::default();
         let lines: Vec<u64> = std::iter::from_fn(|| sc.next_record(&mut f).expect("ok")).collect();
-        assert_eq!(lines, vec![1, 2, 4]);
-        assert_eq!(sc.lines(), 4);
+        (lines, sc.lines())
     }
 
     #[test]
-    fn line_numbers_across_64_byte_blocks() {
+    fn line_numbers_count_quoted_line_breaks() {
+        assert_eq!(lines_of("h\n\"a\nb\"\nc\n"), (vec![1, 2, 4], 4));
+        // a quoted field across 64-byte blocks
         let long = "x".repeat(70);
-        let text = format!("h\n\"{long}\n{long}\n{long}\"\nnext\n");
-        let mut sc = Scanner::on_text(&text, 0, 1);
-        let mut f = Fields::default();
-        let lines: Vec<u64> = std::iter::from_fn(|| sc.next_record(&mut f).expect("ok")).collect();
-        assert_eq!(lines, vec![1, 2, 5]);
-        assert_eq!(sc.lines(), 5);
+        assert_eq!(lines_of(&format!("h\n\"{long}\n{long}\n{long}\"\nnext\n")), (vec![1, 2, 5], 5));
     }
 
     #[test]
@@ -635,22 +614,36 @@ mod tests {
 
     #[test]
     fn same_records_as_the_csv_crate_across_64_byte_blocks() {
-        let mut x: u64 = 7;
-        let mut next = |n: u64| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (x >> 33) % n
-        };
-        let pieces = ["a", "bc", "\"", ",", "\n", "é", "xyz0123456789", "{\"k\": \"v\"}", " "];
+        let mut g = RandomCsv(7);
         for round in 0..300 {
+            let text = g.text(round % 3 == 0, false);
+            assert_eq!(records(&text).expect("parses"), reference(&text), "round {round}: {text:?}");
+        }
+    }
+
+    /// Random CSV text with quoted fields, doubled quotes, commas and line breaks inside quotes,
+    /// long fields (across 64-byte blocks when `long`), CRLF, and (with `ragged`) records of
+    /// different widths and empty lines.
+    struct RandomCsv(u64);
+
+    impl RandomCsv {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n
+        }
+
+        fn text(&mut self, long: bool, ragged: bool) -> String {
+            const PIECES: [&str; 9] = ["a", "bc", "\"", ",", "\n", "é", "xyz0123456789", "{\"k\": \"v\"}", " "];
             let mut text = String::new();
-            for _ in 0..1 + next(6) {
-                for f in 0..4 {
+            for _ in 0..1 + self.below(6) {
+                let width = if ragged { 3 + self.below(6) } else { 4 };
+                for f in 0..width {
                     if f > 0 {
                         text.push(',');
                     }
-                    let len = next(if round % 3 == 0 { 90 } else { 12 });
-                    let value: String = (0..len).map(|_| pieces[next(pieces.len() as u64) as usize]).collect();
-                    if value.contains(['"', ',', '\n']) || next(4) == 0 {
+                    let len = self.below(if long { 90 } else { 12 });
+                    let value: String = (0..len).map(|_| PIECES[self.below(PIECES.len() as u64) as usize]).collect();
+                    if value.contains(['"', ',', '\n']) || self.below(4) == 0 {
                         text.push('"');
                         text.push_str(&value.replace('"', "\"\""));
                         text.push('"');
@@ -658,42 +651,20 @@ mod tests {
                         text.push_str(&value);
                     }
                 }
-                text.push_str(if next(3) == 0 { "\r\n" } else { "\n" });
+                text.push_str(if self.below(3) == 0 { "\r\n" } else { "\n" });
+                if ragged && self.below(6) == 0 {
+                    text.push('\n');
+                }
             }
-            assert_eq!(records(&text).expect("parses"), reference(&text), "round {round}: {text:?}");
+            text
         }
     }
 
     #[test]
     fn skimming_finds_the_same_fields_lines_and_counts_as_scanning() {
-        let mut x: u64 = 11;
-        let mut next = |n: u64| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (x >> 33) % n
-        };
-        let pieces = ["a", "\"", ",", "\n", "xyz0123456789", "{\"k\": \"v\"}"];
+        let mut g = RandomCsv(11);
         for round in 0..300 {
-            let mut text = String::new();
-            for _ in 0..1 + next(5) {
-                let width = 3 + next(6);
-                for f in 0..width {
-                    if f > 0 {
-                        text.push(',');
-                    }
-                    let value: String = (0..next(if round % 2 == 0 { 60 } else { 8 })).map(|_| pieces[next(pieces.len() as u64) as usize]).collect();
-                    if value.contains(['"', ',', '\n']) || next(5) == 0 {
-                        text.push('"');
-                        text.push_str(&value.replace('"', "\"\""));
-                        text.push('"');
-                    } else {
-                        text.push_str(&value);
-                    }
-                }
-                text.push_str(if next(4) == 0 { "\r\n" } else { "\n" });
-                if next(6) == 0 {
-                    text.push('\n');
-                }
-            }
+            let text = g.text(round % 2 == 0, true);
             let want = [0usize, 2, 3];
             let mut full = Scanner::on_text(&text, 0, 1);
             let mut fast = Scanner::on_text(&text, 0, 1);
