@@ -77,10 +77,15 @@ impl App {
         let id = parse_id(id)?;
         let connections: Vec<_> =
             self.store.list_connections(caller.organization_id).await?.into_iter().filter(|c| c.account_id == id).collect();
+        let mut periods = Vec::new();
+        for c in &connections {
+            periods.extend(self.connection_periods(caller.organization_id, c.id).await?);
+        }
         if self.store.delete_account(caller.organization_id, id, self.clock.now()).await? {
             for c in connections {
                 self.remove_connection_data(c.id).await;
             }
+            self.data_changed(caller.organization_id, &periods).await?;
             tracing::info!(org = %caller.organization_id, account = %id, "account deleted");
             Ok(())
         } else {

@@ -32,6 +32,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("BILLING_ENGINE_SYNC_BACKFILL_MONTHS", "sync.backfill_months"),
     ("BILLING_ENGINE_SYNC_REPORTS_IN_FLIGHT", "sync.reports_in_flight"),
     ("BILLING_ENGINE_JOBS_CONCURRENCY", "jobs.concurrency"),
+    ("BILLING_ENGINE_RATING_THREADS", "rating.threads"),
+    ("BILLING_ENGINE_RATING_DEFAULT_CURRENCY", "rating.default_currency"),
     ("BILLING_ENGINE_LOG_FORMAT", "log.format"),
     ("BILLING_ENGINE_LOG", "log.level"),
 ];
@@ -50,7 +52,24 @@ pub struct Config {
     pub azure: AzureConfig,
     pub sync: SyncConfig,
     pub jobs: JobsConfig,
+    pub rating: RatingConfig,
     pub log: LogConfig,
+}
+
+/// How the rating engine runs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RatingConfig {
+    /// Threads the engine uses (each a DataFusion partition).
+    pub threads: u32,
+    /// The currency of a fee when neither the rule nor the customer's rows decide it.
+    pub default_currency: String,
+}
+
+impl Default for RatingConfig {
+    fn default() -> Self {
+        Self { threads: 2, default_currency: "USD".into() }
+    }
 }
 
 /// How background jobs (syncs, ratings) run on this server.
@@ -265,6 +284,11 @@ impl Config {
         if !(1..=8).contains(&self.sync.reports_in_flight) {
             return Err(ConfigError(format!("sync.reports_in_flight must be between 1 and 8; it is {}", self.sync.reports_in_flight)));
         }
+        if !(1..=64).contains(&self.rating.threads) {
+            return Err(ConfigError(format!("rating.threads must be between 1 and 64; it is {}", self.rating.threads)));
+        }
+        be_domain::Currency::parse(&self.rating.default_currency)
+            .map_err(|e| ConfigError(format!("rating.default_currency: {}", e.message)))?;
         if !(1..=64).contains(&self.jobs.concurrency) {
             return Err(ConfigError(format!("jobs.concurrency must be between 1 and 64; it is {}", self.jobs.concurrency)));
         }
@@ -300,6 +324,10 @@ impl Config {
                 ..Default::default()
             },
             jobs: crate::jobs::JobSettings { concurrency: self.jobs.concurrency as usize, ..Default::default() },
+            rating: crate::rating::RatingSettings {
+                default_currency: be_domain::Currency::parse(&self.rating.default_currency).unwrap_or(crate::rating::RatingSettings::default().default_currency),
+                ..Default::default()
+            },
         }
     }
 

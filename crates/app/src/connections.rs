@@ -864,16 +864,25 @@ impl App {
         }
         // Its queued or running sync is cancelled in the same transaction; a period the sync
         // writes after this is removed by the sync itself (it checks before recording).
+        let periods = self.connection_periods(caller.organization_id, c.id).await?;
         if !self.store.delete_connection(caller.organization_id, c.id, self.clock.now()).await? {
             return Err(not_found());
         }
         self.remove_connection_data(c.id).await;
         tracing::info!(org = %caller.organization_id, connection = %c.id, "connection deleted with its data");
+        // Its periods are rated again without its rows.
+        self.data_changed(caller.organization_id, &periods).await?;
         Ok(())
     }
 }
 
 impl App {
+    /// The periods a connection has stored.
+    pub(crate) async fn connection_periods(&self, org: be_domain::OrganizationId, id: ConnectionId) -> Result<Vec<be_domain::BillingPeriod>> {
+        let stored = self.store.list_periods(org, id).await?;
+        stored.iter().map(|p| be_domain::BillingPeriod::parse(&p.period).map_err(AppError::from)).collect()
+    }
+
     /// Remove a connection's stored cost data (its Parquet periods).
     pub(crate) async fn remove_connection_data(&self, id: ConnectionId) {
         let dir = self.layout().connection_dir(id);

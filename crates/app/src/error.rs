@@ -27,6 +27,10 @@ pub enum AppError {
     /// Too many attempts; try again later.
     #[error("{message}")]
     RateLimited { code: &'static str, message: String, retry_after_seconds: u64 },
+    /// The rating engine or the FOCUS importer refused or failed; its code, message and remedy
+    /// are kept as it gave them.
+    #[error("{0}")]
+    Engine(crate::rating::PortError),
     /// The state could not be read or written (database unreachable and the like).
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] StoreError),
@@ -46,6 +50,7 @@ impl AppError {
             AppError::Conflict { code, .. } | AppError::NotFound { code, .. } | AppError::Unauthenticated { code, .. } => {
                 code
             }
+            AppError::Engine(e) => e.code,
             AppError::Unavailable(_) => "service_unavailable",
             AppError::Internal(_) => "internal_error",
         }
@@ -75,6 +80,10 @@ impl AppError {
         match self {
             AppError::Unavailable(_) => "The service is temporarily unavailable. Try again in a moment.".into(),
             AppError::Internal(_) => "Something went wrong on our side. It has been logged; try again.".into(),
+            AppError::Engine(e) if e.kind == crate::rating::PortErrorKind::Failed => {
+                format!("The rating engine could not finish ({}): {}", e.code, e.remedy)
+            }
+            AppError::Engine(e) => format!("{} {}", e.message, capitalized(&e.remedy)),
             other => other.to_string(),
         }
     }
@@ -101,6 +110,17 @@ impl AppError {
             code: "unauthenticated",
             message: "Sign in, or send an API token as 'Authorization: Bearer <token>'.".into(),
         }
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+impl From<crate::rating::PortError> for AppError {
+    fn from(e: crate::rating::PortError) -> Self {
+        AppError::Engine(e)
     }
 }
 

@@ -225,11 +225,7 @@ impl App {
     async fn dispatch(&self, job: &JobRecord, control: &JobControl) -> std::result::Result<(), Stop> {
         match job.kind {
             JobKind::Sync => self.run_sync(job, control).await,
-            JobKind::Rate => Err(Stop::Failed(AppError::Conflict {
-                code: "rating_unavailable",
-                field: None,
-                message: "Rating is not available in this build.".into(),
-            })),
+            JobKind::Rate => self.run_rating(job, control).await,
         }
     }
 

@@ -13,6 +13,8 @@ pub mod jobs;
 mod keys;
 pub mod layout;
 mod orgs;
+pub mod pricing;
+pub mod rating;
 pub mod sync;
 
 use std::sync::Arc;
@@ -26,6 +28,8 @@ pub use error::AppError;
 pub use keys::{KeyError, Keys};
 pub use layout::Layout;
 pub use orgs::DemoSeed;
+pub use pricing::{AssignTo, ConfigFormat, PricingImport, PricingState, PricingVersionInfo, PricingView, RuleView};
+pub use rating::{PortError, PortErrorKind, RatingPort};
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
@@ -41,6 +45,7 @@ pub struct AppSettings {
     pub public_url: String,
     pub sync: sync::SyncSettings,
     pub jobs: jobs::JobSettings,
+    pub rating: rating::RatingSettings,
 }
 
 impl Default for AppSettings {
@@ -52,6 +57,7 @@ impl Default for AppSettings {
             public_url: "http://localhost:8080".into(),
             sync: sync::SyncSettings::default(),
             jobs: jobs::JobSettings::default(),
+            rating: rating::RatingSettings::default(),
         }
     }
 }

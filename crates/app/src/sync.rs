@@ -309,6 +309,8 @@ impl App {
                     })
                     .await;
                 self.gone_or(c, stored).await?;
+                // The period's data changed: rate it again.
+                self.data_changed(c.organization_id, &[period]).await?;
             }
             Err((code, message, remedy, bytes)) => {
                 record.outcome = SyncOutcome::Failed;

@@ -155,6 +155,12 @@ impl ApiFailure {
 impl std::fmt::Display for ApiFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} [{}, HTTP {}]", self.message, self.code, self.status)?;
+        if let Some(field) = self.body["field"].as_str() {
+            write!(f, "\n  at {field}")?;
+        }
+        for e in self.body["errors"].as_array().into_iter().flatten() {
+            write!(f, "\n  {}: {} [{}]", e["field"].as_str().unwrap_or("-"), e["message"].as_str().unwrap_or(""), e["code"].as_str().unwrap_or(""))?;
+        }
         if self.status == 401 && self.code != "invalid_credentials" {
             write!(f, "\nhint: run `billing-engine login --url <server>` or set BILLING_ENGINE_TOKEN")?;
         }
@@ -189,6 +195,14 @@ impl Api {
         &self.base
     }
 
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) fn token(&self) -> &str {
+        &self.token
+    }
+
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> anyhow::Result<(StatusCode, Value)> {
         let mut req = self.http.request(method, format!("{}/api/v1{path}", self.base)).bearer_auth(&self.token);
         if let Some(b) = body {
@@ -214,7 +228,7 @@ fn base_url(url: &str) -> anyhow::Result<String> {
     Ok(parsed.as_str().trim_end_matches('/').to_string())
 }
 
-async fn read(resp: reqwest::Response) -> anyhow::Result<(StatusCode, Value)> {
+pub(crate) async fn read(resp: reqwest::Response) -> anyhow::Result<(StatusCode, Value)> {
     let status = resp.status();
     let bytes = resp.bytes().await?;
     let value: Value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };

@@ -4,7 +4,9 @@
 
 mod client;
 mod connect;
+mod engine_port;
 mod ingest_writer;
+mod rating_cmd;
 mod server;
 mod sim_admin;
 mod world;
@@ -52,6 +54,23 @@ enum Command {
     Connections(connect::ConnectionsCommand),
     /// Sync a connection's cost data now and follow its progress (uses the REST API).
     Sync(connect::SyncArgs),
+    /// Import cost data from files (uses the REST API).
+    #[command(subcommand)]
+    Import(rating_cmd::ImportCommand),
+    /// The pricing configuration as code: export, import (with --dry-run), history.
+    #[command(subcommand)]
+    Pricing(rating_cmd::PricingCommand),
+    /// Allocation assignments: preview (unsaved), set, delete.
+    #[command(subcommand)]
+    Allocations(rating_cmd::AllocationsCommand),
+    /// Rate a billing period now and wait for the outcome.
+    Rate(rating_cmd::RateArgs),
+    /// Totals of a rated period by family, sub-account or rule.
+    Totals(rating_cmd::TotalsArgs),
+    /// Rated lines of a period (their IDs, to explain one).
+    Lines(rating_cmd::LinesArgs),
+    /// A rated line: its source row and each strategy's and rule's effect, in order.
+    Explain(rating_cmd::ExplainArgs),
     /// Manage your API tokens (uses the REST API).
     #[command(subcommand)]
     Tokens(client::TokensCommand),
@@ -109,5 +128,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Connect(cmd) => connect::connect(cmd).await,
         Command::Connections(cmd) => connect::connections(cmd).await,
         Command::Sync(args) => connect::sync(args).await,
+        Command::Import(cmd) => rating_cmd::import(cmd).await,
+        Command::Pricing(cmd) => rating_cmd::pricing(cmd).await,
+        Command::Rate(args) => rating_cmd::rate(args).await,
+        Command::Allocations(cmd) => rating_cmd::allocations(cmd).await,
+        Command::Totals(args) => rating_cmd::totals(args).await,
+        Command::Lines(args) => rating_cmd::lines(args).await,
+        Command::Explain(args) => rating_cmd::explain(args).await,
     }
 }

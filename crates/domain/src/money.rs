@@ -289,3 +289,176 @@ mod tests {
         assert_eq!(big.check_range(Decimal::ZERO, Decimal::from(1000), "percent").expect_err("1e9").code, "percent_out_of_range");
     }
 }
+
+/// An exact amount at the stored scale (24 places), as computed by the engine: a rated value, a
+/// sum. Arithmetic is checked (a sum beyond 14 integral digits is an error, never a rounding).
+/// Rounding happens only for presentation ([`Exact::round`], [`Exact::display_in`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Exact(i128);
+
+impl Exact {
+    pub const ZERO: Exact = Exact(0);
+    pub const ONE: Exact = Exact(1_000_000_000_000_000_000_000_000);
+
+    /// From units of 10^-24.
+    pub const fn from_scaled(v: i128) -> Self {
+        Self(v)
+    }
+
+    pub const fn scaled(self) -> i128 {
+        self.0
+    }
+
+    /// Parse plain decimal text with at most 24 places.
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        let (negative, body) = match s.strip_prefix('-') {
+            Some(b) => (true, b),
+            None => (false, s),
+        };
+        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        if int.is_empty() || frac.len() > MONEY_SCALE as usize || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let v: i128 = format!("{int}{frac:0<24}").parse().ok()?;
+        Some(Self(if negative { -v } else { v }))
+    }
+
+    pub fn checked_add(self, o: Exact) -> Option<Exact> {
+        self.0.checked_add(o.0).map(Exact)
+    }
+
+    pub fn checked_sub(self, o: Exact) -> Option<Exact> {
+        self.0.checked_sub(o.0).map(Exact)
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn is_negative(self) -> bool {
+        self.0 < 0
+    }
+
+    /// Rounded half-even to `places` decimals.
+    pub fn round(self, places: u32) -> Exact {
+        if places >= MONEY_SCALE {
+            return self;
+        }
+        let unit = 10i128.pow(MONEY_SCALE - places);
+        let (q, r) = (self.0 / unit, self.0 % unit);
+        let twice = 2 * r.abs();
+        let away = twice > unit || (twice == unit && q % 2 != 0);
+        let q = if !away { q } else if self.0 < 0 { q - 1 } else { q + 1 };
+        Exact(q * unit)
+    }
+
+    /// `self / other` as a percentage with two decimals (a margin); `None` when `other` is zero.
+    pub fn percent_of(self, other: Exact) -> Option<String> {
+        if other.0 == 0 {
+            return None;
+        }
+        // Ten-thousandths of a percent, then rounded half-even to hundredths.
+        let scaled = self.0.checked_mul(1_000_000)? / other.0;
+        let hundredths = {
+            let (q, r) = (scaled / 100, scaled % 100);
+            if 2 * r.abs() > 100 || (2 * r.abs() == 100 && q % 2 != 0) { q + scaled.signum() } else { q }
+        };
+        let sign = if hundredths < 0 { "-" } else { "" };
+        Some(format!("{sign}{}.{:02}", hundredths.abs() / 100, hundredths.abs() % 100))
+    }
+
+    /// For people: rounded half-even to the currency's minor units, digits grouped by thousands,
+    /// the code in front (`USD 1,234.57`, `JPY 1,235`). Exports keep [`Exact`]'s exact text.
+    pub fn display_in(self, currency: Option<Currency>) -> String {
+        let places = currency.map(|c| c.minor_units()).unwrap_or(2);
+        let rounded = self.round(places);
+        let text = rounded.to_string();
+        let (negative, body) = match text.strip_prefix('-') {
+            Some(b) => (true, b),
+            None => (false, text.as_str()),
+        };
+        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        let mut grouped = String::new();
+        for (i, c) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        let frac = format!("{frac:0<width$}", width = places as usize);
+        let sign = if negative { "-" } else { "" };
+        let number = if places == 0 { format!("{sign}{grouped}") } else { format!("{sign}{grouped}.{frac}") };
+        match currency {
+            Some(c) => format!("{} {number}", c.code()),
+            None => number,
+        }
+    }
+}
+
+impl std::iter::Sum for Exact {
+    /// Saturating is never right for money: a sum that does not fit is a bug upstream.
+    fn sum<I: Iterator<Item = Exact>>(iter: I) -> Exact {
+        iter.fold(Exact::ZERO, |a, b| a.checked_add(b).expect("sums of stored money fit 38 digits"))
+    }
+}
+
+impl fmt::Display for Exact {
+    /// Exact decimal text without trailing zeros (`16.9625`, `-20`, `0`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = format!("{:0>25}", self.0.unsigned_abs());
+        let (int, frac) = digits.split_at(digits.len() - MONEY_SCALE as usize);
+        let frac = frac.trim_end_matches('0');
+        let sign = if self.0 < 0 { "-" } else { "" };
+        if frac.is_empty() { write!(f, "{sign}{int}") } else { write!(f, "{sign}{int}.{frac}") }
+    }
+}
+
+impl Serialize for Exact {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Exact {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Exact::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not an exact decimal with at most 24 places")))
+    }
+}
+
+#[cfg(test)]
+mod exact_tests {
+    use super::*;
+
+    fn e(s: &str) -> Exact {
+        Exact::parse(s).expect("exact")
+    }
+
+    #[test]
+    fn text_and_rounding() {
+        assert_eq!(e("256.2125").to_string(), "256.2125");
+        assert_eq!(e("256.2125").round(2).to_string(), "256.21");
+        assert_eq!(e("16.965").round(2).to_string(), "16.96");
+        assert_eq!(e("-0.005").round(2).to_string(), "0");
+        assert_eq!(e("0.000000000000000000000001").scaled(), 1);
+        assert_eq!(Exact::ONE, e("1"));
+    }
+
+    #[test]
+    fn people_see_the_currency_grouped_digits_and_minor_units() {
+        let usd = Currency::parse("USD").ok();
+        assert_eq!(e("11199.572203324984").display_in(usd), "USD 11,199.57");
+        assert_eq!(e("-1234567.5").display_in(usd), "USD -1,234,567.50");
+        assert_eq!(e("1234.5").display_in(Currency::parse("JPY").ok()), "JPY 1,234");
+        assert_eq!(e("0.0005").display_in(Currency::parse("KWD").ok()), "KWD 0.000");
+        assert_eq!(e("999.995").display_in(usd), "USD 1,000.00");
+    }
+
+    #[test]
+    fn margins() {
+        assert_eq!(e("-258.7875").percent_of(e("441.2125")).as_deref(), Some("-58.65"));
+        assert_eq!(e("1").percent_of(Exact::ZERO), None);
+        assert_eq!(e("1").percent_of(e("3")).as_deref(), Some("33.33"));
+    }
+}

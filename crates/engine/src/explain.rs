@@ -286,3 +286,89 @@ mod tests {
         }
     }
 }
+
+/// A rated line in a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineSummary {
+    pub line_id: String,
+    pub family: Option<String>,
+    pub sub_account_id: Option<String>,
+    pub service: Option<String>,
+    pub description: Option<String>,
+    pub currency: Option<String>,
+    pub provider_cost: Exact,
+    pub billed_cost: Exact,
+}
+
+/// Which lines to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineFilter {
+    pub family: Option<String>,
+    pub sub_account_id: Option<String>,
+    pub new_lines_only: bool,
+    pub limit: usize,
+}
+
+/// Rated lines of a run, new lines first, then source rows in their order.
+pub(crate) async fn list_lines(ctx: &SessionContext, dir: &Path, filter: &LineFilter) -> Result<Vec<LineSummary>> {
+    let m = Manifest::read(dir)?;
+    let mut out = Vec::new();
+    if m.files.iter().any(|f| f == "lines.parquet") {
+        let batches = collect(ctx, &dir.join("lines.parquet"), lit(true), "listing new lines").await?;
+        let mut index = 0;
+        for b in &batches {
+            for r in 0..b.num_rows() {
+                out.push(summary_of(&row_cells(b, r), LineId::New { period: m.period, index }.to_string()));
+                index += 1;
+            }
+        }
+    }
+    if !filter.new_lines_only {
+        let parts: Vec<String> = m.files.iter().filter(|f| f.starts_with("part-")).cloned().collect();
+        for part in parts {
+            if out.len() >= filter.limit.max(1) * 4 {
+                break;
+            }
+            let mut cond = c(schema::ROW_ID).is_not_null();
+            if let Some(f) = &filter.family {
+                cond = cond.and(c(schema::FAMILY).eq(lit(f.clone())));
+            }
+            if let Some(s) = &filter.sub_account_id {
+                cond = cond.and(c("SubAccountId").eq(lit(s.clone())));
+            }
+            let df = ctx
+                .read_parquet(dir.join(&part).to_string_lossy().to_string(), ParquetReadOptions::default())
+                .await
+                .map_err(|e| EngineError::RatedUnreadable { period: m.period.to_string(), reason: e.to_string() })?
+                .filter(cond)
+                .and_then(|df| df.limit(0, Some(filter.limit.max(1))))
+                .map_err(EngineError::query("listing lines"))?;
+            for b in &df.collect().await.map_err(EngineError::query("listing lines"))? {
+                for r in 0..b.num_rows() {
+                    let cells = row_cells(b, r);
+                    let row = value(&cells, schema::ROW_ID).and_then(|v| v.parse().ok()).unwrap_or(0);
+                    let id = LineId::of_row(m.period, value(&cells, schema::SOURCE_ID).unwrap_or_default(), row, value(&cells, schema::SPLIT_PATH));
+                    out.push(summary_of(&cells, id.to_string()));
+                }
+            }
+        }
+    }
+    let keep = |l: &LineSummary| {
+        filter.family.as_ref().is_none_or(|f| l.family.as_ref() == Some(f)) && filter.sub_account_id.as_ref().is_none_or(|s| l.sub_account_id.as_ref() == Some(s))
+    };
+    Ok(out.into_iter().filter(keep).take(filter.limit.max(1)).collect())
+}
+
+fn summary_of(cells: &[(String, Option<String>)], line_id: String) -> LineSummary {
+    let text = |n: &str| value(cells, n).map(str::to_string);
+    LineSummary {
+        line_id,
+        family: text(schema::FAMILY),
+        sub_account_id: text("SubAccountId"),
+        service: text("ServiceName"),
+        description: text("ChargeDescription"),
+        currency: text("BillingCurrency"),
+        provider_cost: exact(cells, schema::PROVIDER_COST).unwrap_or(Exact::ZERO),
+        billed_cost: exact(cells, schema::BILLED_COST).unwrap_or(Exact::ZERO),
+    }
+}

@@ -29,20 +29,32 @@ mod udf;
 use std::path::{Path, PathBuf};
 
 pub use error::{EngineError, Result};
-pub use explain::{Explanation, LineId, StageEffect};
+pub use explain::{Explanation, LineFilter, LineId, LineSummary, SplitShare, StageEffect};
 pub use input::SourceFile;
 pub use lines::NewLine;
 pub use money::Exact;
 pub use pipeline::Stage;
 pub use rate::{InputVersion, Manifest, RateRequest};
 pub use schema::StageKey;
-pub use summary::Group;
+pub use summary::{Group, PivotRow};
 
 /// The rating engine: a DataFusion session per call, on its own threads.
 #[derive(Clone)]
 pub struct Engine {
-    runtime: std::sync::Arc<tokio::runtime::Runtime>,
+    runtime: std::sync::Arc<EngineRuntime>,
     partitions: usize,
+}
+
+/// The engine's threads. Shut down in the background when the last handle goes, so dropping an
+/// engine inside an async context (a server stopping) does not block or panic.
+struct EngineRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for EngineRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 impl std::fmt::Debug for Engine {
@@ -64,11 +76,12 @@ impl Engine {
     pub fn new(threads: usize) -> std::io::Result<Self> {
         let threads = threads.max(1);
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).thread_name("be-engine").enable_all().build()?;
-        Ok(Self { runtime: std::sync::Arc::new(runtime), partitions: threads })
+        Ok(Self { runtime: std::sync::Arc::new(EngineRuntime(Some(runtime))), partitions: threads })
     }
 
     async fn on_engine<T: Send + 'static>(&self, f: impl std::future::Future<Output = Result<T>> + Send + 'static) -> Result<T> {
-        self.runtime
+        let handle = self.runtime.0.as_ref().expect("the runtime lives as long as the engine").handle().clone();
+        handle
             .spawn(f)
             .await
             .map_err(|e| EngineError::Query { context: "running on the engine's threads".into(), source: datafusion::error::DataFusionError::External(Box::new(e)) })?
@@ -94,6 +107,26 @@ impl Engine {
             let new_lines = lines::new_lines(&req.config, &groups, req.default_currency)?;
             groups.extend(new_lines.iter().map(rate::line_group));
             Ok(Preview { stages, groups, new_lines })
+        })
+        .await
+    }
+
+    /// Rated lines of a stored run (new lines first).
+    pub async fn lines(&self, dir: &Path, filter: LineFilter) -> Result<Vec<LineSummary>> {
+        let (partitions, dir) = (self.partitions, dir.to_path_buf());
+        self.on_engine(async move { explain::list_lines(&rate::session(partitions), &dir, &filter).await }).await
+    }
+
+    /// What rating `req` would give, grouped by `by` (rated columns such as an allocation key) and
+    /// currency: ProviderCost, BilledCost and EffectiveCost per group. Nothing is written. New
+    /// lines are not included (they belong to no source row).
+    pub async fn preview_grouped(&self, req: RateRequest, by: Vec<String>) -> Result<Vec<PivotRow>> {
+        let partitions = self.partitions;
+        self.on_engine(async move {
+            let ctx = rate::session(partitions);
+            let (df, _, _) = rate::plan(&ctx, &req).await?;
+            let measures: Vec<String> = [schema::PROVIDER_COST, schema::BILLED_COST, schema::EFFECTIVE_COST].iter().map(|s| s.to_string()).collect();
+            summary::group_by(df, &by, &measures).await
         })
         .await
     }

@@ -207,6 +207,8 @@ pub(crate) fn line_group(l: &NewLine) -> Group {
     Group {
         family: l.family.clone(),
         family_id: l.family_id.clone(),
+        source_id: None,
+        billing_account_id: None,
         sub_account_id: l.sub_account_id.clone(),
         sub_account_name: l.sub_account_name.clone(),
         currency: Some(l.currency.clone()),

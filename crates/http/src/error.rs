@@ -76,12 +76,18 @@ pub fn status_of(err: &AppError) -> StatusCode {
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        AppError::Engine(e) => match e.kind {
+            be_app::PortErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            be_app::PortErrorKind::NotFound => StatusCode::NOT_FOUND,
+            be_app::PortErrorKind::Failed => StatusCode::INTERNAL_SERVER_ERROR,
+        },
     }
 }
 
 /// Log a server-side failure with its whole cause chain (never shown to the caller).
 pub fn log_if_server_error(err: &AppError) {
-    if matches!(err, AppError::Internal(_) | AppError::Unavailable(_)) {
+    let engine_failed = matches!(err, AppError::Engine(e) if e.kind == be_app::PortErrorKind::Failed);
+    if engine_failed || matches!(err, AppError::Internal(_) | AppError::Unavailable(_)) {
         tracing::error!(code = err.code(), error = %err.chain(), "request failed");
     }
 }

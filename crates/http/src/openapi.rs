@@ -21,6 +21,17 @@ fn id_param() -> Value {
 
 /// The document.
 pub fn document() -> Value {
+    let mut doc = base_document();
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        paths.extend(crate::openapi_rating::paths());
+    }
+    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        schemas.extend(crate::openapi_rating::schemas());
+    }
+    doc
+}
+
+fn base_document() -> Value {
     let unauthenticated = error_response("No valid API token (code `unauthenticated` or `invalid_token`).");
     let bad_request = error_response(
         "The body is not acceptable JSON: codes `malformed_json`, `unknown_field`, `missing_field`, `invalid_field`.",

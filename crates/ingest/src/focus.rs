@@ -382,19 +382,22 @@ fn row_essentials(cells: &[Cell], at: (&str, u64), column_of: &dyn Fn(usize) -> 
 fn import_csv<R: Read>(input: R, name: &str, dest: &dyn Fn(BillingPeriod) -> PathBuf) -> Result<FocusImport> {
     let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(false).from_reader(input);
     let mut record = csv::StringRecord::new();
-    let csv_err = |e: csv::Error| IngestError::MalformedCsv {
-        at: Position { file: name.to_string(), line: e.position().map(|p| p.line()).unwrap_or(0), column: None, column_name: None },
-        reason: e.to_string(),
+    let csv_err = |line: u64| {
+        move |e: csv::Error| IngestError::MalformedCsv { at: Position { file: name.to_string(), line, column: None, column_name: None }, reason: e.to_string() }
     };
-    if !csv.read_record(&mut record).map_err(csv_err)? {
+    if !csv.read_record(&mut record).map_err(csv_err(1))? {
         return Err(IngestError::MalformedCsv { at: Position { file: name.to_string(), line: 1, column: None, column_name: None }, reason: "the file is empty (no header line)".into() });
     }
     let header: Vec<String> = record.iter().enumerate().map(|(i, h)| if i == 0 { h.trim_start_matches('\u{feff}').to_string() } else { h.to_string() }).collect();
     let map = Mapping::new(&header, name)?;
     let mut sinks = Sinks { schema: map.schema.clone(), dest, open: BTreeMap::new(), rounded: 0 };
+    // Lines are counted here, not taken from the csv crate (its record positions are one short on
+    // CRLF files): a record starts one line after the previous one plus its quoted line breaks.
+    let mut next_line = lines_after(1, &record);
     let result = (|| -> Result<()> {
-        while csv.read_record(&mut record).map_err(csv_err)? {
-            let line = record.position().map(|p| p.line()).unwrap_or(0);
+        while csv.read_record(&mut record).map_err(csv_err(next_line))? {
+            let line = next_line;
+            next_line = lines_after(line, &record);
             let mut cells = Vec::with_capacity(map.schema.fields().len());
             for ((n, t), src) in FOCUS_COLUMNS.iter().zip(&map.focus) {
                 cells.push(match src {
@@ -413,6 +416,12 @@ fn import_csv<R: Read>(input: R, name: &str, dest: &dyn Fn(BillingPeriod) -> Pat
         Ok(())
     })();
     finish(result, sinks, &map)
+}
+
+/// The line the record after `record` starts on, `record` starting on `line`: one more, plus the
+/// line breaks inside its quoted fields (LF, CRLF and mixed endings alike).
+fn lines_after(line: u64, record: &csv::StringRecord) -> u64 {
+    line + 1 + record.iter().map(|f| f.bytes().filter(|b| *b == b'\n').count() as u64).sum::<u64>()
 }
 
 fn finish(result: Result<()>, sinks: Sinks<'_>, map: &Mapping) -> Result<FocusImport> {

@@ -11,7 +11,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("be-store", &["be-domain"]),
     ("be-app", &["be-azure", "be-domain", "be-store"]),
     ("be-http", &["be-app", "be-domain", "be-store"]),
-    ("be-cli", &["be-app", "be-http", "be-store", "be-azure-sim", "be-ingest"]),
+    ("be-cli", &["be-app", "be-http", "be-store", "be-azure-sim", "be-ingest", "be-engine", "be-domain"]),
     ("be-azure-sim", &[]),
     ("be-ingest", &["be-domain"]),
     ("be-engine", &["be-domain", "be-ingest"]),

@@ -5,4 +5,5 @@ mod architecture;
 mod browser;
 mod commands;
 mod process;
+mod rating;
 mod sync;

@@ -112,7 +112,7 @@ fn wait(rx: &mpsc::Receiver<String>, needle: &str) -> String {
 
 /// The running demo: its console URL and CLI token.
 pub struct Demo {
-    pub server: Server,
+    pub _server: Server,
     pub url: String,
     pub token: String,
     /// The built-in Azure simulator's base URL.
@@ -130,7 +130,7 @@ pub fn start_demo() -> Demo {
     let token = export.split("BILLING_ENGINE_TOKEN=").nth(1).expect("token").trim().to_string();
     let sim_line = server.wait_stdout("built-in simulator at");
     let sim_url = sim_line.split("simulator at ").nth(1).expect("sim url").trim_end_matches("):").to_string();
-    Demo { server, url, token, sim_url, _dir: dir }
+    Demo { _server: server, url, token, sim_url, _dir: dir }
 }
 
 pub const DEMO_EMAIL: &str = "admin@demo.example";

@@ -223,7 +223,7 @@ impl ConfigFile {
     /// Read the file into a configuration. `current` gives the IDs to keep (matched by name) and
     /// `default_from` the period used where a file gives none. Every problem is reported.
     pub fn into_config(self, current: &PricingConfig, default_from: BillingPeriod) -> Result<PricingConfig, Vec<FieldError>> {
-        let mut r = Reader { problems: vec![], default_from };
+        let mut r = Reader::new(default_from);
         if self.version != FILE_VERSION {
             r.problems.push(FieldError::new("version", "file_version_unsupported", format!("This file is version {}; version {FILE_VERSION} is supported.", self.version)));
         }
@@ -265,24 +265,70 @@ impl ConfigFile {
                         .collect(),
                 })
                 .collect(),
-            allocations: c
-                .allocations
-                .iter()
-                .map(|a| AllocationFile {
-                    key: a.key.to_string(),
-                    entries: a
-                        .entries
-                        .iter()
-                        .map(|e| EntryFile {
-                            when: filter_file(&e.when),
-                            values: e.values.iter().map(|s| ShareFile { value: s.value.clone(), percent: s.percent.to_string() }).collect(),
-                        })
-                        .collect(),
-                })
-                .collect(),
+            allocations: c.allocations.iter().map(allocation_file).collect(),
             plans: c.plans.iter().map(|p| plan_file(c, p)).collect(),
         }
     }
+}
+
+impl Reader {
+    fn new(default_from: BillingPeriod) -> Self {
+        Reader { problems: vec![], default_from }
+    }
+
+    fn done<T>(self, v: Option<T>) -> Result<T, Vec<FieldError>> {
+        match v {
+            Some(v) if self.problems.is_empty() => Ok(v),
+            _ => Err(self.problems),
+        }
+    }
+}
+
+impl RuleFile {
+    /// One rule, as the API and the console send it (the file's shape). `keys`: the allocation keys
+    /// its conditions may name.
+    pub fn into_rule(&self, keys: &[&str], default_from: BillingPeriod) -> Result<Rule, Vec<FieldError>> {
+        let mut r = Reader::new(default_from);
+        let rule = rule(&mut r, "", self, keys);
+        r.done(rule).map_err(|errs| errs.into_iter().map(strip_root).collect())
+    }
+
+    pub fn from_rule(rule: &Rule) -> Self {
+        rule_file(rule)
+    }
+}
+
+impl AllocationFile {
+    /// One allocation assignment; `earlier`: the keys of the assignments before it.
+    pub fn into_allocation(&self, current: &PricingConfig, earlier: &[String], default_from: BillingPeriod) -> Result<Allocation, Vec<FieldError>> {
+        let mut r = Reader::new(default_from);
+        let a = allocation(&mut r, "", self, current, earlier);
+        r.done(a).map_err(|errs| errs.into_iter().map(strip_root).collect())
+    }
+
+    pub fn from_allocation(a: &Allocation) -> Self {
+        allocation_file(a)
+    }
+}
+
+impl StrategyFile {
+    pub fn into_strategy(&self) -> Result<StrategySet, Vec<FieldError>> {
+        let mut r = Reader::new(BillingPeriod::parse("2000-01").expect("a period"));
+        let s = strategy(&mut r, "", self);
+        r.done(s).map_err(|errs| errs.into_iter().map(strip_root).collect())
+    }
+
+    pub fn from_strategy(s: &StrategySet) -> Self {
+        strategy_file(s)
+    }
+}
+
+/// Paths of a part read on its own start with `.`: drop it (`.percent` is `percent`).
+fn strip_root(mut e: FieldError) -> FieldError {
+    if let Some(rest) = e.field.strip_prefix('.') {
+        e.field = rest.to_string().into();
+    }
+    e
 }
 
 fn strategy(r: &mut Reader, path: &str, s: &StrategyFile) -> Option<StrategySet> {
@@ -365,6 +411,20 @@ fn allocation(r: &mut Reader, path: &str, a: &AllocationFile, current: &PricingC
     }
     let id = current.allocations.iter().find(|x| x.key.as_str().eq_ignore_ascii_case(key.as_str())).map(|x| x.id).unwrap_or_default();
     Some(Allocation { id, key, entries })
+}
+
+fn allocation_file(a: &Allocation) -> AllocationFile {
+    AllocationFile {
+        key: a.key.to_string(),
+        entries: a
+            .entries
+            .iter()
+            .map(|e| EntryFile {
+                when: filter_file(&e.when),
+                values: e.values.iter().map(|s| ShareFile { value: s.value.clone(), percent: s.percent.to_string() }).collect(),
+            })
+            .collect(),
+    }
 }
 
 fn filter(r: &mut Reader, path: &str, sets: &[Vec<ConditionFile>], keys: &[&str]) -> Option<Filter> {

@@ -5,6 +5,7 @@
 //! ([`PricingConfig::for_period`]).
 
 mod conditions;
+pub mod diff;
 pub mod file;
 mod names;
 mod period_view;

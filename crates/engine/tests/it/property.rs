@@ -74,10 +74,10 @@ fn rows(r: &mut Rng) -> Vec<Row> {
             let category = *r.pick(&["Usage", "Usage", "Usage", "Purchase", "Credit", "Tax", "Adjustment"]);
             let status = if category == "Usage" { *r.pick(&["", "", "Used", "Unused"]) } else { "" };
             Row {
-                sub: *r.pick(&SUBS),
-                service: *r.pick(&SERVICES),
-                region: *r.pick(&REGIONS),
-                team: *r.pick(&TEAMS),
+                sub: SUBS[r.below(SUBS.len())],
+                service: SERVICES[r.below(SERVICES.len())],
+                region: REGIONS[r.below(REGIONS.len())],
+                team: TEAMS[r.below(TEAMS.len())],
                 category,
                 status,
                 cd_id: if status != "" || (category == "Purchase" && r.chance(50)) { "ri-1" } else { "" },

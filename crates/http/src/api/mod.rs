@@ -3,6 +3,8 @@
 mod accounts;
 pub(crate) mod connections;
 mod json;
+mod pricing;
+pub(crate) mod rating;
 mod tokens;
 
 use axum::{
@@ -16,6 +18,9 @@ use be_app::Caller;
 use crate::{AppState, error::ApiError};
 
 pub(crate) use json::ApiJson;
+
+/// Largest rules-as-code file accepted (a configuration with thousands of sub-accounts).
+const PRICING_FILE_BYTES: usize = 8 * 1024 * 1024;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -38,6 +43,34 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/connections/{id}/resume", post(connections::resume))
         .route("/connections/{id}/jobs", get(connections::jobs))
         .route("/connections/{id}/sync", get(connections::sync_status).post(connections::sync_now))
+        .route("/pricing", get(pricing::get))
+        .route("/pricing/history", get(pricing::history))
+        .route("/pricing/export", get(pricing::export))
+        .route("/pricing/import", post(pricing::import).layer(axum::extract::DefaultBodyLimit::max(PRICING_FILE_BYTES)))
+        .route("/families", post(pricing::create_family))
+        .route("/families/{id}", axum::routing::patch(pricing::rename_family).delete(pricing::delete_family))
+        .route("/families/{id}/members", post(pricing::add_members))
+        .route("/families/{id}/members/{sub}", axum::routing::delete(pricing::remove_member))
+        .route("/plans", post(pricing::create_plan))
+        .route("/plans/{id}", axum::routing::patch(pricing::rename_plan).delete(pricing::delete_plan))
+        .route("/plans/{id}/assignments", post(pricing::assign))
+        .route("/plans/{id}/unassign", post(pricing::unassign))
+        .route("/plans/{id}/rules", post(pricing::add_rule))
+        .route("/rules/{id}", axum::routing::put(pricing::update_rule).patch(pricing::patch_rule).delete(pricing::delete_rule))
+        .route("/strategies", axum::routing::put(pricing::set_strategy))
+        .route("/strategies/{from}", axum::routing::delete(pricing::delete_strategy))
+        .route("/allocations/{key}", axum::routing::put(pricing::put_allocation).delete(pricing::delete_allocation))
+        .route("/allocations/{key}/preview", post(pricing::preview_allocation))
+        .route("/sources", get(rating::sources))
+        .route("/sources/{id}", axum::routing::delete(rating::delete_source))
+        .route("/imports", post(rating::import).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/periods", get(rating::periods))
+        .route("/periods/{period}", get(rating::period))
+        .route("/periods/{period}/rate", post(rating::rate))
+        .route("/periods/{period}/totals", get(rating::totals))
+        .route("/periods/{period}/lines", get(rating::lines))
+        .route("/periods/{period}/what-if", post(rating::what_if))
+        .route("/explain", get(rating::explain))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
 }

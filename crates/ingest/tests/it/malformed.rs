@@ -121,3 +121,22 @@ fn errors_in_skimmed_actual_cost_rows_name_line_and_column() {
         assert_at(&e, "actual.csv", 9, Some(56), None);
     }
 }
+
+/// FOCUS imports name the right line whatever the line endings, and through quoted line breaks.
+#[test]
+fn focus_import_lines_are_right_for_lf_crlf_and_quoted_breaks() {
+    let header = "BillingAccountId,BillingCurrency,BillingPeriodStart,BillingPeriodEnd,ChargeCategory,SubAccountId,BilledCost,EffectiveCost,ListCost,ContractedCost,ChargeDescription";
+    let ok = "a,USD,2026-10-01,2026-11-01,Usage,s1,1,1,1,1,plain";
+    let quoted = "a,USD,2026-10-01,2026-11-01,Usage,s1,1,1,1,1,\"two\nlines\"";
+    let bad = "a,USD,2026-10-01,2026-11-01,Usage,s1,x,1,1,1,bad";
+    for (eol, body, line) in [("\n", vec![ok, bad], 3), ("\r\n", vec![ok, bad], 3), ("\r\n", vec![quoted, ok, bad], 5), ("\n", vec![ok, quoted, bad], 5)] {
+        let dir = temp_dir();
+        let file = dir.path().join("f.csv");
+        let text: Vec<&str> = std::iter::once(header).chain(body).collect();
+        std::fs::write(&file, text.join(eol) + eol).expect("write");
+        let err = be_ingest::import_focus(&file, "f.csv", &|p| dir.path().join(format!("{p}.parquet"))).expect_err("bad value");
+        let at = err.position().expect("position");
+        assert_eq!((at.line, at.column, at.column_name.as_deref()), (line, Some(7), Some("BilledCost")), "{eol:?}: {err}");
+        assert_eq!(err.code(), "import_bad_value");
+    }
+}

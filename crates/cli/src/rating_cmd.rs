@@ -1,0 +1,481 @@
+//! Client commands for pricing and rating: FOCUS imports, rules as code, rating a period, totals,
+//! explaining a line. They use the REST API like any other client.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use comfy_table::{CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::client::{Api, str_of};
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Import a FOCUS 1.0-1.2 file (CSV, gzip CSV or Parquet); prints the periods and rows imported.
+    Focus {
+        file: PathBuf,
+        /// The source's name (created when new), e.g. "AWS". Default: "FOCUS import".
+        #[arg(long)]
+        source: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PricingCommand {
+    /// Print the configuration as a rules-as-code file (JSON, or YAML with --yaml).
+    Export {
+        #[arg(long)]
+        yaml: bool,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Replace the configuration with a rules-as-code file (.json, .yaml or .yml); idempotent.
+    Import {
+        file: PathBuf,
+        /// Print what would change and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The configuration's versions, newest first.
+    History {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AllocationsCommand {
+    /// What an allocation assignment in FILE (JSON, the rules-as-code shape) would give, unsaved:
+    /// the cost each value receives and the cost left unallocated.
+    Preview {
+        file: PathBuf,
+        /// YYYY-MM; default: the current month so far.
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create or replace the allocation assignment in FILE.
+    Set { file: PathBuf },
+    /// Delete an allocation assignment by key.
+    Delete { key: String },
+}
+
+#[derive(Args)]
+pub struct RateArgs {
+    /// The billing period, YYYY-MM.
+    period: String,
+    /// Queue the rating and return at once.
+    #[arg(long)]
+    no_wait: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum By {
+    Family,
+    SubAccount,
+    Rule,
+}
+
+#[derive(Args)]
+pub struct TotalsArgs {
+    /// The billing period, YYYY-MM.
+    period: String,
+    #[arg(long, value_enum, default_value = "family")]
+    by: By,
+    /// One column per strategy and rule (its effect on BilledCost).
+    #[arg(long)]
+    show_rules: bool,
+    /// Print the API's JSON (exact decimals).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct ExplainArgs {
+    /// A line ID such as 2026-10/3f2a1b4c/17 (see `billing-engine lines PERIOD`).
+    line: String,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct LinesArgs {
+    period: String,
+    #[arg(long)]
+    family: Option<String>,
+    #[arg(long)]
+    sub_account: Option<String>,
+    /// Only the lines rules added (fees, upcharges, discounts).
+    #[arg(long)]
+    new_lines: bool,
+    #[arg(long, default_value = "50")]
+    limit: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+fn q(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn print_json(v: &Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
+    let ImportCommand::Focus { file, source, json } = cmd;
+    let api = Api::from_env()?;
+    let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "upload".into());
+    let mut path = format!("/imports?filename={}", q(&name));
+    if let Some(s) = &source {
+        path.push_str(&format!("&source={}", q(s)));
+    }
+    let body = api.upload(&path, &file).await?;
+    if json {
+        return print_json(&body);
+    }
+    println!("imported {} into source \"{}\" ({})", file.display(), str_of(&body, "source"), str_of(&body, "format"));
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_header(["PERIOD", "ROWS", "BILLED COST", "EFFECTIVE COST"]);
+    for p in body["periods"].as_array().into_iter().flatten() {
+        t.add_row([str_of(p, "period").to_string(), p["rows"].to_string(), str_of(p, "billed_total").to_string(), str_of(p, "effective_total").to_string()]);
+    }
+    println!("{t}");
+    let missing = body["missing_columns"].as_array().map(Vec::len).unwrap_or(0);
+    if missing > 0 {
+        println!("{missing} optional FOCUS columns are not in the file (stored as empty).");
+    }
+    for (key, label) in [("ignored_columns", "ignored (neither FOCUS nor x_)"), ("extensions", "kept x_ columns")] {
+        let cols: Vec<&str> = body[key].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        if !cols.is_empty() {
+            println!("{label}: {}", cols.join(", "));
+        }
+    }
+    println!("the periods are being rated; `billing-engine rate PERIOD` waits for one");
+    Ok(())
+}
+
+fn format_of(file: &Path) -> &'static str {
+    match file.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("yaml" | "yml") => "yaml",
+        _ => "json",
+    }
+}
+
+pub async fn pricing(cmd: PricingCommand) -> anyhow::Result<()> {
+    let api = Api::from_env()?;
+    match cmd {
+        PricingCommand::Export { yaml, output } => {
+            let text = api.text(Method::GET, &format!("/pricing/export?format={}", if yaml { "yaml" } else { "json" })).await?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => print!("{text}"),
+            }
+        }
+        PricingCommand::Import { file, dry_run, json } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let format = format_of(&file);
+            let path = format!("/pricing/import?format={format}&dry_run={dry_run}");
+            let body = api.send_text(Method::POST, &path, text, if format == "yaml" { "application/yaml" } else { "application/json" }).await?;
+            if json {
+                return print_json(&body);
+            }
+            let changes: Vec<&str> = body["changes"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            match (changes.is_empty(), dry_run) {
+                (true, _) => println!("no change: the configuration already is this file (version {})", body["version"]),
+                (false, true) => println!("dry run: {} change(s) would be made; nothing was changed", changes.len()),
+                (false, false) => println!("imported: {} change(s); configuration version {}", changes.len(), body["version"]),
+            }
+            for c in changes {
+                println!("  {c}");
+            }
+        }
+        PricingCommand::History { json } => {
+            let (_, body) = api.call(Method::GET, "/pricing/history", None).await?;
+            if json {
+                return print_json(&body);
+            }
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED).set_header(["VERSION", "WHEN", "CHANGE"]);
+            for v in body["items"].as_array().into_iter().flatten() {
+                t.add_row([v["version"].to_string(), str_of(v, "created_at").to_string(), str_of(v, "summary").to_string()]);
+            }
+            println!("{t}");
+        }
+    }
+    Ok(())
+}
+
+fn allocation_file(file: &Path) -> anyhow::Result<(String, Value)> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let v: Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let key = v["key"].as_str().ok_or_else(|| anyhow!("{} has no \"key\"", file.display()))?.to_string();
+    Ok((key, v))
+}
+
+pub async fn allocations(cmd: AllocationsCommand) -> anyhow::Result<()> {
+    let api = Api::from_env()?;
+    match cmd {
+        AllocationsCommand::Preview { file, period, json } => {
+            let (key, body) = allocation_file(&file)?;
+            let mut path = format!("/allocations/{}/preview", q(&key));
+            if let Some(p) = &period {
+                path.push_str(&format!("?period={}", q(p)));
+            }
+            let (_, preview) = api.call(Method::POST, &path, Some(body)).await?;
+            if json {
+                return print_json(&preview);
+            }
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED).set_header([key.to_uppercase().as_str(), "ROWS", "PROVIDER COST", "BILLED COST"]);
+            for r in preview["rows"].as_array().into_iter().flatten() {
+                let c = str_of(r, "currency");
+                t.add_row([r["value"].as_str().unwrap_or("(unallocated)").to_string(), r["rows"].to_string(), money(str_of(r, "provider_cost"), c), money(str_of(r, "billed_cost"), c)]);
+            }
+            println!("{key} on {} (not saved)", str_of(&preview, "period"));
+            println!("{t}");
+        }
+        AllocationsCommand::Set { file } => {
+            let (key, body) = allocation_file(&file)?;
+            api.call(Method::PUT, &format!("/allocations/{}", q(&key)), Some(body)).await?;
+            println!("allocation {key} saved; the periods it changes are being rated");
+        }
+        AllocationsCommand::Delete { key } => {
+            api.call(Method::DELETE, &format!("/allocations/{}", q(&key)), None).await?;
+            println!("allocation {key} deleted");
+        }
+    }
+    Ok(())
+}
+
+/// Whether the period's latest run has ended and nothing waits.
+fn settled(p: &Value, started_after: &str) -> bool {
+    let run = if p["latest"].is_object() { &p["latest"] } else { &p["current"] };
+    let finished = run["finished_at"].is_string() && str_of(run, "started_at") >= started_after;
+    !p["pending"].as_bool().unwrap_or(true) && finished
+}
+
+pub async fn rate(args: RateArgs) -> anyhow::Result<()> {
+    let api = Api::from_env()?;
+    let period = q(&args.period);
+    let (_, queued) = api.call(Method::POST, &format!("/periods/{period}/rate"), None).await?;
+    if args.no_wait {
+        return if args.json { print_json(&queued) } else { Ok(println!("rating of {} queued", args.period)) };
+    }
+    let since = time::OffsetDateTime::now_utc().saturating_sub(time::Duration::seconds(5)).format(&time::format_description::well_known::Rfc3339)?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30 * 60);
+    let state = loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (_, p) = api.call(Method::GET, &format!("/periods/{period}"), None).await?;
+        if settled(&p, &since) {
+            break p;
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("the rating of {} has not finished after 30 minutes; see `billing-engine rate {} --no-wait` and the period's page", args.period, args.period);
+        }
+    };
+    if args.json {
+        return print_json(&state);
+    }
+    let latest = &state["latest"];
+    if latest.is_object() && str_of(latest, "state") == "failed" {
+        bail!(
+            "the rating of {} failed: {} [{}]; the previous rating stays",
+            args.period,
+            str_of(latest, "error_message"),
+            str_of(latest, "error_code")
+        );
+    }
+    let run = &state["current"];
+    println!(
+        "rated {}: {} rows, {} new lines, BilledCost {} (provider {}), configuration version {}",
+        args.period,
+        run["rows_rated"],
+        run["new_lines"],
+        str_of(run, "billed_total"),
+        str_of(run, "provider_total"),
+        run["pricing_version"]
+    );
+    Ok(())
+}
+
+/// Money for people: grouped digits, two decimals (the exact value is in --json).
+fn money(exact: &str, currency: &str) -> String {
+    be_domain::Exact::parse(exact).map(|e| e.display_in(be_domain::Currency::parse(currency).ok())).unwrap_or_else(|| exact.to_string())
+}
+
+pub async fn totals(args: TotalsArgs) -> anyhow::Result<()> {
+    let api = Api::from_env()?;
+    let by = match args.by {
+        By::Family => "family",
+        By::SubAccount => "sub-account",
+        By::Rule => "rule",
+    };
+    let path = format!("/periods/{}/totals?by={by}&show_rules={}", q(&args.period), args.show_rules);
+    let (_, body) = api.call(Method::GET, &path, None).await?;
+    if args.json {
+        return print_json(&body);
+    }
+    let keys: Vec<&str> = match args.by {
+        By::Family => vec!["family"],
+        By::SubAccount => vec!["sub_account_id", "sub_account_name", "family"],
+        By::Rule => vec!["stage", "kind", "plan"],
+    };
+    let mut values: Vec<String> = match args.by {
+        By::Rule => vec!["Effect".into()],
+        _ => ["ProviderCost", "ListCost", "BilledCost", "EffectiveCost", "Profit"].iter().map(|s| s.to_string()).collect(),
+    };
+    if args.show_rules && !matches!(args.by, By::Rule) {
+        values.extend(body["stages"].as_array().into_iter().flatten().map(|s| str_of(s, "label").to_string()));
+    }
+    let mut t = Table::new();
+    let mut header: Vec<String> = keys.iter().map(|k| k.to_uppercase()).collect();
+    header.extend(values.iter().cloned());
+    if !matches!(args.by, By::Rule) {
+        header.push("MARGIN".into());
+    }
+    t.load_preset(UTF8_FULL_CONDENSED).set_header(header);
+    let mut add = |row: &Value, label: Option<&str>| {
+        let currency = str_of(row, "currency");
+        let mut cells: Vec<String> = keys.iter().enumerate().map(|(i, k)| if i == 0 { label.map(str::to_string).unwrap_or_else(|| row[*k].as_str().unwrap_or("(none)").to_string()) } else { row[*k].as_str().unwrap_or("").to_string() }).collect();
+        cells.extend(values.iter().map(|v| money(str_of(row, v), currency)));
+        if !matches!(args.by, By::Rule) {
+            cells.push(row["margin_percent"].as_str().map(|m| format!("{m} %")).unwrap_or_default());
+        }
+        t.add_row(cells);
+    };
+    for row in body["rows"].as_array().into_iter().flatten() {
+        add(row, None);
+    }
+    for row in body["totals"].as_array().into_iter().flatten() {
+        add(row, Some("TOTAL"));
+    }
+    for (i, _) in values.iter().enumerate() {
+        if let Some(col) = t.column_mut(keys.len() + i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    println!("{} by {by} (rating of {}, configuration version {})", args.period, str_of(&body["rating_run"], "finished_at"), body["rating_run"]["pricing_version"]);
+    println!("{t}");
+    Ok(())
+}
+
+pub async fn lines(args: LinesArgs) -> anyhow::Result<()> {
+    let api = Api::from_env()?;
+    let mut path = format!("/periods/{}/lines?limit={}&new_lines={}", q(&args.period), args.limit, args.new_lines);
+    if let Some(f) = &args.family {
+        path.push_str(&format!("&family={}", q(f)));
+    }
+    if let Some(s) = &args.sub_account {
+        path.push_str(&format!("&sub_account_id={}", q(s)));
+    }
+    let (_, body) = api.call(Method::GET, &path, None).await?;
+    if args.json {
+        return print_json(&body);
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_header(["LINE", "FAMILY", "SUB-ACCOUNT", "SERVICE / DESCRIPTION", "PROVIDER COST", "BILLED COST"]);
+    for l in body["items"].as_array().into_iter().flatten() {
+        let what = l["service"].as_str().or(l["description"].as_str()).unwrap_or("");
+        let c = str_of(l, "currency");
+        t.add_row([str_of(l, "line_id"), str_of(l, "family"), str_of(l, "sub_account_id"), what, &money(str_of(l, "provider_cost"), c), &money(str_of(l, "billed_cost"), c)]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
+pub async fn explain(args: ExplainArgs) -> anyhow::Result<()> {
+    let api = Api::from_env()?;
+    let (_, e) = api.call(Method::GET, &format!("/explain?line={}", q(&args.line)), None).await?;
+    if args.json {
+        return print_json(&e);
+    }
+    let cell = |rows: &Value, name: &str| -> String {
+        rows.as_array().into_iter().flatten().find(|p| p[0].as_str() == Some(name)).and_then(|p| p[1].as_str()).unwrap_or("").to_string()
+    };
+    println!("line {} ({})", str_of(&e, "line_id"), str_of(&e, "period"));
+    println!(
+        "  {} · {} · {} · family {}",
+        cell(&e["rated"], "SubAccountId"),
+        cell(&e["rated"], "ServiceName"),
+        cell(&e["rated"], "ChargeDescription"),
+        cell(&e["rated"], "BillingFamilyName")
+    );
+    match (&e["source"], e["source_note"].as_str()) {
+        (Value::Array(src), _) => {
+            let src = Value::Array(src.clone());
+            println!("  source row {} of {}: BilledCost {}, EffectiveCost {}", cell(&src, "x_SourceRowId"), cell(&e["rated"], "x_SourceId"), cell(&src, "BilledCost"), cell(&src, "EffectiveCost"));
+        }
+        (_, Some(note)) => println!("  source row: {note}"),
+        _ => {}
+    }
+    for s in e["splits"].as_array().into_iter().flatten() {
+        println!("  split: {} = {} ({} %)", str_of(s, "key"), str_of(s, "value"), str_of(s, "percent"));
+    }
+    println!("  ProviderCost {:>24}", str_of(&e, "provider_cost"));
+    for s in e["stages"].as_array().into_iter().flatten() {
+        if let Some(effect) = s["effect"].as_str() {
+            println!("  {:<40} {:>24}  -> {}", str_of(s, "label"), effect, str_of(s, "billed_after"));
+        }
+    }
+    println!("  BilledCost   {:>24}   EffectiveCost {}", str_of(&e, "billed_cost"), str_of(&e, "effective_cost"));
+    Ok(())
+}
+
+impl Api {
+    /// POST a file as the body, streamed from disk.
+    pub async fn upload(&self, path: &str, file: &Path) -> anyhow::Result<Value> {
+        let f = tokio::fs::File::open(file).await.with_context(|| format!("cannot open {}", file.display()))?;
+        let len = f.metadata().await.map(|m| m.len()).unwrap_or(0);
+        let stream = tokio_util::io::ReaderStream::with_capacity(f, 1 << 20);
+        let req = self
+            .http()
+            .request(Method::POST, format!("{}/api/v1{path}", self.base()))
+            .bearer_auth(self.token())
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .header(reqwest::header::CONTENT_LENGTH, len)
+            .timeout(Duration::from_secs(24 * 3600))
+            .body(reqwest::Body::wrap_stream(stream));
+        let resp = req.send().await.with_context(|| format!("cannot reach the server at {}", self.base()))?;
+        Ok(crate::client::read(resp).await?.1)
+    }
+
+    /// A text answer (a file download).
+    pub async fn text(&self, method: Method, path: &str) -> anyhow::Result<String> {
+        let resp = self.http().request(method, format!("{}/api/v1{path}", self.base())).bearer_auth(self.token()).send().await?;
+        if !resp.status().is_success() {
+            return Err(crate::client::read(resp).await.err().unwrap_or_else(|| anyhow!("the server refused the request")));
+        }
+        Ok(resp.text().await?)
+    }
+
+    /// Send a text body of a content type.
+    pub async fn send_text(&self, method: Method, path: &str, body: String, content_type: &str) -> anyhow::Result<Value> {
+        let resp = self
+            .http()
+            .request(method, format!("{}/api/v1{path}", self.base()))
+            .bearer_auth(self.token())
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the server at {}", self.base()))?;
+        Ok(crate::client::read(resp).await?.1)
+    }
+}

@@ -1,0 +1,215 @@
+//! Sources (synced connections and imported FOCUS files), FOCUS imports (streamed uploads), and
+//! rated periods: status, rate now, totals, lines, explain, what-if.
+
+use axum::{
+    Json,
+    body::Body,
+    extract::{Path, Query, State},
+    http::StatusCode,
+};
+use be_app::rating::{LineExplanation, LinesQuery, PeriodRating, RatedLine, SourcesOverview, TotalsBy, TotalsTable, WhatIf, WhatIfChange};
+use be_app::rating::ImportOutcome;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+
+use super::{ApiCaller, ApiJson, accounts::Items};
+use crate::{AppState, error::ApiError};
+
+pub(crate) async fn sources(State(s): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<SourcesOverview>, ApiError> {
+    Ok(Json(s.app.sources(&caller).await?))
+}
+
+pub(crate) async fn delete_source(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    s.app.delete_import_source(&caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImportQuery {
+    /// The source's name (created when new); default "FOCUS import".
+    #[serde(default)]
+    source: Option<String>,
+    /// The file's name, for messages (default "upload").
+    #[serde(default)]
+    filename: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct ImportResult {
+    source: String,
+    #[serde(flatten)]
+    outcome: ImportOutcome,
+}
+
+/// Largest FOCUS file accepted, in bytes.
+pub(crate) const MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024 * 1024;
+
+/// Receive a body into a file under the uploads folder, streamed (a large file never sits in
+/// memory). The file is removed when the guard drops.
+pub(crate) async fn receive(s: &AppState, body: Body) -> Result<UploadGuard, ApiError> {
+    let dir = s.app.layout().uploads_dir();
+    tokio::fs::create_dir_all(&dir).await.map_err(|e| upload_failed(&e))?;
+    let path = dir.join(uuid::Uuid::new_v4().to_string());
+    let guard = UploadGuard(path.clone());
+    let mut file = tokio::fs::File::create(&path).await.map_err(|e| upload_failed(&e))?;
+    let mut stream = body.into_data_stream();
+    let mut size = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", "The upload was interrupted; send the file again."))?;
+        size += chunk.len() as u64;
+        if size > MAX_UPLOAD_BYTES {
+            return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The file is larger than 50 GiB; split it by month."));
+        }
+        file.write_all(&chunk).await.map_err(|e| upload_failed(&e))?;
+    }
+    file.flush().await.map_err(|e| upload_failed(&e))?;
+    if size == 0 {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "import_empty_file", "The file is empty."));
+    }
+    Ok(guard)
+}
+
+fn upload_failed(e: &std::io::Error) -> ApiError {
+    tracing::error!(error = %e, "cannot store an upload");
+    ApiError::new(StatusCode::INSUFFICIENT_STORAGE, "upload_failed", "The server could not store the upload (disk full?); nothing was imported.")
+}
+
+/// An upload on disk, removed when dropped.
+pub(crate) struct UploadGuard(pub std::path::PathBuf);
+
+impl Drop for UploadGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `POST /imports`: the body is the FOCUS file itself (CSV, gzip CSV or Parquet).
+pub(crate) async fn import(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Query(q): Query<ImportQuery>,
+    body: Body,
+) -> Result<(StatusCode, Json<ImportResult>), ApiError> {
+    let upload = receive(&s, body).await?;
+    let name = q.filename.unwrap_or_else(|| "upload".into());
+    let (source, outcome) = s.app.import_focus(&caller, q.source.as_deref(), &upload.0, &name).await?;
+    Ok((StatusCode::CREATED, Json(ImportResult { source, outcome })))
+}
+
+pub(crate) async fn periods(State(s): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<Items<PeriodRating>>, ApiError> {
+    Ok(Json(Items { items: s.app.rating_status(&caller).await? }))
+}
+
+pub(crate) async fn period(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(p): Path<String>) -> Result<Json<PeriodRating>, ApiError> {
+    Ok(Json(s.app.period_rating(&caller, &p).await?))
+}
+
+pub(crate) async fn rate(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(p): Path<String>) -> Result<(StatusCode, Json<PeriodRating>), ApiError> {
+    Ok((StatusCode::ACCEPTED, Json(s.app.rate_now(&caller, &p).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TotalsQuery {
+    #[serde(default)]
+    by: Option<String>,
+    #[serde(default)]
+    show_rules: Option<bool>,
+}
+
+/// Totals as JSON: each row an object of its key columns, currency, measures (exact decimals as
+/// strings) and, with `show_rules`, one member per stage.
+#[derive(Serialize)]
+pub(crate) struct TotalsJson {
+    period: String,
+    by: TotalsBy,
+    rating_run: be_app::rating::RunView,
+    stages: Vec<be_app::rating::StageInfo>,
+    rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    totals: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+pub(crate) fn totals_json(t: TotalsTable) -> TotalsJson {
+    let row = |r: &be_app::rating::TotalsRow| {
+        let mut m = serde_json::Map::new();
+        for (k, v) in t.key_columns.iter().zip(&r.key) {
+            m.insert(k.clone(), v.clone().map(serde_json::Value::String).unwrap_or(serde_json::Value::Null));
+        }
+        m.insert("currency".into(), r.currency.clone().map(serde_json::Value::String).unwrap_or(serde_json::Value::Null));
+        for (k, v) in t.value_columns.iter().zip(&r.values) {
+            m.insert(k.clone(), serde_json::Value::String(v.to_string()));
+        }
+        if let Some(margin) = &r.margin {
+            m.insert("margin_percent".into(), serde_json::Value::String(margin.clone()));
+        }
+        m
+    };
+    TotalsJson {
+        period: t.period.to_string(),
+        by: t.by,
+        rows: t.rows.iter().map(row).collect(),
+        totals: t.totals.iter().map(row).collect(),
+        rating_run: t.run.clone(),
+        stages: t.stages.clone(),
+    }
+}
+
+pub(crate) async fn totals(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(p): Path<String>,
+    Query(q): Query<TotalsQuery>,
+) -> Result<Json<TotalsJson>, ApiError> {
+    let by = TotalsBy::parse(q.by.as_deref().unwrap_or("family")).map_err(be_app::AppError::from)?;
+    Ok(Json(totals_json(s.app.totals(&caller, &p, by, q.show_rules.unwrap_or(false)).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LinesParams {
+    #[serde(default)]
+    family: Option<String>,
+    #[serde(default)]
+    sub_account_id: Option<String>,
+    #[serde(default)]
+    new_lines: Option<bool>,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+pub(crate) async fn lines(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(p): Path<String>,
+    Query(q): Query<LinesParams>,
+) -> Result<Json<Items<RatedLine>>, ApiError> {
+    let query = LinesQuery { family: q.family, sub_account_id: q.sub_account_id, new_lines_only: q.new_lines.unwrap_or(false), limit: q.limit.unwrap_or(100) };
+    Ok(Json(Items { items: s.app.rated_lines(&caller, &p, query).await? }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExplainQuery {
+    line: String,
+}
+
+pub(crate) async fn explain(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Query(q): Query<ExplainQuery>) -> Result<Json<LineExplanation>, ApiError> {
+    Ok(Json(s.app.explain_line(&caller, &q.line).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WhatIfInput {
+    changes: Vec<WhatIfChange>,
+}
+
+pub(crate) async fn what_if(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(p): Path<String>,
+    ApiJson(input): ApiJson<WhatIfInput>,
+) -> Result<Json<WhatIf>, ApiError> {
+    Ok(Json(s.app.what_if(&caller, &p, &input.changes).await?))
+}
