@@ -140,6 +140,20 @@ impl RatingPort for EnginePort {
             .collect()
     }
 
+    async fn pivot(&self, runs: Vec<PathBuf>, group_by: Vec<be_domain::Dimension>, filter: be_domain::pricing::Filter, sums: Vec<String>) -> Result<Vec<GroupedRow>, PortError> {
+        let rows = self.engine.pivot(be_engine::PivotQuery { runs, group_by, filter, sums }).await.map_err(engine_error)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(GroupedRow {
+                    keys: r.keys,
+                    currency: r.currency,
+                    rows: r.rows,
+                    sums: r.sums.iter().map(|(k, v)| Ok((k.clone(), exact(*v)?))).collect::<Result<_, PortError>>()?,
+                })
+            })
+            .collect()
+    }
+
     async fn explain(&self, run_dir: PathBuf, line: String) -> Result<LineExplanation, PortError> {
         let id: be_engine::LineId = line.parse().map_err(engine_error)?;
         let e = self.engine.explain(&run_dir, id).await.map_err(engine_error)?;

@@ -69,6 +69,10 @@ enum Command {
     Totals(rating_cmd::TotalsArgs),
     /// Rated lines of a period (their IDs, to explain one).
     Lines(rating_cmd::LinesArgs),
+    /// A pivot over rated periods: group, filter, measures, rules, sort, top N; table, JSON or CSV.
+    Analysis(rating_cmd::AnalysisArgs),
+    /// Preview changes on a real period (nothing is saved): differences per family and rule.
+    WhatIf(rating_cmd::WhatIfArgs),
     /// A rated line: its source row and each strategy's and rule's effect, in order.
     Explain(rating_cmd::ExplainArgs),
     /// Manage your API tokens (uses the REST API).
@@ -135,5 +139,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Totals(args) => rating_cmd::totals(args).await,
         Command::Lines(args) => rating_cmd::lines(args).await,
         Command::Explain(args) => rating_cmd::explain(args).await,
+        Command::WhatIf(args) => rating_cmd::what_if(args).await,
+        Command::Analysis(args) => rating_cmd::analysis(args).await,
     }
 }

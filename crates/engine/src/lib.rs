@@ -21,6 +21,7 @@ mod input;
 mod lines;
 pub mod money;
 mod pipeline;
+mod pivot;
 mod rate;
 pub mod schema;
 mod summary;
@@ -34,6 +35,7 @@ pub use input::SourceFile;
 pub use lines::NewLine;
 pub use money::Exact;
 pub use pipeline::Stage;
+pub use pivot::PivotQuery;
 pub use rate::{InputVersion, Manifest, RateRequest};
 pub use schema::StageKey;
 pub use summary::{Group, PivotRow};
@@ -129,6 +131,12 @@ impl Engine {
             summary::group_by(df, &by, &measures).await
         })
         .await
+    }
+
+    /// Group the rated data of one or more periods (analysis): exact sums per group and currency.
+    pub async fn pivot(&self, query: PivotQuery) -> Result<Vec<PivotRow>> {
+        let partitions = self.partitions;
+        self.on_engine(async move { pivot::pivot(&rate::session(partitions), &query).await }).await
     }
 
     /// One rated line with its source row and each stage's effect, in order.

@@ -192,6 +192,15 @@ pub(crate) fn paths() -> Map<String, Value> {
                           "415": error("Not JSON."), "422": error("A change is not valid (`what_if_invalid`, or the rule's own codes).")}}}),
     );
     m.insert(
+        "/analysis".into(),
+        json!({"post": {"operationId": "analysis",
+            "summary": "A pivot over the rated periods of a range: group by any dimension (nested, with subtotals), filter like rules, measures, one column per rule, sort, top N with others, totals per currency",
+            "parameters": [query("format", "string", "json (default) or csv (the same table, exact decimals).")],
+            "requestBody": body("AnalysisQuery"),
+            "responses": {"200": ok("The table.", "AnalysisTable"), "400": error("Bad JSON."), "401": error("No valid API token."), "409": error("Rating is not available."),
+                          "415": error("Not JSON."), "422": error("A value is not valid (`period_invalid`, `dimension_unknown`, `measure_unknown`, `sort_unknown`, `format_invalid`, a condition's own codes).")}}}),
+    );
+    m.insert(
         "/explain".into(),
         json!({"get": read("explainLine", "A rated line: its source row and each stage's effect, in order", vec![json!({"name": "line", "in": "query", "required": true, "schema": {"type": "string"}, "description": "A line ID such as 2026-10/3f2a1b4c/17."})], "Explanation", "No such line (`line_not_found`) or period not rated.")}),
     );
@@ -227,6 +236,8 @@ pub(crate) fn schemas() -> Map<String, Value> {
         ("RatedLineList", "{items: [{line_id, family, sub_account_id, service, description, currency, provider_cost, billed_cost}]}."),
         ("WhatIfInput", "{changes: [{config: ConfigFile} | {rule_percent: {rule_id, percent}} | {add_rule: {plan_id, rule}} | {move_sub_account: {sub_account_id, family_id|null}}]}."),
         ("WhatIf", "{period, by_family, by_sub_account, by_rule, before_total}: rows of {key, currency, before, after, difference}."),
+        ("AnalysisQuery", "{from, to (YYYY-MM), group_by: [dimension: a FOCUS column, BillingFamilyName, Plan, an allocation key, tag:KEY, x_...], filter: [[condition]], measures: [ProviderCost, ListCost, BilledCost, EffectiveCost, Profit, Margin, ConsumedQuantity, PricingQuantity], show_rules, sort, ascending, top}."),
+        ("AnalysisTable", "{query, periods, unrated, group_by, columns, stages, rows: [{level, keys, currency, values, margin, rows, subtotal, others}], totals: [per currency]}."),
         ("Explanation", "{line_id, period, rated: [[column, value]], source: [[column, value]]|null, source_note, provider_cost, billed_cost, effective_cost, splits, stages: [{label, kind, effect, billed_after}]}."),
     ] {
         m.insert(name.into(), object(description));

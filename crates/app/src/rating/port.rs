@@ -192,6 +192,9 @@ pub trait RatingPort: Send + Sync + 'static {
     /// ProviderCost, BilledCost and EffectiveCost. Nothing is written.
     async fn preview_grouped(&self, input: RateInput, by: Vec<String>) -> Result<Vec<GroupedRow>, PortError>;
     async fn explain(&self, run_dir: PathBuf, line: String) -> Result<LineExplanation, PortError>;
+    /// Group rated periods (their run folders) by dimensions and currency, filtered; exact sums
+    /// of `sums` (measure and effect columns) per group.
+    async fn pivot(&self, runs: Vec<PathBuf>, group_by: Vec<be_domain::Dimension>, filter: be_domain::pricing::Filter, sums: Vec<String>) -> Result<Vec<GroupedRow>, PortError>;
     async fn lines(&self, run_dir: PathBuf, query: LinesQuery) -> Result<Vec<RatedLine>, PortError>;
     /// Import a FOCUS file; each period's rows go to `dest(period)`, replaced atomically.
     /// Blocking work: call it off the async threads.

@@ -71,6 +71,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/periods/{period}/lines", get(rating::lines))
         .route("/periods/{period}/what-if", post(rating::what_if))
         .route("/explain", get(rating::explain))
+        .route("/analysis", post(rating::analysis))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
 }

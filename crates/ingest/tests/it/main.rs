@@ -2,6 +2,7 @@
 
 mod chunking;
 mod common;
+mod focus;
 mod golden;
 mod layouts;
 mod malformed;
