@@ -71,6 +71,11 @@ enum Command {
     Lines(rating_cmd::LinesArgs),
     /// A pivot over rated periods: group, filter, measures, rules, sort, top N; table, JSON or CSV.
     Analysis(rating_cmd::AnalysisArgs),
+    /// Asset groups: saved filter sets for the dashboard and the analysis.
+    #[command(subcommand)]
+    AssetGroups(rating_cmd::AssetGroupsCommand),
+    /// This month and last, top families and services (under the default asset group).
+    Dashboard(rating_cmd::DashboardArgs),
     /// Preview changes on a real period (nothing is saved): differences per family and rule.
     WhatIf(rating_cmd::WhatIfArgs),
     /// A rated line: its source row and each strategy's and rule's effect, in order.
@@ -141,5 +146,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Explain(args) => rating_cmd::explain(args).await,
         Command::WhatIf(args) => rating_cmd::what_if(args).await,
         Command::Analysis(args) => rating_cmd::analysis(args).await,
+        Command::AssetGroups(cmd) => rating_cmd::asset_groups(cmd).await,
+        Command::Dashboard(args) => rating_cmd::dashboard(args).await,
     }
 }

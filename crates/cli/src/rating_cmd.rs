@@ -121,12 +121,21 @@ pub struct WhatIfArgs {
 
 #[derive(Args)]
 pub struct AnalysisArgs {
-    /// The first period, YYYY-MM.
-    #[arg(long)]
-    from: String,
+    /// The first period, YYYY-MM (from the saved view with --view).
+    #[arg(long, required_unless_present = "view")]
+    from: Option<String>,
     /// The last period, YYYY-MM.
+    #[arg(long, required_unless_present = "view")]
+    to: Option<String>,
+    /// Run a saved view (its name or ID); the other options but --asset-group are ignored.
     #[arg(long)]
-    to: String,
+    view: Option<String>,
+    /// Save this analysis as a view with this name (shared in the organization).
+    #[arg(long)]
+    save: Option<String>,
+    /// Apply an asset group (its name, or "default").
+    #[arg(long)]
+    asset_group: Option<String>,
     /// A dimension to group by (repeat for nested groups): a FOCUS column, BillingFamilyName, Plan,
     /// an allocation key, tag:KEY or an x_ column.
     #[arg(long = "group-by", value_name = "DIM")]
@@ -196,14 +205,43 @@ fn condition(raw: &str) -> anyhow::Result<Value> {
     bail!("{raw:?} is not a condition: use DIM=VALUE, DIM!=VALUE, DIM=V1|V2, DIM~REGEX, DIM^=PREFIX, DIM*=TEXT, DIM? or DIM!?")
 }
 
+/// The ID of a saved view or asset group by name (or an ID as is).
+async fn view_id(api: &Api, path: &str, wanted: &str) -> anyhow::Result<String> {
+    let (_, list) = api.call(Method::GET, path, None).await?;
+    let items = || list["items"].as_array().into_iter().flatten().map(|v| (str_of(v, "id").to_string(), str_of(v, "name").to_string()));
+    id_by_name(items(), wanted, if path == "/views" { "saved view" } else { "asset group" })
+}
+
 pub async fn analysis(args: AnalysisArgs) -> anyhow::Result<()> {
     let api = Api::from_env()?;
     let filter: Vec<Value> = args.filter.iter().map(|f| condition(f)).collect::<anyhow::Result<_>>()?;
-    let query = serde_json::json!({
-        "from": args.from, "to": args.to, "group_by": args.group_by,
-        "filter": if filter.is_empty() { Value::Array(vec![]) } else { Value::Array(vec![Value::Array(filter)]) },
-        "measures": args.measures, "show_rules": args.show_rules, "sort": args.sort, "ascending": args.ascending, "top": args.top,
-    });
+    let asset_group = match args.asset_group.as_deref() {
+        Some("default") => Some("default".to_string()),
+        Some(name) => Some(view_id(&api, "/asset-groups", name).await?),
+        None => None,
+    };
+    let query = match &args.view {
+        Some(v) => {
+            let id = view_id(&api, "/views", v).await?;
+            let (_, view) = api.call(Method::GET, &format!("/views/{}", q(&id)), None).await?;
+            let mut query = view["document"].clone();
+            if asset_group.is_some() {
+                query["asset_group"] = serde_json::json!(asset_group);
+            }
+            query
+        }
+        None => serde_json::json!({
+            "from": args.from, "to": args.to, "group_by": args.group_by,
+            "filter": if filter.is_empty() { Value::Array(vec![]) } else { Value::Array(vec![Value::Array(filter)]) },
+            "measures": args.measures, "show_rules": args.show_rules, "sort": args.sort, "ascending": args.ascending, "top": args.top,
+            "asset_group": asset_group,
+        }),
+    };
+    if let Some(name) = &args.save {
+        let (_, saved) = api.call(Method::POST, "/views", Some(serde_json::json!({"name": name, "query": query}))).await?;
+        eprintln!("saved as view \"{}\" ({})", str_of(&saved, "name"), str_of(&saved, "id"));
+    }
+    let (from, to) = (str_of(&query, "from").to_string(), str_of(&query, "to").to_string());
     if let Some(format) = &args.format {
         anyhow::ensure!(format == "csv", "--format is csv (JSON: --json)");
         let resp = api
@@ -265,8 +303,104 @@ pub async fn analysis(args: AnalysisArgs) -> anyhow::Result<()> {
         }
     }
     let unrated: Vec<&str> = t["unrated"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-    println!("{} to {}{}", args.from, args.to, if unrated.is_empty() { String::new() } else { format!(" (not rated: {})", unrated.join(", ")) });
+    println!("{from} to {to}{}", if unrated.is_empty() { String::new() } else { format!(" (not rated: {})", unrated.join(", ")) });
     println!("{table}");
+    Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum AssetGroupsCommand {
+    /// List the asset groups.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create an asset group from conditions (all must hold), as `analysis --filter` writes them.
+    Create {
+        name: String,
+        #[arg(long, value_name = "CONDITION", required = true)]
+        filter: Vec<String>,
+        /// Make it the default on the dashboard and the analysis page.
+        #[arg(long)]
+        default: bool,
+    },
+    /// Delete an asset group (by name or ID).
+    Delete { name: String },
+}
+
+pub async fn asset_groups(cmd: AssetGroupsCommand) -> anyhow::Result<()> {
+    let api = Api::from_env()?;
+    match cmd {
+        AssetGroupsCommand::List { json } => {
+            let (_, list) = api.call(Method::GET, "/asset-groups", None).await?;
+            if json {
+                return print_json(&list);
+            }
+            for g in list["items"].as_array().into_iter().flatten() {
+                println!("{}{}  {}", str_of(g, "name"), if g["is_default"].as_bool() == Some(true) { " (default)" } else { "" }, g["document"]["filter"]);
+            }
+        }
+        AssetGroupsCommand::Create { name, filter, default } => {
+            let conditions: Vec<Value> = filter.iter().map(|f| condition(f)).collect::<anyhow::Result<_>>()?;
+            let body = serde_json::json!({"name": name, "filter": [conditions], "is_default": default});
+            let (_, g) = api.call(Method::POST, "/asset-groups", Some(body)).await?;
+            println!("asset group \"{}\" created ({}){}", str_of(&g, "name"), str_of(&g, "id"), if default { ", the default" } else { "" });
+        }
+        AssetGroupsCommand::Delete { name } => {
+            let id = view_id(&api, "/asset-groups", &name).await?;
+            api.call(Method::DELETE, &format!("/asset-groups/{}", q(&id)), None).await?;
+            println!("asset group deleted");
+        }
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct DashboardArgs {
+    /// An asset group by name; "none" for all data; the default one without it.
+    #[arg(long)]
+    asset_group: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn dashboard(args: DashboardArgs) -> anyhow::Result<()> {
+    let api = Api::from_env()?;
+    let param = match args.asset_group.as_deref() {
+        None => String::new(),
+        Some("none") => "?asset_group=".into(),
+        Some(name) => format!("?asset_group={}", q(&view_id(&api, "/asset-groups", name).await?)),
+    };
+    let (_, d) = api.call(Method::GET, &format!("/dashboard{param}"), None).await?;
+    if args.json {
+        return print_json(&d);
+    }
+    if let Some(g) = d["asset_group"].as_object() {
+        println!("asset group: {}", g.get("name").and_then(Value::as_str).unwrap_or(""));
+    }
+    for key in ["this_month", "last_month"] {
+        let period = str_of(&d, key);
+        for m in d["trend"].as_array().into_iter().flatten().filter(|m| str_of(m, "period") == period) {
+            let c = str_of(m, "currency");
+            println!(
+                "{period} ({}): provider {}, billed {}, profit {} ({} %)",
+                if key == "this_month" { "this month so far" } else { "last month" },
+                money(str_of(m, "provider_cost"), c),
+                money(str_of(m, "billed_cost"), c),
+                money(str_of(m, "profit"), c),
+                m["margin"].as_str().unwrap_or("-")
+            );
+        }
+    }
+    for (key, title) in [("top_families", "FAMILY"), ("top_services", "SERVICE")] {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED).set_header([title, "BILLED COST", "PROFIT"]);
+        for r in d[key].as_array().into_iter().flatten() {
+            let c = str_of(r, "currency");
+            t.add_row([r["name"].as_str().unwrap_or("(none)").to_string(), money(str_of(r, "billed_cost"), c), money(str_of(r, "profit"), c)]);
+        }
+        println!("{t}");
+    }
     Ok(())
 }
 

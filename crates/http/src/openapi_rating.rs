@@ -200,6 +200,40 @@ pub(crate) fn paths() -> Map<String, Value> {
             "responses": {"200": ok("The table.", "AnalysisTable"), "400": error("Bad JSON."), "401": error("No valid API token."), "409": error("Rating is not available."),
                           "415": error("Not JSON."), "422": error("A value is not valid (`period_invalid`, `dimension_unknown`, `measure_unknown`, `sort_unknown`, `format_invalid`, a condition's own codes).")}}}),
     );
+    let view_errors = |ok_code: &str, ok_desc: &str| {
+        let mut r = json!({"400": error("Bad JSON."), "401": error("No valid API token."), "404": error("No such view (`view_not_found`)."),
+                           "409": error("Another view has the name (`view_name_taken`)."), "415": error("Not JSON."), "422": error("A value is not valid.")});
+        r[ok_code] = ok(ok_desc, "SavedView");
+        r
+    };
+    m.insert(
+        "/views".into(),
+        json!({"get": read("listViews", "Saved analysis views, shared in the organization", vec![], "SavedViewList", "Never."),
+               "post": {"operationId": "createView", "summary": "Save an analysis view (name and query)", "requestBody": body("ViewInput"), "responses": view_errors("201", "The view.")}}),
+    );
+    m.insert(
+        "/views/{id}".into(),
+        json!({"get": read("getView", "A saved view", vec![id.clone()], "SavedView", "No such view."),
+               "put": {"operationId": "updateView", "summary": "Replace a saved view's name and query", "parameters": [id.clone()], "requestBody": body("ViewInput"), "responses": view_errors("200", "The view.")},
+               "delete": {"operationId": "deleteView", "summary": "Delete a saved view", "parameters": [id.clone()],
+                          "responses": {"204": {"description": "Deleted."}, "401": error("No valid API token."), "404": error("No such view.")}}}),
+    );
+    m.insert(
+        "/asset-groups".into(),
+        json!({"get": read("listAssetGroups", "Asset groups (saved filter sets for the dashboard and the analysis)", vec![], "SavedViewList", "Never."),
+               "post": {"operationId": "createAssetGroup", "summary": "Save an asset group (name, filter, is_default)", "requestBody": body("AssetGroupInput"), "responses": view_errors("201", "The asset group.")}}),
+    );
+    m.insert(
+        "/asset-groups/{id}".into(),
+        json!({"put": {"operationId": "updateAssetGroup", "summary": "Replace an asset group", "parameters": [id.clone()], "requestBody": body("AssetGroupInput"), "responses": view_errors("200", "The asset group.")},
+               "delete": {"operationId": "deleteAssetGroup", "summary": "Delete an asset group", "parameters": [id.clone()],
+                          "responses": {"204": {"description": "Deleted."}, "401": error("No valid API token."), "404": error("No such asset group.")}}}),
+    );
+    m.insert(
+        "/dashboard".into(),
+        json!({"get": read("dashboard", "This month and last, the 13-month trend, top families, sub-accounts and services, cost by category, freshness; under an asset group",
+            vec![query("asset_group", "string", "An asset group's ID; empty for none; absent for the default one.")], "Dashboard", "No such asset group.")}),
+    );
     m.insert(
         "/explain".into(),
         json!({"get": read("explainLine", "A rated line: its source row and each stage's effect, in order", vec![json!({"name": "line", "in": "query", "required": true, "schema": {"type": "string"}, "description": "A line ID such as 2026-10/3f2a1b4c/17."})], "Explanation", "No such line (`line_not_found`) or period not rated.")}),
@@ -238,6 +272,11 @@ pub(crate) fn schemas() -> Map<String, Value> {
         ("WhatIf", "{period, by_family, by_sub_account, by_rule, before_total}: rows of {key, currency, before, after, difference}."),
         ("AnalysisQuery", "{from, to (YYYY-MM), group_by: [dimension: a FOCUS column, BillingFamilyName, Plan, an allocation key, tag:KEY, x_...], filter: [[condition]], measures: [ProviderCost, ListCost, BilledCost, EffectiveCost, Profit, Margin, ConsumedQuantity, PricingQuantity], show_rules, sort, ascending, top}."),
         ("AnalysisTable", "{query, periods, unrated, group_by, columns, stages, rows: [{level, keys, currency, values, margin, rows, subtotal, others}], totals: [per currency]}."),
+        ("SavedView", "{id, kind: analysis|asset_group, name, document (the query, or {filter}), is_default, updated_at}."),
+        ("SavedViewList", "{items: [SavedView]}."),
+        ("ViewInput", "{name, query: AnalysisQuery}."),
+        ("AssetGroupInput", "{name, filter: [[condition]], is_default?}."),
+        ("Dashboard", "{asset_group, this_month, last_month, trend: [{period, currency, provider_cost, billed_cost, profit, margin}], top_families, top_sub_accounts, top_services, by_category: [{name, currency, billed_cost, provider_cost, profit}], freshness: [{connection_id, account, state, last_pull, periods}]}."),
         ("Explanation", "{line_id, period, rated: [[column, value]], source: [[column, value]]|null, source_note, provider_cost, billed_cost, effective_cost, splits, stages: [{label, kind, effect, billed_after}]}."),
     ] {
         m.insert(name.into(), object(description));

@@ -51,6 +51,8 @@ pub struct Dashboard {
     pub last_month: BillingPeriod,
     /// 13 months, oldest first, one entry per currency and month with data.
     pub trend: Vec<MonthFigures>,
+    /// The month of the top lists: this month, or last month while this one has no rating yet.
+    pub top_period: Option<BillingPeriod>,
     pub top_families: Vec<TopRow>,
     pub top_sub_accounts: Vec<TopRow>,
     pub top_services: Vec<TopRow>,
@@ -117,7 +119,8 @@ impl App {
                 Some(MonthFigures { period, currency: r.currency.clone(), provider_cost: sum(r, "ProviderCost"), billed_cost: billed, profit, margin: profit.percent_of(billed) })
             })
             .collect();
-        let month_runs = runs(&mut std::iter::once(this_month));
+        let top_period = [this_month, last_month].into_iter().find(|p| rated.get(&p.key()).copied().flatten().is_some());
+        let month_runs = runs(&mut top_period.into_iter());
         let dims = vec![Dimension::Family, Dimension::Focus("SubAccountName".into()), Dimension::Focus("ServiceName".into()), Dimension::Focus("ServiceCategory".into())];
         let month_rows =
             if month_runs.is_empty() { vec![] } else { engine.pivot(PivotInput { runs: month_runs, group_by: dims, filter, sums, by_period: false }).await? };
@@ -126,6 +129,7 @@ impl App {
             this_month,
             last_month,
             trend,
+            top_period,
             top_families: top(&month_rows, 0),
             top_sub_accounts: top(&month_rows, 1),
             top_services: top(&month_rows, 2),

@@ -170,6 +170,27 @@ fn the_worked_example_through_the_cli_and_the_api() {
     assert_eq!((contoso["subtotal"].as_bool(), contoso["values"][0].as_str()), (Some(true), Some("239.25")), "usage and purchases only: no fee line");
     let (ok, csv, _) = s.run(&["analysis", "--from", "2026-10", "--to", "2026-10", "--group-by", "Plan", "--show-rules", "--format", "csv"]);
     assert!(ok && csv.starts_with("row,Plan,BillingCurrency,") && csv.contains("Standard / Markup 10%") && csv.contains("total,,USD,700,441.2125"), "{csv}");
+    // A saved view, reopened by name; an asset group applied to it.
+    s.json(&["analysis", "--from", "2026-10", "--to", "2026-10", "--group-by", "CostCenter", "--save", "By cost center", "--json"]);
+    let again = s.json(&["analysis", "--view", "By cost center", "--json"]);
+    assert_eq!(again["rows"][0]["values"][1], "171.2125", "the saved view gives the same table");
+    let (ok, out, err) = s.run(&["asset-groups", "create", "Contoso only", "--filter", "BillingFamilyName=Contoso"]);
+    assert!(ok && out.contains("created"), "{err}");
+    let contoso = s.json(&["analysis", "--view", "By cost center", "--asset-group", "Contoso only", "--json"]);
+    assert_eq!(contoso["totals"][0]["values"][1], "256.2125", "the view under the asset group: {contoso}");
+    let d = s.json(&["dashboard", "--asset-group", "none", "--json"]);
+    let oct = d["trend"].as_array().expect("trend").iter().find(|m| m["period"] == "2026-10").expect("October in the trend");
+    assert_eq!((oct["billed_cost"].as_str(), oct["profit"].as_str()), (Some("441.2125"), Some("-258.7875")));
+    let tops: Vec<(&str, &str)> = d["top_families"].as_array().expect("tops").iter().map(|r| (r["name"].as_str().unwrap_or("(none)"), r["billed_cost"].as_str().unwrap_or(""))).collect();
+    if d["top_period"] == "2026-10" {
+        assert_eq!(tops, [("Contoso", "256.2125"), ("Fabrikam", "175"), ("(none)", "10")]);
+    }
+    let d = s.json(&["dashboard", "--asset-group", "Contoso only", "--json"]);
+    let oct = d["trend"].as_array().expect("trend").iter().find(|m| m["period"] == "2026-10").expect("October");
+    assert_eq!(oct["billed_cost"], "256.2125", "the dashboard under the asset group");
+    let (ok, _, err) = s.run(&["asset-groups", "create", "Bad", "--filter", "Region=west"]);
+    assert!(!ok && err.contains("dimension_unknown"), "{err}");
+
     let (ok, _, err) = s.run(&["analysis", "--from", "2026-10", "--to", "2026-10", "--group-by", "Servicename"]);
     assert!(!ok && err.contains("Did you mean ServiceName?"), "{err}");
 

@@ -72,6 +72,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/periods/{period}/what-if", post(rating::what_if))
         .route("/explain", get(rating::explain))
         .route("/analysis", post(rating::analysis))
+        .route("/views", get(rating::list_views).post(rating::create_view))
+        .route("/views/{id}", get(rating::get_view).put(rating::update_view).delete(rating::delete_view))
+        .route("/asset-groups", get(rating::list_asset_groups).post(rating::create_asset_group))
+        .route("/asset-groups/{id}", axum::routing::put(rating::update_asset_group).delete(rating::delete_view))
+        .route("/dashboard", get(rating::dashboard))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
 }

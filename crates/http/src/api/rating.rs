@@ -243,3 +243,73 @@ pub(crate) async fn analysis(
         other => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "format_invalid", format!("The format is json or csv, not {other:?}.")).with_field("format")),
     }
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ViewInput {
+    name: String,
+    query: be_app::rating::AnalysisQuery,
+}
+
+pub(crate) async fn list_views(State(s): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<Items<be_app::rating::SavedView>>, ApiError> {
+    Ok(Json(Items { items: s.app.list_views(&caller, be_domain::ViewKind::Analysis).await? }))
+}
+
+pub(crate) async fn create_view(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(input): ApiJson<ViewInput>,
+) -> Result<(StatusCode, Json<be_app::rating::SavedView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(s.app.save_view(&caller, None, &input.name, &input.query).await?)))
+}
+
+pub(crate) async fn get_view(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<be_app::rating::SavedView>, ApiError> {
+    Ok(Json(s.app.get_view(&caller, &id).await?))
+}
+
+pub(crate) async fn update_view(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ViewInput>,
+) -> Result<Json<be_app::rating::SavedView>, ApiError> {
+    Ok(Json(s.app.save_view(&caller, Some(&id), &input.name, &input.query).await?))
+}
+
+pub(crate) async fn delete_view(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    s.app.delete_view(&caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn list_asset_groups(State(s): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<Items<be_app::rating::SavedView>>, ApiError> {
+    Ok(Json(Items { items: s.app.list_views(&caller, be_domain::ViewKind::AssetGroup).await? }))
+}
+
+pub(crate) async fn create_asset_group(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(input): ApiJson<be_app::rating::AssetGroupInput>,
+) -> Result<(StatusCode, Json<be_app::rating::SavedView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(s.app.save_asset_group(&caller, None, &input).await?)))
+}
+
+pub(crate) async fn update_asset_group(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<be_app::rating::AssetGroupInput>,
+) -> Result<Json<be_app::rating::SavedView>, ApiError> {
+    Ok(Json(s.app.save_asset_group(&caller, Some(&id), &input).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DashboardQuery {
+    /// An asset group's ID; empty for none; absent for the default one.
+    #[serde(default)]
+    asset_group: Option<String>,
+}
+
+pub(crate) async fn dashboard(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Query(q): Query<DashboardQuery>) -> Result<Json<be_app::rating::Dashboard>, ApiError> {
+    Ok(Json(s.app.dashboard(&caller, q.asset_group.as_deref()).await?))
+}
