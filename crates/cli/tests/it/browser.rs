@@ -76,7 +76,7 @@ async fn log_in_create_an_account_and_see_a_duplicate_refused() {
         c.find(Locator::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
         c.wait().for_element(Locator::Css("input#name")).await.expect("accounts page");
         assert_eq!(c.current_url().await.expect("url").path(), "/accounts");
-        screenshot(&c, "1-accounts").await;
+        shots(&c, "1-accounts").await;
 
         submit_name(&c, "Wingtip Toys").await;
         let notice = c.wait().for_element(Locator::Css("#notice")).await.expect("notice");
@@ -109,7 +109,7 @@ async fn log_in_create_an_account_and_see_a_duplicate_refused() {
             .expect("bool");
         assert!(beside);
         assert_eq!(c.find(Locator::Css("input#name")).await.expect("f").prop("value").await.expect("v").as_deref(), Some("wingtip toys"));
-        screenshot(&c, "2-duplicate").await;
+        shots(&c, "2-duplicate").await;
     };
     // Close the browser whatever happened, then report.
     let outcome = tokio::time::timeout(Duration::from_secs(120), result).await;
@@ -118,13 +118,13 @@ async fn log_in_create_an_account_and_see_a_duplicate_refused() {
 }
 
 async fn fill(c: &Client, css: &str, text: &str) {
-    let field = c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}"));
+    let field = c.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}"));
     field.clear().await.expect("clear");
     field.send_keys(text).await.expect("type");
 }
 
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}")).click().await.expect("click");
+    c.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}")).click().await.expect("click");
 }
 
 async fn text_of(c: &Client, css: &str) -> String {
@@ -167,7 +167,7 @@ async fn the_whole_wizard_in_the_console() {
         let redirect = text_of(&c, "#redirect-uri").await;
         assert_eq!(redirect, demo.url);
         assert!(c.source().await.expect("html").contains("Accounts in this organizational directory only (Single tenant)"));
-        screenshot(&c, "wizard-4-login").await;
+        shots(&c, "wizard-4-login").await;
         click(&c, "#login-next").await;
 
         // Step 5: a subscription path in the tenant field is named as such while typing.
@@ -180,7 +180,7 @@ async fn the_whole_wizard_in_the_console() {
         fill(&c, "input#tenant_id", "contoso.onmicrosoft.com").await;
         click(&c, "input[name=agreement_type][value=EA]").await;
         fill(&c, "input#billing_account_id", "8611537").await;
-        screenshot(&c, "wizard-5-ids").await;
+        shots(&c, "wizard-5-ids").await;
         click(&c, "#ids-next").await;
 
         // Step 6 with a wrong secret: the grant step says why and how to fix it.
@@ -189,7 +189,7 @@ async fn the_whole_wizard_in_the_console() {
         click(&c, "#secret-next").await;
         let error = text_of(&c, "#grant-error").await;
         assert!(error.contains("refused the client secret") && error.contains("Value"), "{error}");
-        screenshot(&c, "wizard-7-wrong-secret").await;
+        shots(&c, "wizard-7-wrong-secret").await;
         c.find(Locator::LinkText("Enter the secret again")).await.expect("link").click().await.expect("click");
         c.wait().for_element(Locator::Css("input#client_secret")).await.expect("secret step again");
         fill(&c, "input#client_secret", "tr2Q~try-the-wizard-secret-value-000000").await;
@@ -200,7 +200,7 @@ async fn the_whole_wizard_in_the_console() {
         assert_eq!(principal, "22222222-2222-4222-8222-5e7000000002");
         let curl = text_of(&c, "#grant-curl").await;
         assert!(curl.contains("8611537") && curl.contains(&principal), "{curl}");
-        screenshot(&c, "wizard-7-grant").await;
+        shots(&c, "wizard-7-grant").await;
         let admin = std::process::Command::new("curl")
             .args(["-s", "-X", "POST", &format!("{}/_sim/users/aaaaaaaa-0000-4000-8000-00000000ad01/token", demo.sim_url)])
             .output()
@@ -220,7 +220,7 @@ async fn the_whole_wizard_in_the_console() {
         let passed = c.find_all(Locator::Css("#checks li.check-passed")).await.expect("checks").len();
         assert_eq!(passed, 4);
         assert!(text_of(&c, "#next").await.contains("first sync is queued"));
-        screenshot(&c, "wizard-8-connected").await;
+        shots(&c, "wizard-8-connected").await;
 
         // The existing-account path: Administration → Billing Engine → + Cloud account.
         c.goto(&format!("{}/accounts", demo.url)).await.expect("accounts");
@@ -234,7 +234,7 @@ async fn the_whole_wizard_in_the_console() {
         let options = text_of(&c, "select#account_id").await;
         assert!(options.contains("Spare Account"), "{options}");
         assert!(!options.contains("Wingtip Labs") && !options.contains("Contoso Retail"), "connected accounts are not offered: {options}");
-        screenshot(&c, "admin-cloud-account").await;
+        shots(&c, "admin-cloud-account").await;
         click(&c, "#cloud-account-next").await;
         c.wait().for_element(Locator::Css("#redirect-uri")).await.expect("continues at log in to Azure");
         assert!(path(&c).await.ends_with("/login"));
@@ -244,20 +244,39 @@ async fn the_whole_wizard_in_the_console() {
     outcome.expect("the browser test finished in time");
 }
 
+/// A DevTools command through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp(&'static str, serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({"cmd": self.0, "params": self.1}).to_string()))
+    }
+}
+
+async fn viewport(c: &Client, width: u64, height: u64) {
+    let metrics = json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false});
+    c.issue_cmd(Cdp("Emulation.setDeviceMetricsOverride", metrics)).await.expect("set the viewport");
+}
+
 /// A full-page screenshot at 1400 and at 800 px wide (`<name>-1400.png`, `<name>-800.png`).
 async fn shots(c: &Client, name: &str) {
-    for width in [1400u32, 800] {
-        c.set_window_size(width, 900).await.expect("resize");
+    for width in [1400u64, 800] {
+        viewport(c, width, 900).await;
         let height = c
-            .execute("return Math.min(Math.max(document.documentElement.scrollHeight, 900), 7000);", vec![])
+            .execute("return Math.min(Math.max(document.documentElement.scrollHeight, 900), 8000);", vec![])
             .await
             .expect("height")
             .as_u64()
             .unwrap_or(900);
-        c.set_window_size(width, height as u32).await.expect("resize");
+        viewport(c, width, height).await;
         screenshot(c, &format!("{name}-{width}")).await;
     }
-    c.set_window_size(1400, 900).await.expect("resize");
+    c.issue_cmd(Cdp("Emulation.clearDeviceMetricsOverride", json!({}))).await.expect("reset the viewport");
 }
 
 async fn attr(c: &Client, css: &str, name: &str) -> String {
@@ -369,6 +388,7 @@ async fn pricing_and_rating_in_the_console() {
         shots(&c, "families-error").await;
         fill(&c, "input[name=name]", "Tailspin").await;
         click(&c, "#create-family").await;
+        c.wait().for_element(Locator::Css("#add-members")).await.expect("the family's page");
         click(&c, "#add-members input[value='sub-D']").await;
         assert_eq!(c.find(Locator::Css("#add-members input[name=from]")).await.expect("from").prop("value").await.expect("v").as_deref(), Some("2026-10"));
         click(&c, "#add-to-family").await;
@@ -386,6 +406,7 @@ async fn pricing_and_rating_in_the_console() {
         assert!(text_of(&c, "#assignment-list").await.contains("Tailspin"));
         choose(&c, "#new-kind", "Upcharge").await;
         click(&c, "#add-rule").await;
+        c.wait().for_element(Locator::Css("#rule-form")).await.expect("the rule form");
         fill(&c, "#f-name", "Support tiers").await;
         choose(&c, "#f-rate", "Tiers by spend").await; // re-renders with the bands
         c.wait().for_element(Locator::Css("#add-band")).await.expect("bands");

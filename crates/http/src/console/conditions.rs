@@ -253,7 +253,7 @@ mod tests {
         assert_eq!(file[0][0].value.as_deref(), Some("Storage"));
         assert_eq!(file[1][0].tag.as_deref(), Some("team"));
         assert_eq!(file[1][0].values, Some(vec!["data".to_string(), "web".to_string()]));
-        assert_eq!(from_file(&file), sets, "the file reads back into the same rows");
+        assert_eq!(to_file(&from_file(&file)), file, "the file reads back into the same rows");
     }
 
     #[test]

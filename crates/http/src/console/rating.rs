@@ -180,10 +180,12 @@ const MEASURES: [&str; 6] = ["ProviderCost", "ListCost", "BilledCost", "Effectiv
 
 fn totals_table(t: &TotalsTable, period: &str) -> Table {
     let mut headers: Vec<Header> = t.key_columns.iter().map(|k| Header { label: key_label(k).to_string(), num: false, wrap: false }).collect();
-    headers.extend(t.value_columns.iter().map(|v| Header { label: measure_label(v).to_string(), num: true, wrap: !MEASURES.contains(&v.as_str()) }));
     let with_margin = t.by != TotalsBy::Rule;
-    if with_margin {
-        headers.push(Header { label: "Margin".into(), num: true, wrap: false });
+    for v in &t.value_columns {
+        headers.push(Header { label: measure_label(v).to_string(), num: true, wrap: !MEASURES.contains(&v.as_str()) });
+        if with_margin && v == "Profit" {
+            headers.push(Header { label: "Margin".into(), num: true, wrap: false });
+        }
     }
     let row = |r: &TotalsRow, foot: bool| -> Row {
         let currency = r.currency.as_deref();
@@ -198,6 +200,7 @@ fn totals_table(t: &TotalsTable, period: &str) -> Table {
                     (true, _) => Cell::text(col, ""),
                     (false, Some(v)) => Cell::text(col, v.clone()),
                     (false, None) if col == "family" => Cell::text(col, "(no family)"),
+                    (false, None) if col == "sub_account_id" => Cell::text(col, "(family-level lines)"),
                     (false, None) => Cell::text(col, "—"),
                 };
                 if !foot && col == "family" && let Some(f) = v {
@@ -209,11 +212,12 @@ fn totals_table(t: &TotalsTable, period: &str) -> Table {
                 cell
             })
             .collect();
-        cells.extend(t.value_columns.iter().zip(&r.values).map(|(col, v)| Cell::money(col, *v, currency)));
-        if with_margin {
-            let margin = r.margin.as_ref().map(|m| format!("{m} %")).unwrap_or_else(|| "—".into());
-            let neg = margin.starts_with('-');
-            cells.push(Cell { neg, num: true, ..Cell::text("margin", margin) });
+        for (col, v) in t.value_columns.iter().zip(&r.values) {
+            cells.push(Cell::money(col, *v, currency));
+            if with_margin && col == "Profit" {
+                let margin = r.margin.as_ref().map(|m| format!("{m} %")).unwrap_or_else(|| "—".into());
+                cells.push(Cell { neg: margin.starts_with('-'), num: true, ..Cell::text("margin", margin) });
+            }
         }
         let key = r.key.first().cloned().flatten().unwrap_or_else(|| if foot { format!("total-{}", currency.unwrap_or("")) } else { "(none)".into() });
         Row { key, cells }
@@ -457,7 +461,7 @@ pub(crate) async fn explain_page(State(s): State<AppState>, user: ConsoleUser, Q
             .iter()
             .map(|st| StageRow { label: st.label.clone(), kind: st.kind.clone(), effect: st.effect.map(|v| Money::of(v, c)), after: Money::of(st.billed_after, c) })
             .collect(),
-        source: e.source.as_deref().map(shown).unwrap_or_default(),
+        source: e.source.as_deref().map(shown).unwrap_or_default().into_iter().filter(|(_, v)| !v.is_empty()).collect(),
         source_note: e.source_note.clone(),
         rated: shown(&e.rated),
     };

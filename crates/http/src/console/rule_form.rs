@@ -258,7 +258,7 @@ impl RuleFormView {
     }
 
     pub(crate) fn modes(&self) -> &'static [(&'static str, &'static str)] {
-        &[("graduated", "Graduated: each part of the spend at its band's percent"), ("volume", "Volume: all of it at the percent of the band reached")]
+        &[("graduated", "Graduated: each part at its band's percent"), ("volume", "Volume: all at the band reached")]
     }
 
     pub(crate) fn operators(&self) -> &'static [(&'static str, &'static str)] {

@@ -74,7 +74,8 @@ pub(crate) struct DiffTable {
     rows: Vec<DiffRow>,
 }
 
-fn diff_rows(rows: &[WhatIfRow], none: &str) -> Vec<DiffRow> {
+/// `nones`: what each key column says when empty.
+fn diff_rows(rows: &[WhatIfRow], nones: &[&str]) -> Vec<DiffRow> {
     rows.iter()
         .map(|r| {
             let c = r.currency.as_deref();
@@ -87,8 +88,8 @@ fn diff_rows(rows: &[WhatIfRow], none: &str) -> Vec<DiffRow> {
                 };
             }
             DiffRow {
-                key: r.key.first().cloned().flatten().unwrap_or_else(|| none.to_string()),
-                cells: r.key.iter().map(|k| k.clone().unwrap_or_else(|| none.to_string())).collect(),
+                key: r.key.first().cloned().flatten().unwrap_or_else(|| nones.first().copied().unwrap_or_default().to_string()),
+                cells: r.key.iter().enumerate().map(|(i, k)| k.clone().unwrap_or_else(|| nones.get(i).copied().unwrap_or("—").to_string())).collect(),
                 before: Money::of(r.before, c),
                 after: Money::of(r.after, c),
                 difference,
@@ -100,9 +101,9 @@ fn diff_rows(rows: &[WhatIfRow], none: &str) -> Vec<DiffRow> {
 
 fn tables(w: &WhatIf) -> Vec<DiffTable> {
     vec![
-        DiffTable { id: "by-family", title: "By family", headers: &["Family"], rows: diff_rows(&w.by_family, "(no family)") },
-        DiffTable { id: "by-sub-account", title: "By sub-account", headers: &["Sub-account", "Name", "Family"], rows: diff_rows(&w.by_sub_account, "—") },
-        DiffTable { id: "by-rule", title: "By strategy and rule (the ones that change)", headers: &["Strategy or rule", "Kind", "Plan"], rows: diff_rows(&w.by_rule, "—") },
+        DiffTable { id: "by-family", title: "By family", headers: &["Family"], rows: diff_rows(&w.by_family, &["(no family)"]) },
+        DiffTable { id: "by-sub-account", title: "By sub-account", headers: &["Sub-account", "Name", "Family"], rows: diff_rows(&w.by_sub_account, &["(family-level lines)", "", "(no family)"]) },
+        DiffTable { id: "by-rule", title: "By strategy and rule (the ones that change)", headers: &["Strategy or rule", "Kind", "Plan"], rows: diff_rows(&w.by_rule, &["—", "—", "—"]) },
     ]
 }
 
@@ -222,7 +223,7 @@ pub(crate) async fn what_if_page(State(s): State<AppState>, user: ConsoleUser, P
         add_scope: errors.input("add_scope", q.add_scope.clone().unwrap_or_else(|| "family".into())),
         move_sub: errors.input("move_sub", value(&q.move_sub)),
         move_family: errors.input("move_family", value(&q.move_family)),
-        totals: result.as_ref().map(|w| diff_rows(&w.before_total, "")).unwrap_or_default(),
+        totals: result.as_ref().map(|w| diff_rows(&w.before_total, &[""])).unwrap_or_default(),
         tables: result.as_ref().map(tables).unwrap_or_default(),
         ran: result.is_some(),
         leftover: vec![],
