@@ -76,6 +76,8 @@ pub struct App {
     runner: be_domain::RunnerId,
     /// Wakes the runner when a job is queued here.
     wake: Arc<tokio::sync::Notify>,
+    /// Recent analyses, keyed by the runs they read.
+    analysis_cache: Arc<rating::AnalysisCache>,
     /// Failed sign-ins per e-mail address (brute-force protection).
     login_failures: Arc<std::sync::Mutex<std::collections::HashMap<String, auth::Failures>>>,
 }
@@ -96,6 +98,7 @@ impl App {
             sync_azure,
             runner: be_domain::RunnerId::new(),
             wake: Arc::default(),
+            analysis_cache: Arc::default(),
             login_failures: Arc::default(),
         })
     }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use be_app::rating::{
-    GroupTotals, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary,
+    GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary,
     RatingPort, SplitShare, StageEffect, StageInfo,
 };
 use be_domain::{BillingPeriod, Exact};
@@ -124,6 +124,34 @@ impl RatingPort for EnginePort {
             .map_err(|e| engine_error(EngineError::RatedUnreadable { period: String::new(), reason: e.to_string() }))?
             .map_err(engine_error)?;
         summary(&m)
+    }
+
+    async fn preview_grouped(&self, input: RateInput, by: Vec<String>) -> Result<Vec<GroupedRow>, PortError> {
+        let rows = self.engine.preview_grouped(request(input), by).await.map_err(engine_error)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(GroupedRow {
+                    keys: r.keys,
+                    currency: r.currency,
+                    rows: r.rows,
+                    sums: r.sums.iter().map(|(k, v)| Ok((k.clone(), exact(*v)?))).collect::<Result<_, PortError>>()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn pivot(&self, runs: Vec<PathBuf>, group_by: Vec<be_domain::Dimension>, filter: be_domain::pricing::Filter, sums: Vec<String>) -> Result<Vec<GroupedRow>, PortError> {
+        let rows = self.engine.pivot(be_engine::PivotQuery { runs, group_by, filter, sums }).await.map_err(engine_error)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(GroupedRow {
+                    keys: r.keys,
+                    currency: r.currency,
+                    rows: r.rows,
+                    sums: r.sums.iter().map(|(k, v)| Ok((k.clone(), exact(*v)?))).collect::<Result<_, PortError>>()?,
+                })
+            })
+            .collect()
     }
 
     async fn explain(&self, run_dir: PathBuf, line: String) -> Result<LineExplanation, PortError> {

@@ -60,12 +60,19 @@ enum Command {
     /// The pricing configuration as code: export, import (with --dry-run), history.
     #[command(subcommand)]
     Pricing(rating_cmd::PricingCommand),
+    /// Allocation assignments: preview (unsaved), set, delete.
+    #[command(subcommand)]
+    Allocations(rating_cmd::AllocationsCommand),
     /// Rate a billing period now and wait for the outcome.
     Rate(rating_cmd::RateArgs),
     /// Totals of a rated period by family, sub-account or rule.
     Totals(rating_cmd::TotalsArgs),
     /// Rated lines of a period (their IDs, to explain one).
     Lines(rating_cmd::LinesArgs),
+    /// A pivot over rated periods: group, filter, measures, rules, sort, top N; table, JSON or CSV.
+    Analysis(rating_cmd::AnalysisArgs),
+    /// Preview changes on a real period (nothing is saved): differences per family and rule.
+    WhatIf(rating_cmd::WhatIfArgs),
     /// A rated line: its source row and each strategy's and rule's effect, in order.
     Explain(rating_cmd::ExplainArgs),
     /// Manage your API tokens (uses the REST API).
@@ -128,8 +135,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(cmd) => rating_cmd::import(cmd).await,
         Command::Pricing(cmd) => rating_cmd::pricing(cmd).await,
         Command::Rate(args) => rating_cmd::rate(args).await,
+        Command::Allocations(cmd) => rating_cmd::allocations(cmd).await,
         Command::Totals(args) => rating_cmd::totals(args).await,
         Command::Lines(args) => rating_cmd::lines(args).await,
         Command::Explain(args) => rating_cmd::explain(args).await,
+        Command::WhatIf(args) => rating_cmd::what_if(args).await,
+        Command::Analysis(args) => rating_cmd::analysis(args).await,
     }
 }

@@ -52,6 +52,24 @@ pub enum PricingCommand {
     },
 }
 
+#[derive(Subcommand)]
+pub enum AllocationsCommand {
+    /// What an allocation assignment in FILE (JSON, the rules-as-code shape) would give, unsaved:
+    /// the cost each value receives and the cost left unallocated.
+    Preview {
+        file: PathBuf,
+        /// YYYY-MM; default: the current month so far.
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create or replace the allocation assignment in FILE.
+    Set { file: PathBuf },
+    /// Delete an allocation assignment by key.
+    Delete { key: String },
+}
+
 #[derive(Args)]
 pub struct RateArgs {
     /// The billing period, YYYY-MM.
@@ -82,6 +100,174 @@ pub struct TotalsArgs {
     /// Print the API's JSON (exact decimals).
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Args)]
+pub struct WhatIfArgs {
+    /// The billing period, YYYY-MM.
+    period: String,
+    /// A rule's new percent: RULE=PERCENT, RULE being its name (as in `pricing export`) or ID.
+    #[arg(long = "rule-percent", value_name = "RULE=PERCENT")]
+    rule_percent: Vec<String>,
+    /// A sub-account into another family for the period: SUB=FAMILY (a name or ID, or "none").
+    #[arg(long = "move", value_name = "SUB=FAMILY")]
+    moves: Vec<String>,
+    /// A whole configuration file to compare with (rules as code, JSON).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct AnalysisArgs {
+    /// The first period, YYYY-MM.
+    #[arg(long)]
+    from: String,
+    /// The last period, YYYY-MM.
+    #[arg(long)]
+    to: String,
+    /// A dimension to group by (repeat for nested groups): a FOCUS column, BillingFamilyName, Plan,
+    /// an allocation key, tag:KEY or an x_ column.
+    #[arg(long = "group-by", value_name = "DIM")]
+    group_by: Vec<String>,
+    /// A condition (repeat: all must hold): DIM=VALUE, DIM!=VALUE, DIM=V1|V2 (in), DIM~REGEX,
+    /// DIM^=PREFIX, DIM*=TEXT, DIM? (exists), DIM!? (does not exist).
+    #[arg(long, value_name = "CONDITION")]
+    filter: Vec<String>,
+    /// A measure to show (repeat): ProviderCost, ListCost, BilledCost, EffectiveCost, Profit,
+    /// Margin, ConsumedQuantity, PricingQuantity.
+    #[arg(long = "measure", value_name = "MEASURE")]
+    measures: Vec<String>,
+    /// One column per strategy and rule.
+    #[arg(long)]
+    show_rules: bool,
+    /// Sort by this column (default BilledCost, largest first).
+    #[arg(long)]
+    sort: Option<String>,
+    #[arg(long)]
+    ascending: bool,
+    /// Keep the N largest groups; the rest become one "others" row.
+    #[arg(long)]
+    top: Option<usize>,
+    /// Print the API's JSON.
+    #[arg(long)]
+    json: bool,
+    /// Export the table: csv.
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<String>,
+    /// Where to write the export (standard output without it).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+/// `DIM=VALUE` and its kin, as a condition of the rules' file shape.
+fn condition(raw: &str) -> anyhow::Result<Value> {
+    let dim = |d: &str| -> Value {
+        match d.trim().strip_prefix("tag:") {
+            Some(t) => serde_json::json!({"tag": t}),
+            None => serde_json::json!({"dimension": d.trim()}),
+        }
+    };
+    let with = |d: &str, op: &str, extra: Value| {
+        let mut c = dim(d);
+        c["op"] = Value::String(op.into());
+        if let Value::Object(m) = extra {
+            for (k, v) in m {
+                c[k] = v;
+            }
+        }
+        c
+    };
+    if let Some(d) = raw.strip_suffix("!?") {
+        return Ok(with(d, "not_exists", Value::Null));
+    }
+    if let Some(d) = raw.strip_suffix('?') {
+        return Ok(with(d, "exists", Value::Null));
+    }
+    for (sep, op) in [("!=", "not_equals"), ("^=", "starts_with"), ("*=", "contains"), ("~", "matches"), ("=", "equals")] {
+        if let Some((d, v)) = raw.split_once(sep) {
+            if op == "equals" && v.contains('|') {
+                return Ok(with(d, "in", serde_json::json!({"values": v.split('|').collect::<Vec<_>>()})));
+            }
+            return Ok(with(d, op, serde_json::json!({"value": v})));
+        }
+    }
+    bail!("{raw:?} is not a condition: use DIM=VALUE, DIM!=VALUE, DIM=V1|V2, DIM~REGEX, DIM^=PREFIX, DIM*=TEXT, DIM? or DIM!?")
+}
+
+pub async fn analysis(args: AnalysisArgs) -> anyhow::Result<()> {
+    let api = Api::from_env()?;
+    let filter: Vec<Value> = args.filter.iter().map(|f| condition(f)).collect::<anyhow::Result<_>>()?;
+    let query = serde_json::json!({
+        "from": args.from, "to": args.to, "group_by": args.group_by,
+        "filter": if filter.is_empty() { Value::Array(vec![]) } else { Value::Array(vec![Value::Array(filter)]) },
+        "measures": args.measures, "show_rules": args.show_rules, "sort": args.sort, "ascending": args.ascending, "top": args.top,
+    });
+    if let Some(format) = &args.format {
+        anyhow::ensure!(format == "csv", "--format is csv (JSON: --json)");
+        let resp = api
+            .http()
+            .post(format!("{}/api/v1/analysis?format=csv", api.base()))
+            .bearer_auth(api.token())
+            .json(&query)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the server at {}", api.base()))?;
+        if !resp.status().is_success() {
+            return Err(crate::client::read(resp).await.err().unwrap_or_else(|| anyhow!("the server refused the request")));
+        }
+        let bytes = resp.bytes().await?;
+        return match &args.output {
+            Some(p) => {
+                std::fs::write(p, &bytes).with_context(|| format!("cannot write {}", p.display()))?;
+                eprintln!("wrote {}", p.display());
+                Ok(())
+            }
+            None => Ok(print!("{}", String::from_utf8_lossy(&bytes))),
+        };
+    }
+    let (_, t) = api.call(Method::POST, "/analysis", Some(query)).await?;
+    if args.json {
+        return print_json(&t);
+    }
+    let dims: Vec<String> = t["group_by"].as_array().into_iter().flatten().filter_map(|d| d.as_str().map(str::to_string)).collect();
+    let columns: Vec<String> = t["columns"].as_array().into_iter().flatten().filter_map(|d| d.as_str().map(str::to_string)).collect();
+    let mut table = Table::new();
+    let mut header: Vec<String> = dims.clone();
+    header.extend(columns.iter().cloned());
+    header.push("MARGIN".into());
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(header);
+    let mut add = |r: &Value, label: Option<&str>| {
+        let c = str_of(r, "currency");
+        let level = r["level"].as_u64().unwrap_or(0) as usize;
+        let mut cells: Vec<String> = (0..dims.len())
+            .map(|i| match (label, r["others"].as_bool()) {
+                (Some(l), _) if i == 0 => l.to_string(),
+                (_, Some(true)) if i == 0 => "(others)".to_string(),
+                _ if i + 1 == level => r["keys"][i].as_str().map(|s| format!("{}{s}", "  ".repeat(i))).unwrap_or_else(|| format!("{}(none)", "  ".repeat(i))),
+                _ => String::new(),
+            })
+            .collect();
+        cells.extend(r["values"].as_array().into_iter().flatten().map(|v| money(v.as_str().unwrap_or(""), c)));
+        cells.push(r["margin"].as_str().map(|m| format!("{m} %")).unwrap_or_default());
+        table.add_row(cells);
+    };
+    for r in t["rows"].as_array().into_iter().flatten() {
+        add(r, None);
+    }
+    for r in t["totals"].as_array().into_iter().flatten() {
+        add(r, Some("TOTAL"));
+    }
+    for i in 0..columns.len() {
+        if let Some(col) = table.column_mut(dims.len() + i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    let unrated: Vec<&str> = t["unrated"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    println!("{} to {}{}", args.from, args.to, if unrated.is_empty() { String::new() } else { format!(" (not rated: {})", unrated.join(", ")) });
+    println!("{table}");
+    Ok(())
 }
 
 #[derive(Args)]
@@ -199,6 +385,48 @@ pub async fn pricing(cmd: PricingCommand) -> anyhow::Result<()> {
                 t.add_row([v["version"].to_string(), str_of(v, "created_at").to_string(), str_of(v, "summary").to_string()]);
             }
             println!("{t}");
+        }
+    }
+    Ok(())
+}
+
+fn allocation_file(file: &Path) -> anyhow::Result<(String, Value)> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let v: Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let key = v["key"].as_str().ok_or_else(|| anyhow!("{} has no \"key\"", file.display()))?.to_string();
+    Ok((key, v))
+}
+
+pub async fn allocations(cmd: AllocationsCommand) -> anyhow::Result<()> {
+    let api = Api::from_env()?;
+    match cmd {
+        AllocationsCommand::Preview { file, period, json } => {
+            let (key, body) = allocation_file(&file)?;
+            let mut path = format!("/allocations/{}/preview", q(&key));
+            if let Some(p) = &period {
+                path.push_str(&format!("?period={}", q(p)));
+            }
+            let (_, preview) = api.call(Method::POST, &path, Some(body)).await?;
+            if json {
+                return print_json(&preview);
+            }
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED).set_header([key.to_uppercase().as_str(), "ROWS", "PROVIDER COST", "BILLED COST"]);
+            for r in preview["rows"].as_array().into_iter().flatten() {
+                let c = str_of(r, "currency");
+                t.add_row([r["value"].as_str().unwrap_or("(unallocated)").to_string(), r["rows"].to_string(), money(str_of(r, "provider_cost"), c), money(str_of(r, "billed_cost"), c)]);
+            }
+            println!("{key} on {} (not saved)", str_of(&preview, "period"));
+            println!("{t}");
+        }
+        AllocationsCommand::Set { file } => {
+            let (key, body) = allocation_file(&file)?;
+            api.call(Method::PUT, &format!("/allocations/{}", q(&key)), Some(body)).await?;
+            println!("allocation {key} saved; the periods it changes are being rated");
+        }
+        AllocationsCommand::Delete { key } => {
+            api.call(Method::DELETE, &format!("/allocations/{}", q(&key)), None).await?;
+            println!("allocation {key} deleted");
         }
     }
     Ok(())
@@ -337,6 +565,55 @@ pub async fn lines(args: LinesArgs) -> anyhow::Result<()> {
         t.add_row([str_of(l, "line_id"), str_of(l, "family"), str_of(l, "sub_account_id"), what, &money(str_of(l, "provider_cost"), c), &money(str_of(l, "billed_cost"), c)]);
     }
     println!("{t}");
+    Ok(())
+}
+
+/// Find a rule's or a family's ID by name (or accept an ID).
+fn id_by_name(items: impl Iterator<Item = (String, String)>, wanted: &str, what: &str) -> anyhow::Result<String> {
+    let all: Vec<(String, String)> = items.collect();
+    all.iter()
+        .find(|(id, name)| id == wanted || name.eq_ignore_ascii_case(wanted))
+        .map(|(id, _)| id.clone())
+        .ok_or_else(|| anyhow!("there is no {what} named {wanted:?}; known: {}", all.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", ")))
+}
+
+pub async fn what_if(args: WhatIfArgs) -> anyhow::Result<()> {
+    let api = Api::from_env()?;
+    let (_, pricing) = api.call(Method::GET, "/pricing", None).await?;
+    let rules = || pricing["plans"].as_array().into_iter().flatten().flat_map(|p| p["rules"].as_array().into_iter().flatten()).map(|r| (str_of(r, "id").to_string(), str_of(r, "name").to_string()));
+    let families = || pricing["families"].as_array().into_iter().flatten().map(|f| (str_of(f, "id").to_string(), str_of(f, "name").to_string()));
+    let mut changes = Vec::new();
+    for rp in &args.rule_percent {
+        let (rule, pct) = rp.rsplit_once('=').ok_or_else(|| anyhow!("--rule-percent takes RULE=PERCENT, got {rp:?}"))?;
+        changes.push(serde_json::json!({"rule_percent": {"rule_id": id_by_name(rules(), rule.trim(), "rule")?, "percent": pct.trim()}}));
+    }
+    for m in &args.moves {
+        let (sub, family) = m.split_once('=').ok_or_else(|| anyhow!("--move takes SUB=FAMILY, got {m:?}"))?;
+        let family = if family.trim().eq_ignore_ascii_case("none") { Value::Null } else { Value::String(id_by_name(families(), family.trim(), "family")?) };
+        changes.push(serde_json::json!({"move_sub_account": {"sub_account_id": sub.trim(), "family_id": family}}));
+    }
+    if let Some(file) = &args.config {
+        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+        changes.push(serde_json::json!({"config": serde_json::from_str::<Value>(&text)?}));
+    }
+    if changes.is_empty() {
+        bail!("say what to change: --rule-percent, --move or --config");
+    }
+    let (_, w) = api.call(Method::POST, &format!("/periods/{}/what-if", q(&args.period)), Some(serde_json::json!({"changes": changes}))).await?;
+    if args.json {
+        return print_json(&w);
+    }
+    for (key, title) in [("by_family", "family"), ("by_rule", "rule")] {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED).set_header([title.to_uppercase().as_str(), "BEFORE", "AFTER", "DIFFERENCE"]);
+        for r in w[key].as_array().into_iter().flatten() {
+            let c = str_of(r, "currency");
+            let name = r["key"][0].as_str().unwrap_or("(none)");
+            t.add_row([name.to_string(), money(str_of(r, "before"), c), money(str_of(r, "after"), c), money(str_of(r, "difference"), c)]);
+        }
+        println!("{t}");
+    }
+    println!("(a preview of {}: nothing was changed)", args.period);
     Ok(())
 }
 

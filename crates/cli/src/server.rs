@@ -211,6 +211,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let app = open_app(&config).await?;
     let seed = app.seed_demo(DEMO_ORG, DEMO_EMAIL, DEMO_PASSWORD).await.context("cannot seed the demo data")?;
     let connected = connect_demo_enrollment(&app, &seed.caller, &sim).await;
+    let priced = seed_demo_pricing(&app, &seed.caller, &sim).await;
     let data_dir = args.data_dir.display().to_string();
     let token = seed.cli_token.secret.clone();
     let org = seed.organization.name.as_str().to_string();
@@ -230,6 +231,10 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
             Ok(()) => println!("    \"Contoso Retail\" is connected to EA enrollment {} (Contoso Enrollment).", crate::world::CONNECTED_ENROLLMENT),
             Err(e) => println!("    the demo enrollment could not be connected: {e:#}"),
         }
+        match &priced {
+            Ok(()) => println!("    Pricing: families Northwind Traders and Tailspin Toys, plans Standard and Premium; rated as the months sync."),
+            Err(e) => println!("    the demo pricing could not be set up: {e:#}"),
+        }
         println!("    To try the wizard yourself (Connect an account), use:");
         println!("      Directory (tenant) ID:    {}   (or {})", crate::world::TENANT_DOMAIN, crate::world::TENANT_ID);
         println!("      Application (client) ID:  {}", crate::world::TRY_APP);
@@ -241,6 +246,17 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         println!("Press Ctrl-C to stop.");
     })
     .await
+}
+
+/// The demo's families, plans, strategies and allocations, unless the organization already has a
+/// configuration (a restarted demo keeps the user's changes).
+async fn seed_demo_pricing(app: &App, caller: &be_app::Caller, sim: &be_azure_sim::RunningSim) -> anyhow::Result<()> {
+    if app.pricing(caller).await?.version > 0 {
+        return Ok(());
+    }
+    let file = crate::world::demo_pricing(sim, app.now().date())?;
+    app.import_pricing(caller, &file, be_app::ConfigFormat::Json, false).await?;
+    Ok(())
 }
 
 /// Connect "Contoso Retail" to the demo enrollment the way a user would: the wizard's steps, the

@@ -66,3 +66,51 @@ pub async fn start(port: u16) -> anyhow::Result<RunningSim> {
 pub fn admin_token(sim: &RunningSim) -> anyhow::Result<String> {
     Ok(sim.sim().user_token(EA_ADMIN)?.access_token)
 }
+
+/// The demo's pricing, as a rules-as-code file: two customers (families) on the connected
+/// enrollment's subscriptions, two plans with rules of several kinds, strategies and two
+/// allocations, so a newcomer sees rated figures and profit on first sign-in.
+pub fn demo_pricing(sim: &RunningSim, today: time::Date) -> anyhow::Result<String> {
+    let subs = sim.sim().billing_account(CONNECTED_ENROLLMENT)?.subscriptions;
+    anyhow::ensure!(subs.len() >= 2, "the demo enrollment has too few subscriptions ({})", subs.len());
+    let half = subs.len() / 2;
+    let now = be_domain::BillingPeriod::of(today);
+    let from = now.plus_months(-12).to_string();
+    let members = |ids: &[String]| ids.iter().map(|s| serde_json::json!({"sub_account_id": s, "from": from})).collect::<Vec<_>>();
+    let file = serde_json::json!({
+        "version": 1,
+        "strategies": [{"from": from, "credits": "show", "commitments": "unshared", "on_demand_basis": "contracted", "taxes": "keep"}],
+        "families": [
+            {"name": "Northwind Traders", "members": members(&subs[..half])},
+            {"name": "Tailspin Toys", "members": members(&subs[half..])}
+        ],
+        "allocations": [
+            {"key": "Environment", "entries": [
+                {"when": [[{"tag": "env", "op": "equals", "value": "prod"}]], "values": [{"value": "Production", "percent": "100"}]},
+                {"when": [[{"tag": "env", "op": "exists"}]], "values": [{"value": "Non-production", "percent": "100"}]}
+            ]},
+            {"key": "Department", "entries": [
+                {"when": [[{"dimension": "ServiceCategory", "op": "in", "values": ["Networking", "Security"]}]],
+                 "values": [{"value": "Platform", "percent": "70"}, {"value": "Product", "percent": "30"}]},
+                {"when": [[{"tag": "app", "op": "exists"}]], "values": [{"value": "Product", "percent": "100"}]}
+            ]}
+        ],
+        "plans": [
+            {"name": "Standard", "assigned_to": [{"family": "Northwind Traders", "from": from}], "rules": [
+                {"name": "Markup 8%", "kind": "markup", "percent": "8"},
+                {"name": "Production support", "kind": "markup", "percent": "3",
+                 "when": [[{"dimension": "Environment", "op": "equals", "value": "Production"}]]},
+                {"name": "Managed service fee", "kind": "upcharge", "scope": "family", "minimum": "250",
+                 "tiers": {"mode": "graduated", "bands": [{"from": "0", "percent": "10"}, {"from": "5000", "percent": "6"}, {"from": "20000", "percent": "3"}]}}
+            ]},
+            {"name": "Premium", "assigned_to": [{"family": "Tailspin Toys", "from": from}], "rules": [
+                {"name": "Markup 12%", "kind": "markup", "percent": "12"},
+                {"name": "Storage discount", "kind": "markdown", "percent": "5",
+                 "when": [[{"dimension": "ServiceCategory", "op": "equals", "value": "Storage"}]]},
+                {"name": "Platform fee", "kind": "recurring_fee", "amount": "199.00", "from": from},
+                {"name": "Onboarding", "kind": "one_time_fee", "amount": "500.00", "period": now.to_string()}
+            ]}
+        ]
+    });
+    Ok(serde_json::to_string_pretty(&file)?)
+}

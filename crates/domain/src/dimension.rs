@@ -90,6 +90,8 @@ pub fn focus_column_ci(name: &str) -> Option<(&'static str, FocusType)> {
 
 /// The name of the family dimension (a row's family in its billing period).
 pub const FAMILY_DIMENSION: &str = "BillingFamilyName";
+/// The name of the plan dimension (the plan that rated a row).
+pub const PLAN_DIMENSION: &str = "Plan";
 
 /// What a condition or a pivot can name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -101,6 +103,8 @@ pub enum Dimension {
     Extension(String),
     /// `BillingFamilyName`: the row's family in the period.
     Family,
+    /// `Plan`: the plan that rated the row (rated data only).
+    Plan,
     /// An allocation assignment's key (`CostCenter`), as earlier assignments set it.
     Allocation(String),
     /// The value of a tag, by key (`team`).
@@ -116,6 +120,12 @@ impl Dimension {
         let name = raw.trim();
         if name == FAMILY_DIMENSION {
             return Ok(Self::Family);
+        }
+        if name == PLAN_DIMENSION {
+            return Ok(Self::Plan);
+        }
+        if let Some(key) = name.strip_prefix("tag:") {
+            return Self::tag(key);
         }
         if let Some((col, ty)) = focus_column(name) {
             return match ty {
@@ -162,6 +172,7 @@ impl Dimension {
         match self {
             Self::Focus(c) | Self::Extension(c) | Self::Allocation(c) => c.clone(),
             Self::Family => FAMILY_DIMENSION.to_string(),
+            Self::Plan => PLAN_DIMENSION.to_string(),
             Self::Tag(k) => format!("tag:{k}"),
         }
     }
@@ -184,6 +195,8 @@ mod tests {
         assert_eq!(Dimension::parse("CostCenter", &["CostCenter"]), Ok(Dimension::Allocation("CostCenter".into())));
         assert_eq!(Dimension::parse("x_ResourceGroupName", &[]), Ok(Dimension::Extension("x_ResourceGroupName".into())));
         assert_eq!(Dimension::tag(" team "), Ok(Dimension::Tag("team".into())));
+        assert_eq!(Dimension::parse("tag:team", &[]), Ok(Dimension::Tag("team".into())));
+        assert_eq!(Dimension::parse("Plan", &[]), Ok(Dimension::Plan));
     }
 
     #[test]

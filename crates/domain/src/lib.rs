@@ -17,7 +17,7 @@ mod user;
 
 pub use account::{Account, AccountName};
 pub use azure::{AgreementType, BillingAccountId, ClientId, ClientSecretValue, TenantId, parse_secret_expiry};
-pub use dimension::{Dimension, FAMILY_DIMENSION, FOCUS_COLUMNS, FocusType, focus_column, focus_column_ci};
+pub use dimension::{Dimension, FAMILY_DIMENSION, PLAN_DIMENSION, FOCUS_COLUMNS, FocusType, focus_column, focus_column_ci};
 pub use error::{DomainError, FieldError};
 pub use money::{Amount, Currency, Exact, MONEY_SCALE, PERCENT_PLACES, Percent};
 pub use connection::{ConnectionState, Product, Provider, RatingRunState};

@@ -14,6 +14,7 @@ pub fn dimension_expr(d: &Dimension) -> Expr {
     match d {
         Dimension::Focus(name) | Dimension::Extension(name) | Dimension::Allocation(name) => c(name),
         Dimension::Family => c(FAMILY_DIMENSION),
+        Dimension::Plan => c(crate::schema::PLAN_NAME),
         Dimension::Tag(key) => udf::tag(c("Tags"), key),
     }
 }

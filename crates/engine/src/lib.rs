@@ -21,6 +21,7 @@ mod input;
 mod lines;
 pub mod money;
 mod pipeline;
+mod pivot;
 mod rate;
 pub mod schema;
 mod summary;
@@ -34,9 +35,10 @@ pub use input::SourceFile;
 pub use lines::NewLine;
 pub use money::Exact;
 pub use pipeline::Stage;
+pub use pivot::PivotQuery;
 pub use rate::{InputVersion, Manifest, RateRequest};
 pub use schema::StageKey;
-pub use summary::Group;
+pub use summary::{Group, PivotRow};
 
 /// The rating engine: a DataFusion session per call, on its own threads.
 #[derive(Clone)]
@@ -115,6 +117,26 @@ impl Engine {
     pub async fn lines(&self, dir: &Path, filter: LineFilter) -> Result<Vec<LineSummary>> {
         let (partitions, dir) = (self.partitions, dir.to_path_buf());
         self.on_engine(async move { explain::list_lines(&rate::session(partitions), &dir, &filter).await }).await
+    }
+
+    /// What rating `req` would give, grouped by `by` (rated columns such as an allocation key) and
+    /// currency: ProviderCost, BilledCost and EffectiveCost per group. Nothing is written. New
+    /// lines are not included (they belong to no source row).
+    pub async fn preview_grouped(&self, req: RateRequest, by: Vec<String>) -> Result<Vec<PivotRow>> {
+        let partitions = self.partitions;
+        self.on_engine(async move {
+            let ctx = rate::session(partitions);
+            let (df, _, _) = rate::plan(&ctx, &req).await?;
+            let measures: Vec<String> = [schema::PROVIDER_COST, schema::BILLED_COST, schema::EFFECTIVE_COST].iter().map(|s| s.to_string()).collect();
+            summary::group_by(df, &by, &measures).await
+        })
+        .await
+    }
+
+    /// Group the rated data of one or more periods (analysis): exact sums per group and currency.
+    pub async fn pivot(&self, query: PivotQuery) -> Result<Vec<PivotRow>> {
+        let partitions = self.partitions;
+        self.on_engine(async move { pivot::pivot(&rate::session(partitions), &query).await }).await
     }
 
     /// One rated line with its source row and each stage's effect, in order.

@@ -99,3 +99,50 @@ fn read_groups(b: &RecordBatch, columns: &[String], out: &mut Vec<Group>) {
         });
     }
 }
+
+/// One row of a grouping by arbitrary columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PivotRow {
+    /// The grouping columns' values, in order (null: none, e.g. "unallocated").
+    pub keys: Vec<Option<String>>,
+    pub currency: Option<String>,
+    pub rows: i64,
+    pub sums: BTreeMap<String, Exact>,
+}
+
+/// Sum `columns` of `df` grouped by `by` and the currency (never summed across currencies).
+pub async fn group_by(df: DataFrame, by: &[String], columns: &[String]) -> Result<Vec<PivotRow>> {
+    let schema = df.schema().clone();
+    if let Some(missing) = by.iter().find(|c| !schema.has_column_with_unqualified_name(c)) {
+        return Err(EngineError::InvalidQuery(format!("{missing} is not a column of the rated data.")));
+    }
+    let mut keys: Vec<Expr> = by.iter().map(|k| c(k)).collect();
+    keys.push(c("BillingCurrency"));
+    let mut aggs = vec![count(lit(1)).alias("__rows")];
+    aggs.extend(columns.iter().map(|col| wide_sum(col)));
+    let batches = df
+        .aggregate(keys, aggs)
+        .map_err(EngineError::query("grouping rated rows"))?
+        .collect()
+        .await
+        .map_err(EngineError::query("grouping rated rows"))?;
+    let mut out = Vec::new();
+    for b in &batches {
+        for row in 0..b.num_rows() {
+            out.push(PivotRow {
+                keys: by.iter().map(|k| text(b, k, row)).collect(),
+                currency: text(b, "BillingCurrency", row),
+                rows: b.column_by_name("__rows").and_then(|a| a.as_primitive_opt::<Int64Type>()).map(|a| a.value(row)).unwrap_or(0),
+                sums: columns
+                    .iter()
+                    .filter_map(|col| {
+                        let a = b.column_by_name(col)?.as_primitive_opt::<Decimal256Type>()?;
+                        (!a.is_null(row)).then(|| (col.clone(), Exact::from_wide(a.value(row))))
+                    })
+                    .collect(),
+            });
+        }
+    }
+    out.sort_by(|a, b| (&a.keys, &a.currency).cmp(&(&b.keys, &b.currency)));
+    Ok(out)
+}

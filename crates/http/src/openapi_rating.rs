@@ -143,6 +143,15 @@ pub(crate) fn paths() -> Map<String, Value> {
                                      "415": error("Not JSON."), "422": error("Invalid allocation (`allocation_split_sum` names the sum, `allocation_key_reserved`, ...).")}},
                "delete": change("deleteAllocation", "Delete an allocation assignment", vec![path_param("key", "The allocation key.")], None)}),
     );
+    m.insert(
+        "/allocations/{key}/preview".into(),
+        json!({"post": {"operationId": "previewAllocation", "summary": "What an allocation assignment (unsaved) gives on a period: the cost each value receives and the cost left unallocated",
+            "parameters": [path_param("key", "The allocation key."), query("period", "string", "YYYY-MM; default: the current month so far.")],
+            "requestBody": body("Allocation"),
+            "responses": {"200": ok("Per value and currency.", "AllocationPreview"), "400": error("Bad JSON."), "401": error("No valid API token."),
+                          "404": error("No data in the period (`period_without_data`)."), "409": error("Rating is not available."), "415": error("Not JSON."),
+                          "422": error("Invalid allocation (`allocation_split_sum` names the sum).")}}}),
+    );
     m.insert("/sources".into(), json!({"get": read("listSources", "Data sources (synced connections, FOCUS imports) with their periods, and the sub-accounts seen in the data", vec![], "Sources", "Never.")}));
     m.insert("/sources/{id}".into(), json!({"delete": {"operationId": "deleteImportSource", "summary": "Delete an import source and its data; its periods are rated again", "parameters": [id.clone()],
         "responses": {"204": {"description": "Deleted."}, "401": error("No valid API token."), "404": error("No such import source (`source_not_found`).")}}}));
@@ -183,6 +192,15 @@ pub(crate) fn paths() -> Map<String, Value> {
                           "415": error("Not JSON."), "422": error("A change is not valid (`what_if_invalid`, or the rule's own codes).")}}}),
     );
     m.insert(
+        "/analysis".into(),
+        json!({"post": {"operationId": "analysis",
+            "summary": "A pivot over the rated periods of a range: group by any dimension (nested, with subtotals), filter like rules, measures, one column per rule, sort, top N with others, totals per currency",
+            "parameters": [query("format", "string", "json (default) or csv (the same table, exact decimals).")],
+            "requestBody": body("AnalysisQuery"),
+            "responses": {"200": ok("The table.", "AnalysisTable"), "400": error("Bad JSON."), "401": error("No valid API token."), "409": error("Rating is not available."),
+                          "415": error("Not JSON."), "422": error("A value is not valid (`period_invalid`, `dimension_unknown`, `measure_unknown`, `sort_unknown`, `format_invalid`, a condition's own codes).")}}}),
+    );
+    m.insert(
         "/explain".into(),
         json!({"get": read("explainLine", "A rated line: its source row and each stage's effect, in order", vec![json!({"name": "line", "in": "query", "required": true, "schema": {"type": "string"}, "description": "A line ID such as 2026-10/3f2a1b4c/17."})], "Explanation", "No such line (`line_not_found`) or period not rated.")}),
     );
@@ -209,6 +227,7 @@ pub(crate) fn schemas() -> Map<String, Value> {
         ("RuleState", "{position?: 0-based, enabled?: bool}."),
         ("Strategy", "{from, credits: show|hide, commitments: shared|unshared, on_demand_basis: contracted|list, taxes: keep|remove}."),
         ("Allocation", "{key, entries: [{when: [[condition, ...], ...], values: [{value, percent}]}]}."),
+        ("AllocationPreview", "{period, key, rows: [{value (null: unallocated), currency, rows, provider_cost, billed_cost, effective_cost}]}."),
         ("Sources", "{sources: [{id, kind, name, periods}], sub_accounts: [{sub_account_id, name, billing_account_id, source, first_period, last_period, family}]}."),
         ("ImportResult", "{source, format, periods: [{period, rows, bytes, billed_total, effective_total}], missing_columns, extensions, ignored_columns, rounded_values}."),
         ("PeriodRatingList", "{items: [PeriodRating]}."),
@@ -217,6 +236,8 @@ pub(crate) fn schemas() -> Map<String, Value> {
         ("RatedLineList", "{items: [{line_id, family, sub_account_id, service, description, currency, provider_cost, billed_cost}]}."),
         ("WhatIfInput", "{changes: [{config: ConfigFile} | {rule_percent: {rule_id, percent}} | {add_rule: {plan_id, rule}} | {move_sub_account: {sub_account_id, family_id|null}}]}."),
         ("WhatIf", "{period, by_family, by_sub_account, by_rule, before_total}: rows of {key, currency, before, after, difference}."),
+        ("AnalysisQuery", "{from, to (YYYY-MM), group_by: [dimension: a FOCUS column, BillingFamilyName, Plan, an allocation key, tag:KEY, x_...], filter: [[condition]], measures: [ProviderCost, ListCost, BilledCost, EffectiveCost, Profit, Margin, ConsumedQuantity, PricingQuantity], show_rules, sort, ascending, top}."),
+        ("AnalysisTable", "{query, periods, unrated, group_by, columns, stages, rows: [{level, keys, currency, values, margin, rows, subtotal, others}], totals: [per currency]}."),
         ("Explanation", "{line_id, period, rated: [[column, value]], source: [[column, value]]|null, source_note, provider_cost, billed_cost, effective_cost, splits, stages: [{label, kind, effect, billed_after}]}."),
     ] {
         m.insert(name.into(), object(description));

@@ -3,6 +3,7 @@
 //! own folder; only a successful run becomes the period's current rating, so a failed run keeps
 //! the previous one and says why. The engine itself sits behind [`RatingPort`].
 
+mod analysis;
 mod imports;
 mod port;
 mod views;
@@ -14,12 +15,14 @@ use be_domain::pricing::PricingConfig;
 use be_domain::{BillingPeriod, Currency, JobKind, JobSubject, OrganizationId, RatingRunId, RatingRunState};
 use be_store::{RatingRunRecord, SubAccountRecord};
 
+pub use analysis::{AnalysisQuery, AnalysisRow, AnalysisTable, MEASURES};
+pub(crate) use analysis::AnalysisCache;
 pub use imports::SourcesOverview;
 pub use port::{
-    GroupTotals, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary,
+    GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary,
     RatingPort, SourceInput, SplitShare, StageEffect, StageInfo,
 };
-pub use views::{PeriodRating, RunView, TotalsBy, TotalsRow, TotalsTable, WhatIf, WhatIfChange, WhatIfRow};
+pub use views::{AllocationPreview, AllocationPreviewRow, PeriodRating, RunView, TotalsBy, TotalsRow, TotalsTable, WhatIf, WhatIfChange, WhatIfRow};
 
 use crate::jobs::{JobControl, Stop};
 use crate::{App, AppError, Result};

@@ -148,6 +148,15 @@ pub struct LinesQuery {
     pub limit: usize,
 }
 
+/// Sums of one group of a grouping by columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupedRow {
+    pub keys: Vec<Option<String>>,
+    pub currency: Option<String>,
+    pub rows: i64,
+    pub sums: BTreeMap<String, Exact>,
+}
+
 /// One billing period written by an import.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportedPeriod {
@@ -179,7 +188,13 @@ pub trait RatingPort: Send + Sync + 'static {
     async fn preview(&self, input: RateInput) -> Result<RatedSummary, PortError>;
     /// The summary of a stored run.
     async fn summary(&self, run_dir: PathBuf) -> Result<RatedSummary, PortError>;
+    /// What rating would give, grouped by rated columns (an allocation key) and currency:
+    /// ProviderCost, BilledCost and EffectiveCost. Nothing is written.
+    async fn preview_grouped(&self, input: RateInput, by: Vec<String>) -> Result<Vec<GroupedRow>, PortError>;
     async fn explain(&self, run_dir: PathBuf, line: String) -> Result<LineExplanation, PortError>;
+    /// Group rated periods (their run folders) by dimensions and currency, filtered; exact sums
+    /// of `sums` (measure and effect columns) per group.
+    async fn pivot(&self, runs: Vec<PathBuf>, group_by: Vec<be_domain::Dimension>, filter: be_domain::pricing::Filter, sums: Vec<String>) -> Result<Vec<GroupedRow>, PortError>;
     async fn lines(&self, run_dir: PathBuf, query: LinesQuery) -> Result<Vec<RatedLine>, PortError>;
     /// Import a FOCUS file; each period's rows go to `dest(period)`, replaced atomically.
     /// Blocking work: call it off the async threads.

@@ -393,3 +393,63 @@ impl App {
         })
     }
 }
+
+/// What an allocation assignment would give on a period's data, before it is saved: the cost each
+/// value receives and the cost left unallocated, per currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AllocationPreview {
+    pub period: BillingPeriod,
+    pub key: String,
+    pub rows: Vec<AllocationPreviewRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AllocationPreviewRow {
+    /// `None`: unallocated.
+    pub value: Option<String>,
+    pub currency: Option<String>,
+    pub rows: i64,
+    pub provider_cost: Exact,
+    pub billed_cost: Exact,
+    pub effective_cost: Exact,
+}
+
+impl App {
+    /// Preview an allocation assignment (new, or a change of one with the same key) on a period
+    /// (default: the current month, so far). Nothing is saved.
+    pub async fn allocation_preview(&self, caller: &Caller, allocation: &be_domain::pricing::file::AllocationFile, period: Option<&str>) -> Result<AllocationPreview> {
+        let period = match period {
+            Some(p) => BillingPeriod::parse(p)?,
+            None => self.current_period(),
+        };
+        let engine = self.engine()?;
+        let mut config = self.load_pricing(caller.organization_id).await?.config;
+        let at = config.allocations.iter().position(|x| x.key.as_str().eq_ignore_ascii_case(allocation.key.trim()));
+        let earlier: Vec<String> = config.allocations[..at.unwrap_or(config.allocations.len())].iter().map(|x| x.key.to_string()).collect();
+        let new = allocation.into_allocation(&config, &earlier, period).map_err(|e| if e.len() == 1 { AppError::Invalid(e.into_iter().next().expect("one")) } else { AppError::InvalidFields(e) })?;
+        let key = new.key.to_string();
+        match at {
+            Some(i) => config.allocations[i] = new,
+            None => config.allocations.push(new),
+        }
+        let config = config.validated().map_err(AppError::InvalidFields)?;
+        let sources = self.period_sources(caller.organization_id, period).await?;
+        if sources.is_empty() {
+            return Err(AppError::NotFound { code: "period_without_data", message: format!("{period} has no data to preview on: sync a connection or import a FOCUS file first.") });
+        }
+        let input = RateInput { period, config: config.for_period(period), sources, default_currency: self.settings.rating.default_currency };
+        let grouped = engine.preview_grouped(input, vec![key.clone()]).await?;
+        let rows = grouped
+            .into_iter()
+            .map(|g| AllocationPreviewRow {
+                value: g.keys.into_iter().next().flatten(),
+                currency: g.currency,
+                rows: g.rows,
+                provider_cost: g.sums.get("ProviderCost").copied().unwrap_or_default(),
+                billed_cost: g.sums.get("BilledCost").copied().unwrap_or_default(),
+                effective_cost: g.sums.get("EffectiveCost").copied().unwrap_or_default(),
+            })
+            .collect();
+        Ok(AllocationPreview { period, key, rows })
+    }
+}

@@ -256,7 +256,7 @@ async fn other_tasks_log_lines_carry_no_job_fields_while_a_job_runs() {
 }
 
 #[tokio::test]
-async fn a_rating_job_fails_with_a_clear_error_until_rating_exists() {
+async fn a_rating_job_without_an_engine_fails_with_a_clear_error() {
     let w = world(&[]).await;
     let dir = TempDir::new();
     let (store, clock) = (sqlite(&dir.0).await, clock());
@@ -269,6 +269,6 @@ async fn a_rating_job_fails_with_a_clear_error_until_rating_exists() {
     assert_eq!(app.run_due_jobs().await.expect("run"), 1);
     let ended = app.organization_jobs(&caller, 10).await.expect("jobs").remove(0);
     assert_eq!((ended.id, ended.state), (job.id, JobState::Failed));
-    assert_eq!(ended.last_error.as_deref(), Some("Rating is not available in this build."));
+    assert_eq!(ended.last_error.as_deref(), Some("Rating is not available in this server (no engine configured)."));
     assert_eq!(logs.with_message("job failed")[0]["code"], "rating_unavailable");
 }

@@ -155,6 +155,28 @@ fn the_worked_example_through_the_cli_and_the_api() {
     let sub_c = subs["rows"].as_array().expect("rows").iter().find(|r| r["sub_account_id"] == "sub-C").expect("sub-C");
     assert_eq!((sub_c["BilledCost"].as_str(), sub_c["Gold / SQL discount"].as_str()), (Some("175"), Some("-40")), "{sub_c}");
 
+    // Analysis: BilledCost by CostCenter (Web 66, Batch 44, Data 160, unallocated 171.2125).
+    let a = s.json(&["analysis", "--from", "2026-10", "--to", "2026-10", "--group-by", "CostCenter", "--json"]);
+    let cc: Vec<(Option<String>, String)> = a["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| (r["keys"][0].as_str().map(str::to_string), r["values"][1].as_str().expect("billed").to_string()))
+        .collect();
+    assert_eq!(a["columns"][1], "BilledCost");
+    assert_eq!(
+        cc,
+        vec![(None, "171.2125".into()), (Some("Data".into()), "160".into()), (Some("Web".into()), "66".into()), (Some("Batch".into()), "44".into())],
+        "largest first: {a}"
+    );
+    let a = s.json(&["analysis", "--from", "2026-10", "--to", "2026-10", "--group-by", "BillingFamilyName", "--group-by", "ServiceName", "--filter", "ChargeCategory=Usage|Purchase", "--measure", "BilledCost", "--json"]);
+    let contoso = a["rows"].as_array().expect("rows").iter().find(|r| r["keys"] == serde_json::json!(["Contoso"])).expect("Contoso subtotal");
+    assert_eq!((contoso["subtotal"].as_bool(), contoso["values"][0].as_str()), (Some(true), Some("239.25")), "usage and purchases only: no fee line");
+    let (ok, csv, _) = s.run(&["analysis", "--from", "2026-10", "--to", "2026-10", "--group-by", "Plan", "--show-rules", "--format", "csv"]);
+    assert!(ok && csv.starts_with("row,Plan,BillingCurrency,") && csv.contains("Standard / Markup 10%") && csv.contains("total,,USD,700,441.2125"), "{csv}");
+    let (ok, _, err) = s.run(&["analysis", "--from", "2026-10", "--to", "2026-10", "--group-by", "Servicename"]);
+    assert!(!ok && err.contains("Did you mean ServiceName?"), "{err}");
+
     // A table for people: currency, grouped digits, two decimals.
     let (ok, table, _) = s.run(&["totals", "2026-10"]);
     assert!(ok && table.contains("USD 256.21") && table.contains("USD -253.79") && table.contains("TOTAL"), "{table}");
@@ -177,6 +199,38 @@ fn the_worked_example_through_the_cli_and_the_api() {
     assert!(source_row.iter().any(|c| c[0] == "x_ExampleRow" && c[1] == "r1"), "{e}");
     let (ok, text, _) = s.run(&["explain", web["line_id"].as_str().expect("id")]);
     assert!(ok && text.contains("Markup 10%") && text.contains("CostCenter = Web (60 %)"), "{text}");
+
+    // What-if: Markup 10% at 12 % raises Contoso's rows by 4.35 (r1 +2, r3 +1.4, and r2 +0.95 after
+    // the storage discount), so the Support fee's basis is 243.6 (10 + 5 % of 143.6 = 17.18): 260.78.
+    // Moving sub-D into Contoso puts its row under Standard (10 -> 11) and the fee's basis at 250.25
+    // (17.5125): 267.7625. Nothing is saved.
+    let w = s.json(&["what-if", "2026-10", "--rule-percent", "Markup 10%=12", "--json"]);
+    let fam = |w: &Value, f: &str| w["by_family"].as_array().expect("rows").iter().find(|r| r["key"][0] == f).map(|r| (r["before"].as_str().unwrap_or("").to_string(), r["after"].as_str().unwrap_or("").to_string())).expect("family");
+    assert_eq!(fam(&w, "Contoso"), ("256.2125".into(), "260.78".into()), "{w}");
+    assert_eq!(fam(&w, "Fabrikam"), ("175".into(), "175".into()));
+    let support = w["by_rule"].as_array().expect("rules").iter().find(|r| r["key"][0] == "Standard / Support fee").expect("support fee changed");
+    assert_eq!((support["before"].as_str(), support["after"].as_str()), (Some("16.9625"), Some("17.18")));
+    let w = s.json(&["what-if", "2026-10", "--move", "sub-D=Contoso", "--json"]);
+    assert_eq!(fam(&w, "Contoso").1, "267.7625", "{w}");
+    let (ok, table, _) = s.run(&["what-if", "2026-10", "--rule-percent", "Markup 10%=12"]);
+    assert!(ok && table.contains("USD 260.78") && table.contains("nothing was changed"), "{table}");
+    assert_eq!(s.json(&["totals", "2026-10", "--json"])["rows"][1]["BilledCost"], "256.2125", "nothing saved");
+
+    // A month-to-date style preview of an allocation before it is saved: the example's CostCenter
+    // with Batch at 50 % instead of 40 % (Web 60 -> 50): r1's BilledCost 110 splits 55 / 55.
+    let mut cc: Value = original["allocations"][0].clone();
+    cc["entries"][0]["values"] = serde_json::json!([{"value": "Web", "percent": "50"}, {"value": "Batch", "percent": "50"}]);
+    let cc_file = s.dir.0.join("cc.json");
+    std::fs::write(&cc_file, cc.to_string()).expect("write");
+    let preview = s.json(&["allocations", "preview", cc_file.to_str().expect("path"), "--period", "2026-10", "--json"]);
+    let value = |v: Option<&str>| preview["rows"].as_array().expect("rows").iter().find(|r| r["value"].as_str() == v).map(|r| r["billed_cost"].as_str().unwrap_or("").to_string());
+    assert_eq!((value(Some("Web")), value(Some("Batch")), value(Some("Data"))), (Some("55".into()), Some("55".into()), Some("160".into())), "{preview}");
+    assert_eq!(value(None), Some("139.25".into()), "unallocated rows, new lines aside (171.2125 - 16.9625 - 15): {preview}");
+    cc["entries"][0]["values"] = serde_json::json!([{"value": "Web", "percent": "50"}, {"value": "Batch", "percent": "49.99"}]);
+    std::fs::write(&cc_file, cc.to_string()).expect("write");
+    let (ok, _, err) = s.run(&["allocations", "preview", cc_file.to_str().expect("path"), "--period", "2026-10"]);
+    assert!(!ok && err.contains("99.99") && err.contains("allocation_split_sum"), "{err}");
+    assert_eq!(s.json(&["pricing", "history", "--json"])["items"].as_array().expect("items").len(), 1, "previews save nothing");
 
     // The volume tier variant: only the Support fee changes (11.9625).
     let volume = std::fs::read_to_string(&config).expect("read").replace("\"graduated\"", "\"volume\"");

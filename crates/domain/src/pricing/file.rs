@@ -17,7 +17,7 @@ use crate::{Amount, BillingPeriod, Currency, Dimension, FieldError, Percent, Rul
 /// The file format's version this code writes and reads.
 pub const FILE_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     pub version: u32,
@@ -31,7 +31,7 @@ pub struct ConfigFile {
     pub plans: Vec<PlanFile>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StrategyFile {
     pub from: String,
@@ -45,7 +45,7 @@ pub struct StrategyFile {
     pub taxes: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FamilyFile {
     pub name: String,
@@ -53,7 +53,7 @@ pub struct FamilyFile {
     pub members: Vec<MemberFile>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MemberFile {
     pub sub_account_id: String,
@@ -63,7 +63,7 @@ pub struct MemberFile {
     pub to: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AllocationFile {
     pub key: String,
@@ -71,7 +71,7 @@ pub struct AllocationFile {
     pub entries: Vec<EntryFile>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntryFile {
     #[serde(default)]
@@ -80,14 +80,14 @@ pub struct EntryFile {
     pub values: Vec<ShareFile>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShareFile {
     pub value: String,
     pub percent: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,7 +101,7 @@ pub struct ConditionFile {
     pub values: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanFile {
     pub name: String,
@@ -111,7 +111,7 @@ pub struct PlanFile {
     pub rules: Vec<RuleFile>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssignmentFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,7 +124,7 @@ pub struct AssignmentFile {
     pub to: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleFile {
     pub name: String,
@@ -155,7 +155,7 @@ pub struct RuleFile {
     pub enabled: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TiersFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -163,7 +163,7 @@ pub struct TiersFile {
     pub bands: Vec<BandFile>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BandFile {
     pub from: String,
@@ -321,6 +321,19 @@ impl StrategyFile {
     pub fn from_strategy(s: &StrategySet) -> Self {
         strategy_file(s)
     }
+}
+
+/// A filter as the file writes it (`when`: sets of conditions), read on its own; `keys`: the
+/// allocation keys it may name. Used by analysis queries, which filter like rules do.
+pub fn parse_filter(sets: &[Vec<ConditionFile>], keys: &[&str], field: &str) -> Result<Filter, Vec<FieldError>> {
+    let mut r = Reader::new(BillingPeriod::parse("2000-01").expect("a period"));
+    let f = filter(&mut r, field, sets, keys);
+    r.done(f)
+}
+
+/// The file's shape of a filter.
+pub fn filter_to_file(f: &Filter) -> Vec<Vec<ConditionFile>> {
+    filter_file(f)
 }
 
 /// Paths of a part read on its own start with `.`: drop it (`.percent` is `percent`).

@@ -104,11 +104,11 @@ impl AllocationKey {
                 format!("{key:?} is the FOCUS column {col}; an allocation key must be a new name."),
             ));
         }
-        if key.eq_ignore_ascii_case(dimension::FAMILY_DIMENSION) || key.to_ascii_lowercase().starts_with("x_") {
+        if key.eq_ignore_ascii_case(dimension::FAMILY_DIMENSION) || key.eq_ignore_ascii_case(dimension::PLAN_DIMENSION) || key.to_ascii_lowercase().starts_with("x_") {
             return Err(FieldError::new(
                 Self::FIELD,
                 "allocation_key_reserved",
-                format!("{key:?} is reserved (BillingFamilyName and x_ names belong to the data); choose another key."),
+                format!("{key:?} is reserved (BillingFamilyName, Plan and x_ names belong to the data); choose another key."),
             ));
         }
         Ok(Self(key.to_string()))

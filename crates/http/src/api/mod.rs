@@ -60,6 +60,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/strategies", axum::routing::put(pricing::set_strategy))
         .route("/strategies/{from}", axum::routing::delete(pricing::delete_strategy))
         .route("/allocations/{key}", axum::routing::put(pricing::put_allocation).delete(pricing::delete_allocation))
+        .route("/allocations/{key}/preview", post(pricing::preview_allocation))
         .route("/sources", get(rating::sources))
         .route("/sources/{id}", axum::routing::delete(rating::delete_source))
         .route("/imports", post(rating::import).layer(axum::extract::DefaultBodyLimit::disable()))
@@ -70,6 +71,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/periods/{period}/lines", get(rating::lines))
         .route("/periods/{period}/what-if", post(rating::what_if))
         .route("/explain", get(rating::explain))
+        .route("/analysis", post(rating::analysis))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
 }

@@ -273,6 +273,27 @@ pub(crate) async fn put_allocation(
     Ok(Json(be_app::pricing::AllocationView { id: a.id.to_string(), allocation: AllocationFile::from_allocation(&a) }))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PeriodQuery {
+    #[serde(default)]
+    period: Option<String>,
+}
+
+/// What an allocation would give on a period (default: the current month so far), unsaved.
+pub(crate) async fn preview_allocation(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(key): Path<String>,
+    Query(q): Query<PeriodQuery>,
+    ApiJson(mut input): ApiJson<AllocationFile>,
+) -> Result<Json<be_app::rating::AllocationPreview>, ApiError> {
+    if input.key.trim().is_empty() {
+        input.key = key;
+    }
+    Ok(Json(s.app.allocation_preview(&caller, &input, q.period.as_deref()).await?))
+}
+
 pub(crate) async fn delete_allocation(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(key): Path<String>) -> Result<StatusCode, ApiError> {
     s.app.delete_allocation(&caller, &key).await?;
     Ok(StatusCode::NO_CONTENT)

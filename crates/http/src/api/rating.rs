@@ -219,3 +219,33 @@ pub(crate) async fn what_if(
 ) -> Result<Json<WhatIf>, ApiError> {
     Ok(Json(s.app.what_if(&caller, &p, &input.changes).await?))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AnalysisFormat {
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// `POST /analysis`: the pivot; `?format=csv` exports the same table as CSV (exact decimals).
+pub(crate) async fn analysis(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Query(f): Query<AnalysisFormat>,
+    ApiJson(query): ApiJson<be_app::rating::AnalysisQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let table = s.app.analysis(&caller, &query).await?;
+    match f.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(table).into_response()),
+        "csv" => {
+            let bytes = table.to_csv()?;
+            Ok((
+                [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"), (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"analysis.csv\"")],
+                bytes,
+            )
+                .into_response())
+        }
+        other => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "format_invalid", format!("The format is json or csv, not {other:?}.")).with_field("format")),
+    }
+}

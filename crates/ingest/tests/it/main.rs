@@ -1,6 +1,7 @@
 //! be-ingest integration tests: one binary, one module per story.
 
 mod common;
+mod focus;
 mod golden;
 mod layouts;
 mod malformed;
