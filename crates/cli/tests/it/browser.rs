@@ -110,6 +110,20 @@ async fn log_in_create_an_account_and_see_a_duplicate_refused() {
         assert!(beside);
         assert_eq!(c.find(Locator::Css("input#name")).await.expect("f").prop("value").await.expect("v").as_deref(), Some("wingtip toys"));
         shots(&c, "2-duplicate").await;
+
+        // The demo's rated months, as a newcomer sees them.
+        until_text(&c, &demo.url, "/rating", "#periods tr[data-status='rated']", "rated").await;
+        shots(&c, "demo-rating").await;
+        c.find(Locator::Css("#periods tr[data-status='rated'] a")).await.expect("a rated month").click().await.expect("click");
+        let families = text_of(&c, "#totals-table tbody").await;
+        assert!(families.contains("Northwind Traders") && families.contains("Tailspin Toys"), "{families}");
+        assert!(text_of(&c, "#totals-table tfoot").await.contains("Total USD"));
+        click(&c, "#show-rules").await;
+        until_shown(&c, "#totals-table thead", "Standard / Managed service fee").await;
+        shots(&c, "demo-totals-rules").await;
+        click(&c, "#by-sub-account").await;
+        c.wait().for_element(Locator::Css("#totals-table[data-by='sub_account']")).await.expect("by sub-account");
+        shots(&c, "demo-totals-sub-accounts").await;
     };
     // Close the browser whatever happened, then report.
     let outcome = tokio::time::timeout(Duration::from_secs(120), result).await;
@@ -468,6 +482,13 @@ async fn pricing_and_rating_in_the_console() {
         assert!(source.contains("x_ExampleRow") && source.contains("r1"), "{source}");
         shots(&c, "explain").await;
 
+        // An allocation previewed on the month before it is saved.
+        goto(&c, &url, "/allocations/CostCenter").await;
+        click(&c, "#preview-allocation").await;
+        let preview = text_of(&c, "#preview-table").await;
+        assert!(["Web", "USD 66.00", "Batch", "USD 44.00", "Data", "USD 160.00", "(unallocated)"].iter().all(|s| preview.contains(s)), "{preview}");
+        shots(&c, "allocation-preview").await;
+
         // Every other page, at both widths.
         for (path, name) in [
             ("/rating/2026-10/lines?family=Contoso", "lines"),
@@ -475,7 +496,6 @@ async fn pricing_and_rating_in_the_console() {
             ("/plans", "plans"),
             ("/strategies", "strategies"),
             ("/allocations", "allocations"),
-            ("/allocations/CostCenter", "allocation"),
             ("/connections", "connections"),
             ("/pricing/code", "code"),
             ("/accounts", "accounts"),

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::ConsoleUser;
 use super::conditions::{self, ConditionsView, Sets};
 use super::pages::{Layout, error_page, layout, render};
-use super::view::{Errors, FormData, Input};
+use super::view::{Errors, FormData, Input, Money, default_period};
 use crate::{AppState, error::status_of};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +140,20 @@ pub(crate) struct EntryView {
     remove: String,
 }
 
+/// What the assignment would give on a month's data, before it is saved.
+pub(crate) struct PreviewView {
+    period: String,
+    rows: Vec<PreviewRow>,
+}
+
+pub(crate) struct PreviewRow {
+    value: String,
+    unallocated: bool,
+    rows: i64,
+    provider: Money,
+    billed: Money,
+}
+
 #[derive(Template)]
 #[template(path = "allocation.html")]
 struct AllocationPage {
@@ -151,14 +165,24 @@ struct AllocationPage {
     entries_error: Option<String>,
     operators: &'static [(&'static str, &'static str)],
     suggestions: Vec<String>,
+    preview_period: Input,
+    preview: Option<PreviewView>,
     leftover: Vec<String>,
 }
 
-async fn allocation_view(s: &AppState, user: &ConsoleUser, status: StatusCode, editing: bool, d: &AllocDraft, errors: Errors) -> Response {
-    let pricing = match s.app.pricing(&user.caller).await {
-        Ok(p) => p.view(),
-        Err(e) => return error_page(&e),
+/// What the form shows besides the draft: the month to preview on and its result.
+struct Extra {
+    preview_period: Option<String>,
+    preview: Option<PreviewView>,
+}
+
+async fn allocation_view(s: &AppState, user: &ConsoleUser, status: StatusCode, editing: bool, d: &AllocDraft, errors: Errors, extra: Extra) -> Response {
+    let (pricing, sources) = match (s.app.pricing(&user.caller).await, s.app.sources(&user.caller).await) {
+        (Ok(p), Ok(src)) => (p.view(), src),
+        (Err(e), _) | (_, Err(e)) => return error_page(&e),
     };
+    let periods = sources.sources.iter().flat_map(|src| src.periods.iter().map(|p| p.period.clone()));
+    let preview_period = extra.preview_period.unwrap_or_else(|| default_period(periods, be_domain::BillingPeriod::of_instant(s.app.now())));
     // Conditions may name the keys of the assignments before this one.
     let earlier: Vec<String> =
         pricing.allocations.iter().map(|a| a.allocation.key.clone()).take_while(|k| !k.eq_ignore_ascii_case(d.key.trim())).collect();
@@ -196,10 +220,53 @@ async fn allocation_view(s: &AppState, user: &ConsoleUser, status: StatusCode, e
         entries_error: errors.take("entries"),
         operators: &conditions::OPERATORS,
         suggestions: conditions::dimension_suggestions(&earlier),
+        preview_period: errors.input("preview_period", preview_period),
+        preview: extra.preview,
         leftover: vec![],
     };
     page.leftover = errors.unclaimed();
     render(status, &page)
+}
+
+fn no_extra() -> Extra {
+    Extra { preview_period: None, preview: None }
+}
+
+fn preview_view(p: be_app::rating::AllocationPreview) -> PreviewView {
+    PreviewView {
+        period: p.period.to_string(),
+        rows: p
+            .rows
+            .into_iter()
+            .map(|r| {
+                let c = r.currency.as_deref();
+                PreviewRow {
+                    unallocated: r.value.is_none(),
+                    value: r.value.unwrap_or_else(|| "(unallocated)".into()),
+                    rows: r.rows,
+                    provider: Money::of(r.provider_cost, c),
+                    billed: Money::of(r.billed_cost, c),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Preview the draft on a month; its mistakes are shown beside their fields like a save's.
+async fn preview(s: &AppState, user: &ConsoleUser, editing: bool, d: &AllocDraft, period: Option<String>) -> Response {
+    match s.app.allocation_preview(&user.caller, &d.to_file(), period.as_deref()).await {
+        Ok(p) => allocation_view(s, user, StatusCode::OK, editing, d, Errors::none(), Extra { preview_period: period, preview: Some(preview_view(p)) }).await,
+        Err(e @ (AppError::Invalid(_) | AppError::InvalidFields(_) | AppError::NotFound { .. } | AppError::Conflict { .. } | AppError::Engine(_))) => {
+            let errors = match &e {
+                AppError::NotFound { .. } | AppError::Conflict { .. } | AppError::Engine(_) => {
+                    Errors::of(&AppError::Invalid(be_domain::FieldError::new("preview_period", e.code(), e.public_message())), &[])
+                }
+                _ => Errors::of(&e, &[("period", "preview_period")]),
+            };
+            allocation_view(s, user, crate::error::status_of(&e), editing, d, errors, Extra { preview_period: period, preview: None }).await
+        }
+        Err(e) => error_page(&e),
+    }
 }
 
 pub(crate) struct AllocationRow {
@@ -253,7 +320,7 @@ pub(crate) async fn allocations_page(State(s): State<AppState>, user: ConsoleUse
 
 pub(crate) async fn new_allocation(State(s): State<AppState>, user: ConsoleUser) -> Response {
     let d = AllocDraft { key: String::new(), entries: vec![EntryDraft::blank()] };
-    allocation_view(&s, &user, StatusCode::OK, false, &d, Errors::none()).await
+    allocation_view(&s, &user, StatusCode::OK, false, &d, Errors::none(), no_extra()).await
 }
 
 pub(crate) async fn edit_allocation(State(s): State<AppState>, user: ConsoleUser, Path(key): Path<String>) -> Response {
@@ -262,7 +329,7 @@ pub(crate) async fn edit_allocation(State(s): State<AppState>, user: ConsoleUser
         Err(e) => return error_page(&e),
     };
     match pricing.allocations.iter().find(|a| a.allocation.key.eq_ignore_ascii_case(&key)) {
-        Some(a) => allocation_view(&s, &user, StatusCode::OK, true, &AllocDraft::from_file(&a.allocation), Errors::none()).await,
+        Some(a) => allocation_view(&s, &user, StatusCode::OK, true, &AllocDraft::from_file(&a.allocation), Errors::none(), no_extra()).await,
         None => error_page(&AppError::NotFound { code: "pricing_item_not_found", message: "There is no such allocation.".into() }),
     }
 }
@@ -271,14 +338,18 @@ pub(crate) async fn save_allocation(State(s): State<AppState>, user: ConsoleUser
     let form = FormData(form);
     let editing = form.get("editing").is_some();
     let mut d = AllocDraft::from_form(&form);
-    if let Some(action) = form.get("act") {
-        d.act(action);
-        return allocation_view(&s, &user, StatusCode::OK, editing, &d, Errors::none()).await;
+    match form.get("act") {
+        Some("preview") => return preview(&s, &user, editing, &d, form.opt("preview_period")).await,
+        Some(action) => {
+            d.act(action);
+            return allocation_view(&s, &user, StatusCode::OK, editing, &d, Errors::none(), no_extra()).await;
+        }
+        None => {}
     }
     match s.app.put_allocation(&user.caller, &d.to_file()).await {
         Ok(_) => Redirect::to("/allocations?notice=saved").into_response(),
         Err(e @ (AppError::Invalid(_) | AppError::InvalidFields(_) | AppError::Conflict { .. })) => {
-            allocation_view(&s, &user, status_of(&e), editing, &d, Errors::of(&e, &[])).await
+            allocation_view(&s, &user, status_of(&e), editing, &d, Errors::of(&e, &[]), no_extra()).await
         }
         Err(e) => error_page(&e),
     }
