@@ -22,10 +22,13 @@ use crate::{AppState, error::status_of};
 pub(crate) struct Setting {
     pub input: Input,
     pub label: &'static str,
-    pub choices: &'static [(&'static str, &'static str)],
+    pub choices: Choices,
 }
 
-const SETTINGS: [(&str, &str, &[(&str, &str)]); 4] = [
+/// A setting's choices: (value, what it does).
+type Choices = &'static [(&'static str, &'static str)];
+
+const SETTINGS: [(&str, &str, Choices); 4] = [
     ("credits", "Provider credits", &[("show", "Show: credits lower the bill"), ("hide", "Hide: credits are rated 0 (you keep them)")]),
     (
         "commitments",

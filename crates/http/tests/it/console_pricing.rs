@@ -169,7 +169,9 @@ async fn a_rule_of_every_kind_through_the_form() {
         || page.body.contains("ServiceName is one of [Storage, Backup] and tag:team does not exist or RegionId matches (regular expression) &#34;^west&#34;"), "{}", page.body);
 
     // Each mistake beside its field, the typed values kept, nothing saved.
-    let cases: [(Vec<(&str, &str)>, &str, &str); 6] = [
+    // (the form, the field the message is beside, what it says)
+    type Case = (Vec<(&'static str, &'static str)>, &'static str, &'static str);
+    let cases: [Case; 6] = [
         (vec![("name", "Huge"), ("kind", "markup"), ("percent", "1000000000")], "percent", "at most 1000"),
         (vec![("name", "Bad tiers"), ("kind", "upcharge"), ("rate", "tiers"), ("tiers.bands[0].from", "0"), ("tiers.bands[0].percent", "10"), ("tiers.bands[1].from", "0"), ("tiers.bands[1].percent", "5")], "tiers.bands[1].from", "Bands go up"),
         (vec![("name", "Regex"), ("kind", "markup"), ("percent", "1"), ("when[0][0].on", "dimension"), ("when[0][0].name", "ServiceName"), ("when[0][0].op", "matches"), ("when[0][0].value", "(unclosed")], "when[0][0].value", "regular expression"),
