@@ -317,7 +317,8 @@ async fn uploads_need_the_form_token_first() {
     assert_eq!(pricing["version"], 0);
 
     // A valid form, without a file, and on a server without the engine: each said plainly.
-    let page = b.post_multipart("/import/upload", &[("csrf", None, csrf.as_bytes()), ("source", None, b"AWS")]).await;
+    // (a browser sends the file input empty when no file was chosen)
+    let page = b.post_multipart("/import/upload", &[("csrf", None, csrf.as_bytes()), ("source", None, b"AWS"), ("file", Some(""), b"")]).await;
     assert_eq!(page.status, 422);
     assert!(page.field_error("file").expect("beside the file").contains("Choose a FOCUS file"));
     assert!(page.body.contains("value=\"AWS\""));
