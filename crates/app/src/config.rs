@@ -30,6 +30,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("BILLING_ENGINE_AZURE_MANAGEMENT_URL", "azure.management_url"),
     ("BILLING_ENGINE_SYNC_INTERVAL_HOURS", "sync.interval_hours"),
     ("BILLING_ENGINE_SYNC_BACKFILL_MONTHS", "sync.backfill_months"),
+    ("BILLING_ENGINE_SYNC_REPORTS_IN_FLIGHT", "sync.reports_in_flight"),
     ("BILLING_ENGINE_JOBS_CONCURRENCY", "jobs.concurrency"),
     ("BILLING_ENGINE_RATING_THREADS", "rating.threads"),
     ("BILLING_ENGINE_RATING_DEFAULT_CURRENCY", "rating.default_currency"),
@@ -91,11 +92,13 @@ impl Default for JobsConfig {
 pub struct SyncConfig {
     pub interval_hours: u32,
     pub backfill_months: u32,
+    /// Cost Details reports requested at once per billing account.
+    pub reports_in_flight: u32,
 }
 
 impl Default for SyncConfig {
     fn default() -> Self {
-        Self { interval_hours: 4, backfill_months: 13 }
+        Self { interval_hours: 4, backfill_months: 13, reports_in_flight: 2 }
     }
 }
 
@@ -278,6 +281,9 @@ impl Config {
                 self.sync.backfill_months
             )));
         }
+        if !(1..=8).contains(&self.sync.reports_in_flight) {
+            return Err(ConfigError(format!("sync.reports_in_flight must be between 1 and 8; it is {}", self.sync.reports_in_flight)));
+        }
         if !(1..=64).contains(&self.rating.threads) {
             return Err(ConfigError(format!("rating.threads must be between 1 and 64; it is {}", self.rating.threads)));
         }
@@ -314,6 +320,7 @@ impl Config {
                 data_dir: self.storage.data_dir.clone(),
                 interval: time::Duration::hours(i64::from(self.sync.interval_hours)),
                 backfill_months: self.sync.backfill_months,
+                fetch: be_azure::FetchLimits { reports_in_flight: self.sync.reports_in_flight as usize, ..Default::default() },
                 ..Default::default()
             },
             jobs: crate::jobs::JobSettings { concurrency: self.jobs.concurrency as usize, ..Default::default() },

@@ -367,30 +367,26 @@ impl App {
         let dir = work.join(period.key());
         tokio::fs::create_dir_all(&dir).await.map_err(|e| ("sync_disk", format!("cannot create {}: {e}", dir.display()), "Check the data directory's disk space and permissions.".into(), 0))?;
         let end = period.last_day().min(today);
-        let mut files = vec![];
-        let mut bytes = 0;
-        for metric in [CostMetric::ActualCost, CostMetric::AmortizedCost] {
+        // Both reports at once: Azure generates them in parallel (the client keeps a billing
+        // account's reports in flight within `fetch.reports_in_flight`).
+        let fetch = |metric, prefix: &'static str| {
             let request = CostReportRequest::TimePeriod { metric, start: period.first_day(), end };
-            let prefix = match metric {
-                CostMetric::ActualCost => "actual",
-                CostMetric::AmortizedCost => "amortized",
-            };
-            match self.sync_azure.fetch_report(token, scope, &request, &dir, prefix, &self.settings.sync.fetch).await {
-                Ok(fetched) => {
-                    bytes += fetched.bytes;
-                    files.push(fetched.files);
-                }
-                Err(e) => {
-                    let (code, message, remedy) = fetch_error(&e);
-                    return Err((code, message, remedy, bytes));
-                }
+            let dir = dir.clone();
+            async move { self.sync_azure.fetch_report(token, scope, &request, &dir, prefix, &self.settings.sync.fetch).await }
+        };
+        let (actual, amortized) = tokio::join!(fetch(CostMetric::ActualCost, "actual"), fetch(CostMetric::AmortizedCost, "amortized"));
+        let bytes = [&actual, &amortized].iter().map(|r| r.as_ref().map(|f| f.bytes).unwrap_or(0)).sum::<u64>();
+        let (actual, amortized) = match (actual, amortized) {
+            (Ok(a), Ok(m)) => (a.files, m.files),
+            (Err(e), _) | (_, Err(e)) => {
+                let (code, message, remedy) = fetch_error(&e);
+                return Err((code, message, remedy, bytes));
             }
-        }
+        };
         let dest = self.layout().connection_period(c.id, period);
         if let Some(parent) = dest.parent() {
             tokio::fs::create_dir_all(parent).await.map_err(|e| ("sync_disk", e.to_string(), "Check the data directory.".into(), bytes))?;
         }
-        let (actual, amortized) = (files[0].clone(), files[1].clone());
         let writer_dest = dest.clone();
         // Parsing and writing is CPU work: keep it off the async threads.
         let summary = tokio::task::spawn_blocking(move || writer.write_period(&actual, &amortized, &writer_dest))

@@ -1,7 +1,8 @@
 //! Write one generated Cost Details file to stdout:
 //! `cargo run -p be-azure-sim --example gen_csv -- [ea|mca] [ActualCost|AmortizedCost] [rows/month] [YYYY-MM]`
+//! (`GEN_REAL_WIDTHS=1`: text columns as wide as real exports, `Widths::Real`)
 
-use be_azure_sim::generator::{DataSpec, Generator, Request, ScopeFilter, month_bounds};
+use be_azure_sim::generator::{DataSpec, Generator, Request, ScopeFilter, Widths, month_bounds};
 use be_azure_sim::{Agreement, Layout, Metric};
 use std::io::Write;
 
@@ -23,6 +24,7 @@ fn main() -> std::io::Result<()> {
         data_start: time::macros::date!(2024 - 01 - 01),
         currency: if mca { "EUR".into() } else { "USD".into() },
         layout: if mca { Layout::Mca2023_12_01Preview } else { Layout::Ea2024_08_01 },
+        widths: if std::env::var_os("GEN_REAL_WIDTHS").is_some() { Widths::Real } else { Widths::Compact },
     });
     let (from, to) = month_bounds(month);
     let req = Request { metric, from, to, filter: ScopeFilter::All, until: time::macros::date!(2100 - 01 - 01) };

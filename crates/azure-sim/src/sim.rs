@@ -401,6 +401,7 @@ impl Sim {
             data_start,
             currency: data.currency.clone(),
             layout,
+            widths: Default::default(),
         });
         let mut assignments = Vec::new();
         for oid in &b.administrators {

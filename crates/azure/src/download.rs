@@ -2,9 +2,13 @@
 //! `Retry-After`, and download every blob of the manifest (streamed to files, size checked against
 //! the manifest, retried; an expired or refused link means the report is requested again).
 
-use std::{path::{Path, PathBuf}, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
-use tokio::io::AsyncWriteExt;
+use tokio::{io::AsyncWriteExt, sync::Semaphore};
 
 use crate::{AccessToken, AzureClient, AzureError, CostReportRequest, CostReportStatus, ErrorKind, Manifest, http::loggable};
 
@@ -28,11 +32,14 @@ pub struct FetchLimits {
     pub download_attempts: u32,
     /// How often a report may be requested again when its links expired.
     pub report_attempts: u32,
+    /// Reports being generated or downloaded at once for one billing account (scope), across
+    /// every fetch of this client; further fetches wait their turn.
+    pub reports_in_flight: usize,
 }
 
 impl Default for FetchLimits {
     fn default() -> Self {
-        Self { max_wait: Duration::from_secs(30 * 60), max_poll_interval: Duration::from_secs(120), download_attempts: 4, report_attempts: 3 }
+        Self { max_wait: Duration::from_secs(30 * 60), max_poll_interval: Duration::from_secs(120), download_attempts: 4, report_attempts: 3, reports_in_flight: 2 }
     }
 }
 
@@ -106,7 +113,14 @@ impl AzureClient {
         Ok(written)
     }
 
-    /// Create, wait for and download a whole report into `dir` (files `{prefix}-{n}.csv`).
+    /// The turn-keeper of a scope's reports (shared by clones of this client).
+    fn report_slots(&self, scope: &str, limits: &FetchLimits) -> Arc<Semaphore> {
+        let mut slots = self.report_slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.entry(scope.trim_matches('/').to_ascii_lowercase()).or_insert_with(|| Arc::new(Semaphore::new(limits.reports_in_flight.max(1)))).clone()
+    }
+
+    /// Create, wait for and download a whole report into `dir` (files `{prefix}-{n}.csv`). At most
+    /// [`FetchLimits::reports_in_flight`] reports of one scope are fetched at once.
     pub async fn fetch_report(
         &self,
         token: &AccessToken,
@@ -116,6 +130,8 @@ impl AzureClient {
         prefix: &str,
         limits: &FetchLimits,
     ) -> Result<FetchedReport, AzureError> {
+        let slots = self.report_slots(scope, limits);
+        let _turn = slots.acquire().await.map_err(|_| AzureError::new(ErrorKind::ServiceUnavailable, "the report queue was closed"))?;
         let mut last_error = None;
         for _ in 0..limits.report_attempts.max(1) {
             let Some(manifest) = self.wait_for_report(token, scope, request, limits).await? else {

@@ -15,7 +15,11 @@ mod error;
 mod http;
 mod token;
 
-use std::time::Duration;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 pub use billing::BillingAccount;
 pub use cost::{CostReportRequest, CostReportStatus, CostMetric, Manifest, ManifestBlob};
@@ -45,12 +49,15 @@ impl Default for Endpoints {
 /// The token scope for Azure Resource Manager.
 pub const ARM_SCOPE: &str = "https://management.azure.com/.default";
 
-/// A client for one set of endpoints. Cheap to clone.
+/// A client for one set of endpoints. Cheap to clone (clones share the connection pool and the
+/// per-scope report turns).
 #[derive(Clone)]
 pub struct AzureClient {
     http: reqwest::Client,
     endpoints: Endpoints,
     retry: RetryPolicy,
+    /// Reports in flight per scope (see [`FetchLimits::reports_in_flight`]).
+    report_slots: Arc<Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>>,
 }
 
 impl AzureClient {
@@ -61,7 +68,7 @@ impl AzureClient {
             .timeout(retry.request_timeout)
             .build()
             .map_err(|e| AzureError::new(ErrorKind::Unreachable, format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self { http, endpoints, retry })
+        Ok(Self { http, endpoints, retry, report_slots: Arc::default() })
     }
 
     pub fn endpoints(&self) -> &Endpoints {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use be_app::rating::{
-    GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary,
+    GroupTotals, GroupedRow, ImportOutcome, PivotInput, ImportedPeriod, LineExplanation, LinesQuery, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary,
     RatingPort, SplitShare, StageEffect, StageInfo,
 };
 use be_domain::{BillingPeriod, Exact};
@@ -140,8 +140,9 @@ impl RatingPort for EnginePort {
             .collect()
     }
 
-    async fn pivot(&self, runs: Vec<PathBuf>, group_by: Vec<be_domain::Dimension>, filter: be_domain::pricing::Filter, sums: Vec<String>) -> Result<Vec<GroupedRow>, PortError> {
-        let rows = self.engine.pivot(be_engine::PivotQuery { runs, group_by, filter, sums }).await.map_err(engine_error)?;
+    async fn pivot(&self, q: PivotInput) -> Result<Vec<GroupedRow>, PortError> {
+        let query = be_engine::PivotQuery { runs: q.runs, group_by: q.group_by, filter: q.filter, sums: q.sums, by_period: q.by_period };
+        let rows = self.engine.pivot(query).await.map_err(engine_error)?;
         rows.into_iter()
             .map(|r| {
                 Ok(GroupedRow {

@@ -148,3 +148,30 @@ impl fmt::Display for RatingRunState {
         f.write_str(self.as_str())
     }
 }
+
+/// What a saved view holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViewKind {
+    /// An analysis: grouping, filters, measures, period range.
+    Analysis,
+    /// An asset group: a saved filter set for the dashboard and the analysis.
+    AssetGroup,
+}
+
+impl ViewKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Analysis => "analysis",
+            Self::AssetGroup => "asset_group",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Option<Self> {
+        match s {
+            "analysis" => Some(Self::Analysis),
+            "asset_group" => Some(Self::AssetGroup),
+            _ => None,
+        }
+    }
+}

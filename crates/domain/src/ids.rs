@@ -104,6 +104,11 @@ id_type!(
     RatingRunId
 );
 
+id_type!(
+    /// A saved analysis view or asset group.
+    SavedViewId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,11 +20,11 @@ pub use azure::{AgreementType, BillingAccountId, ClientId, ClientSecretValue, Te
 pub use dimension::{Dimension, FAMILY_DIMENSION, PLAN_DIMENSION, FOCUS_COLUMNS, FocusType, focus_column, focus_column_ci};
 pub use error::{DomainError, FieldError};
 pub use money::{Amount, Currency, Exact, MONEY_SCALE, PERCENT_PLACES, Percent};
-pub use connection::{ConnectionState, Product, Provider, RatingRunState};
+pub use connection::{ConnectionState, Product, Provider, RatingRunState, ViewKind};
 pub use period::BillingPeriod;
 pub use ids::{
     AccountId, AllocationId, ApiTokenId, ConnectionId, FamilyId, ImportSourceId, JobId, OrganizationId, PlanId, RatingRunId, RuleId,
-    RunnerId, SyncPeriodId, UserId,
+    RunnerId, SavedViewId, SyncPeriodId, UserId,
 };
 pub use job::{JobKind, JobState, JobSubject, SyncOutcome};
 pub use user::{Email, OrganizationName, Password, Role, TokenName};

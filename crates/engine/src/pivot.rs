@@ -28,7 +28,17 @@ pub struct PivotQuery {
     pub filter: Filter,
     /// Money and quantity columns, and effect columns, to sum.
     pub sums: Vec<String>,
+    /// Group by billing period first (the key is `YYYY-MM`, from each run's folder).
+    pub by_period: bool,
 }
+
+/// The period of a run folder (`rated/{org}/{YYYY-MM}/{run}`).
+fn period_of(dir: &std::path::Path) -> Option<String> {
+    dir.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().to_string())
+}
+
+/// The grouping key of the period, when grouping by period.
+const PERIOD_KEY: &str = "__period";
 
 /// The column a dimension is read from (`None` for tags, read from `Tags`).
 fn column_of(d: &Dimension) -> Option<String> {
@@ -46,7 +56,7 @@ fn alias(d: &Dimension) -> String {
 }
 
 /// One run's rows, projected onto what the query reads (a column the run lacks is null).
-async fn project(ctx: &SessionContext, dir: &std::path::Path, needed_text: &[String], sums: &[String]) -> Result<DataFrame> {
+async fn project(ctx: &SessionContext, dir: &std::path::Path, needed_text: &[String], sums: &[String], by_period: bool) -> Result<DataFrame> {
     let df = ctx
         .read_parquet(dir.to_string_lossy().to_string(), ParquetReadOptions::default())
         .await
@@ -57,6 +67,9 @@ async fn project(ctx: &SessionContext, dir: &std::path::Path, needed_text: &[Str
         .map(|n| if has(n) { cast(c(n), DataType::Utf8).alias(n) } else { lit(ScalarValue::Utf8(None)).alias(n) })
         .collect();
     exprs.extend(sums.iter().map(|n| if has(n) { cast(c(n), money_type()).alias(n) } else { lit(ScalarValue::Decimal128(None, 38, 24)).alias(n) }));
+    if by_period {
+        exprs.push(lit(ScalarValue::Utf8(period_of(dir))).alias(PERIOD_KEY));
+    }
     df.select(exprs).map_err(EngineError::query("reading rated data"))
 }
 
@@ -72,7 +85,7 @@ pub(crate) async fn pivot(ctx: &SessionContext, q: &PivotQuery) -> Result<Vec<Pi
     }
     let mut all: Option<DataFrame> = None;
     for dir in &q.runs {
-        let df = project(ctx, dir, &text, &q.sums).await?;
+        let df = project(ctx, dir, &text, &q.sums, q.by_period).await?;
         all = Some(match all {
             None => df,
             Some(prev) => prev.union(df).map_err(EngineError::query("combining periods"))?,
@@ -82,7 +95,7 @@ pub(crate) async fn pivot(ctx: &SessionContext, q: &PivotQuery) -> Result<Vec<Pi
     if !q.filter.is_empty() {
         df = df.filter(filter_expr(&q.filter)).map_err(EngineError::query("filtering"))?;
     }
-    let mut keys: Vec<String> = Vec::new();
+    let mut keys: Vec<String> = if q.by_period { vec![PERIOD_KEY.to_string()] } else { vec![] };
     for d in &q.group_by {
         let name = alias(d);
         // An empty value is no value: it groups with the missing ones.

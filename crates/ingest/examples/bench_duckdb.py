@@ -3,7 +3,7 @@
 usage: python bench_duckdb.py AMORTIZED.csv ACTUAL.csv OUT.parquet DATA_DIR
 DuckDB cannot multiply two DECIMAL(38,24) (the result would need scale 48), so products are
 computed at DECIMAL(38,12) x DECIMAL(38,12) and cast back.
-Prints one JSON line: seconds, rows, peak RSS (ru_maxrss).
+Prints one JSON line: seconds, CPU seconds (user + system), rows, peak RSS (ru_maxrss).
 """
 import json
 import os
@@ -129,10 +129,12 @@ LEFT JOIN services ON services.cs = lower(s.ConsumedService) AND services.rt = s
 """
 con.execute(sql)
 secs = time.time() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+usage = resource.getrusage(resource.RUSAGE_SELF)
+peak = usage.ru_maxrss
+cpu = usage.ru_utime + usage.ru_stime
 billed, effective = con.execute(f"SELECT sum(BilledCost), sum(EffectiveCost) FROM read_parquet({q(out)})").fetchone()
 rows = con.execute(f"SELECT count(*) FROM read_parquet({q(out)})").fetchone()[0]
 src = con.execute(f"SELECT (SELECT count(*) FROM read_csv({q(amortized)}, {CSV})) + (SELECT count(*) FROM read_csv({q(actual)}, {CSV}))").fetchone()[0]
-print(json.dumps({"engine": "duckdb", "version": duckdb.__version__, "seconds": round(secs, 3), "source_rows": src, "focus_rows": rows,
+print(json.dumps({"engine": "duckdb", "version": duckdb.__version__, "seconds": round(secs, 3), "cpu_seconds": round(cpu, 2), "source_rows": src, "focus_rows": rows,
                   "bytes": os.path.getsize(out), "peak_rss_kb": peak,
                   "billed": str(billed.normalize()), "effective": str(effective.normalize())}, separators=(",", ":")))

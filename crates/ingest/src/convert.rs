@@ -1,18 +1,20 @@
 //! Actual + amortized Cost Details of one billing period to FOCUS 1.2 record batches
 //! (azure-protocol.md 5.7, with the deviations listed in the crate documentation).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 
 use arrow::array::{ArrayRef, BooleanBuilder, Decimal128Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
 
-use crate::columns::{Agreement, Col};
+use crate::columns::{Agreement, Col, ColumnMap};
 use crate::date::{MICROS_PER_DAY, day_start, month_bounds, parse_timestamp_micros};
-use crate::decimal::{Dec, ExactSum, STORE_PRECISION, STORE_SCALE, rescale};
+use crate::decimal::{Dec, ExactSum, STORE_PRECISION, STORE_SCALE, SumBuilder, rescale};
 use crate::error::{IngestError, Result};
-use crate::lookup::{Lookups, Service, arm_resource_type};
-use crate::reader::{CostReader, Record};
+use crate::json::AdditionalInfo;
+use crate::lookup::{Lookups, Service, arm_resource_type_into};
+use crate::reader::{Record, check_utf8, check_width, read_header, scan_error};
+use crate::scan::{CHUNK_BYTES, ChunkBuf, Chunker, Fields, ScanError, Scanner};
 use crate::schema::{COLUMNS, F, Kind, mapped_schema};
 
 /// Which Cost Details dataset a file is.
@@ -50,18 +52,23 @@ impl Source {
     }
 }
 
-/// Options of a conversion.
+/// Options of a conversion. The output never depends on `batch_rows`, `threads` or
+/// `chunk_bytes`, only its speed and memory do.
 #[derive(Debug, Clone)]
 pub struct ConvertOptions {
-    /// Rows per record batch (memory is proportional to this, never to the file size).
+    /// Most rows per record batch (memory is proportional to this, never to the file size).
     pub batch_rows: usize,
     /// The agreement type, when the caller knows it; otherwise detected from the first header.
     pub agreement: Option<Agreement>,
+    /// Threads parsing and mapping chunks; 0: one per core.
+    pub threads: usize,
+    /// Bytes read at a time; each chunk of whole records is parsed and mapped on one thread.
+    pub chunk_bytes: usize,
 }
 
 impl Default for ConvertOptions {
     fn default() -> Self {
-        ConvertOptions { batch_rows: 16 * 1024, agreement: None }
+        ConvertOptions { batch_rows: 16 * 1024, agreement: None, threads: 0, chunk_bytes: CHUNK_BYTES }
     }
 }
 
@@ -97,11 +104,14 @@ struct Builders {
 }
 
 impl Builders {
-    fn new(cap: usize) -> Builders {
+    /// Builders for `cap` rows; `bytes_per_row` (per column) sizes the string buffers so they do not
+    /// grow while a batch fills.
+    fn new(cap: usize, bytes_per_row: &[usize]) -> Builders {
         let cols = COLUMNS
             .iter()
-            .map(|(_, k)| match k {
-                Kind::Str => Builder::Str(StringBuilder::with_capacity(cap, cap * 16)),
+            .enumerate()
+            .map(|(i, (_, k))| match k {
+                Kind::Str => Builder::Str(StringBuilder::with_capacity(cap, cap * bytes_per_row.get(i).copied().unwrap_or(16))),
                 Kind::Dec => Builder::Dec(Decimal128Builder::with_capacity(cap)),
                 Kind::Ts => Builder::Ts(TimestampMicrosecondBuilder::with_capacity(cap)),
                 Kind::Bool => Builder::Bool(BooleanBuilder::with_capacity(cap)),
@@ -115,6 +125,29 @@ impl Builders {
         if let Builder::Str(b) = &mut self.cols[f as usize] {
             if v.is_empty() { b.append_null() } else { b.append_value(v) }
         }
+    }
+
+    /// `prefix`, `v` and `suffix` as one value, written straight into the column.
+    #[inline]
+    fn s_wrapped(&mut self, f: F, prefix: &str, v: &str, suffix: &str) {
+        if let Builder::Str(b) = &mut self.cols[f as usize] {
+            use std::fmt::Write as _;
+            let _ = b.write_str(prefix);
+            let _ = b.write_str(v);
+            let _ = b.write_str(suffix);
+            b.append_value("");
+        }
+    }
+
+    /// Bytes per row of each string column so far (for the next batch's capacity).
+    fn bytes_per_row(&self) -> Vec<usize> {
+        self.cols
+            .iter()
+            .map(|b| match b {
+                Builder::Str(b) if self.rows > 0 => b.values_slice().len() / self.rows + 1,
+                _ => 16,
+            })
+            .collect()
     }
 
     #[inline]
@@ -187,12 +220,13 @@ struct DateCache {
 struct Mapper {
     lookups: &'static Lookups,
     units: HashMap<String, Arc<UnitInfo>>,
-    regions: HashMap<String, Option<(String, String)>>,
+    regions: HashMap<String, Option<Arc<(String, String)>>>,
     services: HashMap<String, HashMap<String, Arc<ServiceInfo>>>,
     date: DateCache,
     bp_start: DateCache,
     bp_end: DateCache,
-    scratch: String,
+    info: AdditionalInfo,
+    arm_type: String,
     rounded: u64,
 }
 
@@ -292,17 +326,6 @@ impl DateCache {
     }
 }
 
-/// Put `x_` before every top-level property name of a JSON object; `None` if it is not one.
-fn prefix_properties(json: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(json).ok()?;
-    let obj = v.as_object()?;
-    let mut out = serde_json::Map::with_capacity(obj.len());
-    for (k, v) in obj {
-        out.insert(format!("x_{k}"), v.clone());
-    }
-    serde_json::to_string(&out).ok()
-}
-
 impl Mapper {
     fn new() -> Mapper {
         Mapper {
@@ -313,7 +336,8 @@ impl Mapper {
             date: DateCache::default(),
             bp_start: DateCache::default(),
             bp_end: DateCache::default(),
-            scratch: String::new(),
+            info: AdditionalInfo::default(),
+            arm_type: String::new(),
             rounded: 0,
         }
     }
@@ -338,7 +362,7 @@ impl Mapper {
         a
     }
 
-    fn region(&mut self, loc: &str) -> Option<(String, String)> {
+    fn region(&mut self, loc: &str) -> Option<Arc<(String, String)>> {
         if let Some(r) = self.regions.get(loc) {
             return r.clone();
         }
@@ -346,8 +370,8 @@ impl Mapper {
             None
         } else {
             match self.lookups.region(loc.trim()) {
-                Some(r) => Some((r.id.clone(), r.name.clone())),
-                None => Some((loc.to_ascii_lowercase().replace(' ', ""), loc.trim().to_string())),
+                Some(r) => Some(Arc::new((r.id.clone(), r.name.clone()))),
+                None => Some(Arc::new((loc.to_ascii_lowercase().replace(' ', ""), loc.trim().to_string()))),
             }
         };
         self.regions.insert(loc.to_string(), r.clone());
@@ -427,14 +451,15 @@ impl Mapper {
 
         // AdditionalInfo-derived values
         let info = rec.str(Col::AdditionalInfo).trim();
-        let parsed: Option<serde_json::Value> = if info.starts_with('{') { serde_json::from_str(info).ok() } else { None };
-        let info_str = |k: &str| parsed.as_ref().and_then(|v| v.get(k)).and_then(|v| v.as_str()).map(str::to_string);
-        let cap_res_id = info_str("VMCapacityReservationId").filter(|s| !s.is_empty());
-        let ri_ratio = parsed.as_ref().and_then(|v| v.get("RINormalizationRatio")).and_then(|v| Dec::parse(&v.to_string()).ok());
+        let mut ai = std::mem::take(&mut self.info);
+        ai.read(info);
+        let cap_res_id = ai.capacity_reservation.take();
+        let ri_ratio = ai.ri_ratio;
 
         // Resource and service
         let resource_id = rec.str(Col::ResourceId);
-        let arm_type = arm_resource_type(resource_id).unwrap_or_default();
+        let mut arm_type = std::mem::take(&mut self.arm_type);
+        arm_resource_type_into(resource_id, &mut arm_type);
         b.s(F::CapacityReservationId, cap_res_id.as_deref().unwrap_or(""));
         b.s(
             F::CapacityReservationStatus,
@@ -627,10 +652,10 @@ impl Mapper {
 
         // Region
         let loc = rec.str(Col::ResourceLocation);
-        match self.region(loc) {
+        match self.region(loc).as_deref() {
             Some((id, name)) => {
-                b.s(F::RegionId, &id);
-                b.s(F::RegionName, &name);
+                b.s(F::RegionId, id);
+                b.s(F::RegionName, name);
             }
             None => {
                 b.s(F::RegionId, "");
@@ -656,8 +681,7 @@ impl Mapper {
         // SKU
         b.s(F::SkuId, if mca { rec.str(Col::ProductId) } else { "" });
         b.s(F::SkuMeter, rec.str(Col::MeterName));
-        let details = if parsed.as_ref().is_some_and(|v| v.is_object()) { prefix_properties(info) } else { None };
-        b.so(F::SkuPriceDetails, details.as_deref());
+        b.so(F::SkuPriceDetails, ai.is_object.then_some(ai.details.as_str()));
         b.s(F::SkuPriceId, "");
         b.s(F::x_SkuDetails, info);
 
@@ -673,13 +697,7 @@ impl Mapper {
         } else if tags.starts_with('{') {
             b.s(F::Tags, tags);
         } else {
-            self.scratch.clear();
-            self.scratch.push('{');
-            self.scratch.push_str(tags);
-            self.scratch.push('}');
-            let t = std::mem::take(&mut self.scratch);
-            b.s(F::Tags, &t);
-            self.scratch = t;
+            b.s_wrapped(F::Tags, "{", tags, "}");
         }
 
         // Azure extras
@@ -733,24 +751,298 @@ impl Mapper {
         b.s(F::x_SourcePricingModel, pm_raw);
         b.s(F::x_SourceDataset, ds.as_str());
         b.rows += 1;
+        self.info = ai;
+        self.arm_type = arm_type;
         Ok(())
     }
 }
 
 /// Converts the ActualCost and AmortizedCost files of one billing period into FOCUS 1.2 batches,
 /// following Microsoft's procedure: every AmortizedCost row, plus the ActualCost rows that are
-/// commitment purchases or refunds. An iterator of batches of at most `batch_rows` rows; files are
-/// read one after the other, one record at a time. After the last batch, [`Self::source_totals`]
-/// holds the exact sums of the source cost column.
+/// commitment purchases or refunds. An iterator of batches of at most `batch_rows` rows, in file
+/// order (the amortized files, then the actual ones).
+///
+/// The files are read in chunks of whole records ([`crate::scan`]); `threads` workers parse and
+/// map chunks in parallel while this iterator hands their batches out in file order, so the
+/// batches are the same whatever the thread timing. At most [`CHUNKS_AHEAD`] chunks are in flight:
+/// memory is bounded by the chunk size, never by the file size. After the last batch,
+/// [`Self::source_totals`] holds the exact sums of the source cost column.
 pub struct FocusConverter {
-    queue: VecDeque<(Dataset, Source)>,
-    current: Option<(Dataset, CostReader<Box<dyn Read + Send>>)>,
+    shared: Arc<Shared>,
     opts: ConvertOptions,
-    agreement: Option<(Agreement, String)>,
-    mapper: Mapper,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    rx: Option<mpsc::Receiver<(u64, Slot)>>,
+    pending: BTreeMap<u64, Slot>,
+    next: u64,
+    ready: VecDeque<RecordBatch>,
     totals: SourceTotals,
-    builders: Builders,
-    failed: bool,
+    /// Line of the next chunk of the current source (errors name absolute lines).
+    line: u64,
+    done: bool,
+}
+
+/// Chunks read ahead of the one the iterator waits for, per worker thread.
+pub const CHUNKS_AHEAD: u64 = 3;
+
+/// A source being read: its name for errors, its dataset and its columns.
+struct SourceInfo {
+    name: String,
+    dataset: Dataset,
+    map: ColumnMap,
+}
+
+/// The current source of the reading state.
+struct Current {
+    info: Arc<SourceInfo>,
+    chunker: Chunker<Box<dyn Read + Send>>,
+    /// The records read with the header, and the line they start on.
+    first: Option<(Vec<u8>, u64)>,
+    /// The line of the source's first chunk, until it is handed out.
+    first_line: Option<u64>,
+}
+
+/// What the workers share: the sources, read one chunk at a time under the lock.
+struct Reading {
+    queue: VecDeque<(Dataset, Source)>,
+    current: Option<Current>,
+    agreement: Option<(Agreement, String)>,
+    fixed_agreement: bool,
+    next_seq: u64,
+    consumed: u64,
+    /// The end or a failure was handed out: no more chunks.
+    finished: bool,
+    stop: bool,
+}
+
+struct Shared {
+    state: Mutex<Reading>,
+    turn: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Reading> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What a worker hands over for one sequence number.
+enum Slot {
+    /// A mapped chunk (errors with lines counted from the chunk's first line). `first_line`: the
+    /// chunk starts a source, on that line.
+    Chunk { out: Result<ChunkOut>, first_line: Option<u64> },
+    /// Reading failed (errors with absolute lines).
+    Failed(IngestError),
+    End,
+}
+
+struct ChunkOut {
+    batches: Vec<RecordBatch>,
+    totals: SourceTotals,
+    lines: u64,
+}
+
+enum Task {
+    Chunk { seq: u64, info: Arc<SourceInfo>, agreement: Agreement, first_line: Option<u64> },
+    Failed(u64, IngestError),
+    End(u64),
+    Exit,
+}
+
+impl Reading {
+    /// The next chunk into `buf`, or the end, or a failure; each takes the next sequence number.
+    fn take(&mut self, buf: &mut ChunkBuf, block: usize) -> Task {
+        if self.finished || self.stop {
+            return Task::Exit;
+        }
+        let seq = self.next_seq;
+        let fail = |st: &mut Reading, e| {
+            st.finished = true;
+            st.next_seq += 1;
+            Task::Failed(seq, e)
+        };
+        loop {
+            if self.current.is_none() {
+                let Some((dataset, src)) = self.queue.pop_front() else {
+                    self.finished = true;
+                    self.next_seq += 1;
+                    return Task::End(seq);
+                };
+                let mut chunker = Chunker::new(src.reader, block);
+                let (map, rest, line) = match read_header(&src.name, &mut chunker) {
+                    Ok(h) => h,
+                    Err(e) => return fail(self, e),
+                };
+                let kind = map.agreement();
+                match &self.agreement {
+                    None => self.agreement = Some((kind, src.name.clone())),
+                    Some((a, first)) if !self.fixed_agreement && *a != kind => {
+                        let e = IngestError::MixedAgreements { first: first.clone(), first_kind: a.as_str(), second: src.name.clone(), second_kind: kind.as_str() };
+                        return fail(self, e);
+                    }
+                    _ => {}
+                }
+                let info = Arc::new(SourceInfo { name: src.name, dataset, map });
+                self.current = Some(Current { info, chunker, first: Some((rest, line)), first_line: Some(line) });
+            }
+            let agreement = self.agreement.as_ref().map(|a| a.0).unwrap_or(Agreement::Ea);
+            let Some(cur) = self.current.as_mut() else { continue };
+            let got = match cur.first.take() {
+                Some((rest, _)) if !rest.is_empty() => {
+                    *buf = ChunkBuf::from_vec(rest);
+                    Ok(true)
+                }
+                _ => cur.chunker.next_chunk(buf, &cur.info.name),
+            };
+            match got {
+                Ok(true) => {
+                    self.next_seq += 1;
+                    return Task::Chunk { seq, info: cur.info.clone(), agreement, first_line: cur.first_line.take() };
+                }
+                Ok(false) => self.current = None,
+                Err(e) => return fail(self, e),
+            }
+        }
+    }
+}
+
+/// A worker: take chunks in turn, parse and map them, hand them over by sequence number.
+fn work(shared: Arc<Shared>, tx: mpsc::Sender<(u64, Slot)>, opts: ConvertOptions, ahead: u64) {
+    let mut buf = ChunkBuf::default();
+    let mut m = Mapper::new();
+    let mut fields = Fields::default();
+    let mut hints = vec![16usize; COLUMNS.len()];
+    loop {
+        let task = {
+            let mut st = shared.lock();
+            while !st.stop && !st.finished && st.next_seq >= st.consumed + ahead {
+                st = shared.turn.wait(st).unwrap_or_else(|e| e.into_inner());
+            }
+            st.take(&mut buf, opts.chunk_bytes)
+        };
+        let (seq, slot) = match task {
+            Task::Exit => return,
+            Task::End(seq) => (seq, Slot::End),
+            Task::Failed(seq, e) => (seq, Slot::Failed(e)),
+            Task::Chunk { seq, info, agreement, first_line } => {
+                let mut chunk = ChunkMapper { m: &mut m, fields: &mut fields, hints: &mut hints, batch_rows: opts.batch_rows };
+                (seq, Slot::Chunk { out: chunk.map(buf.bytes(), &info, agreement), first_line })
+            }
+        };
+        if tx.send((seq, slot)).is_err() {
+            return;
+        }
+    }
+}
+
+/// One worker's state for mapping a chunk.
+struct ChunkMapper<'w> {
+    m: &'w mut Mapper,
+    fields: &'w mut Fields,
+    /// Bytes per row of each string column in the worker's last batch.
+    hints: &'w mut Vec<usize>,
+    batch_rows: usize,
+}
+
+impl ChunkMapper<'_> {
+    /// Parse and map one chunk of whole records (lines counted from 1 in the chunk).
+    fn map(&mut self, bytes: &[u8], info: &SourceInfo, agreement: Agreement) -> Result<ChunkOut> {
+        let text = check_utf8(bytes, &info.name, 1, Some(&info.map))?;
+        let rounded_before = self.m.rounded;
+        let amortized = info.dataset == Dataset::AmortizedCost;
+        let cap = if amortized { self.batch_rows.min(bytes.len() / 1024 + 16) } else { 64 };
+        let mut b = Builders::new(cap, self.hints);
+        let (mut batches, mut rows, mut kept, mut sum) = (Vec::new(), 0u64, 0u64, SumBuilder::default());
+        let lines = if amortized {
+            let mut sc = Scanner::on_text(text, 0, 1);
+            while let Some(line) = sc.next_record(self.fields).map_err(|e| scan_error(e, &info.name, 1, Some(&info.map)))? {
+                let cost = self.keep_row(text, info, agreement, line, &mut b)?;
+                rows += 1;
+                kept += 1;
+                sum.add(cost);
+                if b.rows >= self.batch_rows {
+                    *self.hints = b.bytes_per_row();
+                    batches.push(b.finish()?);
+                }
+            }
+            sc.lines()
+        } else {
+            self.sum_actual(text, info, agreement, &mut b, (&mut rows, &mut kept, &mut sum))?
+        };
+        if b.rows > 0 {
+            if b.rows >= 256 {
+                *self.hints = b.bytes_per_row();
+            }
+            batches.push(b.finish()?);
+        }
+        let mut totals = SourceTotals { rounded_values: self.m.rounded - rounded_before, ..SourceTotals::default() };
+        if amortized {
+            (totals.amortized_rows, totals.amortized_cost) = (rows, sum.finish());
+        } else {
+            (totals.actual_rows, totals.actual_cost, totals.actual_rows_kept) = (rows, sum.finish(), kept);
+        }
+        Ok(ChunkOut { batches, totals, lines })
+    }
+
+    /// Check and map the record just scanned into `self.fields`; its cost.
+    fn keep_row(&mut self, text: &str, info: &SourceInfo, agreement: Agreement, line: u64, b: &mut Builders) -> Result<Dec> {
+        check_width(self.fields, &info.map, &info.name, line)?;
+        // doubled quotes are replaced only in the rows that are kept
+        self.fields.unescape(text).map_err(|(field, reason)| scan_error(ScanError { line, field: Some(field), reason }, &info.name, 1, Some(&info.map)))?;
+        let rec = Record::new(text, self.fields, &info.map, &info.name, line);
+        let cost = rec.decimal(Col::CostInBillingCurrency)?.unwrap_or(Dec::ZERO);
+        self.m.map_row(&rec, info.dataset, agreement, cost, b)?;
+        Ok(cost)
+    }
+
+    /// An ActualCost chunk: every row's cost is summed, only commitment purchases and refunds are
+    /// kept. The other rows are skimmed (three fields read, the rest counted); a kept row, or one
+    /// that looks wrong, is scanned whole so it is checked and reported as any other. Returns the
+    /// chunk's line count.
+    fn sum_actual(&mut self, text: &str, info: &SourceInfo, agreement: Agreement, b: &mut Builders, (rows, kept, sum): (&mut u64, &mut u64, &mut SumBuilder)) -> Result<u64> {
+        let cols = [Col::CostInBillingCurrency, Col::ChargeType, Col::PricingModel];
+        let mut want: Vec<(usize, usize)> = cols.iter().enumerate().filter_map(|(k, c)| info.map.get(*c).map(|i| (i, k))).collect();
+        want.sort_unstable();
+        let idx: Vec<usize> = want.iter().map(|w| w.0).collect();
+        let mut got = vec![(0, 0); idx.len()];
+        let mut sc = Scanner::on_text(text, 0, 1);
+        while let Some(r) = sc.skim(&idx, &mut got) {
+            let field = |k: usize| want.iter().position(|w| w.1 == k).and_then(|p| text.get(got[p].0..got[p].1)).unwrap_or("");
+            let cost = match (r.fields == info.map.width(), field(0)) {
+                (true, "") => Some(Dec::ZERO),
+                (true, c) => Dec::parse(c).ok(),
+                (false, _) => None,
+            };
+            *rows += 1;
+            match cost {
+                Some(cost) if !kept_from_actual(field(1), field(2)) => sum.add(cost),
+                _ => {
+                    // kept, or to be reported: the whole record, checked
+                    let mut whole = Scanner::on_text(text, r.start, r.line);
+                    let line = whole.next_record(self.fields).map_err(|e| scan_error(e, &info.name, 1, Some(&info.map)))?.unwrap_or(r.line);
+                    check_width(self.fields, &info.map, &info.name, line)?;
+                    let cost = Record::new(text, self.fields, &info.map, &info.name, line).decimal(Col::CostInBillingCurrency)?.unwrap_or(Dec::ZERO);
+                    sum.add(cost);
+                    let rec = Record::new(text, self.fields, &info.map, &info.name, line);
+                    if kept_from_actual(rec.str(Col::ChargeType), rec.str(Col::PricingModel)) {
+                        *kept += 1;
+                        self.keep_row(text, info, agreement, line, b)?;
+                    }
+                }
+            }
+        }
+        Ok(sc.lines())
+    }
+}
+
+impl SourceTotals {
+    fn add(&mut self, o: &SourceTotals) {
+        self.actual_rows += o.actual_rows;
+        self.actual_cost.add(&o.actual_cost);
+        self.actual_rows_kept += o.actual_rows_kept;
+        self.amortized_rows += o.amortized_rows;
+        self.amortized_cost.add(&o.amortized_cost);
+        self.rounded_values += o.rounded_values;
+    }
 }
 
 impl FocusConverter {
@@ -759,81 +1051,104 @@ impl FocusConverter {
         let mut queue = VecDeque::new();
         queue.extend(amortized.into_iter().map(|s| (Dataset::AmortizedCost, s)));
         queue.extend(actual.into_iter().map(|s| (Dataset::ActualCost, s)));
-        let cap = opts.batch_rows.max(1);
-        FocusConverter {
+        let reading = Reading {
             queue,
             current: None,
             agreement: opts.agreement.map(|a| (a, "the connection".to_string())),
-            opts: ConvertOptions { batch_rows: cap, ..opts },
-            mapper: Mapper::new(),
+            fixed_agreement: opts.agreement.is_some(),
+            next_seq: 0,
+            consumed: 0,
+            finished: false,
+            stop: false,
+        };
+        FocusConverter {
+            shared: Arc::new(Shared { state: Mutex::new(reading), turn: Condvar::new() }),
+            opts: ConvertOptions { batch_rows: opts.batch_rows.max(1), chunk_bytes: opts.chunk_bytes.max(1), ..opts },
+            workers: Vec::new(),
+            rx: None,
+            pending: BTreeMap::new(),
+            next: 0,
+            ready: VecDeque::new(),
             totals: SourceTotals::default(),
-            builders: Builders::new(cap),
-            failed: false,
+            line: 1,
+            done: false,
         }
     }
 
     /// Exact totals of the source files read so far (complete once the iterator is exhausted).
     pub fn source_totals(&self) -> SourceTotals {
-        SourceTotals { rounded_values: self.mapper.rounded, ..self.totals.clone() }
+        self.totals.clone()
     }
 
     /// The agreement type (from options or the first header).
     pub fn agreement(&self) -> Option<Agreement> {
-        self.agreement.as_ref().map(|a| a.0)
+        self.shared.lock().agreement.as_ref().map(|a| a.0)
     }
 
-    fn fill(&mut self) -> Result<Option<RecordBatch>> {
-        loop {
-            if self.current.is_none() {
-                let Some((ds, src)) = self.queue.pop_front() else { break };
-                let r = CostReader::new(src.name.clone(), src.reader)?;
-                let kind = r.agreement();
-                match &self.agreement {
-                    None => self.agreement = Some((kind, src.name.clone())),
-                    Some((a, first)) if self.opts.agreement.is_none() && *a != kind => {
-                        return Err(IngestError::MixedAgreements { first: first.clone(), first_kind: a.as_str(), second: src.name.clone(), second_kind: kind.as_str() });
-                    }
-                    _ => {}
-                }
-                self.current = Some((ds, r));
-            }
-            let agreement = self.agreement.as_ref().map(|a| a.0).unwrap_or(Agreement::Ea);
-            let Some((ds, reader)) = self.current.as_mut() else { continue };
-            let ds = *ds;
-            let mut done = false;
-            while self.builders.rows < self.opts.batch_rows {
-                let Some(rec) = reader.next_record()? else {
-                    done = true;
-                    break;
-                };
-                let cost = rec.decimal(Col::CostInBillingCurrency)?.unwrap_or(Dec::ZERO);
-                match ds {
-                    Dataset::AmortizedCost => {
-                        self.totals.amortized_rows += 1;
-                        self.totals.amortized_cost.add_dec(cost);
-                        self.mapper.map_row(&rec, ds, agreement, cost, &mut self.builders)?;
-                    }
-                    Dataset::ActualCost => {
-                        self.totals.actual_rows += 1;
-                        self.totals.actual_cost.add_dec(cost);
-                        if kept_from_actual(rec.str(Col::ChargeType), rec.str(Col::PricingModel)) {
-                            self.totals.actual_rows_kept += 1;
-                            self.mapper.map_row(&rec, ds, agreement, cost, &mut self.builders)?;
-                        }
-                    }
-                }
-            }
-            if done {
-                self.current = None;
-            }
-            if self.builders.rows >= self.opts.batch_rows {
-                return self.builders.finish().map(Some);
+    fn start(&mut self) {
+        if self.rx.is_some() {
+            return;
+        }
+        let threads = match self.opts.threads {
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            n => n,
+        };
+        let (tx, rx) = mpsc::channel();
+        for i in 0..threads {
+            let (shared, tx, opts) = (self.shared.clone(), tx.clone(), self.opts.clone());
+            let ahead = CHUNKS_AHEAD * threads as u64;
+            let spawned = std::thread::Builder::new().name(format!("be-ingest-map-{i}")).spawn(move || work(shared, tx, opts, ahead));
+            if let Ok(h) = spawned {
+                self.workers.push(h);
             }
         }
-        if self.builders.rows > 0 {
-            return self.builders.finish().map(Some);
+        self.rx = Some(rx);
+    }
+
+    /// Stop the workers; nothing more is handed out.
+    fn stop(&mut self) {
+        self.done = true;
+        self.ready.clear();
+        self.shared.lock().stop = true;
+        self.shared.turn.notify_all();
+    }
+
+    /// Take the slot the iterator waits for, if it arrived; `None` when it has not.
+    fn next_slot(&mut self) -> Result<Option<Slot>> {
+        if let Some(slot) = self.pending.remove(&self.next) {
+            self.next += 1;
+            self.shared.lock().consumed = self.next;
+            self.shared.turn.notify_all();
+            return Ok(Some(slot));
         }
-        Ok(None)
+        let got = self.rx.as_ref().map(|rx| rx.recv());
+        match got {
+            Some(Ok((seq, slot))) => {
+                self.pending.insert(seq, slot);
+                Ok(None)
+            }
+            _ => Err(IngestError::Internal("a conversion thread stopped unexpectedly".into())),
+        }
+    }
+
+    fn fill(&mut self) -> Result<()> {
+        while self.ready.is_empty() && !self.done {
+            let Some(slot) = self.next_slot()? else { continue };
+            match slot {
+                Slot::End => self.done = true,
+                Slot::Failed(e) => return Err(e),
+                Slot::Chunk { out, first_line } => {
+                    if let Some(l) = first_line {
+                        self.line = l;
+                    }
+                    let out = out.map_err(|e| e.on_line_after(self.line - 1))?;
+                    self.totals.add(&out.totals);
+                    self.line += out.lines;
+                    self.ready.extend(out.batches);
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -841,16 +1156,23 @@ impl Iterator for FocusConverter {
     type Item = Result<RecordBatch>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        match self.fill() {
-            Ok(Some(b)) => Some(Ok(b)),
-            Ok(None) => None,
-            Err(e) => {
-                self.failed = true;
-                Some(Err(e))
+        if self.ready.is_empty() && !self.done {
+            self.start();
+            if let Err(e) = self.fill() {
+                self.stop();
+                return Some(Err(e));
             }
+        }
+        self.ready.pop_front().map(Ok)
+    }
+}
+
+impl Drop for FocusConverter {
+    fn drop(&mut self) {
+        self.stop();
+        self.rx = None;
+        for h in self.workers.drain(..) {
+            let _ = h.join();
         }
     }
 }

@@ -314,6 +314,51 @@ impl ExactSum {
     }
 }
 
+/// An exact running sum of many decimals, cheaper per value than [`ExactSum::add_dec`]: one `i128`
+/// per scale, folded into an [`ExactSum`] when it would overflow and at the end.
+#[derive(Debug, Clone)]
+pub struct SumBuilder {
+    by_scale: [i128; MAX_SOURCE_SCALE as usize + 1],
+    folded: ExactSum,
+}
+
+impl Default for SumBuilder {
+    fn default() -> Self {
+        SumBuilder { by_scale: [0; MAX_SOURCE_SCALE as usize + 1], folded: ExactSum::ZERO }
+    }
+}
+
+impl SumBuilder {
+    /// Add `mantissa / 10^scale` (`scale <= 36`).
+    #[inline]
+    pub fn add_scaled(&mut self, mantissa: i128, scale: u32) {
+        let slot = &mut self.by_scale[scale as usize];
+        match slot.checked_add(mantissa) {
+            Some(v) => *slot = v,
+            None => {
+                self.folded.add_scaled(*slot, scale);
+                *slot = mantissa;
+            }
+        }
+    }
+
+    #[inline]
+    pub fn add(&mut self, d: Dec) {
+        self.add_scaled(d.mantissa, d.scale);
+    }
+
+    /// The sum so far.
+    pub fn finish(&self) -> ExactSum {
+        let mut s = self.folded;
+        for (scale, m) in self.by_scale.iter().enumerate() {
+            if *m != 0 {
+                s.add_scaled(*m, scale as u32);
+            }
+        }
+        s
+    }
+}
+
 impl fmt::Display for ExactSum {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let neg = self.whole < 0 || self.frac < 0;
@@ -427,6 +472,21 @@ mod tests {
         assert_eq!(format_store(p("0.0000000072922557592391990000").to_store().map(|x| x.0).unwrap_or(0)), "0.000000007292255759239199");
         assert_eq!(format_store(-1), "-0.000000000000000000000001");
         assert_eq!(format_store(0), "0");
+    }
+
+    #[test]
+    fn sum_builder_equals_exact_sum_even_past_i128() {
+        let values = ["0.1", "-0.2", "99999999999999.999999999999999999999999", "1e-36", "12.5", "99999999999999.999999999999999999999999"];
+        let mut slow = ExactSum::ZERO;
+        let mut fast = SumBuilder::default();
+        for _ in 0..2000 {
+            for v in values {
+                slow.add_dec(p(v));
+                fast.add(p(v));
+            }
+        }
+        assert_eq!(fast.finish(), slow);
+        assert_eq!(fast.finish().to_string(), "400000000000024799.999999999999999999996000000000002");
     }
 
     #[test]

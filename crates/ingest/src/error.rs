@@ -137,6 +137,15 @@ impl IngestError {
         }
     }
 
+    /// The same error with its line moved down by `lines` (for errors found in a chunk, whose
+    /// lines count from the chunk's first line).
+    pub(crate) fn on_line_after(mut self, lines: u64) -> Self {
+        if let IngestError::MalformedCsv { at, .. } | IngestError::MissingColumn { at, .. } | IngestError::BadValue { at, .. } = &mut self {
+            at.line += lines;
+        }
+        self
+    }
+
     /// The position in a source file, for errors that have one.
     pub fn position(&self) -> Option<&Position> {
         match self {

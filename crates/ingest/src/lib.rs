@@ -29,11 +29,17 @@
 //!   alias table ([`columns::ALIASES`]); byte-order mark tolerated; dates `MM/DD/YYYY`,
 //!   `YYYY-MM-DD`, ISO 8601 with time; decimals exact ([`Dec`]: up to 38 digits and 36 places,
 //!   exponent notation).
-//! - [`FocusConverter`]: an iterator of FOCUS [`arrow::array::RecordBatch`]es of bounded size.
+//! - [`scan`]: sources cut into 1 MB chunks of whole records (strict RFC 4180: a line break is
+//!   between records exactly when an even number of quotes precede it) and scanned in place, 64
+//!   bytes at a time as bit masks; no allocation per field.
+//! - [`FocusConverter`]: an iterator of FOCUS [`arrow::array::RecordBatch`]es of bounded size, in
+//!   file order; chunks are parsed and mapped on one thread per core ([`ConvertOptions::threads`]).
 //!   Microsoft's merge rule: every AmortizedCost row, plus the ActualCost rows with ChargeType
 //!   `Purchase`/`Refund` and PricingModel `Reservation`/`SavingsPlan`. Lookups from Microsoft's
 //!   open data (embedded, see `data/ATTRIBUTION.md`). Azure extras go to `x_` columns.
-//! - [`write_period_parquet`]: temp file in the same directory, fsync, rename (atomic replace).
+//! - [`write_period_parquet`]: temp file in the same directory, fsync, rename (atomic replace);
+//!   columns encoded on one thread per core. The same input and chunk size give the same bytes,
+//!   whatever the thread timing.
 //! - [`reconcile()`]: exact sums ([`ExactSum`]) of source and FOCUS cost columns, row counts.
 //!
 //! ## Numbers
@@ -85,15 +91,17 @@ pub mod date;
 pub mod decimal;
 pub mod focus;
 pub mod error;
+pub mod json;
 pub mod lookup;
 pub mod reader;
 pub mod reconcile;
+pub mod scan;
 pub mod schema;
 pub mod store;
 
 pub use columns::{Agreement, Col, ColumnMap};
 pub use convert::{ConvertOptions, Dataset, FocusConverter, Source, SourceTotals};
-pub use decimal::{Dec, ExactSum};
+pub use decimal::{Dec, ExactSum, SumBuilder};
 pub use error::{IngestError, Position, Result};
 pub use focus::{FocusFormat, FocusImport, ImportedPeriod, import_focus};
 pub use reader::{CostReader, Record};

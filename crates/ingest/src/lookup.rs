@@ -117,24 +117,39 @@ impl Lookups {
 /// Microsoft.Sql/servers/a/databases/b` gives `microsoft.sql/servers/databases`. `None` when the ID has
 /// no `/providers/` segment.
 pub fn arm_resource_type(resource_id: &str) -> Option<String> {
-    let lower = resource_id.to_ascii_lowercase();
-    let at = lower.rfind("/providers/")?;
-    let rest = lower[at + "/providers/".len()..].trim_end_matches('/');
+    let mut t = String::new();
+    arm_resource_type_into(resource_id, &mut t).then_some(t)
+}
+
+/// [`arm_resource_type`] written into `t` (cleared first; left empty when there is none), without
+/// allocating once `t` has grown.
+pub fn arm_resource_type_into(resource_id: &str, t: &mut String) -> bool {
+    const P: &[u8] = b"/providers/";
+    t.clear();
+    let b = resource_id.as_bytes();
+    let Some(at) = memchr::memrchr_iter(b'/', b).find(|&i| b.len() - i >= P.len() && b[i..i + P.len()].eq_ignore_ascii_case(P)) else { return false };
+    let rest = resource_id[at + P.len()..].trim_end_matches('/');
     let mut parts = rest.split('/');
-    let namespace = parts.next().filter(|s| !s.is_empty())?;
-    let mut t = namespace.to_string();
+    let Some(namespace) = parts.next().filter(|s| !s.is_empty()) else { return false };
+    push_lower(t, namespace);
     // type, name, type, name, ...: keep the types
-    let segs: Vec<&str> = parts.collect();
-    for (i, s) in segs.iter().enumerate() {
+    for (i, s) in parts.enumerate() {
         if i % 2 == 0 {
             t.push('/');
-            t.push_str(s);
+            push_lower(t, s);
         }
     }
     if !t.contains('/') {
-        return None;
+        t.clear();
+        return false;
     }
-    Some(t)
+    true
+}
+
+fn push_lower(t: &mut String, s: &str) {
+    let start = t.len();
+    t.push_str(s);
+    t[start..].make_ascii_lowercase();
 }
 
 #[cfg(test)]
@@ -159,5 +174,8 @@ mod tests {
         assert_eq!(arm_resource_type("/providers/Microsoft.Capacity/reservationOrders/o/reservations/").as_deref(), Some("microsoft.capacity/reservationorders/reservations"));
         assert_eq!(arm_resource_type("/subscriptions/x/resourceGroups/g"), None);
         assert_eq!(arm_resource_type(""), None);
+        assert_eq!(arm_resource_type("/SUBSCRIPTIONS/X/PROVIDERS/A/PROVIDERS/Microsoft.KeyVault/VAULTS/v").as_deref(), Some("microsoft.keyvault/vaults"));
+        assert_eq!(arm_resource_type("/providers/ns//x/").as_deref(), Some("ns/"));
+        assert_eq!(arm_resource_type("/providers/ns"), None);
     }
 }

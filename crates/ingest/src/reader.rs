@@ -1,17 +1,17 @@
 //! Streaming reader of one Cost Details CSV.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use crate::columns::{Agreement, Col, ColumnMap, aliases_of};
 use crate::date::parse_timestamp_micros;
 use crate::decimal::Dec;
 use crate::error::{IngestError, Position, Result};
-
-/// Read buffer size: large reads keep the parser busy.
-const BUF: usize = 1 << 20;
+use crate::scan::{CHUNK_BYTES, ChunkBuf, Chunker, Fields, ScanError, Scanner, last_record_end, malformed, utf8_error_position};
 
 /// A streaming reader of one Cost Details CSV file (EA or MCA, any layout of azure-protocol.md
-/// section 5). Holds one record at a time: memory does not depend on the file's size.
+/// section 5). Holds one chunk of whole records at a time: memory does not depend on the file's
+/// size. (The converter reads chunks on several threads; this reader is the sequential view.)
 ///
 /// ```no_run
 /// # fn f() -> be_ingest::Result<()> {
@@ -25,10 +25,76 @@ const BUF: usize = 1 << 20;
 /// ```
 pub struct CostReader<R> {
     name: String,
-    csv: csv::Reader<R>,
-    map: ColumnMap,
-    record: csv::StringRecord,
+    chunker: Chunker<R>,
+    map: Arc<ColumnMap>,
+    chunk: Chunk,
+    fields: Fields,
     rows: u64,
+}
+
+/// One chunk of whole records, UTF-8 checked, with the line its first record starts on.
+#[derive(Default)]
+struct Chunk {
+    text: String,
+    first_line: u64,
+    pos: usize,
+    line: u64,
+}
+
+impl Chunk {
+    fn new(bytes: Vec<u8>, file: &str, first_line: u64, map: &ColumnMap) -> Result<Chunk> {
+        check_utf8(&bytes, file, first_line, Some(map))?;
+        Ok(Chunk { text: String::from_utf8(bytes).unwrap_or_default(), first_line, pos: 0, line: 1 })
+    }
+}
+
+/// A chunk as text; the error names the line and field of the first byte that is not UTF-8.
+pub(crate) fn check_utf8<'a>(bytes: &'a [u8], file: &str, first_line: u64, map: Option<&ColumnMap>) -> Result<&'a str> {
+    simdutf8::compat::from_utf8(bytes).map_err(|e| {
+        let (line, field) = utf8_error_position(bytes, e.valid_up_to());
+        malformed(file, first_line + line - 1, field, field.and_then(|f| map.and_then(|m| m.name(f))), "invalid UTF-8")
+    })
+}
+
+/// A scan error as an [`IngestError`] at its absolute line.
+pub(crate) fn scan_error(e: ScanError, file: &str, first_line: u64, map: Option<&ColumnMap>) -> IngestError {
+    malformed(file, first_line + e.line - 1, e.field, e.field.and_then(|f| map.and_then(|m| m.name(f))), e.reason)
+}
+
+/// Read and match a source's header line (a byte-order mark is skipped). Returns the column map,
+/// the rest of the first chunk (whole records) and the line after the header.
+pub(crate) fn read_header<R: Read>(name: &str, chunker: &mut Chunker<R>) -> Result<(ColumnMap, Vec<u8>, u64)> {
+    let mut chunk = ChunkBuf::default();
+    let empty = || malformed(name, 1, None, None, "the file is empty (no header line)");
+    if !chunker.next_chunk(&mut chunk, name)? {
+        return Err(empty());
+    }
+    let buf = chunk.bytes();
+    let checked = check_utf8(&buf[..last_record_end(buf).unwrap_or(buf.len())], name, 1, None);
+    let mut sc = match checked {
+        Ok(t) => Scanner::on_text(t, 0, 1),
+        Err(_) => Scanner::new(buf),
+    };
+    let mut f = Fields::default();
+    let header_ok = sc.next_record(&mut f).map_err(|e| scan_error(e, name, 1, None))?;
+    if header_ok.is_none() {
+        return Err(empty());
+    }
+    if let Ok(t) = &checked {
+        f.unescape(t).map_err(|(field, reason)| scan_error(ScanError { line: 1, field: Some(field), reason }, name, 1, None))?;
+    }
+    let end = sc.offset();
+    let lines = sc.lines();
+    check_utf8(&buf[..end], name, 1, None)?;
+    let text = std::str::from_utf8(&buf[..end]).unwrap_or("");
+    let names: Vec<&str> = (0..f.len()).map(|i| f.get(text, i).unwrap_or("")).map(|h| h.trim_start_matches('\u{feff}')).collect();
+    let map = ColumnMap::from_header(names).map_err(|missing| IngestError::MissingColumn {
+        at: Position { file: name.to_string(), line: 1, column: None, column_name: None },
+        column: aliases_of(missing)[0],
+        aliases: aliases_of(missing).join(", "),
+    })?;
+    let rest = buf[end..].to_vec();
+    Ok((map, rest, 1 + lines))
 }
 
 impl<R: Read> CostReader<R> {
@@ -36,30 +102,39 @@ impl<R: Read> CostReader<R> {
     /// `name` is used in every error (the blob or file name).
     pub fn new(name: impl Into<String>, input: R) -> Result<Self> {
         let name = name.into();
-        let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(false).buffer_capacity(BUF).from_reader(input);
-        let mut header = csv::StringRecord::new();
-        let got = csv.read_record(&mut header).map_err(|e| csv_error(&name, e, None))?;
-        if !got {
-            return Err(IngestError::MalformedCsv { at: Position { file: name, line: 1, column: None, column_name: None }, reason: "the file is empty (no header line)".into() });
-        }
-        let fields: Vec<&str> = header.iter().enumerate().map(|(i, h)| if i == 0 { h.trim_start_matches('\u{feff}') } else { h }).collect();
-        let map = ColumnMap::from_header(fields).map_err(|missing| IngestError::MissingColumn {
-            at: Position { file: name.clone(), line: 1, column: None, column_name: None },
-            column: aliases_of(missing)[0],
-            aliases: aliases_of(missing).join(", "),
-        })?;
-        Ok(CostReader { name, csv, map, record: csv::StringRecord::new(), rows: 0 })
+        let mut chunker = Chunker::new(input, CHUNK_BYTES);
+        let (map, rest, line) = read_header(&name, &mut chunker)?;
+        let map = Arc::new(map);
+        let chunk = Chunk::new(rest, &name, line, &map)?;
+        Ok(CostReader { name, chunker, map, chunk, fields: Fields::default(), rows: 0 })
     }
 
     /// The next record, or `None` at the end of the file.
     pub fn next_record(&mut self) -> Result<Option<Record<'_>>> {
-        let got = self.csv.read_record(&mut self.record).map_err(|e| csv_error(&self.name, e, Some(&self.map)))?;
-        if !got {
-            return Ok(None);
+        loop {
+            let (got, pos, lines) = {
+                let mut sc = Scanner::on_text(&self.chunk.text, self.chunk.pos, self.chunk.line);
+                let got = sc.next_record(&mut self.fields).map_err(|e| scan_error(e, &self.name, self.chunk.first_line, Some(&self.map)))?;
+                if let Some(line) = got {
+                    self.fields.unescape(&self.chunk.text).map_err(|(field, reason)| scan_error(ScanError { line, field: Some(field), reason }, &self.name, self.chunk.first_line, Some(&self.map)))?;
+                }
+                (got, sc.offset(), sc.lines())
+            };
+            self.chunk.pos = pos;
+            self.chunk.line = lines + 1;
+            if let Some(local) = got {
+                self.rows += 1;
+                let line = self.chunk.first_line + local - 1;
+                check_width(&self.fields, &self.map, &self.name, line)?;
+                return Ok(Some(Record { text: &self.chunk.text, fields: &self.fields, map: &self.map, file: &self.name, line }));
+            }
+            let next_line = self.chunk.first_line + self.chunk.line - 1;
+            let mut bytes = ChunkBuf::from_vec(std::mem::take(&mut self.chunk.text).into_bytes());
+            if !self.chunker.next_chunk(&mut bytes, &self.name)? {
+                return Ok(None);
+            }
+            self.chunk = Chunk::new(bytes.into_vec(), &self.name, next_line, &self.map)?;
         }
-        self.rows += 1;
-        let line = self.record.position().map(|p| p.line()).unwrap_or(self.rows + 1);
-        Ok(Some(Record { rec: &self.record, map: &self.map, file: &self.name, line }))
     }
 
     pub fn columns(&self) -> &ColumnMap {
@@ -80,6 +155,15 @@ impl<R: Read> CostReader<R> {
     }
 }
 
+/// Every record has as many fields as the header.
+pub(crate) fn check_width(f: &Fields, map: &ColumnMap, file: &str, line: u64) -> Result<()> {
+    if f.len() != map.width() {
+        let expected = map.width();
+        return Err(malformed(file, line, Some(f.len().min(expected)), map.name(f.len().min(expected)), format!("{} fields where the header has {expected}", f.len())));
+    }
+    Ok(())
+}
+
 impl CostReader<std::fs::File> {
     /// Open a file by path; its path is the name used in errors.
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
@@ -90,43 +174,26 @@ impl CostReader<std::fs::File> {
     }
 }
 
-fn csv_error(file: &str, e: csv::Error, map: Option<&ColumnMap>) -> IngestError {
-    let at = |line: u64, column: Option<u64>| Position {
-        file: file.to_string(),
-        line,
-        column,
-        column_name: column.and_then(|c| map.and_then(|m| m.name(c as usize - 1)).map(str::to_string)),
-    };
-    let reason = e.to_string();
-    match e.into_kind() {
-        csv::ErrorKind::Io(source) => IngestError::Read { file: file.to_string(), source },
-        csv::ErrorKind::Utf8 { pos, err } => IngestError::MalformedCsv {
-            at: at(pos.as_ref().map(|p| p.line()).unwrap_or(0), Some(err.field() as u64 + 1)),
-            reason: "invalid UTF-8".into(),
-        },
-        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => IngestError::MalformedCsv {
-            at: at(pos.as_ref().map(|p| p.line()).unwrap_or(0), Some(len.min(expected_len) + 1)),
-            reason: format!("{len} fields where the header has {expected_len}"),
-        },
-        _ => IngestError::MalformedCsv { at: at(0, None), reason },
-    }
-}
-
 /// One record of a Cost Details file, with its logical columns.
 #[derive(Clone, Copy)]
 pub struct Record<'a> {
-    rec: &'a csv::StringRecord,
+    text: &'a str,
+    fields: &'a Fields,
     map: &'a ColumnMap,
     file: &'a str,
     line: u64,
 }
 
 impl<'a> Record<'a> {
+    pub(crate) fn new(text: &'a str, fields: &'a Fields, map: &'a ColumnMap, file: &'a str, line: u64) -> Self {
+        Record { text, fields, map, file, line }
+    }
+
     /// The raw text of a logical column (`""` if the file has no such column).
     #[inline]
     pub fn str(&self, c: Col) -> &'a str {
         match self.map.get(c) {
-            Some(i) => self.rec.get(i).unwrap_or(""),
+            Some(i) => self.fields.get(self.text, i).unwrap_or(""),
             None => "",
         }
     }

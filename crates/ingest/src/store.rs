@@ -6,6 +6,8 @@ use std::sync::mpsc;
 
 use arrow::array::{Array, Decimal128Array, Int64Array, RecordBatch};
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
+use parquet::file::writer::SerializedFileWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 use parquet::basic::Compression;
@@ -13,12 +15,19 @@ use arrow::datatypes::DataType;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
+use crate::decimal::{STORE_SCALE, SumBuilder};
 use crate::error::{IngestError, Result};
 use crate::reconcile::FocusTotals;
 use crate::schema::{F, focus_schema};
 
 /// Rows per Parquet row group: bounds the writer's memory (it buffers one row group).
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
+
+/// Largest dictionary per column chunk before a column falls back to plain encoding. Resource IDs,
+/// tags and AdditionalInfo repeat every day of the month but differ from resource to resource: at
+/// 1M rows a month a row group holds about 35,000 resources, whose values fit in 8 MB, so those
+/// columns stay dictionary-encoded (a quarter of the bytes to compress and store).
+pub const DICTIONARY_PAGE_BYTES: usize = 8 << 20;
 
 /// What [`write_period_parquet`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -39,6 +48,7 @@ fn writer_properties() -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_dictionary_page_size_limit(DICTIONARY_PAGE_BYTES)
         .set_created_by(concat!("billing-engine be-ingest ", env!("CARGO_PKG_VERSION")).to_string());
     for f in focus_schema().fields() {
         if matches!(f.data_type(), DataType::Utf8 | DataType::Decimal128(_, _)) {
@@ -48,15 +58,30 @@ fn writer_properties() -> WriterProperties {
     b.build()
 }
 
-fn add_totals(t: &mut FocusTotals, batch: &RecordBatch) {
-    t.rows += batch.num_rows() as u64;
-    let col = |f: F| batch.column(f as usize).as_any().downcast_ref::<Decimal128Array>().cloned();
-    for (f, sum) in [(F::BilledCost, &mut t.billed_cost), (F::EffectiveCost, &mut t.effective_cost), (F::ListCost, &mut t.list_cost), (F::ContractedCost, &mut t.contracted_cost)] {
-        if let Some(a) = col(f) {
-            for v in a.iter().flatten() {
-                sum.add_store(v);
+/// Exact sums of the cost columns of the rows written so far.
+#[derive(Default)]
+struct Sums {
+    rows: u64,
+    cost: [SumBuilder; 4],
+}
+
+const SUMMED: [F; 4] = [F::BilledCost, F::EffectiveCost, F::ListCost, F::ContractedCost];
+
+impl Sums {
+    fn add(&mut self, batch: &RecordBatch) {
+        self.rows += batch.num_rows() as u64;
+        for (f, sum) in SUMMED.iter().zip(self.cost.iter_mut()) {
+            if let Some(a) = batch.column(*f as usize).as_any().downcast_ref::<Decimal128Array>() {
+                for v in a.iter().flatten() {
+                    sum.add_scaled(v, STORE_SCALE);
+                }
             }
         }
+    }
+
+    fn totals(&self) -> FocusTotals {
+        let [billed_cost, effective_cost, list_cost, contracted_cost] = self.cost.each_ref().map(SumBuilder::finish);
+        FocusTotals { rows: self.rows, billed_cost, effective_cost, list_cost, contracted_cost }
     }
 }
 
@@ -120,6 +145,7 @@ where
 {
     let file = File::options().write(true).create_new(true).open(tmp).map_err(|e| IngestError::Write { path: tmp.to_path_buf(), source: e })?;
     let iter = batches.into_iter();
+    let pq = |e| IngestError::Parquet { context: format!("writing {}", tmp.display()), source: e };
     std::thread::scope(|scope| -> Result<FocusTotals> {
         let (tx, rx) = mpsc::sync_channel::<Result<RecordBatch>>(2);
         let producer = scope.spawn(move || {
@@ -130,34 +156,218 @@ where
                 }
             }
         });
-        let pq = |e| IngestError::Parquet { context: format!("writing {}", tmp.display()), source: e };
-        let mut writer = ArrowWriter::try_new(file, focus_schema(), Some(writer_properties())).map_err(pq)?;
-        let mut totals = FocusTotals::default();
-        let mut failure = None;
-        for b in rx.iter() {
-            match b.and_then(|batch| with_row_ids(batch, totals.rows)) {
-                Ok(batch) => {
-                    add_totals(&mut totals, &batch);
-                    if let Err(e) = writer.write(&batch) {
-                        failure = Some(pq(e));
-                        break;
-                    }
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-        }
+        let writer = ArrowWriter::try_new(file, focus_schema(), Some(writer_properties())).map_err(pq)?;
+        let (file_writer, factory) = writer.into_serialized_writer().map_err(pq)?;
+        let encoders = (0..encoder_threads()).map(|_| Encoder::spawn(scope)).collect();
+        let mut out = ParallelWriter { file_writer, factory, encoders, pieces: Pieces::default(), sums: Sums::default(), group_rows: 0, groups: 0 };
+        let written = out.write_all(rx.iter());
         drop(rx); // unblocks the producer if we stopped early
+        let closed = out.close();
         producer.join().map_err(|_| IngestError::Internal("the batch producer panicked".into()))?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        let file = writer.into_inner().map_err(pq)?;
+        let (file, totals) = written.and(closed).map_err(|e| e.into_ingest(tmp))?;
         file.sync_all().map_err(|e| IngestError::Write { path: tmp.to_path_buf(), source: e })?;
         Ok(totals)
     })
+}
+
+/// Columns encoded on each core, in parallel.
+fn encoder_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8)
+}
+
+/// An error of the parallel writer: from the batches or from Parquet.
+enum WriteError {
+    Ingest(Box<IngestError>),
+    Parquet(parquet::errors::ParquetError),
+}
+
+impl WriteError {
+    fn into_ingest(self, tmp: &Path) -> IngestError {
+        match self {
+            WriteError::Ingest(e) => *e,
+            WriteError::Parquet(e) => IngestError::Parquet { context: format!("writing {}", tmp.display()), source: e },
+        }
+    }
+}
+
+impl From<parquet::errors::ParquetError> for WriteError {
+    fn from(e: parquet::errors::ParquetError) -> Self {
+        WriteError::Parquet(e)
+    }
+}
+
+/// Batches cut at row group boundaries (slices, no copy). The Parquet writer cuts pages where the
+/// batches it is given start, so the file's bytes depend on the batches: the converter's batches
+/// depend only on the input and the chunk size, never on the thread timing.
+#[derive(Default)]
+struct Pieces {
+    queue: std::collections::VecDeque<RecordBatch>,
+}
+
+impl Pieces {
+    fn push(&mut self, b: RecordBatch) {
+        if b.num_rows() > 0 {
+            self.queue.push_back(b);
+        }
+    }
+
+    /// The next piece, of at most `max` rows.
+    fn take(&mut self, max: usize) -> Option<RecordBatch> {
+        let front = self.queue.pop_front()?;
+        let n = front.num_rows();
+        if n <= max {
+            return Some(front);
+        }
+        self.queue.push_front(front.slice(max, n - max));
+        Some(front.slice(0, max))
+    }
+}
+
+/// What an encoder thread is asked to do.
+enum Job {
+    /// The writers of a new row group for this encoder's columns (by column index).
+    Writers(Vec<(usize, ArrowColumnWriter)>),
+    Piece(std::sync::Arc<RecordBatch>),
+    /// Close the row group's writers and send the encoded column chunks back.
+    Close(mpsc::SyncSender<Result<Vec<(usize, ArrowColumnChunk)>, parquet::errors::ParquetError>>),
+}
+
+/// A thread that encodes some of the columns of every piece.
+struct Encoder<'scope> {
+    jobs: mpsc::SyncSender<Job>,
+    handle: std::thread::ScopedJoinHandle<'scope, ()>,
+}
+
+impl<'scope> Encoder<'scope> {
+    fn spawn<'env>(scope: &'scope std::thread::Scope<'scope, 'env>) -> Encoder<'scope> {
+        let (jobs, rx) = mpsc::sync_channel::<Job>(8);
+        let handle = scope.spawn(move || encode(rx));
+        Encoder { jobs, handle }
+    }
+}
+
+fn encode(rx: mpsc::Receiver<Job>) {
+    let schema = focus_schema();
+    let mut writers: Vec<(usize, ArrowColumnWriter)> = Vec::new();
+    let mut failed = None;
+    for job in rx {
+        match job {
+            Job::Writers(w) => {
+                writers = w;
+                failed = None;
+            }
+            Job::Piece(batch) if failed.is_none() => {
+                for (i, w) in writers.iter_mut() {
+                    let written = compute_leaves(schema.field(*i), batch.column(*i)).and_then(|leaves| leaves.iter().try_for_each(|l| w.write(l)));
+                    if let Err(e) = written {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            Job::Piece(_) => {}
+            Job::Close(reply) => {
+                let chunks = match failed.take() {
+                    Some(e) => Err(e),
+                    None => writers.drain(..).map(|(i, w)| w.close().map(|c| (i, c))).collect(),
+                };
+                let _ = reply.send(chunks);
+            }
+        }
+    }
+}
+
+/// The file, its row groups, and the encoder threads.
+struct ParallelWriter<'scope> {
+    file_writer: SerializedFileWriter<File>,
+    factory: ArrowRowGroupWriterFactory,
+    encoders: Vec<Encoder<'scope>>,
+    pieces: Pieces,
+    sums: Sums,
+    /// Rows in the current row group, and row groups closed.
+    group_rows: usize,
+    groups: usize,
+}
+
+impl ParallelWriter<'_> {
+    fn write_all(&mut self, batches: impl Iterator<Item = Result<RecordBatch>>) -> Result<(), WriteError> {
+        self.start_group()?;
+        for b in batches {
+            self.pieces.push(b.map_err(|e| WriteError::Ingest(Box::new(e)))?);
+            self.send_pieces()?;
+        }
+        if self.group_rows > 0 {
+            self.close_group()?;
+        }
+        Ok(())
+    }
+
+    /// Give every encoder the writers of its columns for the next row group.
+    fn start_group(&mut self) -> Result<(), WriteError> {
+        let mut parts: Vec<Vec<(usize, ArrowColumnWriter)>> = self.encoders.iter().map(|_| Vec::new()).collect();
+        for (i, w) in self.factory.create_column_writers(self.groups)?.into_iter().enumerate() {
+            parts[column_encoder(i, self.encoders.len())].push((i, w));
+        }
+        for (e, part) in self.encoders.iter().zip(parts) {
+            e.jobs.send(Job::Writers(part)).map_err(|_| stopped())?;
+        }
+        Ok(())
+    }
+
+    fn send_pieces(&mut self) -> Result<(), WriteError> {
+        while let Some(piece) = self.pieces.take(ROW_GROUP_ROWS - self.group_rows) {
+            let piece = std::sync::Arc::new(with_row_ids(piece, self.sums.rows).map_err(|e| WriteError::Ingest(Box::new(e)))?);
+            self.sums.add(&piece);
+            self.group_rows += piece.num_rows();
+            for e in &self.encoders {
+                e.jobs.send(Job::Piece(piece.clone())).map_err(|_| stopped())?;
+            }
+            if self.group_rows == ROW_GROUP_ROWS {
+                self.close_group()?;
+                self.start_group()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Collect the encoded columns of the row group and append them to the file, in column order.
+    fn close_group(&mut self) -> Result<(), WriteError> {
+        let mut chunks = Vec::new();
+        for e in &self.encoders {
+            let (tx, rx) = mpsc::sync_channel(1);
+            e.jobs.send(Job::Close(tx)).map_err(|_| stopped())?;
+            chunks.extend(rx.recv().map_err(|_| stopped())??);
+        }
+        chunks.sort_by_key(|(i, _)| *i);
+        let mut group = self.file_writer.next_row_group()?;
+        for (_, c) in chunks {
+            c.append_to_row_group(&mut group)?;
+        }
+        group.close()?;
+        self.group_rows = 0;
+        self.groups += 1;
+        Ok(())
+    }
+
+    /// Stop the encoders and finish the file.
+    fn close(self) -> Result<(File, FocusTotals), WriteError> {
+        let ParallelWriter { file_writer, encoders, sums, .. } = self;
+        for e in encoders {
+            drop(e.jobs);
+            e.handle.join().map_err(|_| stopped())?;
+        }
+        Ok((file_writer.into_inner()?, sums.totals()))
+    }
+}
+
+/// Which encoder thread encodes column `i`: the string columns (most of the work) dealt in turn,
+/// then the others.
+fn column_encoder(i: usize, encoders: usize) -> usize {
+    i % encoders.max(1)
+}
+
+fn stopped() -> WriteError {
+    WriteError::Ingest(Box::new(IngestError::Internal("a Parquet encoder thread stopped unexpectedly".into())))
 }
 
 /// Append [`crate::SOURCE_ROW_ID`]: the positions `first..first + rows` of the batch's rows in

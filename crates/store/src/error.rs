@@ -9,6 +9,7 @@ pub enum Conflict {
     /// Another change of the pricing configuration saved the same version first.
     PricingVersion,
     ImportSourceName,
+    ViewName,
     Other,
 }
 

@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 pub use error::{Conflict, StoreError};
 pub use records::{
     ApiTokenRecord, ClaimedJob, ConnectionRecord, ImportSourceRecord, ImportedPeriodRecord, JobRecord, NewApiToken, NewUser, Organization,
-    PeriodRecord, PricingVersionRecord, RatedPeriodRecord, RatingRunRecord, Registration, SessionRecord, SubAccountRecord, SyncPeriodRecord,
+    PeriodRecord, PricingVersionRecord, RatedPeriodRecord, RatingRunRecord, Registration, SavedViewRecord, SessionRecord, SubAccountRecord, SyncPeriodRecord,
     User, UserCredentials,
 };
 pub use sql::{PgStore, SqliteStore};
@@ -214,4 +214,15 @@ pub trait RatingStore: Send + Sync + 'static {
     async fn finish_period_rating(&self, org: OrganizationId, period: &str, run: Option<be_domain::RatingRunId>, generation: i64) -> Result<()>;
     /// Forget a period's rating state (its data is gone).
     async fn delete_rated_period(&self, org: OrganizationId, period: &str) -> Result<()>;
+
+    // Saved analysis views and asset groups.
+    /// Fails with [`Conflict::ViewName`] if a view of that kind has the name (ignoring case).
+    async fn create_view(&self, v: &SavedViewRecord) -> Result<()>;
+    /// Writes name, document and time; false if there is no such view.
+    async fn update_view(&self, v: &SavedViewRecord) -> Result<bool>;
+    async fn delete_view(&self, org: OrganizationId, id: be_domain::SavedViewId) -> Result<bool>;
+    async fn get_view(&self, org: OrganizationId, id: be_domain::SavedViewId) -> Result<Option<SavedViewRecord>>;
+    async fn list_views(&self, org: OrganizationId, kind: be_domain::ViewKind) -> Result<Vec<SavedViewRecord>>;
+    /// Make one view of its kind the default (`None`: no default).
+    async fn set_default_view(&self, org: OrganizationId, kind: be_domain::ViewKind, id: Option<be_domain::SavedViewId>) -> Result<()>;
 }

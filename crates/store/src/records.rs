@@ -323,3 +323,18 @@ pub struct RatedPeriodRecord {
     pub generation: i64,
     pub changed_at: OffsetDateTime,
 }
+
+/// A saved analysis view or asset group, shared in the organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedViewRecord {
+    pub id: be_domain::SavedViewId,
+    pub organization_id: OrganizationId,
+    pub kind: be_domain::ViewKind,
+    pub name: String,
+    /// JSON: the analysis query, or the asset group's filter.
+    pub document: String,
+    pub is_default: bool,
+    pub created_by: Option<UserId>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}

@@ -2,14 +2,14 @@
 //! and rated periods. Same SQL text on both, like `sql.rs`.
 
 use async_trait::async_trait;
-use be_domain::{ImportSourceId, OrganizationId, RatingRunId, RatingRunState, UserId};
+use be_domain::{ImportSourceId, OrganizationId, RatingRunId, RatingRunState, SavedViewId, UserId, ViewKind};
 use sqlx::FromRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
     Conflict, ImportSourceRecord, ImportedPeriodRecord, PgStore, PricingVersionRecord, RatedPeriodRecord, RatingRunRecord, RatingStore, Result,
-    SqliteStore, StoreError, SubAccountRecord,
+    SavedViewRecord, SqliteStore, StoreError, SubAccountRecord,
 };
 
 #[derive(FromRow)]
@@ -168,6 +168,42 @@ impl From<RatedRow> for RatedPeriodRecord {
             changed_at: r.changed_at,
         }
     }
+}
+
+#[derive(FromRow)]
+struct ViewRow {
+    id: Uuid,
+    organization_id: Uuid,
+    kind: String,
+    name: String,
+    document: String,
+    is_default: bool,
+    created_by: Option<Uuid>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<ViewRow> for SavedViewRecord {
+    type Error = StoreError;
+    fn try_from(r: ViewRow) -> Result<Self> {
+        Ok(Self {
+            id: SavedViewId::from_uuid(r.id),
+            organization_id: OrganizationId::from_uuid(r.organization_id),
+            kind: ViewKind::from_db(&r.kind).ok_or_else(|| StoreError::Corrupt(format!("unknown view kind {:?}", r.kind)))?,
+            name: r.name,
+            document: r.document,
+            is_default: r.is_default,
+            created_by: r.created_by.map(UserId::from_uuid),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+macro_rules! view_columns {
+    () => {
+        "id, organization_id, kind, name, document, is_default, created_by, created_at, updated_at"
+    };
 }
 
 #[derive(FromRow)]
@@ -453,6 +489,87 @@ macro_rules! rating_store {
                     .bind(generation)
                     .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_view(&self, v: &SavedViewRecord) -> Result<()> {
+                sqlx::query(concat!("INSERT INTO saved_views (", view_columns!(), ", name_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+                    .bind(v.id.as_uuid())
+                    .bind(v.organization_id.as_uuid())
+                    .bind(v.kind.as_str())
+                    .bind(&v.name)
+                    .bind(&v.document)
+                    .bind(v.is_default)
+                    .bind(v.created_by.map(|u| u.as_uuid()))
+                    .bind(v.created_at)
+                    .bind(v.updated_at)
+                    .bind(v.name.to_lowercase())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| StoreError::from_write(e, Conflict::ViewName))?;
+                Ok(())
+            }
+
+            async fn update_view(&self, v: &SavedViewRecord) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE saved_views SET name = $3, name_key = $4, document = $5, updated_at = $6 WHERE organization_id = $1 AND id = $2",
+                )
+                .bind(v.organization_id.as_uuid())
+                .bind(v.id.as_uuid())
+                .bind(&v.name)
+                .bind(v.name.to_lowercase())
+                .bind(&v.document)
+                .bind(v.updated_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| StoreError::from_write(e, Conflict::ViewName))?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn delete_view(&self, org: OrganizationId, id: SavedViewId) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM saved_views WHERE organization_id = $1 AND id = $2")
+                    .bind(org.as_uuid())
+                    .bind(id.as_uuid())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn get_view(&self, org: OrganizationId, id: SavedViewId) -> Result<Option<SavedViewRecord>> {
+                let row: Option<ViewRow> = sqlx::query_as(concat!("SELECT ", view_columns!(), " FROM saved_views WHERE organization_id = $1 AND id = $2"))
+                    .bind(org.as_uuid())
+                    .bind(id.as_uuid())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn list_views(&self, org: OrganizationId, kind: ViewKind) -> Result<Vec<SavedViewRecord>> {
+                let rows: Vec<ViewRow> =
+                    sqlx::query_as(concat!("SELECT ", view_columns!(), " FROM saved_views WHERE organization_id = $1 AND kind = $2 ORDER BY name_key"))
+                        .bind(org.as_uuid())
+                        .bind(kind.as_str())
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn set_default_view(&self, org: OrganizationId, kind: ViewKind, id: Option<SavedViewId>) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE saved_views SET is_default = FALSE WHERE organization_id = $1 AND kind = $2")
+                    .bind(org.as_uuid())
+                    .bind(kind.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(id) = id {
+                    sqlx::query("UPDATE saved_views SET is_default = TRUE WHERE organization_id = $1 AND kind = $2 AND id = $3")
+                        .bind(org.as_uuid())
+                        .bind(kind.as_str())
+                        .bind(id.as_uuid())
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx.commit().await?;
                 Ok(())
             }

@@ -42,6 +42,9 @@ pub struct AnalysisQuery {
     /// Keep the N largest groups of the first level; the others are summed into one row.
     #[serde(default)]
     pub top: Option<usize>,
+    /// An asset group's ID (its filter applies too), or "default" for the organization's default.
+    #[serde(default)]
+    pub asset_group: Option<String>,
 }
 
 /// One row of the table.
@@ -104,6 +107,13 @@ fn invalid(field: &'static str, code: &'static str, message: impl std::fmt::Disp
 }
 
 impl AnalysisQuery {
+    /// The periods and measures parse (checked when a view is saved).
+    pub(crate) fn validate_shape(self) -> Result<()> {
+        self.periods()?;
+        self.measures()?;
+        Ok(())
+    }
+
     fn measures(&self) -> Result<Vec<String>> {
         let wanted: Vec<String> = if self.measures.is_empty() { DEFAULT_MEASURES.iter().map(|s| s.to_string()).collect() } else { self.measures.clone() };
         for m in &wanted {
@@ -141,6 +151,13 @@ impl App {
             .map(|d| Dimension::parse(d, &key_refs).map_err(|e| AppError::Invalid(e.under("group_by"))))
             .collect::<Result<Vec<_>>>()?;
         let filter = parse_filter(&query.filter, &key_refs, "filter").map_err(AppError::InvalidFields)?;
+        let filter = match query.asset_group.as_deref() {
+            None => filter,
+            Some(chosen) => {
+                let (_, group) = self.asset_group_filter(caller, if chosen == "default" { None } else { Some(chosen) }).await?;
+                super::saved::and(&group, &filter)
+            }
+        };
         let rated: BTreeMap<String, Option<RatingRunId>> = self.store.list_rated_periods(org).await?.into_iter().map(|p| (p.period, p.current_run)).collect();
         let mut runs = Vec::new();
         let mut unrated = Vec::new();
@@ -150,7 +167,7 @@ impl App {
                 None => unrated.push(*p),
             }
         }
-        let cache_key = format!("{org}|{runs:?}|{}", serde_json::to_string(query).map_err(AppError::internal)?);
+        let cache_key = format!("{org}|{runs:?}|{filter:?}|{}", serde_json::to_string(query).map_err(AppError::internal)?);
         if let Some(hit) = self.analysis_cache.get(&cache_key) {
             return Ok(hit);
         }
@@ -175,7 +192,11 @@ impl App {
             }
         }
         sums.extend(stages.iter().map(|s| s.column.clone()));
-        let leaves = if dirs.is_empty() { vec![] } else { engine.pivot(dirs, group_by.clone(), filter, sums).await? };
+        let leaves = if dirs.is_empty() {
+            vec![]
+        } else {
+            engine.pivot(super::port::PivotInput { runs: dirs, group_by: group_by.clone(), filter: filter.clone(), sums, by_period: false }).await?
+        };
         let mut columns: Vec<String> = measures.iter().filter(|m| *m != "Margin").cloned().collect();
         let show_margin = measures.iter().any(|m| m == "Margin");
         columns.extend(stages.iter().map(|s| s.label.clone()));

@@ -4,7 +4,9 @@
 //! the previous one and says why. The engine itself sits behind [`RatingPort`].
 
 mod analysis;
+mod dashboard;
 mod imports;
+mod saved;
 mod port;
 mod views;
 
@@ -17,9 +19,11 @@ use be_store::{RatingRunRecord, SubAccountRecord};
 
 pub use analysis::{AnalysisQuery, AnalysisRow, AnalysisTable, MEASURES};
 pub(crate) use analysis::AnalysisCache;
+pub use dashboard::{Dashboard, Freshness, MonthFigures, TopRow};
 pub use imports::SourcesOverview;
+pub use saved::{AssetGroupInput, SavedView};
 pub use port::{
-    GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary,
+    GroupTotals, GroupedRow, ImportOutcome, PivotInput, ImportedPeriod, LineExplanation, LinesQuery, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary,
     RatingPort, SourceInput, SplitShare, StageEffect, StageInfo,
 };
 pub use views::{AllocationPreview, AllocationPreviewRow, PeriodRating, RunView, TotalsBy, TotalsRow, TotalsTable, WhatIf, WhatIfChange, WhatIfRow};

@@ -157,6 +157,18 @@ pub struct GroupedRow {
     pub sums: BTreeMap<String, Exact>,
 }
 
+/// A grouping of rated periods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PivotInput {
+    /// Run folders (one per period).
+    pub runs: Vec<PathBuf>,
+    pub group_by: Vec<be_domain::Dimension>,
+    pub filter: be_domain::pricing::Filter,
+    /// Measure and effect columns to sum.
+    pub sums: Vec<String>,
+    pub by_period: bool,
+}
+
 /// One billing period written by an import.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportedPeriod {
@@ -194,7 +206,8 @@ pub trait RatingPort: Send + Sync + 'static {
     async fn explain(&self, run_dir: PathBuf, line: String) -> Result<LineExplanation, PortError>;
     /// Group rated periods (their run folders) by dimensions and currency, filtered; exact sums
     /// of `sums` (measure and effect columns) per group.
-    async fn pivot(&self, runs: Vec<PathBuf>, group_by: Vec<be_domain::Dimension>, filter: be_domain::pricing::Filter, sums: Vec<String>) -> Result<Vec<GroupedRow>, PortError>;
+    /// With `by_period`, the first key of each row is its period (`YYYY-MM`).
+    async fn pivot(&self, query: PivotInput) -> Result<Vec<GroupedRow>, PortError>;
     async fn lines(&self, run_dir: PathBuf, query: LinesQuery) -> Result<Vec<RatedLine>, PortError>;
     /// Import a FOCUS file; each period's rows go to `dest(period)`, replaced atomically.
     /// Blocking work: call it off the async threads.

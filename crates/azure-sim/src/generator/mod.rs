@@ -16,8 +16,10 @@
 
 mod catalog;
 mod layout;
+mod widths;
 
 pub use layout::Layout;
+pub use widths::Widths;
 
 use crate::rng::{below, chance, guid, h, hs};
 use catalog::{Catalog, QtyKind, catalog};
@@ -70,6 +72,8 @@ pub struct DataSpec {
     /// Billing currency (`USD`, `EUR`, ...). MCA prices stay in USD (pricing currency).
     pub currency: String,
     pub layout: Layout,
+    /// How wide the text columns are (names, tags, AdditionalInfo).
+    pub widths: Widths,
 }
 
 /// Which rows of the account a report covers (its Cost Management scope).
@@ -873,15 +877,40 @@ impl RowWriter<'_> {
         self.u.spec.agreement == Agreement::Mca
     }
 
+    fn real(&self) -> bool {
+        self.u.spec.widths == Widths::Real
+    }
+
+    fn resource_app(&self, i: u64) -> &'static str {
+        APPS[below(h(&[self.u.seed, 9, i]), APPS.len() as u64) as usize]
+    }
+
     fn resource_name(&self, i: u64) -> String {
         let m = &catalog().meters[self.u.res(i).meter];
-        format!("{}-{}-{:05}", m.prefix, APPS[below(h(&[self.u.seed, 9, i]), APPS.len() as u64) as usize], i)
+        if self.real() {
+            return widths::resource_name(self.u.seed, i, &m.prefix, self.resource_app(i));
+        }
+        format!("{}-{}-{:05}", m.prefix, self.resource_app(i), i)
     }
 
     fn rg_name(&self, i: u64) -> String {
         let r = self.u.res(i);
         let s = &self.u.subs[r.sub as usize];
-        format!("rg-{}-{}", s.name.split('-').next().unwrap_or("app"), r.rg + 1)
+        let app = s.name.split('-').next().unwrap_or("app");
+        if self.real() {
+            let env = s.name.split('-').nth(1).unwrap_or("prod");
+            return widths::rg_name(self.u.seed, u64::from(r.sub), r.rg, app, env);
+        }
+        format!("rg-{app}-{}", r.rg + 1)
+    }
+
+    fn subscription_name(&self, sub: &Sub) -> String {
+        if self.real() {
+            let mut parts = sub.name.split('-');
+            let (app, env) = (parts.next().unwrap_or("app"), parts.next().unwrap_or("prod"));
+            return widths::subscription_name(app, env, parts.next().and_then(|n| n.parse().ok()).unwrap_or(1));
+        }
+        sub.name.clone()
     }
 
     fn commitment(&self) -> Option<&Commitment> {
@@ -929,7 +958,7 @@ impl RowWriter<'_> {
             Col::AccountOwnerId => s.push_str(&account.owner),
             Col::AccountId => s.push_str(&account.id),
             Col::SubscriptionId => s.push_str(&sub.id),
-            Col::SubscriptionName => s.push_str(&sub.name),
+            Col::SubscriptionName => s.push_str(&self.subscription_name(sub)),
             Col::ResourceGroup => {
                 if let Some(i) = row.resource {
                     s.push_str(&self.rg_name(i));
@@ -1028,27 +1057,39 @@ impl RowWriter<'_> {
             Col::Tags => {
                 if let Some(i) = row.resource {
                     let x = h(&[u.seed, 10, i]);
-                    if !chance(x, 200) {
-                        let env = ENVS[below(x, ENVS.len() as u64) as usize];
-                        let app = APPS[below(crate::rng::mix(x), APPS.len() as u64) as usize];
+                    let env = ENVS[below(x, ENVS.len() as u64) as usize];
+                    let app = APPS[below(crate::rng::mix(x), APPS.len() as u64) as usize];
+                    let cost_center = if self.is_mca() { &section.cost_center } else { &account.cost_center };
+                    if self.real() {
+                        s.push_str(&widths::tags(u.seed, i, self.is_mca(), &self.resource_name(i), env, app, cost_center));
+                    } else if !chance(x, 200) {
                         if self.is_mca() {
-                            let _ = write!(s, "{{\"env\":\"{env}\",\"app\":\"{app}\",\"costcenter\":\"{}\"}}", section.cost_center);
+                            let _ = write!(s, "{{\"env\":\"{env}\",\"app\":\"{app}\",\"costcenter\":\"{cost_center}\"}}");
                         } else {
-                            let _ = write!(s, "\"env\": \"{env}\",\"app\": \"{app}\",\"costcenter\": \"{}\"", account.cost_center);
+                            let _ = write!(s, "\"env\": \"{env}\",\"app\": \"{app}\",\"costcenter\": \"{cost_center}\"");
                         }
                     }
                 }
             }
             Col::OfferId => s.push_str("MS-AZR-0017P"),
             Col::AdditionalInfo => {
-                if let (Some(m), Some(i)) = (meter, row.resource)
-                    && m.category == "Virtual Machines" {
+                if let (Some(m), Some(i)) = (meter, row.resource) {
+                    let vm = m.category == "Virtual Machines";
+                    let reservation = self.commitment().filter(|c| c.kind == CommitKind::Reservation).map(|c| (c.order_id, c.id));
+                    if self.real() {
+                        let meter_id = guid(hs(&m.name) ^ row.meter.unwrap_or(0) as u64, row.region as u64).to_string();
+                        let size = m.name.replace(' ', "_");
+                        let name = self.resource_name(i);
+                        let input = widths::InfoInput { seed: u.seed, resource: i, virtual_machine: vm, vm_size: &size, name: &name, reservation, meter_id: &meter_id };
+                        s.push_str(&widths::additional_info(&input));
+                    } else if vm {
                         let _ = write!(s, "{{\"UsageType\":\"ComputeHR\",\"ServiceType\":\"Standard_{}\",\"VMName\":\"{}\"", m.name.replace(' ', "_"), self.resource_name(i));
-                        if let Some(c) = self.commitment().filter(|c| c.kind == CommitKind::Reservation) {
-                            let _ = write!(s, ",\"ReservationOrderId\":\"{}\",\"ReservationId\":\"{}\"", c.order_id, c.id);
+                        if let Some((order, id)) = reservation {
+                            let _ = write!(s, ",\"ReservationOrderId\":\"{order}\",\"ReservationId\":\"{id}\"");
                         }
                         s.push('}');
                     }
+                }
             }
             Col::ServiceInfo1 | Col::ServiceInfo2 | Col::CostAllocationRuleName | Col::PreviousInvoiceId | Col::ResellerName | Col::ResellerMpnId => {}
             Col::ReservationId => {

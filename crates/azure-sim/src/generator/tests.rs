@@ -15,6 +15,7 @@ fn spec(agreement: Agreement, rows: u64) -> DataSpec {
         data_start: date!(2024 - 01 - 01),
         currency: if agreement == Agreement::Mca { "EUR".into() } else { "USD".into() },
         layout: if agreement == Agreement::Mca { Layout::Mca2023_12_01Preview } else { Layout::Ea2024_08_01 },
+        widths: Widths::Compact,
     }
 }
 

@@ -250,6 +250,7 @@ async fn large_reports_are_split_over_several_blobs() {
         data_start: info.data.data_start,
         currency: "USD".into(),
         layout: be_azure_sim::Layout::Ea2024_08_01,
+        widths: Default::default(),
     });
     let mut whole = Vec::new();
     let req = be_azure_sim::generator::Request { metric: be_azure_sim::Metric::AmortizedCost, from, to, filter: be_azure_sim::generator::ScopeFilter::All, until: t.sim.clock().now().date() };

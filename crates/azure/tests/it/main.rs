@@ -2,6 +2,7 @@
 //! 5xx with `Retry-After`, giving up past the policy, and unreachable hosts; and whole-report fetches
 //! against the project's Azure simulator, with its download faults.
 
+mod in_flight;
 mod reports;
 
 use std::{

@@ -50,7 +50,7 @@ fn last_month() -> CostReportRequest {
 }
 
 fn limits() -> FetchLimits {
-    FetchLimits { max_wait: Duration::from_secs(60), max_poll_interval: Duration::from_secs(2), download_attempts: 3, report_attempts: 2 }
+    FetchLimits { max_wait: Duration::from_secs(60), max_poll_interval: Duration::from_secs(2), download_attempts: 3, report_attempts: 2, reports_in_flight: 2 }
 }
 
 fn temp() -> std::path::PathBuf {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Decimal128Type, TimestampMicrosecondType};
-use be_azure_sim::generator::{DataSpec, Generator, Request, ScopeFilter, month_bounds};
+use be_azure_sim::generator::{DataSpec, Generator, Request, ScopeFilter, Widths, month_bounds};
 use be_azure_sim::{Agreement, Layout, Metric};
 use be_ingest::{ConvertOptions, FocusConverter, Source};
 
@@ -29,6 +29,11 @@ pub fn mem(name: &str, bytes: Vec<u8>) -> Source {
 
 /// A simulator generator for one account.
 pub fn generator(layout: Layout, rows_per_month: u64, seed: u64) -> Generator {
+    generator_with(layout, rows_per_month, seed, Widths::Compact)
+}
+
+/// A simulator generator with text columns as wide as `widths` says.
+pub fn generator_with(layout: Layout, rows_per_month: u64, seed: u64, widths: Widths) -> Generator {
     let mca = layout.is_mca();
     Generator::new(DataSpec {
         agreement: if mca { Agreement::Mca } else { Agreement::Ea },
@@ -39,6 +44,7 @@ pub fn generator(layout: Layout, rows_per_month: u64, seed: u64) -> Generator {
         data_start: time::macros::date!(2024 - 01 - 01),
         currency: if mca { "EUR".into() } else { "USD".into() },
         layout,
+        widths,
     })
 }
 
@@ -56,7 +62,7 @@ pub fn generated_csv(g: &Generator, metric: Metric) -> Vec<u8> {
 
 /// All batches of a conversion, and the converter (for its totals).
 pub fn convert_all(amortized: Vec<Source>, actual: Vec<Source>) -> (Vec<RecordBatch>, FocusConverter) {
-    let mut conv = FocusConverter::new(amortized, actual, ConvertOptions { batch_rows: 1000, agreement: None });
+    let mut conv = FocusConverter::new(amortized, actual, ConvertOptions { batch_rows: 1000, ..ConvertOptions::default() });
     let batches: Vec<RecordBatch> = conv.by_ref().collect::<Result<_, _>>().unwrap_or_else(|e| panic!("conversion failed: {e}"));
     (batches, conv)
 }

@@ -1,5 +1,6 @@
 //! be-ingest integration tests: one binary, one module per story.
 
+mod chunking;
 mod common;
 mod focus;
 mod golden;

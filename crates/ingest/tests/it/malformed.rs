@@ -88,6 +88,40 @@ fn a_header_without_a_cost_column_is_rejected_at_line_1() {
     assert_eq!(e.code(), "ingest_malformed_csv");
 }
 
+#[test]
+fn a_stray_quote_names_line_and_column_in_any_chunk() {
+    for chunk_bytes in [1 << 20, 700, 64] {
+        let first = |name: &str, bytes: Vec<u8>| {
+            let conv = FocusConverter::new(vec![mem(name, bytes)], vec![], ConvertOptions { chunk_bytes, threads: 2, ..ConvertOptions::default() });
+            conv.into_iter().find_map(|b| b.err()).unwrap_or_else(|| panic!("{name}: expected an error"))
+        };
+        // a quote inside a field that does not start with one (RFC 4180 quotes fields whole)
+        let e = first("stray.csv", with_field(9, 8, "ACM \"Team\""));
+        assert_eq!(e.code(), "ingest_malformed_csv", "{e}");
+        assert_at(&e, "stray.csv", 9, Some(8), Some("AccountName"));
+        assert!(e.to_string().contains("quote inside a field"), "{e}");
+        // text after the closing quote
+        let e = first("after.csv", with_field(7, 8, "\"ACM\" Team"));
+        assert_at(&e, "after.csv", 7, Some(8), Some("AccountName"));
+        assert!(e.to_string().contains("after the closing quote"), "{e}");
+    }
+}
+
+#[test]
+fn errors_in_skimmed_actual_cost_rows_name_line_and_column() {
+    for chunk_bytes in [1 << 20, 700] {
+        let opts = ConvertOptions { chunk_bytes, ..ConvertOptions::default() };
+        let first = |bytes: Vec<u8>| FocusConverter::new(vec![], vec![mem("actual.csv", bytes)], opts.clone()).find_map(|b| b.err()).expect("an error");
+        let e = first(with_field(10, 22, "2.6.4"));
+        assert_eq!(e.code(), "ingest_bad_value");
+        assert_at(&e, "actual.csv", 10, Some(22), Some("Cost"));
+        let mut lines = actual_lines();
+        lines[8].push_str(",extra");
+        let e = first((lines.join("\n") + "\n").into_bytes());
+        assert_at(&e, "actual.csv", 9, Some(56), None);
+    }
+}
+
 /// FOCUS imports name the right line whatever the line endings, and through quoted line breaks.
 #[test]
 fn focus_import_lines_are_right_for_lf_crlf_and_quoted_breaks() {

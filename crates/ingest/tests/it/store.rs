@@ -135,7 +135,7 @@ fn every_stored_row_carries_its_position_as_source_row_id() {
     let dir = temp_dir();
     let path = dir.path().join("2023-09.parquet");
     // Small batches, so the numbering has to continue across batches.
-    let opts = ConvertOptions { batch_rows: 7, agreement: None };
+    let opts = ConvertOptions { batch_rows: 7, ..ConvertOptions::default() };
     let report = ingest_period(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)], &path, opts).expect("ingest");
     let file = std::fs::File::open(&path).expect("open");
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).expect("reader").build().expect("build");

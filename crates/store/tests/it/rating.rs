@@ -14,6 +14,7 @@ crate::story!(
     import_sources_and_their_periods,
     sub_accounts_keep_their_first_and_last_period,
     a_rating_clears_staleness_only_if_nothing_changed_since,
+    saved_views_are_named_per_kind_with_one_default,
 );
 
 fn now() -> OffsetDateTime {
@@ -141,4 +142,41 @@ async fn a_rating_clears_staleness_only_if_nothing_changed_since(store: Arc<dyn 
     assert_eq!(store.list_rating_runs(a, "2026-10", 5).await.expect("runs"), vec![done]);
     let b = org(&store, "B").await;
     assert!(store.get_rating_run(b, run.id).await.expect("get").is_none());
+}
+
+async fn saved_views_are_named_per_kind_with_one_default(store: Arc<dyn Store>) {
+    use be_domain::{SavedViewId, ViewKind};
+    use be_store::SavedViewRecord;
+    let a = org(&store, "A").await;
+    let view = |kind, name: &str| SavedViewRecord {
+        id: SavedViewId::new(),
+        organization_id: a,
+        kind,
+        name: name.into(),
+        document: "{}".into(),
+        is_default: false,
+        created_by: None,
+        created_at: now(),
+        updated_at: now(),
+    };
+    let prod = view(ViewKind::AssetGroup, "Production");
+    store.create_view(&prod).await.expect("create");
+    let err = store.create_view(&view(ViewKind::AssetGroup, "production")).await.expect_err("same name, same kind");
+    assert!(matches!(err, StoreError::Conflict(Conflict::ViewName)), "{err:?}");
+    store.create_view(&view(ViewKind::Analysis, "Production")).await.expect("same name, other kind");
+    let other = view(ViewKind::AssetGroup, "Europe");
+    store.create_view(&other).await.expect("create");
+    store.set_default_view(a, ViewKind::AssetGroup, Some(prod.id)).await.expect("default");
+    store.set_default_view(a, ViewKind::AssetGroup, Some(other.id)).await.expect("another default");
+    let defaults: Vec<String> = store.list_views(a, ViewKind::AssetGroup).await.expect("list").into_iter().filter(|v| v.is_default).map(|v| v.name).collect();
+    assert_eq!(defaults, vec!["Europe".to_string()], "one default per kind");
+    let mut renamed = prod.clone();
+    renamed.name = "Prod".into();
+    renamed.document = "{\"x\":1}".into();
+    assert!(store.update_view(&renamed).await.expect("update"));
+    assert_eq!(store.get_view(a, prod.id).await.expect("get").expect("view").document, "{\"x\":1}");
+    let b = org(&store, "B").await;
+    assert!(store.get_view(b, prod.id).await.expect("get").is_none());
+    assert!(!store.delete_view(b, prod.id).await.expect("delete"));
+    assert!(store.delete_view(a, prod.id).await.expect("delete"));
 }
