@@ -76,7 +76,7 @@ async fn log_in_create_an_account_and_see_a_duplicate_refused() {
         c.find(Locator::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
         c.wait().for_element(Locator::Css("input#name")).await.expect("accounts page");
         assert_eq!(c.current_url().await.expect("url").path(), "/accounts");
-        screenshot(&c, "1-accounts").await;
+        shots(&c, "1-accounts").await;
 
         submit_name(&c, "Wingtip Toys").await;
         let notice = c.wait().for_element(Locator::Css("#notice")).await.expect("notice");
@@ -109,7 +109,21 @@ async fn log_in_create_an_account_and_see_a_duplicate_refused() {
             .expect("bool");
         assert!(beside);
         assert_eq!(c.find(Locator::Css("input#name")).await.expect("f").prop("value").await.expect("v").as_deref(), Some("wingtip toys"));
-        screenshot(&c, "2-duplicate").await;
+        shots(&c, "2-duplicate").await;
+
+        // The demo's rated months, as a newcomer sees them.
+        until_text(&c, &demo.url, "/rating", "#periods tr[data-status='rated']", "rated").await;
+        shots(&c, "demo-rating").await;
+        c.find(Locator::Css("#periods tr[data-status='rated'] a")).await.expect("a rated month").click().await.expect("click");
+        let families = text_of(&c, "#totals-table tbody").await;
+        assert!(families.contains("Northwind Traders") && families.contains("Tailspin Toys"), "{families}");
+        assert!(text_of(&c, "#totals-table tfoot").await.contains("Total USD"));
+        click(&c, "#show-rules").await;
+        until_shown(&c, "#totals-table thead", "Standard / Managed service fee").await;
+        shots(&c, "demo-totals-rules").await;
+        click(&c, "#by-sub-account").await;
+        c.wait().for_element(Locator::Css("#totals-table[data-by='sub_account']")).await.expect("by sub-account");
+        shots(&c, "demo-totals-sub-accounts").await;
     };
     // Close the browser whatever happened, then report.
     let outcome = tokio::time::timeout(Duration::from_secs(120), result).await;
@@ -118,13 +132,13 @@ async fn log_in_create_an_account_and_see_a_duplicate_refused() {
 }
 
 async fn fill(c: &Client, css: &str, text: &str) {
-    let field = c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}"));
+    let field = c.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}"));
     field.clear().await.expect("clear");
     field.send_keys(text).await.expect("type");
 }
 
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}")).click().await.expect("click");
+    c.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}")).click().await.expect("click");
 }
 
 async fn text_of(c: &Client, css: &str) -> String {
@@ -167,7 +181,7 @@ async fn the_whole_wizard_in_the_console() {
         let redirect = text_of(&c, "#redirect-uri").await;
         assert_eq!(redirect, demo.url);
         assert!(c.source().await.expect("html").contains("Accounts in this organizational directory only (Single tenant)"));
-        screenshot(&c, "wizard-4-login").await;
+        shots(&c, "wizard-4-login").await;
         click(&c, "#login-next").await;
 
         // Step 5: a subscription path in the tenant field is named as such while typing.
@@ -180,7 +194,7 @@ async fn the_whole_wizard_in_the_console() {
         fill(&c, "input#tenant_id", "contoso.onmicrosoft.com").await;
         click(&c, "input[name=agreement_type][value=EA]").await;
         fill(&c, "input#billing_account_id", "8611537").await;
-        screenshot(&c, "wizard-5-ids").await;
+        shots(&c, "wizard-5-ids").await;
         click(&c, "#ids-next").await;
 
         // Step 6 with a wrong secret: the grant step says why and how to fix it.
@@ -189,7 +203,7 @@ async fn the_whole_wizard_in_the_console() {
         click(&c, "#secret-next").await;
         let error = text_of(&c, "#grant-error").await;
         assert!(error.contains("refused the client secret") && error.contains("Value"), "{error}");
-        screenshot(&c, "wizard-7-wrong-secret").await;
+        shots(&c, "wizard-7-wrong-secret").await;
         c.find(Locator::LinkText("Enter the secret again")).await.expect("link").click().await.expect("click");
         c.wait().for_element(Locator::Css("input#client_secret")).await.expect("secret step again");
         fill(&c, "input#client_secret", "tr2Q~try-the-wizard-secret-value-000000").await;
@@ -200,7 +214,7 @@ async fn the_whole_wizard_in_the_console() {
         assert_eq!(principal, "22222222-2222-4222-8222-5e7000000002");
         let curl = text_of(&c, "#grant-curl").await;
         assert!(curl.contains("8611537") && curl.contains(&principal), "{curl}");
-        screenshot(&c, "wizard-7-grant").await;
+        shots(&c, "wizard-7-grant").await;
         let admin = std::process::Command::new("curl")
             .args(["-s", "-X", "POST", &format!("{}/_sim/users/aaaaaaaa-0000-4000-8000-00000000ad01/token", demo.sim_url)])
             .output()
@@ -220,7 +234,7 @@ async fn the_whole_wizard_in_the_console() {
         let passed = c.find_all(Locator::Css("#checks li.check-passed")).await.expect("checks").len();
         assert_eq!(passed, 4);
         assert!(text_of(&c, "#next").await.contains("first sync is queued"));
-        screenshot(&c, "wizard-8-connected").await;
+        shots(&c, "wizard-8-connected").await;
 
         // The existing-account path: Administration → Billing Engine → + Cloud account.
         c.goto(&format!("{}/accounts", demo.url)).await.expect("accounts");
@@ -234,12 +248,271 @@ async fn the_whole_wizard_in_the_console() {
         let options = text_of(&c, "select#account_id").await;
         assert!(options.contains("Spare Account"), "{options}");
         assert!(!options.contains("Wingtip Labs") && !options.contains("Contoso Retail"), "connected accounts are not offered: {options}");
-        screenshot(&c, "admin-cloud-account").await;
+        shots(&c, "admin-cloud-account").await;
         click(&c, "#cloud-account-next").await;
         c.wait().for_element(Locator::Css("#redirect-uri")).await.expect("continues at log in to Azure");
         assert!(path(&c).await.ends_with("/login"));
     };
     let outcome = tokio::time::timeout(Duration::from_secs(180), result).await;
+    let _ = c.close().await;
+    outcome.expect("the browser test finished in time");
+}
+
+/// A DevTools command through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp(&'static str, serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({"cmd": self.0, "params": self.1}).to_string()))
+    }
+}
+
+async fn viewport(c: &Client, width: u64, height: u64) {
+    let metrics = json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false});
+    c.issue_cmd(Cdp("Emulation.setDeviceMetricsOverride", metrics)).await.expect("set the viewport");
+}
+
+/// A full-page screenshot at 1400 and at 800 px wide (`<name>-1400.png`, `<name>-800.png`).
+async fn shots(c: &Client, name: &str) {
+    for width in [1400u64, 800] {
+        viewport(c, width, 900).await;
+        let height = c
+            .execute("return Math.min(Math.max(document.documentElement.scrollHeight, 900), 8000);", vec![])
+            .await
+            .expect("height")
+            .as_u64()
+            .unwrap_or(900);
+        viewport(c, width, height).await;
+        screenshot(c, &format!("{name}-{width}")).await;
+    }
+    c.issue_cmd(Cdp("Emulation.clearDeviceMetricsOverride", json!({}))).await.expect("reset the viewport");
+}
+
+async fn attr(c: &Client, css: &str, name: &str) -> String {
+    let e = c.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}"));
+    e.attr(name).await.expect("attr").unwrap_or_default()
+}
+
+async fn choose(c: &Client, select: &str, label: &str) {
+    let s = c.find(Locator::Css(select)).await.unwrap_or_else(|_| panic!("{select}"));
+    s.select_by_label(label).await.unwrap_or_else(|_| panic!("{select}: {label}"));
+}
+
+async fn goto(c: &Client, url: &str, path: &str) {
+    c.goto(&format!("{url}{path}")).await.unwrap_or_else(|_| panic!("open {path}"));
+}
+
+/// Wait (without reloading) until `css` shows `expected`: the page a click leads to has loaded.
+async fn until_shown(c: &Client, css: &str, expected: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(text) = e.text().await
+            && text.contains(expected)
+        {
+            return text;
+        }
+        assert!(std::time::Instant::now() < deadline, "{css} never showed {expected:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Reload `path` until `css` shows `expected` (the rating runs in the background).
+async fn until_text(c: &Client, url: &str, path: &str, css: &str, expected: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        goto(c, url, path).await;
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            let text = e.text().await.unwrap_or_default();
+            if text.contains(expected) {
+                return text;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "{path}: {css} never showed {expected:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Issue 8's console flow on a fresh server: import the worked example's FOCUS file and its
+/// configuration, create a family and a plan with a tiered rule (a mistake shown beside its
+/// field first), read the rated totals (exact on hover), use what-if, explain a line.
+#[tokio::test]
+async fn pricing_and_rating_in_the_console() {
+    let fresh = crate::rating::Fresh::start();
+    let url = fresh.url.clone();
+    let driver = start_chromedriver();
+    let c = browser(&driver).await;
+    let result = async {
+        goto(&c, &url, "/login").await;
+        fill(&c, "input#email", crate::rating::EMAIL).await;
+        fill(&c, "input#password", "a very good password").await;
+        click(&c, "button[type=submit]").await;
+        c.wait().for_element(Locator::Css("input#name")).await.expect("signed in");
+
+        // Before any data: honest empty states and placeholders.
+        goto(&c, &url, "/rating").await;
+        assert!(text_of(&c, "#no-periods").await.contains("No cost data yet"));
+        goto(&c, &url, "/dashboard").await;
+        assert!(text_of(&c, "#coming-next").await.contains("Not built yet"));
+        shots(&c, "dashboard-placeholder").await;
+
+        // Import the FOCUS file through the upload form.
+        goto(&c, &url, "/import").await;
+        fill(&c, "input#source", "Example").await;
+        let csv = crate::rating::shared("data/engine/example-focus.csv").canonicalize().expect("the example file");
+        c.find(Locator::Css("input#file")).await.expect("file").send_keys(csv.to_str().expect("path")).await.expect("choose");
+        click(&c, "#import-submit").await;
+        let imported = text_of(&c, "#imported-periods tr[data-period='2026-10']").await;
+        assert!(imported.contains("2026-10") && imported.contains(" 8 ") && imported.contains("700.00"), "{imported}");
+        assert!(text_of(&c, "#import-columns").await.contains("x_ExampleRow"), "kept x_ columns are named");
+        shots(&c, "import-result").await;
+
+        // Rules as code: a dry run shows the differences, then apply.
+        goto(&c, &url, "/pricing/code").await;
+        let config = crate::rating::shared("data/engine/example-config.json").canonicalize().expect("the example file");
+        c.find(Locator::Css("input#code-file")).await.expect("file").send_keys(config.to_str().expect("path")).await.expect("choose");
+        click(&c, "#dry-run-submit").await;
+        let changes = c.wait().for_element(Locator::Css("#changes")).await.expect("diff");
+        let lines = changes.find_all(Locator::Css("li")).await.expect("lines").len();
+        assert!(lines >= 5, "{lines} changes");
+        assert!(changes.text().await.expect("t").contains("Contoso"));
+        shots(&c, "code-dry-run").await;
+        click(&c, "#apply").await;
+        let notice = text_of(&c, "#notice").await;
+        assert!(notice.contains("version 1"), "{notice}");
+
+        // The month gets rated by itself.
+        until_text(&c, &url, "/rating", "tr[data-period='2026-10'][data-status='rated']", "v1").await;
+        shots(&c, "rating").await;
+
+        // A family: a duplicate name refused beside the field, then Tailspin with sub-D.
+        goto(&c, &url, "/families").await;
+        let subs = text_of(&c, "#subs").await;
+        assert!(["sub-A", "sub-B", "sub-C", "sub-D", "Tailspin Dev", "8611537", "Example"].iter().all(|s| subs.contains(s)), "{subs}");
+        fill(&c, "input[name=name]", "contoso").await;
+        click(&c, "#create-family").await;
+        let error = text_of(&c, "[data-field='name']").await;
+        assert!(error.contains("already named"), "{error}");
+        assert_eq!(attr(&c, "input[name=name]", "aria-invalid").await, "true");
+        shots(&c, "families-error").await;
+        fill(&c, "input[name=name]", "Tailspin").await;
+        click(&c, "#create-family").await;
+        c.wait().for_element(Locator::Css("#add-members")).await.expect("the family's page");
+        click(&c, "#add-members input[value='sub-D']").await;
+        assert_eq!(c.find(Locator::Css("#add-members input[name=from]")).await.expect("from").prop("value").await.expect("v").as_deref(), Some("2026-10"));
+        click(&c, "#add-to-family").await;
+        until_shown(&c, "#notice", "1 sub-account").await;
+        assert!(text_of(&c, "#members").await.contains("sub-D"));
+        shots(&c, "family").await;
+
+        // A plan with a tiered upcharge, assigned to Tailspin.
+        goto(&c, &url, "/plans").await;
+        fill(&c, "input[name=name]", "Tiered support").await;
+        click(&c, "#create-plan").await;
+        c.wait().for_element(Locator::Css("#assign")).await.expect("plan page");
+        choose(&c, "select[name=target]", "Tailspin").await;
+        click(&c, "#assign").await;
+        assert!(text_of(&c, "#assignment-list").await.contains("Tailspin"));
+        choose(&c, "#new-kind", "Upcharge").await;
+        click(&c, "#add-rule").await;
+        c.wait().for_element(Locator::Css("#rule-form")).await.expect("the rule form");
+        fill(&c, "#f-name", "Support tiers").await;
+        choose(&c, "#f-rate", "Tiers by spend").await; // re-renders with the bands
+        c.wait().for_element(Locator::Css("#add-band")).await.expect("bands");
+        fill(&c, "input[name='tiers.bands[0].percent']", "10").await;
+        click(&c, "#add-band").await;
+        c.wait().for_element(Locator::Css("input[name='tiers.bands[1].from']")).await.expect("a second band");
+        fill(&c, "input[name='tiers.bands[1].from']", "0").await;
+        fill(&c, "input[name='tiers.bands[1].percent']", "5").await;
+        click(&c, "#save-rule").await;
+        let error = text_of(&c, "[data-field='tiers.bands[1].from']").await;
+        assert!(error.contains("Bands go up"), "{error}");
+        assert_eq!(attr(&c, "input[name='tiers.bands[1].from']", "aria-invalid").await, "true");
+        assert_eq!(c.find(Locator::Css("#f-name")).await.expect("name").prop("value").await.expect("v").as_deref(), Some("Support tiers"), "what was typed stays");
+        shots(&c, "rule-error").await;
+        fill(&c, "input[name='tiers.bands[1].from']", "5").await;
+        click(&c, "#save-rule").await;
+        let rules = text_of(&c, "#rule-list").await;
+        assert!(rules.contains("Support tiers") && rules.contains("graduated tiers: from 0 at 10 %, from 5 at 5 %"), "{rules}");
+        shots(&c, "plan").await;
+
+        // Rated totals: Contoso 256.21 shown, 256.2125 exact on hover; Tailspin 10 + 0.5 + 0.25.
+        let tailspin = "tr[data-key='Tailspin'] td[data-col='BilledCost']";
+        until_text(&c, &url, "/rating/2026-10", tailspin, "USD 10.75").await;
+        let contoso = "#totals-table tr[data-key='Contoso'] td[data-col='BilledCost']";
+        assert_eq!(text_of(&c, contoso).await, "USD 256.21");
+        assert_eq!(attr(&c, contoso, "title").await, "USD 256.2125");
+        assert_eq!(text_of(&c, "#totals-table tfoot td[data-col='BilledCost']").await, "USD 441.96");
+        assert_eq!(attr(&c, "#totals-table tfoot td[data-col='BilledCost']", "title").await, "USD 441.9625");
+        shots(&c, "totals").await;
+        click(&c, "#show-rules").await;
+        let header = until_shown(&c, "#totals-table thead", "Standard / Markup 10%").await;
+        assert!(header.contains("Standard / Markup 10%") && header.contains("Tiered support / Support tiers"), "{header}");
+        assert_eq!(text_of(&c, "tr[data-key='Tailspin'] td[data-col='Tiered support / Support tiers']").await, "USD 0.75");
+        shots(&c, "totals-rules").await;
+        click(&c, "#by-rule").await;
+        assert_eq!(text_of(&c, "tr[data-key='Standard / Support fee'] td[data-col='Effect']").await, "USD 16.96");
+        shots(&c, "totals-by-rule").await;
+
+        // What if the markup were 20 %? Contoso: 261 before the support fee, which becomes 18.05.
+        goto(&c, &url, "/rating/2026-10/what-if").await;
+        choose(&c, "select[name=rule]", "Standard / Markup 10% (markup, now 10 %)").await;
+        fill(&c, "input[name=percent]", "20").await;
+        click(&c, "#preview").await;
+        let row = text_of(&c, "#by-family tr[data-key='Contoso']").await;
+        assert!(row.contains("USD 256.21") && row.contains("USD 279.05") && row.contains("USD +22.84"), "{row}");
+        assert_eq!(attr(&c, "#by-family tr[data-key='Contoso'] td[data-col='difference']", "title").await, "USD 22.8375");
+        assert!(text_of(&c, "#by-family tr[data-key='Fabrikam']").await.contains("USD 0.00"), "Fabrikam is not on Standard's rows");
+        shots(&c, "what-if").await;
+        goto(&c, &url, "/rating/2026-10").await;
+        assert_eq!(text_of(&c, contoso).await, "USD 256.21", "nothing was saved");
+
+        // Explain the Web share of r1: 60 provider, +6 markup, 66 billed.
+        goto(&c, &url, "/rating/2026-10/lines?family=Contoso").await;
+        c.find(Locator::Css("#lines tr[data-provider='USD 60'] a")).await.expect("the Web share of r1").click().await.expect("click");
+        assert!(text_of(&c, "#splits").await.contains("CostCenter = Web (60 %)"));
+        assert!(text_of(&c, "li[data-stage='Standard / Markup 10%']").await.contains("USD 6.00"));
+        assert_eq!(text_of(&c, "#billed").await, "USD 66.00");
+        let source = text_of(&c, "#source-row").await;
+        assert!(source.contains("x_ExampleRow") && source.contains("r1"), "{source}");
+        shots(&c, "explain").await;
+
+        // An allocation previewed on the month before it is saved.
+        goto(&c, &url, "/allocations/CostCenter").await;
+        click(&c, "#preview-allocation").await;
+        let preview = text_of(&c, "#preview-table").await;
+        assert!(["Web", "USD 66.00", "Batch", "USD 44.00", "Data", "USD 160.00", "(unallocated)"].iter().all(|s| preview.contains(s)), "{preview}");
+        shots(&c, "allocation-preview").await;
+
+        // Every other page, at both widths.
+        for (path, name) in [
+            ("/rating/2026-10/lines?family=Contoso", "lines"),
+            ("/families", "families"),
+            ("/plans", "plans"),
+            ("/strategies", "strategies"),
+            ("/allocations", "allocations"),
+            ("/connections", "connections"),
+            ("/pricing/code", "code"),
+            ("/accounts", "accounts"),
+            ("/tokens", "tokens"),
+            ("/administration", "administration"),
+            ("/connect", "connect"),
+            ("/nowhere", "not-found"),
+        ] {
+            goto(&c, &url, path).await;
+            shots(&c, name).await;
+        }
+        goto(&c, &url, "/accounts").await;
+        click(&c, ".who button.link").await;
+        c.wait().for_element(Locator::Css("input#email")).await.expect("signed out");
+        shots(&c, "login").await;
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(300), result).await;
     let _ = c.close().await;
     outcome.expect("the browser test finished in time");
 }

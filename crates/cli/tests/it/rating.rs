@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::process::{Server, TempDir, command, free_port};
 
-fn shared(rel: &str) -> PathBuf {
+pub fn shared(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(rel)
 }
 
@@ -19,9 +19,13 @@ pub struct Fresh {
     _server: Server,
     home: TempDir,
     pub dir: TempDir,
+    /// The server's address (the console and the API).
+    pub url: String,
 }
 
 const PASSWORD: &[u8] = b"a very good password\n";
+/// The administrator of [`Fresh`]'s organization.
+pub const EMAIL: &str = "ops@msp.example";
 
 impl Fresh {
     pub fn start() -> Self {
@@ -54,7 +58,7 @@ impl Fresh {
         let mut child = login.spawn().expect("spawn");
         child.stdin.take().expect("stdin").write_all(PASSWORD).expect("write");
         assert!(child.wait_with_output().expect("wait").status.success());
-        Self { _server: server, home, dir }
+        Self { _server: server, home, dir, url }
     }
 
     /// Run a client command; returns (success, stdout, stderr).

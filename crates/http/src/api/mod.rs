@@ -20,7 +20,7 @@ use crate::{AppState, error::ApiError};
 pub(crate) use json::ApiJson;
 
 /// Largest rules-as-code file accepted (a configuration with thousands of sub-accounts).
-const PRICING_FILE_BYTES: usize = 8 * 1024 * 1024;
+pub(crate) const PRICING_FILE_BYTES: usize = 8 * 1024 * 1024;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()

@@ -49,12 +49,18 @@ pub(crate) const MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024 * 1024;
 /// Receive a body into a file under the uploads folder, streamed (a large file never sits in
 /// memory). The file is removed when the guard drops.
 pub(crate) async fn receive(s: &AppState, body: Body) -> Result<UploadGuard, ApiError> {
+    store_upload(s, body.into_data_stream()).await
+}
+
+/// Write a stream of chunks (a request body, a multipart form's file) to a new file under the
+/// uploads folder.
+pub(crate) async fn store_upload<E>(s: &AppState, stream: impl futures_util::Stream<Item = Result<axum::body::Bytes, E>>) -> Result<UploadGuard, ApiError> {
     let dir = s.app.layout().uploads_dir();
     tokio::fs::create_dir_all(&dir).await.map_err(|e| upload_failed(&e))?;
     let path = dir.join(uuid::Uuid::new_v4().to_string());
     let guard = UploadGuard(path.clone());
     let mut file = tokio::fs::File::create(&path).await.map_err(|e| upload_failed(&e))?;
-    let mut stream = body.into_data_stream();
+    let mut stream = std::pin::pin!(stream);
     let mut size = 0u64;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", "The upload was interrupted; send the file again."))?;

@@ -49,7 +49,7 @@ struct AccountStep {
 
 pub(crate) async fn account_step(State(s): State<AppState>, user: ConsoleUser) -> Response {
     let page = AccountStep {
-        layout: Some(layout(&s, &user, "connect").await),
+        layout: Some(layout(&s, &user, "connections").await),
         csrf: user.csrf.clone(),
         wizard_labels: LABELS,
         wizard_step: 1,
@@ -70,7 +70,7 @@ pub(crate) async fn create_account(State(s): State<AppState>, user: ConsoleUser,
         Ok(a) => Redirect::to(&format!("/connect/{}/provider", a.id)).into_response(),
         Err(e) if e.field() == Some("name") => {
             let page = AccountStep {
-                layout: Some(layout(&s, &user, "connect").await),
+                layout: Some(layout(&s, &user, "connections").await),
                 csrf: user.csrf.clone(),
                 wizard_labels: LABELS,
                 wizard_step: 1,
@@ -99,7 +99,7 @@ pub(crate) async fn provider_step(State(s): State<AppState>, user: ConsoleUser, 
         Ok(a) => render(
             StatusCode::OK,
             &ProviderStep {
-                layout: Some(layout(&s, &user, "connect").await),
+                layout: Some(layout(&s, &user, "connections").await),
                 csrf: user.csrf.clone(),
                 wizard_labels: LABELS,
                 wizard_step: 2,
@@ -149,7 +149,7 @@ async fn product_page(s: &AppState, user: &ConsoleUser, account: &str, error: Op
         Ok(a) => render(
             error.map(crate::error::status_of).unwrap_or(StatusCode::OK),
             &ProductStep {
-                layout: Some(layout(s, user, "connect").await),
+                layout: Some(layout(s, user, "connections").await),
                 csrf: user.csrf.clone(),
                 wizard_labels: LABELS,
                 wizard_step: 3,
@@ -204,7 +204,7 @@ pub(crate) async fn login_step(State(s): State<AppState>, user: ConsoleUser, Pat
         Ok(c) => render(
             StatusCode::OK,
             &LoginStep {
-                layout: Some(layout(&s, &user, "connect").await),
+                layout: Some(layout(&s, &user, "connections").await),
                 csrf: user.csrf.clone(),
                 wizard_labels: LABELS,
                 wizard_step: 4,
@@ -283,7 +283,7 @@ async fn ids_page(s: &AppState, user: &ConsoleUser, c: &ConnectionRecord, values
     render(
         status,
         &IdsStep {
-            layout: Some(layout(s, user, "connect").await),
+            layout: Some(layout(s, user, "connections").await),
             csrf: user.csrf.clone(),
             wizard_labels: LABELS,
             wizard_step: 5,
@@ -394,7 +394,7 @@ async fn secret_page(s: &AppState, user: &ConsoleUser, c: &ConnectionRecord, err
     let fields = err.map(AppError::field_errors).unwrap_or_default();
     let of = |name: &str| fields.iter().find(|e| e.field == name).map(|e| e.message.clone());
     let page = SecretStep {
-        layout: Some(layout(s, user, "connect").await),
+        layout: Some(layout(s, user, "connections").await),
         csrf: user.csrf.clone(),
         wizard_labels: LABELS,
         wizard_step: 6,
@@ -480,7 +480,7 @@ pub(crate) async fn grant_step(State(s): State<AppState>, user: ConsoleUser, Pat
         Err(e) => return error_page(&e),
     };
     let mut page = GrantStep {
-        layout: Some(layout(&s, &user, "connect").await),
+        layout: Some(layout(&s, &user, "connections").await),
         csrf: user.csrf.clone(),
         wizard_labels: LABELS,
         wizard_step: 7,
@@ -626,7 +626,7 @@ pub(crate) async fn connection_page(
     let all_passed = !checks.is_empty() && checks.iter().all(|ch| ch.outcome == CheckOutcome::Passed);
     let none = || "—".to_string();
     let page = ConnectionPage {
-        layout: Some(layout(&s, &user, "administration").await),
+        layout: Some(layout(&s, &user, "connections").await),
         csrf: user.csrf.clone(),
         id: c.id.to_string(),
         account_name: account_name(&s, &user, &c).await,
@@ -755,7 +755,7 @@ pub(crate) async fn delete_page(State(s): State<AppState>, user: ConsoleUser, Pa
     match s.app.get_connection(&user.caller, &id).await {
         Ok(c) => {
             let page = DeletePage {
-                layout: Some(layout(&s, &user, "administration").await),
+                layout: Some(layout(&s, &user, "connections").await),
                 csrf: user.csrf.clone(),
                 id: c.id.to_string(),
                 account_name: account_name(&s, &user, &c).await,
@@ -779,7 +779,7 @@ pub(crate) async fn delete(State(s): State<AppState>, user: ConsoleUser, Path(id
         Err(e @ AppError::Invalid(_)) => match s.app.get_connection(&user.caller, &id).await {
             Ok(c) => {
                 let page = DeletePage {
-                    layout: Some(layout(&s, &user, "administration").await),
+                    layout: Some(layout(&s, &user, "connections").await),
                     csrf: user.csrf.clone(),
                     id: c.id.to_string(),
                     account_name: account_name(&s, &user, &c).await,

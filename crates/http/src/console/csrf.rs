@@ -5,7 +5,7 @@
 use axum::{
     body::{Body, to_bytes},
     extract::{Request, State},
-    http::{Method, StatusCode},
+    http::{HeaderMap, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -36,20 +36,30 @@ pub(crate) async fn guard(State(state): State<AppState>, request: Request, next:
         .ok()
         .and_then(|fields| fields.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v))
         .unwrap_or_default();
-    let keys = state.app.keys();
-    let bindings = [
-        cookies::get(&parts.headers, cookies::SESSION).map(|s| session_binding(&s)),
-        cookies::get(&parts.headers, cookies::PRE_LOGIN).map(|p| pre_login_binding(&p)),
-    ];
-    let valid = !token.is_empty() && bindings.iter().flatten().any(|b| keys.verify_csrf(b, &token));
-    if !valid {
+    if !valid(&state, &parts.headers, &token) {
         tracing::warn!(path = %parts.uri.path(), "form refused: missing or invalid CSRF token");
-        return super::pages::message_page(
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "The form was not accepted because it expired or came from another site. Go back, reload the page and send it again.",
-        )
-        .into_response();
+        return refused();
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// Whether `token` is the CSRF token of this browser's session (or pre-login cookie). Upload
+/// forms, which the guard does not buffer, check their first field with it.
+pub(crate) fn valid(state: &AppState, headers: &HeaderMap, token: &str) -> bool {
+    let keys = state.app.keys();
+    let bindings = [
+        cookies::get(headers, cookies::SESSION).map(|s| session_binding(&s)),
+        cookies::get(headers, cookies::PRE_LOGIN).map(|p| pre_login_binding(&p)),
+    ];
+    !token.is_empty() && bindings.iter().flatten().any(|b| keys.verify_csrf(b, token))
+}
+
+/// The answer to a form without a valid token.
+pub(crate) fn refused() -> Response {
+    super::pages::message_page(
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "The form was not accepted because it expired or came from another site. Go back, reload the page and send it again.",
+    )
+    .into_response()
 }

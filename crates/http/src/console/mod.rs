@@ -2,13 +2,26 @@
 //! token bound to the session (or, before login, to a random per-browser cookie), and
 //! [`csrf::guard`] refuses any POST without a valid one.
 
+mod allocations;
+mod code;
+mod conditions;
 mod connect;
 mod csrf;
+mod data;
+mod families;
 mod pages;
+mod plans;
+mod rating;
+mod rule_form;
+mod soon;
+mod strategies;
+mod upload;
+mod view;
+mod what_if;
 
 use axum::{
     Router,
-    extract::FromRequestParts,
+    extract::{DefaultBodyLimit, FromRequestParts},
     http::{header, request::Parts},
     middleware,
     response::{IntoResponse, Redirect, Response},
@@ -45,10 +58,57 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/connections/{id}/delete", get(connect::delete_page).post(connect::delete))
         .route("/administration", get(connect::administration))
         .route("/administration/cloud-account", get(connect::cloud_account).post(connect::add_cloud_account))
+        .route("/dashboard", get(soon::dashboard))
+        .route("/analysis", get(soon::analysis))
+        .route("/invoices", get(soon::invoices))
+        .route("/families", get(families::families_page).post(families::create_family))
+        .route("/families/members", post(families::add_members))
+        .route("/families/{id}", get(families::family_page))
+        .route("/families/{id}/rename", post(families::rename_family))
+        .route("/families/{id}/delete", post(families::delete_family))
+        .route("/families/{id}/members/remove", post(families::remove_member))
+        .route("/plans", get(plans::plans_page).post(plans::create_plan))
+        .route("/plans/{id}", get(plans::plan_page))
+        .route("/plans/{id}/rename", post(plans::rename_plan))
+        .route("/plans/{id}/delete", post(plans::delete_plan))
+        .route("/plans/{id}/assign", post(plans::assign))
+        .route("/plans/{id}/unassign", post(plans::unassign))
+        .route("/plans/{id}/rules", post(plans::add_rule))
+        .route("/plans/{id}/rules/new", get(plans::new_rule))
+        .route("/rules/{id}", post(plans::save_rule))
+        .route("/rules/{id}/edit", get(plans::edit_rule))
+        .route("/rules/{id}/{action}", post(plans::rule_action))
+        .route("/strategies", get(strategies::strategies_page).post(strategies::set_strategies))
+        .route("/strategies/{from}/delete", post(strategies::delete_strategies))
+        .route("/allocations", get(allocations::allocations_page).post(allocations::save_allocation))
+        .route("/allocations/new", get(allocations::new_allocation))
+        .route("/allocations/{key}", get(allocations::edit_allocation))
+        .route("/allocations/{key}/delete", post(allocations::delete_allocation))
+        .route("/connections", get(data::connections_page))
+        .route("/sources/{id}/delete", post(data::delete_source))
+        .route("/import", get(data::import_page))
+        .route("/pricing/code", get(code::code_page))
+        .route("/pricing/export", get(code::export))
+        .route("/rating", get(rating::rating_page))
+        .route("/rating/{period}", get(rating::period_page))
+        .route("/rating/{period}/rate", post(rating::rate_now))
+        .route("/rating/{period}/lines", get(rating::lines_page))
+        .route("/rating/{period}/what-if", get(rating::what_if_page))
+        .route("/explain", get(rating::explain_page))
         .route("/static/app.css", get(pages::stylesheet))
+        .route("/static/app.js", get(pages::app_script))
         .route("/static/wizard.js", get(pages::wizard_script))
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(state, csrf::guard))
+        .merge(upload_routes())
+}
+
+/// Upload forms: streamed, so not buffered by the CSRF guard; each checks its token itself
+/// ([`upload::read`]).
+fn upload_routes() -> Router<AppState> {
+    Router::new()
+        .route("/import/upload", post(data::import_upload).layer(DefaultBodyLimit::disable()))
+        .route("/pricing/code/upload", post(code::upload).layer(DefaultBodyLimit::max(2 * crate::api::PRICING_FILE_BYTES + 64 * 1024)))
 }
 
 /// A signed-in console user, with the CSRF token for the forms on the page.

@@ -79,6 +79,11 @@ pub(crate) async fn wizard_script() -> Response {
         .into_response()
 }
 
+pub(crate) async fn app_script() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/app.js"))
+        .into_response()
+}
+
 pub(crate) async fn stylesheet() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/app.css"))
         .into_response()

@@ -127,6 +127,28 @@ pub struct Page {
 }
 
 impl Page {
+    /// The text of the message shown beside the field `field` (`data-field="..."`), tags removed.
+    pub fn field_error(&self, field: &str) -> Option<String> {
+        let marker = format!("data-field=\"{field}\"");
+        let at = self.body.find(&marker)?;
+        let open = self.body[..at].rfind('<')?;
+        let tag: String = self.body[open + 1..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        let start = at + self.body[at..].find('>')? + 1;
+        let end = start + self.body[start..].find(&format!("</{tag}>"))?;
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in self.body[start..end].chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+
+
     /// The value of the first hidden `csrf` field.
     pub fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
@@ -174,6 +196,35 @@ impl<'a> Browser<'a> {
             .post(self.app.url(path))
             .header(header::COOKIE, self.cookie_header())
             .form(form)
+            .send()
+            .await
+            .expect("post");
+        self.finish(resp).await
+    }
+
+    /// A `multipart/form-data` form, fields in the given order: `(name, file name, content)`.
+    pub async fn post_multipart(&mut self, path: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Page {
+        let boundary = format!("----be-test-{}", uuid::Uuid::new_v4().simple());
+        let mut body = Vec::new();
+        for (name, file, content) in parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match file {
+                Some(f) => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+                ),
+                None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
+            }
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let resp = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(body)
             .send()
             .await
             .expect("post");

@@ -4,4 +4,5 @@
 mod api;
 mod connect;
 mod console;
+mod console_pricing;
 mod harness;
