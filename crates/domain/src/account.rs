@@ -87,20 +87,29 @@ mod tests {
 
     #[test]
     fn names_are_trimmed() {
-        assert_eq!(AccountName::parse("  Contoso  ").expect("valid").as_str(), "Contoso");
+        assert_eq!(
+            AccountName::parse("  Contoso  ").expect("valid").as_str(),
+            "Contoso"
+        );
     }
 
     #[test]
     fn empty_and_blank_names_are_refused() {
         for raw in ["", "   ", "\t\n"] {
-            assert_eq!(AccountName::parse(raw).expect_err("blank").code, "account_name_empty");
+            assert_eq!(
+                AccountName::parse(raw).expect_err("blank").code,
+                "account_name_empty"
+            );
         }
     }
 
     #[test]
     fn length_is_counted_in_characters() {
         let hundred_e_acute: String = "é".repeat(100);
-        assert!(AccountName::parse(&hundred_e_acute).is_ok(), "100 two-byte chars are fine");
+        assert!(
+            AccountName::parse(&hundred_e_acute).is_ok(),
+            "100 two-byte chars are fine"
+        );
         let err = AccountName::parse(&"a".repeat(101)).expect_err("too long");
         assert_eq!(err.code, "account_name_too_long");
         assert!(err.message.contains("101"), "{}", err.message);

@@ -82,10 +82,19 @@ impl Product {
     }
 
     pub fn parse(raw: &str) -> Result<Self, crate::FieldError> {
-        match raw.trim().to_ascii_lowercase().replace(['-', ' '], "_").as_str() {
+        match raw
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', ' '], "_")
+            .as_str()
+        {
             "billing_engine" => Ok(Self::BillingEngine),
             "cost_intelligence" => Ok(Self::CostIntelligence),
-            _ => Err(crate::FieldError::new("product", "product_invalid", "The product is billing_engine or cost_intelligence.")),
+            _ => Err(crate::FieldError::new(
+                "product",
+                "product_invalid",
+                "The product is billing_engine or cost_intelligence.",
+            )),
         }
     }
 }
@@ -110,7 +119,11 @@ impl Provider {
                 "provider_unsupported",
                 "Only Microsoft Azure can be connected so far.",
             )),
-            _ => Err(crate::FieldError::new("provider", "provider_invalid", "The provider is azure.")),
+            _ => Err(crate::FieldError::new(
+                "provider",
+                "provider_invalid",
+                "The provider is azure.",
+            )),
         }
     }
 }

@@ -85,7 +85,10 @@ pub fn focus_column(name: &str) -> Option<(&'static str, FocusType)> {
 
 /// The FOCUS column whose name matches case-insensitively (for reading files and forgiving input).
 pub fn focus_column_ci(name: &str) -> Option<(&'static str, FocusType)> {
-    FOCUS_COLUMNS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).copied()
+    FOCUS_COLUMNS
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .copied()
 }
 
 /// The name of the family dimension (a row's family in its billing period).
@@ -145,10 +148,15 @@ impl Dimension {
         if let Some(key) = allocation_keys.iter().find(|k| **k == name) {
             return Ok(Self::Allocation((*key).to_string()));
         }
-        if name.starts_with("x_") && name.len() > 2 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        if name.starts_with("x_")
+            && name.len() > 2
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
             return Ok(Self::Extension(name.to_string()));
         }
-        let hint = focus_column_ci(name).map(|(c, _)| format!(" Did you mean {c}?")).unwrap_or_default();
+        let hint = focus_column_ci(name)
+            .map(|(c, _)| format!(" Did you mean {c}?"))
+            .unwrap_or_default();
         Err(FieldError::new(
             Self::FIELD,
             "dimension_unknown",
@@ -162,7 +170,11 @@ impl Dimension {
     pub fn tag(raw: &str) -> Result<Self, FieldError> {
         let key = raw.trim();
         if key.is_empty() || key.chars().any(char::is_control) {
-            return Err(FieldError::new("tag", "tag_key_invalid", "A tag key is a non-empty name such as team or cost-center."));
+            return Err(FieldError::new(
+                "tag",
+                "tag_key_invalid",
+                "A tag key is a non-empty name such as team or cost-center.",
+            ));
         }
         Ok(Self::Tag(key.to_string()))
     }
@@ -190,12 +202,27 @@ mod tests {
 
     #[test]
     fn every_kind_parses() {
-        assert_eq!(Dimension::parse("ServiceName", &[]), Ok(Dimension::Focus("ServiceName".into())));
-        assert_eq!(Dimension::parse("BillingFamilyName", &[]), Ok(Dimension::Family));
-        assert_eq!(Dimension::parse("CostCenter", &["CostCenter"]), Ok(Dimension::Allocation("CostCenter".into())));
-        assert_eq!(Dimension::parse("x_ResourceGroupName", &[]), Ok(Dimension::Extension("x_ResourceGroupName".into())));
+        assert_eq!(
+            Dimension::parse("ServiceName", &[]),
+            Ok(Dimension::Focus("ServiceName".into()))
+        );
+        assert_eq!(
+            Dimension::parse("BillingFamilyName", &[]),
+            Ok(Dimension::Family)
+        );
+        assert_eq!(
+            Dimension::parse("CostCenter", &["CostCenter"]),
+            Ok(Dimension::Allocation("CostCenter".into()))
+        );
+        assert_eq!(
+            Dimension::parse("x_ResourceGroupName", &[]),
+            Ok(Dimension::Extension("x_ResourceGroupName".into()))
+        );
         assert_eq!(Dimension::tag(" team "), Ok(Dimension::Tag("team".into())));
-        assert_eq!(Dimension::parse("tag:team", &[]), Ok(Dimension::Tag("team".into())));
+        assert_eq!(
+            Dimension::parse("tag:team", &[]),
+            Ok(Dimension::Tag("team".into()))
+        );
         assert_eq!(Dimension::parse("Plan", &[]), Ok(Dimension::Plan));
     }
 
@@ -203,10 +230,25 @@ mod tests {
     fn unknown_and_unsuitable_names_are_explained() {
         let e = Dimension::parse("servicename", &[]).expect_err("case");
         assert_eq!(e.code, "dimension_unknown");
-        assert!(e.message.contains("Did you mean ServiceName?"), "{}", e.message);
-        assert_eq!(Dimension::parse("BilledCost", &[]).expect_err("money").code, "dimension_not_text");
-        assert_eq!(Dimension::parse("Tags", &[]).expect_err("tags").code, "dimension_tags");
-        assert_eq!(Dimension::parse("CostCenter", &[]).expect_err("not defined yet").code, "dimension_unknown");
+        assert!(
+            e.message.contains("Did you mean ServiceName?"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            Dimension::parse("BilledCost", &[]).expect_err("money").code,
+            "dimension_not_text"
+        );
+        assert_eq!(
+            Dimension::parse("Tags", &[]).expect_err("tags").code,
+            "dimension_tags"
+        );
+        assert_eq!(
+            Dimension::parse("CostCenter", &[])
+                .expect_err("not defined yet")
+                .code,
+            "dimension_unknown"
+        );
     }
 
     #[test]

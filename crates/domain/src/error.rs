@@ -13,13 +13,25 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<Cow<'static, str>>, code: &'static str, message: impl fmt::Display) -> Self {
-        Self { field: field.into(), code, message: message.to_string() }
+    pub fn new(
+        field: impl Into<Cow<'static, str>>,
+        code: &'static str,
+        message: impl fmt::Display,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            message: message.to_string(),
+        }
     }
 
     /// The same error, located under `prefix` (`rules[2]` + `percent` = `rules[2].percent`).
     pub fn under(mut self, prefix: &str) -> Self {
-        self.field = if prefix.is_empty() { self.field } else { Cow::Owned(format!("{prefix}.{}", self.field)) };
+        self.field = if prefix.is_empty() {
+            self.field
+        } else {
+            Cow::Owned(format!("{prefix}.{}", self.field))
+        };
         self
     }
 }

@@ -109,6 +109,27 @@ id_type!(
     SavedViewId
 );
 
+id_type!(
+    /// An invoice template.
+    TemplateId
+);
+id_type!(
+    /// An invoice run (a draft, then finalized).
+    InvoiceRunId
+);
+id_type!(
+    /// An invoice, a credit note or a debit note.
+    InvoiceId
+);
+id_type!(
+    /// An e-mail delivery of an invoice.
+    DeliveryId
+);
+id_type!(
+    /// A scheduled invoice run.
+    ScheduleId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

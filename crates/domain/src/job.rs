@@ -159,13 +159,29 @@ mod tests {
     fn names_round_trip_through_the_database_and_json() {
         for k in [JobKind::Sync, JobKind::Rate] {
             assert_eq!(JobKind::from_db(k.as_str()), Some(k));
-            assert_eq!(serde_json::to_value(k).ok(), Some(serde_json::Value::String(k.as_str().into())));
+            assert_eq!(
+                serde_json::to_value(k).ok(),
+                Some(serde_json::Value::String(k.as_str().into()))
+            );
         }
-        for s in [JobState::Queued, JobState::Running, JobState::Done, JobState::Failed, JobState::Cancelled] {
+        for s in [
+            JobState::Queued,
+            JobState::Running,
+            JobState::Done,
+            JobState::Failed,
+            JobState::Cancelled,
+        ] {
             assert_eq!(JobState::from_db(s.as_str()), Some(s));
-            assert_eq!(serde_json::to_value(s).ok(), Some(serde_json::Value::String(s.as_str().into())));
+            assert_eq!(
+                serde_json::to_value(s).ok(),
+                Some(serde_json::Value::String(s.as_str().into()))
+            );
         }
-        for o in [SyncOutcome::Running, SyncOutcome::Succeeded, SyncOutcome::Failed] {
+        for o in [
+            SyncOutcome::Running,
+            SyncOutcome::Succeeded,
+            SyncOutcome::Failed,
+        ] {
             assert_eq!(SyncOutcome::from_db(o.as_str()), Some(o));
         }
         assert_eq!(JobKind::from_db("Sync"), None);
@@ -174,10 +190,16 @@ mod tests {
 
     #[test]
     fn only_queued_and_running_are_active() {
-        let active: Vec<JobState> = [JobState::Queued, JobState::Running, JobState::Done, JobState::Failed, JobState::Cancelled]
-            .into_iter()
-            .filter(|s| s.is_active())
-            .collect();
+        let active: Vec<JobState> = [
+            JobState::Queued,
+            JobState::Running,
+            JobState::Done,
+            JobState::Failed,
+            JobState::Cancelled,
+        ]
+        .into_iter()
+        .filter(|s| s.is_active())
+        .collect();
         assert_eq!(active, [JobState::Queued, JobState::Running]);
     }
 

@@ -9,22 +9,29 @@ mod connection;
 mod dimension;
 mod error;
 mod ids;
+pub mod invoicing;
 mod job;
 mod money;
-pub mod pricing;
 mod period;
+pub mod pricing;
 mod user;
 
 pub use account::{Account, AccountName};
-pub use azure::{AgreementType, BillingAccountId, ClientId, ClientSecretValue, TenantId, parse_secret_expiry};
-pub use dimension::{Dimension, FAMILY_DIMENSION, PLAN_DIMENSION, FOCUS_COLUMNS, FocusType, focus_column, focus_column_ci};
-pub use error::{DomainError, FieldError};
-pub use money::{Amount, Currency, Exact, MONEY_SCALE, PERCENT_PLACES, Percent};
+pub use azure::{
+    AgreementType, BillingAccountId, ClientId, ClientSecretValue, TenantId, parse_secret_expiry,
+};
 pub use connection::{ConnectionState, Product, Provider, RatingRunState, ViewKind};
-pub use period::BillingPeriod;
+pub use dimension::{
+    Dimension, FAMILY_DIMENSION, FOCUS_COLUMNS, FocusType, PLAN_DIMENSION, focus_column,
+    focus_column_ci,
+};
+pub use error::{DomainError, FieldError};
 pub use ids::{
-    AccountId, AllocationId, ApiTokenId, ConnectionId, FamilyId, ImportSourceId, JobId, OrganizationId, PlanId, RatingRunId, RuleId,
-    RunnerId, SavedViewId, SyncPeriodId, UserId,
+    AccountId, AllocationId, ApiTokenId, ConnectionId, DeliveryId, FamilyId, ImportSourceId,
+    InvoiceId, InvoiceRunId, JobId, OrganizationId, PlanId, RatingRunId, RuleId, RunnerId,
+    SavedViewId, ScheduleId, SyncPeriodId, TemplateId, UserId,
 };
 pub use job::{JobKind, JobState, JobSubject, SyncOutcome};
+pub use money::{Amount, Currency, Exact, MONEY_SCALE, PERCENT_PLACES, Percent};
+pub use period::BillingPeriod;
 pub use user::{Email, OrganizationName, Password, Role, TokenName};

@@ -32,7 +32,10 @@ impl Currency {
             _ => Err(FieldError::new(
                 Self::FIELD,
                 "currency_unknown",
-                format!("{:?} is not an ISO 4217 currency code; use three letters such as USD, EUR or JPY.", raw.trim()),
+                format!(
+                    "{:?} is not an ISO 4217 currency code; use three letters such as USD, EUR or JPY.",
+                    raw.trim()
+                ),
             )),
         }
     }
@@ -78,30 +81,52 @@ impl<'de> Deserialize<'de> for Currency {
 
 /// Parse a plain decimal as a person writes it: optional sign, digits, optional fraction. No
 /// exponent, no grouping, no currency sign; `max_places` decimals at most.
-fn parse_decimal(raw: &str, field: &'static str, what: &str, max_places: u32) -> Result<Decimal, FieldError> {
+fn parse_decimal(
+    raw: &str,
+    field: &'static str,
+    what: &str,
+    max_places: u32,
+) -> Result<Decimal, FieldError> {
     let s = raw.trim();
     let body = s.strip_prefix(['-', '+']).unwrap_or(s);
     let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    let digits_ok = !int.is_empty() && int.bytes().all(|b| b.is_ascii_digit()) && frac.bytes().all(|b| b.is_ascii_digit());
+    let digits_ok = !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit());
     if !digits_ok || (body.contains('.') && frac.is_empty()) {
         return Err(FieldError::new(
             field,
             "number_invalid",
-            format!("{what} is a plain number such as 12.50 (digits, one optional point, no thousands separators); got {s:?}."),
+            format!(
+                "{what} is a plain number such as 12.50 (digits, one optional point, no thousands separators); got {s:?}."
+            ),
         ));
     }
     if frac.len() as u32 > max_places {
         return Err(FieldError::new(
             field,
             "number_too_precise",
-            format!("{what} has at most {max_places} decimal places; {s:?} has {}.", frac.len()),
+            format!(
+                "{what} has at most {max_places} decimal places; {s:?} has {}.",
+                frac.len()
+            ),
         ));
     }
     let int_digits = int.trim_start_matches('0').len() as u32;
     if int_digits > MONEY_INTEGRAL_DIGITS {
-        return Err(FieldError::new(field, "number_too_large", format!("{what} {s:?} is too large.")));
+        return Err(FieldError::new(
+            field,
+            "number_too_large",
+            format!("{what} {s:?} is too large."),
+        ));
     }
-    Decimal::from_str_exact(s).map_err(|_| FieldError::new(field, "number_invalid", format!("{what} {s:?} is not a number.")))
+    Decimal::from_str_exact(s).map_err(|_| {
+        FieldError::new(
+            field,
+            "number_invalid",
+            format!("{what} {s:?} is not a number."),
+        )
+    })
 }
 
 /// An exact amount of money (a fee, a minimum, a tier bound), at most 24 decimal places and 14
@@ -132,7 +157,11 @@ impl Amount {
     }
 
     /// Refuse more decimals than the currency's minor unit (15.005 is not a USD amount).
-    pub fn check_currency(self, currency: Currency, field: &'static str) -> Result<Self, FieldError> {
+    pub fn check_currency(
+        self,
+        currency: Currency,
+        field: &'static str,
+    ) -> Result<Self, FieldError> {
         if self.0.normalize().scale() > currency.minor_units() {
             return Err(FieldError::new(
                 field,
@@ -188,7 +217,12 @@ impl Percent {
     }
 
     /// Refuse a value outside `[min, max]` (both in percent), naming the range.
-    pub fn check_range(self, min: Decimal, max: Decimal, field: &'static str) -> Result<Self, FieldError> {
+    pub fn check_range(
+        self,
+        min: Decimal,
+        max: Decimal,
+        field: &'static str,
+    ) -> Result<Self, FieldError> {
         if self.0 < min || self.0 > max {
             return Err(FieldError::new(
                 field,
@@ -240,19 +274,32 @@ mod tests {
         assert_eq!(Currency::parse("usd").expect("usd").minor_units(), 2);
         assert_eq!(Currency::parse("JPY").expect("jpy").minor_units(), 0);
         assert_eq!(Currency::parse("KWD").expect("kwd").minor_units(), 3);
-        assert_eq!(Currency::parse("MC").expect_err("two letters").code, "currency_unknown");
-        assert_eq!(Currency::parse("XAU").expect_err("gold").code, "currency_unknown");
+        assert_eq!(
+            Currency::parse("MC").expect_err("two letters").code,
+            "currency_unknown"
+        );
+        assert_eq!(
+            Currency::parse("XAU").expect_err("gold").code,
+            "currency_unknown"
+        );
     }
 
     #[test]
     fn amounts_are_exact_at_scale_24() {
         let a = Amount::parse("15.00", "amount").expect("amount");
         assert_eq!(a.to_string(), "15.00", "written as given");
-        assert_eq!(a, Amount::parse("15", "amount").expect("15"), "compared by value");
+        assert_eq!(
+            a,
+            Amount::parse("15", "amount").expect("15"),
+            "compared by value"
+        );
         assert_eq!(a.to_scaled(), 15 * 10i128.pow(24));
         let tiny = Amount::parse("0.000000000000000000000001", "amount").expect("1e-24");
         assert_eq!(tiny.to_scaled(), 1);
-        assert_eq!(Amount::parse("-2.5", "amount").expect("neg").to_scaled(), -25 * 10i128.pow(23));
+        assert_eq!(
+            Amount::parse("-2.5", "amount").expect("neg").to_scaled(),
+            -25 * 10i128.pow(23)
+        );
     }
 
     #[test]
@@ -266,7 +313,11 @@ mod tests {
             ("0.0000000000000000000000001", "number_too_precise"),
             ("123456789012345", "number_too_large"),
         ] {
-            assert_eq!(Amount::parse(raw, "amount").expect_err(raw).code, code, "{raw}");
+            assert_eq!(
+                Amount::parse(raw, "amount").expect_err(raw).code,
+                code,
+                "{raw}"
+            );
         }
     }
 
@@ -274,8 +325,16 @@ mod tests {
     fn amounts_fit_their_currency() {
         let usd = Currency::parse("USD").expect("usd");
         let jpy = Currency::parse("JPY").expect("jpy");
-        assert!(Amount::parse("15.50", "amount").expect("a").check_currency(usd, "amount").is_ok());
-        let e = Amount::parse("15.5", "amount").expect("a").check_currency(jpy, "amount").expect_err("jpy has no cents");
+        assert!(
+            Amount::parse("15.50", "amount")
+                .expect("a")
+                .check_currency(usd, "amount")
+                .is_ok()
+        );
+        let e = Amount::parse("15.5", "amount")
+            .expect("a")
+            .check_currency(jpy, "amount")
+            .expect_err("jpy has no cents");
         assert_eq!(e.code, "amount_currency_precision");
         assert!(e.message.contains("JPY"), "{}", e.message);
     }
@@ -284,9 +343,19 @@ mod tests {
     fn percentages_have_four_places_and_a_checked_range() {
         let p = Percent::parse("12.3456", "percent").expect("p");
         assert_eq!(p.ratio(), (123456, 1_000_000));
-        assert_eq!(Percent::parse("12.34567", "percent").expect_err("5 places").code, "number_too_precise");
+        assert_eq!(
+            Percent::parse("12.34567", "percent")
+                .expect_err("5 places")
+                .code,
+            "number_too_precise"
+        );
         let big = Percent::parse("1000000000", "percent").expect("parses");
-        assert_eq!(big.check_range(Decimal::ZERO, Decimal::from(1000), "percent").expect_err("1e9").code, "percent_out_of_range");
+        assert_eq!(
+            big.check_range(Decimal::ZERO, Decimal::from(1000), "percent")
+                .expect_err("1e9")
+                .code,
+            "percent_out_of_range"
+        );
     }
 }
 
@@ -317,7 +386,10 @@ impl Exact {
             None => (false, s),
         };
         let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-        if int.is_empty() || frac.len() > MONEY_SCALE as usize || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        if int.is_empty()
+            || frac.len() > MONEY_SCALE as usize
+            || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+        {
             return None;
         }
         let v: i128 = format!("{int}{frac:0<24}").parse().ok()?;
@@ -349,7 +421,13 @@ impl Exact {
         let (q, r) = (self.0 / unit, self.0 % unit);
         let twice = 2 * r.abs();
         let away = twice > unit || (twice == unit && q % 2 != 0);
-        let q = if !away { q } else if self.0 < 0 { q - 1 } else { q + 1 };
+        let q = if !away {
+            q
+        } else if self.0 < 0 {
+            q - 1
+        } else {
+            q + 1
+        };
         Exact(q * unit)
     }
 
@@ -362,10 +440,18 @@ impl Exact {
         let scaled = self.0.checked_mul(1_000_000)? / other.0;
         let hundredths = {
             let (q, r) = (scaled / 100, scaled % 100);
-            if 2 * r.abs() > 100 || (2 * r.abs() == 100 && q % 2 != 0) { q + scaled.signum() } else { q }
+            if 2 * r.abs() > 100 || (2 * r.abs() == 100 && q % 2 != 0) {
+                q + scaled.signum()
+            } else {
+                q
+            }
         };
         let sign = if hundredths < 0 { "-" } else { "" };
-        Some(format!("{sign}{}.{:02}", hundredths.abs() / 100, hundredths.abs() % 100))
+        Some(format!(
+            "{sign}{}.{:02}",
+            hundredths.abs() / 100,
+            hundredths.abs() % 100
+        ))
     }
 
     /// For people: rounded half-even to the currency's minor units, digits grouped by thousands,
@@ -388,7 +474,11 @@ impl Exact {
         }
         let frac = format!("{frac:0<width$}", width = places as usize);
         let sign = if negative { "-" } else { "" };
-        let number = if places == 0 { format!("{sign}{grouped}") } else { format!("{sign}{grouped}.{frac}") };
+        let number = if places == 0 {
+            format!("{sign}{grouped}")
+        } else {
+            format!("{sign}{grouped}.{frac}")
+        };
         match currency {
             Some(c) => format!("{} {number}", c.code()),
             None => number,
@@ -399,7 +489,10 @@ impl Exact {
 impl std::iter::Sum for Exact {
     /// Saturating is never right for money: a sum that does not fit is a bug upstream.
     fn sum<I: Iterator<Item = Exact>>(iter: I) -> Exact {
-        iter.fold(Exact::ZERO, |a, b| a.checked_add(b).expect("sums of stored money fit 38 digits"))
+        iter.fold(Exact::ZERO, |a, b| {
+            a.checked_add(b)
+                .expect("sums of stored money fit 38 digits")
+        })
     }
 }
 
@@ -410,7 +503,11 @@ impl fmt::Display for Exact {
         let (int, frac) = digits.split_at(digits.len() - MONEY_SCALE as usize);
         let frac = frac.trim_end_matches('0');
         let sign = if self.0 < 0 { "-" } else { "" };
-        if frac.is_empty() { write!(f, "{sign}{int}") } else { write!(f, "{sign}{int}.{frac}") }
+        if frac.is_empty() {
+            write!(f, "{sign}{int}")
+        } else {
+            write!(f, "{sign}{int}.{frac}")
+        }
     }
 }
 
@@ -423,7 +520,11 @@ impl Serialize for Exact {
 impl<'de> Deserialize<'de> for Exact {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Exact::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not an exact decimal with at most 24 places")))
+        Exact::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "{s:?} is not an exact decimal with at most 24 places"
+            ))
+        })
     }
 }
 
@@ -450,14 +551,23 @@ mod exact_tests {
         let usd = Currency::parse("USD").ok();
         assert_eq!(e("11199.572203324984").display_in(usd), "USD 11,199.57");
         assert_eq!(e("-1234567.5").display_in(usd), "USD -1,234,567.50");
-        assert_eq!(e("1234.5").display_in(Currency::parse("JPY").ok()), "JPY 1,234");
-        assert_eq!(e("0.0005").display_in(Currency::parse("KWD").ok()), "KWD 0.000");
+        assert_eq!(
+            e("1234.5").display_in(Currency::parse("JPY").ok()),
+            "JPY 1,234"
+        );
+        assert_eq!(
+            e("0.0005").display_in(Currency::parse("KWD").ok()),
+            "KWD 0.000"
+        );
         assert_eq!(e("999.995").display_in(usd), "USD 1,000.00");
     }
 
     #[test]
     fn margins() {
-        assert_eq!(e("-258.7875").percent_of(e("441.2125")).as_deref(), Some("-58.65"));
+        assert_eq!(
+            e("-258.7875").percent_of(e("441.2125")).as_deref(),
+            Some("-58.65")
+        );
         assert_eq!(e("1").percent_of(Exact::ZERO), None);
         assert_eq!(e("1").percent_of(e("3")).as_deref(), Some("33.33"));
     }

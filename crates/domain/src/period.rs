@@ -23,7 +23,10 @@ impl BillingPeriod {
 
     /// The period a day falls in.
     pub fn of(d: Date) -> Self {
-        Self { year: d.year(), month: d.month() }
+        Self {
+            year: d.year(),
+            month: d.month(),
+        }
     }
 
     /// The period of an instant, in UTC.
@@ -34,7 +37,9 @@ impl BillingPeriod {
     /// The period of a UTC timestamp in microseconds since the Unix epoch (Arrow's timestamps).
     pub fn of_micros(micros: i64) -> Option<Self> {
         let jd = micros.div_euclid(MICROS_PER_DAY) + UNIX_EPOCH_JULIAN_DAY;
-        Some(Self::of(Date::from_julian_day(i32::try_from(jd).ok()?).ok()?))
+        Some(Self::of(
+            Date::from_julian_day(i32::try_from(jd).ok()?).ok()?,
+        ))
     }
 
     pub fn new(year: i32, month: u8) -> Option<Self> {
@@ -87,20 +92,35 @@ impl BillingPeriod {
     }
 
     pub fn last_day(self) -> Date {
-        self.next().first_day().previous_day().expect("a period is a valid month")
+        self.next()
+            .first_day()
+            .previous_day()
+            .expect("a period is a valid month")
     }
 
     pub fn next(self) -> Self {
         match self.month {
-            Month::December => Self { year: self.year + 1, month: Month::January },
-            m => Self { year: self.year, month: m.next() },
+            Month::December => Self {
+                year: self.year + 1,
+                month: Month::January,
+            },
+            m => Self {
+                year: self.year,
+                month: m.next(),
+            },
         }
     }
 
     pub fn previous(self) -> Self {
         match self.month {
-            Month::January => Self { year: self.year - 1, month: Month::December },
-            m => Self { year: self.year, month: m.previous() },
+            Month::January => Self {
+                year: self.year - 1,
+                month: Month::December,
+            },
+            m => Self {
+                year: self.year,
+                month: m.previous(),
+            },
         }
     }
 
@@ -108,7 +128,10 @@ impl BillingPeriod {
     pub fn plus_months(self, n: i32) -> Self {
         let index = self.year * 12 + (self.month as i32 - 1) + n;
         let month = Month::try_from((index.rem_euclid(12) + 1) as u8).expect("1..=12");
-        Self { year: index.div_euclid(12), month }
+        Self {
+            year: index.div_euclid(12),
+            month,
+        }
     }
 
     /// Months from `self` to `other` (positive when `other` is later).
@@ -170,7 +193,10 @@ mod tests {
     #[test]
     fn bounds_of_a_leap_february() {
         let feb = BillingPeriod::of(date!(2024 - 02 - 10));
-        assert_eq!((feb.first_day(), feb.last_day()), (date!(2024 - 02 - 01), date!(2024 - 02 - 29)));
+        assert_eq!(
+            (feb.first_day(), feb.last_day()),
+            (date!(2024 - 02 - 01), date!(2024 - 02 - 29))
+        );
     }
 
     #[test]
@@ -186,23 +212,40 @@ mod tests {
     fn parses_both_forms_and_refuses_others() {
         assert_eq!(p(" 2026-10 ").to_string(), "2026-10");
         assert_eq!(p("202610"), p("2026-10"));
-        for bad in ["2026-13", "2026-1", "26-10", "2026/10", "", "2026-00", "abcd-ef", "0000-01"] {
-            assert_eq!(BillingPeriod::parse(bad).expect_err(bad).code, "period_invalid", "{bad}");
+        for bad in [
+            "2026-13", "2026-1", "26-10", "2026/10", "", "2026-00", "abcd-ef", "0000-01",
+        ] {
+            assert_eq!(
+                BillingPeriod::parse(bad).expect_err(bad).code,
+                "period_invalid",
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn micros_match_focus_timestamps() {
         let oct = p("2026-10");
-        assert_eq!(oct.start_micros(), datetime!(2026-10-01 0:00 UTC).unix_timestamp() * 1_000_000);
-        assert_eq!(oct.end_micros(), datetime!(2026-11-01 0:00 UTC).unix_timestamp() * 1_000_000);
+        assert_eq!(
+            oct.start_micros(),
+            datetime!(2026-10-01 0:00 UTC).unix_timestamp() * 1_000_000
+        );
+        assert_eq!(
+            oct.end_micros(),
+            datetime!(2026-11-01 0:00 UTC).unix_timestamp() * 1_000_000
+        );
         assert_eq!(BillingPeriod::of_micros(oct.end_micros() - 1), Some(oct));
-        assert_eq!(BillingPeriod::of_micros(oct.start_micros() - 1), Some(p("2026-09")));
+        assert_eq!(
+            BillingPeriod::of_micros(oct.start_micros() - 1),
+            Some(p("2026-09"))
+        );
     }
 
     #[test]
     fn range_is_inclusive_and_ordered() {
-        let keys: Vec<String> = BillingPeriod::range(p("2025-11"), p("2026-02")).map(|x| x.key()).collect();
+        let keys: Vec<String> = BillingPeriod::range(p("2025-11"), p("2026-02"))
+            .map(|x| x.key())
+            .collect();
         assert_eq!(keys, ["2025-11", "2025-12", "2026-01", "2026-02"]);
         assert_eq!(BillingPeriod::range(p("2026-02"), p("2026-01")).count(), 0);
     }

@@ -26,7 +26,10 @@ impl Email {
             return Err(invalid());
         }
         let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
-        if local.is_empty() || domain.contains('@') || !domain.contains('.') || domain.starts_with('.')
+        if local.is_empty()
+            || domain.contains('@')
+            || !domain.contains('.')
+            || domain.starts_with('.')
             || domain.ends_with('.')
         {
             return Err(invalid());
@@ -40,6 +43,12 @@ impl Email {
 
     pub fn from_trusted(s: String) -> Self {
         Self(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Email {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
     }
 }
 
@@ -124,7 +133,11 @@ impl TokenName {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let name = raw.trim();
         if name.is_empty() {
-            return Err(FieldError::new("name", "token_name_empty", "Enter a name for the token, such as \"laptop CLI\"."));
+            return Err(FieldError::new(
+                "name",
+                "token_name_empty",
+                "Enter a name for the token, such as \"laptop CLI\".",
+            ));
         }
         if name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(FieldError::new(
@@ -176,19 +189,37 @@ mod tests {
 
     #[test]
     fn emails_are_normalized() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").expect("valid").as_str(), "ada@example.com");
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").expect("valid").as_str(),
+            "ada@example.com"
+        );
     }
 
     #[test]
     fn bad_emails_are_refused() {
-        for raw in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b@c.com"] {
-            assert_eq!(Email::parse(raw).expect_err(raw).code, "email_invalid", "{raw}");
+        for raw in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "a@b@c.com",
+        ] {
+            assert_eq!(
+                Email::parse(raw).expect_err(raw).code,
+                "email_invalid",
+                "{raw}"
+            );
         }
     }
 
     #[test]
     fn short_passwords_are_refused_and_never_printed() {
-        assert_eq!(Password::parse("short").expect_err("short").code, "password_too_short");
+        assert_eq!(
+            Password::parse("short").expect_err("short").code,
+            "password_too_short"
+        );
         let p = Password::parse("correct horse battery").expect("long enough");
         assert!(!format!("{p:?}").contains("horse"));
     }

@@ -10,6 +10,7 @@ pub enum Conflict {
     PricingVersion,
     ImportSourceName,
     ViewName,
+    TemplateName,
     Other,
 }
 
@@ -40,7 +41,10 @@ impl StoreError {
             StoreError::Connect(_) => true,
             StoreError::Backend(e) => matches!(
                 e,
-                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Tls(_)
             ),
             _ => false,
         }
@@ -48,7 +52,9 @@ impl StoreError {
 
     pub(crate) fn from_write(err: sqlx::Error, on_unique: Conflict) -> Self {
         match &err {
-            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(on_unique),
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(on_unique)
+            }
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Gone(err),
             _ => StoreError::Backend(err),
         }

@@ -338,3 +338,106 @@ pub struct SavedViewRecord {
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
+
+/// An invoice template (the document is JSON of `be_domain::invoicing::InvoiceTemplate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateRecord {
+    pub id: be_domain::TemplateId,
+    pub organization_id: OrganizationId,
+    pub name: String,
+    pub document: String,
+    pub builtin: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// A customer: who is billed for a grouping value (JSON of `be_domain::invoicing::Customer`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerRecord {
+    pub organization_id: OrganizationId,
+    pub key: String,
+    pub document: String,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceRunRecord {
+    pub id: be_domain::InvoiceRunId,
+    pub organization_id: OrganizationId,
+    pub template_id: be_domain::TemplateId,
+    /// The template as it was when the run was made (JSON).
+    pub template: String,
+    pub period_from: String,
+    pub period_to: String,
+    pub issue_date: time::Date,
+    pub state: be_domain::invoicing::InvoiceState,
+    pub created_by: Option<UserId>,
+    pub created_at: OffsetDateTime,
+    pub finalized_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceRecord {
+    pub id: be_domain::InvoiceId,
+    pub organization_id: OrganizationId,
+    pub run_id: be_domain::InvoiceRunId,
+    pub kind: be_domain::invoicing::DocumentKind,
+    pub state: be_domain::invoicing::InvoiceState,
+    pub series: String,
+    /// Assigned at finalization.
+    pub number: Option<String>,
+    pub position: i32,
+    pub customer_key: String,
+    pub currency: String,
+    pub total: String,
+    pub exact_total: String,
+    /// JSON: the lines, customer, issuer, dates and sources, frozen at finalization.
+    pub document: String,
+    pub pdf_sha256: Option<String>,
+    pub related_invoice: Option<be_domain::InvoiceId>,
+    pub created_at: OffsetDateTime,
+    pub finalized_at: Option<OffsetDateTime>,
+}
+
+/// A locked period: not re-rated by syncs or configuration changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodLockRecord {
+    pub organization_id: OrganizationId,
+    pub period: String,
+    pub reason: be_domain::invoicing::LockReason,
+    pub locked_by: Option<UserId>,
+    pub locked_at: OffsetDateTime,
+    /// Data or configuration changed since the lock.
+    pub pending_since: Option<OffsetDateTime>,
+}
+
+/// An e-mail delivery of an invoice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    pub id: be_domain::DeliveryId,
+    pub organization_id: OrganizationId,
+    pub invoice_id: be_domain::InvoiceId,
+    /// JSON list of addresses.
+    pub recipients: String,
+    pub state: be_domain::invoicing::DeliveryState,
+    pub attempts: i32,
+    pub server_answer: Option<String>,
+    pub next_attempt_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub sent_at: Option<OffsetDateTime>,
+}
+
+/// A monthly invoice run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleRecord {
+    pub id: be_domain::ScheduleId,
+    pub organization_id: OrganizationId,
+    pub name: String,
+    pub template_id: be_domain::TemplateId,
+    pub day_of_month: i32,
+    pub finalize: bool,
+    pub send: bool,
+    pub next_run_at: OffsetDateTime,
+    pub last_run_id: Option<be_domain::InvoiceRunId>,
+    pub created_at: OffsetDateTime,
+}

@@ -7,9 +7,10 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use be_domain::{
-    Account, AccountId, AccountName, AgreementType, ApiTokenId, BillingAccountId, ClientId, ConnectionId, ConnectionState,
-    Email, JobId, JobKind, JobState, JobSubject, OrganizationId, OrganizationName, Product, Provider, Role, RunnerId, SyncOutcome,
-    SyncPeriodId, TenantId, TokenName, UserId,
+    Account, AccountId, AccountName, AgreementType, ApiTokenId, BillingAccountId, ClientId,
+    ConnectionId, ConnectionState, Email, JobId, JobKind, JobState, JobSubject, OrganizationId,
+    OrganizationName, Product, Provider, Role, RunnerId, SyncOutcome, SyncPeriodId, TenantId,
+    TokenName, UserId,
 };
 use sqlx::{
     FromRow,
@@ -20,8 +21,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    ApiTokenRecord, Backend, ClaimedJob, Conflict, ConnectionRecord, JobRecord, NewApiToken, NewUser, Organization, PeriodRecord,
-    Registration, Result, SessionRecord, Store, StoreError, SyncPeriodRecord, User, UserCredentials,
+    ApiTokenRecord, Backend, ClaimedJob, Conflict, ConnectionRecord, JobRecord, NewApiToken,
+    NewUser, Organization, PeriodRecord, Registration, Result, SessionRecord, Store, StoreError,
+    SyncPeriodRecord, User, UserCredentials,
 };
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -108,7 +110,8 @@ impl TryFrom<UserRow> for User {
             id: UserId::from_uuid(r.id),
             organization_id: OrganizationId::from_uuid(r.organization_id),
             email: Email::from_trusted(r.email),
-            role: Role::from_db(&r.role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {:?}", r.role)))?,
+            role: Role::from_db(&r.role)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown role {:?}", r.role)))?,
             created_at: r.created_at,
         })
     }
@@ -201,7 +204,9 @@ struct ConnectionRow {
 impl TryFrom<ConnectionRow> for ConnectionRecord {
     type Error = StoreError;
     fn try_from(r: ConnectionRow) -> Result<Self> {
-        let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("connection {}: unknown {what} {v:?}", r.id));
+        let corrupt = |what: &str, v: &str| {
+            StoreError::Corrupt(format!("connection {}: unknown {what} {v:?}", r.id))
+        };
         Ok(ConnectionRecord {
             id: ConnectionId::from_uuid(r.id),
             organization_id: OrganizationId::from_uuid(r.organization_id),
@@ -258,7 +263,9 @@ struct JobRow {
 impl TryFrom<JobRow> for JobRecord {
     type Error = StoreError;
     fn try_from(r: JobRow) -> Result<Self> {
-        let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("job {}: unknown {what} {v:?}", r.id));
+        let corrupt = |what: &str, v: &str| {
+            StoreError::Corrupt(format!("job {}: unknown {what} {v:?}", r.id))
+        };
         Ok(JobRecord {
             id: JobId::from_uuid(r.id),
             organization_id: OrganizationId::from_uuid(r.organization_id),
@@ -332,8 +339,12 @@ impl TryFrom<SyncPeriodRow> for SyncPeriodRecord {
             period: r.period,
             started_at: r.started_at,
             finished_at: r.finished_at,
-            outcome: SyncOutcome::from_db(&r.outcome)
-                .ok_or_else(|| StoreError::Corrupt(format!("sync period {}: unknown outcome {:?}", r.id, r.outcome)))?,
+            outcome: SyncOutcome::from_db(&r.outcome).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "sync period {}: unknown outcome {:?}",
+                    r.id, r.outcome
+                ))
+            })?,
             rows_written: r.rows_written,
             bytes_downloaded: r.bytes_downloaded,
             source_total: r.source_total,
@@ -1232,8 +1243,6 @@ macro_rules! sql_store {
         }
     };
 }
-
-
 
 sql_store!(SqliteStore, Backend::Sqlite, SQLITE_MIGRATIONS);
 sql_store!(PgStore, Backend::Postgres, POSTGRES_MIGRATIONS);

@@ -2,14 +2,17 @@
 //! and rated periods. Same SQL text on both, like `sql.rs`.
 
 use async_trait::async_trait;
-use be_domain::{ImportSourceId, OrganizationId, RatingRunId, RatingRunState, SavedViewId, UserId, ViewKind};
+use be_domain::{
+    ImportSourceId, OrganizationId, RatingRunId, RatingRunState, SavedViewId, UserId, ViewKind,
+};
 use sqlx::FromRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    Conflict, ImportSourceRecord, ImportedPeriodRecord, PgStore, PricingVersionRecord, RatedPeriodRecord, RatingRunRecord, RatingStore, Result,
-    SavedViewRecord, SqliteStore, StoreError, SubAccountRecord,
+    Conflict, ImportSourceRecord, ImportedPeriodRecord, PgStore, PricingVersionRecord,
+    RatedPeriodRecord, RatingRunRecord, RatingStore, Result, SavedViewRecord, SqliteStore,
+    StoreError, SubAccountRecord,
 };
 
 #[derive(FromRow)]
@@ -45,7 +48,12 @@ struct SourceRow {
 
 impl From<SourceRow> for ImportSourceRecord {
     fn from(r: SourceRow) -> Self {
-        Self { id: ImportSourceId::from_uuid(r.id), organization_id: OrganizationId::from_uuid(r.organization_id), name: r.name, created_at: r.created_at }
+        Self {
+            id: ImportSourceId::from_uuid(r.id),
+            organization_id: OrganizationId::from_uuid(r.organization_id),
+            name: r.name,
+            created_at: r.created_at,
+        }
     }
 }
 
@@ -132,7 +140,9 @@ impl TryFrom<RunRow> for RatingRunRecord {
             id: RatingRunId::from_uuid(r.id),
             organization_id: OrganizationId::from_uuid(r.organization_id),
             period: r.period,
-            state: RatingRunState::from_db(&r.state).ok_or_else(|| StoreError::Corrupt(format!("unknown rating state {:?}", r.state)))?,
+            state: RatingRunState::from_db(&r.state).ok_or_else(|| {
+                StoreError::Corrupt(format!("unknown rating state {:?}", r.state))
+            })?,
             pricing_version: r.pricing_version,
             inputs: r.inputs,
             rows_rated: r.rows_rated,
@@ -189,7 +199,8 @@ impl TryFrom<ViewRow> for SavedViewRecord {
         Ok(Self {
             id: SavedViewId::from_uuid(r.id),
             organization_id: OrganizationId::from_uuid(r.organization_id),
-            kind: ViewKind::from_db(&r.kind).ok_or_else(|| StoreError::Corrupt(format!("unknown view kind {:?}", r.kind)))?,
+            kind: ViewKind::from_db(&r.kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown view kind {:?}", r.kind)))?,
             name: r.name,
             document: r.document,
             is_default: r.is_default,

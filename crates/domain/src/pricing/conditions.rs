@@ -84,12 +84,29 @@ impl Pattern {
 
     pub fn parse(raw: &str, field: &'static str) -> Result<Self, FieldError> {
         if raw.chars().count() > Self::MAX_CHARS {
-            return Err(FieldError::new(field, "pattern_too_long", format!("A pattern is at most {} characters.", Self::MAX_CHARS)));
+            return Err(FieldError::new(
+                field,
+                "pattern_too_long",
+                format!("A pattern is at most {} characters.", Self::MAX_CHARS),
+            ));
         }
-        regex::RegexBuilder::new(raw).size_limit(1 << 20).build().map_err(|e| {
-            let detail = e.to_string().lines().last().unwrap_or_default().trim().to_string();
-            FieldError::new(field, "pattern_invalid", format!("{raw:?} is not a valid regular expression: {detail}"))
-        })?;
+        regex::RegexBuilder::new(raw)
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| {
+                let detail = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                FieldError::new(
+                    field,
+                    "pattern_invalid",
+                    format!("{raw:?} is not a valid regular expression: {detail}"),
+                )
+            })?;
         Ok(Self(raw.to_string()))
     }
 
@@ -131,6 +148,11 @@ impl Filter {
 
     /// Whether a row matches, given the value of each dimension for that row.
     pub fn matches<'a>(&self, value_of: impl Fn(&Dimension) -> Option<&'a str>) -> bool {
-        self.0.is_empty() || self.0.iter().any(|set| set.0.iter().all(|c| c.op.accepts(value_of(&c.dimension), None)))
+        self.0.is_empty()
+            || self.0.iter().any(|set| {
+                set.0
+                    .iter()
+                    .all(|c| c.op.accepts(value_of(&c.dimension), None))
+            })
     }
 }

@@ -8,9 +8,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Allocation, AllocationEntry, AllocationKey, AssignmentTarget, Band, Charge, Condition, ConditionSet, CreditsStrategy,
-    CommitmentStrategy, Family, Fee, Filter, Member, Name, OnDemandBasis, Operator, Pattern, Plan, PlanAssignment, PricingConfig,
-    Rate, RecurringFee, Rule, RuleKind, Scope, Share, StrategySet, SubAccountId, TaxStrategy, TierMode, Tiers, Validity,
+    Allocation, AllocationEntry, AllocationKey, AssignmentTarget, Band, Charge, CommitmentStrategy,
+    Condition, ConditionSet, CreditsStrategy, Family, Fee, Filter, Member, Name, OnDemandBasis,
+    Operator, Pattern, Plan, PlanAssignment, PricingConfig, Rate, RecurringFee, Rule, RuleKind,
+    Scope, Share, StrategySet, SubAccountId, TaxStrategy, TierMode, Tiers, Validity,
 };
 use crate::{Amount, BillingPeriod, Currency, Dimension, FieldError, Percent, RuleId};
 
@@ -182,14 +183,21 @@ impl Reader {
         match r {
             Ok(v) => Some(v),
             Err(e) => {
-                self.problems.push(FieldError { field: path.to_string().into(), ..e });
+                self.problems.push(FieldError {
+                    field: path.to_string().into(),
+                    ..e
+                });
                 None
             }
         }
     }
 
     fn missing(&mut self, path: &str, what: &str) {
-        self.problems.push(FieldError::new(path.to_string(), "field_missing", format!("{what} is required here.")));
+        self.problems.push(FieldError::new(
+            path.to_string(),
+            "field_missing",
+            format!("{what} is required here."),
+        ));
     }
 
     fn period(&mut self, path: &str, raw: &Option<String>) -> Option<BillingPeriod> {
@@ -199,7 +207,12 @@ impl Reader {
         }
     }
 
-    fn validity(&mut self, path: &str, from: &Option<String>, to: &Option<String>) -> Option<Validity> {
+    fn validity(
+        &mut self,
+        path: &str,
+        from: &Option<String>,
+        to: &Option<String>,
+    ) -> Option<Validity> {
         let from = self.period(&format!("{path}.from"), from)?;
         let to = match to {
             Some(t) => Some(self.take(&format!("{path}.to"), BillingPeriod::parse(t))?),
@@ -208,12 +221,25 @@ impl Reader {
         Some(Validity { from, to })
     }
 
-    fn choice<T: Copy>(&mut self, path: &str, raw: &Option<String>, default: T, options: &[(&str, T)]) -> Option<T> {
+    fn choice<T: Copy>(
+        &mut self,
+        path: &str,
+        raw: &Option<String>,
+        default: T,
+        options: &[(&str, T)],
+    ) -> Option<T> {
         let Some(raw) = raw else { return Some(default) };
-        let found = options.iter().find(|(name, _)| name.eq_ignore_ascii_case(raw.trim())).map(|(_, v)| *v);
+        let found = options
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(raw.trim()))
+            .map(|(_, v)| *v);
         if found.is_none() {
             let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-            self.problems.push(FieldError::new(path.to_string(), "choice_invalid", format!("{raw:?} is not one of {}.", names.join(", "))));
+            self.problems.push(FieldError::new(
+                path.to_string(),
+                "choice_invalid",
+                format!("{raw:?} is not one of {}.", names.join(", ")),
+            ));
         }
         found
     }
@@ -222,13 +248,34 @@ impl Reader {
 impl ConfigFile {
     /// Read the file into a configuration. `current` gives the IDs to keep (matched by name) and
     /// `default_from` the period used where a file gives none. Every problem is reported.
-    pub fn into_config(self, current: &PricingConfig, default_from: BillingPeriod) -> Result<PricingConfig, Vec<FieldError>> {
+    pub fn into_config(
+        self,
+        current: &PricingConfig,
+        default_from: BillingPeriod,
+    ) -> Result<PricingConfig, Vec<FieldError>> {
         let mut r = Reader::new(default_from);
         if self.version != FILE_VERSION {
-            r.problems.push(FieldError::new("version", "file_version_unsupported", format!("This file is version {}; version {FILE_VERSION} is supported.", self.version)));
+            r.problems.push(FieldError::new(
+                "version",
+                "file_version_unsupported",
+                format!(
+                    "This file is version {}; version {FILE_VERSION} is supported.",
+                    self.version
+                ),
+            ));
         }
-        let strategies = self.strategies.iter().enumerate().filter_map(|(i, s)| strategy(&mut r, &format!("strategies[{i}]"), s)).collect();
-        let families: Vec<Family> = self.families.iter().enumerate().filter_map(|(i, f)| family(&mut r, &format!("families[{i}]"), f, current)).collect();
+        let strategies = self
+            .strategies
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| strategy(&mut r, &format!("strategies[{i}]"), s))
+            .collect();
+        let families: Vec<Family> = self
+            .families
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| family(&mut r, &format!("families[{i}]"), f, current))
+            .collect();
         let mut keys: Vec<String> = vec![];
         let mut allocations = vec![];
         for (i, a) in self.allocations.iter().enumerate() {
@@ -237,11 +284,22 @@ impl ConfigFile {
                 allocations.push(a);
             }
         }
-        let plans = self.plans.iter().enumerate().filter_map(|(i, p)| plan(&mut r, &format!("plans[{i}]"), p, current, &families, &keys)).collect();
+        let plans = self
+            .plans
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| plan(&mut r, &format!("plans[{i}]"), p, current, &families, &keys))
+            .collect();
         if !r.problems.is_empty() {
             return Err(r.problems);
         }
-        PricingConfig { strategies, families, allocations, plans }.validated()
+        PricingConfig {
+            strategies,
+            families,
+            allocations,
+            plans,
+        }
+        .validated()
     }
 
     /// The file of a configuration (IDs left out; families named).
@@ -273,7 +331,10 @@ impl ConfigFile {
 
 impl Reader {
     fn new(default_from: BillingPeriod) -> Self {
-        Reader { problems: vec![], default_from }
+        Reader {
+            problems: vec![],
+            default_from,
+        }
     }
 
     fn done<T>(self, v: Option<T>) -> Result<T, Vec<FieldError>> {
@@ -287,10 +348,15 @@ impl Reader {
 impl RuleFile {
     /// One rule, as the API and the console send it (the file's shape). `keys`: the allocation keys
     /// its conditions may name.
-    pub fn into_rule(&self, keys: &[&str], default_from: BillingPeriod) -> Result<Rule, Vec<FieldError>> {
+    pub fn into_rule(
+        &self,
+        keys: &[&str],
+        default_from: BillingPeriod,
+    ) -> Result<Rule, Vec<FieldError>> {
         let mut r = Reader::new(default_from);
         let rule = rule(&mut r, "", self, keys);
-        r.done(rule).map_err(|errs| errs.into_iter().map(strip_root).collect())
+        r.done(rule)
+            .map_err(|errs| errs.into_iter().map(strip_root).collect())
     }
 
     pub fn from_rule(rule: &Rule) -> Self {
@@ -300,10 +366,16 @@ impl RuleFile {
 
 impl AllocationFile {
     /// One allocation assignment; `earlier`: the keys of the assignments before it.
-    pub fn into_allocation(&self, current: &PricingConfig, earlier: &[String], default_from: BillingPeriod) -> Result<Allocation, Vec<FieldError>> {
+    pub fn into_allocation(
+        &self,
+        current: &PricingConfig,
+        earlier: &[String],
+        default_from: BillingPeriod,
+    ) -> Result<Allocation, Vec<FieldError>> {
         let mut r = Reader::new(default_from);
         let a = allocation(&mut r, "", self, current, earlier);
-        r.done(a).map_err(|errs| errs.into_iter().map(strip_root).collect())
+        r.done(a)
+            .map_err(|errs| errs.into_iter().map(strip_root).collect())
     }
 
     pub fn from_allocation(a: &Allocation) -> Self {
@@ -315,7 +387,8 @@ impl StrategyFile {
     pub fn into_strategy(&self) -> Result<StrategySet, Vec<FieldError>> {
         let mut r = Reader::new(BillingPeriod::parse("2000-01").expect("a period"));
         let s = strategy(&mut r, "", self);
-        r.done(s).map_err(|errs| errs.into_iter().map(strip_root).collect())
+        r.done(s)
+            .map_err(|errs| errs.into_iter().map(strip_root).collect())
     }
 
     pub fn from_strategy(s: &StrategySet) -> Self {
@@ -325,7 +398,11 @@ impl StrategyFile {
 
 /// A filter as the file writes it (`when`: sets of conditions), read on its own; `keys`: the
 /// allocation keys it may name. Used by analysis queries, which filter like rules do.
-pub fn parse_filter(sets: &[Vec<ConditionFile>], keys: &[&str], field: &str) -> Result<Filter, Vec<FieldError>> {
+pub fn parse_filter(
+    sets: &[Vec<ConditionFile>],
+    keys: &[&str],
+    field: &str,
+) -> Result<Filter, Vec<FieldError>> {
     let mut r = Reader::new(BillingPeriod::parse("2000-01").expect("a period"));
     let f = filter(&mut r, field, sets, keys);
     r.done(f)
@@ -346,21 +423,46 @@ fn strip_root(mut e: FieldError) -> FieldError {
 
 fn strategy(r: &mut Reader, path: &str, s: &StrategyFile) -> Option<StrategySet> {
     let from = r.take(&format!("{path}.from"), BillingPeriod::parse(&s.from));
-    let credits = r.choice(&format!("{path}.credits"), &s.credits, CreditsStrategy::Show, &[("show", CreditsStrategy::Show), ("hide", CreditsStrategy::Hide)]);
+    let credits = r.choice(
+        &format!("{path}.credits"),
+        &s.credits,
+        CreditsStrategy::Show,
+        &[
+            ("show", CreditsStrategy::Show),
+            ("hide", CreditsStrategy::Hide),
+        ],
+    );
     let commitments = r.choice(
         &format!("{path}.commitments"),
         &s.commitments,
         CommitmentStrategy::Shared,
-        &[("shared", CommitmentStrategy::Shared), ("unshared", CommitmentStrategy::Unshared)],
+        &[
+            ("shared", CommitmentStrategy::Shared),
+            ("unshared", CommitmentStrategy::Unshared),
+        ],
     );
     let basis = r.choice(
         &format!("{path}.on_demand_basis"),
         &s.on_demand_basis,
         OnDemandBasis::Contracted,
-        &[("contracted", OnDemandBasis::Contracted), ("list", OnDemandBasis::List)],
+        &[
+            ("contracted", OnDemandBasis::Contracted),
+            ("list", OnDemandBasis::List),
+        ],
     );
-    let taxes = r.choice(&format!("{path}.taxes"), &s.taxes, TaxStrategy::Keep, &[("keep", TaxStrategy::Keep), ("remove", TaxStrategy::Remove)]);
-    Some(StrategySet { from: from?, credits: credits?, commitments: commitments?, on_demand_basis: basis?, taxes: taxes? })
+    let taxes = r.choice(
+        &format!("{path}.taxes"),
+        &s.taxes,
+        TaxStrategy::Keep,
+        &[("keep", TaxStrategy::Keep), ("remove", TaxStrategy::Remove)],
+    );
+    Some(StrategySet {
+        from: from?,
+        credits: credits?,
+        commitments: commitments?,
+        on_demand_basis: basis?,
+        taxes: taxes?,
+    })
 }
 
 fn strategy_file(s: &StrategySet) -> StrategyFile {
@@ -394,18 +496,33 @@ fn family(r: &mut Reader, path: &str, f: &FamilyFile, current: &PricingConfig) -
     let mut members = vec![];
     for (j, m) in f.members.iter().enumerate() {
         let mpath = format!("{path}.members[{j}]");
-        let sub = r.take(&format!("{mpath}.sub_account_id"), SubAccountId::parse(&m.sub_account_id));
+        let sub = r.take(
+            &format!("{mpath}.sub_account_id"),
+            SubAccountId::parse(&m.sub_account_id),
+        );
         let valid = r.validity(&mpath, &m.from, &m.to);
         if let (Some(sub_account_id), Some(valid)) = (sub, valid) {
-            members.push(Member { sub_account_id, valid });
+            members.push(Member {
+                sub_account_id,
+                valid,
+            });
         }
     }
     let name = name?;
-    let id = current.family_named(name.as_str()).map(|x| x.id).unwrap_or_default();
+    let id = current
+        .family_named(name.as_str())
+        .map(|x| x.id)
+        .unwrap_or_default();
     Some(Family { id, name, members })
 }
 
-fn allocation(r: &mut Reader, path: &str, a: &AllocationFile, current: &PricingConfig, earlier: &[String]) -> Option<Allocation> {
+fn allocation(
+    r: &mut Reader,
+    path: &str,
+    a: &AllocationFile,
+    current: &PricingConfig,
+    earlier: &[String],
+) -> Option<Allocation> {
     let key = r.take(&format!("{path}.key"), AllocationKey::parse(&a.key))?;
     let keys: Vec<&str> = earlier.iter().map(String::as_str).collect();
     let mut entries = vec![];
@@ -414,15 +531,26 @@ fn allocation(r: &mut Reader, path: &str, a: &AllocationFile, current: &PricingC
         let when = filter(r, &format!("{epath}.when"), &e.when, &keys);
         let mut values = vec![];
         for (k, s) in e.values.iter().enumerate() {
-            if let Some(percent) = r.take(&format!("{epath}.values[{k}].percent"), Percent::parse(&s.percent, "percent")) {
-                values.push(Share { value: s.value.trim().to_string(), percent });
+            if let Some(percent) = r.take(
+                &format!("{epath}.values[{k}].percent"),
+                Percent::parse(&s.percent, "percent"),
+            ) {
+                values.push(Share {
+                    value: s.value.trim().to_string(),
+                    percent,
+                });
             }
         }
         if let Some(when) = when {
             entries.push(AllocationEntry { when, values });
         }
     }
-    let id = current.allocations.iter().find(|x| x.key.as_str().eq_ignore_ascii_case(key.as_str())).map(|x| x.id).unwrap_or_default();
+    let id = current
+        .allocations
+        .iter()
+        .find(|x| x.key.as_str().eq_ignore_ascii_case(key.as_str()))
+        .map(|x| x.id)
+        .unwrap_or_default();
     Some(Allocation { id, key, entries })
 }
 
@@ -434,13 +562,25 @@ fn allocation_file(a: &Allocation) -> AllocationFile {
             .iter()
             .map(|e| EntryFile {
                 when: filter_file(&e.when),
-                values: e.values.iter().map(|s| ShareFile { value: s.value.clone(), percent: s.percent.to_string() }).collect(),
+                values: e
+                    .values
+                    .iter()
+                    .map(|s| ShareFile {
+                        value: s.value.clone(),
+                        percent: s.percent.to_string(),
+                    })
+                    .collect(),
             })
             .collect(),
     }
 }
 
-fn filter(r: &mut Reader, path: &str, sets: &[Vec<ConditionFile>], keys: &[&str]) -> Option<Filter> {
+fn filter(
+    r: &mut Reader,
+    path: &str,
+    sets: &[Vec<ConditionFile>],
+    keys: &[&str],
+) -> Option<Filter> {
     let mut out = vec![];
     let mut ok = true;
     for (i, set) in sets.iter().enumerate() {
@@ -461,7 +601,11 @@ fn condition(r: &mut Reader, path: &str, c: &ConditionFile, keys: &[&str]) -> Op
         (Some(d), None) => r.take(&format!("{path}.dimension"), Dimension::parse(d, keys))?,
         (None, Some(t)) => r.take(&format!("{path}.tag"), Dimension::tag(t))?,
         _ => {
-            r.problems.push(FieldError::new(path.to_string(), "condition_dimension", "A condition names either a dimension or a tag."));
+            r.problems.push(FieldError::new(
+                path.to_string(),
+                "condition_dimension",
+                "A condition names either a dimension or a tag.",
+            ));
             return None;
         }
     };
@@ -505,7 +649,9 @@ fn condition(r: &mut Reader, path: &str, c: &ConditionFile, keys: &[&str]) -> Op
 }
 
 fn filter_file(f: &Filter) -> Vec<Vec<ConditionFile>> {
-    f.0.iter().map(|set| set.0.iter().map(condition_file).collect()).collect()
+    f.0.iter()
+        .map(|set| set.0.iter().map(condition_file).collect())
+        .collect()
 }
 
 fn condition_file(c: &Condition) -> ConditionFile {
@@ -514,15 +660,31 @@ fn condition_file(c: &Condition) -> ConditionFile {
         d => (Some(d.label()), None),
     };
     let (value, values) = match &c.op {
-        Operator::Equals(v) | Operator::NotEquals(v) | Operator::StartsWith(v) | Operator::Contains(v) => (Some(v.clone()), None),
+        Operator::Equals(v)
+        | Operator::NotEquals(v)
+        | Operator::StartsWith(v)
+        | Operator::Contains(v) => (Some(v.clone()), None),
         Operator::Matches(p) => (Some(p.as_str().to_string()), None),
         Operator::In(vs) | Operator::NotIn(vs) => (None, Some(vs.clone())),
         Operator::Exists | Operator::NotExists => (None, None),
     };
-    ConditionFile { dimension, tag, op: c.op.code().to_string(), value, values }
+    ConditionFile {
+        dimension,
+        tag,
+        op: c.op.code().to_string(),
+        value,
+        values,
+    }
 }
 
-fn plan(r: &mut Reader, path: &str, p: &PlanFile, current: &PricingConfig, families: &[Family], keys: &[String]) -> Option<Plan> {
+fn plan(
+    r: &mut Reader,
+    path: &str,
+    p: &PlanFile,
+    current: &PricingConfig,
+    families: &[Family],
+    keys: &[String],
+) -> Option<Plan> {
     let name = r.take(&format!("{path}.name"), Name::parse(&p.name, "name"));
     let existing = name.as_ref().and_then(|n| current.plan_named(n.as_str()));
     let mut assigned_to = vec![];
@@ -535,32 +697,57 @@ fn plan(r: &mut Reader, path: &str, p: &PlanFile, current: &PricingConfig, famil
     let mut rules = vec![];
     for (j, f) in p.rules.iter().enumerate() {
         if let Some(mut rule) = rule(r, &format!("{path}.rules[{j}]"), f, &keys) {
-            if let Some(old) = existing.and_then(|e| e.rules.iter().find(|x| x.name.key() == rule.name.key())) {
+            if let Some(old) =
+                existing.and_then(|e| e.rules.iter().find(|x| x.name.key() == rule.name.key()))
+            {
                 rule.id = old.id;
             }
             rules.push(rule);
         }
     }
-    Some(Plan { id: existing.map(|e| e.id).unwrap_or_default(), name: name?, assigned_to, rules })
+    Some(Plan {
+        id: existing.map(|e| e.id).unwrap_or_default(),
+        name: name?,
+        assigned_to,
+        rules,
+    })
 }
 
-fn assignment(r: &mut Reader, path: &str, a: &AssignmentFile, families: &[Family]) -> Option<PlanAssignment> {
+fn assignment(
+    r: &mut Reader,
+    path: &str,
+    a: &AssignmentFile,
+    families: &[Family],
+) -> Option<PlanAssignment> {
     let valid = r.validity(path, &a.from, &a.to);
     let target = match (&a.family, &a.sub_account_id) {
         (Some(name), None) => match families.iter().find(|f| f.name.key() == Name::key_of(name)) {
             Some(f) => AssignmentTarget::Family(f.id),
             None => {
-                r.problems.push(FieldError::new(format!("{path}.family"), "family_not_found", format!("There is no family named {name:?} in this file.")));
+                r.problems.push(FieldError::new(
+                    format!("{path}.family"),
+                    "family_not_found",
+                    format!("There is no family named {name:?} in this file."),
+                ));
                 return None;
             }
         },
-        (None, Some(sub)) => AssignmentTarget::SubAccount(r.take(&format!("{path}.sub_account_id"), SubAccountId::parse(sub))?),
+        (None, Some(sub)) => AssignmentTarget::SubAccount(
+            r.take(&format!("{path}.sub_account_id"), SubAccountId::parse(sub))?,
+        ),
         _ => {
-            r.problems.push(FieldError::new(path.to_string(), "assignment_target", "An assignment names either a family or a sub_account_id."));
+            r.problems.push(FieldError::new(
+                path.to_string(),
+                "assignment_target",
+                "An assignment names either a family or a sub_account_id.",
+            ));
             return None;
         }
     };
-    Some(PlanAssignment { target, valid: valid? })
+    Some(PlanAssignment {
+        target,
+        valid: valid?,
+    })
 }
 
 fn required<'a>(r: &mut Reader, path: &str, v: &'a Option<String>, what: &str) -> Option<&'a str> {
@@ -577,7 +764,13 @@ fn rule(r: &mut Reader, path: &str, f: &RuleFile, keys: &[&str]) -> Option<Rule>
     let name = r.take(&format!("{path}.name"), Name::parse(&f.name, "name"));
     let when = filter(r, &format!("{path}.when"), &f.when, keys);
     let kind = rule_kind(r, path, f);
-    Some(Rule { id: RuleId::new(), name: name?, kind: kind?, when: when?, enabled: f.enabled.unwrap_or(true) })
+    Some(Rule {
+        id: RuleId::new(),
+        name: name?,
+        kind: kind?,
+        when: when?,
+        enabled: f.enabled.unwrap_or(true),
+    })
 }
 
 fn percent_field(r: &mut Reader, path: &str, f: &RuleFile) -> Option<Percent> {
@@ -592,7 +785,9 @@ fn amount_field(r: &mut Reader, path: &str, raw: &Option<String>, what: &str) ->
 
 fn currency_field(r: &mut Reader, path: &str, raw: &Option<String>) -> Option<Option<Currency>> {
     match raw {
-        Some(c) => r.take(&format!("{path}.currency"), Currency::parse(c)).map(Some),
+        Some(c) => r
+            .take(&format!("{path}.currency"), Currency::parse(c))
+            .map(Some),
         None => Some(None),
     }
 }
@@ -600,23 +795,42 @@ fn currency_field(r: &mut Reader, path: &str, raw: &Option<String>) -> Option<Op
 fn rule_kind(r: &mut Reader, path: &str, f: &RuleFile) -> Option<RuleKind> {
     let fee = |r: &mut Reader| -> Option<Fee> {
         let amount = amount_field(r, &format!("{path}.amount"), &f.amount, "An amount");
-        let period = required(r, &format!("{path}.period"), &f.period, "A billing period").and_then(|p| r.take(&format!("{path}.period"), BillingPeriod::parse(p)));
+        let period = required(r, &format!("{path}.period"), &f.period, "A billing period")
+            .and_then(|p| r.take(&format!("{path}.period"), BillingPeriod::parse(p)));
         let currency = currency_field(r, path, &f.currency);
-        Some(Fee { amount: amount?, period: period?, currency: currency? })
+        Some(Fee {
+            amount: amount?,
+            period: period?,
+            currency: currency?,
+        })
     };
     Some(match f.kind.trim().to_ascii_lowercase().as_str() {
-        "markup" => RuleKind::Markup { percent: percent_field(r, path, f)? },
-        "markdown" => RuleKind::Markdown { percent: percent_field(r, path, f)? },
+        "markup" => RuleKind::Markup {
+            percent: percent_field(r, path, f)?,
+        },
+        "markdown" => RuleKind::Markdown {
+            percent: percent_field(r, path, f)?,
+        },
         "upcharge" => RuleKind::Upcharge(charge(r, path, f)?),
         "discount" => RuleKind::Discount(charge(r, path, f)?),
         "one_time_fee" => RuleKind::OneTimeFee(fee(r)?),
         "one_time_discount" => RuleKind::OneTimeDiscount(fee(r)?),
         "recurring_fee" => {
             let amount = amount_field(r, &format!("{path}.amount"), &f.amount, "An amount");
-            let from = required(r, &format!("{path}.from"), &f.from, "The first billing period").map(|s| Some(s.to_string()));
+            let from = required(
+                r,
+                &format!("{path}.from"),
+                &f.from,
+                "The first billing period",
+            )
+            .map(|s| Some(s.to_string()));
             let valid = r.validity(path, &from?, &f.to);
             let currency = currency_field(r, path, &f.currency);
-            RuleKind::RecurringFee(RecurringFee { amount: amount?, valid: valid?, currency: currency? })
+            RuleKind::RecurringFee(RecurringFee {
+                amount: amount?,
+                valid: valid?,
+                currency: currency?,
+            })
         }
         other => {
             r.problems.push(FieldError::new(
@@ -630,17 +844,35 @@ fn rule_kind(r: &mut Reader, path: &str, f: &RuleFile) -> Option<RuleKind> {
 }
 
 fn charge(r: &mut Reader, path: &str, f: &RuleFile) -> Option<Charge> {
-    let scope = r.choice(&format!("{path}.scope"), &f.scope, Scope::Family, &[("family", Scope::Family), ("sub_account", Scope::SubAccount)]);
+    let scope = r.choice(
+        &format!("{path}.scope"),
+        &f.scope,
+        Scope::Family,
+        &[
+            ("family", Scope::Family),
+            ("sub_account", Scope::SubAccount),
+        ],
+    );
     let rate = match (&f.percent, &f.tiers) {
         (Some(_), None) => Rate::Percent(percent_field(r, path, f)?),
         (None, Some(t)) => Rate::Tiers(tiers(r, &format!("{path}.tiers"), t)?),
         _ => {
-            r.problems.push(FieldError::new(path.to_string(), "charge_rate", "An upcharge or discount has either a percent or tiers."));
+            r.problems.push(FieldError::new(
+                path.to_string(),
+                "charge_rate",
+                "An upcharge or discount has either a percent or tiers.",
+            ));
             return None;
         }
     };
-    let minimum = f.minimum.as_ref().map(|_| amount_field(r, &format!("{path}.minimum"), &f.minimum, "A minimum"));
-    let maximum = f.maximum.as_ref().map(|_| amount_field(r, &format!("{path}.maximum"), &f.maximum, "A maximum"));
+    let minimum = f
+        .minimum
+        .as_ref()
+        .map(|_| amount_field(r, &format!("{path}.minimum"), &f.minimum, "A minimum"));
+    let maximum = f
+        .maximum
+        .as_ref()
+        .map(|_| amount_field(r, &format!("{path}.maximum"), &f.maximum, "A maximum"));
     let minimum = match minimum {
         Some(v) => Some(v?),
         None => None,
@@ -649,15 +881,34 @@ fn charge(r: &mut Reader, path: &str, f: &RuleFile) -> Option<Charge> {
         Some(v) => Some(v?),
         None => None,
     };
-    Some(Charge { scope: scope?, rate, minimum, maximum })
+    Some(Charge {
+        scope: scope?,
+        rate,
+        minimum,
+        maximum,
+    })
 }
 
 fn tiers(r: &mut Reader, path: &str, t: &TiersFile) -> Option<Tiers> {
-    let mode = r.choice(&format!("{path}.mode"), &t.mode, TierMode::Graduated, &[("graduated", TierMode::Graduated), ("volume", TierMode::Volume)]);
+    let mode = r.choice(
+        &format!("{path}.mode"),
+        &t.mode,
+        TierMode::Graduated,
+        &[
+            ("graduated", TierMode::Graduated),
+            ("volume", TierMode::Volume),
+        ],
+    );
     let mut bands = vec![];
     for (k, b) in t.bands.iter().enumerate() {
-        let from = r.take(&format!("{path}.bands[{k}].from"), Amount::parse(&b.from, "from"));
-        let percent = r.take(&format!("{path}.bands[{k}].percent"), Percent::parse(&b.percent, "percent"));
+        let from = r.take(
+            &format!("{path}.bands[{k}].from"),
+            Amount::parse(&b.from, "from"),
+        );
+        let percent = r.take(
+            &format!("{path}.bands[{k}].percent"),
+            Percent::parse(&b.percent, "percent"),
+        );
         if let (Some(from), Some(percent)) = (from, percent) {
             bands.push(Band { from, percent });
         }
@@ -673,10 +924,17 @@ fn plan_file(c: &PricingConfig, p: &Plan) -> PlanFile {
             .iter()
             .map(|a| {
                 let (family, sub_account_id) = match &a.target {
-                    AssignmentTarget::Family(id) => (c.family(*id).map(|f| f.name.to_string()), None),
+                    AssignmentTarget::Family(id) => {
+                        (c.family(*id).map(|f| f.name.to_string()), None)
+                    }
                     AssignmentTarget::SubAccount(s) => (None, Some(s.to_string())),
                 };
-                AssignmentFile { family, sub_account_id, from: Some(a.valid.from.to_string()), to: a.valid.to.map(|t| t.to_string()) }
+                AssignmentFile {
+                    family,
+                    sub_account_id,
+                    from: Some(a.valid.from.to_string()),
+                    to: a.valid.to.map(|t| t.to_string()),
+                }
             })
             .collect(),
         rules: p.rules.iter().map(rule_file).collect(),
@@ -692,7 +950,9 @@ fn rule_file(rule: &Rule) -> RuleFile {
         ..RuleFile::default()
     };
     match &rule.kind {
-        RuleKind::Markup { percent } | RuleKind::Markdown { percent } => f.percent = Some(percent.to_string()),
+        RuleKind::Markup { percent } | RuleKind::Markdown { percent } => {
+            f.percent = Some(percent.to_string())
+        }
         RuleKind::Upcharge(ch) | RuleKind::Discount(ch) => {
             f.scope = Some(match ch.scope {
                 Scope::Family => "family".into(),
@@ -706,7 +966,14 @@ fn rule_file(rule: &Rule) -> RuleFile {
                             TierMode::Graduated => "graduated".into(),
                             TierMode::Volume => "volume".into(),
                         }),
-                        bands: t.bands.iter().map(|b| BandFile { from: b.from.to_string(), percent: b.percent.to_string() }).collect(),
+                        bands: t
+                            .bands
+                            .iter()
+                            .map(|b| BandFile {
+                                from: b.from.to_string(),
+                                percent: b.percent.to_string(),
+                            })
+                            .collect(),
                     })
                 }
             }

@@ -17,7 +17,9 @@ pub use conditions::{Condition, ConditionSet, Filter, Operator, Pattern};
 pub use names::{AllocationKey, Name, SubAccountId};
 pub use period_view::{PeriodConfig, PlanForPeriod};
 
-use crate::{AllocationId, Amount, BillingPeriod, Currency, FamilyId, FieldError, Percent, PlanId, RuleId};
+use crate::{
+    AllocationId, Amount, BillingPeriod, Currency, FamilyId, FieldError, Percent, PlanId, RuleId,
+};
 
 /// The version of the stored document's shape (not the configuration's version).
 pub const DOCUMENT_VERSION: u32 = 1;
@@ -51,7 +53,9 @@ impl Validity {
     }
 
     pub fn overlaps(&self, other: &Validity) -> bool {
-        let end = |v: &Validity| v.to.unwrap_or_else(|| BillingPeriod::parse("9999-12").expect("max period"));
+        let end = |v: &Validity| {
+            v.to.unwrap_or_else(|| BillingPeriod::parse("9999-12").expect("max period"))
+        };
         self.from <= end(other) && other.from <= end(self)
     }
 }
@@ -290,7 +294,11 @@ impl PricingConfig {
     /// each with the path of the value at fault.
     pub fn validated(self) -> Result<Self, Vec<FieldError>> {
         let problems = validate::problems(&self);
-        if problems.is_empty() { Ok(self) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(problems)
+        }
     }
 
     pub fn family(&self, id: FamilyId) -> Option<&Family> {
@@ -298,7 +306,9 @@ impl PricingConfig {
     }
 
     pub fn family_named(&self, name: &str) -> Option<&Family> {
-        self.families.iter().find(|f| f.name.key() == Name::key_of(name))
+        self.families
+            .iter()
+            .find(|f| f.name.key() == Name::key_of(name))
     }
 
     pub fn plan(&self, id: PlanId) -> Option<&Plan> {
@@ -306,22 +316,38 @@ impl PricingConfig {
     }
 
     pub fn plan_named(&self, name: &str) -> Option<&Plan> {
-        self.plans.iter().find(|p| p.name.key() == Name::key_of(name))
+        self.plans
+            .iter()
+            .find(|p| p.name.key() == Name::key_of(name))
     }
 
     /// The strategies that apply to a period (neutral before the first set).
     pub fn strategy_for(&self, p: BillingPeriod) -> StrategySet {
-        self.strategies.iter().filter(|s| s.from <= p).max_by_key(|s| s.from).copied().unwrap_or_else(|| StrategySet::neutral(p))
+        self.strategies
+            .iter()
+            .filter(|s| s.from <= p)
+            .max_by_key(|s| s.from)
+            .copied()
+            .unwrap_or_else(|| StrategySet::neutral(p))
     }
 
     /// The family a sub-account belongs to in a period.
     pub fn family_of(&self, sub: &SubAccountId, p: BillingPeriod) -> Option<&Family> {
-        self.families.iter().find(|f| f.members.iter().any(|m| &m.sub_account_id == sub && m.valid.covers(p)))
+        self.families.iter().find(|f| {
+            f.members
+                .iter()
+                .any(|m| &m.sub_account_id == sub && m.valid.covers(p))
+        })
     }
 
     /// Where a rule sits: its plan and position.
     pub fn rule(&self, id: RuleId) -> Option<(&Plan, usize, &Rule)> {
-        self.plans.iter().find_map(|plan| plan.rules.iter().position(|r| r.id == id).map(|i| (plan, i, &plan.rules[i])))
+        self.plans.iter().find_map(|plan| {
+            plan.rules
+                .iter()
+                .position(|r| r.id == id)
+                .map(|i| (plan, i, &plan.rules[i]))
+        })
     }
 }
 

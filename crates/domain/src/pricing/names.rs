@@ -31,7 +31,10 @@ impl Name {
             return Err(FieldError::new(
                 field,
                 "name_too_long",
-                format!("A name is at most {} characters; this one has {chars}.", Self::MAX_CHARS),
+                format!(
+                    "A name is at most {} characters; this one has {chars}.",
+                    Self::MAX_CHARS
+                ),
             ));
         }
         if name.chars().any(is_deceptive) {
@@ -94,7 +97,9 @@ impl AllocationKey {
             return Err(FieldError::new(
                 Self::FIELD,
                 "allocation_key_invalid",
-                format!("An allocation key is a name such as CostCenter: letters, digits and _, starting with a letter, at most 64 characters; got {key:?}."),
+                format!(
+                    "An allocation key is a name such as CostCenter: letters, digits and _, starting with a letter, at most 64 characters; got {key:?}."
+                ),
             ));
         }
         if let Some((col, _)) = dimension::focus_column_ci(key) {
@@ -104,11 +109,16 @@ impl AllocationKey {
                 format!("{key:?} is the FOCUS column {col}; an allocation key must be a new name."),
             ));
         }
-        if key.eq_ignore_ascii_case(dimension::FAMILY_DIMENSION) || key.eq_ignore_ascii_case(dimension::PLAN_DIMENSION) || key.to_ascii_lowercase().starts_with("x_") {
+        if key.eq_ignore_ascii_case(dimension::FAMILY_DIMENSION)
+            || key.eq_ignore_ascii_case(dimension::PLAN_DIMENSION)
+            || key.to_ascii_lowercase().starts_with("x_")
+        {
             return Err(FieldError::new(
                 Self::FIELD,
                 "allocation_key_reserved",
-                format!("{key:?} is reserved (BillingFamilyName, Plan and x_ names belong to the data); choose another key."),
+                format!(
+                    "{key:?} is reserved (BillingFamilyName, Plan and x_ names belong to the data); choose another key."
+                ),
             ));
         }
         Ok(Self(key.to_string()))

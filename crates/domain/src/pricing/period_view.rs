@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Allocation, AssignmentTarget, PricingConfig, Rule, RuleKind, StrategySet, SubAccountId};
+use super::{
+    Allocation, AssignmentTarget, PricingConfig, Rule, RuleKind, StrategySet, SubAccountId,
+};
 use crate::{BillingPeriod, FamilyId, PlanId};
 
 /// Everything that applies to one period: strategies, memberships, plan assignments, allocations,
@@ -54,7 +56,12 @@ impl PricingConfig {
             let mut in_use = PlanForPeriod {
                 id: plan.id,
                 name: plan.name.to_string(),
-                rules: plan.rules.iter().filter(|r| r.enabled && rule_applies_in(r, period)).cloned().collect(),
+                rules: plan
+                    .rules
+                    .iter()
+                    .filter(|r| r.enabled && rule_applies_in(r, period))
+                    .cloned()
+                    .collect(),
                 families: vec![],
                 sub_accounts: vec![],
             };
@@ -62,7 +69,10 @@ impl PricingConfig {
                 match &a.target {
                     AssignmentTarget::Family(id) => {
                         family_plans.insert(*id, plan.id);
-                        let name = self.family(*id).map(|f| f.name.to_string()).unwrap_or_default();
+                        let name = self
+                            .family(*id)
+                            .map(|f| f.name.to_string())
+                            .unwrap_or_default();
                         in_use.families.push((*id, name));
                     }
                     AssignmentTarget::SubAccount(sub) => {
@@ -99,10 +109,11 @@ fn rule_applies_in(rule: &Rule, period: BillingPeriod) -> bool {
 impl PeriodConfig {
     /// The plan of a row of `sub`: its own assignment, otherwise its family's.
     pub fn plan_of(&self, sub: &SubAccountId) -> Option<PlanId> {
-        self.sub_account_plans
-            .get(sub)
-            .copied()
-            .or_else(|| self.families.get(sub).and_then(|(family, _)| self.family_plans.get(family).copied()))
+        self.sub_account_plans.get(sub).copied().or_else(|| {
+            self.families
+                .get(sub)
+                .and_then(|(family, _)| self.family_plans.get(family).copied())
+        })
     }
 
     pub fn family_of(&self, sub: &SubAccountId) -> Option<&(FamilyId, String)> {

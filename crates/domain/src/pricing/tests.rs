@@ -3,7 +3,8 @@ use super::*;
 use crate::{BillingPeriod, Dimension};
 
 fn example_text() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/engine/example-config.json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/engine/example-config.json");
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -42,20 +43,43 @@ fn the_example_for_october_2026() {
     assert_eq!(c.strategy.credits, CreditsStrategy::Hide);
     assert_eq!(c.strategy.commitments, CommitmentStrategy::Unshared);
     let sub = |s: &str| SubAccountId::parse(s).expect("sub");
-    let plan_name = |s: &str| c.plan_of(&sub(s)).and_then(|id| c.plans.iter().find(|p| p.id == id)).map(|p| p.name.clone());
+    let plan_name = |s: &str| {
+        c.plan_of(&sub(s))
+            .and_then(|id| c.plans.iter().find(|p| p.id == id))
+            .map(|p| p.name.clone())
+    };
     assert_eq!(plan_name("sub-A").as_deref(), Some("Standard"));
-    assert_eq!(plan_name("sub-C").as_deref(), Some("Gold"), "the sub-account's own plan wins over its family's");
+    assert_eq!(
+        plan_name("sub-C").as_deref(),
+        Some("Gold"),
+        "the sub-account's own plan wins over its family's"
+    );
     assert_eq!(plan_name("sub-D"), None);
-    assert_eq!(c.family_of(&sub("sub-C")).map(|f| f.1.as_str()), Some("Fabrikam"));
+    assert_eq!(
+        c.family_of(&sub("sub-C")).map(|f| f.1.as_str()),
+        Some("Fabrikam")
+    );
     let gold = c.plans.iter().find(|p| p.name == "Gold").expect("gold");
-    assert_eq!(gold.rules.len(), 2, "the one-time fee applies in its period");
+    assert_eq!(
+        gold.rules.len(),
+        2,
+        "the one-time fee applies in its period"
+    );
     let november = example().for_period(period("2026-11"));
-    let gold = november.plans.iter().find(|p| p.name == "Gold").expect("gold");
+    let gold = november
+        .plans
+        .iter()
+        .find(|p| p.name == "Gold")
+        .expect("gold");
     assert_eq!(gold.rules.len(), 1, "and not in another");
 }
 
 fn problems_of(json: &str) -> Vec<(String, &'static str)> {
-    read(json).expect_err("invalid").into_iter().map(|e| (e.field.to_string(), e.code)).collect()
+    read(json)
+        .expect_err("invalid")
+        .into_iter()
+        .map(|e| (e.field.to_string(), e.code))
+        .collect()
 }
 
 #[test]
@@ -85,11 +109,17 @@ fn every_kind_of_bad_input_is_named_with_its_path() {
     let expect = [
         ("plans[0].assigned_to[0].family", "family_not_found"),
         ("plans[0].rules[2].when[0][0].value", "pattern_invalid"),
-        ("plans[0].rules[3].when[0][0].dimension", "dimension_unknown"),
+        (
+            "plans[0].rules[3].when[0][0].dimension",
+            "dimension_unknown",
+        ),
         ("plans[0].rules[5].kind", "rule_kind_unknown"),
     ];
     for (path, code) in expect {
-        assert!(got.iter().any(|(p, c)| p == path && *c == code), "missing {path} {code} in {got:?}");
+        assert!(
+            got.iter().any(|(p, c)| p == path && *c == code),
+            "missing {path} {code} in {got:?}"
+        );
     }
     // Values that parse are checked as a whole once the file reads.
     let json = r#"{"version":1,
@@ -104,26 +134,37 @@ fn every_kind_of_bad_input_is_named_with_its_path() {
     let got = problems_of(json);
     let expect = [
         ("families[1].name", "family_name_taken"),
-        ("families[1].members[0].sub_account_id", "sub_account_in_two_families"),
+        (
+            "families[1].members[0].sub_account_id",
+            "sub_account_in_two_families",
+        ),
         ("plans[0].rules[0].percent", "percent_out_of_range"),
         ("plans[0].rules[1].tiers.bands[2].from", "tiers_order"),
         ("plans[0].rules[2].amount", "amount_currency_precision"),
         ("plans[0].rules[3].name", "rule_name_taken"),
     ];
     for (path, code) in expect {
-        assert!(got.iter().any(|(p, c)| p == path && *c == code), "missing {path} {code} in {got:?}");
+        assert!(
+            got.iter().any(|(p, c)| p == path && *c == code),
+            "missing {path} {code} in {got:?}"
+        );
     }
 }
 
 #[test]
 fn unknown_fields_are_refused_not_ignored() {
-    let err = serde_json::from_str::<ConfigFile>(r#"{"version":1,"plans":[{"name":"P","rulez":[]}]}"#).expect_err("typo");
+    let err =
+        serde_json::from_str::<ConfigFile>(r#"{"version":1,"plans":[{"name":"P","rulez":[]}]}"#)
+            .expect_err("typo");
     assert!(err.to_string().contains("rulez"), "{err}");
 }
 
 #[test]
 fn conditions_treat_empty_as_missing() {
-    let f = Filter(vec![ConditionSet(vec![Condition { dimension: Dimension::Tag("team".into()), op: Operator::NotEquals("data".into()) }])]);
+    let f = Filter(vec![ConditionSet(vec![Condition {
+        dimension: Dimension::Tag("team".into()),
+        op: Operator::NotEquals("data".into()),
+    }])]);
     assert!(f.matches(|_| None));
     assert!(f.matches(|_| Some("")));
     assert!(!f.matches(|_| Some("data")));

@@ -6,8 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 use rust_decimal::Decimal;
 
 use super::{
-    Allocation, AllocationEntry, AssignmentTarget, Charge, Filter, Operator, Plan, PricingConfig, Rate, Rule, RuleKind,
-    Validity,
+    Allocation, AllocationEntry, AssignmentTarget, Charge, Filter, Operator, Plan, PricingConfig,
+    Rate, Rule, RuleKind, Validity,
 };
 use crate::{Amount, Dimension, FieldError, Percent};
 
@@ -30,7 +30,11 @@ fn strategies(c: &PricingConfig, out: &mut Problems) {
     let mut seen = BTreeSet::new();
     for (i, s) in c.strategies.iter().enumerate() {
         if !seen.insert(s.from) {
-            out.push(err(format!("strategies[{i}].from"), "strategy_duplicate", format!("Two strategy sets start in {}; keep one.", s.from)));
+            out.push(err(
+                format!("strategies[{i}].from"),
+                "strategy_duplicate",
+                format!("Two strategy sets start in {}; keep one.", s.from),
+            ));
         }
     }
 }
@@ -39,11 +43,20 @@ fn validity(v: &Validity, path: &str, out: &mut Problems) {
     if let Some(to) = v.to
         && to < v.from
     {
-        out.push(err(format!("{path}.to"), "period_range_invalid", format!("The last period {to} is before the first {}.", v.from)));
+        out.push(err(
+            format!("{path}.to"),
+            "period_range_invalid",
+            format!("The last period {to} is before the first {}.", v.from),
+        ));
     }
 }
 
-fn unique_names<'a>(names: impl Iterator<Item = (String, &'a str)>, what: &str, code: &'static str, out: &mut Problems) {
+fn unique_names<'a>(
+    names: impl Iterator<Item = (String, &'a str)>,
+    what: &str,
+    code: &'static str,
+    out: &mut Problems,
+) {
     let mut seen = HashMap::new();
     for (path, name) in names {
         if let Some(first) = seen.insert(name.to_lowercase(), path.clone()) {
@@ -53,7 +66,15 @@ fn unique_names<'a>(names: impl Iterator<Item = (String, &'a str)>, what: &str, 
 }
 
 fn families(c: &PricingConfig, out: &mut Problems) {
-    unique_names(c.families.iter().enumerate().map(|(i, f)| (format!("families[{i}].name"), f.name.as_str())), "family", "family_name_taken", out);
+    unique_names(
+        c.families
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (format!("families[{i}].name"), f.name.as_str())),
+        "family",
+        "family_name_taken",
+        out,
+    );
     let mut memberships: HashMap<&str, Vec<(&Validity, &str, String)>> = HashMap::new();
     for (i, f) in c.families.iter().enumerate() {
         for (j, m) in f.members.iter().enumerate() {
@@ -80,7 +101,11 @@ fn allocations(c: &PricingConfig, out: &mut Problems) {
     for (i, a) in c.allocations.iter().enumerate() {
         let path = format!("allocations[{i}]");
         if keys.iter().any(|k| k.eq_ignore_ascii_case(a.key.as_str())) {
-            out.push(err(format!("{path}.key"), "allocation_key_taken", format!("Another allocation already sets {}.", a.key)));
+            out.push(err(
+                format!("{path}.key"),
+                "allocation_key_taken",
+                format!("Another allocation already sets {}.", a.key),
+            ));
         }
         allocation(a, &path, &keys, out);
         keys.push(a.key.as_str());
@@ -89,18 +114,32 @@ fn allocations(c: &PricingConfig, out: &mut Problems) {
 
 fn allocation(a: &Allocation, path: &str, earlier_keys: &[&str], out: &mut Problems) {
     if a.entries.is_empty() {
-        out.push(err(format!("{path}.entries"), "allocation_empty", "An allocation needs at least one entry."));
+        out.push(err(
+            format!("{path}.entries"),
+            "allocation_empty",
+            "An allocation needs at least one entry.",
+        ));
     }
     for (j, e) in a.entries.iter().enumerate() {
         let epath = format!("{path}.entries[{j}]");
-        filter(&e.when, &format!("{epath}.when"), earlier_keys, Some(a.key.as_str()), out);
+        filter(
+            &e.when,
+            &format!("{epath}.when"),
+            earlier_keys,
+            Some(a.key.as_str()),
+            out,
+        );
         shares(e, &epath, out);
     }
 }
 
 fn shares(e: &AllocationEntry, path: &str, out: &mut Problems) {
     if e.values.is_empty() {
-        out.push(err(format!("{path}.values"), "allocation_values_empty", "An entry gives at least one value."));
+        out.push(err(
+            format!("{path}.values"),
+            "allocation_values_empty",
+            "An entry gives at least one value.",
+        ));
         return;
     }
     let mut seen = BTreeSet::new();
@@ -108,13 +147,29 @@ fn shares(e: &AllocationEntry, path: &str, out: &mut Problems) {
         let vpath = format!("{path}.values[{k}]");
         let v = s.value.trim();
         if v.is_empty() || v.chars().count() > 200 || v.chars().any(super::names::is_deceptive) {
-            out.push(err(format!("{vpath}.value"), "allocation_value_invalid", "A value is 1 to 200 visible characters."));
+            out.push(err(
+                format!("{vpath}.value"),
+                "allocation_value_invalid",
+                "A value is 1 to 200 visible characters.",
+            ));
         }
         if !seen.insert(v) {
-            out.push(err(format!("{vpath}.value"), "allocation_value_repeated", format!("{v:?} appears twice in this entry.")));
+            out.push(err(
+                format!("{vpath}.value"),
+                "allocation_value_repeated",
+                format!("{v:?} appears twice in this entry."),
+            ));
         }
-        if s.percent.as_decimal() <= Decimal::ZERO || s.percent.as_decimal() > Decimal::ONE_HUNDRED {
-            out.push(err(format!("{vpath}.percent"), "percent_out_of_range", format!("A share is more than 0 and at most 100 %; got {}.", s.percent)));
+        if s.percent.as_decimal() <= Decimal::ZERO || s.percent.as_decimal() > Decimal::ONE_HUNDRED
+        {
+            out.push(err(
+                format!("{vpath}.percent"),
+                "percent_out_of_range",
+                format!(
+                    "A share is more than 0 and at most 100 %; got {}.",
+                    s.percent
+                ),
+            ));
         }
     }
     let sum: Decimal = e.values.iter().map(|s| s.percent.as_decimal()).sum();
@@ -122,17 +177,30 @@ fn shares(e: &AllocationEntry, path: &str, out: &mut Problems) {
         out.push(err(
             format!("{path}.values"),
             "allocation_split_sum",
-            format!("The shares of a split must sum to exactly 100; these sum to {}.", sum.normalize()),
+            format!(
+                "The shares of a split must sum to exactly 100; these sum to {}.",
+                sum.normalize()
+            ),
         ));
     }
 }
 
 /// `allocation_keys`: the keys a condition may name here; `own_key`: the assignment being defined
 /// (it cannot read itself).
-fn filter(f: &Filter, path: &str, allocation_keys: &[&str], own_key: Option<&str>, out: &mut Problems) {
+fn filter(
+    f: &Filter,
+    path: &str,
+    allocation_keys: &[&str],
+    own_key: Option<&str>,
+    out: &mut Problems,
+) {
     for (i, set) in f.0.iter().enumerate() {
         if set.0.is_empty() {
-            out.push(err(format!("{path}[{i}]"), "condition_set_empty", "A condition set needs at least one condition."));
+            out.push(err(
+                format!("{path}[{i}]"),
+                "condition_set_empty",
+                "A condition set needs at least one condition.",
+            ));
         }
         for (j, cond) in set.0.iter().enumerate() {
             let cpath = format!("{path}[{i}][{j}]");
@@ -148,27 +216,53 @@ fn filter(f: &Filter, path: &str, allocation_keys: &[&str], own_key: Option<&str
             if let Operator::In(vs) | Operator::NotIn(vs) = &cond.op
                 && vs.is_empty()
             {
-                out.push(err(format!("{cpath}.values"), "condition_values_empty", "in and not_in need at least one value."));
+                out.push(err(
+                    format!("{cpath}.values"),
+                    "condition_values_empty",
+                    "in and not_in need at least one value.",
+                ));
             }
         }
     }
 }
 
 fn plans(c: &PricingConfig, out: &mut Problems) {
-    unique_names(c.plans.iter().enumerate().map(|(i, p)| (format!("plans[{i}].name"), p.name.as_str())), "plan", "plan_name_taken", out);
+    unique_names(
+        c.plans
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (format!("plans[{i}].name"), p.name.as_str())),
+        "plan",
+        "plan_name_taken",
+        out,
+    );
     let keys: Vec<&str> = c.allocations.iter().map(|a| a.key.as_str()).collect();
     let mut assigned: HashMap<AssignmentTarget, Vec<(Validity, String)>> = HashMap::new();
     for (i, p) in c.plans.iter().enumerate() {
         let path = format!("plans[{i}]");
         assignments(c, p, &path, &mut assigned, out);
-        unique_names(p.rules.iter().enumerate().map(|(j, r)| (format!("{path}.rules[{j}].name"), r.name.as_str())), "rule of this plan", "rule_name_taken", out);
+        unique_names(
+            p.rules
+                .iter()
+                .enumerate()
+                .map(|(j, r)| (format!("{path}.rules[{j}].name"), r.name.as_str())),
+            "rule of this plan",
+            "rule_name_taken",
+            out,
+        );
         for (j, r) in p.rules.iter().enumerate() {
             rule(r, &format!("{path}.rules[{j}]"), &keys, out);
         }
     }
 }
 
-fn assignments(c: &PricingConfig, p: &Plan, path: &str, seen: &mut HashMap<AssignmentTarget, Vec<(Validity, String)>>, out: &mut Problems) {
+fn assignments(
+    c: &PricingConfig,
+    p: &Plan,
+    path: &str,
+    seen: &mut HashMap<AssignmentTarget, Vec<(Validity, String)>>,
+    out: &mut Problems,
+) {
     for (j, a) in p.assigned_to.iter().enumerate() {
         let apath = format!("{path}.assigned_to[{j}]");
         validity(&a.valid, &apath, out);
@@ -176,7 +270,11 @@ fn assignments(c: &PricingConfig, p: &Plan, path: &str, seen: &mut HashMap<Assig
             AssignmentTarget::Family(id) => match c.family(*id) {
                 Some(f) => format!("family {:?}", f.name.as_str()),
                 None => {
-                    out.push(err(format!("{apath}.family"), "family_not_found", "The plan is assigned to a family that does not exist."));
+                    out.push(err(
+                        format!("{apath}.family"),
+                        "family_not_found",
+                        "The plan is assigned to a family that does not exist.",
+                    ));
                     continue;
                 }
             },
@@ -197,7 +295,11 @@ fn assignments(c: &PricingConfig, p: &Plan, path: &str, seen: &mut HashMap<Assig
 fn percent(p: Percent, max: u32, path: String, out: &mut Problems) {
     let v = p.as_decimal();
     if v <= Decimal::ZERO || v > Decimal::from(max) {
-        out.push(err(path, "percent_out_of_range", format!("This percentage is more than 0 and at most {max}; got {p}.")));
+        out.push(err(
+            path,
+            "percent_out_of_range",
+            format!("This percentage is more than 0 and at most {max}; got {p}."),
+        ));
     }
 }
 
@@ -208,7 +310,9 @@ fn rule(r: &Rule, path: &str, keys: &[&str], out: &mut Problems) {
         RuleKind::Markdown { percent: p } => percent(*p, 100, format!("{path}.percent"), out),
         RuleKind::Upcharge(ch) => charge(ch, 1000, path, out),
         RuleKind::Discount(ch) => charge(ch, 100, path, out),
-        RuleKind::OneTimeFee(f) | RuleKind::OneTimeDiscount(f) => amount(f.amount, f.currency, &format!("{path}.amount"), out),
+        RuleKind::OneTimeFee(f) | RuleKind::OneTimeDiscount(f) => {
+            amount(f.amount, f.currency, &format!("{path}.amount"), out)
+        }
         RuleKind::RecurringFee(f) => {
             amount(f.amount, f.currency, &format!("{path}.amount"), out);
             validity(&f.valid, path, out);
@@ -218,7 +322,13 @@ fn rule(r: &Rule, path: &str, keys: &[&str], out: &mut Problems) {
 
 fn amount(a: Amount, currency: Option<crate::Currency>, path: &str, out: &mut Problems) {
     if a.is_negative() || a.is_zero() {
-        out.push(err(path.to_string(), "amount_not_positive", format!("The amount is more than 0 (a discount is written as a positive amount); got {a}.")));
+        out.push(err(
+            path.to_string(),
+            "amount_not_positive",
+            format!(
+                "The amount is more than 0 (a discount is written as a positive amount); got {a}."
+            ),
+        ));
     }
     if let Some(cur) = currency
         && let Err(e) = a.check_currency(cur, "amount")
@@ -232,12 +342,25 @@ fn charge(ch: &Charge, max_percent: u32, path: &str, out: &mut Problems) {
         Rate::Percent(p) => percent(*p, max_percent, format!("{path}.percent"), out),
         Rate::Tiers(t) => {
             if t.bands.is_empty() {
-                out.push(err(format!("{path}.tiers.bands"), "tiers_empty", "Tiers need at least one band."));
+                out.push(err(
+                    format!("{path}.tiers.bands"),
+                    "tiers_empty",
+                    "Tiers need at least one band.",
+                ));
             }
             for (k, b) in t.bands.iter().enumerate() {
                 let bpath = format!("{path}.tiers.bands[{k}]");
-                if b.percent.as_decimal() < Decimal::ZERO || b.percent.as_decimal() > Decimal::from(max_percent) {
-                    out.push(err(format!("{bpath}.percent"), "percent_out_of_range", format!("A band's percentage is between 0 and {max_percent}; got {}.", b.percent)));
+                if b.percent.as_decimal() < Decimal::ZERO
+                    || b.percent.as_decimal() > Decimal::from(max_percent)
+                {
+                    out.push(err(
+                        format!("{bpath}.percent"),
+                        "percent_out_of_range",
+                        format!(
+                            "A band's percentage is between 0 and {max_percent}; got {}.",
+                            b.percent
+                        ),
+                    ));
                 }
                 match k {
                     0 if !b.from.is_zero() => out.push(err(format!("{bpath}.from"), "tiers_start", format!("The first band starts at 0; this one starts at {}.", b.from))),
@@ -255,12 +378,20 @@ fn charge(ch: &Charge, max_percent: u32, path: &str, out: &mut Problems) {
         if let Some(a) = v
             && a.is_negative()
         {
-            out.push(err(format!("{path}.{name}"), "amount_negative", format!("The {name} is 0 or more; got {a}.")));
+            out.push(err(
+                format!("{path}.{name}"),
+                "amount_negative",
+                format!("The {name} is 0 or more; got {a}."),
+            ));
         }
     }
     if let (Some(min), Some(max)) = (ch.minimum, ch.maximum)
         && min > max
     {
-        out.push(err(format!("{path}.minimum"), "minimum_above_maximum", format!("The minimum {min} is above the maximum {max}.")));
+        out.push(err(
+            format!("{path}.minimum"),
+            "minimum_above_maximum",
+            format!("The minimum {min} is above the maximum {max}."),
+        ));
     }
 }

@@ -12,7 +12,11 @@ pub struct TestDb {
 
 enum Cleanup {
     Sqlite(#[allow(dead_code)] tempfile_dir::Dir),
-    Postgres { admin_url: String, name: String, store: PgStore },
+    Postgres {
+        admin_url: String,
+        name: String,
+        store: PgStore,
+    },
 }
 
 mod tempfile_dir {
@@ -26,7 +30,8 @@ mod tempfile_dir {
 }
 
 pub fn pg_admin_url() -> String {
-    std::env::var("BILLING_ENGINE_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("BILLING_ENGINE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 impl TestDb {
@@ -50,10 +55,18 @@ impl TestDb {
         let store = SqliteStore::connect(&url).await.expect("open sqlite");
         if let Some(v) = version {
             let pool = sqlx::SqlitePool::connect(&url).await.expect("raw pool");
-            migrator("sqlite").await.run_to(v, &pool).await.expect("migrate sqlite partially");
+            migrator("sqlite")
+                .await
+                .run_to(v, &pool)
+                .await
+                .expect("migrate sqlite partially");
             pool.close().await;
         }
-        Self { store: Arc::new(store), url, cleanup: Cleanup::Sqlite(tempfile_dir::Dir(dir)) }
+        Self {
+            store: Arc::new(store),
+            url,
+            cleanup: Cleanup::Sqlite(tempfile_dir::Dir(dir)),
+        }
     }
 
     /// A fresh PostgreSQL database migrated up to `version` (none: not at all).
@@ -66,35 +79,63 @@ impl TestDb {
                  Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
             )
         });
-        admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create test database");
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create test database");
         admin.close().await.ok();
         let url = replace_db(&admin_url, &name);
         let store = PgStore::connect(&url).await.expect("open postgres");
         if let Some(v) = version {
             let pool = sqlx::PgPool::connect(&url).await.expect("raw pool");
-            migrator("postgres").await.run_to(v, &pool).await.expect("migrate postgres partially");
+            migrator("postgres")
+                .await
+                .run_to(v, &pool)
+                .await
+                .expect("migrate postgres partially");
             pool.close().await;
         }
-        Self { store: Arc::new(store.clone()), url, cleanup: Cleanup::Postgres { admin_url, name, store } }
+        Self {
+            store: Arc::new(store.clone()),
+            url,
+            cleanup: Cleanup::Postgres {
+                admin_url,
+                name,
+                store,
+            },
+        }
     }
 
     pub async fn drop_db(self) {
-        if let Cleanup::Postgres { admin_url, name, store } = self.cleanup {
+        if let Cleanup::Postgres {
+            admin_url,
+            name,
+            store,
+        } = self.cleanup
+        {
             store.close().await;
             if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
-                let _ = admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
+                let _ = admin
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .await;
             }
         }
     }
 }
 
 async fn migrator(backend: &str) -> sqlx::migrate::Migrator {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
     sqlx::migrate::Migrator::new(dir).await.expect("migrations")
 }
 
 fn replace_db(url: &str, db: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let base = match base.rfind('/') {
         Some(i) if i > "postgres://".len() => &base[..i],
         _ => base,

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use be_domain::{ConnectionId, JobId, JobKind, JobState, JobSubject, OrganizationId, RunnerId, SyncOutcome};
+use be_domain::{
+    ConnectionId, JobId, JobKind, JobState, JobSubject, OrganizationId, RunnerId, SyncOutcome,
+};
 use be_store::{JobRecord, PeriodRecord, Store, StoreError, SyncPeriodRecord};
 use time::{Duration, OffsetDateTime};
 
@@ -38,7 +40,11 @@ fn lease(at: OffsetDateTime) -> OffsetDateTime {
 }
 
 async fn claim(store: &Arc<dyn Store>, runner: RunnerId, at: OffsetDateTime) -> Option<JobRecord> {
-    store.claim_next_job(runner, at, lease(at)).await.expect("claim").map(|c| c.job)
+    store
+        .claim_next_job(runner, at, lease(at))
+        .await
+        .expect("claim")
+        .map(|c| c.job)
 }
 
 fn running_period(job: &JobRecord, c: ConnectionId, at: OffsetDateTime) -> SyncPeriodRecord {
@@ -54,7 +60,10 @@ async fn one_queued_job_per_subject_and_kind(store: Arc<dyn Store>) {
 
     // Queued twice: the queued one answers. Another subject gets its own job.
     let s1 = store.enqueue_job(&sync(a, c, t)).await.expect("enqueue");
-    assert_eq!(store.enqueue_job(&sync(a, c, t)).await.expect("again").id, s1.id);
+    assert_eq!(
+        store.enqueue_job(&sync(a, c, t)).await.expect("again").id,
+        s1.id
+    );
     let r1 = store.enqueue_job(&rate(a, t)).await.expect("rate");
     assert_ne!(r1.id, s1.id);
     assert_eq!(r1.subject, JobSubject::Organization);
@@ -62,35 +71,72 @@ async fn one_queued_job_per_subject_and_kind(store: Arc<dyn Store>) {
     // Listing by organization and by connection, scoped.
     let ids = |jobs: Vec<JobRecord>| jobs.into_iter().map(|j| j.id).collect::<Vec<_>>();
     assert_eq!(ids(store.list_jobs(a, 10).await.expect("list")).len(), 2);
-    assert_eq!(ids(store.list_connection_jobs(a, c, 10).await.expect("list")), [s1.id]);
+    assert_eq!(
+        ids(store.list_connection_jobs(a, c, 10).await.expect("list")),
+        [s1.id]
+    );
     assert!(store.list_jobs(other, 10).await.expect("list").is_empty());
-    assert!(store.list_connection_jobs(other, c, 10).await.expect("list").is_empty());
+    assert!(
+        store
+            .list_connection_jobs(other, c, 10)
+            .await
+            .expect("list")
+            .is_empty()
+    );
     assert!(store.get_job(other, s1.id).await.expect("get").is_none());
 
     // Both run; a running sync answers a new sync request, a running rating does not.
     let first = claim(&store, runner, t).await.expect("a job");
     let second = claim(&store, runner, t).await.expect("another job");
-    assert_eq!([first.id, second.id], [s1.id, r1.id], "the longest due first");
-    assert_eq!((second.state, second.owner, second.attempts), (JobState::Running, Some(runner), 1));
-    let again = store.enqueue_job(&sync(a, c, t)).await.expect("sync while running");
+    assert_eq!(
+        [first.id, second.id],
+        [s1.id, r1.id],
+        "the longest due first"
+    );
+    assert_eq!(
+        (second.state, second.owner, second.attempts),
+        (JobState::Running, Some(runner), 1)
+    );
+    let again = store
+        .enqueue_job(&sync(a, c, t))
+        .await
+        .expect("sync while running");
     assert_eq!((again.id, again.state), (s1.id, JobState::Running));
-    let r2 = store.enqueue_job(&rate(a, t)).await.expect("rate while running");
+    let r2 = store
+        .enqueue_job(&rate(a, t))
+        .await
+        .expect("rate while running");
     assert_ne!(r2.id, r1.id);
     assert_eq!(r2.state, JobState::Queued);
-    assert_eq!(store.enqueue_job(&rate(a, t)).await.expect("again").id, r2.id, "still one queued");
+    assert_eq!(
+        store.enqueue_job(&rate(a, t)).await.expect("again").id,
+        r2.id,
+        "still one queued"
+    );
 
     // The queued rating waits for the running one, even though it is due.
     assert!(claim(&store, runner, t).await.is_none());
-    assert!(store.finish_job(r1.id, runner, JobState::Done, None, t).await.expect("finish"));
+    assert!(
+        store
+            .finish_job(r1.id, runner, JobState::Done, None, t)
+            .await
+            .expect("finish")
+    );
     assert_eq!(claim(&store, runner, t).await.map(|j| j.id), Some(r2.id));
 
     // A job due later (debounce) waits for its time; sync now moves it earlier.
     let b = org(&store, "Later").await;
-    let later = store.enqueue_job(&rate(b, t + Duration::seconds(3))).await.expect("later");
+    let later = store
+        .enqueue_job(&rate(b, t + Duration::seconds(3)))
+        .await
+        .expect("later");
     assert!(claim(&store, runner, t).await.is_none(), "not due yet");
     store.set_job_run_after(later.id, t).await.expect("earlier");
     assert_eq!(claim(&store, runner, t).await.map(|j| j.id), Some(later.id));
-    store.set_job_progress(later.id, 3, 13).await.expect("progress");
+    store
+        .set_job_progress(later.id, 3, 13)
+        .await
+        .expect("progress");
     let listed = store.get_job(b, later.id).await.expect("get").expect("job");
     assert_eq!((listed.progress_done, listed.progress_total), (3, 13));
 }
@@ -127,45 +173,112 @@ async fn concurrent_enqueues_and_claims_keep_the_rules(store: Arc<dyn Store>) {
     assert_eq!(claimed.len(), 2, "each job claimed by exactly one runner");
 }
 
-async fn a_live_lease_keeps_a_job_its_expiry_lets_another_runner_take_it_over(store: Arc<dyn Store>) {
+async fn a_live_lease_keeps_a_job_its_expiry_lets_another_runner_take_it_over(
+    store: Arc<dyn Store>,
+) {
     let a = org(&store, "Org").await;
     let c = connection(&store, a, "Contoso").await;
     let t = now();
     let (first, second) = (RunnerId::new(), RunnerId::new());
     let job = store.enqueue_job(&sync(a, c, t)).await.expect("enqueue");
-    let claimed = store.claim_next_job(first, t, lease(t)).await.expect("claim").expect("due");
+    let claimed = store
+        .claim_next_job(first, t, lease(t))
+        .await
+        .expect("claim")
+        .expect("due");
     assert!(!claimed.taken_over);
-    store.record_sync_period(&running_period(&job, c, t)).await.expect("a period in flight");
+    store
+        .record_sync_period(&running_period(&job, c, t))
+        .await
+        .expect("a period in flight");
 
     // The first runner's lease holds, and its heartbeat extends it.
-    assert!(claim(&store, second, t + Duration::seconds(29)).await.is_none(), "lease live");
-    assert!(store.renew_job_lease(job.id, first, lease(t + Duration::seconds(20))).await.expect("renew"));
-    assert!(claim(&store, second, t + Duration::seconds(45)).await.is_none(), "renewed lease live");
+    assert!(
+        claim(&store, second, t + Duration::seconds(29))
+            .await
+            .is_none(),
+        "lease live"
+    );
+    assert!(
+        store
+            .renew_job_lease(job.id, first, lease(t + Duration::seconds(20)))
+            .await
+            .expect("renew")
+    );
+    assert!(
+        claim(&store, second, t + Duration::seconds(45))
+            .await
+            .is_none(),
+        "renewed lease live"
+    );
     assert_eq!(store.active_jobs().await.expect("active").len(), 1);
 
     // The first runner stops renewing: once the lease passes, the second takes the job over.
     let at = t + Duration::seconds(50);
-    let took = store.claim_next_job(second, at, lease(at)).await.expect("claim").expect("taken over");
+    let took = store
+        .claim_next_job(second, at, lease(at))
+        .await
+        .expect("claim")
+        .expect("taken over");
     assert!(took.taken_over);
-    assert_eq!((took.job.id, took.previous_owner, took.job.owner, took.job.attempts), (job.id, Some(first), Some(second), 2));
-    assert_eq!(store.interrupt_sync_periods(job.id, at).await.expect("interrupt"), 1);
+    assert_eq!(
+        (
+            took.job.id,
+            took.previous_owner,
+            took.job.owner,
+            took.job.attempts
+        ),
+        (job.id, Some(first), Some(second), 2)
+    );
+    assert_eq!(
+        store
+            .interrupt_sync_periods(job.id, at)
+            .await
+            .expect("interrupt"),
+        1
+    );
     let history = store.list_sync_periods(a, c, 10).await.expect("history");
-    assert_eq!((history[0].outcome, history[0].error_code.as_deref()), (SyncOutcome::Failed, Some("sync_interrupted")));
+    assert_eq!(
+        (history[0].outcome, history[0].error_code.as_deref()),
+        (SyncOutcome::Failed, Some("sync_interrupted"))
+    );
 
     // The first runner, back, holds nothing any more.
-    assert!(!store.renew_job_lease(job.id, first, lease(at)).await.expect("renew"));
-    assert!(!store.finish_job(job.id, first, JobState::Failed, Some("late"), at).await.expect("finish"));
+    assert!(
+        !store
+            .renew_job_lease(job.id, first, lease(at))
+            .await
+            .expect("renew")
+    );
+    assert!(
+        !store
+            .finish_job(job.id, first, JobState::Failed, Some("late"), at)
+            .await
+            .expect("finish")
+    );
     assert!(!store.release_job(job.id, first, at).await.expect("release"));
-    assert!(store.finish_job(job.id, second, JobState::Done, None, at).await.expect("finish"));
+    assert!(
+        store
+            .finish_job(job.id, second, JobState::Done, None, at)
+            .await
+            .expect("finish")
+    );
     let done = store.get_job(a, job.id).await.expect("get").expect("job");
-    assert_eq!((done.state, done.last_error, done.lease_until), (JobState::Done, None, None));
+    assert_eq!(
+        (done.state, done.last_error, done.lease_until),
+        (JobState::Done, None, None)
+    );
     assert!(store.active_jobs().await.expect("active").is_empty());
 
     // A runner that stops cleanly releases its lease: another takes over at once.
     let r = store.enqueue_job(&rate(a, at)).await.expect("rate");
     assert_eq!(claim(&store, first, at).await.map(|j| j.id), Some(r.id));
     assert!(store.release_job(r.id, first, at).await.expect("release"));
-    let took = store.claim_next_job(second, at, lease(at)).await.expect("claim").expect("taken over");
+    let took = store
+        .claim_next_job(second, at, lease(at))
+        .await
+        .expect("claim")
+        .expect("taken over");
     assert_eq!((took.job.id, took.taken_over), (r.id, true));
 }
 
@@ -180,15 +293,41 @@ async fn deleting_cancels_jobs_and_refuses_their_late_writes(store: Arc<dyn Stor
     let runner = RunnerId::new();
     let job = store.enqueue_job(&sync(a, c, t)).await.expect("enqueue");
     claim(&store, runner, t).await.expect("running");
-    let rated = store.enqueue_job(&rate(a, t)).await.expect("an organization job");
+    let rated = store
+        .enqueue_job(&rate(a, t))
+        .await
+        .expect("an organization job");
 
     // Deleting the account while its sync runs: the job is cancelled, the runner loses it.
     assert!(store.delete_account(a, acc.id, t).await.expect("delete"));
-    let cancelled = store.get_job(a, job.id).await.expect("get").expect("kept as a record");
+    let cancelled = store
+        .get_job(a, job.id)
+        .await
+        .expect("get")
+        .expect("kept as a record");
     assert_eq!(cancelled.state, JobState::Cancelled);
-    assert!(!store.renew_job_lease(job.id, runner, lease(t)).await.expect("renew"));
-    assert!(!store.finish_job(job.id, runner, JobState::Done, None, t).await.expect("finish"));
-    assert_eq!(store.get_job(a, rated.id).await.expect("get").expect("job").state, JobState::Queued, "other subjects untouched");
+    assert!(
+        !store
+            .renew_job_lease(job.id, runner, lease(t))
+            .await
+            .expect("renew")
+    );
+    assert!(
+        !store
+            .finish_job(job.id, runner, JobState::Done, None, t)
+            .await
+            .expect("finish")
+    );
+    assert_eq!(
+        store
+            .get_job(a, rated.id)
+            .await
+            .expect("get")
+            .expect("job")
+            .state,
+        JobState::Queued,
+        "other subjects untouched"
+    );
 
     // What the runner writes afterwards is refused as gone, not as a generic failure.
     let late = store.record_sync_period(&running_period(&job, c, t)).await;
@@ -206,13 +345,24 @@ async fn deleting_cancels_jobs_and_refuses_their_late_writes(store: Arc<dyn Stor
         pulled_at: t,
         closed: false,
     };
-    assert!(matches!(store.upsert_period(&period).await, Err(StoreError::Gone(_))));
+    assert!(matches!(
+        store.upsert_period(&period).await,
+        Err(StoreError::Gone(_))
+    ));
 
     // Deleting a connection cancels its queued job the same way.
     let c2 = connection(&store, a, "Fabrikam").await;
     let queued = store.enqueue_job(&sync(a, c2, t)).await.expect("enqueue");
     assert!(store.delete_connection(a, c2, t).await.expect("delete"));
-    assert_eq!(store.get_job(a, queued.id).await.expect("get").expect("job").state, JobState::Cancelled);
+    assert_eq!(
+        store
+            .get_job(a, queued.id)
+            .await
+            .expect("get")
+            .expect("job")
+            .state,
+        JobState::Cancelled
+    );
 }
 
 /// Jobs written by schema 3 (a connection required, no lease) survive the migration: the
@@ -264,5 +414,13 @@ macro_rules! migration_test {
     };
 }
 
-migration_test!(sqlite_migration_keeps_existing_jobs, sqlite_at, sqlx::SqlitePool);
-migration_test!(postgres_migration_keeps_existing_jobs, postgres_at, sqlx::PgPool);
+migration_test!(
+    sqlite_migration_keeps_existing_jobs,
+    sqlite_at,
+    sqlx::SqlitePool
+);
+migration_test!(
+    postgres_migration_keeps_existing_jobs,
+    postgres_at,
+    sqlx::PgPool
+);

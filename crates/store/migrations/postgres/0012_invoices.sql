@@ -1,0 +1,106 @@
+-- Schema 12: invoicing. Templates and customers (JSON documents), runs, invoices with their lines
+-- frozen at finalization, gapless number series, period locks, deliveries and schedules.
+
+CREATE TABLE invoice_templates (
+    id              UUID PRIMARY KEY,
+    organization_id UUID NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    name            TEXT NOT NULL,
+    name_key        TEXT NOT NULL,
+    document        TEXT NOT NULL,          -- JSON of be_domain::invoicing::InvoiceTemplate
+    builtin         BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at      TIMESTAMPTZ NOT NULL,
+    updated_at      TIMESTAMPTZ NOT NULL,
+    UNIQUE (organization_id, name_key)
+);
+
+CREATE TABLE customers (
+    organization_id UUID NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    customer_key    TEXT NOT NULL,          -- the grouping value (a family's name)
+    document        TEXT NOT NULL,          -- JSON of be_domain::invoicing::Customer
+    updated_at      TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (organization_id, customer_key)
+);
+
+CREATE TABLE invoice_runs (
+    id              UUID PRIMARY KEY,
+    organization_id UUID NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    template_id     UUID NOT NULL,
+    template        TEXT NOT NULL,          -- the template as it was (JSON)
+    period_from     TEXT NOT NULL,
+    period_to       TEXT NOT NULL,
+    issue_date      TEXT NOT NULL,          -- YYYY-MM-DD
+    state           TEXT NOT NULL,          -- draft, final, discarded
+    created_by      UUID,
+    created_at      TIMESTAMPTZ NOT NULL,
+    finalized_at    TIMESTAMPTZ
+);
+CREATE INDEX invoice_runs_org ON invoice_runs(organization_id, created_at);
+
+CREATE TABLE invoices (
+    id              UUID PRIMARY KEY,
+    organization_id UUID NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    run_id          UUID NOT NULL REFERENCES invoice_runs(id) ON DELETE CASCADE,
+    kind            TEXT NOT NULL,          -- invoice, credit_note, debit_note
+    state           TEXT NOT NULL,          -- draft, final, discarded
+    series          TEXT NOT NULL,
+    number          TEXT,                   -- set at finalization
+    position        INTEGER NOT NULL,       -- order in the run
+    customer_key    TEXT NOT NULL,
+    currency        TEXT NOT NULL,
+    total           TEXT NOT NULL,          -- sum of the rounded lines
+    exact_total     TEXT NOT NULL,          -- the exact sum before rounding
+    document        TEXT NOT NULL,          -- JSON: lines, customer, issuer, dates, sources
+    pdf_sha256      TEXT,
+    related_invoice UUID,                   -- the invoice a credit or debit note corrects
+    created_at      TIMESTAMPTZ NOT NULL,
+    finalized_at    TIMESTAMPTZ,
+    UNIQUE (organization_id, series, number)
+);
+CREATE INDEX invoices_run ON invoices(run_id, position);
+
+-- The next number of each series: taken in the finalizing transaction, so numbers have no gaps
+-- and no duplicates whatever runs are finalized at the same time.
+CREATE TABLE invoice_counters (
+    organization_id UUID NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    series          TEXT NOT NULL,
+    next_number     BIGINT NOT NULL,
+    PRIMARY KEY (organization_id, series)
+);
+
+CREATE TABLE period_locks (
+    organization_id UUID NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    period          TEXT NOT NULL,
+    reason          TEXT NOT NULL,          -- invoiced, manual, provider_closed
+    locked_by       UUID,
+    locked_at       TIMESTAMPTZ NOT NULL,
+    -- Data or configuration changed since the lock (a late provider adjustment): shown as pending.
+    pending_since   TIMESTAMPTZ,
+    PRIMARY KEY (organization_id, period)
+);
+
+CREATE TABLE deliveries (
+    id              UUID PRIMARY KEY,
+    organization_id UUID NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    invoice_id      UUID NOT NULL REFERENCES invoices(id) ON DELETE CASCADE,
+    recipients      TEXT NOT NULL,          -- JSON list of addresses
+    state           TEXT NOT NULL,          -- pending, sent, failed
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    server_answer   TEXT,
+    next_attempt_at TIMESTAMPTZ,
+    created_at      TIMESTAMPTZ NOT NULL,
+    sent_at         TIMESTAMPTZ
+);
+CREATE INDEX deliveries_invoice ON deliveries(invoice_id);
+
+CREATE TABLE invoice_schedules (
+    id              UUID PRIMARY KEY,
+    organization_id UUID NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    name            TEXT NOT NULL,
+    template_id     UUID NOT NULL,
+    day_of_month    INTEGER NOT NULL,       -- 1 to 28
+    finalize        BOOLEAN NOT NULL,       -- finalize and send, or leave drafts for review
+    send            BOOLEAN NOT NULL,
+    next_run_at     TIMESTAMPTZ NOT NULL,
+    last_run_id     UUID,
+    created_at      TIMESTAMPTZ NOT NULL
+);
