@@ -6,7 +6,10 @@ use be_store::{Conflict, StoreError};
 use crate::{App, AppError, Caller, Result};
 
 fn not_found() -> AppError {
-    AppError::NotFound { code: "account_not_found", message: "There is no such account.".into() }
+    AppError::NotFound {
+        code: "account_not_found",
+        message: "There is no such account.".into(),
+    }
 }
 
 fn name_taken(existing: &str) -> AppError {
@@ -29,7 +32,10 @@ impl App {
     async fn name_taken(&self, caller: &Caller, wanted: &AccountName) -> AppError {
         let key = wanted.key();
         let existing = match self.store.list_accounts(caller.organization_id).await {
-            Ok(all) => all.into_iter().find(|a| a.name.key() == key).map(|a| a.name.to_string()),
+            Ok(all) => all
+                .into_iter()
+                .find(|a| a.name.key() == key)
+                .map(|a| a.name.to_string()),
             Err(_) => None,
         };
         name_taken(existing.as_deref().unwrap_or(wanted.as_str()))
@@ -38,14 +44,21 @@ impl App {
     pub async fn create_account(&self, caller: &Caller, name: &str) -> Result<Account> {
         let name = AccountName::parse(name)?;
         let now = self.clock.now();
-        let account =
-            Account { id: AccountId::new(), organization_id: caller.organization_id, name, created_at: now, updated_at: now };
+        let account = Account {
+            id: AccountId::new(),
+            organization_id: caller.organization_id,
+            name,
+            created_at: now,
+            updated_at: now,
+        };
         match self.store.create_account(&account).await {
             Ok(()) => {
                 tracing::info!(org = %caller.organization_id, account = %account.id, "account created");
                 Ok(account)
             }
-            Err(StoreError::Conflict(Conflict::AccountName)) => Err(self.name_taken(caller, &account.name).await),
+            Err(StoreError::Conflict(Conflict::AccountName)) => {
+                Err(self.name_taken(caller, &account.name).await)
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -55,19 +68,28 @@ impl App {
     }
 
     pub async fn get_account(&self, caller: &Caller, id: &str) -> Result<Account> {
-        self.store.get_account(caller.organization_id, parse_id(id)?).await?.ok_or_else(not_found)
+        self.store
+            .get_account(caller.organization_id, parse_id(id)?)
+            .await?
+            .ok_or_else(not_found)
     }
 
     pub async fn rename_account(&self, caller: &Caller, id: &str, name: &str) -> Result<Account> {
         let id = parse_id(id)?;
         let name = AccountName::parse(name)?;
-        match self.store.rename_account(caller.organization_id, id, &name, self.clock.now()).await {
+        match self
+            .store
+            .rename_account(caller.organization_id, id, &name, self.clock.now())
+            .await
+        {
             Ok(Some(account)) => {
                 tracing::info!(org = %caller.organization_id, account = %id, "account renamed");
                 Ok(account)
             }
             Ok(None) => Err(not_found()),
-            Err(StoreError::Conflict(Conflict::AccountName)) => Err(self.name_taken(caller, &name).await),
+            Err(StoreError::Conflict(Conflict::AccountName)) => {
+                Err(self.name_taken(caller, &name).await)
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -75,13 +97,25 @@ impl App {
     /// Delete an account with its connection and that connection's data.
     pub async fn delete_account(&self, caller: &Caller, id: &str) -> Result<()> {
         let id = parse_id(id)?;
-        let connections: Vec<_> =
-            self.store.list_connections(caller.organization_id).await?.into_iter().filter(|c| c.account_id == id).collect();
+        let connections: Vec<_> = self
+            .store
+            .list_connections(caller.organization_id)
+            .await?
+            .into_iter()
+            .filter(|c| c.account_id == id)
+            .collect();
         let mut periods = Vec::new();
         for c in &connections {
-            periods.extend(self.connection_periods(caller.organization_id, c.id).await?);
+            periods.extend(
+                self.connection_periods(caller.organization_id, c.id)
+                    .await?,
+            );
         }
-        if self.store.delete_account(caller.organization_id, id, self.clock.now()).await? {
+        if self
+            .store
+            .delete_account(caller.organization_id, id, self.clock.now())
+            .await?
+        {
             for c in connections {
                 self.remove_connection_data(c.id).await;
             }

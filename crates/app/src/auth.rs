@@ -6,10 +6,7 @@
 
 use std::{fmt, sync::OnceLock};
 
-use argon2::{
-    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
-    password_hash::SaltString,
-};
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier, password_hash::SaltString};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use be_domain::{ApiTokenId, Email, OrganizationId, Role, TokenName, UserId};
 use be_store::{ApiTokenRecord, NewApiToken, User};
@@ -28,7 +25,12 @@ pub struct Caller {
 
 impl From<User> for Caller {
     fn from(u: User) -> Self {
-        Caller { user_id: u.id, organization_id: u.organization_id, email: u.email, role: u.role }
+        Caller {
+            user_id: u.id,
+            organization_id: u.organization_id,
+            email: u.email,
+            role: u.role,
+        }
     }
 }
 
@@ -56,7 +58,10 @@ pub struct IssuedToken {
 
 impl fmt::Debug for IssuedToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IssuedToken").field("record", &self.record).field("secret", &"[redacted]").finish()
+        f.debug_struct("IssuedToken")
+            .field("record", &self.record)
+            .field("secret", &"[redacted]")
+            .finish()
     }
 }
 
@@ -64,7 +69,8 @@ const TOKEN_PREFIX: &str = "be_";
 
 fn random_secret() -> Result<String> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
@@ -75,8 +81,10 @@ fn digest(secret: &str) -> Vec<u8> {
 /// Hash a password with Argon2id and a random salt (PHC string format).
 pub fn hash_password(password: &str) -> Result<String> {
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
+    getrandom::fill(&mut salt)
+        .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -84,7 +92,11 @@ pub fn hash_password(password: &str) -> Result<String> {
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// A hash to verify against when the e-mail is unknown, so both paths take the same time.
@@ -114,20 +126,32 @@ const LOCKOUT_WINDOW: time::Duration = time::Duration::minutes(15);
 impl App {
     fn failures_of(&self, key: &str) -> Option<Failures> {
         let now = self.clock.now();
-        let mut map = self.login_failures.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self
+            .login_failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         map.retain(|_, f| now - f.since < LOCKOUT_WINDOW);
         map.get(key).copied()
     }
 
     fn record_failure(&self, key: &str) {
         let now = self.clock.now();
-        let mut map = self.login_failures.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = map.entry(key.to_string()).or_insert(Failures { count: 0, since: now });
+        let mut map = self
+            .login_failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let entry = map.entry(key.to_string()).or_insert(Failures {
+            count: 0,
+            since: now,
+        });
         entry.count += 1;
     }
 
     fn clear_failures(&self, key: &str) {
-        self.login_failures.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+        self.login_failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
     }
 
     /// Check an e-mail and password; the user on success. After 10 failures for one address within
@@ -136,10 +160,15 @@ impl App {
     pub async fn check_password(&self, email: &str, password: &str) -> Result<Caller> {
         let key = email.trim().to_lowercase();
         if let Some(f) = self.failures_of(&key).filter(|f| f.count >= MAX_FAILURES) {
-            let wait = (f.since + LOCKOUT_WINDOW - self.clock.now()).whole_seconds().max(1) as u64;
+            let wait = (f.since + LOCKOUT_WINDOW - self.clock.now())
+                .whole_seconds()
+                .max(1) as u64;
             return Err(AppError::RateLimited {
                 code: "too_many_attempts",
-                message: format!("Too many failed sign-ins for this address. Try again in {} minutes.", wait.div_ceil(60)),
+                message: format!(
+                    "Too many failed sign-ins for this address. Try again in {} minutes.",
+                    wait.div_ceil(60)
+                ),
                 retry_after_seconds: wait,
             });
         }
@@ -172,14 +201,25 @@ impl App {
         let caller = self.check_password(email, password).await?;
         let token = random_secret()?;
         let now = self.clock.now();
-        self.store.create_session(&digest(&token), caller.user_id, now, now + self.settings.session_ttl).await?;
+        self.store
+            .create_session(
+                &digest(&token),
+                caller.user_id,
+                now,
+                now + self.settings.session_ttl,
+            )
+            .await?;
         tracing::info!(user = %caller.user_id, org = %caller.organization_id, "console login");
         Ok((SessionToken(token), caller))
     }
 
     /// The caller behind a session cookie, if the session is live.
     pub async fn session_caller(&self, token: &str) -> Result<Option<Caller>> {
-        Ok(self.store.find_session(&digest(token), self.clock.now()).await?.map(|s| s.user.into()))
+        Ok(self
+            .store
+            .find_session(&digest(token), self.clock.now())
+            .await?
+            .map(|s| s.user.into()))
     }
 
     pub async fn logout(&self, token: &str) -> Result<()> {
@@ -192,7 +232,11 @@ impl App {
         if !token.starts_with(TOKEN_PREFIX) {
             return Err(invalid_token());
         }
-        match self.store.use_api_token(&digest(token), self.clock.now()).await? {
+        match self
+            .store
+            .use_api_token(&digest(token), self.clock.now())
+            .await?
+        {
             Some((_, user)) => Ok(user.into()),
             None => Err(invalid_token()),
         }
@@ -217,20 +261,34 @@ impl App {
     }
 
     /// Exchange an e-mail and password for a new API token (what `billing-engine login` does).
-    pub async fn create_api_token_with_password(&self, email: &str, password: &str, name: &str) -> Result<IssuedToken> {
+    pub async fn create_api_token_with_password(
+        &self,
+        email: &str,
+        password: &str,
+        name: &str,
+    ) -> Result<IssuedToken> {
         let caller = self.check_password(email, password).await?;
         self.create_api_token(&caller, name).await
     }
 
     pub async fn list_api_tokens(&self, caller: &Caller) -> Result<Vec<ApiTokenRecord>> {
-        Ok(self.store.list_api_tokens(caller.organization_id, caller.user_id).await?)
+        Ok(self
+            .store
+            .list_api_tokens(caller.organization_id, caller.user_id)
+            .await?)
     }
 
     pub async fn revoke_api_token(&self, caller: &Caller, id: &str) -> Result<()> {
-        let not_found =
-            || AppError::NotFound { code: "token_not_found", message: "There is no such API token.".into() };
+        let not_found = || AppError::NotFound {
+            code: "token_not_found",
+            message: "There is no such API token.".into(),
+        };
         let id: ApiTokenId = id.parse().map_err(|_| not_found())?;
-        if self.store.revoke_api_token(caller.organization_id, caller.user_id, id).await? {
+        if self
+            .store
+            .revoke_api_token(caller.organization_id, caller.user_id, id)
+            .await?
+        {
             tracing::info!(user = %caller.user_id, token = %id, "API token revoked");
             Ok(())
         } else {

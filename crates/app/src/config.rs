@@ -20,26 +20,45 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("BILLING_ENGINE_LISTEN", "server.listen"),
     ("BILLING_ENGINE_PUBLIC_URL", "server.public_url"),
     ("BILLING_ENGINE_SECURE_COOKIES", "server.secure_cookies"),
-    ("BILLING_ENGINE_SHUTDOWN_GRACE_SECONDS", "server.shutdown_grace_seconds"),
+    (
+        "BILLING_ENGINE_SHUTDOWN_GRACE_SECONDS",
+        "server.shutdown_grace_seconds",
+    ),
     ("BILLING_ENGINE_DATA_DIR", "storage.data_dir"),
     ("BILLING_ENGINE_DATABASE_URL", "database.url"),
     ("BILLING_ENGINE_SECRET_KEY", "security.secret_key"),
     ("BILLING_ENGINE_KEY_FILE", "security.key_file"),
     ("BILLING_ENGINE_SESSION_HOURS", "security.session_hours"),
     ("BILLING_ENGINE_AZURE_LOGIN_URL", "azure.login_url"),
-    ("BILLING_ENGINE_AZURE_MANAGEMENT_URL", "azure.management_url"),
+    (
+        "BILLING_ENGINE_AZURE_MANAGEMENT_URL",
+        "azure.management_url",
+    ),
     ("BILLING_ENGINE_SYNC_INTERVAL_HOURS", "sync.interval_hours"),
-    ("BILLING_ENGINE_SYNC_BACKFILL_MONTHS", "sync.backfill_months"),
-    ("BILLING_ENGINE_SYNC_REPORTS_IN_FLIGHT", "sync.reports_in_flight"),
+    (
+        "BILLING_ENGINE_SYNC_BACKFILL_MONTHS",
+        "sync.backfill_months",
+    ),
+    (
+        "BILLING_ENGINE_SYNC_REPORTS_IN_FLIGHT",
+        "sync.reports_in_flight",
+    ),
     ("BILLING_ENGINE_JOBS_CONCURRENCY", "jobs.concurrency"),
     ("BILLING_ENGINE_RATING_THREADS", "rating.threads"),
-    ("BILLING_ENGINE_RATING_DEFAULT_CURRENCY", "rating.default_currency"),
+    (
+        "BILLING_ENGINE_RATING_DEFAULT_CURRENCY",
+        "rating.default_currency",
+    ),
     ("BILLING_ENGINE_LOG_FORMAT", "log.format"),
     ("BILLING_ENGINE_LOG", "log.level"),
 ];
 
 /// Variables with the prefix that are not server settings (the CLI's own, and tests').
-const NOT_SETTINGS: &[&str] = &["BILLING_ENGINE_URL", "BILLING_ENGINE_TOKEN", "BILLING_ENGINE_CONFIG"];
+const NOT_SETTINGS: &[&str] = &[
+    "BILLING_ENGINE_URL",
+    "BILLING_ENGINE_TOKEN",
+    "BILLING_ENGINE_CONFIG",
+];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -68,7 +87,10 @@ pub struct RatingConfig {
 
 impl Default for RatingConfig {
     fn default() -> Self {
-        Self { threads: 2, default_currency: "USD".into() }
+        Self {
+            threads: 2,
+            default_currency: "USD".into(),
+        }
     }
 }
 
@@ -98,7 +120,11 @@ pub struct SyncConfig {
 
 impl Default for SyncConfig {
     fn default() -> Self {
-        Self { interval_hours: 4, backfill_months: 13, reports_in_flight: 2 }
+        Self {
+            interval_hours: 4,
+            backfill_months: 13,
+            reports_in_flight: 2,
+        }
     }
 }
 
@@ -151,7 +177,10 @@ pub struct SecurityConfig {
 impl std::fmt::Debug for SecurityConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SecurityConfig")
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "[redacted]"))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "[redacted]"),
+            )
             .field("key_file", &self.key_file)
             .field("session_hours", &self.session_hours)
             .finish()
@@ -172,7 +201,6 @@ pub struct LogConfig {
     pub level: String,
 }
 
-
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
@@ -186,19 +214,28 @@ impl Default for ServerConfig {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        Self { data_dir: PathBuf::from("./billing-engine-data") }
+        Self {
+            data_dir: PathBuf::from("./billing-engine-data"),
+        }
     }
 }
 
 impl Default for SecurityConfig {
     fn default() -> Self {
-        Self { secret_key: None, key_file: None, session_hours: 12 }
+        Self {
+            secret_key: None,
+            key_file: None,
+            session_hours: 12,
+        }
     }
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: LogFormat::Json, level: "info".into() }
+        Self {
+            format: LogFormat::Json,
+            level: "info".into(),
+        }
     }
 }
 
@@ -214,15 +251,24 @@ impl Config {
     }
 
     /// Like [`Config::load`], with the environment given (for tests).
-    pub fn load_from(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
             if !path.is_file() {
-                return Err(ConfigError(format!("the configuration file {} does not exist", path.display())));
+                return Err(ConfigError(format!(
+                    "the configuration file {} does not exist",
+                    path.display()
+                )));
             }
             figment = figment.merge(Toml::file_exact(path));
         }
-        let env: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with("BILLING_ENGINE_")).collect();
+        let env: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("BILLING_ENGINE_"))
+            .collect();
         for (key, _) in &env {
             let known = ENV_VARS.iter().any(|(k, _)| k == key)
                 || NOT_SETTINGS.contains(&key.as_str())
@@ -230,14 +276,23 @@ impl Config {
             if !known {
                 return Err(ConfigError(format!(
                     "the environment variable {key} is not a Billing Engine setting; known ones are: {}",
-                    ENV_VARS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+                    ENV_VARS
+                        .iter()
+                        .map(|(k, _)| *k)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
         }
         // Map each known variable to its setting; figment parses the values as TOML-like scalars.
         let mapped: Vec<(String, String)> = env
             .into_iter()
-            .filter_map(|(k, v)| ENV_VARS.iter().find(|(name, _)| *name == k).map(|(_, path)| (path.to_string(), v)))
+            .filter_map(|(k, v)| {
+                ENV_VARS
+                    .iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, path)| (path.to_string(), v))
+            })
             .collect();
         let from_env: Vec<String> = mapped.iter().map(|(path, _)| path.clone()).collect();
         for (path, value) in mapped {
@@ -270,10 +325,15 @@ impl Config {
             crate::Keys::from_base64(key).map_err(|e| ConfigError(e.to_string()))?;
         }
         if !matches!(self.server.public_url.scheme(), "http" | "https") {
-            return Err(ConfigError("server.public_url must be an http:// or https:// address".into()));
+            return Err(ConfigError(
+                "server.public_url must be an http:// or https:// address".into(),
+            ));
         }
         if !(1..=168).contains(&self.sync.interval_hours) {
-            return Err(ConfigError(format!("sync.interval_hours must be between 1 and 168; it is {}", self.sync.interval_hours)));
+            return Err(ConfigError(format!(
+                "sync.interval_hours must be between 1 and 168; it is {}",
+                self.sync.interval_hours
+            )));
         }
         if !(1..=13).contains(&self.sync.backfill_months) {
             return Err(ConfigError(format!(
@@ -282,19 +342,33 @@ impl Config {
             )));
         }
         if !(1..=8).contains(&self.sync.reports_in_flight) {
-            return Err(ConfigError(format!("sync.reports_in_flight must be between 1 and 8; it is {}", self.sync.reports_in_flight)));
+            return Err(ConfigError(format!(
+                "sync.reports_in_flight must be between 1 and 8; it is {}",
+                self.sync.reports_in_flight
+            )));
         }
         if !(1..=64).contains(&self.rating.threads) {
-            return Err(ConfigError(format!("rating.threads must be between 1 and 64; it is {}", self.rating.threads)));
+            return Err(ConfigError(format!(
+                "rating.threads must be between 1 and 64; it is {}",
+                self.rating.threads
+            )));
         }
         be_domain::Currency::parse(&self.rating.default_currency)
             .map_err(|e| ConfigError(format!("rating.default_currency: {}", e.message)))?;
         if !(1..=64).contains(&self.jobs.concurrency) {
-            return Err(ConfigError(format!("jobs.concurrency must be between 1 and 64; it is {}", self.jobs.concurrency)));
+            return Err(ConfigError(format!(
+                "jobs.concurrency must be between 1 and 64; it is {}",
+                self.jobs.concurrency
+            )));
         }
-        for (name, u) in [("azure.login_url", &self.azure.login_url), ("azure.management_url", &self.azure.management_url)] {
+        for (name, u) in [
+            ("azure.login_url", &self.azure.login_url),
+            ("azure.management_url", &self.azure.management_url),
+        ] {
             if !matches!(u.scheme(), "http" | "https") {
-                return Err(ConfigError(format!("{name} must be an http:// or https:// address")));
+                return Err(ConfigError(format!(
+                    "{name} must be an http:// or https:// address"
+                )));
             }
         }
         tracing_subscriber_filter_check(&self.log.level)?;
@@ -303,29 +377,46 @@ impl Config {
 
     /// The database URL in force: the configured one, or a SQLite file in the data directory.
     pub fn database_url(&self) -> String {
-        self.database
-            .url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.storage.data_dir.join("billing-engine.db").display()))
+        self.database.url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.storage.data_dir.join("billing-engine.db").display()
+            )
+        })
     }
 
     /// The settings the use cases need.
     pub fn app_settings(&self) -> crate::AppSettings {
         crate::AppSettings {
             session_ttl: time::Duration::hours(i64::from(self.security.session_hours)),
-            azure: be_azure::Endpoints { login: self.azure.login_url.clone(), management: self.azure.management_url.clone() },
+            azure: be_azure::Endpoints {
+                login: self.azure.login_url.clone(),
+                management: self.azure.management_url.clone(),
+            },
             azure_retry: be_azure::RetryPolicy::interactive(),
-            public_url: self.server.public_url.as_str().trim_end_matches('/').to_string(),
+            public_url: self
+                .server
+                .public_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_string(),
             sync: crate::sync::SyncSettings {
                 data_dir: self.storage.data_dir.clone(),
                 interval: time::Duration::hours(i64::from(self.sync.interval_hours)),
                 backfill_months: self.sync.backfill_months,
-                fetch: be_azure::FetchLimits { reports_in_flight: self.sync.reports_in_flight as usize, ..Default::default() },
+                fetch: be_azure::FetchLimits {
+                    reports_in_flight: self.sync.reports_in_flight as usize,
+                    ..Default::default()
+                },
                 ..Default::default()
             },
-            jobs: crate::jobs::JobSettings { concurrency: self.jobs.concurrency as usize, ..Default::default() },
+            jobs: crate::jobs::JobSettings {
+                concurrency: self.jobs.concurrency as usize,
+                ..Default::default()
+            },
             rating: crate::rating::RatingSettings {
-                default_currency: be_domain::Currency::parse(&self.rating.default_currency).unwrap_or(crate::rating::RatingSettings::default().default_currency),
+                default_currency: be_domain::Currency::parse(&self.rating.default_currency)
+                    .unwrap_or(crate::rating::RatingSettings::default().default_currency),
                 ..Default::default()
             },
         }
@@ -333,7 +424,10 @@ impl Config {
 
     /// The key file in force.
     pub fn key_file(&self) -> PathBuf {
-        self.security.key_file.clone().unwrap_or_else(|| self.storage.data_dir.join("secret.key"))
+        self.security
+            .key_file
+            .clone()
+            .unwrap_or_else(|| self.storage.data_dir.join("secret.key"))
     }
 
     /// The master key: from `security.secret_key`, or the key file (created if absent).
@@ -352,15 +446,26 @@ fn env_value(raw: &str) -> figment::value::Value {
     match t {
         "true" => Value::from(true),
         "false" => Value::from(false),
-        _ => t.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(raw.to_string())),
+        _ => t
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::from(raw.to_string())),
     }
 }
 
 fn describe(e: figment::Error, from_env: &[String]) -> String {
     let path = e.path.join(".");
-    let key = if path.is_empty() { String::new() } else { format!("{path}: ") };
+    let key = if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}: ")
+    };
     let source = if from_env.contains(&path) {
-        ENV_VARS.iter().find(|(_, p)| *p == path).map(|(k, _)| format!(" (from {k})")).unwrap_or_default()
+        ENV_VARS
+            .iter()
+            .find(|(_, p)| *p == path)
+            .map(|(k, _)| format!(" (from {k})"))
+            .unwrap_or_default()
     } else {
         match e.metadata.as_ref().and_then(|md| md.source.as_ref()) {
             Some(figment::Source::File(p)) => format!(" (in {})", p.display()),
@@ -375,7 +480,11 @@ fn tracing_subscriber_filter_check(level: &str) -> Result<(), ConfigError> {
     let ok = level.split(',').all(|part| {
         let part = part.trim();
         let lvl = part.rsplit('=').next().unwrap_or(part);
-        !part.is_empty() && matches!(lvl.to_ascii_lowercase().as_str(), "trace" | "debug" | "info" | "warn" | "error" | "off")
+        !part.is_empty()
+            && matches!(
+                lvl.to_ascii_lowercase().as_str(),
+                "trace" | "debug" | "info" | "warn" | "error" | "off"
+            )
     });
     if ok {
         Ok(())
@@ -391,7 +500,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn write_temp(text: &str) -> PathBuf {
@@ -404,14 +516,21 @@ mod tests {
     fn the_example_is_valid_and_equals_the_defaults() {
         let path = write_temp(EXAMPLE);
         let loaded = Config::load_from(Some(&path), env(&[])).expect("example loads");
-        assert_eq!(loaded, Config::default(), "the example documents the defaults");
+        assert_eq!(
+            loaded,
+            Config::default(),
+            "the example documents the defaults"
+        );
         let _ = std::fs::remove_file(path);
     }
 
     #[test]
     fn every_env_var_is_documented_in_the_example() {
         for (var, _) in ENV_VARS {
-            assert!(EXAMPLE.contains(var), "{var} is missing from the example configuration");
+            assert!(
+                EXAMPLE.contains(var),
+                "{var} is missing from the example configuration"
+            );
         }
     }
 
@@ -433,40 +552,63 @@ mod tests {
         assert!(!c.server.secure_cookies);
         assert_eq!(c.security.session_hours, 24);
         let _ = std::fs::remove_file(path);
-        let c = Config::load_from(None, env(&[("BILLING_ENGINE_JOBS_CONCURRENCY", "4")])).expect("loads");
+        let c = Config::load_from(None, env(&[("BILLING_ENGINE_JOBS_CONCURRENCY", "4")]))
+            .expect("loads");
         assert_eq!(c.app_settings().jobs.concurrency, 4);
     }
 
     #[test]
     fn default_database_is_sqlite_in_the_data_dir() {
-        let c = Config::load_from(None, env(&[("BILLING_ENGINE_DATA_DIR", "/var/lib/be")])).expect("loads");
+        let c = Config::load_from(None, env(&[("BILLING_ENGINE_DATA_DIR", "/var/lib/be")]))
+            .expect("loads");
         assert_eq!(c.database_url(), "sqlite:///var/lib/be/billing-engine.db");
         assert_eq!(c.key_file(), PathBuf::from("/var/lib/be/secret.key"));
     }
 
     #[test]
     fn bad_values_name_the_setting_and_source() {
-        let err = Config::load_from(None, env(&[("BILLING_ENGINE_LISTEN", "not an address")])).expect_err("bad");
+        let err = Config::load_from(None, env(&[("BILLING_ENGINE_LISTEN", "not an address")]))
+            .expect_err("bad");
         let msg = err.to_string();
-        assert!(msg.contains("server.listen") && msg.contains("BILLING_ENGINE_LISTEN"), "{msg}");
+        assert!(
+            msg.contains("server.listen") && msg.contains("BILLING_ENGINE_LISTEN"),
+            "{msg}"
+        );
 
         let path = write_temp("[server]\nlisten = 42\n");
-        let msg = Config::load_from(Some(&path), env(&[])).expect_err("bad").to_string();
-        assert!(msg.contains("server.listen") && msg.contains(&path.display().to_string()), "{msg}");
+        let msg = Config::load_from(Some(&path), env(&[]))
+            .expect_err("bad")
+            .to_string();
+        assert!(
+            msg.contains("server.listen") && msg.contains(&path.display().to_string()),
+            "{msg}"
+        );
         let _ = std::fs::remove_file(path);
     }
 
     #[test]
     fn unknown_keys_and_variables_are_refused() {
         let path = write_temp("[server]\nlisen = \"127.0.0.1:1\"\n");
-        let msg = Config::load_from(Some(&path), env(&[])).expect_err("typo").to_string();
+        let msg = Config::load_from(Some(&path), env(&[]))
+            .expect_err("typo")
+            .to_string();
         assert!(msg.contains("lisen"), "{msg}");
         let _ = std::fs::remove_file(path);
 
-        let msg = Config::load_from(None, env(&[("BILLING_ENGINE_DATABSE_URL", "x")])).expect_err("typo").to_string();
-        assert!(msg.contains("BILLING_ENGINE_DATABSE_URL") && msg.contains("BILLING_ENGINE_DATABASE_URL"), "{msg}");
+        let msg = Config::load_from(None, env(&[("BILLING_ENGINE_DATABSE_URL", "x")]))
+            .expect_err("typo")
+            .to_string();
+        assert!(
+            msg.contains("BILLING_ENGINE_DATABSE_URL")
+                && msg.contains("BILLING_ENGINE_DATABASE_URL"),
+            "{msg}"
+        );
         // The CLI's own variables are not server settings and are let through.
-        Config::load_from(None, env(&[("BILLING_ENGINE_TOKEN", "x"), ("BILLING_ENGINE_URL", "y")])).expect("ignored");
+        Config::load_from(
+            None,
+            env(&[("BILLING_ENGINE_TOKEN", "x"), ("BILLING_ENGINE_URL", "y")]),
+        )
+        .expect("ignored");
     }
 
     #[test]
@@ -478,12 +620,19 @@ mod tests {
             ("BILLING_ENGINE_LOG", "verbose", "log.level"),
             ("BILLING_ENGINE_LOG_FORMAT", "xml", "log.format"),
             ("BILLING_ENGINE_JOBS_CONCURRENCY", "0", "jobs.concurrency"),
-            ("BILLING_ENGINE_JOBS_CONCURRENCY", "many", "jobs.concurrency"),
+            (
+                "BILLING_ENGINE_JOBS_CONCURRENCY",
+                "many",
+                "jobs.concurrency",
+            ),
         ] {
-            let msg = Config::load_from(None, env(&[(var, value)])).expect_err(var).to_string();
+            let msg = Config::load_from(None, env(&[(var, value)]))
+                .expect_err(var)
+                .to_string();
             assert!(msg.contains(needle), "{var}: {msg}");
         }
-        let missing = Config::load_from(Some(Path::new("/nonexistent/be.toml")), env(&[])).expect_err("missing");
+        let missing = Config::load_from(Some(Path::new("/nonexistent/be.toml")), env(&[]))
+            .expect_err("missing");
         assert!(missing.to_string().contains("does not exist"));
     }
 }

@@ -4,8 +4,8 @@
 
 use be_azure::{AzureError, ClientCredentials, CostMetric, CostReportRequest, ErrorKind};
 use be_domain::{
-    Account, AccountId, AgreementType, BillingAccountId, ClientId, ClientSecretValue, ConnectionId, ConnectionState,
-    FieldError, Product, Provider, TenantId, parse_secret_expiry,
+    Account, AccountId, AgreementType, BillingAccountId, ClientId, ClientSecretValue, ConnectionId,
+    ConnectionState, FieldError, Product, Provider, TenantId, parse_secret_expiry,
 };
 use be_domain::{JobKind, JobState};
 use be_store::{Conflict, ConnectionRecord, JobRecord, Registration, StoreError};
@@ -27,7 +27,10 @@ pub const SECRET_WARNING_DAYS: i64 = 30;
 pub const STEPS: &[&str] = &["login", "ids", "secret", "grant", "connect"];
 
 fn not_found() -> AppError {
-    AppError::NotFound { code: "connection_not_found", message: "There is no such connection.".into() }
+    AppError::NotFound {
+        code: "connection_not_found",
+        message: "There is no such connection.".into(),
+    }
 }
 
 /// The outcome of one check.
@@ -61,7 +64,10 @@ pub struct Check {
 }
 
 const CHECKS: &[(&str, &str)] = &[
-    ("token", "Sign in to Microsoft Entra ID with the app's credentials"),
+    (
+        "token",
+        "Sign in to Microsoft Entra ID with the app's credentials",
+    ),
     ("billing_account", "Read the billing account"),
     ("agreement_type", "Agreement type matches"),
     ("cost_data", "Read cost data"),
@@ -140,7 +146,12 @@ impl App {
     fn diagnose_token(&self, e: &AzureError, c: &ConnectionRecord) -> Diagnosis {
         let tenant = c.tenant_id.as_ref().map(|t| t.as_str()).unwrap_or("?");
         let client = c.client_id.as_ref().map(|t| t.as_str()).unwrap_or("?");
-        let d = |code, message: String, remedy: &str| Diagnosis { code, message, remedy: remedy.to_string(), retryable: false };
+        let d = |code, message: String, remedy: &str| Diagnosis {
+            code,
+            message,
+            remedy: remedy.to_string(),
+            retryable: false,
+        };
         match e.kind {
             ErrorKind::TenantNotFound => d(
                 "azure_tenant_not_found",
@@ -154,7 +165,9 @@ impl App {
             ),
             ErrorKind::AppNotFound => d(
                 "azure_app_not_found",
-                format!("Microsoft Entra ID found no application with client ID {client} in tenant {tenant}."),
+                format!(
+                    "Microsoft Entra ID found no application with client ID {client} in tenant {tenant}."
+                ),
                 "Check the Application (client) ID on the app registration's Overview page, and that the app is registered in this same tenant.",
             ),
             ErrorKind::InvalidSecret | ErrorKind::SecretMissing => d(
@@ -174,7 +187,8 @@ impl App {
             ),
             ErrorKind::NoServicePrincipal => d(
                 "azure_no_service_principal",
-                "The application has no service principal (enterprise application) in this tenant.".into(),
+                "The application has no service principal (enterprise application) in this tenant."
+                    .into(),
                 "Register the app in this tenant (single tenant), or have an administrator consent to it so its enterprise application exists.",
             ),
             ErrorKind::BlockedByPolicy => d(
@@ -182,12 +196,21 @@ impl App {
                 "A Conditional Access policy of your tenant blocked the sign-in.".into(),
                 "Ask your Entra ID administrator to allow this app's sign-in (workload identity Conditional Access).",
             ),
-            _ => self.diagnose_transport(e, "azure_token_refused", "Microsoft Entra ID refused the sign-in"),
+            _ => self.diagnose_transport(
+                e,
+                "azure_token_refused",
+                "Microsoft Entra ID refused the sign-in",
+            ),
         }
     }
 
     /// Throttling, outages, unreachable hosts and anything unclassified.
-    fn diagnose_transport(&self, e: &AzureError, fallback_code: &'static str, what: &str) -> Diagnosis {
+    fn diagnose_transport(
+        &self,
+        e: &AzureError,
+        fallback_code: &'static str,
+        what: &str,
+    ) -> Diagnosis {
         match e.kind {
             ErrorKind::Throttled => {
                 let wait = e.retry_after.map(|d| format!("Wait {} seconds", d.as_secs())).unwrap_or_else(|| "Wait a minute".into());
@@ -224,7 +247,11 @@ impl App {
     }
 
     fn role_missing(&self, c: &ConnectionRecord) -> Diagnosis {
-        let id = c.billing_account_id.as_ref().map(|b| b.as_str()).unwrap_or("?");
+        let id = c
+            .billing_account_id
+            .as_ref()
+            .map(|b| b.as_str())
+            .unwrap_or("?");
         match c.agreement_type {
             Some(AgreementType::MicrosoftCustomerAgreement) => Diagnosis {
                 code: "azure_role_missing",
@@ -243,30 +270,55 @@ impl App {
 
     fn credentials(&self, c: &ConnectionRecord, secret: SecretString) -> Result<ClientCredentials> {
         let missing = |field: &'static str, what: &str| {
-            AppError::Invalid(FieldError::new(field, "connection_incomplete", format!("Enter the {what} first.")))
+            AppError::Invalid(FieldError::new(
+                field,
+                "connection_incomplete",
+                format!("Enter the {what} first."),
+            ))
         };
         Ok(ClientCredentials {
-            tenant: c.tenant_id.as_ref().ok_or_else(|| missing("tenant_id", "Directory (tenant) ID"))?.as_str().to_string(),
-            client_id: c.client_id.as_ref().ok_or_else(|| missing("client_id", "Application (client) ID"))?.as_str().to_string(),
+            tenant: c
+                .tenant_id
+                .as_ref()
+                .ok_or_else(|| missing("tenant_id", "Directory (tenant) ID"))?
+                .as_str()
+                .to_string(),
+            client_id: c
+                .client_id
+                .as_ref()
+                .ok_or_else(|| missing("client_id", "Application (client) ID"))?
+                .as_str()
+                .to_string(),
             client_secret: secret,
         })
     }
 
     fn stored_secret(&self, c: &ConnectionRecord) -> Result<SecretString> {
         let sealed = c.secret_ciphertext.as_ref().ok_or_else(|| {
-            AppError::Invalid(FieldError::new("client_secret", "connection_incomplete", "Enter the client secret first."))
+            AppError::Invalid(FieldError::new(
+                "client_secret",
+                "connection_incomplete",
+                "Enter the client secret first.",
+            ))
         })?;
         self.keys.open(sealed, c.id.as_uuid().as_bytes())
     }
 
     async fn load(&self, caller: &Caller, id: &str) -> Result<ConnectionRecord> {
         let id: ConnectionId = id.parse().map_err(|_| not_found())?;
-        self.store.get_connection(caller.organization_id, id).await?.ok_or_else(not_found)
+        self.store
+            .get_connection(caller.organization_id, id)
+            .await?
+            .ok_or_else(not_found)
     }
 
     async fn save(&self, c: &mut ConnectionRecord) -> Result<()> {
         c.updated_at = self.clock.now();
-        if self.store.update_connection(c).await? { Ok(()) } else { Err(not_found()) }
+        if self.store.update_connection(c).await? {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
     }
 
     fn advance(c: &mut ConnectionRecord, step: &str) {
@@ -286,7 +338,13 @@ impl App {
             .filter(|r| r.provider == Provider::Azure)
             .map(|r| r.account_id)
             .collect();
-        let connected: Vec<AccountId> = self.store.list_connections(caller.organization_id).await?.into_iter().map(|c| c.account_id).collect();
+        let connected: Vec<AccountId> = self
+            .store
+            .list_connections(caller.organization_id)
+            .await?
+            .into_iter()
+            .map(|c| c.account_id)
+            .collect();
         Ok(self
             .store
             .list_accounts(caller.organization_id)
@@ -298,7 +356,10 @@ impl App {
 
     /// The Administration page: every account with its registered products and its connection.
     pub async fn administration(&self, caller: &Caller) -> Result<Vec<AdminRow>> {
-        let registrations = self.store.list_registrations(caller.organization_id).await?;
+        let registrations = self
+            .store
+            .list_registrations(caller.organization_id)
+            .await?;
         let connections = self.store.list_connections(caller.organization_id).await?;
         Ok(self
             .store
@@ -306,18 +367,33 @@ impl App {
             .await?
             .into_iter()
             .map(|account| {
-                let mut products: Vec<Product> =
-                    registrations.iter().filter(|r| r.account_id == account.id).map(|r| r.product).collect();
+                let mut products: Vec<Product> = registrations
+                    .iter()
+                    .filter(|r| r.account_id == account.id)
+                    .map(|r| r.product)
+                    .collect();
                 products.sort();
                 products.dedup();
-                let connection = connections.iter().find(|c| c.account_id == account.id).cloned();
-                AdminRow { account, products, connection }
+                let connection = connections
+                    .iter()
+                    .find(|c| c.account_id == account.id)
+                    .cloned();
+                AdminRow {
+                    account,
+                    products,
+                    connection,
+                }
             })
             .collect())
     }
 
     /// Record an account's registration for a product (Cost Intelligence registrations are only recorded).
-    pub async fn register_product(&self, caller: &Caller, account_id: &str, product: &str) -> Result<()> {
+    pub async fn register_product(
+        &self,
+        caller: &Caller,
+        account_id: &str,
+        product: &str,
+    ) -> Result<()> {
         let account = self.get_account(caller, account_id).await?;
         let product = Product::parse(product)?;
         if product == Product::BillingEngine {
@@ -327,18 +403,35 @@ impl App {
                 "An account is registered for Billing Engine by connecting it to Azure.",
             )));
         }
-        let connection = self.store.list_connections(caller.organization_id).await?.into_iter().find(|c| c.account_id == account.id);
+        let connection = self
+            .store
+            .list_connections(caller.organization_id)
+            .await?
+            .into_iter()
+            .find(|c| c.account_id == account.id);
         if connection.is_some() {
             return Err(account_connected(&account));
         }
-        let r = Registration { account_id: account.id, product, provider: Provider::Azure };
-        self.store.add_registration(caller.organization_id, &r, self.clock.now()).await?;
+        let r = Registration {
+            account_id: account.id,
+            product,
+            provider: Provider::Azure,
+        };
+        self.store
+            .add_registration(caller.organization_id, &r, self.clock.now())
+            .await?;
         Ok(())
     }
 
     /// Steps 2 and 3: the account, the provider (Azure) and the product (Billing Engine) are
     /// chosen; a draft connection starts at the "log in to Azure" step.
-    pub async fn start_connection(&self, caller: &Caller, account_id: &str, provider: &str, product: &str) -> Result<ConnectionRecord> {
+    pub async fn start_connection(
+        &self,
+        caller: &Caller,
+        account_id: &str,
+        provider: &str,
+        product: &str,
+    ) -> Result<ConnectionRecord> {
         let provider = Provider::parse(provider)?;
         let product = Product::parse(product)?;
         if product != Product::BillingEngine {
@@ -349,7 +442,12 @@ impl App {
             )));
         }
         let account = self.get_account(caller, account_id).await?;
-        if !self.connectable_accounts(caller).await?.iter().any(|a| a.id == account.id) {
+        if !self
+            .connectable_accounts(caller)
+            .await?
+            .iter()
+            .any(|a| a.id == account.id)
+        {
             return Err(account_connected(&account));
         }
         let now = self.clock.now();
@@ -381,7 +479,9 @@ impl App {
                 tracing::info!(org = %caller.organization_id, connection = %c.id, account = %account.id, "connection draft started");
                 Ok(c)
             }
-            Err(StoreError::Conflict(Conflict::AccountConnected)) => Err(account_connected(&account)),
+            Err(StoreError::Conflict(Conflict::AccountConnected)) => {
+                Err(account_connected(&account))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -395,7 +495,12 @@ impl App {
     }
 
     /// Step 4 done: the user has read the app registration instructions.
-    pub async fn connection_step_seen(&self, caller: &Caller, id: &str, step: &str) -> Result<ConnectionRecord> {
+    pub async fn connection_step_seen(
+        &self,
+        caller: &Caller,
+        id: &str,
+        step: &str,
+    ) -> Result<ConnectionRecord> {
         let mut c = self.load(caller, id).await?;
         Self::advance(&mut c, step);
         self.save(&mut c).await?;
@@ -404,7 +509,12 @@ impl App {
 
     /// Step 5: client ID, tenant ID, agreement type, billing account ID. Every given field is
     /// checked; all mistakes are reported together and nothing is saved unless all are right.
-    pub async fn set_connection_details(&self, caller: &Caller, id: &str, input: &ConnectionDetails) -> Result<ConnectionRecord> {
+    pub async fn set_connection_details(
+        &self,
+        caller: &Caller,
+        id: &str,
+        input: &ConnectionDetails,
+    ) -> Result<ConnectionRecord> {
         let mut c = self.load(caller, id).await?;
         let mut errors = vec![];
         let tenant = input.tenant_id.as_deref().map(TenantId::parse);
@@ -464,7 +574,11 @@ impl App {
             c.principal_object_id = None;
             c.tenant_guid = None;
         }
-        if c.tenant_id.is_some() && c.client_id.is_some() && c.agreement_type.is_some() && c.billing_account_id.is_some() {
+        if c.tenant_id.is_some()
+            && c.client_id.is_some()
+            && c.agreement_type.is_some()
+            && c.billing_account_id.is_some()
+        {
             Self::advance(&mut c, "secret");
         } else {
             Self::advance(&mut c, "ids");
@@ -481,18 +595,30 @@ impl App {
     /// Step 6: the client secret (sealed at rest) and its optional expiry date. On a connection
     /// that already has a secret, this is a rotation: the new secret must obtain a token before it
     /// replaces the old one.
-    pub async fn set_connection_secret(&self, caller: &Caller, id: &str, secret: &str, expires_on: &str) -> Result<ConnectionRecord> {
+    pub async fn set_connection_secret(
+        &self,
+        caller: &Caller,
+        id: &str,
+        secret: &str,
+        expires_on: &str,
+    ) -> Result<ConnectionRecord> {
         let mut c = self.load(caller, id).await?;
         let today = self.clock.now().date();
         let mut errors = vec![];
-        let value = ClientSecretValue::parse(secret).map_err(|e| errors.push(e)).ok();
-        let expiry = parse_secret_expiry(expires_on, today).map_err(|e| errors.push(e)).ok();
+        let value = ClientSecretValue::parse(secret)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let expiry = parse_secret_expiry(expires_on, today)
+            .map_err(|e| errors.push(e))
+            .ok();
         match errors.len() {
             0 => {}
             1 => return Err(AppError::Invalid(errors.remove(0))),
             _ => return Err(AppError::InvalidFields(errors)),
         }
-        let (Some(value), Some(expiry)) = (value, expiry) else { return Err(AppError::internal(std::io::Error::other("unreachable"))) };
+        let (Some(value), Some(expiry)) = (value, expiry) else {
+            return Err(AppError::internal(std::io::Error::other("unreachable")));
+        };
         let rotating = c.secret_ciphertext.is_some() && c.state != ConnectionState::Draft;
         if rotating {
             let creds = self.credentials(&c, SecretString::from(value.expose().to_string()))?;
@@ -501,7 +627,10 @@ impl App {
                 tracing::info!(connection = %c.id, code = d.code, azure_request_id = e.request_id.as_deref().unwrap_or("-"), "new secret refused; the old one is kept");
                 return Err(AppError::Upstream {
                     code: d.code,
-                    message: format!("The new secret was not saved: {} {} The previous secret is still in use.", d.message, d.remedy),
+                    message: format!(
+                        "The new secret was not saved: {} {} The previous secret is still in use.",
+                        d.message, d.remedy
+                    ),
                     retryable: d.retryable,
                 });
             }
@@ -520,7 +649,9 @@ impl App {
         let expires = c.secret_expires_on?;
         let days = (expires - self.clock.now().date()).whole_days();
         if days < 0 {
-            Some(format!("The client secret expired on {expires}. Create a new one in Certificates & secrets and replace it here."))
+            Some(format!(
+                "The client secret expired on {expires}. Create a new one in Certificates & secrets and replace it here."
+            ))
         } else if days <= SECRET_WARNING_DAYS {
             Some(format!(
                 "The client secret expires on {expires} ({days} day{} left). Create a new one in Certificates & secrets and replace it here before then.",
@@ -538,27 +669,53 @@ impl App {
         let secret = self.stored_secret(&c)?;
         let creds = self.credentials(&c, secret)?;
         let agreement = c.agreement_type.ok_or_else(|| {
-            AppError::Invalid(FieldError::new("agreement_type", "connection_incomplete", "Choose the agreement type first."))
+            AppError::Invalid(FieldError::new(
+                "agreement_type",
+                "connection_incomplete",
+                "Choose the agreement type first.",
+            ))
         })?;
         let billing = c.billing_account_id.clone().ok_or_else(|| {
-            AppError::Invalid(FieldError::new("billing_account_id", "connection_incomplete", "Enter the billing account ID first."))
+            AppError::Invalid(FieldError::new(
+                "billing_account_id",
+                "connection_incomplete",
+                "Enter the billing account ID first.",
+            ))
         })?;
         let token = self.azure.token(&creds).await.map_err(|e| {
             let d = self.diagnose_token(&e, &c);
-            AppError::Upstream { code: d.code, message: format!("{} {}", d.message, d.remedy), retryable: d.retryable }
+            AppError::Upstream {
+                code: d.code,
+                message: format!("{} {}", d.message, d.remedy),
+                retryable: d.retryable,
+            }
         })?;
         let oid = token.claims.oid.clone().ok_or_else(|| AppError::Upstream {
             code: "azure_token_unexpected",
-            message: "The token from Microsoft Entra ID names no service principal (no oid claim).".into(),
+            message: "The token from Microsoft Entra ID names no service principal (no oid claim)."
+                .into(),
             retryable: false,
         })?;
-        let tid = token.claims.tid.clone().or_else(|| c.tenant_id.as_ref().filter(|t| t.is_guid()).map(|t| t.as_str().to_string()));
+        let tid = token.claims.tid.clone().or_else(|| {
+            c.tenant_id
+                .as_ref()
+                .filter(|t| t.is_guid())
+                .map(|t| t.as_str().to_string())
+        });
         let tid = match tid {
             Some(t) => t,
-            None => self.azure.tenant_guid(creds.tenant.as_str()).await.map_err(|e| {
-                let d = self.diagnose_token(&e, &c);
-                AppError::Upstream { code: d.code, message: format!("{} {}", d.message, d.remedy), retryable: d.retryable }
-            })?,
+            None => self
+                .azure
+                .tenant_guid(creds.tenant.as_str())
+                .await
+                .map_err(|e| {
+                    let d = self.diagnose_token(&e, &c);
+                    AppError::Upstream {
+                        code: d.code,
+                        message: format!("{} {}", d.message, d.remedy),
+                        retryable: d.retryable,
+                    }
+                })?,
         };
         c.principal_object_id = Some(oid.clone());
         c.tenant_guid = Some(tid.clone());
@@ -567,8 +724,20 @@ impl App {
         Ok(self.grant_for(&c, agreement, &billing, &oid, &tid))
     }
 
-    fn grant_for(&self, c: &ConnectionRecord, agreement: AgreementType, billing: &BillingAccountId, oid: &str, tid: &str) -> RoleGrant {
-        let management = self.settings.azure.management.as_str().trim_end_matches('/');
+    fn grant_for(
+        &self,
+        c: &ConnectionRecord,
+        agreement: AgreementType,
+        billing: &BillingAccountId,
+        oid: &str,
+        tid: &str,
+    ) -> RoleGrant {
+        let management = self
+            .settings
+            .azure
+            .management
+            .as_str()
+            .trim_end_matches('/');
         match agreement {
             AgreementType::EnterpriseAgreement => {
                 // The assignment's own name is a GUID we choose: the connection's ID, so the call is stable.
@@ -623,10 +792,16 @@ impl App {
                 ea_call: None,
                 steps: vec![
                     "Sign in to the Azure portal as a billing account owner or contributor.".into(),
-                    format!("Open Cost Management + Billing → Billing scopes → the billing account {billing}."),
+                    format!(
+                        "Open Cost Management + Billing → Billing scopes → the billing account {billing}."
+                    ),
                     "Choose Access control (IAM) → Add.".into(),
-                    format!("Role: \"Billing account reader\" (role ID {BILLING_ACCOUNT_READER_ROLE})."),
-                    format!("User, group, or app: search for the app by its client ID and pick the enterprise application whose object ID is {oid}."),
+                    format!(
+                        "Role: \"Billing account reader\" (role ID {BILLING_ACCOUNT_READER_ROLE})."
+                    ),
+                    format!(
+                        "User, group, or app: search for the app by its client ID and pick the enterprise application whose object ID is {oid}."
+                    ),
                     "Save, then continue to Connect.".into(),
                 ],
             },
@@ -639,7 +814,8 @@ impl App {
         let mut c = self.load(caller, id).await?;
         let secret = self.stored_secret(&c)?;
         let creds = self.credentials(&c, secret)?;
-        let (Some(agreement), Some(billing)) = (c.agreement_type, c.billing_account_id.clone()) else {
+        let (Some(agreement), Some(billing)) = (c.agreement_type, c.billing_account_id.clone())
+        else {
             return Err(AppError::Invalid(FieldError::new(
                 "billing_account_id",
                 "connection_incomplete",
@@ -688,14 +864,34 @@ impl App {
             if let Some(tid) = &token.claims.tid {
                 c.tenant_guid = Some(tid.clone());
             }
-            pass(&mut checks, 0, format!("Signed in as the app's service principal (object ID {}).", c.principal_object_id.as_deref().unwrap_or("?")));
+            pass(
+                &mut checks,
+                0,
+                format!(
+                    "Signed in as the app's service principal (object ID {}).",
+                    c.principal_object_id.as_deref().unwrap_or("?")
+                ),
+            );
 
             let account = match self.azure.billing_account(&token, billing.as_str()).await {
                 Ok(a) => a,
-                Err(e) if matches!(e.kind, ErrorKind::NoBillingClaims | ErrorKind::AccessDenied | ErrorKind::NotFound | ErrorKind::TokenRejected) => {
+                Err(e)
+                    if matches!(
+                        e.kind,
+                        ErrorKind::NoBillingClaims
+                            | ErrorKind::AccessDenied
+                            | ErrorKind::NotFound
+                            | ErrorKind::TokenRejected
+                    ) =>
+                {
                     // Tell "no role at all" from "wrong billing account" by what the app can see.
                     let d = match self.azure.billing_accounts(&token).await {
-                        Ok(visible) if !visible.is_empty() && !visible.iter().any(|a| a.name.eq_ignore_ascii_case(billing.as_str())) => {
+                        Ok(visible)
+                            if !visible.is_empty()
+                                && !visible
+                                    .iter()
+                                    .any(|a| a.name.eq_ignore_ascii_case(billing.as_str())) =>
+                        {
                             let names: Vec<String> = visible
                                 .iter()
                                 .map(|a| match &a.display_name {
@@ -711,8 +907,19 @@ impl App {
                             }
                         }
                         Ok(_) => self.role_missing(&c),
-                        Err(e2) if matches!(e2.kind, ErrorKind::Throttled | ErrorKind::ServiceUnavailable | ErrorKind::Unreachable) => {
-                            self.diagnose_transport(&e2, "azure_billing_account_unreadable", "The billing account could not be read")
+                        Err(e2)
+                            if matches!(
+                                e2.kind,
+                                ErrorKind::Throttled
+                                    | ErrorKind::ServiceUnavailable
+                                    | ErrorKind::Unreachable
+                            ) =>
+                        {
+                            self.diagnose_transport(
+                                &e2,
+                                "azure_billing_account_unreadable",
+                                "The billing account could not be read",
+                            )
                         }
                         Err(_) => self.role_missing(&c),
                     };
@@ -720,7 +927,11 @@ impl App {
                     break 'run;
                 }
                 Err(e) => {
-                    let d = self.diagnose_transport(&e, "azure_billing_account_unreadable", "The billing account could not be read");
+                    let d = self.diagnose_transport(
+                        &e,
+                        "azure_billing_account_unreadable",
+                        "The billing account could not be read",
+                    );
                     fail(&mut checks, 1, d, e.request_id.clone());
                     break 'run;
                 }
@@ -729,18 +940,35 @@ impl App {
             pass(
                 &mut checks,
                 1,
-                format!("Billing account {} is readable{}.", account.name, account.display_name.as_deref().map(|d| format!(" (\"{d}\")")).unwrap_or_default()),
+                format!(
+                    "Billing account {} is readable{}.",
+                    account.name,
+                    account
+                        .display_name
+                        .as_deref()
+                        .map(|d| format!(" (\"{d}\")"))
+                        .unwrap_or_default()
+                ),
             );
 
             let expected = agreement.azure_name();
             match account.agreement_type.as_deref() {
                 Some(actual) if actual == expected => {
-                    pass(&mut checks, 2, format!("The billing account is an {}, as chosen.", agreement.label()));
+                    pass(
+                        &mut checks,
+                        2,
+                        format!(
+                            "The billing account is an {}, as chosen.",
+                            agreement.label()
+                        ),
+                    );
                 }
                 actual => {
                     let actual_label = match actual {
                         Some("EnterpriseAgreement") => "an Enterprise Agreement (EA)".to_string(),
-                        Some("MicrosoftCustomerAgreement") => "a Microsoft Customer Agreement (MCA)".to_string(),
+                        Some("MicrosoftCustomerAgreement") => {
+                            "a Microsoft Customer Agreement (MCA)".to_string()
+                        }
                         Some(other) => format!("of agreement type \"{other}\""),
                         None => "of an unknown agreement type".to_string(),
                     };
@@ -753,8 +981,13 @@ impl App {
                         2,
                         Diagnosis {
                             code: "azure_agreement_mismatch",
-                            message: format!("Billing account {billing} is {actual_label}, but {} was chosen.", agreement.label()),
-                            remedy: format!("Choose {other} as the agreement type in the IDs step (with the matching billing account ID), then validate again."),
+                            message: format!(
+                                "Billing account {billing} is {actual_label}, but {} was chosen.",
+                                agreement.label()
+                            ),
+                            remedy: format!(
+                                "Choose {other} as the agreement type in the IDs step (with the matching billing account ID), then validate again."
+                            ),
                             retryable: false,
                         },
                         None,
@@ -763,24 +996,47 @@ impl App {
                 }
             }
 
-            let yesterday = self.clock.now().date().previous_day().unwrap_or(self.clock.now().date());
-            let probe = CostReportRequest::TimePeriod { metric: CostMetric::ActualCost, start: yesterday, end: yesterday };
+            let yesterday = self
+                .clock
+                .now()
+                .date()
+                .previous_day()
+                .unwrap_or(self.clock.now().date());
+            let probe = CostReportRequest::TimePeriod {
+                metric: CostMetric::ActualCost,
+                start: yesterday,
+                end: yesterday,
+            };
             let scope = be_azure::AzureClient::billing_account_scope(billing.as_str());
             match self.azure.create_cost_report(&token, &scope, &probe).await {
-                Ok(_) => pass(&mut checks, 3, "Cost data can be read (a one-day Cost Details report was accepted).".into()),
-                Err(e) if matches!(e.kind, ErrorKind::NoBillingClaims | ErrorKind::AccessDenied) => {
+                Ok(_) => pass(
+                    &mut checks,
+                    3,
+                    "Cost data can be read (a one-day Cost Details report was accepted).".into(),
+                ),
+                Err(e)
+                    if matches!(e.kind, ErrorKind::NoBillingClaims | ErrorKind::AccessDenied) =>
+                {
                     let d = self.role_missing(&c);
                     fail(&mut checks, 3, d, e.request_id.clone());
                 }
                 Err(e) => {
-                    let d = self.diagnose_transport(&e, "azure_cost_data_unreadable", "Cost data could not be read");
+                    let d = self.diagnose_transport(
+                        &e,
+                        "azure_cost_data_unreadable",
+                        "Cost data could not be read",
+                    );
                     fail(&mut checks, 3, d, e.request_id.clone());
                 }
             }
         }
 
         let all_passed = checks.iter().all(|ch| ch.outcome == CheckOutcome::Passed);
-        c.state = if all_passed { ConnectionState::Connected } else { ConnectionState::Failed };
+        c.state = if all_passed {
+            ConnectionState::Connected
+        } else {
+            ConnectionState::Failed
+        };
         c.checks = serde_json::to_string(&checks).ok();
         c.last_validated_at = Some(self.clock.now());
         Self::advance(&mut c, "connect");
@@ -790,11 +1046,19 @@ impl App {
             tracing::info!(connection = %c.id, job = %job.id, "connected; first sync queued");
             Some("Connected. The first sync is queued: it backfills the last 13 months, oldest first, and the current month's data appears as soon as its period is pulled (usually within minutes). New data is checked every 4 hours.".into())
         } else {
-            let failed = checks.iter().find(|ch| ch.outcome == CheckOutcome::Failed).and_then(|ch| ch.code.clone()).unwrap_or_default();
+            let failed = checks
+                .iter()
+                .find(|ch| ch.outcome == CheckOutcome::Failed)
+                .and_then(|ch| ch.code.clone())
+                .unwrap_or_default();
             tracing::info!(connection = %c.id, code = %failed, "validation failed");
             None
         };
-        Ok(Validation { state: c.state, checks, next })
+        Ok(Validation {
+            state: c.state,
+            checks,
+            next,
+        })
     }
 
     async fn queue_sync(&self, c: &ConnectionRecord) -> Result<JobRecord> {
@@ -804,13 +1068,20 @@ impl App {
     /// The connection's jobs, newest first (the last 50).
     pub async fn connection_jobs(&self, caller: &Caller, id: &str) -> Result<Vec<JobRecord>> {
         let c = self.load(caller, id).await?;
-        Ok(self.store.list_connection_jobs(caller.organization_id, c.id, 50).await?)
+        Ok(self
+            .store
+            .list_connection_jobs(caller.organization_id, c.id, 50)
+            .await?)
     }
 
     /// The connection's sync in progress: the running one, else the queued one.
     pub async fn active_sync(&self, caller: &Caller, id: &str) -> Result<Option<JobRecord>> {
         let jobs = self.connection_jobs(caller, id).await?;
-        let of = |state| jobs.iter().find(|j| j.kind == JobKind::Sync && j.state == state).cloned();
+        let of = |state| {
+            jobs.iter()
+                .find(|j| j.kind == JobKind::Sync && j.state == state)
+                .cloned()
+        };
         Ok(of(JobState::Running).or_else(|| of(JobState::Queued)))
     }
 
@@ -821,7 +1092,10 @@ impl App {
 
     /// The checks of the last validation.
     pub fn last_checks(c: &ConnectionRecord) -> Vec<Check> {
-        c.checks.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default()
+        c.checks
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default()
     }
 
     pub async fn pause_connection(&self, caller: &Caller, id: &str) -> Result<ConnectionRecord> {
@@ -830,7 +1104,10 @@ impl App {
             return Err(AppError::Conflict {
                 code: "connection_not_connected",
                 field: None,
-                message: format!("Only a connected connection can be paused; this one is {}.", c.state),
+                message: format!(
+                    "Only a connected connection can be paused; this one is {}.",
+                    c.state
+                ),
             });
         }
         c.state = ConnectionState::Paused;
@@ -845,7 +1122,10 @@ impl App {
             return Err(AppError::Conflict {
                 code: "connection_not_paused",
                 field: None,
-                message: format!("Only a paused connection can be resumed; this one is {}.", c.state),
+                message: format!(
+                    "Only a paused connection can be resumed; this one is {}.",
+                    c.state
+                ),
             });
         }
         self.validate_connection(caller, id).await
@@ -859,13 +1139,22 @@ impl App {
             return Err(AppError::Invalid(FieldError::new(
                 "confirm",
                 "confirmation_mismatch",
-                format!("Type the account name \"{}\" exactly to confirm the deletion.", account.name),
+                format!(
+                    "Type the account name \"{}\" exactly to confirm the deletion.",
+                    account.name
+                ),
             )));
         }
         // Its queued or running sync is cancelled in the same transaction; a period the sync
         // writes after this is removed by the sync itself (it checks before recording).
-        let periods = self.connection_periods(caller.organization_id, c.id).await?;
-        if !self.store.delete_connection(caller.organization_id, c.id, self.clock.now()).await? {
+        let periods = self
+            .connection_periods(caller.organization_id, c.id)
+            .await?;
+        if !self
+            .store
+            .delete_connection(caller.organization_id, c.id, self.clock.now())
+            .await?
+        {
             return Err(not_found());
         }
         self.remove_connection_data(c.id).await;
@@ -878,9 +1167,16 @@ impl App {
 
 impl App {
     /// The periods a connection has stored.
-    pub(crate) async fn connection_periods(&self, org: be_domain::OrganizationId, id: ConnectionId) -> Result<Vec<be_domain::BillingPeriod>> {
+    pub(crate) async fn connection_periods(
+        &self,
+        org: be_domain::OrganizationId,
+        id: ConnectionId,
+    ) -> Result<Vec<be_domain::BillingPeriod>> {
         let stored = self.store.list_periods(org, id).await?;
-        stored.iter().map(|p| be_domain::BillingPeriod::parse(&p.period).map_err(AppError::from)).collect()
+        stored
+            .iter()
+            .map(|p| be_domain::BillingPeriod::parse(&p.period).map_err(AppError::from))
+            .collect()
     }
 
     /// Remove a connection's stored cost data (its Parquet periods).
@@ -889,7 +1185,9 @@ impl App {
         match tokio::fs::remove_dir_all(&dir).await {
             Ok(()) => tracing::info!(connection = %id, "connection data removed"),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::error!(connection = %id, error = %e, dir = %dir.display(), "could not remove the connection's data"),
+            Err(e) => {
+                tracing::error!(connection = %id, error = %e, dir = %dir.display(), "could not remove the connection's data")
+            }
         }
     }
 }

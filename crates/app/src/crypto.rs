@@ -18,9 +18,16 @@ impl Keys {
     pub fn seal(&self, plaintext: &str, bound_to: &[u8]) -> Result<Vec<u8>, AppError> {
         let cipher = XChaCha20Poly1305::new(self.secrets_key().into());
         let mut nonce = [0u8; 24];
-        getrandom::fill(&mut nonce).map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
+        getrandom::fill(&mut nonce)
+            .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
         let sealed = cipher
-            .encrypt(&XNonce::from(nonce), Payload { msg: plaintext.as_bytes(), aad: bound_to })
+            .encrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: bound_to,
+                },
+            )
             .map_err(|_| AppError::internal(std::io::Error::other("encryption failed")))?;
         let mut out = Vec::with_capacity(1 + 24 + sealed.len());
         out.push(VERSION);
@@ -42,9 +49,17 @@ impl Keys {
         }
         let cipher = XChaCha20Poly1305::new(self.secrets_key().into());
         let plain = cipher
-            .decrypt(&nonce_of(sealed), Payload { msg: &sealed[25..], aad: bound_to })
+            .decrypt(
+                &nonce_of(sealed),
+                Payload {
+                    msg: &sealed[25..],
+                    aad: bound_to,
+                },
+            )
             .map_err(|_| broken())?;
-        String::from_utf8(plain).map(SecretString::from).map_err(|_| broken())
+        String::from_utf8(plain)
+            .map(SecretString::from)
+            .map_err(|_| broken())
     }
 }
 
@@ -63,16 +78,39 @@ mod tests {
     #[test]
     fn sealed_secrets_open_only_with_their_key_and_binding() {
         let keys = Keys::from_master(&[3; 32]);
-        let sealed = keys.seal("abc8Q~the-secret-value", b"connection-1").expect("seal");
-        assert!(!sealed.windows(6).any(|w| w == b"secret"), "no plaintext in the ciphertext");
-        assert_eq!(keys.open(&sealed, b"connection-1").expect("open").expose_secret(), "abc8Q~the-secret-value");
-        assert!(keys.open(&sealed, b"connection-2").is_err(), "bound to its record");
-        assert!(Keys::from_master(&[4; 32]).open(&sealed, b"connection-1").is_err(), "another key");
+        let sealed = keys
+            .seal("abc8Q~the-secret-value", b"connection-1")
+            .expect("seal");
+        assert!(
+            !sealed.windows(6).any(|w| w == b"secret"),
+            "no plaintext in the ciphertext"
+        );
+        assert_eq!(
+            keys.open(&sealed, b"connection-1")
+                .expect("open")
+                .expose_secret(),
+            "abc8Q~the-secret-value"
+        );
+        assert!(
+            keys.open(&sealed, b"connection-2").is_err(),
+            "bound to its record"
+        );
+        assert!(
+            Keys::from_master(&[4; 32])
+                .open(&sealed, b"connection-1")
+                .is_err(),
+            "another key"
+        );
         let mut tampered = sealed.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
-        assert!(keys.open(&tampered, b"connection-1").is_err(), "tampering is detected");
-        let again = keys.seal("abc8Q~the-secret-value", b"connection-1").expect("seal");
+        assert!(
+            keys.open(&tampered, b"connection-1").is_err(),
+            "tampering is detected"
+        );
+        let again = keys
+            .seal("abc8Q~the-secret-value", b"connection-1")
+            .expect("seal");
         assert_ne!(sealed, again, "a fresh nonce each time");
     }
 }

@@ -14,10 +14,18 @@ pub enum AppError {
     InvalidFields(Vec<FieldError>),
     /// Azure refused or could not answer; `message` says what is wrong and what to do.
     #[error("{message}")]
-    Upstream { code: &'static str, message: String, retryable: bool },
+    Upstream {
+        code: &'static str,
+        message: String,
+        retryable: bool,
+    },
     /// The request conflicts with existing data (a taken name).
     #[error("{message}")]
-    Conflict { code: &'static str, field: Option<&'static str>, message: String },
+    Conflict {
+        code: &'static str,
+        field: Option<&'static str>,
+        message: String,
+    },
     /// The thing does not exist, or exists in another organization (indistinguishable on purpose).
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
@@ -26,7 +34,11 @@ pub enum AppError {
     Unauthenticated { code: &'static str, message: String },
     /// Too many attempts; try again later.
     #[error("{message}")]
-    RateLimited { code: &'static str, message: String, retry_after_seconds: u64 },
+    RateLimited {
+        code: &'static str,
+        message: String,
+        retry_after_seconds: u64,
+    },
     /// The rating engine or the FOCUS importer refused or failed; its code, message and remedy
     /// are kept as it gave them.
     #[error("{0}")]
@@ -47,9 +59,9 @@ impl AppError {
             AppError::InvalidFields(_) => "invalid_fields",
             AppError::Upstream { code, .. } => code,
             AppError::RateLimited { code, .. } => code,
-            AppError::Conflict { code, .. } | AppError::NotFound { code, .. } | AppError::Unauthenticated { code, .. } => {
-                code
-            }
+            AppError::Conflict { code, .. }
+            | AppError::NotFound { code, .. }
+            | AppError::Unauthenticated { code, .. } => code,
             AppError::Engine(e) => e.code,
             AppError::Unavailable(_) => "service_unavailable",
             AppError::Internal(_) => "internal_error",
@@ -61,7 +73,11 @@ impl AppError {
         match self {
             AppError::Invalid(e) => vec![e.clone()],
             AppError::InvalidFields(all) => all.clone(),
-            AppError::Conflict { code, field: Some(f), message } => vec![FieldError::new(*f, code, message)],
+            AppError::Conflict {
+                code,
+                field: Some(f),
+                message,
+            } => vec![FieldError::new(*f, code, message)],
             _ => vec![],
         }
     }
@@ -78,10 +94,17 @@ impl AppError {
     /// What a person is shown. Internal failures say nothing internal.
     pub fn public_message(&self) -> String {
         match self {
-            AppError::Unavailable(_) => "The service is temporarily unavailable. Try again in a moment.".into(),
-            AppError::Internal(_) => "Something went wrong on our side. It has been logged; try again.".into(),
+            AppError::Unavailable(_) => {
+                "The service is temporarily unavailable. Try again in a moment.".into()
+            }
+            AppError::Internal(_) => {
+                "Something went wrong on our side. It has been logged; try again.".into()
+            }
             AppError::Engine(e) if e.kind == crate::rating::PortErrorKind::Failed => {
-                format!("The rating engine could not finish ({}): {}", e.code, e.remedy)
+                format!(
+                    "The rating engine could not finish ({}): {}",
+                    e.code, e.remedy
+                )
             }
             AppError::Engine(e) => format!("{} {}", e.message, capitalized(&e.remedy)),
             other => other.to_string(),
@@ -115,7 +138,9 @@ impl AppError {
 
 fn capitalized(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 impl From<crate::rating::PortError> for AppError {
@@ -126,6 +151,10 @@ impl From<crate::rating::PortError> for AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        if e.is_unavailable() { AppError::Unavailable(e) } else { AppError::internal(e) }
+        if e.is_unavailable() {
+            AppError::Unavailable(e)
+        } else {
+            AppError::internal(e)
+        }
     }
 }

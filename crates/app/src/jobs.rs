@@ -37,7 +37,12 @@ pub struct JobSettings {
 
 impl Default for JobSettings {
     fn default() -> Self {
-        Self { concurrency: 2, lease: time::Duration::seconds(30), heartbeat: Duration::from_secs(10), poll: Duration::from_secs(2) }
+        Self {
+            concurrency: 2,
+            lease: time::Duration::seconds(30),
+            heartbeat: Duration::from_secs(10),
+            poll: Duration::from_secs(2),
+        }
     }
 }
 
@@ -95,7 +100,10 @@ struct Running {
 
 impl Running {
     fn new() -> Self {
-        Self { tasks: JoinSet::new(), controls: vec![] }
+        Self {
+            tasks: JoinSet::new(),
+            controls: vec![],
+        }
     }
 
     fn stop_all(&self) {
@@ -125,8 +133,22 @@ impl App {
     }
 
     /// Queue a job to run no later than `when` (an existing queued one is moved earlier).
-    pub(crate) async fn enqueue_by(&self, organization: be_domain::OrganizationId, subject: JobSubject, kind: JobKind, when: time::OffsetDateTime) -> Result<JobRecord> {
-        let mut job = self.enqueue(JobRecord::queued(organization, subject, kind, when, self.clock.now())).await?;
+    pub(crate) async fn enqueue_by(
+        &self,
+        organization: be_domain::OrganizationId,
+        subject: JobSubject,
+        kind: JobKind,
+        when: time::OffsetDateTime,
+    ) -> Result<JobRecord> {
+        let mut job = self
+            .enqueue(JobRecord::queued(
+                organization,
+                subject,
+                kind,
+                when,
+                self.clock.now(),
+            ))
+            .await?;
         if job.state == JobState::Queued && job.run_after > when {
             self.store.set_job_run_after(job.id, when).await?;
             job.run_after = when;
@@ -171,16 +193,24 @@ impl App {
     /// Claim jobs while there is room; returns how many were started.
     async fn fill(&self, running: &mut Running) -> usize {
         let mut started = 0;
-        running.controls.retain(|(_, c)| !c.finished.load(Ordering::SeqCst));
+        running
+            .controls
+            .retain(|(_, c)| !c.finished.load(Ordering::SeqCst));
         while running.tasks.len() < self.settings.jobs.concurrency.max(1) {
             let now = self.clock.now();
-            match self.store.claim_next_job(self.runner, now, now + self.settings.jobs.lease).await {
+            match self
+                .store
+                .claim_next_job(self.runner, now, now + self.settings.jobs.lease)
+                .await
+            {
                 Ok(Some(claimed)) => {
                     let control = Arc::new(JobControl::default());
                     running.controls.push((claimed.job.id, control.clone()));
                     let app = self.clone();
                     let span = job_span(&claimed.job);
-                    running.tasks.spawn(async move { app.run_claimed(claimed, control).await }.instrument(span));
+                    running.tasks.spawn(
+                        async move { app.run_claimed(claimed, control).await }.instrument(span),
+                    );
                     started += 1;
                 }
                 Ok(None) => break,
@@ -201,10 +231,22 @@ impl App {
         }
         running.tasks.abort_all();
         // Releasing a job that finished meanwhile, or that another runner holds, changes nothing.
-        for (id, _) in running.controls.iter().filter(|(_, c)| !c.finished.load(Ordering::SeqCst)) {
-            match self.store.release_job(*id, self.runner, self.clock.now()).await {
-                Ok(_) => tracing::warn!(job = %id, "job still running at shutdown; its lease is released for another server"),
-                Err(e) => tracing::error!(job = %id, error = %chain(e), "cannot release a job's lease"),
+        for (id, _) in running
+            .controls
+            .iter()
+            .filter(|(_, c)| !c.finished.load(Ordering::SeqCst))
+        {
+            match self
+                .store
+                .release_job(*id, self.runner, self.clock.now())
+                .await
+            {
+                Ok(_) => {
+                    tracing::warn!(job = %id, "job still running at shutdown; its lease is released for another server")
+                }
+                Err(e) => {
+                    tracing::error!(job = %id, error = %chain(e), "cannot release a job's lease")
+                }
             }
         }
     }
@@ -216,13 +258,19 @@ impl App {
             self.recover_taken_over(&job, claimed.previous_owner).await;
         }
         tracing::info!(attempt = job.attempts, "job started");
-        let outcome = self.with_heartbeat(&job, &control, self.dispatch(&job, &control)).await;
+        let outcome = self
+            .with_heartbeat(&job, &control, self.dispatch(&job, &control))
+            .await;
         self.conclude(&job, outcome).await;
         control.finished.store(true, Ordering::SeqCst);
     }
 
     /// One arm per kind.
-    async fn dispatch(&self, job: &JobRecord, control: &JobControl) -> std::result::Result<(), Stop> {
+    async fn dispatch(
+        &self,
+        job: &JobRecord,
+        control: &JobControl,
+    ) -> std::result::Result<(), Stop> {
         match job.kind {
             JobKind::Sync => self.run_sync(job, control).await,
             JobKind::Rate => self.run_rating(job, control).await,
@@ -230,7 +278,12 @@ impl App {
     }
 
     /// Run `work` while renewing the lease; a lost lease is flagged for `work` to see.
-    async fn with_heartbeat<T>(&self, job: &JobRecord, control: &JobControl, work: impl Future<Output = T>) -> T {
+    async fn with_heartbeat<T>(
+        &self,
+        job: &JobRecord,
+        control: &JobControl,
+        work: impl Future<Output = T>,
+    ) -> T {
         let mut work = std::pin::pin!(work);
         let beat = std::pin::pin!(self.keep_lease(job.id, control));
         tokio::select! {
@@ -244,13 +297,19 @@ impl App {
     async fn keep_lease(&self, id: JobId, control: &JobControl) {
         loop {
             tokio::time::sleep(self.settings.jobs.heartbeat).await;
-            match self.store.renew_job_lease(id, self.runner, self.clock.now() + self.settings.jobs.lease).await {
+            match self
+                .store
+                .renew_job_lease(id, self.runner, self.clock.now() + self.settings.jobs.lease)
+                .await
+            {
                 Ok(true) => {}
                 Ok(false) => {
                     control.lost.store(true, Ordering::SeqCst);
                     return;
                 }
-                Err(e) => tracing::warn!(error = %chain(e), "cannot renew the job's lease; trying again"),
+                Err(e) => {
+                    tracing::warn!(error = %chain(e), "cannot renew the job's lease; trying again")
+                }
             }
         }
     }
@@ -268,19 +327,27 @@ impl App {
                 (JobState::Cancelled, None)
             }
             Err(Stop::LeaseLost) => {
-                tracing::warn!("job stopped: it was cancelled, or another server took it over after this one's lease expired");
+                tracing::warn!(
+                    "job stopped: it was cancelled, or another server took it over after this one's lease expired"
+                );
                 return;
             }
             Err(Stop::ShuttingDown) => {
                 if let Err(e) = self.store.release_job(job.id, self.runner, now).await {
                     tracing::error!(error = %chain(e), "cannot release the job's lease");
                 }
-                tracing::info!("job paused for shutdown; another server (or the next start) continues it");
+                tracing::info!(
+                    "job paused for shutdown; another server (or the next start) continues it"
+                );
                 return;
             }
         };
         self.remove_job_scratch(job.id).await;
-        match self.store.finish_job(job.id, self.runner, state, error.as_deref(), now).await {
+        match self
+            .store
+            .finish_job(job.id, self.runner, state, error.as_deref(), now)
+            .await
+        {
             Ok(true) => tracing::info!(state = %state, "job finished"),
             Ok(false) => tracing::info!("job already ended elsewhere (cancelled, or taken over)"),
             Err(e) => tracing::error!(error = %chain(e), "cannot record the job's end"),
@@ -293,7 +360,9 @@ impl App {
     /// What follows a finished job: a sync queues the connection's next one.
     async fn after_job(&self, job: &JobRecord, state: JobState) -> Result<()> {
         match (job.kind, job.subject) {
-            (JobKind::Sync, JobSubject::Connection(c)) => self.schedule_next_sync(job.organization_id, c, state).await,
+            (JobKind::Sync, JobSubject::Connection(c)) => {
+                self.schedule_next_sync(job.organization_id, c, state).await
+            }
             _ => Ok(()),
         }
     }
@@ -301,9 +370,17 @@ impl App {
     /// A job taken over from a runner whose lease expired: account for its interrupted work and
     /// remove its scratch files (they belong to this runner now).
     async fn recover_taken_over(&self, job: &JobRecord, previous: Option<RunnerId>) {
-        let previous = previous.map(|p| p.to_string()).unwrap_or_else(|| "unknown".into());
-        match self.store.interrupt_sync_periods(job.id, self.clock.now()).await {
-            Ok(n) => tracing::warn!(previous_runner = %previous, interrupted_periods = n, "took over a job whose runner stopped renewing its lease"),
+        let previous = previous
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "unknown".into());
+        match self
+            .store
+            .interrupt_sync_periods(job.id, self.clock.now())
+            .await
+        {
+            Ok(n) => {
+                tracing::warn!(previous_runner = %previous, interrupted_periods = n, "took over a job whose runner stopped renewing its lease")
+            }
             Err(e) => tracing::error!(error = %chain(e), "cannot record the interrupted periods"),
         }
         self.remove_job_scratch(job.id).await;
@@ -325,13 +402,22 @@ impl App {
             .filter_map(|j| j.subject.connection())
             .map(|c| layout.connection_dir(c))
             .collect();
-        for (dir, job) in job_scratch_dirs(&layout.tmp_root()).into_iter().filter(|(_, job)| !keep.contains(job)) {
+        for (dir, job) in job_scratch_dirs(&layout.tmp_root())
+            .into_iter()
+            .filter(|(_, job)| !keep.contains(job))
+        {
             match std::fs::remove_dir_all(&dir) {
                 Ok(()) => tracing::info!(job = %job, "removed an ended job's scratch"),
-                Err(e) => tracing::warn!(dir = %dir.display(), error = %e, "cannot remove an ended job's scratch"),
+                Err(e) => {
+                    tracing::warn!(dir = %dir.display(), error = %e, "cannot remove an ended job's scratch")
+                }
             }
         }
-        for dir in layout.period_dirs().into_iter().filter(|d| !syncing.contains(d)) {
+        for dir in layout
+            .period_dirs()
+            .into_iter()
+            .filter(|d| !syncing.contains(d))
+        {
             self.remove_temp_files_in(&dir);
         }
         Ok(())
@@ -342,7 +428,9 @@ impl App {
         match tokio::fs::remove_dir_all(&dir).await {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(dir = %dir.display(), error = %e, "cannot remove the job's scratch"),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), error = %e, "cannot remove the job's scratch")
+            }
         }
     }
 
@@ -351,10 +439,14 @@ impl App {
     }
 
     fn remove_temp_files_in(&self, dir: &std::path::Path) {
-        let Some(writer) = &self.settings.sync.writer else { return };
+        let Some(writer) = &self.settings.sync.writer else {
+            return;
+        };
         match writer.remove_temp_files(dir) {
             Ok(0) => {}
-            Ok(n) => tracing::info!(dir = %dir.display(), files = n, "removed temp files left by an interrupted sync"),
+            Ok(n) => {
+                tracing::info!(dir = %dir.display(), files = n, "removed temp files left by an interrupted sync")
+            }
             Err(e) => tracing::warn!(dir = %dir.display(), error = %e, "cannot remove temp files"),
         }
     }
@@ -373,7 +465,9 @@ fn job_span(job: &JobRecord) -> tracing::Span {
 /// The folders under `tmp` named by a job ID (other folders there, such as uploads, are not
 /// jobs' scratch).
 fn job_scratch_dirs(tmp: &std::path::Path) -> Vec<(std::path::PathBuf, JobId)> {
-    let Ok(entries) = std::fs::read_dir(tmp) else { return vec![] };
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return vec![];
+    };
     entries
         .flatten()
         .map(|e| e.path())

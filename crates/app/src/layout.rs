@@ -21,7 +21,9 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self { root: data_dir.into() }
+        Self {
+            root: data_dir.into(),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -65,7 +67,12 @@ impl Layout {
     }
 
     /// One rating run's output folder (its Parquet parts).
-    pub fn rated_run_dir(&self, org: OrganizationId, period: BillingPeriod, run: RatingRunId) -> PathBuf {
+    pub fn rated_run_dir(
+        &self,
+        org: OrganizationId,
+        period: BillingPeriod,
+        run: RatingRunId,
+    ) -> PathBuf {
         self.rated_period_dir(org, period).join(run.to_string())
     }
 
@@ -108,11 +115,20 @@ mod tests {
         let l = Layout::new("/data");
         let c = ConnectionId::new();
         let p = BillingPeriod::parse("2026-10").expect("period");
-        assert_eq!(l.connection_period(c, p), PathBuf::from(format!("/data/datasets/{c}/2026-10.parquet")));
+        assert_eq!(
+            l.connection_period(c, p),
+            PathBuf::from(format!("/data/datasets/{c}/2026-10.parquet"))
+        );
         let s = ImportSourceId::new();
-        assert_eq!(l.import_period(s, p), PathBuf::from(format!("/data/imports/{s}/2026-10.parquet")));
+        assert_eq!(
+            l.import_period(s, p),
+            PathBuf::from(format!("/data/imports/{s}/2026-10.parquet"))
+        );
         let (o, r) = (OrganizationId::new(), RatingRunId::new());
-        assert_eq!(l.rated_run_dir(o, p, r), PathBuf::from(format!("/data/rated/{o}/2026-10/{r}")));
+        assert_eq!(
+            l.rated_run_dir(o, p, r),
+            PathBuf::from(format!("/data/rated/{o}/2026-10/{r}"))
+        );
         let j = JobId::new();
         assert_eq!(l.job_scratch(j), PathBuf::from(format!("/data/tmp/{j}")));
     }

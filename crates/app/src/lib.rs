@@ -5,9 +5,9 @@
 mod accounts;
 mod auth;
 mod clock;
+pub mod config;
 mod connections;
 mod crypto;
-pub mod config;
 mod error;
 pub mod jobs;
 mod keys;
@@ -23,12 +23,16 @@ pub use auth::{Caller, IssuedToken, SessionToken};
 pub use be_domain::{ConnectionState, JobKind, JobState, JobSubject, Role, RunnerId, SyncOutcome};
 pub use be_store::Store;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use connections::{AdminRow, Check, CheckOutcome, ConnectionDetails, EaCall, RoleGrant, Validation};
+pub use connections::{
+    AdminRow, Check, CheckOutcome, ConnectionDetails, EaCall, RoleGrant, Validation,
+};
 pub use error::AppError;
 pub use keys::{KeyError, Keys};
 pub use layout::Layout;
 pub use orgs::DemoSeed;
-pub use pricing::{AssignTo, ConfigFormat, PricingImport, PricingState, PricingVersionInfo, PricingView, RuleView};
+pub use pricing::{
+    AssignTo, ConfigFormat, PricingImport, PricingState, PricingVersionInfo, PricingView, RuleView,
+};
 pub use rating::{PortError, PortErrorKind, RatingPort};
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
@@ -84,11 +88,17 @@ pub struct App {
 
 impl App {
     /// Fails only if the HTTP client for Azure cannot be built.
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, keys: Keys, settings: AppSettings) -> Result<Self> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        keys: Keys,
+        settings: AppSettings,
+    ) -> Result<Self> {
         let azure = be_azure::AzureClient::new(settings.azure.clone(), settings.azure_retry)
             .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
-        let sync_azure = be_azure::AzureClient::new(settings.azure.clone(), be_azure::RetryPolicy::background())
-            .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
+        let sync_azure =
+            be_azure::AzureClient::new(settings.azure.clone(), be_azure::RetryPolicy::background())
+                .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
         Ok(Self {
             store,
             clock,

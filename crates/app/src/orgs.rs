@@ -17,18 +17,31 @@ pub struct DemoSeed {
 impl App {
     /// Create an organization (operator command).
     pub async fn create_organization(&self, name: &str) -> Result<Organization> {
-        let org = Organization { id: OrganizationId::new(), name: OrganizationName::parse(name)?, created_at: self.clock.now() };
+        let org = Organization {
+            id: OrganizationId::new(),
+            name: OrganizationName::parse(name)?,
+            created_at: self.clock.now(),
+        };
         self.store.create_organization(&org).await?;
         tracing::info!(org = %org.id, "organization created");
         Ok(org)
     }
 
     /// Add a user to an organization (operator command).
-    pub async fn create_user(&self, org: OrganizationId, email: &str, password: &str, role: Role) -> Result<User> {
+    pub async fn create_user(
+        &self,
+        org: OrganizationId,
+        email: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<User> {
         let email = Email::parse(email)?;
         let password = Password::parse(password)?;
         if self.store.get_organization(org).await?.is_none() {
-            return Err(AppError::NotFound { code: "organization_not_found", message: "There is no such organization.".into() });
+            return Err(AppError::NotFound {
+                code: "organization_not_found",
+                message: "There is no such organization.".into(),
+            });
         }
         let user = NewUser {
             id: UserId::new(),
@@ -59,35 +72,58 @@ impl App {
         };
         let user = match self.store.find_user_credentials(&email_v).await? {
             Some(creds) => {
-                self.store.set_password_hash(creds.user.id, &hash_password(password)?).await?;
+                self.store
+                    .set_password_hash(creds.user.id, &hash_password(password)?)
+                    .await?;
                 creds.user
             }
-            None => self.create_user(org.id, email, password, Role::Admin).await?,
+            None => {
+                self.create_user(org.id, email, password, Role::Admin)
+                    .await?
+            }
         };
         if self.store.list_accounts(org.id).await?.is_empty() {
             let caller = crate::Caller::from(user.clone());
             self.create_account(&caller, "Contoso Retail").await?;
         }
         const DEMO_TOKEN: &str = "demo CLI";
-        self.store.revoke_api_tokens_named(org.id, user.id, DEMO_TOKEN).await?;
-        let cli_token = self.create_api_token(&user.clone().into(), DEMO_TOKEN).await?;
-        Ok(DemoSeed { organization: org, email: email_v, caller: user.into(), cli_token })
+        self.store
+            .revoke_api_tokens_named(org.id, user.id, DEMO_TOKEN)
+            .await?;
+        let cli_token = self
+            .create_api_token(&user.clone().into(), DEMO_TOKEN)
+            .await?;
+        Ok(DemoSeed {
+            organization: org,
+            email: email_v,
+            caller: user.into(),
+            cli_token,
+        })
     }
 }
 
 impl App {
     /// The caller's own organization.
     pub async fn organization(&self, caller: &crate::Caller) -> Result<Organization> {
-        self.store.get_organization(caller.organization_id).await?.ok_or_else(|| {
-            AppError::NotFound { code: "organization_not_found", message: "There is no such organization.".into() }
-        })
+        self.store
+            .get_organization(caller.organization_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound {
+                code: "organization_not_found",
+                message: "There is no such organization.".into(),
+            })
     }
 }
 
 impl App {
     /// Create an organization with its first administrator. Every input is checked, and the
     /// e-mail address must be free, before anything is written.
-    pub async fn create_organization_with_admin(&self, name: &str, email: &str, password: &str) -> Result<(Organization, User)> {
+    pub async fn create_organization_with_admin(
+        &self,
+        name: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<(Organization, User)> {
         OrganizationName::parse(name)?;
         let email_v = Email::parse(email)?;
         Password::parse(password)?;
@@ -99,7 +135,9 @@ impl App {
             });
         }
         let org = self.create_organization(name).await?;
-        let user = self.create_user(org.id, email, password, Role::Admin).await?;
+        let user = self
+            .create_user(org.id, email, password, Role::Admin)
+            .await?;
         Ok((org, user))
     }
 }

@@ -4,7 +4,10 @@
 //! marked for rating and a rating is queued.
 
 use be_domain::pricing::file::{AllocationFile, ConfigFile, RuleFile, StrategyFile};
-use be_domain::pricing::{AssignmentTarget, Family, Member, Name, Plan, PlanAssignment, PricingConfig, Rule, SubAccountId, Validity};
+use be_domain::pricing::{
+    AssignmentTarget, Family, Member, Name, Plan, PlanAssignment, PricingConfig, Rule,
+    SubAccountId, Validity,
+};
 use be_domain::{BillingPeriod, FamilyId, FieldError, PlanId, RuleId};
 use be_store::{Conflict, PricingVersionRecord, StoreError};
 use serde::Serialize;
@@ -42,8 +45,14 @@ impl ConfigFormat {
     pub fn parse(raw: &str) -> std::result::Result<Self, FieldError> {
         match raw.trim().to_ascii_lowercase().as_str() {
             "json" | "application/json" => Ok(Self::Json),
-            "yaml" | "yml" | "application/yaml" | "application/x-yaml" | "text/yaml" => Ok(Self::Yaml),
-            _ => Err(FieldError::new("format", "format_invalid", "The format is json or yaml.")),
+            "yaml" | "yml" | "application/yaml" | "application/x-yaml" | "text/yaml" => {
+                Ok(Self::Yaml)
+            }
+            _ => Err(FieldError::new(
+                "format",
+                "format_invalid",
+                "The format is json or yaml.",
+            )),
         }
     }
 }
@@ -59,11 +68,18 @@ pub struct PricingImport {
 }
 
 fn not_found(what: &str) -> AppError {
-    AppError::NotFound { code: "pricing_item_not_found", message: format!("There is no such {what}.") }
+    AppError::NotFound {
+        code: "pricing_item_not_found",
+        message: format!("There is no such {what}."),
+    }
 }
 
 fn invalid(errors: Vec<FieldError>) -> AppError {
-    if errors.len() == 1 { AppError::Invalid(errors.into_iter().next().expect("one")) } else { AppError::InvalidFields(errors) }
+    if errors.len() == 1 {
+        AppError::Invalid(errors.into_iter().next().expect("one"))
+    } else {
+        AppError::InvalidFields(errors)
+    }
 }
 
 fn parse_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T> {
@@ -71,7 +87,11 @@ fn parse_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T> {
 }
 
 fn conflict(code: &'static str, message: String) -> AppError {
-    AppError::Conflict { code, field: None, message }
+    AppError::Conflict {
+        code,
+        field: None,
+        message,
+    }
 }
 
 /// The period a membership or an assignment starts in: the one given, or the current one.
@@ -87,12 +107,28 @@ impl App {
         BillingPeriod::of_instant(self.clock.now())
     }
 
-    pub(crate) async fn load_pricing(&self, org: be_domain::OrganizationId) -> Result<PricingState> {
+    pub(crate) async fn load_pricing(
+        &self,
+        org: be_domain::OrganizationId,
+    ) -> Result<PricingState> {
         match self.store.current_pricing(org).await? {
-            None => Ok(PricingState { version: 0, config: PricingConfig::default(), updated_at: None }),
+            None => Ok(PricingState {
+                version: 0,
+                config: PricingConfig::default(),
+                updated_at: None,
+            }),
             Some(v) => {
-                let config = serde_json::from_str(&v.document).map_err(|e| AppError::internal(StoreError::Corrupt(format!("pricing version {}: {e}", v.version))))?;
-                Ok(PricingState { version: v.version, config, updated_at: Some(v.created_at) })
+                let config = serde_json::from_str(&v.document).map_err(|e| {
+                    AppError::internal(StoreError::Corrupt(format!(
+                        "pricing version {}: {e}",
+                        v.version
+                    )))
+                })?;
+                Ok(PricingState {
+                    version: v.version,
+                    config,
+                    updated_at: Some(v.created_at),
+                })
             }
         }
     }
@@ -103,21 +139,43 @@ impl App {
 
     /// The configuration as it was at a version.
     pub async fn pricing_version(&self, caller: &Caller, version: i32) -> Result<PricingConfig> {
-        let v = self.store.get_pricing_version(caller.organization_id, version).await?.ok_or_else(|| not_found("configuration version"))?;
-        serde_json::from_str(&v.document).map_err(|e| AppError::internal(StoreError::Corrupt(e.to_string())))
+        let v = self
+            .store
+            .get_pricing_version(caller.organization_id, version)
+            .await?
+            .ok_or_else(|| not_found("configuration version"))?;
+        serde_json::from_str(&v.document)
+            .map_err(|e| AppError::internal(StoreError::Corrupt(e.to_string())))
     }
 
-    pub async fn pricing_history(&self, caller: &Caller, limit: i64) -> Result<Vec<PricingVersionInfo>> {
-        let versions = self.store.list_pricing_versions(caller.organization_id, limit.clamp(1, 500)).await?;
+    pub async fn pricing_history(
+        &self,
+        caller: &Caller,
+        limit: i64,
+    ) -> Result<Vec<PricingVersionInfo>> {
+        let versions = self
+            .store
+            .list_pricing_versions(caller.organization_id, limit.clamp(1, 500))
+            .await?;
         Ok(versions
             .into_iter()
-            .map(|v| PricingVersionInfo { version: v.version, summary: v.summary, created_by: v.created_by.map(|u| u.to_string()), created_at: v.created_at })
+            .map(|v| PricingVersionInfo {
+                version: v.version,
+                summary: v.summary,
+                created_by: v.created_by.map(|u| u.to_string()),
+                created_at: v.created_at,
+            })
             .collect())
     }
 
     /// Apply `change` to the current configuration and save it as the next version; retried when
     /// another change saved first. Periods whose configuration changed are queued for rating.
-    pub(crate) async fn change_pricing<T>(&self, caller: &Caller, summary: &str, change: impl Fn(&mut PricingConfig) -> Result<T>) -> Result<T> {
+    pub(crate) async fn change_pricing<T>(
+        &self,
+        caller: &Caller,
+        summary: &str,
+        change: impl Fn(&mut PricingConfig) -> Result<T>,
+    ) -> Result<T> {
         for _ in 0..5 {
             let current = self.load_pricing(caller.organization_id).await?;
             let mut next = current.config.clone();
@@ -137,21 +195,29 @@ impl App {
             match self.store.save_pricing_version(&record).await {
                 Ok(()) => {
                     tracing::info!(org = %caller.organization_id, version = record.version, summary, "pricing changed");
-                    self.pricing_changed(caller.organization_id, &current.config, &next).await?;
+                    self.pricing_changed(caller.organization_id, &current.config, &next)
+                        .await?;
                     return Ok(out);
                 }
                 Err(StoreError::Conflict(Conflict::PricingVersion)) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(conflict("pricing_busy", "The configuration is being changed by someone else right now; try again.".into()))
+        Err(conflict(
+            "pricing_busy",
+            "The configuration is being changed by someone else right now; try again.".into(),
+        ))
     }
 
     // Families.
 
     pub async fn create_family(&self, caller: &Caller, name: &str) -> Result<Family> {
         let name = Name::parse(name, "name")?;
-        let family = Family { id: FamilyId::new(), name: name.clone(), members: vec![] };
+        let family = Family {
+            id: FamilyId::new(),
+            name: name.clone(),
+            members: vec![],
+        };
         let created = family.clone();
         self.change_pricing(caller, &format!("family {name} created"), move |c| {
             c.families.push(family.clone());
@@ -165,7 +231,11 @@ impl App {
         let id: FamilyId = parse_id(id, "family")?;
         let name = Name::parse(name, "name")?;
         self.change_pricing(caller, &format!("family renamed to {name}"), |c| {
-            c.families.iter_mut().find(|f| f.id == id).ok_or_else(|| not_found("family"))?.name = name.clone();
+            c.families
+                .iter_mut()
+                .find(|f| f.id == id)
+                .ok_or_else(|| not_found("family"))?
+                .name = name.clone();
             Ok(())
         })
         .await
@@ -177,10 +247,17 @@ impl App {
         let id: FamilyId = parse_id(id, "family")?;
         self.change_pricing(caller, "family deleted", |c| {
             let family = c.family(id).ok_or_else(|| not_found("family"))?;
-            if let Some(plan) = c.plans.iter().find(|p| p.assigned_to.iter().any(|a| a.target == AssignmentTarget::Family(id))) {
+            if let Some(plan) = c.plans.iter().find(|p| {
+                p.assigned_to
+                    .iter()
+                    .any(|a| a.target == AssignmentTarget::Family(id))
+            }) {
                 return Err(conflict(
                     "family_has_plan",
-                    format!("Family \"{}\" is assigned to plan \"{}\"; remove that assignment first.", family.name, plan.name),
+                    format!(
+                        "Family \"{}\" is assigned to plan \"{}\"; remove that assignment first.",
+                        family.name, plan.name
+                    ),
                 ));
             }
             c.families.retain(|f| f.id != id);
@@ -191,38 +268,76 @@ impl App {
 
     /// Put sub-accounts into a family from a period (default: the current one). A sub-account in
     /// another family leaves it from that period on (its earlier months keep their family).
-    pub async fn add_family_members(&self, caller: &Caller, id: &str, subs: &[String], from: Option<&str>) -> Result<()> {
+    pub async fn add_family_members(
+        &self,
+        caller: &Caller,
+        id: &str,
+        subs: &[String],
+        from: Option<&str>,
+    ) -> Result<()> {
         let id: FamilyId = parse_id(id, "family")?;
         let from = period_or(from, self.current_period())?;
-        let subs = subs.iter().map(|s| SubAccountId::parse(s)).collect::<std::result::Result<Vec<_>, _>>()?;
+        let subs = subs
+            .iter()
+            .map(|s| SubAccountId::parse(s))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         if subs.is_empty() {
-            return Err(FieldError::new("sub_account_ids", "sub_accounts_empty", "Choose at least one sub-account.").into());
+            return Err(FieldError::new(
+                "sub_account_ids",
+                "sub_accounts_empty",
+                "Choose at least one sub-account.",
+            )
+            .into());
         }
-        self.change_pricing(caller, &format!("{} sub-account(s) added to a family from {from}", subs.len()), |c| {
-            c.family(id).ok_or_else(|| not_found("family"))?;
-            for sub in &subs {
-                end_membership(c, sub, from);
-                let family = c.families.iter_mut().find(|f| f.id == id).expect("checked above");
-                family.members.push(Member { sub_account_id: sub.clone(), valid: Validity::from(from) });
-            }
-            Ok(())
-        })
+        self.change_pricing(
+            caller,
+            &format!(
+                "{} sub-account(s) added to a family from {from}",
+                subs.len()
+            ),
+            |c| {
+                c.family(id).ok_or_else(|| not_found("family"))?;
+                for sub in &subs {
+                    end_membership(c, sub, from);
+                    let family = c
+                        .families
+                        .iter_mut()
+                        .find(|f| f.id == id)
+                        .expect("checked above");
+                    family.members.push(Member {
+                        sub_account_id: sub.clone(),
+                        valid: Validity::from(from),
+                    });
+                }
+                Ok(())
+            },
+        )
         .await
     }
 
     /// Take a sub-account out of its family from a period on (default: the current one).
-    pub async fn remove_family_member(&self, caller: &Caller, id: &str, sub: &str, from: Option<&str>) -> Result<()> {
+    pub async fn remove_family_member(
+        &self,
+        caller: &Caller,
+        id: &str,
+        sub: &str,
+        from: Option<&str>,
+    ) -> Result<()> {
         let id: FamilyId = parse_id(id, "family")?;
         let sub = SubAccountId::parse(sub)?;
         let from = period_or(from, self.current_period())?;
-        self.change_pricing(caller, &format!("sub-account {sub} leaves a family from {from}"), |c| {
-            let family = c.family(id).ok_or_else(|| not_found("family"))?;
-            if !family.members.iter().any(|m| m.sub_account_id == sub) {
-                return Err(not_found("member of this family"));
-            }
-            end_membership(c, &sub, from);
-            Ok(())
-        })
+        self.change_pricing(
+            caller,
+            &format!("sub-account {sub} leaves a family from {from}"),
+            |c| {
+                let family = c.family(id).ok_or_else(|| not_found("family"))?;
+                if !family.members.iter().any(|m| m.sub_account_id == sub) {
+                    return Err(not_found("member of this family"));
+                }
+                end_membership(c, &sub, from);
+                Ok(())
+            },
+        )
         .await
     }
 
@@ -230,7 +345,12 @@ impl App {
 
     pub async fn create_plan(&self, caller: &Caller, name: &str) -> Result<Plan> {
         let name = Name::parse(name, "name")?;
-        let plan = Plan { id: PlanId::new(), name: name.clone(), assigned_to: vec![], rules: vec![] };
+        let plan = Plan {
+            id: PlanId::new(),
+            name: name.clone(),
+            assigned_to: vec![],
+            rules: vec![],
+        };
         let created = plan.clone();
         self.change_pricing(caller, &format!("plan {name} created"), move |c| {
             c.plans.push(plan.clone());
@@ -244,7 +364,11 @@ impl App {
         let id: PlanId = parse_id(id, "plan")?;
         let name = Name::parse(name, "name")?;
         self.change_pricing(caller, &format!("plan renamed to {name}"), |c| {
-            c.plans.iter_mut().find(|p| p.id == id).ok_or_else(|| not_found("plan"))?.name = name.clone();
+            c.plans
+                .iter_mut()
+                .find(|p| p.id == id)
+                .ok_or_else(|| not_found("plan"))?
+                .name = name.clone();
             Ok(())
         })
         .await
@@ -273,8 +397,15 @@ impl App {
                 c.family(*f).ok_or_else(|| not_found("family"))?;
             }
             end_assignments(c, &target, from);
-            let plan = c.plans.iter_mut().find(|p| p.id == id).expect("checked above");
-            plan.assigned_to.push(PlanAssignment { target: target.clone(), valid: Validity::from(from) });
+            let plan = c
+                .plans
+                .iter_mut()
+                .find(|p| p.id == id)
+                .expect("checked above");
+            plan.assigned_to.push(PlanAssignment {
+                target: target.clone(),
+                valid: Validity::from(from),
+            });
             Ok(())
         })
         .await
@@ -301,14 +432,24 @@ impl App {
     }
 
     /// Add a rule to a plan (at the end, or at `position`, 0-based).
-    pub async fn add_rule(&self, caller: &Caller, plan: &str, rule: &RuleFile, position: Option<usize>) -> Result<Rule> {
+    pub async fn add_rule(
+        &self,
+        caller: &Caller,
+        plan: &str,
+        rule: &RuleFile,
+        position: Option<usize>,
+    ) -> Result<Rule> {
         let plan: PlanId = parse_id(plan, "plan")?;
         let now = self.current_period();
         self.change_pricing(caller, &format!("rule {} added", rule.name.trim()), |c| {
             let keys = Self::allocation_keys(c);
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
             let new = rule.into_rule(&keys, now).map_err(invalid)?;
-            let p = c.plans.iter_mut().find(|p| p.id == plan).ok_or_else(|| not_found("plan"))?;
+            let p = c
+                .plans
+                .iter_mut()
+                .find(|p| p.id == plan)
+                .ok_or_else(|| not_found("plan"))?;
             let at = position.unwrap_or(p.rules.len()).min(p.rules.len());
             p.rules.insert(at, new.clone());
             Ok(new)
@@ -324,7 +465,12 @@ impl App {
             let keys = Self::allocation_keys(c);
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
             let mut new = rule.into_rule(&keys, now).map_err(invalid)?;
-            let slot = c.plans.iter_mut().flat_map(|p| p.rules.iter_mut()).find(|r| r.id == id).ok_or_else(|| not_found("rule"))?;
+            let slot = c
+                .plans
+                .iter_mut()
+                .flat_map(|p| p.rules.iter_mut())
+                .find(|r| r.id == id)
+                .ok_or_else(|| not_found("rule"))?;
             new.id = id;
             *slot = new.clone();
             Ok(new)
@@ -335,7 +481,11 @@ impl App {
     pub async fn delete_rule(&self, caller: &Caller, id: &str) -> Result<()> {
         let id: RuleId = parse_id(id, "rule")?;
         self.change_pricing(caller, "rule deleted", |c| {
-            let plan = c.plans.iter_mut().find(|p| p.rules.iter().any(|r| r.id == id)).ok_or_else(|| not_found("rule"))?;
+            let plan = c
+                .plans
+                .iter_mut()
+                .find(|p| p.rules.iter().any(|r| r.id == id))
+                .ok_or_else(|| not_found("rule"))?;
             plan.rules.retain(|r| r.id != id);
             Ok(())
         })
@@ -345,14 +495,26 @@ impl App {
     /// Move a rule to `position` (0-based) in its plan: rules run in order.
     pub async fn move_rule(&self, caller: &Caller, id: &str, position: usize) -> Result<()> {
         let id: RuleId = parse_id(id, "rule")?;
-        self.change_pricing(caller, &format!("rule moved to position {}", position + 1), |c| {
-            let plan = c.plans.iter_mut().find(|p| p.rules.iter().any(|r| r.id == id)).ok_or_else(|| not_found("rule"))?;
-            let from = plan.rules.iter().position(|r| r.id == id).expect("found above");
-            let rule = plan.rules.remove(from);
-            let to = position.min(plan.rules.len());
-            plan.rules.insert(to, rule);
-            Ok(())
-        })
+        self.change_pricing(
+            caller,
+            &format!("rule moved to position {}", position + 1),
+            |c| {
+                let plan = c
+                    .plans
+                    .iter_mut()
+                    .find(|p| p.rules.iter().any(|r| r.id == id))
+                    .ok_or_else(|| not_found("rule"))?;
+                let from = plan
+                    .rules
+                    .iter()
+                    .position(|r| r.id == id)
+                    .expect("found above");
+                let rule = plan.rules.remove(from);
+                let to = position.min(plan.rules.len());
+                plan.rules.insert(to, rule);
+                Ok(())
+            },
+        )
         .await
     }
 
@@ -360,7 +522,12 @@ impl App {
         let id: RuleId = parse_id(id, "rule")?;
         let what = if enabled { "enabled" } else { "disabled" };
         self.change_pricing(caller, &format!("rule {what}"), |c| {
-            c.plans.iter_mut().flat_map(|p| p.rules.iter_mut()).find(|r| r.id == id).ok_or_else(|| not_found("rule"))?.enabled = enabled;
+            c.plans
+                .iter_mut()
+                .flat_map(|p| p.rules.iter_mut())
+                .find(|r| r.id == id)
+                .ok_or_else(|| not_found("rule"))?
+                .enabled = enabled;
             Ok(())
         })
         .await
@@ -385,17 +552,31 @@ impl App {
         self.change_pricing(caller, &format!("strategies from {from} removed"), |c| {
             let before = c.strategies.len();
             c.strategies.retain(|x| x.from != from);
-            if c.strategies.len() == before { Err(not_found("strategy set")) } else { Ok(()) }
+            if c.strategies.len() == before {
+                Err(not_found("strategy set"))
+            } else {
+                Ok(())
+            }
         })
         .await
     }
 
     /// Create an allocation assignment, or replace the one with the same key (its place kept).
-    pub async fn put_allocation(&self, caller: &Caller, a: &AllocationFile) -> Result<be_domain::pricing::Allocation> {
+    pub async fn put_allocation(
+        &self,
+        caller: &Caller,
+        a: &AllocationFile,
+    ) -> Result<be_domain::pricing::Allocation> {
         let now = self.current_period();
         self.change_pricing(caller, &format!("allocation {} saved", a.key.trim()), |c| {
-            let at = c.allocations.iter().position(|x| x.key.as_str().eq_ignore_ascii_case(a.key.trim()));
-            let earlier: Vec<String> = c.allocations[..at.unwrap_or(c.allocations.len())].iter().map(|x| x.key.to_string()).collect();
+            let at = c
+                .allocations
+                .iter()
+                .position(|x| x.key.as_str().eq_ignore_ascii_case(a.key.trim()));
+            let earlier: Vec<String> = c.allocations[..at.unwrap_or(c.allocations.len())]
+                .iter()
+                .map(|x| x.key.to_string())
+                .collect();
             let new = a.into_allocation(c, &earlier, now).map_err(invalid)?;
             match at {
                 Some(i) => c.allocations[i] = new.clone(),
@@ -409,8 +590,13 @@ impl App {
     pub async fn delete_allocation(&self, caller: &Caller, key: &str) -> Result<()> {
         self.change_pricing(caller, &format!("allocation {} deleted", key.trim()), |c| {
             let before = c.allocations.len();
-            c.allocations.retain(|x| !x.key.as_str().eq_ignore_ascii_case(key.trim()));
-            if c.allocations.len() == before { Err(not_found("allocation")) } else { Ok(()) }
+            c.allocations
+                .retain(|x| !x.key.as_str().eq_ignore_ascii_case(key.trim()));
+            if c.allocations.len() == before {
+                Err(not_found("allocation"))
+            } else {
+                Ok(())
+            }
         })
         .await
     }
@@ -421,7 +607,9 @@ impl App {
         let state = self.load_pricing(caller.organization_id).await?;
         let file = ConfigFile::from_config(&state.config);
         match format {
-            ConfigFormat::Json => serde_json::to_string_pretty(&file).map(|s| s + "\n").map_err(AppError::internal),
+            ConfigFormat::Json => serde_json::to_string_pretty(&file)
+                .map(|s| s + "\n")
+                .map_err(AppError::internal),
             ConfigFormat::Yaml => serde_yaml_ng::to_string(&file).map_err(AppError::internal),
         }
     }
@@ -429,32 +617,58 @@ impl App {
     /// Import a configuration file: the whole configuration becomes the file's (matched by name,
     /// so IDs are kept and importing twice changes nothing). A dry run changes nothing and says
     /// what would change.
-    pub async fn import_pricing(&self, caller: &Caller, text: &str, format: ConfigFormat, dry_run: bool) -> Result<PricingImport> {
+    pub async fn import_pricing(
+        &self,
+        caller: &Caller,
+        text: &str,
+        format: ConfigFormat,
+        dry_run: bool,
+    ) -> Result<PricingImport> {
         let file = parse_config_file(text, format)?;
         let current = self.load_pricing(caller.organization_id).await?;
-        let next = file.clone().into_config(&current.config, self.current_period()).map_err(invalid)?;
-        let changes = be_domain::pricing::diff::diff(&ConfigFile::from_config(&current.config), &ConfigFile::from_config(&next));
+        let next = file
+            .clone()
+            .into_config(&current.config, self.current_period())
+            .map_err(invalid)?;
+        let changes = be_domain::pricing::diff::diff(
+            &ConfigFile::from_config(&current.config),
+            &ConfigFile::from_config(&next),
+        );
         if dry_run || changes.is_empty() {
-            return Ok(PricingImport { dry_run, changes, version: current.version });
+            return Ok(PricingImport {
+                dry_run,
+                changes,
+                version: current.version,
+            });
         }
         let summary = format!("rules as code imported ({} changes)", changes.len());
         self.change_pricing(caller, &summary, |c| {
-            *c = file.clone().into_config(c, self.current_period()).map_err(invalid)?;
+            *c = file
+                .clone()
+                .into_config(c, self.current_period())
+                .map_err(invalid)?;
             Ok(())
         })
         .await?;
         let version = self.load_pricing(caller.organization_id).await?.version;
-        Ok(PricingImport { dry_run, changes, version })
+        Ok(PricingImport {
+            dry_run,
+            changes,
+            version,
+        })
     }
 }
 
 /// Read a rules-as-code file; a syntax error names its line and column.
 fn parse_config_file(text: &str, format: ConfigFormat) -> Result<ConfigFile> {
-    let syntax = |message: String| AppError::Invalid(FieldError::new("file", "config_file_invalid", message));
+    let syntax = |message: String| {
+        AppError::Invalid(FieldError::new("file", "config_file_invalid", message))
+    };
     match format {
         ConfigFormat::Json => {
             let de = &mut serde_json::Deserializer::from_str(text);
-            serde_path_to_error::deserialize(de).map_err(|e| syntax(format!("{} (at {})", e.inner(), e.path())))
+            serde_path_to_error::deserialize(de)
+                .map_err(|e| syntax(format!("{} (at {})", e.inner(), e.path())))
         }
         ConfigFormat::Yaml => serde_yaml_ng::from_str(text).map_err(|e| syntax(e.to_string())),
     }
@@ -464,8 +678,13 @@ fn parse_config_file(text: &str, format: ConfigFormat) -> Result<ConfigFile> {
 /// one that starts in `from` or later is removed).
 fn end_membership(c: &mut PricingConfig, sub: &SubAccountId, from: BillingPeriod) {
     for f in &mut c.families {
-        f.members.retain(|m| !(m.sub_account_id == *sub && m.valid.from >= from));
-        for m in f.members.iter_mut().filter(|m| m.sub_account_id == *sub && m.valid.covers(from)) {
+        f.members
+            .retain(|m| !(m.sub_account_id == *sub && m.valid.from >= from));
+        for m in f
+            .members
+            .iter_mut()
+            .filter(|m| m.sub_account_id == *sub && m.valid.covers(from))
+        {
             m.valid.to = Some(from.previous());
         }
     }
@@ -474,8 +693,13 @@ fn end_membership(c: &mut PricingConfig, sub: &SubAccountId, from: BillingPeriod
 /// The same for plan assignments of `target`.
 fn end_assignments(c: &mut PricingConfig, target: &AssignmentTarget, from: BillingPeriod) {
     for p in &mut c.plans {
-        p.assigned_to.retain(|a| !(a.target == *target && a.valid.from >= from));
-        for a in p.assigned_to.iter_mut().filter(|a| a.target == *target && a.valid.covers(from)) {
+        p.assigned_to
+            .retain(|a| !(a.target == *target && a.valid.from >= from));
+        for a in p
+            .assigned_to
+            .iter_mut()
+            .filter(|a| a.target == *target && a.valid.covers(from))
+        {
             a.valid.to = Some(from.previous());
         }
     }
@@ -499,7 +723,12 @@ impl AssignTo {
         match (&self.family_id, &self.sub_account_id) {
             (Some(f), None) => Ok(AssignmentTarget::Family(parse_id(f, "family")?)),
             (None, Some(s)) => Ok(AssignmentTarget::SubAccount(SubAccountId::parse(s)?)),
-            _ => Err(FieldError::new("target", "assignment_target", "Assign a plan to either a family_id or a sub_account_id.").into()),
+            _ => Err(FieldError::new(
+                "target",
+                "assignment_target",
+                "Assign a plan to either a family_id or a sub_account_id.",
+            )
+            .into()),
         }
     }
 }
@@ -557,7 +786,10 @@ pub struct RuleView {
 
 impl RuleView {
     pub fn of(rule: &Rule) -> Self {
-        Self { id: rule.id.to_string(), rule: RuleFile::from_rule(rule) }
+        Self {
+            id: rule.id.to_string(),
+            rule: RuleFile::from_rule(rule),
+        }
     }
 }
 
@@ -569,8 +801,25 @@ impl PricingState {
             version: self.version,
             updated_at: self.updated_at,
             strategies: file.strategies,
-            families: c.families.iter().zip(file.families).map(|(f, ff)| FamilyView { id: f.id.to_string(), name: ff.name, members: ff.members }).collect(),
-            allocations: c.allocations.iter().zip(file.allocations).map(|(a, af)| AllocationView { id: a.id.to_string(), allocation: af }).collect(),
+            families: c
+                .families
+                .iter()
+                .zip(file.families)
+                .map(|(f, ff)| FamilyView {
+                    id: f.id.to_string(),
+                    name: ff.name,
+                    members: ff.members,
+                })
+                .collect(),
+            allocations: c
+                .allocations
+                .iter()
+                .zip(file.allocations)
+                .map(|(a, af)| AllocationView {
+                    id: a.id.to_string(),
+                    allocation: af,
+                })
+                .collect(),
             plans: c
                 .plans
                 .iter()
@@ -582,10 +831,22 @@ impl PricingState {
                         .iter()
                         .map(|a| {
                             let (family_id, family, sub_account_id) = match &a.target {
-                                AssignmentTarget::Family(id) => (Some(id.to_string()), c.family(*id).map(|f| f.name.to_string()), None),
-                                AssignmentTarget::SubAccount(s) => (None, None, Some(s.to_string())),
+                                AssignmentTarget::Family(id) => (
+                                    Some(id.to_string()),
+                                    c.family(*id).map(|f| f.name.to_string()),
+                                    None,
+                                ),
+                                AssignmentTarget::SubAccount(s) => {
+                                    (None, None, Some(s.to_string()))
+                                }
                             };
-                            AssignmentView { family_id, family, sub_account_id, from: a.valid.from.to_string(), to: a.valid.to.map(|t| t.to_string()) }
+                            AssignmentView {
+                                family_id,
+                                family,
+                                sub_account_id,
+                                from: a.valid.from.to_string(),
+                                to: a.valid.to.map(|t| t.to_string()),
+                            }
                         })
                         .collect(),
                     rules: p.rules.iter().map(RuleView::of).collect(),

@@ -9,8 +9,13 @@ use std::{
     sync::Arc,
 };
 
-use be_azure::{AzureError, ClientCredentials, CostMetric, CostReportRequest, ErrorKind, FetchLimits};
-use be_domain::{BillingPeriod, ConnectionId, ConnectionState, JobKind, JobState, JobSubject, OrganizationId, SyncOutcome};
+use be_azure::{
+    AzureError, ClientCredentials, CostMetric, CostReportRequest, ErrorKind, FetchLimits,
+};
+use be_domain::{
+    BillingPeriod, ConnectionId, ConnectionState, JobKind, JobState, JobSubject, OrganizationId,
+    SyncOutcome,
+};
 use be_store::{ConnectionRecord, JobRecord, PeriodRecord, StoreError, SyncPeriodRecord};
 use time::{Date, OffsetDateTime};
 
@@ -37,7 +42,12 @@ pub struct PeriodSummary {
 /// file atomically. Implemented with the `ingest` crate; kept behind a trait so the app does not
 /// know Arrow.
 pub trait PeriodWriter: Send + Sync + 'static {
-    fn write_period(&self, actual: &[PathBuf], amortized: &[PathBuf], dest: &Path) -> std::result::Result<PeriodSummary, String>;
+    fn write_period(
+        &self,
+        actual: &[PathBuf],
+        amortized: &[PathBuf],
+        dest: &Path,
+    ) -> std::result::Result<PeriodSummary, String>;
 
     /// Remove the temp files an interrupted write left in a connection's period directory (never
     /// while a sync of that connection runs); returns how many.
@@ -64,7 +74,10 @@ pub struct SyncSettings {
 
 impl std::fmt::Debug for SyncSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SyncSettings").field("data_dir", &self.data_dir).field("interval", &self.interval).finish_non_exhaustive()
+        f.debug_struct("SyncSettings")
+            .field("data_dir", &self.data_dir)
+            .field("interval", &self.interval)
+            .finish_non_exhaustive()
     }
 }
 
@@ -83,7 +96,11 @@ impl Default for SyncSettings {
 
 /// Which periods to pull now, oldest first: every month of the backfill window not stored yet, and
 /// every stored month the provider has not closed.
-pub fn plan_periods(today: Date, backfill_months: u32, stored: &[PeriodRecord]) -> Vec<BillingPeriod> {
+pub fn plan_periods(
+    today: Date,
+    backfill_months: u32,
+    stored: &[PeriodRecord],
+) -> Vec<BillingPeriod> {
     let current = BillingPeriod::of(today);
     let mut first = current;
     for _ in 1..backfill_months.max(1) {
@@ -157,31 +174,62 @@ impl App {
             return Err(AppError::Conflict {
                 code: "connection_not_connected",
                 field: None,
-                message: format!("Only a connected connection can sync; this one is {}. Validate it first.", c.state),
+                message: format!(
+                    "Only a connected connection can sync; this one is {}. Validate it first.",
+                    c.state
+                ),
             });
         }
         self.queue_sync_by(&c, self.clock.now()).await
     }
 
-    pub async fn sync_history(&self, caller: &Caller, id: &str, limit: i64) -> Result<Vec<SyncPeriodRecord>> {
+    pub async fn sync_history(
+        &self,
+        caller: &Caller,
+        id: &str,
+        limit: i64,
+    ) -> Result<Vec<SyncPeriodRecord>> {
         let c = self.get_connection(caller, id).await?;
-        Ok(self.store.list_sync_periods(caller.organization_id, c.id, limit).await?)
+        Ok(self
+            .store
+            .list_sync_periods(caller.organization_id, c.id, limit)
+            .await?)
     }
 
     pub async fn stored_periods(&self, caller: &Caller, id: &str) -> Result<Vec<PeriodRecord>> {
         let c = self.get_connection(caller, id).await?;
-        Ok(self.store.list_periods(caller.organization_id, c.id).await?)
+        Ok(self
+            .store
+            .list_periods(caller.organization_id, c.id)
+            .await?)
     }
 
     /// Queue the connection's sync to run no later than `when`; a sync already running answers.
-    pub(crate) async fn queue_sync_by(&self, c: &ConnectionRecord, when: OffsetDateTime) -> Result<JobRecord> {
-        self.enqueue_by(c.organization_id, JobSubject::Connection(c.id), JobKind::Sync, when).await
+    pub(crate) async fn queue_sync_by(
+        &self,
+        c: &ConnectionRecord,
+        when: OffsetDateTime,
+    ) -> Result<JobRecord> {
+        self.enqueue_by(
+            c.organization_id,
+            JobSubject::Connection(c.id),
+            JobKind::Sync,
+            when,
+        )
+        .await
     }
 
     /// After a sync: the next check, for a connection that is still connected; after a failed
     /// one, a retry with backoff (see [`retry_delay`]).
-    pub(crate) async fn schedule_next_sync(&self, org: OrganizationId, connection: ConnectionId, ended: JobState) -> Result<()> {
-        let Some(c) = self.store.get_connection(org, connection).await? else { return Ok(()) };
+    pub(crate) async fn schedule_next_sync(
+        &self,
+        org: OrganizationId,
+        connection: ConnectionId,
+        ended: JobState,
+    ) -> Result<()> {
+        let Some(c) = self.store.get_connection(org, connection).await? else {
+            return Ok(());
+        };
         if c.state != ConnectionState::Connected {
             return Ok(());
         }
@@ -195,11 +243,17 @@ impl App {
     }
 
     /// The delay before retrying a connection whose last syncs failed.
-    async fn sync_retry_delay(&self, org: OrganizationId, connection: ConnectionId) -> Result<time::Duration> {
+    async fn sync_retry_delay(
+        &self,
+        org: OrganizationId,
+        connection: ConnectionId,
+    ) -> Result<time::Duration> {
         let recent = self.store.list_connection_jobs(org, connection, 20).await?;
         let failures = recent
             .iter()
-            .filter(|j| j.kind == JobKind::Sync && matches!(j.state, JobState::Done | JobState::Failed))
+            .filter(|j| {
+                j.kind == JobKind::Sync && matches!(j.state, JobState::Done | JobState::Failed)
+            })
             .take_while(|j| j.state == JobState::Failed)
             .count();
         Ok(retry_delay(failures as u32, self.settings.sync.interval))
@@ -207,48 +261,96 @@ impl App {
 
     /// A sync job's run: every planned period, oldest first. Stops between periods when the
     /// connection is deleted (cancelled), the lease is lost or the server stops.
-    pub(crate) async fn run_sync(&self, job: &JobRecord, control: &JobControl) -> std::result::Result<(), Stop> {
+    pub(crate) async fn run_sync(
+        &self,
+        job: &JobRecord,
+        control: &JobControl,
+    ) -> std::result::Result<(), Stop> {
         let JobSubject::Connection(id) = job.subject else {
-            return Err(Stop::Failed(AppError::internal(std::io::Error::other("a sync job without a connection"))));
+            return Err(Stop::Failed(AppError::internal(std::io::Error::other(
+                "a sync job without a connection",
+            ))));
         };
-        let Some(c) = self.store.get_connection(job.organization_id, id).await? else { return Err(Stop::Cancelled) };
+        let Some(c) = self.store.get_connection(job.organization_id, id).await? else {
+            return Err(Stop::Cancelled);
+        };
         if c.state != ConnectionState::Connected {
             tracing::info!(state = %c.state, "connection not connected; nothing synced");
             return Ok(());
         }
         let Some(writer) = self.settings.sync.writer.clone() else {
-            return Err(Stop::Failed(AppError::internal(std::io::Error::other("no period writer configured"))));
+            return Err(Stop::Failed(AppError::internal(std::io::Error::other(
+                "no period writer configured",
+            ))));
         };
-        let secret = self.keys.open(c.secret_ciphertext.as_deref().unwrap_or_default(), c.id.as_uuid().as_bytes())?;
+        let secret = self.keys.open(
+            c.secret_ciphertext.as_deref().unwrap_or_default(),
+            c.id.as_uuid().as_bytes(),
+        )?;
         let creds = ClientCredentials {
-            tenant: c.tenant_id.as_ref().map(|t| t.to_string()).unwrap_or_default(),
-            client_id: c.client_id.as_ref().map(|x| x.as_str().to_string()).unwrap_or_default(),
+            tenant: c
+                .tenant_id
+                .as_ref()
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
+            client_id: c
+                .client_id
+                .as_ref()
+                .map(|x| x.as_str().to_string())
+                .unwrap_or_default(),
             client_secret: secret,
         };
-        let billing = c.billing_account_id.clone().map(|b| b.to_string()).unwrap_or_default();
+        let billing = c
+            .billing_account_id
+            .clone()
+            .map(|b| b.to_string())
+            .unwrap_or_default();
         let scope = be_azure::AzureClient::billing_account_scope(&billing);
         let today = self.clock.now().date();
         let stored = self.store.list_periods(c.organization_id, c.id).await?;
         let plan = plan_periods(today, self.settings.sync.backfill_months, &stored);
-        self.store.set_job_progress(job.id, 0, plan.len() as i32).await?;
+        self.store
+            .set_job_progress(job.id, 0, plan.len() as i32)
+            .await?;
         let token = self.sync_azure.token(&creds).await.map_err(|e| {
             let (code, message, _) = fetch_error(&e);
-            AppError::Upstream { code, message, retryable: true }
+            AppError::Upstream {
+                code,
+                message,
+                retryable: true,
+            }
         })?;
         let work = self.layout().job_scratch(job.id);
         let mut failures = 0;
         for (i, period) in plan.iter().enumerate() {
             control.check()?;
-            if !self.pull_period(job, &c, *period, today, &token, &scope, &work, writer.clone()).await? {
+            if !self
+                .pull_period(
+                    job,
+                    &c,
+                    *period,
+                    today,
+                    &token,
+                    &scope,
+                    &work,
+                    writer.clone(),
+                )
+                .await?
+            {
                 failures += 1;
             }
-            self.store.set_job_progress(job.id, i as i32 + 1, plan.len() as i32).await?;
+            self.store
+                .set_job_progress(job.id, i as i32 + 1, plan.len() as i32)
+                .await?;
         }
         let _ = tokio::fs::remove_dir_all(&work).await;
         if failures > 0 {
             return Err(Stop::Failed(AppError::Upstream {
                 code: "sync_incomplete",
-                message: format!("{failures} of {} periods could not be pulled; they keep their previous data and are retried soon.", plan.len()),
+                message: format!(
+                    "{failures} of {} periods could not be pulled; they keep their previous data and are retried soon.",
+                    plan.len()
+                ),
                 retryable: true,
             }));
         }
@@ -269,9 +371,17 @@ impl App {
         work: &Path,
         writer: Arc<dyn PeriodWriter>,
     ) -> std::result::Result<bool, Stop> {
-        let mut record = SyncPeriodRecord::started(c.organization_id, c.id, job.id, period.key(), self.clock.now());
+        let mut record = SyncPeriodRecord::started(
+            c.organization_id,
+            c.id,
+            job.id,
+            period.key(),
+            self.clock.now(),
+        );
         self.record_history(c, &record).await?;
-        let result = self.sync_period(token, scope, period, today, work, c, writer).await;
+        let result = self
+            .sync_period(token, scope, period, today, work, c, writer)
+            .await;
         self.ensure_connection(c).await?;
         record.finished_at = Some(self.clock.now());
         match result {
@@ -284,7 +394,10 @@ impl App {
                     record.error_code = Some("reconciliation_mismatch".into());
                     record.error_message = Some(format!(
                         "The FOCUS totals (BilledCost {}, EffectiveCost {}) differ from Azure's (ActualCost {}, AmortizedCost {}).",
-                        summary.billed_total, summary.effective_total, summary.actual_total, summary.amortized_total
+                        summary.billed_total,
+                        summary.effective_total,
+                        summary.actual_total,
+                        summary.amortized_total
                     ));
                     record.remedy = Some("This is a bug in the conversion: report it with the period and the connection ID.".into());
                 }
@@ -293,7 +406,8 @@ impl App {
                 record.amortized_total = Some(summary.amortized_total.clone());
                 record.effective_total = Some(summary.effective_total.clone());
                 let closed = (period.last_day() + self.settings.sync.close_after) < today;
-                let stored = self.store
+                let stored = self
+                    .store
                     .upsert_period(&PeriodRecord {
                         organization_id: c.organization_id,
                         connection_id: c.id,
@@ -324,7 +438,11 @@ impl App {
         Ok(record.outcome == SyncOutcome::Succeeded)
     }
 
-    async fn record_history(&self, c: &ConnectionRecord, record: &SyncPeriodRecord) -> std::result::Result<(), Stop> {
+    async fn record_history(
+        &self,
+        c: &ConnectionRecord,
+        record: &SyncPeriodRecord,
+    ) -> std::result::Result<(), Stop> {
         let done = self.store.record_sync_period(record).await;
         self.gone_or(c, done).await
     }
@@ -342,7 +460,11 @@ impl App {
 
     /// A write that failed because the connection is gone cancels the job (removing what the
     /// job wrote); any other failure fails it.
-    async fn gone_or(&self, c: &ConnectionRecord, written: std::result::Result<(), StoreError>) -> std::result::Result<(), Stop> {
+    async fn gone_or(
+        &self,
+        c: &ConnectionRecord,
+        written: std::result::Result<(), StoreError>,
+    ) -> std::result::Result<(), Stop> {
         match written {
             Ok(()) => Ok(()),
             Err(StoreError::Gone(_)) => {
@@ -365,17 +487,45 @@ impl App {
         writer: Arc<dyn PeriodWriter>,
     ) -> std::result::Result<(PeriodSummary, u64), (&'static str, String, String, u64)> {
         let dir = work.join(period.key());
-        tokio::fs::create_dir_all(&dir).await.map_err(|e| ("sync_disk", format!("cannot create {}: {e}", dir.display()), "Check the data directory's disk space and permissions.".into(), 0))?;
+        tokio::fs::create_dir_all(&dir).await.map_err(|e| {
+            (
+                "sync_disk",
+                format!("cannot create {}: {e}", dir.display()),
+                "Check the data directory's disk space and permissions.".into(),
+                0,
+            )
+        })?;
         let end = period.last_day().min(today);
         // Both reports at once: Azure generates them in parallel (the client keeps a billing
         // account's reports in flight within `fetch.reports_in_flight`).
         let fetch = |metric, prefix: &'static str| {
-            let request = CostReportRequest::TimePeriod { metric, start: period.first_day(), end };
+            let request = CostReportRequest::TimePeriod {
+                metric,
+                start: period.first_day(),
+                end,
+            };
             let dir = dir.clone();
-            async move { self.sync_azure.fetch_report(token, scope, &request, &dir, prefix, &self.settings.sync.fetch).await }
+            async move {
+                self.sync_azure
+                    .fetch_report(
+                        token,
+                        scope,
+                        &request,
+                        &dir,
+                        prefix,
+                        &self.settings.sync.fetch,
+                    )
+                    .await
+            }
         };
-        let (actual, amortized) = tokio::join!(fetch(CostMetric::ActualCost, "actual"), fetch(CostMetric::AmortizedCost, "amortized"));
-        let bytes = [&actual, &amortized].iter().map(|r| r.as_ref().map(|f| f.bytes).unwrap_or(0)).sum::<u64>();
+        let (actual, amortized) = tokio::join!(
+            fetch(CostMetric::ActualCost, "actual"),
+            fetch(CostMetric::AmortizedCost, "amortized")
+        );
+        let bytes = [&actual, &amortized]
+            .iter()
+            .map(|r| r.as_ref().map(|f| f.bytes).unwrap_or(0))
+            .sum::<u64>();
         let (actual, amortized) = match (actual, amortized) {
             (Ok(a), Ok(m)) => (a.files, m.files),
             (Err(e), _) | (_, Err(e)) => {
@@ -385,13 +535,22 @@ impl App {
         };
         let dest = self.layout().connection_period(c.id, period);
         if let Some(parent) = dest.parent() {
-            tokio::fs::create_dir_all(parent).await.map_err(|e| ("sync_disk", e.to_string(), "Check the data directory.".into(), bytes))?;
+            tokio::fs::create_dir_all(parent).await.map_err(|e| {
+                (
+                    "sync_disk",
+                    e.to_string(),
+                    "Check the data directory.".into(),
+                    bytes,
+                )
+            })?;
         }
         let writer_dest = dest.clone();
         // Parsing and writing is CPU work: keep it off the async threads.
-        let summary = tokio::task::spawn_blocking(move || writer.write_period(&actual, &amortized, &writer_dest))
-            .await
-            .unwrap_or_else(|e| Err(format!("the conversion stopped unexpectedly: {e}")));
+        let summary = tokio::task::spawn_blocking(move || {
+            writer.write_period(&actual, &amortized, &writer_dest)
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("the conversion stopped unexpectedly: {e}")));
         let _ = tokio::fs::remove_dir_all(&dir).await;
         summary.map(|s| (s, bytes)).map_err(|e| {
             ("sync_convert_failed", e, "The period keeps its previous data. If this repeats, report it with the period and the connection ID.".into(), bytes)
@@ -430,24 +589,38 @@ mod tests {
 
     #[test]
     fn closed_periods_are_not_pulled_again() {
-        let mut have: Vec<PeriodRecord> = (1..=10).map(|m| stored(&format!("2026-{m:02}"), true)).collect();
+        let mut have: Vec<PeriodRecord> = (1..=10)
+            .map(|m| stored(&format!("2026-{m:02}"), true))
+            .collect();
         have.push(stored("2025-12", true));
         have.push(stored("2025-11", true));
         have.push(stored("2026-11", false));
-        let plan: Vec<String> = plan_periods(time::macros::date!(2026 - 11 - 25), 13, &have).iter().map(|p| p.key()).collect();
+        let plan: Vec<String> = plan_periods(time::macros::date!(2026 - 11 - 25), 13, &have)
+            .iter()
+            .map(|p| p.key())
+            .collect();
         assert_eq!(plan, ["2026-11"]);
         // At the turn of the month the new month comes in, the previous stays until closed.
         have.last_mut().expect("nov").closed = false;
-        let plan: Vec<String> = plan_periods(time::macros::date!(2026 - 12 - 02), 13, &have).iter().map(|p| p.key()).collect();
+        let plan: Vec<String> = plan_periods(time::macros::date!(2026 - 12 - 02), 13, &have)
+            .iter()
+            .map(|p| p.key())
+            .collect();
         assert_eq!(plan, ["2026-11", "2026-12"]);
     }
 
     #[test]
     fn failed_syncs_are_retried_with_backoff_capped_at_the_interval() {
         let four_hours = time::Duration::hours(4);
-        let delays: Vec<i64> = (1..=6).map(|n| retry_delay(n, four_hours).whole_minutes()).collect();
+        let delays: Vec<i64> = (1..=6)
+            .map(|n| retry_delay(n, four_hours).whole_minutes())
+            .collect();
         assert_eq!(delays, [5, 15, 45, 135, 240, 240]);
-        assert_eq!(retry_delay(1, time::Duration::minutes(2)), time::Duration::minutes(2), "never longer than the interval");
+        assert_eq!(
+            retry_delay(1, time::Duration::minutes(2)),
+            time::Duration::minutes(2),
+            "never longer than the interval"
+        );
         assert_eq!(retry_delay(u32::MAX, four_hours), four_hours);
     }
 }

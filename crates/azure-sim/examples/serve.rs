@@ -6,9 +6,16 @@ use be_azure_sim::{AzureSim, SimConfig};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let port = args.iter().find_map(|a| a.parse::<u16>().ok()).unwrap_or(8765);
+    let port = args
+        .iter()
+        .find_map(|a| a.parse::<u16>().ok())
+        .unwrap_or(8765);
     let seed_demo = args.iter().any(|a| a == "--demo");
-    let sim = AzureSim::start(SimConfig { seed_demo, ..SimConfig::on_port(port) }).await?;
+    let sim = AzureSim::start(SimConfig {
+        seed_demo,
+        ..SimConfig::on_port(port)
+    })
+    .await?;
     println!("login (Entra ID):  {}", sim.login_url());
     println!("management (ARM):  {}", sim.management_url());
     println!("admin API:         {}", sim.admin_url());

@@ -26,7 +26,12 @@ fn error(e: SimError) -> Response {
 
 fn parse<T: DeserializeOwned>(body: &str) -> Result<T, Response> {
     let body = if body.trim().is_empty() { "{}" } else { body };
-    serde_json::from_str(body).map_err(|e| json_response(StatusCode::BAD_REQUEST, &json!({"error": format!("invalid JSON body: {e}")})))
+    serde_json::from_str(body).map_err(|e| {
+        json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({"error": format!("invalid JSON body: {e}")}),
+        )
+    })
 }
 
 fn ok<T: Serialize>(status: StatusCode, r: Result<T, SimError>) -> Response {
@@ -46,7 +51,10 @@ macro_rules! body {
 }
 
 async fn health(State(sim): State<Sim>) -> Response {
-    json_response(StatusCode::OK, &json!({"status": "ok", "base_url": sim.base_url()}))
+    json_response(
+        StatusCode::OK,
+        &json!({"status": "ok", "base_url": sim.base_url()}),
+    )
 }
 
 async fn create_tenant(State(sim): State<Sim>, b: String) -> Response {
@@ -59,19 +67,39 @@ async fn list_tenants(State(sim): State<Sim>) -> Response {
 }
 
 async fn create_app(State(sim): State<Sim>, Path(tenant): Path<String>, b: String) -> Response {
-    ok(StatusCode::CREATED, sim.create_app(&tenant, body!(NewApp, b)))
+    ok(
+        StatusCode::CREATED,
+        sim.create_app(&tenant, body!(NewApp, b)),
+    )
 }
 
-async fn update_app(State(sim): State<Sim>, Path((tenant, client_id)): Path<(String, Uuid)>, b: String) -> Response {
-    ok(StatusCode::OK, sim.update_app(&tenant, client_id, body!(AppUpdate, b)))
+async fn update_app(
+    State(sim): State<Sim>,
+    Path((tenant, client_id)): Path<(String, Uuid)>,
+    b: String,
+) -> Response {
+    ok(
+        StatusCode::OK,
+        sim.update_app(&tenant, client_id, body!(AppUpdate, b)),
+    )
 }
 
-async fn add_secret(State(sim): State<Sim>, Path((tenant, client_id)): Path<(String, Uuid)>, b: String) -> Response {
-    ok(StatusCode::CREATED, sim.add_secret(&tenant, client_id, body!(NewSecret, b)))
+async fn add_secret(
+    State(sim): State<Sim>,
+    Path((tenant, client_id)): Path<(String, Uuid)>,
+    b: String,
+) -> Response {
+    ok(
+        StatusCode::CREATED,
+        sim.add_secret(&tenant, client_id, body!(NewSecret, b)),
+    )
 }
 
 async fn create_user(State(sim): State<Sim>, Path(tenant): Path<String>, b: String) -> Response {
-    ok(StatusCode::CREATED, sim.create_user(&tenant, body!(NewUser, b)))
+    ok(
+        StatusCode::CREATED,
+        sim.create_user(&tenant, body!(NewUser, b)),
+    )
 }
 
 async fn user_token(State(sim): State<Sim>, Path(oid): Path<Uuid>) -> Response {
@@ -84,11 +112,17 @@ async fn app_token(State(sim): State<Sim>, Path(client_id): Path<Uuid>) -> Respo
 
 async fn mint(State(sim): State<Sim>, b: String) -> Response {
     let claims = body!(serde_json::Map<String, Value>, b);
-    json_response(StatusCode::OK, &json!({"access_token": sim.mint_token(claims)}))
+    json_response(
+        StatusCode::OK,
+        &json!({"access_token": sim.mint_token(claims)}),
+    )
 }
 
 async fn create_account(State(sim): State<Sim>, b: String) -> Response {
-    ok(StatusCode::CREATED, sim.create_billing_account(body!(NewBillingAccount, b)))
+    ok(
+        StatusCode::CREATED,
+        sim.create_billing_account(body!(NewBillingAccount, b)),
+    )
 }
 
 async fn get_account(State(sim): State<Sim>, Path(name): Path<String>) -> Response {
@@ -102,11 +136,17 @@ struct AdminRef {
 
 async fn add_admin(State(sim): State<Sim>, Path(name): Path<String>, b: String) -> Response {
     let r = body!(AdminRef, b);
-    ok(StatusCode::CREATED, sim.add_administrator(&name, r.user_object_id))
+    ok(
+        StatusCode::CREATED,
+        sim.add_administrator(&name, r.user_object_id),
+    )
 }
 
 async fn add_fault(State(sim): State<Sim>, b: String) -> Response {
-    ok(StatusCode::CREATED, Ok::<_, SimError>(sim.add_fault(body!(FaultSpec, b))))
+    ok(
+        StatusCode::CREATED,
+        Ok::<_, SimError>(sim.add_fault(body!(FaultSpec, b))),
+    )
 }
 
 async fn list_faults(State(sim): State<Sim>) -> Response {
@@ -119,7 +159,10 @@ async fn clear_faults(State(sim): State<Sim>) -> Response {
 }
 
 async fn remove_fault(State(sim): State<Sim>, Path(id): Path<u64>) -> Response {
-    ok(StatusCode::OK, sim.remove_fault(id).map(|_| json!({"removed": id})))
+    ok(
+        StatusCode::OK,
+        sim.remove_fault(id).map(|_| json!({"removed": id})),
+    )
 }
 
 fn now_json(sim: &Sim) -> Value {
@@ -159,7 +202,10 @@ pub(crate) fn router() -> Router<Sim> {
         .route("/tenants", post(create_tenant).get(list_tenants))
         .route("/tenants/{tenant}/apps", post(create_app))
         .route("/tenants/{tenant}/apps/{client_id}", patch(update_app))
-        .route("/tenants/{tenant}/apps/{client_id}/secrets", post(add_secret))
+        .route(
+            "/tenants/{tenant}/apps/{client_id}/secrets",
+            post(add_secret),
+        )
         .route("/tenants/{tenant}/users", post(create_user))
         .route("/users/{oid}/token", post(user_token))
         .route("/apps/{client_id}/token", post(app_token))
@@ -167,7 +213,10 @@ pub(crate) fn router() -> Router<Sim> {
         .route("/billing-accounts", post(create_account))
         .route("/billing-accounts/{name}", get(get_account))
         .route("/billing-accounts/{name}/administrators", post(add_admin))
-        .route("/faults", post(add_fault).get(list_faults).delete(clear_faults))
+        .route(
+            "/faults",
+            post(add_fault).get(list_faults).delete(clear_faults),
+        )
         .route("/faults/{id}", delete(remove_fault))
         .route("/clock", get(get_clock).post(set_clock))
         .route("/seed/demo", post(seed_demo))

@@ -1,7 +1,10 @@
 //! `Microsoft.Billing`: billing accounts, role definitions, permissions and role assignments
 //! (azure-protocol.md sections 2 and 3).
 
-use crate::arm::{self, ArmRequest, BILLING_VERSIONS, Caller, arm_error, authorization_failed, bare_not_found, caller_roles, can_manage, can_read, find_account};
+use crate::arm::{
+    self, ArmRequest, BILLING_VERSIONS, Caller, arm_error, authorization_failed, bare_not_found,
+    caller_roles, can_manage, can_read, find_account,
+};
 use crate::clock::azure_datetime;
 use crate::faults::FaultEndpoint;
 use crate::generator::Agreement;
@@ -19,7 +22,13 @@ fn account_path(name: &str) -> String {
 }
 
 fn expands(req: &ArmRequest) -> Vec<String> {
-    get_ci(&req.query, "$expand").map(|e| e.split(',').map(|s| s.trim().to_ascii_lowercase()).collect()).unwrap_or_default()
+    get_ci(&req.query, "$expand")
+        .map(|e| {
+            e.split(',')
+                .map(|s| s.trim().to_ascii_lowercase())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A billing account as the given api-version shows it.
@@ -28,7 +37,10 @@ pub(crate) fn account_json(acct: &BillingAccount, api: &str, expand: &[String]) 
     let mut p = Map::new();
     let ea = acct.agreement == Agreement::Ea;
     p.insert("displayName".into(), json!(acct.display_name));
-    p.insert("agreementType".into(), json!(arm::agreement_type(acct.agreement)));
+    p.insert(
+        "agreementType".into(),
+        json!(arm::agreement_type(acct.agreement)),
+    );
     match api {
         "2019-10-01-preview" => {
             p.insert("accountType".into(), json!("Enterprise"));
@@ -43,10 +55,19 @@ pub(crate) fn account_json(acct: &BillingAccount, api: &str, expand: &[String]) 
         }
         _ => {
             p.insert("accountStatus".into(), json!("Active"));
-            p.insert("accountType".into(), json!(if ea { "Enterprise" } else { "Business" }));
-            p.insert("accountSubType".into(), json!(if ea { "None" } else { "Enterprise" }));
+            p.insert(
+                "accountType".into(),
+                json!(if ea { "Enterprise" } else { "Business" }),
+            );
+            p.insert(
+                "accountSubType".into(),
+                json!(if ea { "None" } else { "Enterprise" }),
+            );
             p.insert("hasReadAccess".into(), json!(true));
-            p.insert("primaryBillingTenantId".into(), json!(acct.tenant_id.to_string()));
+            p.insert(
+                "primaryBillingTenantId".into(),
+                json!(acct.tenant_id.to_string()),
+            );
         }
     }
     let u = acct.generator.universe();
@@ -61,7 +82,15 @@ pub(crate) fn account_json(acct: &BillingAccount, api: &str, expand: &[String]) 
             let mut policies = Map::new();
             policies.insert("accountOwnerViewCharges".into(), json!(true));
             policies.insert("departmentAdminViewCharges".into(), json!(true));
-            policies.insert(if api == "2024-04-01" { "marketplaceEnabled" } else { "marketplacesEnabled" }.into(), json!(true));
+            policies.insert(
+                if api == "2024-04-01" {
+                    "marketplaceEnabled"
+                } else {
+                    "marketplacesEnabled"
+                }
+                .into(),
+                json!(true),
+            );
             policies.insert("reservedInstancesEnabled".into(), json!(true));
             p.insert(
                 "enrollmentDetails".into(),
@@ -91,7 +120,13 @@ pub(crate) fn account_json(acct: &BillingAccount, api: &str, expand: &[String]) 
         }
         if expand.iter().any(|e| e == "enrollmentaccounts") {
             let start = format!("{}T00:00:00Z", acct.data.data_start);
-            let end = format!("{}T00:00:00Z", acct.data.data_start.replace_year(acct.data.data_start.year() + 3).unwrap_or(acct.data.data_start));
+            let end = format!(
+                "{}T00:00:00Z",
+                acct.data
+                    .data_start
+                    .replace_year(acct.data.data_start.year() + 3)
+                    .unwrap_or(acct.data.data_start)
+            );
             let accts: Vec<Value> = u
                 .enrollment_accounts()
                 .into_iter()
@@ -108,7 +143,10 @@ pub(crate) fn account_json(acct: &BillingAccount, api: &str, expand: &[String]) 
             .into_iter()
             .map(|(bid, name)| json!({"id": format!("{id}/billingProfiles/{bid}"), "name": bid, "type": "Microsoft.Billing/billingAccounts/billingProfiles", "properties": {"displayName": name}}))
             .collect();
-        p.insert("billingProfiles".into(), json!({"hasMoreResults": false, "value": bps}));
+        p.insert(
+            "billingProfiles".into(),
+            json!({"hasMoreResults": false, "value": bps}),
+        );
     }
     let mut v = json!({"id": id, "name": acct.name, "properties": Value::Object(p), "type": "Microsoft.Billing/billingAccounts"});
     if api == "2024-04-01" {
@@ -118,15 +156,30 @@ pub(crate) fn account_json(acct: &BillingAccount, api: &str, expand: &[String]) 
 }
 
 /// A role assignment as the given api-version shows it.
-pub(crate) fn assignment_json(acct: &BillingAccount, a: &RoleAssignment, api: &str, short_type: bool) -> Value {
+pub(crate) fn assignment_json(
+    acct: &BillingAccount,
+    a: &RoleAssignment,
+    api: &str,
+    short_type: bool,
+) -> Value {
     let scope = account_path(&acct.name);
     let mut p = Map::new();
     p.insert("createdOn".into(), json!(azure_datetime(a.created_on)));
     if api == "2024-04-01" {
         // The 2024-04-01 examples always carry both (createdByPrincipalId may be "").
         let tenant = a.created_by_principal_tenant_id.unwrap_or(acct.tenant_id);
-        p.insert("createdByPrincipalTenantId".into(), json!(tenant.to_string()));
-        p.insert("createdByPrincipalId".into(), json!(a.created_by_principal_id.map(|o| o.to_string()).unwrap_or_default()));
+        p.insert(
+            "createdByPrincipalTenantId".into(),
+            json!(tenant.to_string()),
+        );
+        p.insert(
+            "createdByPrincipalId".into(),
+            json!(
+                a.created_by_principal_id
+                    .map(|o| o.to_string())
+                    .unwrap_or_default()
+            ),
+        );
     } else {
         if let Some(t) = a.created_by_principal_tenant_id {
             p.insert("createdByPrincipalTenantId".into(), json!(t.to_string()));
@@ -141,9 +194,18 @@ pub(crate) fn assignment_json(acct: &BillingAccount, a: &RoleAssignment, api: &s
     let user = a.principal_type == "User";
     if !(user && api == "2019-10-01-preview") {
         p.insert("principalId".into(), json!(a.principal_id.to_string()));
-        p.insert("principalTenantId".into(), json!(a.principal_tenant_id.to_string()));
+        p.insert(
+            "principalTenantId".into(),
+            json!(a.principal_tenant_id.to_string()),
+        );
     }
-    p.insert("roleDefinitionId".into(), json!(format!("{scope}/billingRoleDefinitions/{}", a.role_definition)));
+    p.insert(
+        "roleDefinitionId".into(),
+        json!(format!(
+            "{scope}/billingRoleDefinitions/{}",
+            a.role_definition
+        )),
+    );
     p.insert("scope".into(), json!(scope));
     if user {
         p.insert("userAuthenticationType".into(), json!("Organization"));
@@ -173,7 +235,11 @@ fn role_definition_json(acct: &BillingAccount, r: &roles::RoleDef) -> Value {
 
 /// ASP.NET Core ProblemDetails 400 (section 3.1.4).
 fn problem(errors: Value) -> Response {
-    let trace = format!("00-{}-{}-00", Uuid::new_v4().simple(), &Uuid::new_v4().simple().to_string()[..16]);
+    let trace = format!(
+        "00-{}-{}-00",
+        Uuid::new_v4().simple(),
+        &Uuid::new_v4().simple().to_string()[..16]
+    );
     let body = json!({
         "errors": errors,
         "type": "https://tools.ietf.org/html/rfc7231#section-6.5.1",
@@ -182,16 +248,25 @@ fn problem(errors: Value) -> Response {
         "traceId": trace,
     });
     let mut r = json_response(StatusCode::BAD_REQUEST, &body);
-    set_header(r.headers_mut(), "content-type", "application/problem+json; charset=utf-8");
+    set_header(
+        r.headers_mut(),
+        "content-type",
+        "application/problem+json; charset=utf-8",
+    );
     r
 }
 
 fn get_ci_obj<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    o.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
+    o.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
 }
 
 fn str_field(o: &Map<String, Value>, key: &str) -> Option<String> {
-    get_ci_obj(o, key).and_then(Value::as_str).map(str::to_string).filter(|s| !s.is_empty())
+    get_ci_obj(o, key)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .filter(|s| !s.is_empty())
 }
 
 struct AssignmentInput {
@@ -202,7 +277,11 @@ struct AssignmentInput {
 }
 
 /// Resolve and check an assignment request: role definition of this account, existing principal.
-fn resolve(sim: &Sim, acct: &BillingAccount, input: &AssignmentInput) -> Result<(Uuid, Uuid, Uuid, &'static str, Option<String>), Response> {
+fn resolve(
+    sim: &Sim,
+    acct: &BillingAccount,
+    input: &AssignmentInput,
+) -> Result<(Uuid, Uuid, Uuid, &'static str, Option<String>), Response> {
     let prefix = format!("{}/billingRoleDefinitions/", account_path(&acct.name));
     let role = input
         .role_definition_id
@@ -211,30 +290,62 @@ fn resolve(sim: &Sim, acct: &BillingAccount, input: &AssignmentInput) -> Result<
         .and_then(|_| Uuid::parse_str(&input.role_definition_id[prefix.len()..]).ok())
         .and_then(|id| roles::lookup(acct.agreement, id));
     let Some(role) = role else {
-        return Err(arm_error(400, "InvalidRoleDefinitionId", format!("The role definition ID '{}' is not valid for billing account '{}'.", input.role_definition_id, acct.name)));
+        return Err(arm_error(
+            400,
+            "InvalidRoleDefinitionId",
+            format!(
+                "The role definition ID '{}' is not valid for billing account '{}'.",
+                input.role_definition_id, acct.name
+            ),
+        ));
     };
     let st = sim.state();
     if let Some(pid) = &input.principal_id {
-        let tenant = input.principal_tenant_id.clone().unwrap_or_else(|| acct.tenant_id.to_string());
+        let tenant = input
+            .principal_tenant_id
+            .clone()
+            .unwrap_or_else(|| acct.tenant_id.to_string());
         let parsed = (Uuid::parse_str(pid).ok(), Uuid::parse_str(&tenant).ok());
         if let (Some(o), Some(t)) = parsed
-            && let Some(kind) = st.principal_exists(t, o) {
-                let email = st.users.iter().find(|u| u.object_id == o).map(|u| u.user_principal_name.clone());
-                return Ok((o, t, role.id, kind, email));
-            }
-        return Err(arm_error(400, "BadRequest", format!("The provided principal Tenant Id = {tenant} and principal Object Id = {pid} are not valid")));
+            && let Some(kind) = st.principal_exists(t, o)
+        {
+            let email = st
+                .users
+                .iter()
+                .find(|u| u.object_id == o)
+                .map(|u| u.user_principal_name.clone());
+            return Ok((o, t, role.id, kind, email));
+        }
+        return Err(arm_error(
+            400,
+            "BadRequest",
+            format!(
+                "The provided principal Tenant Id = {tenant} and principal Object Id = {pid} are not valid"
+            ),
+        ));
     }
-    let email = input.user_email.clone().unwrap_or_default().to_ascii_lowercase();
+    let email = input
+        .user_email
+        .clone()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     match st.users.iter().find(|u| u.user_principal_name == email) {
         Some(u) => Ok((u.object_id, u.tenant_id, role.id, "User", Some(email))),
-        None => Err(arm_error(400, "BadRequest", format!("The user '{email}' was not found."))),
+        None => Err(arm_error(
+            400,
+            "BadRequest",
+            format!("The user '{email}' was not found."),
+        )),
     }
 }
 
 pub(crate) async fn handle(sim: &Sim, req: &ArmRequest) -> Response {
     let segs = &req.segs;
     let account = segs.get(3).cloned();
-    let ep = if segs.iter().any(|s| s.eq_ignore_ascii_case("billingRoleAssignments") || s.eq_ignore_ascii_case("createBillingRoleAssignment")) {
+    let ep = if segs.iter().any(|s| {
+        s.eq_ignore_ascii_case("billingRoleAssignments")
+            || s.eq_ignore_ascii_case("createBillingRoleAssignment")
+    }) {
         FaultEndpoint::RoleAssignments
     } else {
         FaultEndpoint::BillingAccounts
@@ -263,22 +374,51 @@ fn route(sim: &Sim, req: &ArmRequest, caller: &Caller) -> Response {
         (&Method::GET, []) => list_accounts(sim, req, caller),
         (&Method::GET, [_]) => get_account(sim, req, caller, segs[3]),
         (&Method::GET, [_, "billingpermissions"]) => permissions(sim, req, caller, segs[3]),
-        (&Method::GET, [_, "billingroledefinitions"]) => role_definitions(sim, req, caller, segs[3], None),
-        (&Method::GET, [_, "billingroledefinitions", _]) => role_definitions(sim, req, caller, segs[3], Some(segs[5])),
-        (&Method::GET, [_, "billingroleassignments"]) => list_assignments(sim, req, caller, segs[3]),
-        (&Method::GET, [_, "billingroleassignments", _]) => get_assignment(sim, req, caller, segs[3], segs[5]),
-        (&Method::PUT, [_, "billingroleassignments", _]) => put_assignment(sim, req, caller, segs[3], segs[5]),
-        (&Method::DELETE, [_, "billingroleassignments", _]) => delete_assignment(sim, req, caller, segs[3], segs[5]),
-        (&Method::POST, [_, "createbillingroleassignment"]) => create_assignment(sim, req, caller, segs[3]),
-        (_, [] | [_] | [_, "billingroleassignments", ..] | [_, "billingroledefinitions", ..] | [_, "createbillingroleassignment"] | [_, "billingpermissions"]) => {
-            arm_error(405, "MethodNotAllowed", format!("The requested method '{m}' is not allowed on this resource."))
+        (&Method::GET, [_, "billingroledefinitions"]) => {
+            role_definitions(sim, req, caller, segs[3], None)
         }
+        (&Method::GET, [_, "billingroledefinitions", _]) => {
+            role_definitions(sim, req, caller, segs[3], Some(segs[5]))
+        }
+        (&Method::GET, [_, "billingroleassignments"]) => {
+            list_assignments(sim, req, caller, segs[3])
+        }
+        (&Method::GET, [_, "billingroleassignments", _]) => {
+            get_assignment(sim, req, caller, segs[3], segs[5])
+        }
+        (&Method::PUT, [_, "billingroleassignments", _]) => {
+            put_assignment(sim, req, caller, segs[3], segs[5])
+        }
+        (&Method::DELETE, [_, "billingroleassignments", _]) => {
+            delete_assignment(sim, req, caller, segs[3], segs[5])
+        }
+        (&Method::POST, [_, "createbillingroleassignment"]) => {
+            create_assignment(sim, req, caller, segs[3])
+        }
+        (
+            _,
+            []
+            | [_]
+            | [_, "billingroleassignments", ..]
+            | [_, "billingroledefinitions", ..]
+            | [_, "createbillingroleassignment"]
+            | [_, "billingpermissions"],
+        ) => arm_error(
+            405,
+            "MethodNotAllowed",
+            format!("The requested method '{m}' is not allowed on this resource."),
+        ),
         _ => arm_error(404, "NotFound", "The requested resource was not found."),
     }
 }
 
 fn version(req: &ArmRequest, resource_type: &str) -> Result<String, Response> {
-    arm::api_version(&req.query, BILLING_VERSIONS, "Microsoft.Billing", resource_type)
+    arm::api_version(
+        &req.query,
+        BILLING_VERSIONS,
+        "Microsoft.Billing",
+        resource_type,
+    )
 }
 
 fn list_accounts(sim: &Sim, req: &ArmRequest, caller: &Caller) -> Response {
@@ -288,7 +428,12 @@ fn list_accounts(sim: &Sim, req: &ArmRequest, caller: &Caller) -> Response {
     };
     let expand = expands(req);
     let st = sim.state();
-    let value: Vec<Value> = st.accounts.values().filter(|a| can_read(a, caller)).map(|a| account_json(a, &api, &expand)).collect();
+    let value: Vec<Value> = st
+        .accounts
+        .values()
+        .filter(|a| can_read(a, caller))
+        .map(|a| account_json(a, &api, &expand))
+        .collect();
     json_response(StatusCode::OK, &json!({ "value": value }))
 }
 
@@ -298,9 +443,15 @@ fn get_account(sim: &Sim, req: &ArmRequest, caller: &Caller, name: &str) -> Resp
         Err(r) => return r,
     };
     let st = sim.state();
-    let Some(acct) = find_account(&st, name) else { return bare_not_found() };
+    let Some(acct) = find_account(&st, name) else {
+        return bare_not_found();
+    };
     if !can_read(acct, caller) {
-        return authorization_failed(caller, "Microsoft.Billing/billingAccounts/read", &account_path(&acct.name));
+        return authorization_failed(
+            caller,
+            "Microsoft.Billing/billingAccounts/read",
+            &account_path(&acct.name),
+        );
     }
     json_response(StatusCode::OK, &account_json(acct, &api, &expands(req)))
 }
@@ -310,23 +461,46 @@ fn permissions(sim: &Sim, req: &ArmRequest, caller: &Caller, name: &str) -> Resp
         return r;
     }
     let st = sim.state();
-    let Some(acct) = find_account(&st, name) else { return bare_not_found() };
-    let value: Vec<Value> = caller_roles(acct, caller).into_iter().map(|r| json!({"actions": roles::actions(acct.agreement, r), "notActions": []})).collect();
+    let Some(acct) = find_account(&st, name) else {
+        return bare_not_found();
+    };
+    let value: Vec<Value> = caller_roles(acct, caller)
+        .into_iter()
+        .map(|r| json!({"actions": roles::actions(acct.agreement, r), "notActions": []}))
+        .collect();
     json_response(StatusCode::OK, &json!({ "value": value }))
 }
 
-fn role_definitions(sim: &Sim, req: &ArmRequest, caller: &Caller, name: &str, one: Option<&str>) -> Response {
+fn role_definitions(
+    sim: &Sim,
+    req: &ArmRequest,
+    caller: &Caller,
+    name: &str,
+    one: Option<&str>,
+) -> Response {
     if let Err(r) = version(req, "billingAccounts/billingRoleDefinitions") {
         return r;
     }
     let st = sim.state();
-    let Some(acct) = find_account(&st, name) else { return bare_not_found() };
+    let Some(acct) = find_account(&st, name) else {
+        return bare_not_found();
+    };
     if caller_roles(acct, caller).is_empty() {
-        return authorization_failed(caller, "Microsoft.Billing/billingAccounts/billingRoleDefinitions/read", &account_path(&acct.name));
+        return authorization_failed(
+            caller,
+            "Microsoft.Billing/billingAccounts/billingRoleDefinitions/read",
+            &account_path(&acct.name),
+        );
     }
     match one {
-        None => json_response(StatusCode::OK, &json!({"value": roles::definitions(acct.agreement).iter().map(|r| role_definition_json(acct, r)).collect::<Vec<_>>()})),
-        Some(id) => match Uuid::parse_str(id).ok().and_then(|id| roles::lookup(acct.agreement, id)) {
+        None => json_response(
+            StatusCode::OK,
+            &json!({"value": roles::definitions(acct.agreement).iter().map(|r| role_definition_json(acct, r)).collect::<Vec<_>>()}),
+        ),
+        Some(id) => match Uuid::parse_str(id)
+            .ok()
+            .and_then(|id| roles::lookup(acct.agreement, id))
+        {
             Some(r) => json_response(StatusCode::OK, &role_definition_json(acct, r)),
             None => bare_not_found(),
         },
@@ -339,12 +513,22 @@ fn list_assignments(sim: &Sim, req: &ArmRequest, caller: &Caller, name: &str) ->
         Err(r) => return r,
     };
     let st = sim.state();
-    let Some(acct) = find_account(&st, name) else { return bare_not_found() };
+    let Some(acct) = find_account(&st, name) else {
+        return bare_not_found();
+    };
     if !can_read(acct, caller) {
-        return authorization_failed(caller, "Microsoft.Billing/billingAccounts/billingRoleAssignments/read", &account_path(&acct.name));
+        return authorization_failed(
+            caller,
+            "Microsoft.Billing/billingAccounts/billingRoleAssignments/read",
+            &account_path(&acct.name),
+        );
     }
     let short = api == "2019-10-01-preview";
-    let value: Vec<Value> = acct.assignments.iter().map(|a| assignment_json(acct, a, &api, short)).collect();
+    let value: Vec<Value> = acct
+        .assignments
+        .iter()
+        .map(|a| assignment_json(acct, a, &api, short))
+        .collect();
     json_response(StatusCode::OK, &json!({ "value": value }))
 }
 
@@ -354,49 +538,102 @@ fn get_assignment(sim: &Sim, req: &ArmRequest, caller: &Caller, name: &str, ra: 
         Err(r) => return r,
     };
     let st = sim.state();
-    let Some(acct) = find_account(&st, name) else { return bare_not_found() };
+    let Some(acct) = find_account(&st, name) else {
+        return bare_not_found();
+    };
     if !can_read(acct, caller) {
-        return authorization_failed(caller, "Microsoft.Billing/billingAccounts/billingRoleAssignments/read", &account_path(&acct.name));
+        return authorization_failed(
+            caller,
+            "Microsoft.Billing/billingAccounts/billingRoleAssignments/read",
+            &account_path(&acct.name),
+        );
     }
-    match acct.assignments.iter().find(|a| a.name.eq_ignore_ascii_case(ra)) {
-        Some(a) => json_response(StatusCode::OK, &assignment_json(acct, a, &api, api == "2019-10-01-preview")),
+    match acct
+        .assignments
+        .iter()
+        .find(|a| a.name.eq_ignore_ascii_case(ra))
+    {
+        Some(a) => json_response(
+            StatusCode::OK,
+            &assignment_json(acct, a, &api, api == "2019-10-01-preview"),
+        ),
         None => bare_not_found(),
     }
 }
 
-fn delete_assignment(sim: &Sim, req: &ArmRequest, caller: &Caller, name: &str, ra: &str) -> Response {
+fn delete_assignment(
+    sim: &Sim,
+    req: &ArmRequest,
+    caller: &Caller,
+    name: &str,
+    ra: &str,
+) -> Response {
     let api = match version(req, "billingAccounts/billingRoleAssignments") {
         Ok(v) => v,
         Err(r) => return r,
     };
     let mut st = sim.state();
-    let Some(key) = find_account(&st, name).map(|a| a.name.clone()) else { return bare_not_found() };
-    let Some(acct) = st.accounts.get_mut(&key) else { return bare_not_found() };
+    let Some(key) = find_account(&st, name).map(|a| a.name.clone()) else {
+        return bare_not_found();
+    };
+    let Some(acct) = st.accounts.get_mut(&key) else {
+        return bare_not_found();
+    };
     if !can_manage(acct, caller) {
-        return authorization_failed(caller, "Microsoft.Billing/billingAccounts/billingRoleAssignments/delete", &account_path(&acct.name));
+        return authorization_failed(
+            caller,
+            "Microsoft.Billing/billingAccounts/billingRoleAssignments/delete",
+            &account_path(&acct.name),
+        );
     }
-    let Some(pos) = acct.assignments.iter().position(|a| a.name.eq_ignore_ascii_case(ra)) else { return bare_not_found() };
+    let Some(pos) = acct
+        .assignments
+        .iter()
+        .position(|a| a.name.eq_ignore_ascii_case(ra))
+    else {
+        return bare_not_found();
+    };
     let a = acct.assignments.remove(pos);
     json_response(StatusCode::OK, &assignment_json(acct, &a, &api, false))
 }
 
 /// `PUT .../billingRoleAssignments/{name}` (EA 2019-10-01-preview and 2024-04-01; `properties`-wrapped).
 fn put_assignment(sim: &Sim, req: &ArmRequest, caller: &Caller, name: &str, ra: &str) -> Response {
-    let api = match arm::api_version(&req.query, &["2019-10-01-preview", "2024-04-01"], "Microsoft.Billing", "billingAccounts/billingRoleAssignments") {
+    let api = match arm::api_version(
+        &req.query,
+        &["2019-10-01-preview", "2024-04-01"],
+        "Microsoft.Billing",
+        "billingAccounts/billingRoleAssignments",
+    ) {
         Ok(v) => v,
         Err(r) => return r,
     };
     // Model binding first, as ASP.NET does: a flat or incomplete body is a ProblemDetails 400.
     let body: Value = match serde_json::from_slice(&req.body) {
         Ok(v) => v,
-        Err(e) => return problem(json!({"$": [format!("The JSON value could not be converted to the request model. {e}")]})),
+        Err(e) => {
+            return problem(
+                json!({"$": [format!("The JSON value could not be converted to the request model. {e}")]}),
+            );
+        }
     };
-    let props = body.as_object().and_then(|o| get_ci_obj(o, "properties")).and_then(Value::as_object);
+    let props = body
+        .as_object()
+        .and_then(|o| get_ci_obj(o, "properties"))
+        .and_then(Value::as_object);
     let mut errors = Map::new();
     let input = match props {
         None => {
-            errors.insert("Properties.PrincipalId".into(), json!(["PrincipalId or UserEmailAddress/UserAuthenticationType must be specified."]));
-            errors.insert("Properties.RoleDefinitionId".into(), json!(["The RoleDefinitionId field is required."]));
+            errors.insert(
+                "Properties.PrincipalId".into(),
+                json!([
+                    "PrincipalId or UserEmailAddress/UserAuthenticationType must be specified."
+                ]),
+            );
+            errors.insert(
+                "Properties.RoleDefinitionId".into(),
+                json!(["The RoleDefinitionId field is required."]),
+            );
             None
         }
         Some(p) => {
@@ -407,15 +644,25 @@ fn put_assignment(sim: &Sim, req: &ArmRequest, caller: &Caller, name: &str, ra: 
                 user_email: str_field(p, "userEmailAddress"),
             };
             if input.principal_id.is_none() && input.user_email.is_none() {
-                errors.insert("Properties.PrincipalId".into(), json!(["PrincipalId or UserEmailAddress/UserAuthenticationType must be specified."]));
+                errors.insert(
+                    "Properties.PrincipalId".into(),
+                    json!([
+                        "PrincipalId or UserEmailAddress/UserAuthenticationType must be specified."
+                    ]),
+                );
             }
             if input.role_definition_id.is_empty() {
-                errors.insert("Properties.RoleDefinitionId".into(), json!(["The RoleDefinitionId field is required."]));
+                errors.insert(
+                    "Properties.RoleDefinitionId".into(),
+                    json!(["The RoleDefinitionId field is required."]),
+                );
             }
             Some(input)
         }
     };
-    let Some(input) = input.filter(|_| errors.is_empty()) else { return problem(Value::Object(errors)) };
+    let Some(input) = input.filter(|_| errors.is_empty()) else {
+        return problem(Value::Object(errors));
+    };
     let (acct_key, acct_snapshot_ok) = {
         let st = sim.state();
         match find_account(&st, name) {
@@ -424,11 +671,17 @@ fn put_assignment(sim: &Sim, req: &ArmRequest, caller: &Caller, name: &str, ra: 
         }
     };
     if !acct_snapshot_ok {
-        return authorization_failed(caller, "Microsoft.Billing/billingAccounts/billingRoleAssignments/write", &account_path(&acct_key));
+        return authorization_failed(
+            caller,
+            "Microsoft.Billing/billingAccounts/billingRoleAssignments/write",
+            &account_path(&acct_key),
+        );
     }
     let resolved = {
         let st = sim.state();
-        let Some(acct) = st.accounts.get(&acct_key) else { return bare_not_found() };
+        let Some(acct) = st.accounts.get(&acct_key) else {
+            return bare_not_found();
+        };
         // `resolve` locks the state itself; release ours first by cloning what it needs.
         let acct = acct.clone();
         drop(st);
@@ -440,13 +693,28 @@ fn put_assignment(sim: &Sim, req: &ArmRequest, caller: &Caller, name: &str, ra: 
     };
     let now = sim.now();
     let mut st = sim.state();
-    let Some(acct) = st.accounts.get_mut(&acct_key) else { return bare_not_found() };
-    if acct.assignments.iter().any(|a| !a.name.eq_ignore_ascii_case(ra) && a.principal_id == oid && a.principal_tenant_id == tid) {
-        return arm_error(409, "Conflict", format!("The principal '{oid}' already has a billing role assignment on billing account '{}'. A principal can have only one role.", acct.name));
+    let Some(acct) = st.accounts.get_mut(&acct_key) else {
+        return bare_not_found();
+    };
+    if acct.assignments.iter().any(|a| {
+        !a.name.eq_ignore_ascii_case(ra) && a.principal_id == oid && a.principal_tenant_id == tid
+    }) {
+        return arm_error(
+            409,
+            "Conflict",
+            format!(
+                "The principal '{oid}' already has a billing role assignment on billing account '{}'. A principal can have only one role.",
+                acct.name
+            ),
+        );
     }
     let created_by_email = caller.upn.clone();
     let status;
-    let assignment = match acct.assignments.iter_mut().find(|a| a.name.eq_ignore_ascii_case(ra)) {
+    let assignment = match acct
+        .assignments
+        .iter_mut()
+        .find(|a| a.name.eq_ignore_ascii_case(ra))
+    {
         Some(existing) => {
             existing.principal_id = oid;
             existing.principal_tenant_id = tid;
@@ -470,7 +738,11 @@ fn put_assignment(sim: &Sim, req: &ArmRequest, caller: &Caller, name: &str, ra: 
                 user_email: if kind == "User" { email } else { None },
             };
             acct.assignments.push(a.clone());
-            status = if api == "2024-04-01" { StatusCode::CREATED } else { StatusCode::OK };
+            status = if api == "2024-04-01" {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
             a
         }
     };
@@ -479,7 +751,12 @@ fn put_assignment(sim: &Sim, req: &ArmRequest, caller: &Caller, name: &str, ra: 
 
 /// `POST .../createBillingRoleAssignment` (MCA; flat body; 2020-05-01 answers 201, 2024-04-01 200).
 fn create_assignment(sim: &Sim, req: &ArmRequest, caller: &Caller, name: &str) -> Response {
-    let api = match arm::api_version(&req.query, &["2020-05-01", "2024-04-01"], "Microsoft.Billing", "billingAccounts/createBillingRoleAssignment") {
+    let api = match arm::api_version(
+        &req.query,
+        &["2020-05-01", "2024-04-01"],
+        "Microsoft.Billing",
+        "billingAccounts/createBillingRoleAssignment",
+    ) {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -491,24 +768,53 @@ fn create_assignment(sim: &Sim, req: &ArmRequest, caller: &Caller, name: &str) -
         }
     };
     if !can_manage(&acct, caller) {
-        return authorization_failed(caller, "Microsoft.Billing/billingAccounts/createBillingRoleAssignment/action", &account_path(&acct.name));
+        return authorization_failed(
+            caller,
+            "Microsoft.Billing/billingAccounts/createBillingRoleAssignment/action",
+            &account_path(&acct.name),
+        );
     }
     if acct.agreement != Agreement::Mca {
-        return arm_error(400, "BadRequest", format!("createBillingRoleAssignment is not supported for billing account '{}' of agreement type EnterpriseAgreement. Use PUT billingRoleAssignments.", acct.name));
+        return arm_error(
+            400,
+            "BadRequest",
+            format!(
+                "createBillingRoleAssignment is not supported for billing account '{}' of agreement type EnterpriseAgreement. Use PUT billingRoleAssignments.",
+                acct.name
+            ),
+        );
     }
     let body: Value = match serde_json::from_slice(&req.body) {
         Ok(v) => v,
-        Err(_) => return arm_error(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized."),
+        Err(_) => {
+            return arm_error(
+                400,
+                "InvalidRequestContent",
+                "The request content was invalid and could not be deserialized.",
+            );
+        }
     };
-    let Some(o) = body.as_object() else { return arm_error(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.") };
+    let Some(o) = body.as_object() else {
+        return arm_error(
+            400,
+            "InvalidRequestContent",
+            "The request content was invalid and could not be deserialized.",
+        );
+    };
     let input = AssignmentInput {
         principal_id: str_field(o, "principalId"),
         principal_tenant_id: str_field(o, "principalTenantId"),
         role_definition_id: str_field(o, "roleDefinitionId").unwrap_or_default(),
         user_email: str_field(o, "userEmailAddress"),
     };
-    if input.role_definition_id.is_empty() || (input.principal_id.is_none() && input.user_email.is_none()) {
-        return arm_error(400, "InvalidRequestContent", "roleDefinitionId and principalId (or userEmailAddress) are required.");
+    if input.role_definition_id.is_empty()
+        || (input.principal_id.is_none() && input.user_email.is_none())
+    {
+        return arm_error(
+            400,
+            "InvalidRequestContent",
+            "roleDefinitionId and principalId (or userEmailAddress) are required.",
+        );
     }
     let (oid, tid, role, kind, email) = match resolve(sim, &acct, &input) {
         Ok(r) => r,
@@ -516,10 +822,23 @@ fn create_assignment(sim: &Sim, req: &ArmRequest, caller: &Caller, name: &str) -
     };
     let now = sim.now();
     let mut st = sim.state();
-    let Some(acct) = st.accounts.get_mut(&acct.name) else { return bare_not_found() };
+    let Some(acct) = st.accounts.get_mut(&acct.name) else {
+        return bare_not_found();
+    };
     let ra = format!("{role}_{oid}");
-    if acct.assignments.iter().any(|a| a.name == ra || (a.principal_id == oid && a.role_definition == role)) {
-        return arm_error(409, "Conflict", format!("The principal '{oid}' already has this role on billing account '{}'.", acct.name));
+    if acct
+        .assignments
+        .iter()
+        .any(|a| a.name == ra || (a.principal_id == oid && a.role_definition == role))
+    {
+        return arm_error(
+            409,
+            "Conflict",
+            format!(
+                "The principal '{oid}' already has this role on billing account '{}'.",
+                acct.name
+            ),
+        );
     }
     let a = RoleAssignment {
         name: ra,
@@ -534,6 +853,10 @@ fn create_assignment(sim: &Sim, req: &ArmRequest, caller: &Caller, name: &str) -
         user_email: if kind == "User" { email } else { None },
     };
     acct.assignments.push(a.clone());
-    let status = if api == "2020-05-01" { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if api == "2020-05-01" {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     json_response(status, &assignment_json(acct, &a, &api, false))
 }

@@ -131,7 +131,13 @@ mod tests {
         let t = datetime!(2022-05-10 08:08:46.1973252 UTC);
         assert_eq!(azure_datetime(t), "2022-05-10T08:08:46.1973252Z");
         assert_eq!(entra_timestamp(t), "2022-05-10 08:08:46Z");
-        assert_eq!(arm_us_datetime(datetime!(2021-08-04 15:53:17 UTC)), "8/4/2021 3:53:17 PM");
-        assert_eq!(arm_us_datetime(datetime!(2021-08-04 00:05:00 UTC)), "8/4/2021 12:05:00 AM");
+        assert_eq!(
+            arm_us_datetime(datetime!(2021-08-04 15:53:17 UTC)),
+            "8/4/2021 3:53:17 PM"
+        );
+        assert_eq!(
+            arm_us_datetime(datetime!(2021-08-04 00:05:00 UTC)),
+            "8/4/2021 12:05:00 AM"
+        );
     }
 }

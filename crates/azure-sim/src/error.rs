@@ -23,15 +23,24 @@ pub enum SimError {
     Conflict(String),
     /// An administrative call carries an invalid value.
     #[error("invalid {field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
 }
 
 impl SimError {
     pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        SimError::Invalid { field, message: message.into() }
+        SimError::Invalid {
+            field,
+            message: message.into(),
+        }
     }
     pub(crate) fn not_found(kind: &'static str, id: impl Into<String>) -> Self {
-        SimError::NotFound { kind, id: id.into() }
+        SimError::NotFound {
+            kind,
+            id: id.into(),
+        }
     }
 }
 

@@ -71,7 +71,11 @@ pub struct Fault {
 }
 
 /// Take the first fault matching (and use up one of its count).
-pub(crate) fn take(faults: &mut Vec<Fault>, endpoint: FaultEndpoint, account: Option<&str>) -> Option<FaultKind> {
+pub(crate) fn take(
+    faults: &mut Vec<Fault>,
+    endpoint: FaultEndpoint,
+    account: Option<&str>,
+) -> Option<FaultKind> {
     let pos = faults.iter().position(|f| {
         (f.spec.endpoint == endpoint || f.spec.endpoint == FaultEndpoint::Any)
             && match (&f.spec.billing_account, account) {
@@ -139,18 +143,25 @@ pub(crate) fn apply_to_body(resp: Response, kind: &FaultKind) -> Response {
                 Fail,
                 Done,
             }
-            let s = futures_util::stream::unfold((stream, after_bytes, St::Sending), |(mut inner, left, st)| async move {
-                let cut = || std::io::Error::other("connection dropped by fault injection");
-                match st {
-                    St::Done => None,
-                    St::Fail => Some((Err(cut()), (inner, 0, St::Done))),
-                    St::Sending => match inner.next().await {
-                        Some(Ok(b)) if (b.len() as u64) < left => Some((Ok(b.clone()), (inner, left - b.len() as u64, St::Sending))),
-                        Some(Ok(b)) if left > 0 => Some((Ok(b.slice(..left as usize)), (inner, 0, St::Fail))),
-                        _ => Some((Err(cut()), (inner, 0, St::Done))),
-                    },
-                }
-            });
+            let s = futures_util::stream::unfold(
+                (stream, after_bytes, St::Sending),
+                |(mut inner, left, st)| async move {
+                    let cut = || std::io::Error::other("connection dropped by fault injection");
+                    match st {
+                        St::Done => None,
+                        St::Fail => Some((Err(cut()), (inner, 0, St::Done))),
+                        St::Sending => match inner.next().await {
+                            Some(Ok(b)) if (b.len() as u64) < left => {
+                                Some((Ok(b.clone()), (inner, left - b.len() as u64, St::Sending)))
+                            }
+                            Some(Ok(b)) if left > 0 => {
+                                Some((Ok(b.slice(..left as usize)), (inner, 0, St::Fail)))
+                            }
+                            _ => Some((Err(cut()), (inner, 0, St::Done))),
+                        },
+                    }
+                },
+            );
             Response::from_parts(parts, Body::from_stream(s))
         }
         _ => Response::from_parts(parts, Body::from_stream(stream)),
@@ -162,7 +173,15 @@ mod tests {
     use super::*;
 
     fn spec(endpoint: FaultEndpoint, account: Option<&str>, count: Option<u32>) -> Fault {
-        Fault { id: 1, spec: FaultSpec { endpoint, billing_account: account.map(str::to_string), kind: FaultKind::ReportFailed, count } }
+        Fault {
+            id: 1,
+            spec: FaultSpec {
+                endpoint,
+                billing_account: account.map(str::to_string),
+                kind: FaultKind::ReportFailed,
+                count,
+            },
+        }
     }
 
     #[test]
@@ -183,6 +202,11 @@ mod tests {
     #[test]
     fn spec_json_shape() {
         let s: FaultSpec = serde_json::from_str(r#"{"endpoint":"generate_cost_details_report","billing_account":"123","type":"throttle","retry_after_secs":30,"count":1}"#).expect("parse");
-        assert_eq!(s.kind, FaultKind::Throttle { retry_after_secs: 30 });
+        assert_eq!(
+            s.kind,
+            FaultKind::Throttle {
+                retry_after_secs: 30
+            }
+        );
     }
 }

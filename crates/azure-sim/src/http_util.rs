@@ -12,7 +12,9 @@ pub(crate) fn percent_decode(s: &str, plus_space: bool) -> String {
     while i < b.len() {
         match b[i] {
             b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&b[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(v) => {
                         out.push(v);
@@ -42,17 +44,26 @@ pub(crate) fn parse_form(s: &str) -> Vec<(String, String)> {
 }
 
 pub(crate) fn get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 /// Case-insensitive query lookup (ARM treats `api-version` and `$expand` case-insensitively).
 pub(crate) fn get_ci<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.as_str())
 }
 
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     let mut r = (status, body.to_string()).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     r
 }
 
@@ -67,8 +78,13 @@ mod tests {
     use super::*;
     #[test]
     fn form_decoding() {
-        let f = parse_form("scope=https%3A%2F%2Fmanagement.azure.com%2F.default&client_secret=a+b%2Bc&x");
-        assert_eq!(get(&f, "scope"), Some("https://management.azure.com/.default"));
+        let f = parse_form(
+            "scope=https%3A%2F%2Fmanagement.azure.com%2F.default&client_secret=a+b%2Bc&x",
+        );
+        assert_eq!(
+            get(&f, "scope"),
+            Some("https://management.azure.com/.default")
+        );
         assert_eq!(get(&f, "client_secret"), Some("a b+c"));
         assert_eq!(get(&f, "x"), Some(""));
         assert_eq!(percent_decode("a%3Ab%", false), "a:b%");

@@ -40,7 +40,8 @@ pub(crate) enum JwtError {
 /// Decode and verify; returns the claims.
 pub(crate) fn verify(key: &[u8], token: &str) -> Result<Map<String, Value>, JwtError> {
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(JwtError::Malformed);
     };

@@ -47,8 +47,13 @@ pub use clock::SimClock;
 pub use error::{Result, SimError};
 pub use faults::{Fault, FaultEndpoint, FaultKind, FaultSpec};
 pub use generator::{Agreement, Layout, Metric};
-pub use model::{App, BillingAccountInfo, DataOptions, EmptyAnswer, RoleAssignment, Secret, Tenant, User};
-pub use sim::{AppUpdate, DemoSeed, IssuedToken, NewApp, NewBillingAccount, NewSecret, NewTenant, NewUser, Settings, Sim};
+pub use model::{
+    App, BillingAccountInfo, DataOptions, EmptyAnswer, RoleAssignment, Secret, Tenant, User,
+};
+pub use sim::{
+    AppUpdate, DemoSeed, IssuedToken, NewApp, NewBillingAccount, NewSecret, NewTenant, NewUser,
+    Settings, Sim,
+};
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -89,7 +94,10 @@ impl Default for SimConfig {
 impl SimConfig {
     /// Listen on 127.0.0.1:`port`.
     pub fn on_port(port: u16) -> Self {
-        SimConfig { bind: SocketAddr::from(([127, 0, 0, 1], port)), ..Default::default() }
+        SimConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], port)),
+            ..Default::default()
+        }
     }
 }
 
@@ -99,7 +107,12 @@ pub struct AzureSim;
 impl AzureSim {
     /// Bind, start serving in a background task, and return the handle.
     pub async fn start(config: SimConfig) -> Result<RunningSim> {
-        let listener = tokio::net::TcpListener::bind(config.bind).await.map_err(|source| SimError::Bind { addr: config.bind, source })?;
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| SimError::Bind {
+                addr: config.bind,
+                source,
+            })?;
         let addr = listener.local_addr()?;
         let key = config.signing_key.clone().unwrap_or_else(|| {
             let mut k = uuid::Uuid::new_v4().as_bytes().to_vec();
@@ -107,9 +120,18 @@ impl AzureSim {
             k
         });
         let sim = Sim::new(config.clock.clone(), key, config.settings.clone());
-        let base = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_string();
+        let base = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_string();
         let _ = sim.inner.base_url.set(base.clone());
-        let demo = if config.seed_demo { Some(sim.seed_demo()?) } else { None };
+        let demo = if config.seed_demo {
+            Some(sim.seed_demo()?)
+        } else {
+            None
+        };
         let app = router(sim.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -121,15 +143,28 @@ impl AzureSim {
             }
         });
         tracing::info!(%base, "azure simulator listening");
-        Ok(RunningSim { sim, addr, base, shutdown: Some(tx), task: Some(task), demo })
+        Ok(RunningSim {
+            sim,
+            addr,
+            base,
+            shutdown: Some(tx),
+            task: Some(task),
+            demo,
+        })
     }
 }
 
 fn router(sim: Sim) -> Router {
     Router::new()
         .route("/login/{tenant}/oauth2/v2.0/token", post(entra::token))
-        .route("/login/oauth2/v2.0/token", post(entra::token_without_tenant))
-        .route("/login/{tenant}/v2.0/.well-known/openid-configuration", get(entra::openid_configuration))
+        .route(
+            "/login/oauth2/v2.0/token",
+            post(entra::token_without_tenant),
+        )
+        .route(
+            "/login/{tenant}/v2.0/.well-known/openid-configuration",
+            get(entra::openid_configuration),
+        )
         .route("/blob/armreports/{op}/{part}", get(blob::download))
         .nest("/_sim", admin::router())
         .fallback(arm::handle)

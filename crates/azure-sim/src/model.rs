@@ -148,11 +148,18 @@ impl BillingAccount {
             subscriptions: u.subscription_ids(),
             sections: u.sections().into_iter().map(|(i, n, _)| (i, n)).collect(),
             enrollment_accounts: if self.agreement == Agreement::Ea {
-                u.enrollment_accounts().into_iter().map(|(i, n, _)| (i, n)).collect()
+                u.enrollment_accounts()
+                    .into_iter()
+                    .map(|(i, n, _)| (i, n))
+                    .collect()
             } else {
                 Vec::new()
             },
-            billing_profiles: if self.agreement == Agreement::Mca { u.billing_profiles() } else { Vec::new() },
+            billing_profiles: if self.agreement == Agreement::Mca {
+                u.billing_profiles()
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -168,9 +175,15 @@ pub(crate) struct BlobPart {
 #[derive(Debug, Clone)]
 pub(crate) enum ReportState {
     Running,
-    Completed { parts: Vec<BlobPart>, valid_till: OffsetDateTime },
+    Completed {
+        parts: Vec<BlobPart>,
+        valid_till: OffsetDateTime,
+    },
     NoData,
-    Failed { code: String, message: String },
+    Failed {
+        code: String,
+        message: String,
+    },
 }
 
 /// A Cost Details operation.
@@ -200,13 +213,21 @@ pub(crate) struct State {
 impl State {
     pub fn tenant_by_ref(&self, r: &str) -> Option<&Tenant> {
         let r = r.to_ascii_lowercase();
-        self.tenants.iter().find(|t| t.id.to_string() == r || t.domains.contains(&r))
+        self.tenants
+            .iter()
+            .find(|t| t.id.to_string() == r || t.domains.contains(&r))
     }
     pub fn principal_exists(&self, tenant: Uuid, oid: Uuid) -> Option<&'static str> {
-        if self.apps.iter().any(|a| a.tenant_id == tenant && a.has_service_principal && a.service_principal_object_id == oid) {
+        if self.apps.iter().any(|a| {
+            a.tenant_id == tenant && a.has_service_principal && a.service_principal_object_id == oid
+        }) {
             return Some("ServicePrincipal");
         }
-        if self.users.iter().any(|u| u.tenant_id == tenant && u.object_id == oid) {
+        if self
+            .users
+            .iter()
+            .any(|u| u.tenant_id == tenant && u.object_id == oid)
+        {
             return Some("User");
         }
         None

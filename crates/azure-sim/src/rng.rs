@@ -31,7 +31,11 @@ pub(crate) fn hs(s: &str) -> u64 {
 
 /// Uniform in `0..n` (n > 0).
 pub(crate) fn below(x: u64, n: u64) -> u64 {
-    if n == 0 { 0 } else { ((u128::from(x) * u128::from(n)) >> 64) as u64 }
+    if n == 0 {
+        0
+    } else {
+        ((u128::from(x) * u128::from(n)) >> 64) as u64
+    }
 }
 
 /// True with probability `permille`/1000.

@@ -24,16 +24,58 @@ pub(crate) struct RoleDef {
 }
 
 const EA_ROLES: &[RoleDef] = &[
-    RoleDef { id: EA_ENTERPRISE_ADMINISTRATOR, name: "Enterprise Administrator", description: "Enterprise Administrator: full access to the enrollment, including role assignments.", read: true, manage_access: true },
-    RoleDef { id: EA_ENROLLMENT_READER, name: "Enterprise Administrator (read only)", description: "EnrollmentReader: read access to the enrollment and its cost data.", read: true, manage_access: false },
-    RoleDef { id: EA_PURCHASER, name: "EA purchaser", description: "EA purchaser: purchases reservations and savings plans, reads the enrollment.", read: true, manage_access: false },
+    RoleDef {
+        id: EA_ENTERPRISE_ADMINISTRATOR,
+        name: "Enterprise Administrator",
+        description: "Enterprise Administrator: full access to the enrollment, including role assignments.",
+        read: true,
+        manage_access: true,
+    },
+    RoleDef {
+        id: EA_ENROLLMENT_READER,
+        name: "Enterprise Administrator (read only)",
+        description: "EnrollmentReader: read access to the enrollment and its cost data.",
+        read: true,
+        manage_access: false,
+    },
+    RoleDef {
+        id: EA_PURCHASER,
+        name: "EA purchaser",
+        description: "EA purchaser: purchases reservations and savings plans, reads the enrollment.",
+        read: true,
+        manage_access: false,
+    },
 ];
 
 const MCA_ROLES: &[RoleDef] = &[
-    RoleDef { id: MCA_OWNER, name: "Billing account owner", description: "The Owner role gives the user all permissions including access management rights to the organization.", read: true, manage_access: true },
-    RoleDef { id: MCA_CONTRIBUTOR, name: "Billing account contributor", description: "The Contributor role gives the user all permissions except access management on the organization.", read: true, manage_access: true },
-    RoleDef { id: MCA_READER, name: "Billing account reader", description: "The Reader role gives the user read permissions to an organization.", read: true, manage_access: false },
-    RoleDef { id: MCA_BASIC_PURCHASER, name: "Basic Purchaser", description: "The Purchaser role gives the user permissions to make purchases by creating new Projects and Billing Groups in an organization.", read: false, manage_access: false },
+    RoleDef {
+        id: MCA_OWNER,
+        name: "Billing account owner",
+        description: "The Owner role gives the user all permissions including access management rights to the organization.",
+        read: true,
+        manage_access: true,
+    },
+    RoleDef {
+        id: MCA_CONTRIBUTOR,
+        name: "Billing account contributor",
+        description: "The Contributor role gives the user all permissions except access management on the organization.",
+        read: true,
+        manage_access: true,
+    },
+    RoleDef {
+        id: MCA_READER,
+        name: "Billing account reader",
+        description: "The Reader role gives the user read permissions to an organization.",
+        read: true,
+        manage_access: false,
+    },
+    RoleDef {
+        id: MCA_BASIC_PURCHASER,
+        name: "Basic Purchaser",
+        description: "The Purchaser role gives the user permissions to make purchases by creating new Projects and Billing Groups in an organization.",
+        read: false,
+        manage_access: false,
+    },
 ];
 
 pub(crate) fn definitions(agreement: Agreement) -> &'static [RoleDef] {

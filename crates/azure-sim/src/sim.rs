@@ -29,7 +29,12 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { token_lifetime_secs: 3599, report_retry_after_secs: 1, report_processing_secs: 0, report_valid_secs: 24 * 3600 }
+        Settings {
+            token_lifetime_secs: 3599,
+            report_retry_after_secs: 1,
+            report_processing_secs: 0,
+            report_valid_secs: 24 * 3600,
+        }
     }
 }
 
@@ -49,7 +54,9 @@ pub struct Sim {
 
 impl std::fmt::Debug for Sim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sim").field("base_url", &self.inner.base_url.get()).finish()
+        f.debug_struct("Sim")
+            .field("base_url", &self.inner.base_url.get())
+            .finish()
     }
 }
 
@@ -200,12 +207,24 @@ pub(crate) fn random_secret() -> String {
 
 fn dns_ok(s: &str) -> bool {
     s.contains('.')
-        && s.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 impl Sim {
     pub(crate) fn new(clock: SimClock, key: Vec<u8>, settings: Settings) -> Self {
-        Sim { inner: Arc::new(Inner { state: Mutex::new(State::default()), clock, key, settings, base_url: OnceLock::new() }) }
+        Sim {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State::default()),
+                clock,
+                key,
+                settings,
+                base_url: OnceLock::new(),
+            }),
+        }
     }
 
     pub(crate) fn state(&self) -> MutexGuard<'_, State> {
@@ -226,39 +245,73 @@ impl Sim {
     }
 
     pub(crate) fn base_url(&self) -> String {
-        self.inner.base_url.get().cloned().unwrap_or_else(|| "http://127.0.0.1".into())
+        self.inner
+            .base_url
+            .get()
+            .cloned()
+            .unwrap_or_else(|| "http://127.0.0.1".into())
     }
 
     pub fn create_tenant(&self, t: NewTenant) -> Result<Tenant> {
         let id = t.id.unwrap_or_else(Uuid::new_v4);
-        let display_name = t.display_name.unwrap_or_else(|| format!("Tenant {}", &id.to_string()[..8]));
-        let mut domains: Vec<String> = t.domains.iter().map(|d| d.trim().to_ascii_lowercase()).collect();
+        let display_name = t
+            .display_name
+            .unwrap_or_else(|| format!("Tenant {}", &id.to_string()[..8]));
+        let mut domains: Vec<String> = t
+            .domains
+            .iter()
+            .map(|d| d.trim().to_ascii_lowercase())
+            .collect();
         if domains.is_empty() {
-            let label: String = display_name.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-            let label = if label.is_empty() { format!("tenant{}", &id.simple().to_string()[..6]) } else { label };
+            let label: String = display_name
+                .to_ascii_lowercase()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect();
+            let label = if label.is_empty() {
+                format!("tenant{}", &id.simple().to_string()[..6])
+            } else {
+                label
+            };
             domains.push(format!("{label}.onmicrosoft.com"));
         }
         if let Some(bad) = domains.iter().find(|d| !dns_ok(d)) {
-            return Err(SimError::invalid("domains", format!("'{bad}' is not a domain name")));
+            return Err(SimError::invalid(
+                "domains",
+                format!("'{bad}' is not a domain name"),
+            ));
         }
         let mut st = self.state();
         if st.tenants.iter().any(|x| x.id == id) {
             return Err(SimError::Conflict(format!("tenant {id} exists")));
         }
-        if let Some(d) = domains.iter().find(|d| st.tenants.iter().any(|x| x.domains.contains(d))) {
-            return Err(SimError::Conflict(format!("domain {d} is verified in another tenant")));
+        if let Some(d) = domains
+            .iter()
+            .find(|d| st.tenants.iter().any(|x| x.domains.contains(d)))
+        {
+            return Err(SimError::Conflict(format!(
+                "domain {d} is verified in another tenant"
+            )));
         }
-        let tenant = Tenant { id, display_name, domains };
+        let tenant = Tenant {
+            id,
+            display_name,
+            domains,
+        };
         st.tenants.push(tenant.clone());
         Ok(tenant)
     }
 
     fn tenant_id(st: &State, r: &str) -> Result<Uuid> {
-        st.tenant_by_ref(r).map(|t| t.id).ok_or_else(|| SimError::not_found("tenant", r))
+        st.tenant_by_ref(r)
+            .map(|t| t.id)
+            .ok_or_else(|| SimError::not_found("tenant", r))
     }
 
     fn make_secret(&self, s: NewSecret) -> Secret {
-        let expires_at = s.expires_at.unwrap_or_else(|| self.now() + Duration::days(s.expires_in_days.unwrap_or(180)));
+        let expires_at = s
+            .expires_at
+            .unwrap_or_else(|| self.now() + Duration::days(s.expires_in_days.unwrap_or(180)));
         Secret {
             key_id: Uuid::new_v4(),
             value: s.value.unwrap_or_else(random_secret),
@@ -273,7 +326,9 @@ impl Sim {
         let tenant_id = Self::tenant_id(&st, tenant)?;
         let client_id = a.client_id.unwrap_or_else(Uuid::new_v4);
         if st.apps.iter().any(|x| x.client_id == client_id) {
-            return Err(SimError::Conflict(format!("an app with client id {client_id} exists")));
+            return Err(SimError::Conflict(format!(
+                "an app with client id {client_id} exists"
+            )));
         }
         let app = App {
             tenant_id,
@@ -286,7 +341,10 @@ impl Sim {
             secrets: secret.into_iter().collect(),
         };
         if app.object_id == app.service_principal_object_id {
-            return Err(SimError::invalid("service_principal_object_id", "must differ from the application object id"));
+            return Err(SimError::invalid(
+                "service_principal_object_id",
+                "must differ from the application object id",
+            ));
         }
         st.apps.push(app.clone());
         Ok(app)
@@ -323,25 +381,46 @@ impl Sim {
     }
 
     pub fn app(&self, client_id: Uuid) -> Option<App> {
-        self.state().apps.iter().find(|a| a.client_id == client_id).cloned()
+        self.state()
+            .apps
+            .iter()
+            .find(|a| a.client_id == client_id)
+            .cloned()
     }
 
     pub fn create_user(&self, tenant: &str, u: NewUser) -> Result<User> {
         let mut st = self.state();
-        let t = st.tenant_by_ref(tenant).cloned().ok_or_else(|| SimError::not_found("tenant", tenant))?;
+        let t = st
+            .tenant_by_ref(tenant)
+            .cloned()
+            .ok_or_else(|| SimError::not_found("tenant", tenant))?;
         let object_id = u.object_id.unwrap_or_else(Uuid::new_v4);
         let n = st.users.iter().filter(|x| x.tenant_id == t.id).count() + 1;
         let upn = u
             .user_principal_name
-            .unwrap_or_else(|| format!("admin{n}@{}", t.domains.first().map(String::as_str).unwrap_or("example.com")))
+            .unwrap_or_else(|| {
+                format!(
+                    "admin{n}@{}",
+                    t.domains
+                        .first()
+                        .map(String::as_str)
+                        .unwrap_or("example.com")
+                )
+            })
             .to_ascii_lowercase();
-        if st.users.iter().any(|x| x.user_principal_name == upn || x.object_id == object_id) {
+        if st
+            .users
+            .iter()
+            .any(|x| x.user_principal_name == upn || x.object_id == object_id)
+        {
             return Err(SimError::Conflict(format!("user {upn} exists")));
         }
         let user = User {
             tenant_id: t.id,
             object_id,
-            display_name: u.display_name.unwrap_or_else(|| upn.split('@').next().unwrap_or("admin").to_string()),
+            display_name: u
+                .display_name
+                .unwrap_or_else(|| upn.split('@').next().unwrap_or("admin").to_string()),
             user_principal_name: upn,
             password: u.password.unwrap_or_else(random_secret),
         };
@@ -354,27 +433,49 @@ impl Sim {
         let seed = b.seed.unwrap_or(1);
         let name = match (&b.name, b.agreement) {
             (Some(n), _) => n.clone(),
-            (None, Agreement::Ea) => (1_000_000 + crate::rng::below(crate::rng::mix(Uuid::new_v4().as_u128() as u64), 8_999_999)).to_string(),
-            (None, Agreement::Mca) => format!("{}:{}_{}", Uuid::new_v4(), Uuid::new_v4(), now.date()),
+            (None, Agreement::Ea) => (1_000_000
+                + crate::rng::below(crate::rng::mix(Uuid::new_v4().as_u128() as u64), 8_999_999))
+            .to_string(),
+            (None, Agreement::Mca) => {
+                format!("{}:{}_{}", Uuid::new_v4(), Uuid::new_v4(), now.date())
+            }
         };
         let valid = match b.agreement {
             Agreement::Ea => !name.is_empty() && name.bytes().all(|c| c.is_ascii_digit()),
             Agreement::Mca => crate::arm::is_mca_account_name(&name),
         };
         if !valid {
-            return Err(SimError::invalid("name", format!("'{name}' is not a valid {:?} billing account name", b.agreement)));
+            return Err(SimError::invalid(
+                "name",
+                format!(
+                    "'{name}' is not a valid {:?} billing account name",
+                    b.agreement
+                ),
+            ));
         }
         let layout = b.layout.unwrap_or(match b.agreement {
             Agreement::Ea => Layout::Ea2024_08_01,
             Agreement::Mca => Layout::Mca2023_12_01Preview,
         });
         if layout.is_mca() != (b.agreement == Agreement::Mca) {
-            return Err(SimError::invalid("layout", "the layout does not belong to the agreement"));
+            return Err(SimError::invalid(
+                "layout",
+                "the layout does not belong to the agreement",
+            ));
         }
         let data_start = b.data_start.unwrap_or_else(|| {
             let d = now.date();
-            let (y, m) = if u8::from(d.month()) > 2 { (d.year() - 1, u8::from(d.month()) - 2) } else { (d.year() - 2, u8::from(d.month()) + 10) };
-            Date::from_calendar_date(y, time::Month::try_from(m).unwrap_or(time::Month::January), 1).unwrap_or(d)
+            let (y, m) = if u8::from(d.month()) > 2 {
+                (d.year() - 1, u8::from(d.month()) - 2)
+            } else {
+                (d.year() - 2, u8::from(d.month()) + 10)
+            };
+            Date::from_calendar_date(
+                y,
+                time::Month::try_from(m).unwrap_or(time::Month::January),
+                1,
+            )
+            .unwrap_or(d)
         });
         let data = DataOptions {
             seed,
@@ -382,16 +483,32 @@ impl Sim {
             rows_per_blob: b.rows_per_blob.unwrap_or(1_000_000).max(1),
             data_start,
             layout,
-            currency: b.currency.unwrap_or_else(|| "USD".into()).to_ascii_uppercase(),
+            currency: b
+                .currency
+                .unwrap_or_else(|| "USD".into())
+                .to_ascii_uppercase(),
             empty_answer: b.empty_answer.unwrap_or_default(),
             rate_limit_per_minute: b.rate_limit_per_minute,
         };
         let mut st = self.state();
-        let tenant = st.tenant_by_ref(&b.tenant).cloned().ok_or_else(|| SimError::not_found("tenant", &b.tenant))?;
+        let tenant = st
+            .tenant_by_ref(&b.tenant)
+            .cloned()
+            .ok_or_else(|| SimError::not_found("tenant", &b.tenant))?;
         if st.accounts.keys().any(|k| k.eq_ignore_ascii_case(&name)) {
             return Err(SimError::Conflict(format!("billing account {name} exists")));
         }
-        let display_name = b.display_name.unwrap_or_else(|| format!("{} {}", tenant.display_name, if b.agreement == Agreement::Ea { "Enrollment" } else { "Billing Account" }));
+        let display_name = b.display_name.unwrap_or_else(|| {
+            format!(
+                "{} {}",
+                tenant.display_name,
+                if b.agreement == Agreement::Ea {
+                    "Enrollment"
+                } else {
+                    "Billing Account"
+                }
+            )
+        });
         let generator = Generator::new(DataSpec {
             agreement: b.agreement,
             billing_account_id: name.clone(),
@@ -405,7 +522,12 @@ impl Sim {
         });
         let mut assignments = Vec::new();
         for oid in &b.administrators {
-            let user = st.users.iter().find(|u| u.object_id == *oid).cloned().ok_or_else(|| SimError::not_found("user", oid.to_string()))?;
+            let user = st
+                .users
+                .iter()
+                .find(|u| u.object_id == *oid)
+                .cloned()
+                .ok_or_else(|| SimError::not_found("user", oid.to_string()))?;
             assignments.push(admin_assignment(b.agreement, &user, now));
         }
         let acct = BillingAccount {
@@ -428,21 +550,36 @@ impl Sim {
     pub fn add_administrator(&self, account: &str, user_oid: Uuid) -> Result<RoleAssignment> {
         let now = self.now();
         let mut st = self.state();
-        let user = st.users.iter().find(|u| u.object_id == user_oid).cloned().ok_or_else(|| SimError::not_found("user", user_oid.to_string()))?;
-        let acct = st.accounts.get_mut(account).ok_or_else(|| SimError::not_found("billing account", account))?;
+        let user = st
+            .users
+            .iter()
+            .find(|u| u.object_id == user_oid)
+            .cloned()
+            .ok_or_else(|| SimError::not_found("user", user_oid.to_string()))?;
+        let acct = st
+            .accounts
+            .get_mut(account)
+            .ok_or_else(|| SimError::not_found("billing account", account))?;
         let a = admin_assignment(acct.agreement, &user, now);
         acct.assignments.push(a.clone());
         Ok(a)
     }
 
     pub fn billing_account(&self, name: &str) -> Result<BillingAccountInfo> {
-        self.state().accounts.get(name).map(BillingAccount::info).ok_or_else(|| SimError::not_found("billing account", name))
+        self.state()
+            .accounts
+            .get(name)
+            .map(BillingAccount::info)
+            .ok_or_else(|| SimError::not_found("billing account", name))
     }
 
     pub fn add_fault(&self, spec: FaultSpec) -> Fault {
         let mut st = self.state();
         st.next_fault += 1;
-        let f = Fault { id: st.next_fault, spec };
+        let f = Fault {
+            id: st.next_fault,
+            spec,
+        };
         st.faults.push(f.clone());
         f
     }
@@ -455,7 +592,11 @@ impl Sim {
         let mut st = self.state();
         let before = st.faults.len();
         st.faults.retain(|f| f.id != id);
-        if st.faults.len() == before { Err(SimError::not_found("fault", id.to_string())) } else { Ok(()) }
+        if st.faults.len() == before {
+            Err(SimError::not_found("fault", id.to_string()))
+        } else {
+            Ok(())
+        }
     }
 
     pub fn clear_faults(&self) {
@@ -491,11 +632,20 @@ impl Sim {
 
     pub(crate) fn issue(&self, claims: Map<String, Value>) -> IssuedToken {
         let life = self.inner.settings.token_lifetime_secs;
-        IssuedToken { token_type: "Bearer".into(), expires_in: life, ext_expires_in: life, access_token: self.mint_token(claims) }
+        IssuedToken {
+            token_type: "Bearer".into(),
+            expires_in: life,
+            ext_expires_in: life,
+            access_token: self.mint_token(claims),
+        }
     }
 
     pub(crate) fn app_claims(&self, app: &App) -> Map<String, Value> {
-        let mut c = self.base_claims(app.tenant_id, app.service_principal_object_id, &app.client_id.to_string());
+        let mut c = self.base_claims(
+            app.tenant_id,
+            app.service_principal_object_id,
+            &app.client_id.to_string(),
+        );
         c.insert("appidacr".into(), json!("1"));
         c.insert("idtyp".into(), json!("app"));
         c
@@ -503,7 +653,11 @@ impl Sim {
 
     pub(crate) fn user_claims(&self, u: &User) -> Map<String, Value> {
         // Azure CLI's public client id, as if the admin had run `az account get-access-token`.
-        let mut c = self.base_claims(u.tenant_id, u.object_id, "04b07795-8ddb-461a-bbee-02f9e1bf7b46");
+        let mut c = self.base_claims(
+            u.tenant_id,
+            u.object_id,
+            "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+        );
         c.insert("appidacr".into(), json!("0"));
         c.insert("idtyp".into(), json!("user"));
         c.insert("scp".into(), json!("user_impersonation"));
@@ -515,13 +669,21 @@ impl Sim {
 
     /// An ARM token for a user (an administrator), as `az account get-access-token` would give.
     pub fn user_token(&self, user_oid: Uuid) -> Result<IssuedToken> {
-        let u = self.state().users.iter().find(|u| u.object_id == user_oid).cloned().ok_or_else(|| SimError::not_found("user", user_oid.to_string()))?;
+        let u = self
+            .state()
+            .users
+            .iter()
+            .find(|u| u.object_id == user_oid)
+            .cloned()
+            .ok_or_else(|| SimError::not_found("user", user_oid.to_string()))?;
         Ok(self.issue(self.user_claims(&u)))
     }
 
     /// An ARM token for an app's service principal, skipping the secret check.
     pub fn app_token(&self, client_id: Uuid) -> Result<IssuedToken> {
-        let app = self.app(client_id).ok_or_else(|| SimError::not_found("app", client_id.to_string()))?;
+        let app = self
+            .app(client_id)
+            .ok_or_else(|| SimError::not_found("app", client_id.to_string()))?;
         Ok(self.issue(self.app_claims(&app)))
     }
 
@@ -536,16 +698,34 @@ impl Sim {
         })?;
         let app = self.create_app(
             "contoso.onmicrosoft.com",
-            NewApp { display_name: Some("billing-engine".into()), secret: Some(NewSecret::default()), ..Default::default() },
+            NewApp {
+                display_name: Some("billing-engine".into()),
+                secret: Some(NewSecret::default()),
+                ..Default::default()
+            },
         )?;
-        let client_secret = app.secrets.first().map(|s| s.value.clone()).unwrap_or_default();
+        let client_secret = app
+            .secrets
+            .first()
+            .map(|s| s.value.clone())
+            .unwrap_or_default();
         let ea_admin = self.create_user(
             "contoso.onmicrosoft.com",
-            NewUser { user_principal_name: Some("ea-admin@contoso.com".into()), display_name: Some("EA Admin".into()), password: Some("Passw0rd!".into()), ..Default::default() },
+            NewUser {
+                user_principal_name: Some("ea-admin@contoso.com".into()),
+                display_name: Some("EA Admin".into()),
+                password: Some("Passw0rd!".into()),
+                ..Default::default()
+            },
         )?;
         let mca_owner = self.create_user(
             "contoso.onmicrosoft.com",
-            NewUser { user_principal_name: Some("billing-owner@contoso.com".into()), display_name: Some("Billing Owner".into()), password: Some("Passw0rd!".into()), ..Default::default() },
+            NewUser {
+                user_principal_name: Some("billing-owner@contoso.com".into()),
+                display_name: Some("Billing Owner".into()),
+                password: Some("Passw0rd!".into()),
+                ..Default::default()
+            },
         )?;
         let ea = self.create_billing_account(NewBillingAccount {
             name: Some("8608480".into()),
@@ -555,14 +735,26 @@ impl Sim {
             ..NewBillingAccount::new(Agreement::Ea, "contoso.onmicrosoft.com")
         })?;
         let mca = self.create_billing_account(NewBillingAccount {
-            name: Some(format!("{}:{}_2019-05-31", Uuid::from_u128(0x1000_0000_0000_4000_8000_0000_0000_00c0), Uuid::from_u128(0x2000_0000_0000_4000_8000_0000_0000_00c0))),
+            name: Some(format!(
+                "{}:{}_2019-05-31",
+                Uuid::from_u128(0x1000_0000_0000_4000_8000_0000_0000_00c0),
+                Uuid::from_u128(0x2000_0000_0000_4000_8000_0000_0000_00c0)
+            )),
             display_name: Some("Contoso MCA".into()),
             administrators: vec![mca_owner.object_id],
             seed: Some(8),
             currency: Some("EUR".into()),
             ..NewBillingAccount::new(Agreement::Mca, "contoso.onmicrosoft.com")
         })?;
-        Ok(DemoSeed { tenant, app, client_secret, ea_admin, mca_owner, ea_enrollment: ea.name, mca_billing_account: mca.name })
+        Ok(DemoSeed {
+            tenant,
+            app,
+            client_secret,
+            ea_admin,
+            mca_owner,
+            ea_enrollment: ea.name,
+            mca_billing_account: mca.name,
+        })
     }
 }
 

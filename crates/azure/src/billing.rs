@@ -66,27 +66,49 @@ struct Page {
 }
 
 fn unexpected(e: serde_json::Error) -> AzureError {
-    AzureError::new(ErrorKind::UnexpectedResponse, format!("billing account answer not understood: {e}"))
+    AzureError::new(
+        ErrorKind::UnexpectedResponse,
+        format!("billing account answer not understood: {e}"),
+    )
 }
 
 pub(crate) fn path_segment(s: &str) -> String {
     // ':' stays as it is (MCA IDs carry it unescaped in every example); everything else unsafe is escaped.
     s.trim()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-._~:".contains(c) { c.to_string() } else { format!("%{:02X}", c as u32) })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-._~:".contains(c) {
+                c.to_string()
+            } else {
+                format!("%{:02X}", c as u32)
+            }
+        })
         .collect()
 }
 
 impl AzureClient {
     /// `GET /providers/Microsoft.Billing/billingAccounts/{id}`.
-    pub async fn billing_account(&self, token: &AccessToken, id: &str) -> Result<BillingAccount, AzureError> {
+    pub async fn billing_account(
+        &self,
+        token: &AccessToken,
+        id: &str,
+    ) -> Result<BillingAccount, AzureError> {
         let url = self.management_url(&format!(
             "/providers/Microsoft.Billing/billingAccounts/{}?api-version={BILLING_API_VERSION}",
             path_segment(id)
         ));
-        let answer = self.send("billing account", &url, || self.http.get(&url).bearer_auth(token.bearer())).await?;
+        let answer = self
+            .send("billing account", &url, || {
+                self.http.get(&url).bearer_auth(token.bearer())
+            })
+            .await?;
         if answer.status != 200 {
-            return Err(classify_arm_error(answer.status, &answer.body, answer.request_id, answer.retry_after));
+            return Err(classify_arm_error(
+                answer.status,
+                &answer.body,
+                answer.request_id,
+                answer.retry_after,
+            ));
         }
         let resource: Resource = serde_json::from_slice(&answer.body).map_err(unexpected)?;
         Ok(resource.into())
@@ -95,25 +117,45 @@ impl AzureClient {
     /// `GET /providers/Microsoft.Billing/billingAccounts`, following `nextLink` on the ARM host
     /// only (the token is never sent anywhere else). A principal without a billing role gets an
     /// empty list, not an error (section 8.4).
-    pub async fn billing_accounts(&self, token: &AccessToken) -> Result<Vec<BillingAccount>, AzureError> {
-        let mut url = self.management_url(&format!("/providers/Microsoft.Billing/billingAccounts?api-version={BILLING_API_VERSION}"));
+    pub async fn billing_accounts(
+        &self,
+        token: &AccessToken,
+    ) -> Result<Vec<BillingAccount>, AzureError> {
+        let mut url = self.management_url(&format!(
+            "/providers/Microsoft.Billing/billingAccounts?api-version={BILLING_API_VERSION}"
+        ));
         let mut all = vec![];
         for _ in 0..100 {
-            let answer = self.send("billing accounts", &url, || self.http.get(&url).bearer_auth(token.bearer())).await?;
+            let answer = self
+                .send("billing accounts", &url, || {
+                    self.http.get(&url).bearer_auth(token.bearer())
+                })
+                .await?;
             if answer.status != 200 {
-                return Err(classify_arm_error(answer.status, &answer.body, answer.request_id, answer.retry_after));
+                return Err(classify_arm_error(
+                    answer.status,
+                    &answer.body,
+                    answer.request_id,
+                    answer.retry_after,
+                ));
             }
             let page: Page = serde_json::from_slice(&answer.body).map_err(unexpected)?;
             all.extend(page.value.into_iter().map(BillingAccount::from));
             match page.next_link {
                 Some(next) if self.same_host(&next) => url = next,
                 Some(_) => {
-                    return Err(AzureError::new(ErrorKind::UnexpectedResponse, "nextLink points outside Azure Resource Manager"));
+                    return Err(AzureError::new(
+                        ErrorKind::UnexpectedResponse,
+                        "nextLink points outside Azure Resource Manager",
+                    ));
                 }
                 None => return Ok(all),
             }
         }
-        Err(AzureError::new(ErrorKind::UnexpectedResponse, "too many pages of billing accounts"))
+        Err(AzureError::new(
+            ErrorKind::UnexpectedResponse,
+            "too many pages of billing accounts",
+        ))
     }
 
     pub(crate) fn same_host(&self, url: &str) -> bool {
@@ -131,7 +173,8 @@ mod tests {
 
     #[test]
     fn ids_keep_colons_and_escape_the_rest() {
-        let mca = "10000000-0000-0000-0000-000000000000:00000000-0000-0000-0000-000000000000_2019-05-31";
+        let mca =
+            "10000000-0000-0000-0000-000000000000:00000000-0000-0000-0000-000000000000_2019-05-31";
         assert_eq!(path_segment(mca), mca);
         assert_eq!(path_segment("12 34/5"), "12%2034%2F5");
     }
@@ -145,8 +188,13 @@ mod tests {
         .expect("../shared/fixtures beside the project");
         let v: serde_json::Value = serde_json::from_str(&text).expect("json");
         let body = &v["responses"]["200"]["body"];
-        let account: BillingAccount = serde_json::from_value::<Resource>(body.clone()).expect("parses").into();
+        let account: BillingAccount = serde_json::from_value::<Resource>(body.clone())
+            .expect("parses")
+            .into();
         assert!(account.is_customer_agreement());
-        assert_eq!(account.display_name.as_deref(), Some("Premier Business Account"));
+        assert_eq!(
+            account.display_name.as_deref(),
+            Some("Premier Business Account")
+        );
     }
 }

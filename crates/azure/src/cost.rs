@@ -6,7 +6,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use crate::{AccessToken, AzureClient, AzureError, ErrorKind, billing::path_segment, error::classify_arm_error};
+use crate::{
+    AccessToken, AzureClient, AzureError, ErrorKind, billing::path_segment,
+    error::classify_arm_error,
+};
 
 pub const COST_API_VERSION: &str = "2022-05-01";
 
@@ -19,8 +22,15 @@ pub enum CostMetric {
 /// What to report on: a date range (at most one month, inclusive) or an EA billing period (`YYYYMM`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CostReportRequest {
-    TimePeriod { metric: CostMetric, start: Date, end: Date },
-    BillingPeriod { metric: CostMetric, period: String },
+    TimePeriod {
+        metric: CostMetric,
+        start: Date,
+        end: Date,
+    },
+    BillingPeriod {
+        metric: CostMetric,
+        period: String,
+    },
 }
 
 impl CostReportRequest {
@@ -31,7 +41,9 @@ impl CostReportRequest {
                 "metric": metric,
                 "timePeriod": {"start": start.format(&ymd).unwrap_or_default(), "end": end.format(&ymd).unwrap_or_default()}
             }),
-            CostReportRequest::BillingPeriod { metric, period } => serde_json::json!({"metric": metric, "billingPeriod": period}),
+            CostReportRequest::BillingPeriod { metric, period } => {
+                serde_json::json!({"metric": metric, "billingPeriod": period})
+            }
         }
     }
 }
@@ -40,11 +52,16 @@ impl CostReportRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CostReportStatus {
     /// Being generated: poll `location` after `retry_after`.
-    Pending { location: String, retry_after: Duration },
+    Pending {
+        location: String,
+        retry_after: Duration,
+    },
     Completed(Manifest),
     /// No cost data for the request (204, or status `NoDataFound`).
     NoData,
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +82,10 @@ pub struct ManifestBlob {
 
 impl std::fmt::Debug for ManifestBlob {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ManifestBlob").field("link", &crate::http::loggable(&self.link)).field("byte_count", &self.byte_count).finish()
+        f.debug_struct("ManifestBlob")
+            .field("link", &crate::http::loggable(&self.link))
+            .field("byte_count", &self.byte_count)
+            .finish()
     }
 }
 
@@ -104,62 +124,122 @@ fn interpret(answer: crate::http::Answer) -> Result<CostReportStatus, AzureError
         202 => {
             let location = answer
                 .header("location")
-                .ok_or_else(|| AzureError::new(ErrorKind::UnexpectedResponse, "202 Accepted without a Location header"))?
+                .ok_or_else(|| {
+                    AzureError::new(
+                        ErrorKind::UnexpectedResponse,
+                        "202 Accepted without a Location header",
+                    )
+                })?
                 .to_string();
-            Ok(CostReportStatus::Pending { location, retry_after: answer.retry_after.unwrap_or(Duration::from_secs(60)) })
+            Ok(CostReportStatus::Pending {
+                location,
+                retry_after: answer.retry_after.unwrap_or(Duration::from_secs(60)),
+            })
         }
         204 => Ok(CostReportStatus::NoData),
         200 => {
-            let r: OperationResult = serde_json::from_slice(&answer.body)
-                .map_err(|e| AzureError::new(ErrorKind::UnexpectedResponse, format!("report status not understood: {e}")))?;
+            let r: OperationResult = serde_json::from_slice(&answer.body).map_err(|e| {
+                AzureError::new(
+                    ErrorKind::UnexpectedResponse,
+                    format!("report status not understood: {e}"),
+                )
+            })?;
             match r.status.as_deref() {
                 Some("NoDataFound") => Ok(CostReportStatus::NoData),
                 Some("Failed") => Ok(CostReportStatus::Failed {
-                    message: r.error.map(|e| e.to_string()).unwrap_or_else(|| "the report failed".into()),
+                    message: r
+                        .error
+                        .map(|e| e.to_string())
+                        .unwrap_or_else(|| "the report failed".into()),
                 }),
                 _ => {
-                    let m = r.manifest.ok_or_else(|| AzureError::new(ErrorKind::UnexpectedResponse, "completed report without a manifest"))?;
-                    let valid_till = r.valid_till.as_deref().or(m.valid_till.as_deref()).and_then(parse_time);
-                    let blobs: Vec<ManifestBlob> =
-                        m.blobs.into_iter().map(|b| ManifestBlob { link: b.blob_link, byte_count: b.byte_count.unwrap_or(0) }).collect();
+                    let m = r.manifest.ok_or_else(|| {
+                        AzureError::new(
+                            ErrorKind::UnexpectedResponse,
+                            "completed report without a manifest",
+                        )
+                    })?;
+                    let valid_till = r
+                        .valid_till
+                        .as_deref()
+                        .or(m.valid_till.as_deref())
+                        .and_then(parse_time);
+                    let blobs: Vec<ManifestBlob> = m
+                        .blobs
+                        .into_iter()
+                        .map(|b| ManifestBlob {
+                            link: b.blob_link,
+                            byte_count: b.byte_count.unwrap_or(0),
+                        })
+                        .collect();
                     Ok(CostReportStatus::Completed(Manifest {
                         blob_count: m.blob_count.unwrap_or(blobs.len() as u64),
-                        byte_count: m.byte_count.unwrap_or_else(|| blobs.iter().map(|b| b.byte_count).sum()),
+                        byte_count: m
+                            .byte_count
+                            .unwrap_or_else(|| blobs.iter().map(|b| b.byte_count).sum()),
                         blobs,
                         valid_till,
                     }))
                 }
             }
         }
-        status => Err(classify_arm_error(status, &answer.body, answer.request_id, answer.retry_after)),
+        status => Err(classify_arm_error(
+            status,
+            &answer.body,
+            answer.request_id,
+            answer.retry_after,
+        )),
     }
 }
 
 impl AzureClient {
     /// `POST {scope}/providers/Microsoft.CostManagement/generateCostDetailsReport`, where `scope`
     /// is e.g. `providers/Microsoft.Billing/billingAccounts/{id}`.
-    pub async fn create_cost_report(&self, token: &AccessToken, scope: &str, request: &CostReportRequest) -> Result<CostReportStatus, AzureError> {
+    pub async fn create_cost_report(
+        &self,
+        token: &AccessToken,
+        scope: &str,
+        request: &CostReportRequest,
+    ) -> Result<CostReportStatus, AzureError> {
         let url = self.management_url(&format!(
             "/{}/providers/Microsoft.CostManagement/generateCostDetailsReport?api-version={COST_API_VERSION}",
             scope.trim_matches('/')
         ));
         let body = request.body();
-        let answer = self.send("generate cost details report", &url, || self.http.post(&url).bearer_auth(token.bearer()).json(&body)).await?;
+        let answer = self
+            .send("generate cost details report", &url, || {
+                self.http.post(&url).bearer_auth(token.bearer()).json(&body)
+            })
+            .await?;
         interpret(answer)
     }
 
     /// Poll a report at the `Location` Azure gave, as given. The token is only sent to ARM.
-    pub async fn poll_cost_report(&self, token: &AccessToken, location: &str) -> Result<CostReportStatus, AzureError> {
+    pub async fn poll_cost_report(
+        &self,
+        token: &AccessToken,
+        location: &str,
+    ) -> Result<CostReportStatus, AzureError> {
         if !self.same_host(location) {
-            return Err(AzureError::new(ErrorKind::UnexpectedResponse, "the report's Location is not on Azure Resource Manager"));
+            return Err(AzureError::new(
+                ErrorKind::UnexpectedResponse,
+                "the report's Location is not on Azure Resource Manager",
+            ));
         }
-        let answer = self.send("cost details report status", location, || self.http.get(location).bearer_auth(token.bearer())).await?;
+        let answer = self
+            .send("cost details report status", location, || {
+                self.http.get(location).bearer_auth(token.bearer())
+            })
+            .await?;
         interpret(answer)
     }
 
     /// The billing-account scope for Cost Management.
     pub fn billing_account_scope(id: &str) -> String {
-        format!("providers/Microsoft.Billing/billingAccounts/{}", path_segment(id))
+        format!(
+            "providers/Microsoft.Billing/billingAccounts/{}",
+            path_segment(id)
+        )
     }
 }
 
@@ -168,40 +248,65 @@ mod tests {
     use super::*;
 
     fn fixture(path: &str) -> serde_json::Value {
-        let full = format!("{}/../../../shared/fixtures/azure/costmanagement/{path}", env!("CARGO_MANIFEST_DIR"));
-        serde_json::from_str(&std::fs::read_to_string(full).expect("../shared/fixtures beside the project")).expect("json")
+        let full = format!(
+            "{}/../../../shared/fixtures/azure/costmanagement/{path}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(
+            &std::fs::read_to_string(full).expect("../shared/fixtures beside the project"),
+        )
+        .expect("json")
     }
 
     fn answer(status: u16, body: &serde_json::Value) -> crate::http::Answer {
-        crate::http::Answer { status, headers: Default::default(), body: body.to_string().into_bytes(), request_id: None, retry_after: None }
+        crate::http::Answer {
+            status,
+            headers: Default::default(),
+            body: body.to_string().into_bytes(),
+            request_id: None,
+            retry_after: None,
+        }
     }
 
     #[test]
     fn both_manifest_vintages_parse() {
         let current = fixture("2022-05-01/CostDetailsOperationResultsBySubscriptionScope.json");
-        let CostReportStatus::Completed(m) = interpret(answer(200, &current["responses"]["200"]["body"])).expect("ok") else {
+        let CostReportStatus::Completed(m) =
+            interpret(answer(200, &current["responses"]["200"]["body"])).expect("ok")
+        else {
             panic!("completed expected")
         };
         assert_eq!((m.blob_count, m.byte_count, m.blobs.len()), (1, 32741, 1));
         assert!(m.valid_till.is_some(), "top-level validTill");
 
         let draft = fixture("2022-05-01/CostDetailsOperationStatusBySubscriptionScope.json");
-        let CostReportStatus::Completed(m) = interpret(answer(200, &draft["responses"]["200"]["body"])).expect("ok") else {
+        let CostReportStatus::Completed(m) =
+            interpret(answer(200, &draft["responses"]["200"]["body"])).expect("ok")
+        else {
             panic!("completed expected")
         };
         assert!(m.valid_till.is_some(), "validTill inside the manifest");
-        assert!(!format!("{:?}", m.blobs[0]).contains("sig="), "signatures are not printed");
+        assert!(
+            !format!("{:?}", m.blobs[0]).contains("sig="),
+            "signatures are not printed"
+        );
     }
 
     #[test]
     fn no_data_and_request_bodies() {
-        assert_eq!(interpret(answer(204, &serde_json::Value::Null)).expect("ok"), CostReportStatus::NoData);
+        assert_eq!(
+            interpret(answer(204, &serde_json::Value::Null)).expect("ok"),
+            CostReportStatus::NoData
+        );
         let body = CostReportRequest::TimePeriod {
             metric: CostMetric::ActualCost,
             start: time::macros::date!(2026 - 10 - 01),
             end: time::macros::date!(2026 - 10 - 31),
         }
         .body();
-        assert_eq!(body, serde_json::json!({"metric": "ActualCost", "timePeriod": {"start": "2026-10-01", "end": "2026-10-31"}}));
+        assert_eq!(
+            body,
+            serde_json::json!({"metric": "ActualCost", "timePeriod": {"start": "2026-10-01", "end": "2026-10-31"}})
+        );
     }
 }

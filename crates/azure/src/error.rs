@@ -96,7 +96,14 @@ impl fmt::Display for AzureError {
 
 impl AzureError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, status: None, code: None, message: message.into(), request_id: None, retry_after: None }
+        Self {
+            kind,
+            status: None,
+            code: None,
+            message: message.into(),
+            request_id: None,
+            retry_after: None,
+        }
     }
 }
 
@@ -117,7 +124,10 @@ pub(crate) fn parse_error_body(body: &[u8]) -> ParsedBody {
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
         let text = String::from_utf8_lossy(body);
         let text = text.trim();
-        return ParsedBody { code: None, message: (!text.is_empty()).then(|| text.chars().take(300).collect()) };
+        return ParsedBody {
+            code: None,
+            message: (!text.is_empty()).then(|| text.chars().take(300).collect()),
+        };
     };
     if let Some(err) = v.get("error").filter(|e| e.is_object()) {
         return ParsedBody {
@@ -126,7 +136,10 @@ pub(crate) fn parse_error_body(body: &[u8]) -> ParsedBody {
         };
     }
     if let (Some(code), Some(message)) = (str_at(&v, "code"), str_at(&v, "message")) {
-        return ParsedBody { code: Some(code.to_string()), message: Some(message.to_string()) };
+        return ParsedBody {
+            code: Some(code.to_string()),
+            message: Some(message.to_string()),
+        };
     }
     if let Some(title) = str_at(&v, "title") {
         let details: Vec<String> = v
@@ -135,24 +148,48 @@ pub(crate) fn parse_error_body(body: &[u8]) -> ParsedBody {
             .map(|m| {
                 m.iter()
                     .map(|(field, msgs)| {
-                        let list: Vec<&str> = msgs.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                        let list: Vec<&str> = msgs
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .collect();
                         format!("{field}: {}", list.join(" "))
                     })
                     .collect()
             })
             .unwrap_or_default();
-        let message = if details.is_empty() { title.to_string() } else { format!("{title} {}", details.join("; ")) };
-        return ParsedBody { code: Some("ValidationProblem".into()), message: Some(message) };
+        let message = if details.is_empty() {
+            title.to_string()
+        } else {
+            format!("{title} {}", details.join("; "))
+        };
+        return ParsedBody {
+            code: Some("ValidationProblem".into()),
+            message: Some(message),
+        };
     }
-    ParsedBody { code: str_at(&v, "code").map(str::to_string), message: str_at(&v, "message").map(str::to_string) }
+    ParsedBody {
+        code: str_at(&v, "code").map(str::to_string),
+        message: str_at(&v, "message").map(str::to_string),
+    }
 }
 
 /// The token endpoint's error: `error`, the first AADSTS number, and the description's first line.
-pub(crate) fn classify_token_error(status: u16, body: &[u8], request_id: Option<String>) -> AzureError {
+pub(crate) fn classify_token_error(
+    status: u16,
+    body: &[u8],
+    request_id: Option<String>,
+) -> AzureError {
     let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let oauth_error = str_at(&v, "error").unwrap_or_default().to_string();
     let description = str_at(&v, "error_description").unwrap_or_default();
-    let first_line = description.lines().next().unwrap_or_default().trim().to_string();
+    let first_line = description
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
     let aadsts: Option<u64> = v
         .get("error_codes")
         .and_then(Value::as_array)
@@ -160,7 +197,11 @@ pub(crate) fn classify_token_error(status: u16, body: &[u8], request_id: Option<
         .and_then(Value::as_u64)
         .or_else(|| {
             let rest = description.strip_prefix("AADSTS")?;
-            rest.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
+            rest.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .ok()
         });
     let kind = match aadsts {
         Some(90002) => ErrorKind::TenantNotFound,
@@ -190,7 +231,9 @@ pub(crate) fn classify_token_error(status: u16, body: &[u8], request_id: Option<
     AzureError {
         kind,
         status: Some(status),
-        code: aadsts.map(|n| format!("AADSTS{n}")).or_else(|| (!oauth_error.is_empty()).then_some(oauth_error)),
+        code: aadsts
+            .map(|n| format!("AADSTS{n}"))
+            .or_else(|| (!oauth_error.is_empty()).then_some(oauth_error)),
         message: first_line,
         request_id: request_id.or(trace_id),
         retry_after: None,
@@ -198,7 +241,12 @@ pub(crate) fn classify_token_error(status: u16, body: &[u8], request_id: Option<
 }
 
 /// An ARM or Cost Management error answer.
-pub(crate) fn classify_arm_error(status: u16, body: &[u8], request_id: Option<String>, retry_after: Option<Duration>) -> AzureError {
+pub(crate) fn classify_arm_error(
+    status: u16,
+    body: &[u8],
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+) -> AzureError {
     let parsed = parse_error_body(body);
     let code = parsed.code.clone().unwrap_or_default();
     let message = parsed.message.clone().unwrap_or_default();
@@ -213,7 +261,14 @@ pub(crate) fn classify_arm_error(status: u16, body: &[u8], request_id: Option<St
         s if s >= 500 => ErrorKind::ServiceUnavailable,
         _ => ErrorKind::UnexpectedResponse,
     };
-    AzureError { kind, status: Some(status), code: parsed.code, message, request_id, retry_after }
+    AzureError {
+        kind,
+        status: Some(status),
+        code: parsed.code,
+        message,
+        request_id,
+        retry_after,
+    }
 }
 
 #[cfg(test)]
@@ -223,21 +278,35 @@ mod tests {
     #[test]
     fn all_three_envelopes_parse() {
         let arm = br#"{"error":{"code":"ExpiredAuthenticationToken","message":"The access token expiry UTC time is earlier."}}"#;
-        assert_eq!(parse_error_body(arm).code.as_deref(), Some("ExpiredAuthenticationToken"));
+        assert_eq!(
+            parse_error_body(arm).code.as_deref(),
+            Some("ExpiredAuthenticationToken")
+        );
         let bare = br#"{"code":"NotFound","message":"The resource or one of its dependencies could not be found."}"#;
         assert_eq!(parse_error_body(bare).code.as_deref(), Some("NotFound"));
         let problem = br#"{"errors":{"Properties.RoleDefinitionId":["The RoleDefinitionId field is required."]},"type":"https://tools.ietf.org/html/rfc7231#section-6.5.1","title":"One or more validation errors occurred.","status":400,"traceId":"x"}"#;
         let p = parse_error_body(problem);
         assert_eq!(p.code.as_deref(), Some("ValidationProblem"));
-        assert!(p.message.expect("message").contains("RoleDefinitionId field is required"));
-        assert_eq!(parse_error_body(b"<html>Bad gateway</html>").message.as_deref(), Some("<html>Bad gateway</html>"));
+        assert!(
+            p.message
+                .expect("message")
+                .contains("RoleDefinitionId field is required")
+        );
+        assert_eq!(
+            parse_error_body(b"<html>Bad gateway</html>")
+                .message
+                .as_deref(),
+            Some("<html>Bad gateway</html>")
+        );
         assert_eq!(parse_error_body(b""), ParsedBody::default());
     }
 
     #[test]
     fn token_errors_are_classified_by_aadsts_then_oauth_error() {
         let body = |code: u64, error: &str| {
-            format!(r#"{{"error":"{error}","error_description":"AADSTS{code}: Something.\r\nTrace ID: t\r\nCorrelation ID: c","error_codes":[{code}],"trace_id":"t-1"}}"#)
+            format!(
+                r#"{{"error":"{error}","error_description":"AADSTS{code}: Something.\r\nTrace ID: t\r\nCorrelation ID: c","error_codes":[{code}],"trace_id":"t-1"}}"#
+            )
         };
         for (code, status, error, kind) in [
             (90002, 400, "invalid_request", ErrorKind::TenantNotFound),
@@ -245,7 +314,12 @@ mod tests {
             (700016, 400, "unauthorized_client", ErrorKind::AppNotFound),
             (7000215, 401, "invalid_client", ErrorKind::InvalidSecret),
             (7000222, 401, "invalid_client", ErrorKind::SecretExpired),
-            (7000229, 401, "invalid_client", ErrorKind::NoServicePrincipal),
+            (
+                7000229,
+                401,
+                "invalid_client",
+                ErrorKind::NoServicePrincipal,
+            ),
             (7000112, 401, "unauthorized_client", ErrorKind::AppDisabled),
             (53003, 400, "invalid_grant", ErrorKind::BlockedByPolicy),
             (70011, 400, "invalid_scope", ErrorKind::BadTokenRequest),
@@ -253,27 +327,62 @@ mod tests {
             let e = classify_token_error(status, body(code, error).as_bytes(), None);
             assert_eq!(e.kind, kind, "AADSTS{code}");
             assert_eq!(e.code.as_deref(), Some(format!("AADSTS{code}").as_str()));
-            assert_eq!(e.message, format!("AADSTS{code}: Something."), "trace lines dropped");
+            assert_eq!(
+                e.message,
+                format!("AADSTS{code}: Something."),
+                "trace lines dropped"
+            );
             assert_eq!(e.request_id.as_deref(), Some("t-1"));
         }
         let unknown = classify_token_error(401, br#"{"error":"invalid_client"}"#, None);
         assert_eq!(unknown.kind, ErrorKind::InvalidSecret);
         let discovery = classify_token_error(400, br#"{"error":"invalid_tenant","error_description":"AADSTS90002: Tenant 'x' not found."}"#, None);
-        assert_eq!(discovery.kind, ErrorKind::TenantNotFound, "number read from the description when error_codes is absent");
+        assert_eq!(
+            discovery.kind,
+            ErrorKind::TenantNotFound,
+            "number read from the description when error_codes is absent"
+        );
     }
 
     #[test]
     fn arm_errors_are_classified_by_status_and_signal() {
         let no_claims = br#"{"error":{"code":"401","message":"No claims present for the caller in the system"}}"#;
-        assert_eq!(classify_arm_error(401, no_claims, None, None).kind, ErrorKind::NoBillingClaims);
+        assert_eq!(
+            classify_arm_error(401, no_claims, None, None).kind,
+            ErrorKind::NoBillingClaims
+        );
         let expired = br#"{"error":{"code":"ExpiredAuthenticationToken","message":"expired"}}"#;
-        assert_eq!(classify_arm_error(401, expired, None, None).kind, ErrorKind::TokenExpired);
-        assert_eq!(classify_arm_error(401, b"{}", None, None).kind, ErrorKind::TokenRejected);
-        assert_eq!(classify_arm_error(403, b"{}", None, None).kind, ErrorKind::AccessDenied);
-        assert_eq!(classify_arm_error(404, br#"{"code":"NotFound","message":"x"}"#, None, None).kind, ErrorKind::NotFound);
-        assert_eq!(classify_arm_error(400, b"{}", None, None).kind, ErrorKind::BadRequest);
-        assert_eq!(classify_arm_error(429, b"", None, None).kind, ErrorKind::Throttled);
-        assert_eq!(classify_arm_error(503, b"", None, None).kind, ErrorKind::ServiceUnavailable);
-        assert_eq!(classify_arm_error(302, b"", None, None).kind, ErrorKind::UnexpectedResponse);
+        assert_eq!(
+            classify_arm_error(401, expired, None, None).kind,
+            ErrorKind::TokenExpired
+        );
+        assert_eq!(
+            classify_arm_error(401, b"{}", None, None).kind,
+            ErrorKind::TokenRejected
+        );
+        assert_eq!(
+            classify_arm_error(403, b"{}", None, None).kind,
+            ErrorKind::AccessDenied
+        );
+        assert_eq!(
+            classify_arm_error(404, br#"{"code":"NotFound","message":"x"}"#, None, None).kind,
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            classify_arm_error(400, b"{}", None, None).kind,
+            ErrorKind::BadRequest
+        );
+        assert_eq!(
+            classify_arm_error(429, b"", None, None).kind,
+            ErrorKind::Throttled
+        );
+        assert_eq!(
+            classify_arm_error(503, b"", None, None).kind,
+            ErrorKind::ServiceUnavailable
+        );
+        assert_eq!(
+            classify_arm_error(302, b"", None, None).kind,
+            ErrorKind::UnexpectedResponse
+        );
     }
 }

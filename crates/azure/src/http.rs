@@ -24,12 +24,22 @@ pub struct RetryPolicy {
 impl RetryPolicy {
     /// For a person waiting on a page: a few quick retries.
     pub fn interactive() -> Self {
-        Self { max_attempts: 3, base_delay: Duration::from_millis(500), max_delay: Duration::from_secs(10), request_timeout: Duration::from_secs(30) }
+        Self {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+        }
     }
 
     /// For background sync: patient.
     pub fn background() -> Self {
-        Self { max_attempts: 6, base_delay: Duration::from_secs(2), max_delay: Duration::from_secs(300), request_timeout: Duration::from_secs(300) }
+        Self {
+            max_attempts: 6,
+            base_delay: Duration::from_secs(2),
+            max_delay: Duration::from_secs(300),
+            request_timeout: Duration::from_secs(300),
+        }
     }
 }
 
@@ -63,7 +73,8 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let when = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
+    let when =
+        time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
     let delta = when - time::OffsetDateTime::now_utc();
     Some(Duration::from_secs(delta.whole_seconds().max(0) as u64))
 }
@@ -80,7 +91,12 @@ impl AzureClient {
     /// Send the request built by `build` (called again for each attempt), retrying transient
     /// failures. Returns the final answer whatever its status; transport failures become
     /// [`ErrorKind::Unreachable`].
-    pub(crate) async fn send(&self, what: &'static str, url: &str, build: impl Fn() -> RequestBuilder) -> Result<Answer, AzureError> {
+    pub(crate) async fn send(
+        &self,
+        what: &'static str,
+        url: &str,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<Answer, AzureError> {
         let policy = self.retry;
         let mut attempt = 0;
         loop {
@@ -90,7 +106,10 @@ impl AzureClient {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
-                    let request_id = headers.get("x-ms-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+                    let request_id = headers
+                        .get("x-ms-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
                     let wait = retry_after(&headers);
                     tracing::info!(
                         call = what,
@@ -103,24 +122,36 @@ impl AzureClient {
                     );
                     let transient = status == 429 || (500..=599).contains(&status) && status != 501;
                     if transient && attempt < policy.max_attempts {
-                        let delay = wait.unwrap_or(policy.base_delay * 2u32.saturating_pow(attempt - 1));
+                        let delay =
+                            wait.unwrap_or(policy.base_delay * 2u32.saturating_pow(attempt - 1));
                         if delay <= policy.max_delay {
                             tokio::time::sleep(delay).await;
                             continue;
                         }
                     }
                     let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-                    return Ok(Answer { status, headers, body, request_id, retry_after: wait });
+                    return Ok(Answer {
+                        status,
+                        headers,
+                        body,
+                        request_id,
+                        retry_after: wait,
+                    });
                 }
                 Err(e) => {
                     let timed_out = e.is_timeout();
                     let e = e.without_url();
                     tracing::warn!(call = what, url = %loggable(url), attempt, error = %e, "azure call failed");
                     if attempt < policy.max_attempts {
-                        tokio::time::sleep(policy.base_delay * 2u32.saturating_pow(attempt - 1)).await;
+                        tokio::time::sleep(policy.base_delay * 2u32.saturating_pow(attempt - 1))
+                            .await;
                         continue;
                     }
-                    let why = if timed_out { "timed out talking" } else { "could not connect" };
+                    let why = if timed_out {
+                        "timed out talking"
+                    } else {
+                        "could not connect"
+                    };
                     return Err(AzureError::new(
                         ErrorKind::Unreachable,
                         format!("{why} to {} after {attempt} attempts: {e}", loggable(url)),
@@ -139,8 +170,14 @@ mod tests {
     fn retry_after_takes_the_longest_of_all_headers() {
         let mut h = HeaderMap::new();
         h.insert("retry-after", "5".parse().expect("v"));
-        h.insert("x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after", "30".parse().expect("v"));
-        h.insert("x-ms-ratelimit-microsoft.costmanagement-entity-retry-after", "junk".parse().expect("v"));
+        h.insert(
+            "x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after",
+            "30".parse().expect("v"),
+        );
+        h.insert(
+            "x-ms-ratelimit-microsoft.costmanagement-entity-retry-after",
+            "junk".parse().expect("v"),
+        );
         assert_eq!(retry_after(&h), Some(Duration::from_secs(30)));
         assert_eq!(retry_after(&HeaderMap::new()), None);
     }
@@ -148,14 +185,23 @@ mod tests {
     #[test]
     fn retry_after_accepts_http_dates() {
         let later = time::OffsetDateTime::now_utc() + time::Duration::seconds(120);
-        let text = later.format(&time::format_description::well_known::Rfc2822).expect("format");
+        let text = later
+            .format(&time::format_description::well_known::Rfc2822)
+            .expect("format");
         let d = parse_retry_after(&text).expect("parsed");
         assert!((115..=120).contains(&d.as_secs()), "{d:?}");
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO), "in the past: no wait");
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO),
+            "in the past: no wait"
+        );
     }
 
     #[test]
     fn query_strings_never_reach_the_logs() {
-        assert_eq!(loggable("https://store.blob.core.windows.net/armreports/1/2?sv=1&sig=SECRET"), "store.blob.core.windows.net/armreports/1/2");
+        assert_eq!(
+            loggable("https://store.blob.core.windows.net/armreports/1/2?sv=1&sig=SECRET"),
+            "store.blob.core.windows.net/armreports/1/2"
+        );
     }
 }

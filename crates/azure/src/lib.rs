@@ -22,7 +22,7 @@ use std::{
 };
 
 pub use billing::BillingAccount;
-pub use cost::{CostReportRequest, CostReportStatus, CostMetric, Manifest, ManifestBlob};
+pub use cost::{CostMetric, CostReportRequest, CostReportStatus, Manifest, ManifestBlob};
 pub use download::{FetchLimits, FetchedReport};
 pub use error::{AzureError, ErrorKind};
 pub use http::RetryPolicy;
@@ -67,8 +67,18 @@ impl AzureClient {
             .connect_timeout(Duration::from_secs(10))
             .timeout(retry.request_timeout)
             .build()
-            .map_err(|e| AzureError::new(ErrorKind::Unreachable, format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self { http, endpoints, retry, report_slots: Arc::default() })
+            .map_err(|e| {
+                AzureError::new(
+                    ErrorKind::Unreachable,
+                    format!("cannot build the HTTP client: {e}"),
+                )
+            })?;
+        Ok(Self {
+            http,
+            endpoints,
+            retry,
+            report_slots: Arc::default(),
+        })
     }
 
     pub fn endpoints(&self) -> &Endpoints {
@@ -76,6 +86,10 @@ impl AzureClient {
     }
 
     fn management_url(&self, path_and_query: &str) -> String {
-        format!("{}{}", self.endpoints.management.as_str().trim_end_matches('/'), path_and_query)
+        format!(
+            "{}{}",
+            self.endpoints.management.as_str().trim_end_matches('/'),
+            path_and_query
+        )
     }
 }

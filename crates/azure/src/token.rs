@@ -69,13 +69,20 @@ impl AccessToken {
     /// Build one from parts (tests, and tokens obtained elsewhere).
     pub fn from_parts(value: String, expires_at: OffsetDateTime) -> Self {
         let claims = TokenClaims::decode(&value).unwrap_or_default();
-        Self { value: SecretString::from(value), expires_at, claims }
+        Self {
+            value: SecretString::from(value),
+            expires_at,
+            claims,
+        }
     }
 }
 
 impl fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessToken").field("expires_at", &self.expires_at).field("claims", &self.claims).finish_non_exhaustive()
+        f.debug_struct("AccessToken")
+            .field("expires_at", &self.expires_at)
+            .field("claims", &self.claims)
+            .finish_non_exhaustive()
     }
 }
 
@@ -97,7 +104,11 @@ fn segment(s: &str) -> String {
 
 impl AzureClient {
     fn login_url(&self, path: &str) -> String {
-        format!("{}{}", self.endpoints.login.as_str().trim_end_matches('/'), path)
+        format!(
+            "{}{}",
+            self.endpoints.login.as_str().trim_end_matches('/'),
+            path
+        )
     }
 
     /// Get an app-only token for ARM with the client-credentials grant.
@@ -109,13 +120,24 @@ impl AzureClient {
             ("client_secret", creds.client_secret.expose_secret()),
             ("grant_type", "client_credentials"),
         ];
-        let answer = self.send("token", &url, || self.http.post(&url).form(&form)).await?;
+        let answer = self
+            .send("token", &url, || self.http.post(&url).form(&form))
+            .await?;
         if answer.status != 200 {
-            return Err(classify_token_error(answer.status, &answer.body, answer.request_id));
+            return Err(classify_token_error(
+                answer.status,
+                &answer.body,
+                answer.request_id,
+            ));
         }
-        let parsed: TokenResponse = serde_json::from_slice(&answer.body).map_err(|e| {
-            AzureError { status: Some(200), ..AzureError::new(ErrorKind::UnexpectedResponse, format!("token response is not understood: {e}")) }
-        })?;
+        let parsed: TokenResponse =
+            serde_json::from_slice(&answer.body).map_err(|e| AzureError {
+                status: Some(200),
+                ..AzureError::new(
+                    ErrorKind::UnexpectedResponse,
+                    format!("token response is not understood: {e}"),
+                )
+            })?;
         let seconds = match parsed.expires_in {
             Some(serde_json::Value::Number(n)) => n.as_i64().unwrap_or(3599),
             Some(serde_json::Value::String(s)) => s.parse().unwrap_or(3599),
@@ -131,18 +153,40 @@ impl AzureClient {
 
     /// The tenant's GUID, from its OpenID configuration (works for a GUID or a verified domain).
     pub async fn tenant_guid(&self, tenant: &str) -> Result<String, AzureError> {
-        let url = self.login_url(&format!("/{}/v2.0/.well-known/openid-configuration", segment(tenant)));
-        let answer = self.send("openid-configuration", &url, || self.http.get(&url)).await?;
+        let url = self.login_url(&format!(
+            "/{}/v2.0/.well-known/openid-configuration",
+            segment(tenant)
+        ));
+        let answer = self
+            .send("openid-configuration", &url, || self.http.get(&url))
+            .await?;
         if answer.status != 200 {
-            return Err(classify_token_error(answer.status, &answer.body, answer.request_id));
+            return Err(classify_token_error(
+                answer.status,
+                &answer.body,
+                answer.request_id,
+            ));
         }
-        let config: OpenIdConfiguration = serde_json::from_slice(&answer.body)
-            .map_err(|e| AzureError::new(ErrorKind::UnexpectedResponse, format!("OpenID configuration not understood: {e}")))?;
+        let config: OpenIdConfiguration = serde_json::from_slice(&answer.body).map_err(|e| {
+            AzureError::new(
+                ErrorKind::UnexpectedResponse,
+                format!("OpenID configuration not understood: {e}"),
+            )
+        })?;
         [config.issuer, config.token_endpoint]
             .into_iter()
             .flatten()
-            .find_map(|u| u.split('/').find(|part| uuid::Uuid::parse_str(part).is_ok()).map(str::to_string))
-            .ok_or_else(|| AzureError::new(ErrorKind::UnexpectedResponse, "the OpenID configuration names no tenant GUID"))
+            .find_map(|u| {
+                u.split('/')
+                    .find(|part| uuid::Uuid::parse_str(part).is_ok())
+                    .map(str::to_string)
+            })
+            .ok_or_else(|| {
+                AzureError::new(
+                    ErrorKind::UnexpectedResponse,
+                    "the OpenID configuration names no tenant GUID",
+                )
+            })
     }
 }
 
@@ -155,15 +199,23 @@ mod tests {
         let payload = URL_SAFE_NO_PAD.encode(br#"{"oid":"sp-oid","tid":"tenant","appid":"client","aud":"https://management.azure.com/","exp":1}"#);
         let jwt = format!("eyJhbGciOiJIUzI1NiJ9.{payload}.sig");
         let c = TokenClaims::decode(&jwt).expect("decoded");
-        assert_eq!((c.oid.as_deref(), c.tid.as_deref(), c.appid.as_deref()), (Some("sp-oid"), Some("tenant"), Some("client")));
+        assert_eq!(
+            (c.oid.as_deref(), c.tid.as_deref(), c.appid.as_deref()),
+            (Some("sp-oid"), Some("tenant"), Some("client"))
+        );
         assert!(TokenClaims::decode("not a jwt").is_none());
     }
 
     #[test]
     fn secrets_are_redacted() {
-        let creds = ClientCredentials { tenant: "t".into(), client_id: "c".into(), client_secret: SecretString::from("hunter2-secret".to_string()) };
+        let creds = ClientCredentials {
+            tenant: "t".into(),
+            client_id: "c".into(),
+            client_secret: SecretString::from("hunter2-secret".to_string()),
+        };
         assert!(!format!("{creds:?}").contains("hunter2"));
-        let token = AccessToken::from_parts("eyJ.eyJ.sig-value-secret".into(), OffsetDateTime::now_utc());
+        let token =
+            AccessToken::from_parts("eyJ.eyJ.sig-value-secret".into(), OffsetDateTime::now_utc());
         assert!(!format!("{token:?}").contains("sig-value-secret"));
     }
 }

@@ -110,7 +110,9 @@ fn load_profile() -> Option<Profile> {
 }
 
 fn save_profile(profile: &Profile) -> anyhow::Result<PathBuf> {
-    let path = profile_path().ok_or_else(|| anyhow!("cannot tell where to save the profile: set HOME or XDG_CONFIG_HOME"))?;
+    let path = profile_path().ok_or_else(|| {
+        anyhow!("cannot tell where to save the profile: set HOME or XDG_CONFIG_HOME")
+    })?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -122,7 +124,9 @@ fn save_profile(profile: &Profile) -> anyhow::Result<PathBuf> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     file.write_all(text.as_bytes())?;
     Ok(path)
 }
@@ -159,10 +163,19 @@ impl std::fmt::Display for ApiFailure {
             write!(f, "\n  at {field}")?;
         }
         for e in self.body["errors"].as_array().into_iter().flatten() {
-            write!(f, "\n  {}: {} [{}]", e["field"].as_str().unwrap_or("-"), e["message"].as_str().unwrap_or(""), e["code"].as_str().unwrap_or(""))?;
+            write!(
+                f,
+                "\n  {}: {} [{}]",
+                e["field"].as_str().unwrap_or("-"),
+                e["message"].as_str().unwrap_or(""),
+                e["code"].as_str().unwrap_or("")
+            )?;
         }
         if self.status == 401 && self.code != "invalid_credentials" {
-            write!(f, "\nhint: run `billing-engine login --url <server>` or set BILLING_ENGINE_TOKEN")?;
+            write!(
+                f,
+                "\nhint: run `billing-engine login --url <server>` or set BILLING_ENGINE_TOKEN"
+            )?;
         }
         Ok(())
     }
@@ -180,15 +193,23 @@ pub(crate) struct Api {
 impl Api {
     pub fn from_env() -> anyhow::Result<Self> {
         let saved = load_profile();
-        let url = std::env::var("BILLING_ENGINE_URL").ok().or_else(|| saved.as_ref().map(|p| p.url.clone()));
-        let token = std::env::var("BILLING_ENGINE_TOKEN").ok().or_else(|| saved.as_ref().map(|p| p.token.clone()));
+        let url = std::env::var("BILLING_ENGINE_URL")
+            .ok()
+            .or_else(|| saved.as_ref().map(|p| p.url.clone()));
+        let token = std::env::var("BILLING_ENGINE_TOKEN")
+            .ok()
+            .or_else(|| saved.as_ref().map(|p| p.token.clone()));
         let (Some(url), Some(token)) = (url, token) else {
             bail!(
                 "not signed in: run `billing-engine login --url <server>`, or set BILLING_ENGINE_URL and \
                  BILLING_ENGINE_TOKEN (the demo prints both)"
             );
         };
-        Ok(Self { http: http_client()?, base: base_url(&url)?, token })
+        Ok(Self {
+            http: http_client()?,
+            base: base_url(&url)?,
+            token,
+        })
     }
 
     pub fn base(&self) -> &str {
@@ -203,12 +224,23 @@ impl Api {
         &self.token
     }
 
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> anyhow::Result<(StatusCode, Value)> {
-        let mut req = self.http.request(method, format!("{}/api/v1{path}", self.base)).bearer_auth(&self.token);
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        let mut req = self
+            .http
+            .request(method, format!("{}/api/v1{path}", self.base))
+            .bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req.send().await.with_context(|| format!("cannot reach the server at {}", self.base))?;
+        let resp = req
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the server at {}", self.base))?;
         read(resp).await
     }
 }
@@ -221,7 +253,9 @@ fn http_client() -> anyhow::Result<reqwest::Client> {
 }
 
 fn base_url(url: &str) -> anyhow::Result<String> {
-    let parsed = url::Url::parse(url.trim()).map_err(|e| anyhow!("the server address \"{url}\" is not a URL ({e}); use e.g. http://localhost:8080"))?;
+    let parsed = url::Url::parse(url.trim()).map_err(|e| {
+        anyhow!("the server address \"{url}\" is not a URL ({e}); use e.g. http://localhost:8080")
+    })?;
     if !matches!(parsed.scheme(), "http" | "https") {
         bail!("the server address must start with http:// or https://");
     }
@@ -231,13 +265,31 @@ fn base_url(url: &str) -> anyhow::Result<String> {
 pub(crate) async fn read(resp: reqwest::Response) -> anyhow::Result<(StatusCode, Value)> {
     let status = resp.status();
     let bytes = resp.bytes().await?;
-    let value: Value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+    let value: Value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+    };
     if status.is_success() {
         return Ok((status, value));
     }
-    let message = value.get("message").and_then(Value::as_str).unwrap_or("the server refused the request").to_string();
-    let code = value.get("code").and_then(Value::as_str).unwrap_or("unknown").to_string();
-    Err(ApiFailure { status: status.as_u16(), code, message, body: value }.into())
+    let message = value
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("the server refused the request")
+        .to_string();
+    let code = value
+        .get("code")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+        .to_string();
+    Err(ApiFailure {
+        status: status.as_u16(),
+        code,
+        message,
+        body: value,
+    }
+    .into())
 }
 
 pub(crate) fn prompt(label: &str) -> anyhow::Result<String> {
@@ -262,7 +314,9 @@ pub async fn login(args: LoginArgs) -> anyhow::Result<()> {
     } else if std::io::stdin().is_terminal() {
         rpassword::prompt_password("Password: ")?
     } else {
-        bail!("no terminal to prompt for the password: pass --password-stdin and send it on standard input");
+        bail!(
+            "no terminal to prompt for the password: pass --password-stdin and send it on standard input"
+        );
     };
     let resp = http_client()?
         .post(format!("{base}/api/v1/auth/tokens"))
@@ -271,9 +325,18 @@ pub async fn login(args: LoginArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot reach the server at {base}"))?;
     let (_, body) = read(resp).await?;
-    let token = body.get("token_value").and_then(Value::as_str).ok_or_else(|| anyhow!("the server sent no token"))?;
-    let path = save_profile(&Profile { url: base.clone(), token: token.to_string() })?;
-    println!("signed in to {base} as {email}; token saved in {}", path.display());
+    let token = body
+        .get("token_value")
+        .and_then(Value::as_str)
+        .ok_or_else(|| anyhow!("the server sent no token"))?;
+    let path = save_profile(&Profile {
+        url: base.clone(),
+        token: token.to_string(),
+    })?;
+    println!(
+        "signed in to {base} as {email}; token saved in {}",
+        path.display()
+    );
     Ok(())
 }
 
@@ -288,7 +351,8 @@ pub(crate) fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
 
 fn accounts_table(items: &[Value]) -> Table {
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(["ID", "NAME", "CREATED"]);
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(["ID", "NAME", "CREATED"]);
     for a in items {
         t.add_row([str_of(a, "id"), str_of(a, "name"), str_of(a, "created_at")]);
     }
@@ -315,7 +379,11 @@ pub async fn accounts(cmd: AccountsCommand) -> anyhow::Result<()> {
             if out.json {
                 return print_json(&body);
             }
-            let items = body.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+            let items = body
+                .get("items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             if items.is_empty() {
                 println!("no accounts yet: create one with `billing-engine accounts create NAME`");
             } else {
@@ -323,34 +391,59 @@ pub async fn accounts(cmd: AccountsCommand) -> anyhow::Result<()> {
             }
         }
         AccountsCommand::Create { name, out } => {
-            let (_, body) = api.call(Method::POST, "/accounts", Some(json!({"name": name}))).await?;
+            let (_, body) = api
+                .call(Method::POST, "/accounts", Some(json!({"name": name})))
+                .await?;
             if out.json {
                 return print_json(&body);
             }
-            println!("created account \"{}\" ({})", str_of(&body, "name"), str_of(&body, "id"));
+            println!(
+                "created account \"{}\" ({})",
+                str_of(&body, "name"),
+                str_of(&body, "id")
+            );
         }
         AccountsCommand::Get { id, out } => {
-            let (_, body) = api.call(Method::GET, &format!("/accounts/{}", segment(&id)), None).await?;
+            let (_, body) = api
+                .call(Method::GET, &format!("/accounts/{}", segment(&id)), None)
+                .await?;
             if out.json {
                 return print_json(&body);
             }
             println!("{}", accounts_table(std::slice::from_ref(&body)));
         }
         AccountsCommand::Rename { id, name, out } => {
-            let (_, body) = api.call(Method::PATCH, &format!("/accounts/{}", segment(&id)), Some(json!({"name": name}))).await?;
+            let (_, body) = api
+                .call(
+                    Method::PATCH,
+                    &format!("/accounts/{}", segment(&id)),
+                    Some(json!({"name": name})),
+                )
+                .await?;
             if out.json {
                 return print_json(&body);
             }
-            println!("renamed account {} to \"{}\"", str_of(&body, "id"), str_of(&body, "name"));
+            println!(
+                "renamed account {} to \"{}\"",
+                str_of(&body, "id"),
+                str_of(&body, "name")
+            );
         }
         AccountsCommand::Delete { id, yes } => {
-            let (_, account) = api.call(Method::GET, &format!("/accounts/{}", segment(&id)), None).await?;
+            let (_, account) = api
+                .call(Method::GET, &format!("/accounts/{}", segment(&id)), None)
+                .await?;
             let name = str_of(&account, "name").to_string();
-            if !yes && !confirm(&format!("Delete account \"{name}\" and everything connected to it?"))? {
+            if !yes
+                && !confirm(&format!(
+                    "Delete account \"{name}\" and everything connected to it?"
+                ))?
+            {
                 println!("nothing deleted");
                 return Ok(());
             }
-            api.call(Method::DELETE, &format!("/accounts/{}", segment(&id)), None).await?;
+            api.call(Method::DELETE, &format!("/accounts/{}", segment(&id)), None)
+                .await?;
             println!("deleted account \"{name}\"");
         }
     }
@@ -366,23 +459,50 @@ pub async fn tokens(cmd: TokensCommand) -> anyhow::Result<()> {
                 return print_json(&body);
             }
             let mut t = Table::new();
-            t.load_preset(UTF8_FULL_CONDENSED).set_header(["ID", "NAME", "STARTS WITH", "CREATED", "LAST USED"]);
-            for tok in body.get("items").and_then(Value::as_array).into_iter().flatten() {
-                let last = tok.get("last_used_at").and_then(Value::as_str).unwrap_or("never");
-                t.add_row([str_of(tok, "id"), str_of(tok, "name"), str_of(tok, "prefix"), str_of(tok, "created_at"), last]);
+            t.load_preset(UTF8_FULL_CONDENSED).set_header([
+                "ID",
+                "NAME",
+                "STARTS WITH",
+                "CREATED",
+                "LAST USED",
+            ]);
+            for tok in body
+                .get("items")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let last = tok
+                    .get("last_used_at")
+                    .and_then(Value::as_str)
+                    .unwrap_or("never");
+                t.add_row([
+                    str_of(tok, "id"),
+                    str_of(tok, "name"),
+                    str_of(tok, "prefix"),
+                    str_of(tok, "created_at"),
+                    last,
+                ]);
             }
             println!("{t}");
         }
         TokensCommand::Create { name, out } => {
-            let (_, body) = api.call(Method::POST, "/tokens", Some(json!({"name": name}))).await?;
+            let (_, body) = api
+                .call(Method::POST, "/tokens", Some(json!({"name": name})))
+                .await?;
             if out.json {
                 return print_json(&body);
             }
-            println!("created token \"{}\" ({}); copy it now, it is not shown again:", str_of(&body, "name"), str_of(&body, "id"));
+            println!(
+                "created token \"{}\" ({}); copy it now, it is not shown again:",
+                str_of(&body, "name"),
+                str_of(&body, "id")
+            );
             println!("{}", str_of(&body, "token_value"));
         }
         TokensCommand::Revoke { id } => {
-            api.call(Method::DELETE, &format!("/tokens/{}", segment(&id)), None).await?;
+            api.call(Method::DELETE, &format!("/tokens/{}", segment(&id)), None)
+                .await?;
             println!("revoked token {id}");
         }
     }

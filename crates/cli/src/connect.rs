@@ -112,7 +112,8 @@ fn interactive() -> bool {
 
 fn read_secret(file: Option<&PathBuf>, stdin: bool) -> anyhow::Result<String> {
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the secret file {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the secret file {}", path.display()))?;
         return Ok(text.trim().to_string());
     }
     if stdin {
@@ -121,9 +122,15 @@ fn read_secret(file: Option<&PathBuf>, stdin: bool) -> anyhow::Result<String> {
         return Ok(s.trim().to_string());
     }
     if interactive() {
-        return Ok(rpassword::prompt_password("Client secret value (not its ID; input hidden): ")?.trim().to_string());
+        return Ok(
+            rpassword::prompt_password("Client secret value (not its ID; input hidden): ")?
+                .trim()
+                .to_string(),
+        );
     }
-    bail!("the client secret is needed: pass --secret-file FILE or --secret-stdin (never as a flag)")
+    bail!(
+        "the client secret is needed: pass --secret-file FILE or --secret-stdin (never as a flag)"
+    )
 }
 
 fn ask(value: Option<String>, label: &str, flag: &str) -> anyhow::Result<String> {
@@ -155,13 +162,27 @@ fn print_checks(v: &Value) {
 }
 
 fn print_grant(g: &Value) {
-    println!("Grant the {} role to the app's service principal:", str_of(g, "role_name"));
-    println!("  service principal object ID: {}", str_of(g, "principal_object_id"));
-    println!("  tenant ID:                   {}", str_of(g, "principal_tenant_id"));
-    println!("  billing account:             {}", str_of(g, "billing_account_id"));
+    println!(
+        "Grant the {} role to the app's service principal:",
+        str_of(g, "role_name")
+    );
+    println!(
+        "  service principal object ID: {}",
+        str_of(g, "principal_object_id")
+    );
+    println!(
+        "  tenant ID:                   {}",
+        str_of(g, "principal_tenant_id")
+    );
+    println!(
+        "  billing account:             {}",
+        str_of(g, "billing_account_id")
+    );
     if let Some(call) = g.get("ea_call") {
         println!();
-        println!("Run this as an enterprise administrator of the enrollment (curl; set ADMIN_TOKEN first):");
+        println!(
+            "Run this as an enterprise administrator of the enrollment (curl; set ADMIN_TOKEN first):"
+        );
         println!();
         println!("{}", str_of(call, "curl"));
         println!();
@@ -180,33 +201,60 @@ async fn start(api: &Api, args: &ConnectArgs) -> anyhow::Result<Value> {
     let account_id = if let Some(id) = &args.account_id {
         id.clone()
     } else if let Some(name) = &args.new_account {
-        let (_, a) = api.call(Method::POST, "/accounts", Some(json!({"name": name}))).await?;
+        let (_, a) = api
+            .call(Method::POST, "/accounts", Some(json!({"name": name})))
+            .await?;
         println!("created account \"{}\"", str_of(&a, "name"));
         str_of(&a, "id").to_string()
     } else {
-        let name = ask(args.account.clone(), "Account name (an existing one, or a new one to create)", "--account or --new-account")?;
+        let name = ask(
+            args.account.clone(),
+            "Account name (an existing one, or a new one to create)",
+            "--account or --new-account",
+        )?;
         let (_, list) = api.call(Method::GET, "/accounts", None).await?;
-        let found = list["items"].as_array().into_iter().flatten().find(|a| str_of(a, "name").eq_ignore_ascii_case(name.trim()));
+        let found = list["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| str_of(a, "name").eq_ignore_ascii_case(name.trim()));
         match found {
             Some(a) => str_of(a, "id").to_string(),
             None if args.account.is_none() => {
-                let (_, a) = api.call(Method::POST, "/accounts", Some(json!({"name": name}))).await?;
+                let (_, a) = api
+                    .call(Method::POST, "/accounts", Some(json!({"name": name})))
+                    .await?;
                 println!("created account \"{}\"", str_of(&a, "name"));
                 str_of(&a, "id").to_string()
             }
             None => bail!("there is no account named \"{name}\"; use --new-account to create it"),
         }
     };
-    match api.call(Method::POST, "/connections", Some(json!({"account_id": account_id, "provider": "azure", "product": "billing_engine"}))).await {
+    match api
+        .call(
+            Method::POST,
+            "/connections",
+            Some(
+                json!({"account_id": account_id, "provider": "azure", "product": "billing_engine"}),
+            ),
+        )
+        .await
+    {
         Ok((_, c)) => Ok(c),
-        Err(e) if e.downcast_ref::<ApiFailure>().is_some_and(|f| f.code == "account_already_connected") => {
+        Err(e)
+            if e.downcast_ref::<ApiFailure>()
+                .is_some_and(|f| f.code == "account_already_connected") =>
+        {
             let (_, admin) = api.call(Method::GET, "/administration", None).await?;
             let draft = admin["items"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .find(|r| r["account"]["id"] == json!(account_id))
-                .and_then(|r| r.get("connection").filter(|c| c["state"] == "draft" || c["state"] == "failed"))
+                .and_then(|r| {
+                    r.get("connection")
+                        .filter(|c| c["state"] == "draft" || c["state"] == "failed")
+                })
                 .cloned();
             match draft {
                 Some(c) => {
@@ -226,10 +274,16 @@ pub async fn connect(cmd: ConnectCommand) -> anyhow::Result<()> {
     let c = start(&api, &args).await?;
     let id = str_of(&c, "id").to_string();
     println!();
-    println!("Step: log in to Azure and register an app (Azure portal → App registrations → + New registration):");
-    println!("  supported account types: Accounts in this organizational directory only (Single tenant)");
+    println!(
+        "Step: log in to Azure and register an app (Azure portal → App registrations → + New registration):"
+    );
+    println!(
+        "  supported account types: Accounts in this organizational directory only (Single tenant)"
+    );
     println!("  redirect URI: Web, {}", api.base());
-    println!("  then copy the Application (client) ID and the Directory (tenant) ID from the app's Overview page.");
+    println!(
+        "  then copy the Application (client) ID and the Directory (tenant) ID from the app's Overview page."
+    );
     println!();
 
     let mut tenant = args.tenant.clone();
@@ -246,33 +300,70 @@ pub async fn connect(cmd: ConnectCommand) -> anyhow::Result<()> {
             "agreement_type": ask(agreement.clone(), "Agreement type (EA or MCA)", "--agreement")?,
             "billing_account_id": ask(billing.clone(), "Billing account ID (EA: enrollment number; MCA: guid:guid_YYYY-MM-DD)", "--billing-account")?,
         });
-        match api.call(Method::PATCH, &format!("/connections/{id}"), Some(details.clone())).await {
+        match api
+            .call(
+                Method::PATCH,
+                &format!("/connections/{id}"),
+                Some(details.clone()),
+            )
+            .await
+        {
             Ok(_) => break,
-            Err(e) if interactive() && e.downcast_ref::<ApiFailure>().is_some_and(|f| f.status == 422) => {
+            Err(e)
+                if interactive()
+                    && e.downcast_ref::<ApiFailure>()
+                        .is_some_and(|f| f.status == 422) =>
+            {
                 let failure = e.downcast_ref::<ApiFailure>().expect("checked");
                 eprintln!("{}", failure.message);
                 let bad: Vec<String> = failure.fields();
                 // Keep the good values; ask again for the bad ones.
-                client = (!bad.contains(&"client_id".to_string())).then(|| details["client_id"].as_str().unwrap_or("").to_string());
-                tenant = (!bad.contains(&"tenant_id".to_string())).then(|| details["tenant_id"].as_str().unwrap_or("").to_string());
-                agreement = (!bad.contains(&"agreement_type".to_string())).then(|| details["agreement_type"].as_str().unwrap_or("").to_string());
-                billing = (!bad.contains(&"billing_account_id".to_string())).then(|| details["billing_account_id"].as_str().unwrap_or("").to_string());
+                client = (!bad.contains(&"client_id".to_string()))
+                    .then(|| details["client_id"].as_str().unwrap_or("").to_string());
+                tenant = (!bad.contains(&"tenant_id".to_string()))
+                    .then(|| details["tenant_id"].as_str().unwrap_or("").to_string());
+                agreement = (!bad.contains(&"agreement_type".to_string()))
+                    .then(|| details["agreement_type"].as_str().unwrap_or("").to_string());
+                billing = (!bad.contains(&"billing_account_id".to_string())).then(|| {
+                    details["billing_account_id"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string()
+                });
             }
             Err(e) => return Err(e),
         }
     }
 
-    println!("Step: create a client secret (the app → Certificates & secrets → + New client secret) and copy its Value.");
+    println!(
+        "Step: create a client secret (the app → Certificates & secrets → + New client secret) and copy its Value."
+    );
     loop {
         let secret = read_secret(args.secret_file.as_ref(), args.secret_stdin)?;
         let mut body = json!({"client_secret": secret});
         if let Some(exp) = &args.secret_expires {
             body["expires_on"] = json!(exp);
         }
-        match api.call(Method::PUT, &format!("/connections/{id}/secret"), Some(body)).await {
+        match api
+            .call(
+                Method::PUT,
+                &format!("/connections/{id}/secret"),
+                Some(body),
+            )
+            .await
+        {
             Ok(_) => break,
-            Err(e) if interactive() && args.secret_file.is_none() && !args.secret_stdin && e.downcast_ref::<ApiFailure>().is_some_and(|f| f.status == 422) => {
-                eprintln!("{}", e.downcast_ref::<ApiFailure>().expect("checked").message);
+            Err(e)
+                if interactive()
+                    && args.secret_file.is_none()
+                    && !args.secret_stdin
+                    && e.downcast_ref::<ApiFailure>()
+                        .is_some_and(|f| f.status == 422) =>
+            {
+                eprintln!(
+                    "{}",
+                    e.downcast_ref::<ApiFailure>().expect("checked").message
+                );
             }
             Err(e) => return Err(e),
         }
@@ -280,19 +371,28 @@ pub async fn connect(cmd: ConnectCommand) -> anyhow::Result<()> {
     println!("secret stored encrypted");
     println!();
 
-    let (_, grant) = api.call(Method::GET, &format!("/connections/{id}/role-grant"), None).await?;
+    let (_, grant) = api
+        .call(Method::GET, &format!("/connections/{id}/role-grant"), None)
+        .await?;
     print_grant(&grant);
     if interactive() && !args.no_wait {
-        prompt("\nPress Enter once the role is granted (Ctrl-C to stop; the connection is kept as a draft)... ")?;
+        prompt(
+            "\nPress Enter once the role is granted (Ctrl-C to stop; the connection is kept as a draft)... ",
+        )?;
     }
     println!("Connecting...");
-    let (_, v) = api.call(Method::POST, &format!("/connections/{id}/validate"), None).await?;
+    let (_, v) = api
+        .call(Method::POST, &format!("/connections/{id}/validate"), None)
+        .await?;
     print_checks(&v);
     if v["state"] == "connected" {
         println!("connection {id} is connected");
         Ok(())
     } else {
-        Err(anyhow!("the connection is not connected yet (state {}); fix the failed check, then run: billing-engine connections validate {id}", str_of(&v, "state")))
+        Err(anyhow!(
+            "the connection is not connected yet (state {}); fix the failed check, then run: billing-engine connections validate {id}",
+            str_of(&v, "state")
+        ))
     }
 }
 
@@ -306,66 +406,131 @@ pub async fn connections(cmd: ConnectionsCommand) -> anyhow::Result<()> {
                 return Ok(());
             }
             let mut t = comfy_table::Table::new();
-            t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).set_header(["ID", "ACCOUNT", "STATE", "AGREEMENT", "BILLING ACCOUNT", "SECRET"]);
+            t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .set_header([
+                    "ID",
+                    "ACCOUNT",
+                    "STATE",
+                    "AGREEMENT",
+                    "BILLING ACCOUNT",
+                    "SECRET",
+                ]);
             for c in list["items"].as_array().into_iter().flatten() {
-                let secret = c["secret"]["warning"].as_str().map(|_| "expires soon").unwrap_or(if c["secret"]["set"] == true { "set" } else { "missing" });
-                t.add_row([str_of(c, "id"), str_of(c, "account_id"), str_of(c, "state"), str_of(c, "agreement_type"), str_of(c, "billing_account_id"), secret]);
+                let secret = c["secret"]["warning"]
+                    .as_str()
+                    .map(|_| "expires soon")
+                    .unwrap_or(if c["secret"]["set"] == true {
+                        "set"
+                    } else {
+                        "missing"
+                    });
+                t.add_row([
+                    str_of(c, "id"),
+                    str_of(c, "account_id"),
+                    str_of(c, "state"),
+                    str_of(c, "agreement_type"),
+                    str_of(c, "billing_account_id"),
+                    secret,
+                ]);
             }
             println!("{t}");
         }
         ConnectionsCommand::Show { id, json } => {
-            let (_, c) = api.call(Method::GET, &format!("/connections/{id}"), None).await?;
+            let (_, c) = api
+                .call(Method::GET, &format!("/connections/{id}"), None)
+                .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&c)?);
                 return Ok(());
             }
             println!("connection {} ({})", str_of(&c, "id"), str_of(&c, "state"));
-            println!("  billing account: {} {}", str_of(&c, "agreement_type"), str_of(&c, "billing_account_id"));
-            println!("  tenant: {}  client: {}  service principal: {}", str_of(&c, "tenant_id"), str_of(&c, "client_id"), str_of(&c, "principal_object_id"));
+            println!(
+                "  billing account: {} {}",
+                str_of(&c, "agreement_type"),
+                str_of(&c, "billing_account_id")
+            );
+            println!(
+                "  tenant: {}  client: {}  service principal: {}",
+                str_of(&c, "tenant_id"),
+                str_of(&c, "client_id"),
+                str_of(&c, "principal_object_id")
+            );
             if let Some(w) = c["secret"]["warning"].as_str() {
                 println!("  warning: {w}");
             }
             print_checks(&c);
         }
         ConnectionsCommand::Validate { id } => {
-            let (_, v) = api.call(Method::POST, &format!("/connections/{id}/validate"), None).await?;
+            let (_, v) = api
+                .call(Method::POST, &format!("/connections/{id}/validate"), None)
+                .await?;
             print_checks(&v);
             if v["state"] != "connected" {
                 bail!("not connected (state {})", str_of(&v, "state"));
             }
         }
         ConnectionsCommand::Grant { id } => {
-            let (_, g) = api.call(Method::GET, &format!("/connections/{id}/role-grant"), None).await?;
+            let (_, g) = api
+                .call(Method::GET, &format!("/connections/{id}/role-grant"), None)
+                .await?;
             print_grant(&g);
         }
-        ConnectionsCommand::RotateSecret { id, secret_file, secret_stdin, secret_expires } => {
+        ConnectionsCommand::RotateSecret {
+            id,
+            secret_file,
+            secret_stdin,
+            secret_expires,
+        } => {
             let secret = read_secret(secret_file.as_ref(), secret_stdin)?;
             let mut body = json!({"client_secret": secret});
             if let Some(exp) = secret_expires {
                 body["expires_on"] = json!(exp);
             }
-            api.call(Method::PUT, &format!("/connections/{id}/secret"), Some(body)).await?;
+            api.call(
+                Method::PUT,
+                &format!("/connections/{id}/secret"),
+                Some(body),
+            )
+            .await?;
             println!("the new secret was accepted by Azure and replaced the old one");
         }
         ConnectionsCommand::Pause { id } => {
-            api.call(Method::POST, &format!("/connections/{id}/pause"), None).await?;
+            api.call(Method::POST, &format!("/connections/{id}/pause"), None)
+                .await?;
             println!("paused");
         }
         ConnectionsCommand::Resume { id } => {
-            let (_, v) = api.call(Method::POST, &format!("/connections/{id}/resume"), None).await?;
+            let (_, v) = api
+                .call(Method::POST, &format!("/connections/{id}/resume"), None)
+                .await?;
             print_checks(&v);
         }
         ConnectionsCommand::Delete { id, confirm } => {
-            let (_, c) = api.call(Method::GET, &format!("/connections/{id}"), None).await?;
-            let (_, account) = api.call(Method::GET, &format!("/accounts/{}", str_of(&c, "account_id")), None).await?;
+            let (_, c) = api
+                .call(Method::GET, &format!("/connections/{id}"), None)
+                .await?;
+            let (_, account) = api
+                .call(
+                    Method::GET,
+                    &format!("/accounts/{}", str_of(&c, "account_id")),
+                    None,
+                )
+                .await?;
             let name = str_of(&account, "name").to_string();
             let confirm = match confirm {
                 Some(c) => c,
-                None if interactive() => prompt(&format!("This deletes the connection and all its data. Type the account name \"{name}\" to confirm: "))?,
+                None if interactive() => prompt(&format!(
+                    "This deletes the connection and all its data. Type the account name \"{name}\" to confirm: "
+                ))?,
                 None => bail!("pass --confirm \"{name}\" to delete without a prompt"),
             };
             let q: String = url::form_urlencoded::byte_serialize(confirm.as_bytes()).collect();
-            api.call(Method::DELETE, &format!("/connections/{id}?confirm={q}"), None).await?;
+            api.call(
+                Method::DELETE,
+                &format!("/connections/{id}?confirm={q}"),
+                None,
+            )
+            .await?;
             println!("deleted the connection of \"{name}\" and its data");
         }
     }
@@ -389,7 +554,13 @@ fn outcome(history_entry: &Value) -> Option<SyncOutcome> {
 /// lines otherwise.
 pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
     let api = Api::from_env()?;
-    let (_, job) = api.call(Method::POST, &format!("/connections/{}/sync", args.id), None).await?;
+    let (_, job) = api
+        .call(
+            Method::POST,
+            &format!("/connections/{}/sync", args.id),
+            None,
+        )
+        .await?;
     let job_id = str_of(&job, "id").to_string();
     println!("sync queued (job {job_id})");
     if args.no_wait {
@@ -399,18 +570,30 @@ pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
     let bar = tty.then(|| {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} periods {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{bar:30}] {pos}/{len} periods {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         b
     });
     let mut reported = std::collections::HashSet::new();
     let mut failed = 0;
     loop {
-        let (_, jobs) = api.call(Method::GET, &format!("/connections/{}/jobs", args.id), None).await?;
-        let this = jobs["items"].as_array().into_iter().flatten().find(|j| j["id"] == json!(job_id)).cloned().unwrap_or(Value::Null);
-        let (_, status) = api.call(Method::GET, &format!("/connections/{}/sync", args.id), None).await?;
+        let (_, jobs) = api
+            .call(Method::GET, &format!("/connections/{}/jobs", args.id), None)
+            .await?;
+        let this = jobs["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|j| j["id"] == json!(job_id))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let (_, status) = api
+            .call(Method::GET, &format!("/connections/{}/sync", args.id), None)
+            .await?;
         let mut finished: Vec<&Value> = status["history"]
             .as_array()
             .into_iter()
@@ -424,7 +607,11 @@ pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
                 continue;
             }
             let line = if outcome(h) == Some(SyncOutcome::Succeeded) {
-                let rec = if h["reconciled"] == true { "reconciled to the last digit" } else { "NOT reconciled" };
+                let rec = if h["reconciled"] == true {
+                    "reconciled to the last digit"
+                } else {
+                    "NOT reconciled"
+                };
                 format!(
                     "{}: {} rows, {} bytes, BilledCost {} (Azure {}), {rec}",
                     str_of(h, "period"),
@@ -435,7 +622,12 @@ pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
                 )
             } else {
                 failed += 1;
-                format!("{}: failed: {} {}", str_of(h, "period"), str_of(h, "error"), str_of(h, "remedy"))
+                format!(
+                    "{}: failed: {} {}",
+                    str_of(h, "period"),
+                    str_of(h, "error"),
+                    str_of(h, "remedy")
+                )
             };
             match &bar {
                 Some(b) => b.println(line),
@@ -458,7 +650,9 @@ pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
         b.finish_and_clear();
     }
     if failed > 0 {
-        bail!("{failed} period(s) failed; they keep their previous data and are pulled again at the next sync");
+        bail!(
+            "{failed} period(s) failed; they keep their previous data and are pulled again at the next sync"
+        );
     }
     println!("sync finished");
     Ok(())

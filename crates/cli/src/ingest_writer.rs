@@ -9,12 +9,26 @@ use be_ingest::{ConvertOptions, Source, ingest_period};
 pub struct IngestWriter;
 
 fn open(files: &[PathBuf]) -> Result<Vec<Source>, String> {
-    files.iter().map(|f| Source::path(f).map_err(|e| e.to_string())).collect()
+    files
+        .iter()
+        .map(|f| Source::path(f).map_err(|e| e.to_string()))
+        .collect()
 }
 
 impl PeriodWriter for IngestWriter {
-    fn write_period(&self, actual: &[PathBuf], amortized: &[PathBuf], dest: &Path) -> Result<PeriodSummary, String> {
-        let report = ingest_period(open(amortized)?, open(actual)?, dest, ConvertOptions::default()).map_err(|e| e.to_string())?;
+    fn write_period(
+        &self,
+        actual: &[PathBuf],
+        amortized: &[PathBuf],
+        dest: &Path,
+    ) -> Result<PeriodSummary, String> {
+        let report = ingest_period(
+            open(amortized)?,
+            open(actual)?,
+            dest,
+            ConvertOptions::default(),
+        )
+        .map_err(|e| e.to_string())?;
         let r = &report.reconciliation;
         Ok(PeriodSummary {
             rows: report.write.rows,

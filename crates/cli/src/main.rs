@@ -16,10 +16,19 @@ use std::{path::PathBuf, process::ExitCode};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "billing-engine", version, about = "Billing Engine: re-bill Azure costs with your own prices.")]
+#[command(
+    name = "billing-engine",
+    version,
+    about = "Billing Engine: re-bill Azure costs with your own prices."
+)]
 struct Cli {
     /// Configuration file (TOML). See `billing-engine config example`.
-    #[arg(long, global = true, env = "BILLING_ENGINE_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "BILLING_ENGINE_CONFIG",
+        value_name = "FILE"
+    )]
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -97,7 +106,10 @@ fn main() -> ExitCode {
     // One TLS provider for the process (reqwest is built without one of its own).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -127,7 +139,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Config(ConfigCommand::Check) => {
             let c = be_app::config::Config::load(config)?;
-            println!("configuration is valid; database: {}", server::redact_url(&c.database_url()));
+            println!(
+                "configuration is valid; database: {}",
+                server::redact_url(&c.database_url())
+            );
             Ok(())
         }
         Command::Orgs(cmd) => server::orgs(config, cmd).await,

@@ -9,7 +9,10 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use be_app::{App, SystemClock, config::{Config, LogFormat}};
+use be_app::{
+    App, SystemClock,
+    config::{Config, LogFormat},
+};
 use clap::{Args, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -63,9 +66,16 @@ pub enum OrgsCommand {
 
 fn init_logging(format: LogFormat, level: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
         LogFormat::Text => builder.compact().try_init(),
     };
 }
@@ -84,15 +94,25 @@ pub fn redact_url(url: &str) -> String {
 async fn open_app(config: &Config) -> anyhow::Result<App> {
     let url = config.database_url();
     if url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.storage.data_dir)
-            .with_context(|| format!("cannot create the data directory {}", config.storage.data_dir.display()))?;
+        std::fs::create_dir_all(&config.storage.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                config.storage.data_dir.display()
+            )
+        })?;
     }
-    let store = be_store::connect(&url).await.with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
-    store.migrate().await.context("cannot migrate the database")?;
+    let store = be_store::connect(&url)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
     let keys = config.keys()?;
     let mut settings = config.app_settings();
     settings.sync.writer = Some(Arc::new(crate::ingest_writer::IngestWriter));
-    let engine = crate::engine_port::EnginePort::new(config.rating.threads as usize).context("cannot start the rating engine's threads")?;
+    let engine = crate::engine_port::EnginePort::new(config.rating.threads as usize)
+        .context("cannot start the rating engine's threads")?;
     settings.rating.engine = Some(Arc::new(engine));
     Ok(App::new(store, Arc::new(SystemClock), keys, settings)?)
 }
@@ -101,7 +121,11 @@ fn time_hours(h: u32) -> time::Duration {
     time::Duration::hours(i64::from(h))
 }
 
-async fn run_server(config: &Config, app: App, announce: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+async fn run_server(
+    config: &Config,
+    app: App,
+    announce: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.server.listen).await.with_context(|| {
         format!(
             "cannot listen on {}: is another program using it? Set server.listen or BILLING_ENGINE_LISTEN",
@@ -141,7 +165,13 @@ async fn run_server_on(
     tracing::info!(%addr, backend = ?app.store().backend(), "listening");
     announce(addr);
     let router = be_http::router(app, settings);
-    be_http::serve(listener, router, shutdown_signal(), Duration::from_secs(config.server.shutdown_grace_seconds)).await?;
+    be_http::serve(
+        listener,
+        router,
+        shutdown_signal(),
+        Duration::from_secs(config.server.shutdown_grace_seconds),
+    )
+    .await?;
     // Running jobs stop after their current step (a sync after its current period) and release
     // their lease, so another server (or the next start) continues them at once; a job still busy
     // after the grace period is abandoned the same way, and the periods it had not finished keep
@@ -185,8 +215,13 @@ pub async fn migrate(file: Option<&Path>) -> anyhow::Result<()> {
     if url.starts_with("sqlite:") {
         std::fs::create_dir_all(&config.storage.data_dir)?;
     }
-    let store = be_store::connect(&url).await.with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
-    store.migrate().await.context("cannot migrate the database")?;
+    let store = be_store::connect(&url)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
     println!("database {} is up to date", redact_url(&url));
     Ok(())
 }
@@ -202,14 +237,22 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     config.azure.login_url = url::Url::parse(&sim.login_url())?;
     config.azure.management_url = url::Url::parse(&sim.management_url())?;
     // Bind first so the public address (used in the wizard's redirect URI) has the real port.
-    let listener = tokio::net::TcpListener::bind(config.server.listen).await.with_context(|| {
-        format!("cannot listen on {}: is another program using it? Pick another port with --port", config.server.listen)
-    })?;
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}: is another program using it? Pick another port with --port",
+                config.server.listen
+            )
+        })?;
     let addr = listener.local_addr()?;
     let url = format!("http://localhost:{}", addr.port());
     config.server.public_url = url::Url::parse(&url)?;
     let app = open_app(&config).await?;
-    let seed = app.seed_demo(DEMO_ORG, DEMO_EMAIL, DEMO_PASSWORD).await.context("cannot seed the demo data")?;
+    let seed = app
+        .seed_demo(DEMO_ORG, DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .context("cannot seed the demo data")?;
     let connected = connect_demo_enrollment(&app, &seed.caller, &sim).await;
     let priced = seed_demo_pricing(&app, &seed.caller, &sim).await;
     let data_dir = args.data_dir.display().to_string();
@@ -250,33 +293,61 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
 
 /// The demo's families, plans, strategies and allocations, unless the organization already has a
 /// configuration (a restarted demo keeps the user's changes).
-async fn seed_demo_pricing(app: &App, caller: &be_app::Caller, sim: &be_azure_sim::RunningSim) -> anyhow::Result<()> {
+async fn seed_demo_pricing(
+    app: &App,
+    caller: &be_app::Caller,
+    sim: &be_azure_sim::RunningSim,
+) -> anyhow::Result<()> {
     if app.pricing(caller).await?.version > 0 {
         return Ok(());
     }
     let file = crate::world::demo_pricing(sim, app.now().date())?;
-    app.import_pricing(caller, &file, be_app::ConfigFormat::Json, false).await?;
+    app.import_pricing(caller, &file, be_app::ConfigFormat::Json, false)
+        .await?;
     Ok(())
 }
 
 /// Connect "Contoso Retail" to the demo enrollment the way a user would: the wizard's steps, the
 /// generated role assignment call run as the enterprise administrator, then validation.
-async fn connect_demo_enrollment(app: &App, caller: &be_app::Caller, sim: &be_azure_sim::RunningSim) -> anyhow::Result<()> {
-    let account = app.list_accounts(caller).await?.into_iter().find(|a| a.name.as_str() == "Contoso Retail");
-    let Some(account) = account else { return Ok(()) };
-    let existing = app.list_connections(caller).await?.into_iter().find(|c| c.account_id == account.id);
+async fn connect_demo_enrollment(
+    app: &App,
+    caller: &be_app::Caller,
+    sim: &be_azure_sim::RunningSim,
+) -> anyhow::Result<()> {
+    let account = app
+        .list_accounts(caller)
+        .await?
+        .into_iter()
+        .find(|a| a.name.as_str() == "Contoso Retail");
+    let Some(account) = account else {
+        return Ok(());
+    };
+    let existing = app
+        .list_connections(caller)
+        .await?
+        .into_iter()
+        .find(|c| c.account_id == account.id);
     let connection = match existing {
         Some(c) => c,
         None => {
-            let c = app.start_connection(caller, &account.id.to_string(), "azure", "billing_engine").await?;
+            let c = app
+                .start_connection(caller, &account.id.to_string(), "azure", "billing_engine")
+                .await?;
             let details = be_app::ConnectionDetails {
                 tenant_id: Some(crate::world::TENANT_DOMAIN.into()),
                 client_id: Some(crate::world::CONNECTED_APP.to_string()),
                 agreement_type: Some("EA".into()),
                 billing_account_id: Some(crate::world::CONNECTED_ENROLLMENT.into()),
             };
-            app.set_connection_details(caller, &c.id.to_string(), &details).await?;
-            app.set_connection_secret(caller, &c.id.to_string(), crate::world::CONNECTED_SECRET, "").await?
+            app.set_connection_details(caller, &c.id.to_string(), &details)
+                .await?;
+            app.set_connection_secret(
+                caller,
+                &c.id.to_string(),
+                crate::world::CONNECTED_SECRET,
+                "",
+            )
+            .await?
         }
     };
     let id = connection.id.to_string();
@@ -289,9 +360,17 @@ async fn connect_demo_enrollment(app: &App, caller: &be_app::Caller, sim: &be_az
         .json(&call.body)
         .send()
         .await?;
-    anyhow::ensure!(resp.status().is_success(), "the role assignment answered {}", resp.status());
+    anyhow::ensure!(
+        resp.status().is_success(),
+        "the role assignment answered {}",
+        resp.status()
+    );
     let validation = app.validate_connection(caller, &id).await?;
-    anyhow::ensure!(validation.state == be_app::ConnectionState::Connected, "validation did not pass: {:?}", validation.checks);
+    anyhow::ensure!(
+        validation.state == be_app::ConnectionState::Connected,
+        "validation did not pass: {:?}",
+        validation.checks
+    );
     Ok(())
 }
 
@@ -310,16 +389,35 @@ pub async fn azure_sim(args: SimArgs) -> anyhow::Result<()> {
     let sim = if args.demo_world {
         crate::world::start(args.port).await?
     } else {
-        be_azure_sim::AzureSim::start(be_azure_sim::SimConfig::on_port(args.port)).await.context("cannot start the Azure simulator")?
+        be_azure_sim::AzureSim::start(be_azure_sim::SimConfig::on_port(args.port))
+            .await
+            .context("cannot start the Azure simulator")?
     };
     println!("Azure simulator listening on {}", sim.base_url());
-    println!("  Entra ID (login.microsoftonline.com):  {}", sim.login_url());
-    println!("  Resource Manager (management.azure.com): {}", sim.management_url());
-    println!("  Administrative API:                      {}   (see crates/azure-sim/README.md)", sim.admin_url());
+    println!(
+        "  Entra ID (login.microsoftonline.com):  {}",
+        sim.login_url()
+    );
+    println!(
+        "  Resource Manager (management.azure.com): {}",
+        sim.management_url()
+    );
+    println!(
+        "  Administrative API:                      {}   (see crates/azure-sim/README.md)",
+        sim.admin_url()
+    );
     if args.demo_world {
-        println!("  Demo world: tenant {} ({}), apps {} and {}, EA enrollments {} and {}, administrator {} ({})",
-            crate::world::TENANT_DOMAIN, crate::world::TENANT_ID, crate::world::CONNECTED_APP, crate::world::TRY_APP,
-            crate::world::CONNECTED_ENROLLMENT, crate::world::TRY_ENROLLMENT, crate::world::EA_ADMIN_UPN, crate::world::EA_ADMIN);
+        println!(
+            "  Demo world: tenant {} ({}), apps {} and {}, EA enrollments {} and {}, administrator {} ({})",
+            crate::world::TENANT_DOMAIN,
+            crate::world::TENANT_ID,
+            crate::world::CONNECTED_APP,
+            crate::world::TRY_APP,
+            crate::world::CONNECTED_ENROLLMENT,
+            crate::world::TRY_ENROLLMENT,
+            crate::world::EA_ADMIN_UPN,
+            crate::world::EA_ADMIN
+        );
     }
     shutdown_signal().await;
     sim.shutdown().await;
@@ -333,9 +431,12 @@ fn read_new_password(from_stdin: bool) -> anyhow::Result<String> {
         return Ok(s.trim_end_matches(['\r', '\n']).to_string());
     }
     if !std::io::stdin().is_terminal() {
-        bail!("no terminal to prompt for the password: pass --password-stdin and send it on standard input");
+        bail!(
+            "no terminal to prompt for the password: pass --password-stdin and send it on standard input"
+        );
     }
-    let first = rpassword::prompt_password("Password for the administrator (12 characters or more): ")?;
+    let first =
+        rpassword::prompt_password("Password for the administrator (12 characters or more): ")?;
     let second = rpassword::prompt_password("Same password again: ")?;
     if first != second {
         bail!("the two passwords differ");
@@ -347,11 +448,22 @@ pub async fn orgs(file: Option<&Path>, cmd: OrgsCommand) -> anyhow::Result<()> {
     let config = Config::load(file)?;
     init_logging(config.log.format, "warn");
     match cmd {
-        OrgsCommand::Create { name, admin_email, password_stdin } => {
+        OrgsCommand::Create {
+            name,
+            admin_email,
+            password_stdin,
+        } => {
             let password = read_new_password(password_stdin)?;
             let app = open_app(&config).await?;
-            let (org, user) = app.create_organization_with_admin(&name, &admin_email, &password).await?;
-            println!("created organization \"{}\" ({}) with administrator {}", org.name.as_str(), org.id, user.email);
+            let (org, user) = app
+                .create_organization_with_admin(&name, &admin_email, &password)
+                .await?;
+            println!(
+                "created organization \"{}\" ({}) with administrator {}",
+                org.name.as_str(),
+                org.id,
+                user.email
+            );
             Ok(())
         }
     }

@@ -9,7 +9,11 @@ use serde_json::{Value, json};
 #[derive(Args)]
 pub struct AdminArgs {
     /// The simulator's base URL.
-    #[arg(long, default_value = "http://127.0.0.1:8090", env = "BILLING_ENGINE_SIM_URL")]
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:8090",
+        env = "BILLING_ENGINE_SIM_URL"
+    )]
     sim_url: String,
     #[command(subcommand)]
     command: AdminCommand,
@@ -138,23 +142,62 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     let base = format!("{}/_sim", args.sim_url.trim_end_matches('/'));
     let http = reqwest::Client::new();
     let (method, path, body): (reqwest::Method, String, Option<Value>) = match args.command {
-        AdminCommand::Tenant { domains, id, name } => (reqwest::Method::POST, "/tenants".into(), Some(json!({"id": id, "display_name": name, "domains": domains}))),
-        AdminCommand::App { tenant, name, secret_expires_in_days } => (
+        AdminCommand::Tenant { domains, id, name } => (
+            reqwest::Method::POST,
+            "/tenants".into(),
+            Some(json!({"id": id, "display_name": name, "domains": domains})),
+        ),
+        AdminCommand::App {
+            tenant,
+            name,
+            secret_expires_in_days,
+        } => (
             reqwest::Method::POST,
             format!("/tenants/{tenant}/apps"),
-            Some(json!({"display_name": name, "secret": {"expires_in_days": secret_expires_in_days}})),
+            Some(
+                json!({"display_name": name, "secret": {"expires_in_days": secret_expires_in_days}}),
+            ),
         ),
-        AdminCommand::Secret { tenant, client_id, expires_in_days } => {
-            (reqwest::Method::POST, format!("/tenants/{tenant}/apps/{client_id}/secrets"), Some(json!({"expires_in_days": expires_in_days})))
-        }
-        AdminCommand::DisableApp { tenant, client_id, enable } => {
-            (reqwest::Method::PATCH, format!("/tenants/{tenant}/apps/{client_id}"), Some(json!({"disabled": !enable})))
-        }
-        AdminCommand::User { tenant, upn, password } => {
-            (reqwest::Method::POST, format!("/tenants/{tenant}/users"), Some(json!({"user_principal_name": upn, "password": password})))
-        }
-        AdminCommand::UserToken { object_id } => (reqwest::Method::POST, format!("/users/{object_id}/token"), None),
-        AdminCommand::BillingAccount { agreement, tenant, name, admins, rows_per_month, seed } => (
+        AdminCommand::Secret {
+            tenant,
+            client_id,
+            expires_in_days,
+        } => (
+            reqwest::Method::POST,
+            format!("/tenants/{tenant}/apps/{client_id}/secrets"),
+            Some(json!({"expires_in_days": expires_in_days})),
+        ),
+        AdminCommand::DisableApp {
+            tenant,
+            client_id,
+            enable,
+        } => (
+            reqwest::Method::PATCH,
+            format!("/tenants/{tenant}/apps/{client_id}"),
+            Some(json!({"disabled": !enable})),
+        ),
+        AdminCommand::User {
+            tenant,
+            upn,
+            password,
+        } => (
+            reqwest::Method::POST,
+            format!("/tenants/{tenant}/users"),
+            Some(json!({"user_principal_name": upn, "password": password})),
+        ),
+        AdminCommand::UserToken { object_id } => (
+            reqwest::Method::POST,
+            format!("/users/{object_id}/token"),
+            None,
+        ),
+        AdminCommand::BillingAccount {
+            agreement,
+            tenant,
+            name,
+            admins,
+            rows_per_month,
+            seed,
+        } => (
             reqwest::Method::POST,
             "/billing-accounts".into(),
             Some(json!({
@@ -162,17 +205,31 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 "tenant": tenant, "name": name, "administrators": admins, "rows_per_month": rows_per_month, "seed": seed,
             })),
         ),
-        AdminCommand::Fault { endpoint, kind, billing_account, count, retry_after_secs, status, delay_ms, after_bytes } => {
+        AdminCommand::Fault {
+            endpoint,
+            kind,
+            billing_account,
+            count,
+            retry_after_secs,
+            status,
+            delay_ms,
+            after_bytes,
+        } => {
             let kind = match kind {
-                FaultType::Throttle => json!({"type": "throttle", "retry_after_secs": retry_after_secs}),
+                FaultType::Throttle => {
+                    json!({"type": "throttle", "retry_after_secs": retry_after_secs})
+                }
                 FaultType::ServerError => json!({"type": "server_error", "status": status}),
                 FaultType::Slow => json!({"type": "slow", "delay_ms": delay_ms}),
                 FaultType::Truncate => json!({"type": "truncate", "after_bytes": after_bytes}),
                 FaultType::Corrupt => json!({"type": "corrupt", "at_byte": after_bytes}),
-                FaultType::DropConnection => json!({"type": "drop_connection", "after_bytes": after_bytes}),
+                FaultType::DropConnection => {
+                    json!({"type": "drop_connection", "after_bytes": after_bytes})
+                }
                 FaultType::ReportFailed => json!({"type": "report_failed"}),
             };
-            let mut body = json!({"endpoint": endpoint, "billing_account": billing_account, "count": count});
+            let mut body =
+                json!({"endpoint": endpoint, "billing_account": billing_account, "count": count});
             if let (Some(b), Some(k)) = (body.as_object_mut(), kind.as_object()) {
                 b.extend(k.clone());
             }
@@ -186,10 +243,15 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         let cleaned = strip_nulls(b);
         req = req.json(&cleaned);
     }
-    let resp = req.send().await.with_context(|| format!("cannot reach the simulator at {base}"))?;
+    let resp = req
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the simulator at {base}"))?;
     let status = resp.status();
     let text = resp.text().await?;
-    let pretty = serde_json::from_str::<Value>(&text).map(|v| serde_json::to_string_pretty(&v).unwrap_or_default()).unwrap_or(text);
+    let pretty = serde_json::from_str::<Value>(&text)
+        .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
+        .unwrap_or(text);
     if !status.is_success() {
         bail!("the simulator answered HTTP {}: {pretty}", status.as_u16());
     }
@@ -199,7 +261,12 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
 
 fn strip_nulls(v: Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, strip_nulls(v))).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, strip_nulls(v)))
+                .collect(),
+        ),
         other => other,
     }
 }

@@ -2,7 +2,10 @@
 //! data directory finds the same tenant, apps, secrets and billing accounts again.
 
 use anyhow::Context;
-use be_azure_sim::{Agreement, AzureSim, NewApp, NewBillingAccount, NewSecret, NewTenant, NewUser, RunningSim, SimConfig};
+use be_azure_sim::{
+    Agreement, AzureSim, NewApp, NewBillingAccount, NewSecret, NewTenant, NewUser, RunningSim,
+    SimConfig,
+};
 use uuid::{Uuid, uuid};
 
 pub const TENANT_ID: Uuid = uuid!("72f988bf-0000-4000-8000-00000000c0de");
@@ -22,11 +25,22 @@ pub const TRY_ENROLLMENT: &str = "8611537";
 
 /// Start the simulator on `port` (0 picks one) with the demo world.
 pub async fn start(port: u16) -> anyhow::Result<RunningSim> {
-    let sim = AzureSim::start(SimConfig::on_port(port)).await.context("cannot start the Azure simulator")?;
+    let sim = AzureSim::start(SimConfig::on_port(port))
+        .await
+        .context("cannot start the Azure simulator")?;
     let s = sim.sim();
-    s.create_tenant(NewTenant { id: Some(TENANT_ID), display_name: Some("Contoso".into()), domains: vec![TENANT_DOMAIN.into()] })?;
+    s.create_tenant(NewTenant {
+        id: Some(TENANT_ID),
+        display_name: Some("Contoso".into()),
+        domains: vec![TENANT_DOMAIN.into()],
+    })?;
     for (client, sp, secret, name) in [
-        (CONNECTED_APP, CONNECTED_SP, CONNECTED_SECRET, "billing-engine-demo"),
+        (
+            CONNECTED_APP,
+            CONNECTED_SP,
+            CONNECTED_SECRET,
+            "billing-engine-demo",
+        ),
         (TRY_APP, TRY_SP, TRY_SECRET, "billing-engine-try"),
     ] {
         s.create_app(
@@ -35,7 +49,11 @@ pub async fn start(port: u16) -> anyhow::Result<RunningSim> {
                 display_name: Some(name.into()),
                 client_id: Some(client),
                 service_principal_object_id: Some(sp),
-                secret: Some(NewSecret { value: Some(secret.into()), expires_in_days: Some(365), ..Default::default() }),
+                secret: Some(NewSecret {
+                    value: Some(secret.into()),
+                    expires_in_days: Some(365),
+                    ..Default::default()
+                }),
                 ..Default::default()
             },
         )?;
@@ -49,7 +67,10 @@ pub async fn start(port: u16) -> anyhow::Result<RunningSim> {
             password: Some("Passw0rd!".into()),
         },
     )?;
-    for (name, display, seed) in [(CONNECTED_ENROLLMENT, "Contoso Enrollment", 7), (TRY_ENROLLMENT, "Contoso Labs Enrollment", 9)] {
+    for (name, display, seed) in [
+        (CONNECTED_ENROLLMENT, "Contoso Enrollment", 7),
+        (TRY_ENROLLMENT, "Contoso Labs Enrollment", 9),
+    ] {
         s.create_billing_account(NewBillingAccount {
             name: Some(name.into()),
             display_name: Some(display.into()),
@@ -71,12 +92,23 @@ pub fn admin_token(sim: &RunningSim) -> anyhow::Result<String> {
 /// enrollment's subscriptions, two plans with rules of several kinds, strategies and two
 /// allocations, so a newcomer sees rated figures and profit on first sign-in.
 pub fn demo_pricing(sim: &RunningSim, today: time::Date) -> anyhow::Result<String> {
-    let subs = sim.sim().billing_account(CONNECTED_ENROLLMENT)?.subscriptions;
-    anyhow::ensure!(subs.len() >= 2, "the demo enrollment has too few subscriptions ({})", subs.len());
+    let subs = sim
+        .sim()
+        .billing_account(CONNECTED_ENROLLMENT)?
+        .subscriptions;
+    anyhow::ensure!(
+        subs.len() >= 2,
+        "the demo enrollment has too few subscriptions ({})",
+        subs.len()
+    );
     let half = subs.len() / 2;
     let now = be_domain::BillingPeriod::of(today);
     let from = now.plus_months(-12).to_string();
-    let members = |ids: &[String]| ids.iter().map(|s| serde_json::json!({"sub_account_id": s, "from": from})).collect::<Vec<_>>();
+    let members = |ids: &[String]| {
+        ids.iter()
+            .map(|s| serde_json::json!({"sub_account_id": s, "from": from}))
+            .collect::<Vec<_>>()
+    };
     let file = serde_json::json!({
         "version": 1,
         "strategies": [{"from": from, "credits": "show", "commitments": "unshared", "on_demand_basis": "contracted", "taxes": "keep"}],

@@ -524,6 +524,88 @@ pub struct Customer {
     pub payment_terms_days: Option<u32>,
 }
 
+/// A finished invoice, credit note or debit note: everything its PDF, CSV and JSON show. Frozen
+/// at finalization (stored as JSON), so rendering it again gives the same bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceDocument {
+    pub kind: DocumentKind,
+    /// `INV-000042`; `None` while a draft (previews show "Draft").
+    pub number: Option<String>,
+    #[serde(with = "iso_date")]
+    pub issue_date: time::Date,
+    #[serde(with = "iso_date")]
+    pub due_date: time::Date,
+    /// The billed periods, first and last (`2026-10`).
+    pub period_from: String,
+    pub period_to: String,
+    pub currency: crate::Currency,
+    pub issuer: Issuer,
+    pub customer: Customer,
+    /// Label and value pairs shown under the title (template fields, then the run's parameters).
+    pub header_fields: Vec<(String, String)>,
+    /// The headings of the line columns (the template's line dimensions), e.g. sub-account, service.
+    pub line_headings: Vec<String>,
+    pub lines: Vec<InvoiceLine>,
+    /// The sum of the rounded lines.
+    pub subtotal: Exact,
+    /// Formula fields, each rounded like a line.
+    pub formulas: Vec<FormulaLine>,
+    /// What is due: the subtotal plus the formula lines that add to it.
+    pub total: Exact,
+    /// The exact sum of the lines before rounding, kept on record.
+    pub exact_total: Exact,
+    pub footer: String,
+    pub paper: Paper,
+    /// For a credit or debit note: the invoice it corrects.
+    pub corrects: Option<CorrectedInvoice>,
+    /// Where the figures came from.
+    pub sources: InvoiceSources,
+}
+
+/// One line of an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    /// One value per line heading (sub-account, service); a rule's line names the rule.
+    pub values: Vec<String>,
+    /// The rule that made this line (a fee, a discount); `None` for rated cost.
+    pub rule: Option<String>,
+    /// Rounded half-even to the currency's minor unit.
+    pub amount: Exact,
+    /// Before rounding.
+    pub exact: Exact,
+}
+
+/// A formula field's value on an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormulaLine {
+    pub label: String,
+    pub formula: String,
+    pub amount: Exact,
+    pub adds_to_total: bool,
+}
+
+/// The invoice a credit or debit note corrects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorrectedInvoice {
+    pub number: String,
+    #[serde(with = "iso_date")]
+    pub issue_date: time::Date,
+    pub total: Exact,
+}
+
+/// The rating an invoice was made from: runs, the pricing version, the data's versions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceSources {
+    /// Per period: the rating run id.
+    pub rating_runs: Vec<(String, String)>,
+    pub pricing_version: Option<i32>,
+    /// Per period: the version of the data rated (hash of its inputs).
+    pub inputs: Vec<(String, String)>,
+}
+
+// Dates as `2026-11-05` in the stored document and the API.
+time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+
 /// A line's amount for the invoice: half-even to the currency's minor units.
 pub fn round_line(exact: Exact, minor_units: u32) -> Exact {
     exact.round(minor_units)

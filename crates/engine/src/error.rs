@@ -22,10 +22,18 @@ pub enum EngineError {
     InvalidQuery(String),
     /// Writing the rated output failed (disk full, permissions).
     #[error("cannot write {path}")]
-    Write { path: PathBuf, #[source] source: std::io::Error },
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// DataFusion failed: a bug or a resource problem.
     #[error("the query engine failed while {context}")]
-    Query { context: String, #[source] source: datafusion::error::DataFusionError },
+    Query {
+        context: String,
+        #[source]
+        source: datafusion::error::DataFusionError,
+    },
 }
 
 impl EngineError {
@@ -45,17 +53,25 @@ impl EngineError {
     /// What a person can do about it.
     pub fn remedy(&self) -> &'static str {
         match self {
-            Self::BadInput { .. } => "Sync or import the period again; if it repeats, report it with the period.",
+            Self::BadInput { .. } => {
+                "Sync or import the period again; if it repeats, report it with the period."
+            }
             Self::RatedUnreadable { .. } => "Rate the period again.",
             Self::Overflow { .. } => "Check the source data for an implausibly large amount.",
-            Self::LineNotFound(_) => "Copy the line ID from a rated period's lines (console, API or CLI) and try again.",
+            Self::LineNotFound(_) => {
+                "Copy the line ID from a rated period's lines (console, API or CLI) and try again."
+            }
             Self::InvalidQuery(_) => "Correct the query as the message says.",
-            Self::Write { .. } => "Check the data directory's free space and permissions, then rate again.",
+            Self::Write { .. } => {
+                "Check the data directory's free space and permissions, then rate again."
+            }
             Self::Query { .. } => "Rate again; if it repeats, report it with the period.",
         }
     }
 
-    pub(crate) fn query(context: impl Into<String>) -> impl FnOnce(datafusion::error::DataFusionError) -> Self {
+    pub(crate) fn query(
+        context: impl Into<String>,
+    ) -> impl FnOnce(datafusion::error::DataFusionError) -> Self {
         let context = context.into();
         move |source| Self::Query { context, source }
     }

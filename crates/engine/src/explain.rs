@@ -23,8 +23,16 @@ use crate::schema::{self, c};
 /// went through (entry and share), or `2026-10/new/2` for the third new line of the period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LineId {
-    Row { period: BillingPeriod, source: String, row: i64, split: Vec<(usize, usize)> },
-    New { period: BillingPeriod, index: usize },
+    Row {
+        period: BillingPeriod,
+        source: String,
+        row: i64,
+        split: Vec<(usize, usize)>,
+    },
+    New {
+        period: BillingPeriod,
+        index: usize,
+    },
 }
 
 impl LineId {
@@ -35,7 +43,12 @@ impl LineId {
     }
 
     /// The ID of a rated row from its lineage columns.
-    pub fn of_row(period: BillingPeriod, source_id: &str, row: i64, split_path: Option<&str>) -> Self {
+    pub fn of_row(
+        period: BillingPeriod,
+        source_id: &str,
+        row: i64,
+        split_path: Option<&str>,
+    ) -> Self {
         let split = split_path
             .unwrap_or_default()
             .split(',')
@@ -47,14 +60,24 @@ impl LineId {
                 Some((e, o))
             })
             .collect();
-        Self::Row { period, source: source_id.chars().take(8).collect(), row, split }
+        Self::Row {
+            period,
+            source: source_id.chars().take(8).collect(),
+            row,
+            split,
+        }
     }
 }
 
 impl fmt::Display for LineId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Row { period, source, row, split } => {
+            Self::Row {
+                period,
+                source,
+                row,
+                split,
+            } => {
                 write!(f, "{period}/{source}/{row}")?;
                 for (e, o) in split {
                     write!(f, "/{e}.{o}")?;
@@ -69,7 +92,11 @@ impl fmt::Display for LineId {
 impl FromStr for LineId {
     type Err = EngineError;
     fn from_str(s: &str) -> Result<Self> {
-        let bad = || EngineError::LineNotFound(format!("{s:?} is not a line ID: it looks like 2026-10/3f2a1b4c/17 or 2026-10/new/0."));
+        let bad = || {
+            EngineError::LineNotFound(format!(
+                "{s:?} is not a line ID: it looks like 2026-10/3f2a1b4c/17 or 2026-10/new/0."
+            ))
+        };
         let parts: Vec<&str> = s.trim().split('/').collect();
         if parts.len() < 3 {
             return Err(bad());
@@ -77,7 +104,11 @@ impl FromStr for LineId {
         let period = BillingPeriod::parse(parts[0]).map_err(|_| bad())?;
         if parts[1] == "new" {
             let index = parts[2].parse().map_err(|_| bad())?;
-            return if parts.len() == 3 { Ok(Self::New { period, index }) } else { Err(bad()) };
+            return if parts.len() == 3 {
+                Ok(Self::New { period, index })
+            } else {
+                Err(bad())
+            };
         }
         let source = parts[1].to_ascii_lowercase();
         if source.is_empty() || !source.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
@@ -91,7 +122,12 @@ impl FromStr for LineId {
                 Ok((e.parse().map_err(|_| bad())?, o.parse().map_err(|_| bad())?))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self::Row { period, source, row, split })
+        Ok(Self::Row {
+            period,
+            source,
+            row,
+            split,
+        })
     }
 }
 
@@ -135,44 +171,81 @@ fn cell(a: &dyn Array, row: usize) -> Option<String> {
         return None;
     }
     match a.data_type() {
-        DataType::Decimal128(_, 24) => Some(money::format(a.as_primitive::<Decimal128Type>().value(row))),
+        DataType::Decimal128(_, 24) => {
+            Some(money::format(a.as_primitive::<Decimal128Type>().value(row)))
+        }
         _ => array_value_to_string(a, row).ok(),
     }
 }
 
 fn row_cells(b: &RecordBatch, row: usize) -> Vec<(String, Option<String>)> {
-    b.schema().fields().iter().zip(b.columns()).map(|(f, a)| (f.name().clone(), cell(a.as_ref(), row))).collect()
+    b.schema()
+        .fields()
+        .iter()
+        .zip(b.columns())
+        .map(|(f, a)| (f.name().clone(), cell(a.as_ref(), row)))
+        .collect()
 }
 
 fn value<'a>(cells: &'a [(String, Option<String>)], name: &str) -> Option<&'a str> {
-    cells.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.as_deref())
+    cells
+        .iter()
+        .find(|(n, _)| n == name)
+        .and_then(|(_, v)| v.as_deref())
 }
 
 fn exact(cells: &[(String, Option<String>)], name: &str) -> Option<Exact> {
     value(cells, name).and_then(Exact::parse)
 }
 
-async fn collect(ctx: &SessionContext, path: &Path, filter: datafusion::logical_expr::Expr, what: &str) -> Result<Vec<RecordBatch>> {
-    let unreadable = |e: datafusion::error::DataFusionError| EngineError::RatedUnreadable { period: path.display().to_string(), reason: e.to_string() };
-    ctx.read_parquet(path.to_string_lossy().to_string(), ParquetReadOptions::default())
-        .await
-        .map_err(unreadable)?
-        .filter(filter)
-        .map_err(EngineError::query(what.to_string()))?
-        .collect()
-        .await
-        .map_err(EngineError::query(what.to_string()))
+async fn collect(
+    ctx: &SessionContext,
+    path: &Path,
+    filter: datafusion::logical_expr::Expr,
+    what: &str,
+) -> Result<Vec<RecordBatch>> {
+    let unreadable = |e: datafusion::error::DataFusionError| EngineError::RatedUnreadable {
+        period: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    ctx.read_parquet(
+        path.to_string_lossy().to_string(),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .map_err(unreadable)?
+    .filter(filter)
+    .map_err(EngineError::query(what.to_string()))?
+    .collect()
+    .await
+    .map_err(EngineError::query(what.to_string()))
 }
 
 /// The rated line's cells.
-async fn rated_line(ctx: &SessionContext, dir: &Path, m: &Manifest, line: &LineId) -> Result<Vec<(String, Option<String>)>> {
-    let not_found = || EngineError::LineNotFound(format!("There is no line {line} in the rating of {}.", m.period));
+async fn rated_line(
+    ctx: &SessionContext,
+    dir: &Path,
+    m: &Manifest,
+    line: &LineId,
+) -> Result<Vec<(String, Option<String>)>> {
+    let not_found = || {
+        EngineError::LineNotFound(format!(
+            "There is no line {line} in the rating of {}.",
+            m.period
+        ))
+    };
     match line {
         LineId::New { index, .. } => {
             if !m.files.iter().any(|f| f == "lines.parquet") {
                 return Err(not_found());
             }
-            let batches = collect(ctx, &dir.join("lines.parquet"), lit(true), "reading new lines").await?;
+            let batches = collect(
+                ctx,
+                &dir.join("lines.parquet"),
+                lit(true),
+                "reading new lines",
+            )
+            .await?;
             let mut seen = 0;
             for b in &batches {
                 if *index < seen + b.num_rows() {
@@ -183,13 +256,19 @@ async fn rated_line(ctx: &SessionContext, dir: &Path, m: &Manifest, line: &LineI
             Err(not_found())
         }
         LineId::Row { source, row, .. } => {
-            let filter = starts_with(c(schema::SOURCE_ID), lit(source.clone())).and(c(schema::ROW_ID).eq(lit(*row)));
+            let filter = starts_with(c(schema::SOURCE_ID), lit(source.clone()))
+                .and(c(schema::ROW_ID).eq(lit(*row)));
             let batches = collect(ctx, dir, filter, "finding the line").await?;
             let mut found = Vec::new();
             for b in &batches {
                 for r in 0..b.num_rows() {
                     let cells = row_cells(b, r);
-                    let id = LineId::of_row(m.period, value(&cells, schema::SOURCE_ID).unwrap_or_default(), *row, value(&cells, schema::SPLIT_PATH));
+                    let id = LineId::of_row(
+                        m.period,
+                        value(&cells, schema::SOURCE_ID).unwrap_or_default(),
+                        *row,
+                        value(&cells, schema::SPLIT_PATH),
+                    );
                     if &id == line {
                         found.push(cells);
                     }
@@ -198,16 +277,25 @@ async fn rated_line(ctx: &SessionContext, dir: &Path, m: &Manifest, line: &LineI
             match found.len() {
                 1 => Ok(found.remove(0)),
                 0 => Err(not_found()),
-                _ => Err(EngineError::LineNotFound(format!("{line} matches lines of several sources; give more characters of the source ID."))),
+                _ => Err(EngineError::LineNotFound(format!(
+                    "{line} matches lines of several sources; give more characters of the source ID."
+                ))),
             }
         }
     }
 }
 
-pub(crate) async fn explain(ctx: &SessionContext, dir: &Path, line: &LineId) -> Result<Explanation> {
+pub(crate) async fn explain(
+    ctx: &SessionContext,
+    dir: &Path,
+    line: &LineId,
+) -> Result<Explanation> {
     let m = Manifest::read(dir)?;
     if m.period != line.period() {
-        return Err(EngineError::LineNotFound(format!("{line} is not a line of {}.", m.period)));
+        return Err(EngineError::LineNotFound(format!(
+            "{line} is not a line of {}.",
+            m.period
+        )));
     }
     let rated = rated_line(ctx, dir, &m, line).await?;
     let (source, source_note) = source_row(ctx, &m, &rated).await?;
@@ -221,7 +309,12 @@ pub(crate) async fn explain(ctx: &SessionContext, dir: &Path, line: &LineId) -> 
             if let Some(e) = effect {
                 billed += e;
             }
-            StageEffect { label: s.label.clone(), kind: s.kind.clone(), effect, billed_after: billed }
+            StageEffect {
+                label: s.label.clone(),
+                kind: s.kind.clone(),
+                effect,
+                billed_after: billed,
+            }
         })
         .collect();
     Ok(Explanation {
@@ -247,25 +340,59 @@ fn splits(m: &Manifest, rated: &[(String, Option<String>)]) -> Vec<SplitShare> {
             let o: usize = parts.next()?.parse().ok()?;
             let e: usize = parts.next()?.parse().ok()?;
             let key = parts.next()?;
-            let share = m.config.allocations.iter().find(|a| a.key.as_str() == key)?.entries.get(e)?.values.get(o)?;
-            Some(SplitShare { key: key.to_string(), value: share.value.clone(), percent: share.percent.to_string() })
+            let share = m
+                .config
+                .allocations
+                .iter()
+                .find(|a| a.key.as_str() == key)?
+                .entries
+                .get(e)?
+                .values
+                .get(o)?;
+            Some(SplitShare {
+                key: key.to_string(),
+                value: share.value.clone(),
+                percent: share.percent.to_string(),
+            })
         })
         .collect()
 }
 
 /// The source row, if the source file is still the version rated.
-async fn source_row(ctx: &SessionContext, m: &Manifest, rated: &[(String, Option<String>)]) -> Result<(Option<Vec<(String, Option<String>)>>, Option<String>)> {
-    let (Some(source_id), Some(row)) = (value(rated, schema::SOURCE_ID), value(rated, schema::ROW_ID).and_then(|r| r.parse::<i64>().ok())) else {
-        return Ok((None, Some("A rule made this line; it has no source row.".into())));
+async fn source_row(
+    ctx: &SessionContext,
+    m: &Manifest,
+    rated: &[(String, Option<String>)],
+) -> Result<(Option<Vec<(String, Option<String>)>>, Option<String>)> {
+    let (Some(source_id), Some(row)) = (
+        value(rated, schema::SOURCE_ID),
+        value(rated, schema::ROW_ID).and_then(|r| r.parse::<i64>().ok()),
+    ) else {
+        return Ok((
+            None,
+            Some("A rule made this line; it has no source row.".into()),
+        ));
     };
     let Some(input) = m.inputs.iter().find(|i| i.source_id == source_id) else {
-        return Ok((None, Some("The source of this line is no longer known.".into())));
+        return Ok((
+            None,
+            Some("The source of this line is no longer known.".into()),
+        ));
     };
     if !input.is_current() {
         return Ok((None, Some("The source period has been synced or imported again since this rating; rate the period again to see its current rows.".into())));
     }
-    let batches = collect(ctx, &input.path, c(schema::ROW_ID).eq(lit(row)), "reading the source row").await?;
-    let cells = batches.iter().find(|b| b.num_rows() > 0).map(|b| row_cells(b, 0));
+    let batches = collect(
+        ctx,
+        &input.path,
+        c(schema::ROW_ID).eq(lit(row)),
+        "reading the source row",
+    )
+    .await?;
+    let cells = batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .map(|b| row_cells(b, 0));
     Ok((cells, None))
 }
 
@@ -276,12 +403,30 @@ mod tests {
     #[test]
     fn line_ids_round_trip() {
         let p = BillingPeriod::parse("2026-10").expect("p");
-        let id = LineId::of_row(p, "3f2a1b4c-0000-4000-8000-000000000000", 17, Some("CostCenter:0:1,Team:2:0"));
+        let id = LineId::of_row(
+            p,
+            "3f2a1b4c-0000-4000-8000-000000000000",
+            17,
+            Some("CostCenter:0:1,Team:2:0"),
+        );
         assert_eq!(id.to_string(), "2026-10/3f2a1b4c/17/0.1/2.0");
         assert_eq!(id.to_string().parse::<LineId>().expect("parse"), id);
         let new: LineId = "2026-10/new/2".parse().expect("new");
-        assert_eq!(new, LineId::New { period: p, index: 2 });
-        for bad in ["", "2026-10", "2026-10/x y/1", "2026-13/ab/1", "2026-10/ab/one", "2026-10/ab/1/0"] {
+        assert_eq!(
+            new,
+            LineId::New {
+                period: p,
+                index: 2
+            }
+        );
+        for bad in [
+            "",
+            "2026-10",
+            "2026-10/x y/1",
+            "2026-13/ab/1",
+            "2026-10/ab/one",
+            "2026-10/ab/1/0",
+        ] {
             assert!(bad.parse::<LineId>().is_err(), "{bad}");
         }
     }
@@ -310,21 +455,43 @@ pub struct LineFilter {
 }
 
 /// Rated lines of a run, new lines first, then source rows in their order.
-pub(crate) async fn list_lines(ctx: &SessionContext, dir: &Path, filter: &LineFilter) -> Result<Vec<LineSummary>> {
+pub(crate) async fn list_lines(
+    ctx: &SessionContext,
+    dir: &Path,
+    filter: &LineFilter,
+) -> Result<Vec<LineSummary>> {
     let m = Manifest::read(dir)?;
     let mut out = Vec::new();
     if m.files.iter().any(|f| f == "lines.parquet") {
-        let batches = collect(ctx, &dir.join("lines.parquet"), lit(true), "listing new lines").await?;
+        let batches = collect(
+            ctx,
+            &dir.join("lines.parquet"),
+            lit(true),
+            "listing new lines",
+        )
+        .await?;
         let mut index = 0;
         for b in &batches {
             for r in 0..b.num_rows() {
-                out.push(summary_of(&row_cells(b, r), LineId::New { period: m.period, index }.to_string()));
+                out.push(summary_of(
+                    &row_cells(b, r),
+                    LineId::New {
+                        period: m.period,
+                        index,
+                    }
+                    .to_string(),
+                ));
                 index += 1;
             }
         }
     }
     if !filter.new_lines_only {
-        let parts: Vec<String> = m.files.iter().filter(|f| f.starts_with("part-")).cloned().collect();
+        let parts: Vec<String> = m
+            .files
+            .iter()
+            .filter(|f| f.starts_with("part-"))
+            .cloned()
+            .collect();
         for part in parts {
             if out.len() >= filter.limit.max(1) * 4 {
                 break;
@@ -337,26 +504,54 @@ pub(crate) async fn list_lines(ctx: &SessionContext, dir: &Path, filter: &LineFi
                 cond = cond.and(c("SubAccountId").eq(lit(s.clone())));
             }
             let df = ctx
-                .read_parquet(dir.join(&part).to_string_lossy().to_string(), ParquetReadOptions::default())
+                .read_parquet(
+                    dir.join(&part).to_string_lossy().to_string(),
+                    ParquetReadOptions::default(),
+                )
                 .await
-                .map_err(|e| EngineError::RatedUnreadable { period: m.period.to_string(), reason: e.to_string() })?
+                .map_err(|e| EngineError::RatedUnreadable {
+                    period: m.period.to_string(),
+                    reason: e.to_string(),
+                })?
                 .filter(cond)
                 .and_then(|df| df.limit(0, Some(filter.limit.max(1))))
                 .map_err(EngineError::query("listing lines"))?;
-            for b in &df.collect().await.map_err(EngineError::query("listing lines"))? {
+            for b in &df
+                .collect()
+                .await
+                .map_err(EngineError::query("listing lines"))?
+            {
                 for r in 0..b.num_rows() {
                     let cells = row_cells(b, r);
-                    let row = value(&cells, schema::ROW_ID).and_then(|v| v.parse().ok()).unwrap_or(0);
-                    let id = LineId::of_row(m.period, value(&cells, schema::SOURCE_ID).unwrap_or_default(), row, value(&cells, schema::SPLIT_PATH));
+                    let row = value(&cells, schema::ROW_ID)
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    let id = LineId::of_row(
+                        m.period,
+                        value(&cells, schema::SOURCE_ID).unwrap_or_default(),
+                        row,
+                        value(&cells, schema::SPLIT_PATH),
+                    );
                     out.push(summary_of(&cells, id.to_string()));
                 }
             }
         }
     }
     let keep = |l: &LineSummary| {
-        filter.family.as_ref().is_none_or(|f| l.family.as_ref() == Some(f)) && filter.sub_account_id.as_ref().is_none_or(|s| l.sub_account_id.as_ref() == Some(s))
+        filter
+            .family
+            .as_ref()
+            .is_none_or(|f| l.family.as_ref() == Some(f))
+            && filter
+                .sub_account_id
+                .as_ref()
+                .is_none_or(|s| l.sub_account_id.as_ref() == Some(s))
     };
-    Ok(out.into_iter().filter(keep).take(filter.limit.max(1)).collect())
+    Ok(out
+        .into_iter()
+        .filter(keep)
+        .take(filter.limit.max(1))
+        .collect())
 }
 
 fn summary_of(cells: &[(String, Option<String>)], line_id: String) -> LineSummary {

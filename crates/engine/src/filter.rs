@@ -12,7 +12,9 @@ use crate::udf;
 /// The column (or expression) holding a dimension's value for a row.
 pub fn dimension_expr(d: &Dimension) -> Expr {
     match d {
-        Dimension::Focus(name) | Dimension::Extension(name) | Dimension::Allocation(name) => c(name),
+        Dimension::Focus(name) | Dimension::Extension(name) | Dimension::Allocation(name) => {
+            c(name)
+        }
         Dimension::Family => c(FAMILY_DIMENSION),
         Dimension::Plan => c(crate::schema::PLAN_NAME),
         Dimension::Tag(key) => udf::tag(c("Tags"), key),
@@ -26,7 +28,12 @@ fn present(e: Expr) -> Expr {
 
 fn condition(cond: &Condition) -> Expr {
     let v = dimension_expr(&cond.dimension);
-    let non_empty = |xs: &[String]| xs.iter().filter(|x| !x.is_empty()).map(|x| lit(x.clone())).collect::<Vec<_>>();
+    let non_empty = |xs: &[String]| {
+        xs.iter()
+            .filter(|x| !x.is_empty())
+            .map(|x| lit(x.clone()))
+            .collect::<Vec<_>>()
+    };
     match &cond.op {
         Operator::Equals(x) if x.is_empty() => lit(false),
         Operator::Equals(x) => v.eq(lit(x.clone())).is_true(),
@@ -34,15 +41,25 @@ fn condition(cond: &Condition) -> Expr {
         Operator::NotEquals(x) => v.eq(lit(x.clone())).is_not_true(),
         Operator::In(xs) => {
             let xs = non_empty(xs);
-            if xs.is_empty() { lit(false) } else { v.in_list(xs, false).is_true() }
+            if xs.is_empty() {
+                lit(false)
+            } else {
+                v.in_list(xs, false).is_true()
+            }
         }
         Operator::NotIn(xs) => {
             let xs = non_empty(xs);
-            if xs.is_empty() { lit(true) } else { v.in_list(xs, false).is_not_true() }
+            if xs.is_empty() {
+                lit(true)
+            } else {
+                v.in_list(xs, false).is_not_true()
+            }
         }
         Operator::StartsWith(x) => present(v.clone()).and(starts_with(v, lit(x.clone())).is_true()),
         Operator::Contains(x) => present(v.clone()).and(contains(v, lit(x.clone())).is_true()),
-        Operator::Matches(p) => present(v.clone()).and(regexp_like(v, lit(p.as_str().to_string()), None).is_true()),
+        Operator::Matches(p) => {
+            present(v.clone()).and(regexp_like(v, lit(p.as_str().to_string()), None).is_true())
+        }
         Operator::Exists => present(v),
         Operator::NotExists => !present(v),
     }
@@ -54,7 +71,13 @@ pub fn filter_expr(f: &Filter) -> Expr {
         return lit(true);
     }
     f.0.iter()
-        .map(|set| set.0.iter().map(condition).reduce(Expr::and).unwrap_or_else(|| lit(true)))
+        .map(|set| {
+            set.0
+                .iter()
+                .map(condition)
+                .reduce(Expr::and)
+                .unwrap_or_else(|| lit(true))
+        })
         .reduce(Expr::or)
         .unwrap_or_else(|| lit(true))
 }

@@ -23,7 +23,12 @@ pub struct SourceFile {
 }
 
 /// Columns a file must have to be rated (engine.md 1).
-const REQUIRED: [&str; 4] = ["BilledCost", "EffectiveCost", "BillingCurrency", "SubAccountId"];
+const REQUIRED: [&str; 4] = [
+    "BilledCost",
+    "EffectiveCost",
+    "BillingCurrency",
+    "SubAccountId",
+];
 
 pub fn timestamp_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
@@ -35,7 +40,11 @@ fn typed_null(t: &DataType) -> Expr {
 
 /// The value of `name` cast to `t`, or a typed null when the file has no such column.
 fn column_or_null(df: &DataFrame, name: &str, t: &DataType) -> Expr {
-    let expr = if df.schema().has_column_with_unqualified_name(name) { cast(c(name), t.clone()) } else { typed_null(t) };
+    let expr = if df.schema().has_column_with_unqualified_name(name) {
+        cast(c(name), t.clone())
+    } else {
+        typed_null(t)
+    };
     expr.alias(name)
 }
 
@@ -46,20 +55,40 @@ fn input_fields(extensions: &[String]) -> Vec<(String, DataType)> {
         (schema::ROW_ID.to_string(), DataType::Int64),
         (schema::SPLIT_PATH.to_string(), DataType::Utf8),
     ];
-    out.extend(schema::text_columns().into_iter().chain(extensions.iter().map(String::as_str)).map(|n| (n.to_string(), DataType::Utf8)));
-    out.extend(schema::TIMESTAMPS.iter().map(|n| (n.to_string(), timestamp_type())));
     out.extend(
-        [schema::PROVIDER_COST, schema::LIST_COST, schema::CONTRACTED_COST, schema::BILLED_COST, schema::EFFECTIVE_COST]
+        schema::text_columns()
+            .into_iter()
+            .chain(extensions.iter().map(String::as_str))
+            .map(|n| (n.to_string(), DataType::Utf8)),
+    );
+    out.extend(
+        schema::TIMESTAMPS
             .iter()
-            .chain(schema::QUANTITIES.iter())
-            .map(|n| (n.to_string(), money_type())),
+            .map(|n| (n.to_string(), timestamp_type())),
+    );
+    out.extend(
+        [
+            schema::PROVIDER_COST,
+            schema::LIST_COST,
+            schema::CONTRACTED_COST,
+            schema::BILLED_COST,
+            schema::EFFECTIVE_COST,
+        ]
+        .iter()
+        .chain(schema::QUANTITIES.iter())
+        .map(|n| (n.to_string(), money_type())),
     );
     out
 }
 
 /// The schema of the rating input (for a period without any file).
 pub fn input_schema(extensions: &[String]) -> SchemaRef {
-    Arc::new(Schema::new(input_fields(extensions).into_iter().map(|(n, t)| Field::new(n, t, true)).collect::<Vec<_>>()))
+    Arc::new(Schema::new(
+        input_fields(extensions)
+            .into_iter()
+            .map(|(n, t)| Field::new(n, t, true))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// The projection of one file onto the rating input.
@@ -73,25 +102,41 @@ fn project(df: DataFrame, source_id: &str, extensions: &[String]) -> Result<Data
             _ => column_or_null(&df, &name, &t),
         })
         .collect::<Vec<_>>();
-    df.select(exprs).map_err(EngineError::query("projecting a source"))
+    df.select(exprs)
+        .map_err(EngineError::query("projecting a source"))
 }
 
 /// Every file's rows, unioned; `None` when there is no file.
-pub async fn read_sources(ctx: &SessionContext, files: &[SourceFile], extensions: &[String]) -> Result<Option<DataFrame>> {
+pub async fn read_sources(
+    ctx: &SessionContext,
+    files: &[SourceFile],
+    extensions: &[String],
+) -> Result<Option<DataFrame>> {
     let mut all: Option<DataFrame> = None;
     for f in files {
         let path = f.path.to_string_lossy().to_string();
         let df = ctx
             .read_parquet(path, ParquetReadOptions::default())
             .await
-            .map_err(|e| EngineError::BadInput { path: f.path.clone(), reason: e.to_string() })?;
-        if let Some(missing) = REQUIRED.iter().find(|n| !df.schema().has_column_with_unqualified_name(n)) {
-            return Err(EngineError::BadInput { path: f.path.clone(), reason: format!("it has no {missing} column") });
+            .map_err(|e| EngineError::BadInput {
+                path: f.path.clone(),
+                reason: e.to_string(),
+            })?;
+        if let Some(missing) = REQUIRED
+            .iter()
+            .find(|n| !df.schema().has_column_with_unqualified_name(n))
+        {
+            return Err(EngineError::BadInput {
+                path: f.path.clone(),
+                reason: format!("it has no {missing} column"),
+            });
         }
         let df = project(df, &f.source_id, extensions)?;
         all = Some(match all {
             None => df,
-            Some(prev) => prev.union(df).map_err(EngineError::query("combining sources"))?,
+            Some(prev) => prev
+                .union(df)
+                .map_err(EngineError::query("combining sources"))?,
         });
     }
     Ok(all)

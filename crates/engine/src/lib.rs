@@ -61,7 +61,9 @@ impl Drop for EngineRuntime {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("partitions", &self.partitions).finish()
+        f.debug_struct("Engine")
+            .field("partitions", &self.partitions)
+            .finish()
     }
 }
 
@@ -77,16 +79,32 @@ impl Engine {
     /// An engine using `threads` worker threads (at least 1), each a DataFusion partition.
     pub fn new(threads: usize) -> std::io::Result<Self> {
         let threads = threads.max(1);
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).thread_name("be-engine").enable_all().build()?;
-        Ok(Self { runtime: std::sync::Arc::new(EngineRuntime(Some(runtime))), partitions: threads })
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("be-engine")
+            .enable_all()
+            .build()?;
+        Ok(Self {
+            runtime: std::sync::Arc::new(EngineRuntime(Some(runtime))),
+            partitions: threads,
+        })
     }
 
-    async fn on_engine<T: Send + 'static>(&self, f: impl std::future::Future<Output = Result<T>> + Send + 'static) -> Result<T> {
-        let handle = self.runtime.0.as_ref().expect("the runtime lives as long as the engine").handle().clone();
-        handle
-            .spawn(f)
-            .await
-            .map_err(|e| EngineError::Query { context: "running on the engine's threads".into(), source: datafusion::error::DataFusionError::External(Box::new(e)) })?
+    async fn on_engine<T: Send + 'static>(
+        &self,
+        f: impl std::future::Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
+        let handle = self
+            .runtime
+            .0
+            .as_ref()
+            .expect("the runtime lives as long as the engine")
+            .handle()
+            .clone();
+        handle.spawn(f).await.map_err(|e| EngineError::Query {
+            context: "running on the engine's threads".into(),
+            source: datafusion::error::DataFusionError::External(Box::new(e)),
+        })?
     }
 
     /// Rate a period into `out_dir` (a new, empty folder for this run) and return its manifest.
@@ -108,7 +126,11 @@ impl Engine {
             let mut groups = summary::aggregate(df, &Manifest::summed_columns(&stages)).await?;
             let new_lines = lines::new_lines(&req.config, &groups, req.default_currency)?;
             groups.extend(new_lines.iter().map(rate::line_group));
-            Ok(Preview { stages, groups, new_lines })
+            Ok(Preview {
+                stages,
+                groups,
+                new_lines,
+            })
         })
         .await
     }
@@ -116,18 +138,32 @@ impl Engine {
     /// Rated lines of a stored run (new lines first).
     pub async fn lines(&self, dir: &Path, filter: LineFilter) -> Result<Vec<LineSummary>> {
         let (partitions, dir) = (self.partitions, dir.to_path_buf());
-        self.on_engine(async move { explain::list_lines(&rate::session(partitions), &dir, &filter).await }).await
+        self.on_engine(async move {
+            explain::list_lines(&rate::session(partitions), &dir, &filter).await
+        })
+        .await
     }
 
     /// What rating `req` would give, grouped by `by` (rated columns such as an allocation key) and
     /// currency: ProviderCost, BilledCost and EffectiveCost per group. Nothing is written. New
     /// lines are not included (they belong to no source row).
-    pub async fn preview_grouped(&self, req: RateRequest, by: Vec<String>) -> Result<Vec<PivotRow>> {
+    pub async fn preview_grouped(
+        &self,
+        req: RateRequest,
+        by: Vec<String>,
+    ) -> Result<Vec<PivotRow>> {
         let partitions = self.partitions;
         self.on_engine(async move {
             let ctx = rate::session(partitions);
             let (df, _, _) = rate::plan(&ctx, &req).await?;
-            let measures: Vec<String> = [schema::PROVIDER_COST, schema::BILLED_COST, schema::EFFECTIVE_COST].iter().map(|s| s.to_string()).collect();
+            let measures: Vec<String> = [
+                schema::PROVIDER_COST,
+                schema::BILLED_COST,
+                schema::EFFECTIVE_COST,
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
             summary::group_by(df, &by, &measures).await
         })
         .await
@@ -136,12 +172,16 @@ impl Engine {
     /// Group the rated data of one or more periods (analysis): exact sums per group and currency.
     pub async fn pivot(&self, query: PivotQuery) -> Result<Vec<PivotRow>> {
         let partitions = self.partitions;
-        self.on_engine(async move { pivot::pivot(&rate::session(partitions), &query).await }).await
+        self.on_engine(async move { pivot::pivot(&rate::session(partitions), &query).await })
+            .await
     }
 
     /// One rated line with its source row and each stage's effect, in order.
     pub async fn explain(&self, dir: &Path, line: LineId) -> Result<Explanation> {
         let (partitions, dir) = (self.partitions, dir.to_path_buf());
-        self.on_engine(async move { explain::explain(&rate::session(partitions), &dir, &line).await }).await
+        self.on_engine(
+            async move { explain::explain(&rate::session(partitions), &dir, &line).await },
+        )
+        .await
     }
 }

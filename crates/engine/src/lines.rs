@@ -53,11 +53,19 @@ struct Entity {
 }
 
 /// Every new line of the period, in plan and rule order, then by entity.
-pub fn new_lines(cfg: &PeriodConfig, groups: &[Group], default_currency: Currency) -> Result<Vec<NewLine>> {
+pub fn new_lines(
+    cfg: &PeriodConfig,
+    groups: &[Group],
+    default_currency: Currency,
+) -> Result<Vec<NewLine>> {
     let mut out = Vec::new();
     for plan in &cfg.plans {
         for rule in &plan.rules {
-            let base = |family: Option<String>, family_id: Option<String>, sub: Option<String>, sub_name: Option<String>, currency: String| NewLine {
+            let base = |family: Option<String>,
+                        family_id: Option<String>,
+                        sub: Option<String>,
+                        sub_name: Option<String>,
+                        currency: String| NewLine {
                 rule_id: rule.id,
                 rule_name: rule.name.to_string(),
                 plan_id: plan.id.to_string(),
@@ -73,23 +81,45 @@ pub fn new_lines(cfg: &PeriodConfig, groups: &[Group], default_currency: Currenc
             };
             match &rule.kind {
                 RuleKind::Upcharge(ch) | RuleKind::Discount(ch) => {
-                    let sign = if matches!(rule.kind, RuleKind::Discount(_)) { -1 } else { 1 };
-                    for ((family_id, sub, currency), e) in entities(groups, &schema::basis_column(rule.id), ch.scope) {
+                    let sign = if matches!(rule.kind, RuleKind::Discount(_)) {
+                        -1
+                    } else {
+                        1
+                    };
+                    for ((family_id, sub, currency), e) in
+                        entities(groups, &schema::basis_column(rule.id), ch.scope)
+                    {
                         let amount = charge(ch, e.basis)? * sign;
-                        out.push(NewLine { amount, basis: Some(e.basis), ..base(e.family, family_id, sub, e.sub_name, currency) });
+                        out.push(NewLine {
+                            amount,
+                            basis: Some(e.basis),
+                            ..base(e.family, family_id, sub, e.sub_name, currency)
+                        });
                     }
                 }
                 RuleKind::OneTimeFee(f) | RuleKind::OneTimeDiscount(f) => {
-                    let sign = if matches!(rule.kind, RuleKind::OneTimeDiscount(_)) { -1 } else { 1 };
+                    let sign = if matches!(rule.kind, RuleKind::OneTimeDiscount(_)) {
+                        -1
+                    } else {
+                        1
+                    };
                     for e in fee_entities(cfg, plan, groups, default_currency) {
                         let currency = f.currency.map(|c| c.to_string()).unwrap_or(e.currency);
-                        out.push(NewLine { amount: f.amount.to_scaled() * sign, frequency: "One-Time".into(), ..base(e.family, e.family_id, e.sub, e.sub_name, currency) });
+                        out.push(NewLine {
+                            amount: f.amount.to_scaled() * sign,
+                            frequency: "One-Time".into(),
+                            ..base(e.family, e.family_id, e.sub, e.sub_name, currency)
+                        });
                     }
                 }
                 RuleKind::RecurringFee(f) => {
                     for e in fee_entities(cfg, plan, groups, default_currency) {
                         let currency = f.currency.map(|c| c.to_string()).unwrap_or(e.currency);
-                        out.push(NewLine { amount: f.amount.to_scaled(), frequency: "Recurring".into(), ..base(e.family, e.family_id, e.sub, e.sub_name, currency) });
+                        out.push(NewLine {
+                            amount: f.amount.to_scaled(),
+                            frequency: "Recurring".into(),
+                            ..base(e.family, e.family_id, e.sub, e.sub_name, currency)
+                        });
                     }
                 }
                 RuleKind::Markup { .. } | RuleKind::Markdown { .. } => {}
@@ -103,13 +133,23 @@ pub fn new_lines(cfg: &PeriodConfig, groups: &[Group], default_currency: Currenc
 fn entities(groups: &[Group], basis_column: &str, scope: Scope) -> BTreeMap<EntityKey, Entity> {
     let mut out: BTreeMap<EntityKey, Entity> = BTreeMap::new();
     for g in groups.iter().filter(|g| g.rule_id.is_none()) {
-        let Some(basis) = g.sums.get(basis_column) else { continue };
+        let Some(basis) = g.sums.get(basis_column) else {
+            continue;
+        };
         let currency = g.currency.clone().unwrap_or_default();
         let by_family = scope == Scope::Family && g.family_id.is_some();
-        let key = if by_family { (g.family_id.clone(), None, currency) } else { (g.family_id.clone(), g.sub_account_id.clone(), currency) };
+        let key = if by_family {
+            (g.family_id.clone(), None, currency)
+        } else {
+            (g.family_id.clone(), g.sub_account_id.clone(), currency)
+        };
         let e = out.entry(key).or_insert(Entity {
             family: g.family.clone(),
-            sub_name: if by_family { None } else { g.sub_account_name.clone() },
+            sub_name: if by_family {
+                None
+            } else {
+                g.sub_account_name.clone()
+            },
             basis: Exact::ZERO,
         });
         e.basis += *basis;
@@ -119,8 +159,14 @@ fn entities(groups: &[Group], basis_column: &str, scope: Scope) -> BTreeMap<Enti
 
 /// The charge on a basis: percent or tiers on the basis (0 when it is negative), then clamped.
 fn charge(ch: &Charge, basis: Exact) -> Result<i128> {
-    let basis = if basis.is_negative() { Exact::ZERO } else { basis };
-    let b = basis.scaled().ok_or_else(|| EngineError::Overflow { what: format!("the basis {basis}") })?;
+    let basis = if basis.is_negative() {
+        Exact::ZERO
+    } else {
+        basis
+    };
+    let b = basis.scaled().ok_or_else(|| EngineError::Overflow {
+        what: format!("the basis {basis}"),
+    })?;
     // Numerator over 100 × 10^4: every percent has at most 4 decimal places.
     const DEN: i128 = 1_000_000;
     let numerator = |p: be_domain::Percent| {
@@ -132,18 +178,41 @@ fn charge(ch: &Charge, basis: Exact) -> Result<i128> {
         Rate::Percent(p) => wide(b).wrapping_mul(wide(numerator(*p))),
         Rate::Tiers(t) => match t.mode {
             TierMode::Volume => {
-                let band = t.bands.iter().rev().find(|band| band.from.to_scaled() <= b).or(t.bands.first());
-                band.map(|band| wide(b).wrapping_mul(wide(numerator(band.percent)))).unwrap_or(i256::ZERO)
+                let band = t
+                    .bands
+                    .iter()
+                    .rev()
+                    .find(|band| band.from.to_scaled() <= b)
+                    .or(t.bands.first());
+                band.map(|band| wide(b).wrapping_mul(wide(numerator(band.percent))))
+                    .unwrap_or(i256::ZERO)
             }
-            TierMode::Graduated => t.bands.iter().enumerate().fold(i256::ZERO, |acc, (i, band)| {
-                let from = band.from.to_scaled();
-                let to = t.bands.get(i + 1).map(|n| n.from.to_scaled()).unwrap_or(i128::MAX);
-                let part = b.min(to) - from;
-                if part <= 0 { acc } else { acc.wrapping_add(wide(part).wrapping_mul(wide(numerator(band.percent)))) }
-            }),
+            TierMode::Graduated => t
+                .bands
+                .iter()
+                .enumerate()
+                .fold(i256::ZERO, |acc, (i, band)| {
+                    let from = band.from.to_scaled();
+                    let to = t
+                        .bands
+                        .get(i + 1)
+                        .map(|n| n.from.to_scaled())
+                        .unwrap_or(i128::MAX);
+                    let part = b.min(to) - from;
+                    if part <= 0 {
+                        acc
+                    } else {
+                        acc.wrapping_add(wide(part).wrapping_mul(wide(numerator(band.percent))))
+                    }
+                }),
         },
     };
-    let mut amount = crate::money::narrow(crate::money::div_half_even(raw, wide(DEN))).ok_or_else(|| EngineError::Overflow { what: "a charge".into() })?;
+    let mut amount =
+        crate::money::narrow(crate::money::div_half_even(raw, wide(DEN))).ok_or_else(|| {
+            EngineError::Overflow {
+                what: "a charge".into(),
+            }
+        })?;
     if let Some(min) = ch.minimum {
         amount = amount.max(min.to_scaled());
     }
@@ -163,7 +232,12 @@ struct FeeEntity {
 }
 
 /// Every entity a plan is assigned to in the period.
-fn fee_entities(cfg: &PeriodConfig, plan: &be_domain::pricing::PlanForPeriod, groups: &[Group], default_currency: Currency) -> Vec<FeeEntity> {
+fn fee_entities(
+    cfg: &PeriodConfig,
+    plan: &be_domain::pricing::PlanForPeriod,
+    groups: &[Group],
+    default_currency: Currency,
+) -> Vec<FeeEntity> {
     let currency_of = |rows: Vec<&Group>| {
         let mut cs: Vec<String> = rows.iter().filter_map(|g| g.currency.clone()).collect();
         cs.sort();
@@ -177,11 +251,24 @@ fn fee_entities(cfg: &PeriodConfig, plan: &be_domain::pricing::PlanForPeriod, gr
     let mut out = Vec::new();
     for (id, name) in &plan.families {
         let id = id.to_string();
-        let currency = currency_of(rows.clone().filter(|g| g.family_id.as_deref() == Some(id.as_str())).collect());
-        out.push(FeeEntity { family: Some(name.clone()), family_id: Some(id), sub: None, sub_name: None, currency });
+        let currency = currency_of(
+            rows.clone()
+                .filter(|g| g.family_id.as_deref() == Some(id.as_str()))
+                .collect(),
+        );
+        out.push(FeeEntity {
+            family: Some(name.clone()),
+            family_id: Some(id),
+            sub: None,
+            sub_name: None,
+            currency,
+        });
     }
     for sub in &plan.sub_accounts {
-        let mine: Vec<&Group> = rows.clone().filter(|g| g.sub_account_id.as_deref() == Some(sub.as_str())).collect();
+        let mine: Vec<&Group> = rows
+            .clone()
+            .filter(|g| g.sub_account_id.as_deref() == Some(sub.as_str()))
+            .collect();
         let name = mine.iter().find_map(|g| g.sub_account_name.clone());
         let family = cfg.family_of(sub);
         out.push(FeeEntity {
@@ -206,17 +293,40 @@ mod tests {
     }
 
     fn tiers(mode: TierMode) -> Charge {
-        let band = |from: &str, p: &str| Band { from: Amount::parse(from, "from").expect("a"), percent: Percent::parse(p, "p").expect("p") };
-        Charge { scope: Scope::Family, rate: Rate::Tiers(Tiers { mode, bands: vec![band("0", "10"), band("100", "5")] }), minimum: None, maximum: None }
+        let band = |from: &str, p: &str| Band {
+            from: Amount::parse(from, "from").expect("a"),
+            percent: Percent::parse(p, "p").expect("p"),
+        };
+        Charge {
+            scope: Scope::Family,
+            rate: Rate::Tiers(Tiers {
+                mode,
+                bands: vec![band("0", "10"), band("100", "5")],
+            }),
+            minimum: None,
+            maximum: None,
+        }
     }
 
     #[test]
     fn graduated_and_volume_tiers_of_the_worked_example() {
         let fmt = |v: i128| crate::money::format(v);
-        assert_eq!(fmt(charge(&tiers(TierMode::Graduated), money("239.25")).expect("charge")), "16.9625");
-        assert_eq!(fmt(charge(&tiers(TierMode::Volume), money("239.25")).expect("charge")), "11.9625");
-        assert_eq!(fmt(charge(&tiers(TierMode::Graduated), money("558.25")).expect("charge")), "32.9125");
-        assert_eq!(fmt(charge(&tiers(TierMode::Graduated), money("50")).expect("charge")), "5");
+        assert_eq!(
+            fmt(charge(&tiers(TierMode::Graduated), money("239.25")).expect("charge")),
+            "16.9625"
+        );
+        assert_eq!(
+            fmt(charge(&tiers(TierMode::Volume), money("239.25")).expect("charge")),
+            "11.9625"
+        );
+        assert_eq!(
+            fmt(charge(&tiers(TierMode::Graduated), money("558.25")).expect("charge")),
+            "32.9125"
+        );
+        assert_eq!(
+            fmt(charge(&tiers(TierMode::Graduated), money("50")).expect("charge")),
+            "5"
+        );
     }
 
     #[test]
@@ -224,7 +334,13 @@ mod tests {
         let mut ch = tiers(TierMode::Graduated);
         ch.minimum = Some(Amount::parse("29", "m").expect("a"));
         ch.maximum = Some(Amount::parse("30", "m").expect("a"));
-        assert_eq!(crate::money::format(charge(&ch, money("-500")).expect("c")), "29");
-        assert_eq!(crate::money::format(charge(&ch, money("100000")).expect("c")), "30");
+        assert_eq!(
+            crate::money::format(charge(&ch, money("-500")).expect("c")),
+            "29"
+        );
+        assert_eq!(
+            crate::money::format(charge(&ch, money("100000")).expect("c")),
+            "30"
+        );
     }
 }

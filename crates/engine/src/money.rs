@@ -60,7 +60,11 @@ pub fn format_wide(v: i256) -> String {
     let (int, frac) = digits.split_at(digits.len() - SCALE as usize);
     let frac = frac.trim_end_matches('0');
     let sign = if negative { "-" } else { "" };
-    if frac.is_empty() { format!("{sign}{int}") } else { format!("{sign}{int}.{frac}") }
+    if frac.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
 }
 
 /// Parse decimal text (as [`format`] writes it, or any plain decimal with at most 24 places).
@@ -70,7 +74,10 @@ pub fn parse(s: &str) -> Option<i128> {
         None => (false, s),
     };
     let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    if int.is_empty() || frac.len() > SCALE as usize || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+    if int.is_empty()
+        || frac.len() > SCALE as usize
+        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let digits = format!("{int}{frac:0<24}");
@@ -106,7 +113,10 @@ mod tests {
     #[test]
     fn percent_of_money() {
         // 239.25 × 5 / 100 = 11.9625
-        assert_eq!(mul_ratio(23925 * ONE / 100, 5, 100).map(format).as_deref(), Some("11.9625"));
+        assert_eq!(
+            mul_ratio(23925 * ONE / 100, 5, 100).map(format).as_deref(),
+            Some("11.9625")
+        );
         assert_eq!(mul_ratio(100 * ONE, 60, 100), Some(60 * ONE));
     }
 
@@ -119,7 +129,14 @@ mod tests {
 
     #[test]
     fn text_round_trips() {
-        for s in ["0", "16.9625", "-20", "0.000000000000000000000001", "-258.7875", "99999999999999.999999999999999999999999"] {
+        for s in [
+            "0",
+            "16.9625",
+            "-20",
+            "0.000000000000000000000001",
+            "-258.7875",
+            "99999999999999.999999999999999999999999",
+        ] {
             assert_eq!(parse(s).map(format).as_deref(), Some(s), "{s}");
         }
         assert_eq!(parse("1e5"), None);
@@ -176,7 +193,10 @@ impl Exact {
             None => (false, s),
         };
         let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-        if int.is_empty() || frac.len() > SCALE as usize || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        if int.is_empty()
+            || frac.len() > SCALE as usize
+            || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+        {
             return None;
         }
         let v = i256::from_string(&format!("{int}{frac:0<24}"))?;
@@ -241,6 +261,10 @@ impl serde::Serialize for Exact {
 impl<'de> serde::Deserialize<'de> for Exact {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Exact::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not an exact decimal with at most 24 places")))
+        Exact::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "{s:?} is not an exact decimal with at most 24 places"
+            ))
+        })
     }
 }

@@ -8,8 +8,10 @@
 
 use std::sync::Arc;
 
-use be_domain::pricing::{CommitmentStrategy, CreditsStrategy, OnDemandBasis, PeriodConfig, RuleKind, TaxStrategy};
 use be_domain::Percent;
+use be_domain::pricing::{
+    CommitmentStrategy, CreditsStrategy, OnDemandBasis, PeriodConfig, RuleKind, TaxStrategy,
+};
 use datafusion::arrow::array::{RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::{Column, JoinType, ScalarValue, UnnestOptions};
@@ -41,7 +43,9 @@ fn m(e: Expr) -> Expr {
 /// `CASE WHEN c1 THEN v1 ... ELSE otherwise END`; just `otherwise` without branches.
 pub fn case(branches: Vec<(Expr, Expr)>, otherwise: Expr) -> Result<Expr> {
     let mut it = branches.into_iter();
-    let Some((c0, v0)) = it.next() else { return Ok(otherwise) };
+    let Some((c0, v0)) = it.next() else {
+        return Ok(otherwise);
+    };
     let mut b = when(c0, v0);
     for (cond, v) in it {
         b = b.when(cond, v);
@@ -78,7 +82,12 @@ fn err(context: &'static str) -> impl FnOnce(datafusion::error::DataFusionError)
 
 impl<'a> Pipeline<'a> {
     pub fn new(df: DataFrame, cfg: &'a PeriodConfig) -> Self {
-        Self { df, cfg, stages: vec![], allocation_keys: vec![] }
+        Self {
+            df,
+            cfg,
+            stages: vec![],
+            allocation_keys: vec![],
+        }
     }
 
     /// Every stage in order, the whole pipeline.
@@ -94,7 +103,11 @@ impl<'a> Pipeline<'a> {
     }
 
     fn set(&mut self, name: &str, e: Expr) -> Result<()> {
-        self.df = self.df.clone().with_column(name, e).map_err(err("building the rating plan"))?;
+        self.df = self
+            .df
+            .clone()
+            .with_column(name, e)
+            .map_err(err("building the rating plan"))?;
         Ok(())
     }
 
@@ -107,26 +120,61 @@ impl<'a> Pipeline<'a> {
         let cat = c("ChargeCategory");
         let status = c("CommitmentDiscountStatus");
         let unshared = s.commitments == CommitmentStrategy::Unshared;
-        let credit = if s.credits == CreditsStrategy::Hide { cat.clone().eq(lit("Credit")).is_true() } else { lit(false) };
-        let tax = if s.taxes == TaxStrategy::Remove { cat.clone().eq(lit("Tax")).is_true() } else { lit(false) };
-        let used = if unshared { cat.clone().eq(lit("Usage")).and(status.clone().eq(lit("Used"))).is_true() } else { lit(false) };
-        let purchase = cat.clone().eq(lit("Purchase")).and(c("CommitmentDiscountId").not_eq(lit(""))).is_true();
+        let credit = if s.credits == CreditsStrategy::Hide {
+            cat.clone().eq(lit("Credit")).is_true()
+        } else {
+            lit(false)
+        };
+        let tax = if s.taxes == TaxStrategy::Remove {
+            cat.clone().eq(lit("Tax")).is_true()
+        } else {
+            lit(false)
+        };
+        let used = if unshared {
+            cat.clone()
+                .eq(lit("Usage"))
+                .and(status.clone().eq(lit("Used")))
+                .is_true()
+        } else {
+            lit(false)
+        };
+        let purchase = cat
+            .clone()
+            .eq(lit("Purchase"))
+            .and(c("CommitmentDiscountId").not_eq(lit("")))
+            .is_true();
         let unused = cat.eq(lit("Usage")).and(status.eq(lit("Unused"))).is_true();
-        let zeroed = if unshared { purchase.or(unused) } else { lit(false) };
+        let zeroed = if unshared {
+            purchase.or(unused)
+        } else {
+            lit(false)
+        };
         let basis = match s.on_demand_basis {
-            OnDemandBasis::Contracted => coalesce(vec![c(schema::CONTRACTED_COST), c(schema::EFFECTIVE_COST)]),
+            OnDemandBasis::Contracted => {
+                coalesce(vec![c(schema::CONTRACTED_COST), c(schema::EFFECTIVE_COST)])
+            }
             OnDemandBasis::List => coalesce(vec![c(schema::LIST_COST), c(schema::EFFECTIVE_COST)]),
         };
         let billed = c(schema::BILLED_COST);
         let negated = m(money(0) - billed.clone());
         let effects = [
-            (StageKey::Credits, "credits (hidden)", when(credit.clone(), negated.clone()).otherwise(null_money())),
+            (
+                StageKey::Credits,
+                "credits (hidden)",
+                when(credit.clone(), negated.clone()).otherwise(null_money()),
+            ),
             (
                 StageKey::Commitments,
                 "commitments (unshared)",
-                when(used.clone(), m(basis.clone() - billed.clone())).when(zeroed.clone(), negated.clone()).otherwise(null_money()),
+                when(used.clone(), m(basis.clone() - billed.clone()))
+                    .when(zeroed.clone(), negated.clone())
+                    .otherwise(null_money()),
             ),
-            (StageKey::Taxes, "taxes (removed)", when(tax.clone(), negated).otherwise(null_money())),
+            (
+                StageKey::Taxes,
+                "taxes (removed)",
+                when(tax.clone(), negated).otherwise(null_money()),
+            ),
         ];
         for (key, label, e) in effects {
             self.set(&key.column(), e.map_err(err("building the strategies"))?)?;
@@ -142,7 +190,10 @@ impl<'a> Pipeline<'a> {
         }
         let to_zero = credit.or(tax).or(zeroed);
         for col in [schema::BILLED_COST, schema::EFFECTIVE_COST] {
-            let e = when(to_zero.clone(), money(0)).when(used.clone(), m(basis.clone())).otherwise(c(col)).map_err(err("building the strategies"))?;
+            let e = when(to_zero.clone(), money(0))
+                .when(used.clone(), m(basis.clone()))
+                .otherwise(c(col))
+                .map_err(err("building the strategies"))?;
             self.set(col, e)?;
         }
         Ok(())
@@ -151,13 +202,23 @@ impl<'a> Pipeline<'a> {
     /// Family and plan of every row, from its sub-account (a join with the period's memberships).
     fn resolve_families(&mut self, ctx: &SessionContext) -> Result<()> {
         let cfg = self.cfg;
-        let mut subs: Vec<&be_domain::pricing::SubAccountId> = cfg.families.keys().chain(cfg.sub_account_plans.keys()).collect();
+        let mut subs: Vec<&be_domain::pricing::SubAccountId> = cfg
+            .families
+            .keys()
+            .chain(cfg.sub_account_plans.keys())
+            .collect();
         subs.sort();
         subs.dedup();
-        let plan_name = |id| cfg.plans.iter().find(|p| p.id == id).map(|p| p.name.clone());
-        let col = |f: &dyn Fn(&be_domain::pricing::SubAccountId) -> Option<String>| -> Arc<StringArray> {
-            Arc::new(subs.iter().map(|s| f(s)).collect::<StringArray>())
+        let plan_name = |id| {
+            cfg.plans
+                .iter()
+                .find(|p| p.id == id)
+                .map(|p| p.name.clone())
         };
+        let col =
+            |f: &dyn Fn(&be_domain::pricing::SubAccountId) -> Option<String>| -> Arc<StringArray> {
+                Arc::new(subs.iter().map(|s| f(s)).collect::<StringArray>())
+            };
         let table = Arc::new(Schema::new(vec![
             Field::new("__sub", DataType::Utf8, false),
             Field::new("__family", DataType::Utf8, true),
@@ -176,11 +237,27 @@ impl<'a> Pipeline<'a> {
             ],
         )
         .map_err(|e| EngineError::query("building the membership table")(e.into()))?;
-        let memberships = MemTable::try_new(table, vec![vec![batch]]).map_err(err("building the membership table"))?;
-        let right = ctx.read_table(Arc::new(memberships)).and_then(|t| t.alias("memberships")).map_err(err("reading the membership table"))?;
-        let on = Expr::Column(Column::new(Some("rows"), "SubAccountId")).eq(Expr::Column(Column::new(Some("memberships"), "__sub")));
-        let joined = self.df.clone().alias("rows").and_then(|rows| rows.join_on(right, JoinType::Left, [on])).map_err(err("joining memberships"))?;
-        let mut exprs: Vec<Expr> = self.df.schema().fields().iter().map(|f| c(f.name())).collect();
+        let memberships = MemTable::try_new(table, vec![vec![batch]])
+            .map_err(err("building the membership table"))?;
+        let right = ctx
+            .read_table(Arc::new(memberships))
+            .and_then(|t| t.alias("memberships"))
+            .map_err(err("reading the membership table"))?;
+        let on = Expr::Column(Column::new(Some("rows"), "SubAccountId"))
+            .eq(Expr::Column(Column::new(Some("memberships"), "__sub")));
+        let joined = self
+            .df
+            .clone()
+            .alias("rows")
+            .and_then(|rows| rows.join_on(right, JoinType::Left, [on]))
+            .map_err(err("joining memberships"))?;
+        let mut exprs: Vec<Expr> = self
+            .df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| c(f.name()))
+            .collect();
         exprs.push(c("__family").alias(schema::FAMILY));
         exprs.push(c("__family_id").alias(schema::FAMILY_ID));
         exprs.push(c("__plan_id").alias(schema::PLAN_ID));
@@ -198,71 +275,142 @@ impl<'a> Pipeline<'a> {
         let matched = |j: usize| filter_expr(&a.entries[j].when);
         let null_text = || lit(ScalarValue::Utf8(None));
         if !a.entries.iter().any(|e| e.is_split()) {
-            let branches = a.entries.iter().enumerate().map(|(j, e)| (matched(j), lit(e.values[0].value.clone()))).collect();
+            let branches = a
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(j, e)| (matched(j), lit(e.values[0].value.clone())))
+                .collect();
             self.set(&key, case(branches, null_text())?)?;
             self.allocation_keys.push(key);
             return Ok(());
         }
         let entry_col = format!("__alloc_{i}");
         let ord_col = format!("__ord_{i}");
-        let entries = (0..a.entries.len()).map(|j| (matched(j), lit(j as i32))).collect();
+        let entries = (0..a.entries.len())
+            .map(|j| (matched(j), lit(j as i32)))
+            .collect();
         self.set(&entry_col, case(entries, lit(ScalarValue::Int32(None)))?)?;
         let ords = |n: usize| make_array((0..n as i64).map(lit).collect());
-        let ord_branches: Vec<(Expr, Expr)> = a.entries.iter().enumerate().map(|(j, e)| (c(&entry_col).eq(lit(j as i32)), ords(e.values.len()))).collect();
+        let ord_branches: Vec<(Expr, Expr)> = a
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(j, e)| (c(&entry_col).eq(lit(j as i32)), ords(e.values.len())))
+            .collect();
         let mut ord_case = when(ord_branches[0].0.clone(), ord_branches[0].1.clone());
         for (cond, v) in ord_branches.into_iter().skip(1) {
             ord_case = ord_case.when(cond, v);
         }
-        self.set(&ord_col, ord_case.end().map_err(err("building an allocation"))?)?;
+        self.set(
+            &ord_col,
+            ord_case.end().map_err(err("building an allocation"))?,
+        )?;
         self.df = self
             .df
             .clone()
-            .unnest_columns_with_options(&[ord_col.as_str()], UnnestOptions::new().with_preserve_nulls(true))
+            .unnest_columns_with_options(
+                &[ord_col.as_str()],
+                UnnestOptions::new().with_preserve_nulls(true),
+            )
             .map_err(err("splitting rows"))?;
-        let at = |j: usize, o: usize| c(&entry_col).eq(lit(j as i32)).and(c(&ord_col).eq(lit(o as i64))).is_true();
+        let at = |j: usize, o: usize| {
+            c(&entry_col)
+                .eq(lit(j as i32))
+                .and(c(&ord_col).eq(lit(o as i64)))
+                .is_true()
+        };
         // The key's value.
-        let values = a.entries.iter().enumerate().flat_map(|(j, e)| e.values.iter().enumerate().map(move |(o, s)| (at(j, o), lit(s.value.clone())))).collect();
+        let values = a
+            .entries
+            .iter()
+            .enumerate()
+            .flat_map(|(j, e)| {
+                e.values
+                    .iter()
+                    .enumerate()
+                    .map(move |(o, s)| (at(j, o), lit(s.value.clone())))
+            })
+            .collect();
         self.set(&key, case(values, null_text())?)?;
         // The shares: money, quantities, and every effect so far.
-        let mut shared: Vec<String> = [schema::PROVIDER_COST, schema::LIST_COST, schema::CONTRACTED_COST, schema::EFFECTIVE_COST]
-            .iter()
-            .chain(schema::QUANTITIES.iter())
-            .map(|s| s.to_string())
-            .collect();
+        let mut shared: Vec<String> = [
+            schema::PROVIDER_COST,
+            schema::LIST_COST,
+            schema::CONTRACTED_COST,
+            schema::EFFECTIVE_COST,
+        ]
+        .iter()
+        .chain(schema::QUANTITIES.iter())
+        .map(|s| s.to_string())
+        .collect();
         shared.extend(self.effect_columns());
-        let splits: Vec<(usize, Vec<(i128, i128)>)> =
-            a.entries.iter().enumerate().filter(|(_, e)| e.is_split()).map(|(j, e)| (j, e.values.iter().map(|s| s.percent.ratio()).collect())).collect();
+        let splits: Vec<(usize, Vec<(i128, i128)>)> = a
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.is_split())
+            .map(|(j, e)| (j, e.values.iter().map(|s| s.percent.ratio()).collect()))
+            .collect();
         for col in &shared {
-            let branches = splits.iter().flat_map(|(j, ratios)| (0..ratios.len()).map(move |o| (at(*j, o), share_expr(c(col), ratios, o)))).collect();
+            let branches = splits
+                .iter()
+                .flat_map(|(j, ratios)| {
+                    (0..ratios.len()).map(move |o| (at(*j, o), share_expr(c(col), ratios, o)))
+                })
+                .collect();
             self.set(col, case(branches, c(col))?)?;
         }
         self.rebuild_billed()?;
         // Lineage: which share of which assignment a split row is (`CostCenter:0:1`).
         let key_name = key.as_str();
-        let segments = splits.iter().flat_map(|(j, ratios)| (0..ratios.len()).map(move |o| (at(*j, o), lit(format!("{key_name}:{j}:{o}"))))).collect();
+        let segments = splits
+            .iter()
+            .flat_map(|(j, ratios)| {
+                (0..ratios.len()).map(move |o| (at(*j, o), lit(format!("{key_name}:{j}:{o}"))))
+            })
+            .collect();
         let segment = case(segments, null_text())?;
         let joined = concat_ws(lit(","), vec![c(schema::SPLIT_PATH), segment]);
-        self.set(schema::SPLIT_PATH, case(vec![(joined.clone().eq(lit("")).is_true(), null_text())], joined)?)?;
+        self.set(
+            schema::SPLIT_PATH,
+            case(
+                vec![(joined.clone().eq(lit("")).is_true(), null_text())],
+                joined,
+            )?,
+        )?;
         self.drop_columns(&[&entry_col, &ord_col])?;
         self.allocation_keys.push(key);
         Ok(())
     }
 
     fn drop_columns(&mut self, names: &[&str]) -> Result<()> {
-        self.df = self.df.clone().drop_columns(names).map_err(err("building the rating plan"))?;
+        self.df = self
+            .df
+            .clone()
+            .drop_columns(names)
+            .map_err(err("building the rating plan"))?;
         Ok(())
     }
 
     /// `BilledCost = ProviderCost + Σ effects`.
     fn rebuild_billed(&mut self) -> Result<()> {
-        let sum = self.effect_columns().iter().fold(c(schema::PROVIDER_COST), |acc, e| m(acc + coalesce(vec![c(e), money(0)])));
+        let sum = self
+            .effect_columns()
+            .iter()
+            .fold(c(schema::PROVIDER_COST), |acc, e| {
+                m(acc + coalesce(vec![c(e), money(0)]))
+            });
         self.set(schema::BILLED_COST, m(sum))
     }
 
     fn rules(&mut self) -> Result<()> {
         for plan in &self.cfg.plans {
             for rule in &plan.rules {
-                let applies = c(schema::PLAN_ID).eq(lit(plan.id.to_string())).is_true().and(filter_expr(&rule.when));
+                let applies = c(schema::PLAN_ID)
+                    .eq(lit(plan.id.to_string()))
+                    .is_true()
+                    .and(filter_expr(&rule.when));
                 let key = StageKey::Rule(rule.id);
                 let mut stage = Stage {
                     key,
@@ -274,15 +422,26 @@ impl<'a> Pipeline<'a> {
                     basis_column: None,
                 };
                 match &rule.kind {
-                    RuleKind::Markup { percent } => self.percent_rule(&stage.column, applies, *percent, false)?,
-                    RuleKind::Markdown { percent } => self.percent_rule(&stage.column, applies, *percent, true)?,
+                    RuleKind::Markup { percent } => {
+                        self.percent_rule(&stage.column, applies, *percent, false)?
+                    }
+                    RuleKind::Markdown { percent } => {
+                        self.percent_rule(&stage.column, applies, *percent, true)?
+                    }
                     RuleKind::Upcharge(_) | RuleKind::Discount(_) => {
                         let basis = schema::basis_column(rule.id);
-                        self.set(&basis, when(applies, c(schema::BILLED_COST)).otherwise(null_money()).map_err(err("building a rule"))?)?;
+                        self.set(
+                            &basis,
+                            when(applies, c(schema::BILLED_COST))
+                                .otherwise(null_money())
+                                .map_err(err("building a rule"))?,
+                        )?;
                         self.set(&stage.column, null_money())?;
                         stage.basis_column = Some(basis);
                     }
-                    RuleKind::OneTimeFee(_) | RuleKind::OneTimeDiscount(_) | RuleKind::RecurringFee(_) => self.set(&stage.column, null_money())?,
+                    RuleKind::OneTimeFee(_)
+                    | RuleKind::OneTimeDiscount(_)
+                    | RuleKind::RecurringFee(_) => self.set(&stage.column, null_money())?,
                 }
                 self.stages.push(stage);
             }
@@ -294,38 +453,85 @@ impl<'a> Pipeline<'a> {
     fn percent_rule(&mut self, column: &str, applies: Expr, p: Percent, down: bool) -> Result<()> {
         let (num, den) = p.ratio();
         let num = if down { -num } else { num };
-        let effect = when(applies.clone(), udf::mul_ratio(c(schema::BILLED_COST), num, den)).otherwise(null_money()).map_err(err("building a rule"))?;
+        let effect = when(
+            applies.clone(),
+            udf::mul_ratio(c(schema::BILLED_COST), num, den),
+        )
+        .otherwise(null_money())
+        .map_err(err("building a rule"))?;
         self.set(column, effect)?;
-        self.set(schema::BILLED_COST, m(c(schema::BILLED_COST) + coalesce(vec![c(column), money(0)])))?;
-        let effective = when(applies, m(c(schema::EFFECTIVE_COST) + udf::mul_ratio(c(schema::EFFECTIVE_COST), num, den)))
-            .otherwise(c(schema::EFFECTIVE_COST))
-            .map_err(err("building a rule"))?;
+        self.set(
+            schema::BILLED_COST,
+            m(c(schema::BILLED_COST) + coalesce(vec![c(column), money(0)])),
+        )?;
+        let effective = when(
+            applies,
+            m(c(schema::EFFECTIVE_COST) + udf::mul_ratio(c(schema::EFFECTIVE_COST), num, den)),
+        )
+        .otherwise(c(schema::EFFECTIVE_COST))
+        .map_err(err("building a rule"))?;
         self.set(schema::EFFECTIVE_COST, effective)
     }
 
     /// Profit, the rule-id column of new lines (null on rows), and the output order.
     fn finish(&mut self) -> Result<()> {
-        self.set(schema::PROFIT, m(c(schema::BILLED_COST) - c(schema::PROVIDER_COST)))?;
+        self.set(
+            schema::PROFIT,
+            m(c(schema::BILLED_COST) - c(schema::PROVIDER_COST)),
+        )?;
         self.set(schema::RULE_ID, lit(ScalarValue::Utf8(None)))?;
         let order = self.output_columns();
-        self.df = self.df.clone().select(order.iter().map(|n| c(n)).collect::<Vec<_>>()).map_err(err("ordering the rated columns"))?;
+        self.df = self
+            .df
+            .clone()
+            .select(order.iter().map(|n| c(n)).collect::<Vec<_>>())
+            .map_err(err("ordering the rated columns"))?;
         Ok(())
     }
 
     /// The rated dataset's columns, in order.
     pub fn output_columns(&self) -> Vec<String> {
-        let mut out: Vec<String> = [schema::SOURCE_ID, schema::ROW_ID, schema::SPLIT_PATH, schema::RULE_ID].iter().map(|s| s.to_string()).collect();
-        let names: Vec<String> = self.df.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let mut out: Vec<String> = [
+            schema::SOURCE_ID,
+            schema::ROW_ID,
+            schema::SPLIT_PATH,
+            schema::RULE_ID,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let names: Vec<String> = self
+            .df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
         let text = schema::text_columns();
         out.extend(text.iter().map(|s| s.to_string()));
         let extensions: Vec<String> = names
             .iter()
-            .filter(|n| n.starts_with("x_") && !n.starts_with("x_Effect_") && !n.starts_with("x_Basis_") && !out.contains(n) && !is_rating_column(n))
+            .filter(|n| {
+                n.starts_with("x_")
+                    && !n.starts_with("x_Effect_")
+                    && !n.starts_with("x_Basis_")
+                    && !out.contains(n)
+                    && !is_rating_column(n)
+            })
             .cloned()
             .collect();
         out.extend(extensions);
         out.extend(schema::TIMESTAMPS.iter().map(|s| s.to_string()));
-        out.extend([schema::FAMILY, schema::FAMILY_ID, schema::PLAN_ID, schema::PLAN_NAME].iter().map(|s| s.to_string()));
+        out.extend(
+            [
+                schema::FAMILY,
+                schema::FAMILY_ID,
+                schema::PLAN_ID,
+                schema::PLAN_NAME,
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
         out.extend(self.allocation_keys.iter().cloned());
         out.extend(schema::MONEY.iter().map(|s| s.to_string()));
         out.push(schema::PROFIT.to_string());
@@ -337,7 +543,16 @@ impl<'a> Pipeline<'a> {
 }
 
 fn is_rating_column(n: &str) -> bool {
-    [schema::SOURCE_ID, schema::ROW_ID, schema::SPLIT_PATH, schema::RULE_ID, schema::FAMILY_ID, schema::PLAN_ID, schema::PLAN_NAME].contains(&n)
+    [
+        schema::SOURCE_ID,
+        schema::ROW_ID,
+        schema::SPLIT_PATH,
+        schema::RULE_ID,
+        schema::FAMILY_ID,
+        schema::PLAN_ID,
+        schema::PLAN_NAME,
+    ]
+    .contains(&n)
 }
 
 /// Share `o` of a value split by `ratios`: the ratio's part, rounded; the last takes the remainder.
@@ -346,7 +561,8 @@ fn share_expr(v: Expr, ratios: &[(i128, i128)], o: usize) -> Expr {
         let (num, den) = ratios[o];
         return udf::mul_ratio(v, num, den);
     }
-    let others = ratios[..o].iter().fold(money(0), |acc, (num, den)| m(acc + udf::mul_ratio(v.clone(), *num, *den)));
+    let others = ratios[..o].iter().fold(money(0), |acc, (num, den)| {
+        m(acc + udf::mul_ratio(v.clone(), *num, *den))
+    });
     m(v - others)
 }
-

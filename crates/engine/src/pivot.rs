@@ -34,7 +34,9 @@ pub struct PivotQuery {
 
 /// The period of a run folder (`rated/{org}/{YYYY-MM}/{run}`).
 fn period_of(dir: &std::path::Path) -> Option<String> {
-    dir.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().to_string())
+    dir.parent()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().to_string())
 }
 
 /// The grouping key of the period, when grouping by period.
@@ -56,21 +58,46 @@ fn alias(d: &Dimension) -> String {
 }
 
 /// One run's rows, projected onto what the query reads (a column the run lacks is null).
-async fn project(ctx: &SessionContext, dir: &std::path::Path, needed_text: &[String], sums: &[String], by_period: bool) -> Result<DataFrame> {
+async fn project(
+    ctx: &SessionContext,
+    dir: &std::path::Path,
+    needed_text: &[String],
+    sums: &[String],
+    by_period: bool,
+) -> Result<DataFrame> {
     let df = ctx
-        .read_parquet(dir.to_string_lossy().to_string(), ParquetReadOptions::default())
+        .read_parquet(
+            dir.to_string_lossy().to_string(),
+            ParquetReadOptions::default(),
+        )
         .await
-        .map_err(|e| EngineError::RatedUnreadable { period: dir.display().to_string(), reason: e.to_string() })?;
+        .map_err(|e| EngineError::RatedUnreadable {
+            period: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
     let has = |n: &str| df.schema().has_column_with_unqualified_name(n);
     let mut exprs: Vec<Expr> = needed_text
         .iter()
-        .map(|n| if has(n) { cast(c(n), DataType::Utf8).alias(n) } else { lit(ScalarValue::Utf8(None)).alias(n) })
+        .map(|n| {
+            if has(n) {
+                cast(c(n), DataType::Utf8).alias(n)
+            } else {
+                lit(ScalarValue::Utf8(None)).alias(n)
+            }
+        })
         .collect();
-    exprs.extend(sums.iter().map(|n| if has(n) { cast(c(n), money_type()).alias(n) } else { lit(ScalarValue::Decimal128(None, 38, 24)).alias(n) }));
+    exprs.extend(sums.iter().map(|n| {
+        if has(n) {
+            cast(c(n), money_type()).alias(n)
+        } else {
+            lit(ScalarValue::Decimal128(None, 38, 24)).alias(n)
+        }
+    }));
     if by_period {
         exprs.push(lit(ScalarValue::Utf8(period_of(dir))).alias(PERIOD_KEY));
     }
-    df.select(exprs).map_err(EngineError::query("reading rated data"))
+    df.select(exprs)
+        .map_err(EngineError::query("reading rated data"))
 }
 
 pub(crate) async fn pivot(ctx: &SessionContext, q: &PivotQuery) -> Result<Vec<PivotRow>> {
@@ -88,18 +115,28 @@ pub(crate) async fn pivot(ctx: &SessionContext, q: &PivotQuery) -> Result<Vec<Pi
         let df = project(ctx, dir, &text, &q.sums, q.by_period).await?;
         all = Some(match all {
             None => df,
-            Some(prev) => prev.union(df).map_err(EngineError::query("combining periods"))?,
+            Some(prev) => prev
+                .union(df)
+                .map_err(EngineError::query("combining periods"))?,
         });
     }
     let Some(mut df) = all else { return Ok(vec![]) };
     if !q.filter.is_empty() {
-        df = df.filter(filter_expr(&q.filter)).map_err(EngineError::query("filtering"))?;
+        df = df
+            .filter(filter_expr(&q.filter))
+            .map_err(EngineError::query("filtering"))?;
     }
-    let mut keys: Vec<String> = if q.by_period { vec![PERIOD_KEY.to_string()] } else { vec![] };
+    let mut keys: Vec<String> = if q.by_period {
+        vec![PERIOD_KEY.to_string()]
+    } else {
+        vec![]
+    };
     for d in &q.group_by {
         let name = alias(d);
         // An empty value is no value: it groups with the missing ones.
-        df = df.with_column(&name, nullif(dimension_expr(d), lit(""))).map_err(EngineError::query("grouping"))?;
+        df = df
+            .with_column(&name, nullif(dimension_expr(d), lit("")))
+            .map_err(EngineError::query("grouping"))?;
         keys.push(name);
     }
     group_by(df, &keys, &q.sums).await

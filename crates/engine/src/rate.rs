@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use be_domain::pricing::PeriodConfig;
 use be_domain::{BillingPeriod, Currency};
-use datafusion::arrow::array::{ArrayRef, Decimal128Array, RecordBatch, StringArray, TimestampMicrosecondArray, new_null_array};
+use datafusion::arrow::array::{
+    ArrayRef, Decimal128Array, RecordBatch, StringArray, TimestampMicrosecondArray, new_null_array,
+};
 use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
@@ -47,14 +49,31 @@ pub struct InputVersion {
 
 impl InputVersion {
     pub fn of(f: &SourceFile) -> Result<Self> {
-        let meta = std::fs::metadata(&f.path).map_err(|e| EngineError::BadInput { path: f.path.clone(), reason: e.to_string() })?;
-        let modified_ns = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos() as i128).unwrap_or(0);
-        Ok(Self { source_id: f.source_id.clone(), path: f.path.clone(), bytes: meta.len(), modified_ns })
+        let meta = std::fs::metadata(&f.path).map_err(|e| EngineError::BadInput {
+            path: f.path.clone(),
+            reason: e.to_string(),
+        })?;
+        let modified_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos() as i128)
+            .unwrap_or(0);
+        Ok(Self {
+            source_id: f.source_id.clone(),
+            path: f.path.clone(),
+            bytes: meta.len(),
+            modified_ns,
+        })
     }
 
     /// Whether the file on disk is still the one rated.
     pub fn is_current(&self) -> bool {
-        Self::of(&SourceFile { source_id: self.source_id.clone(), path: self.path.clone() }).is_ok_and(|now| &now == self)
+        Self::of(&SourceFile {
+            source_id: self.source_id.clone(),
+            path: self.path.clone(),
+        })
+        .is_ok_and(|now| &now == self)
     }
 }
 
@@ -80,14 +99,21 @@ pub const MANIFEST: &str = "manifest.json";
 
 impl Manifest {
     pub fn read(dir: &Path) -> Result<Self> {
-        let unreadable = |reason: String| EngineError::RatedUnreadable { period: dir.display().to_string(), reason };
-        let text = std::fs::read_to_string(dir.join(MANIFEST)).map_err(|e| unreadable(e.to_string()))?;
+        let unreadable = |reason: String| EngineError::RatedUnreadable {
+            period: dir.display().to_string(),
+            reason,
+        };
+        let text =
+            std::fs::read_to_string(dir.join(MANIFEST)).map_err(|e| unreadable(e.to_string()))?;
         serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))
     }
 
     fn write(&self, dir: &Path) -> Result<()> {
         let path = dir.join(MANIFEST);
-        let text = serde_json::to_vec_pretty(self).map_err(|e| EngineError::Write { path: path.clone(), source: e.into() })?;
+        let text = serde_json::to_vec_pretty(self).map_err(|e| EngineError::Write {
+            path: path.clone(),
+            source: e.into(),
+        })?;
         write_synced(&path, &text)
     }
 
@@ -102,7 +128,10 @@ impl Manifest {
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
-    let w = |e| EngineError::Write { path: path.to_path_buf(), source: e };
+    let w = |e| EngineError::Write {
+        path: path.to_path_buf(),
+        source: e,
+    };
     let mut f = File::create(path).map_err(w)?;
     std::io::Write::write_all(&mut f, bytes).map_err(w)?;
     f.sync_all().map_err(w)
@@ -114,18 +143,29 @@ fn writer_properties(schema: &Schema) -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(128 * 1024))
-        .set_created_by(concat!("billing-engine be-engine ", env!("CARGO_PKG_VERSION")).to_string());
+        .set_created_by(
+            concat!("billing-engine be-engine ", env!("CARGO_PKG_VERSION")).to_string(),
+        );
     for f in schema.fields() {
         if matches!(f.data_type(), DataType::Utf8 | DataType::Decimal128(_, _)) {
-            b = b.set_column_statistics_enabled(ColumnPath::from(f.name().as_str()), EnabledStatistics::None);
+            b = b.set_column_statistics_enabled(
+                ColumnPath::from(f.name().as_str()),
+                EnabledStatistics::None,
+            );
         }
     }
     b.build()
 }
 
 pub(crate) fn session(partitions: usize) -> SessionContext {
-    let mut config = datafusion::prelude::SessionConfig::new().with_target_partitions(partitions.max(1)).with_batch_size(8192);
-    config.options_mut().execution.parquet.schema_force_view_types = false;
+    let mut config = datafusion::prelude::SessionConfig::new()
+        .with_target_partitions(partitions.max(1))
+        .with_batch_size(8192);
+    config
+        .options_mut()
+        .execution
+        .parquet
+        .schema_force_view_types = false;
     SessionContext::new_with_config(config)
 }
 
@@ -136,13 +176,22 @@ async fn input(ctx: &SessionContext, req: &RateRequest) -> Result<DataFrame> {
         return Ok(df);
     }
     let schema = crate::input::input_schema(&extensions);
-    ctx.read_batch(RecordBatch::new_empty(schema)).map_err(EngineError::query("reading an empty period"))
+    ctx.read_batch(RecordBatch::new_empty(schema))
+        .map_err(EngineError::query("reading an empty period"))
 }
 
 /// The `x_` columns the configuration's conditions read.
 fn extension_columns(cfg: &PeriodConfig) -> Vec<String> {
-    let rule_dims = cfg.plans.iter().flat_map(|p| p.rules.iter()).flat_map(|r| r.when.dimensions());
-    let alloc_dims = cfg.allocations.iter().flat_map(|a| a.entries.iter()).flat_map(|e| e.when.dimensions());
+    let rule_dims = cfg
+        .plans
+        .iter()
+        .flat_map(|p| p.rules.iter())
+        .flat_map(|r| r.when.dimensions());
+    let alloc_dims = cfg
+        .allocations
+        .iter()
+        .flat_map(|a| a.entries.iter())
+        .flat_map(|e| e.when.dimensions());
     let mut out: Vec<String> = rule_dims
         .chain(alloc_dims)
         .filter_map(|d| match d {
@@ -156,26 +205,50 @@ fn extension_columns(cfg: &PeriodConfig) -> Vec<String> {
 }
 
 /// The row-level plan of a request.
-pub(crate) async fn plan(ctx: &SessionContext, req: &RateRequest) -> Result<(DataFrame, Vec<Stage>, Vec<String>)> {
+pub(crate) async fn plan(
+    ctx: &SessionContext,
+    req: &RateRequest,
+) -> Result<(DataFrame, Vec<Stage>, Vec<String>)> {
     let df = input(ctx, req).await?;
     let p = Pipeline::new(df, &req.config).build(ctx)?;
     Ok((p.df, p.stages, p.allocation_keys))
 }
 
 /// Rate a period into `out_dir` (a fresh folder of this run). Nothing outside it is touched.
-pub(crate) async fn rate(ctx: &SessionContext, req: &RateRequest, out_dir: &Path) -> Result<Manifest> {
-    let inputs = req.sources.iter().map(InputVersion::of).collect::<Result<Vec<_>>>()?;
-    std::fs::create_dir_all(out_dir).map_err(|e| EngineError::Write { path: out_dir.to_path_buf(), source: e })?;
+pub(crate) async fn rate(
+    ctx: &SessionContext,
+    req: &RateRequest,
+    out_dir: &Path,
+) -> Result<Manifest> {
+    let inputs = req
+        .sources
+        .iter()
+        .map(InputVersion::of)
+        .collect::<Result<Vec<_>>>()?;
+    std::fs::create_dir_all(out_dir).map_err(|e| EngineError::Write {
+        path: out_dir.to_path_buf(),
+        source: e,
+    })?;
     let (df, stages, allocation_keys) = plan(ctx, req).await?;
     // Every rated column may be null (a new line has no source row; a row no rule touched).
-    let schema: SchemaRef = Arc::new(Schema::new(df.schema().as_arrow().fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>()));
+    let schema: SchemaRef = Arc::new(Schema::new(
+        df.schema()
+            .as_arrow()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect::<Vec<_>>(),
+    ));
     let (mut files, rows) = write_parts(df, out_dir, &schema).await?;
     let summed = Manifest::summed_columns(&stages);
     let mut groups = if files.is_empty() {
         vec![]
     } else {
         let written = ctx
-            .read_parquet(out_dir.to_string_lossy().to_string(), datafusion::prelude::ParquetReadOptions::default())
+            .read_parquet(
+                out_dir.to_string_lossy().to_string(),
+                datafusion::prelude::ParquetReadOptions::default(),
+            )
             .await
             .map_err(EngineError::query("reading the rated rows back"))?;
         aggregate(written, &summed).await?
@@ -188,7 +261,17 @@ pub(crate) async fn rate(ctx: &SessionContext, req: &RateRequest, out_dir: &Path
         files.push(name.to_string());
         groups.extend(lines.iter().map(line_group));
     }
-    let manifest = Manifest { period: req.period, config: req.config.clone(), stages, allocation_keys, inputs, rows, new_lines: lines.len() as u64, files, groups };
+    let manifest = Manifest {
+        period: req.period,
+        config: req.config.clone(),
+        stages,
+        allocation_keys,
+        inputs,
+        rows,
+        new_lines: lines.len() as u64,
+        files,
+        groups,
+    };
     manifest.write(out_dir)?;
     Ok(manifest)
 }
@@ -197,7 +280,11 @@ pub(crate) async fn rate(ctx: &SessionContext, req: &RateRequest, out_dir: &Path
 pub(crate) fn line_group(l: &NewLine) -> Group {
     let amount = Exact::from_scaled(l.amount);
     let mut sums = std::collections::BTreeMap::new();
-    for col in [schema::PROVIDER_COST, schema::LIST_COST, schema::CONTRACTED_COST] {
+    for col in [
+        schema::PROVIDER_COST,
+        schema::LIST_COST,
+        schema::CONTRACTED_COST,
+    ] {
         sums.insert(col.to_string(), Exact::ZERO);
     }
     for col in [schema::BILLED_COST, schema::EFFECTIVE_COST, schema::PROFIT] {
@@ -222,31 +309,46 @@ pub(crate) fn line_group(l: &NewLine) -> Group {
 
 /// Execute the plan and write each partition to its own part file, in parallel.
 async fn write_parts(df: DataFrame, dir: &Path, schema: &SchemaRef) -> Result<(Vec<String>, u64)> {
-    let streams = df.execute_stream_partitioned().await.map_err(EngineError::query("starting the rating"))?;
+    let streams = df
+        .execute_stream_partitioned()
+        .await
+        .map_err(EngineError::query("starting the rating"))?;
     let mut tasks = Vec::new();
     for (i, mut stream) in streams.into_iter().enumerate() {
         let name = format!("part-{i:03}.parquet");
         let path = dir.join(&name);
         let schema = schema.clone();
         tasks.push(tokio::spawn(async move {
-            let file = File::create(&path).map_err(|e| EngineError::Write { path: path.clone(), source: e })?;
-            let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(&schema))).map_err(|e| parquet_error(&path, e))?;
+            let file = File::create(&path).map_err(|e| EngineError::Write {
+                path: path.clone(),
+                source: e,
+            })?;
+            let mut writer =
+                ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(&schema)))
+                    .map_err(|e| parquet_error(&path, e))?;
             let mut rows = 0u64;
             while let Some(batch) = stream.next().await {
                 let batch = batch.map_err(EngineError::query("rating rows"))?;
-                let batch = RecordBatch::try_new(schema.clone(), batch.columns().to_vec()).map_err(|e| EngineError::query("rating rows")(e.into()))?;
+                let batch = RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
+                    .map_err(|e| EngineError::query("rating rows")(e.into()))?;
                 rows += batch.num_rows() as u64;
                 writer.write(&batch).map_err(|e| parquet_error(&path, e))?;
             }
             let file = writer.into_inner().map_err(|e| parquet_error(&path, e))?;
-            file.sync_all().map_err(|e| EngineError::Write { path: path.clone(), source: e })?;
+            file.sync_all().map_err(|e| EngineError::Write {
+                path: path.clone(),
+                source: e,
+            })?;
             Ok::<_, EngineError>((name, rows))
         }));
     }
     let mut files = Vec::new();
     let mut total = 0;
     for t in tasks {
-        let (name, rows) = t.await.map_err(|e| EngineError::Write { path: dir.to_path_buf(), source: std::io::Error::other(e.to_string()) })??;
+        let (name, rows) = t.await.map_err(|e| EngineError::Write {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        })??;
         total += rows;
         if rows == 0 {
             let _ = std::fs::remove_file(dir.join(&name));
@@ -258,26 +360,46 @@ async fn write_parts(df: DataFrame, dir: &Path, schema: &SchemaRef) -> Result<(V
 }
 
 fn parquet_error(path: &Path, e: datafusion::parquet::errors::ParquetError) -> EngineError {
-    EngineError::Write { path: path.to_path_buf(), source: std::io::Error::other(e.to_string()) }
+    EngineError::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    }
 }
 
 fn write_batch(path: &Path, schema: &SchemaRef, batch: &RecordBatch) -> Result<()> {
-    let file = File::create(path).map_err(|e| EngineError::Write { path: path.to_path_buf(), source: e })?;
-    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(schema))).map_err(|e| parquet_error(path, e))?;
+    let file = File::create(path).map_err(|e| EngineError::Write {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(schema)))
+        .map_err(|e| parquet_error(path, e))?;
     writer.write(batch).map_err(|e| parquet_error(path, e))?;
     let file = writer.into_inner().map_err(|e| parquet_error(path, e))?;
-    file.sync_all().map_err(|e| EngineError::Write { path: path.to_path_buf(), source: e })
+    file.sync_all().map_err(|e| EngineError::Write {
+        path: path.to_path_buf(),
+        source: e,
+    })
 }
 
 /// New lines as rated rows: every column of the rated schema, null where a line has no value.
-fn lines_batch(lines: &[NewLine], schema: &SchemaRef, period: BillingPeriod) -> Result<RecordBatch> {
+fn lines_batch(
+    lines: &[NewLine],
+    schema: &SchemaRef,
+    period: BillingPeriod,
+) -> Result<RecordBatch> {
     let n = lines.len();
-    let text = |f: &dyn Fn(&NewLine) -> Option<String>| -> ArrayRef { Arc::new(lines.iter().map(f).collect::<StringArray>()) };
+    let text = |f: &dyn Fn(&NewLine) -> Option<String>| -> ArrayRef {
+        Arc::new(lines.iter().map(f).collect::<StringArray>())
+    };
     let money = |f: &dyn Fn(&NewLine) -> Option<i128>| -> Result<ArrayRef> {
         let a: Decimal128Array = lines.iter().map(f).collect();
-        Ok(Arc::new(a.with_precision_and_scale(38, 24).map_err(|e| EngineError::query("building new lines")(e.into()))?))
+        Ok(Arc::new(a.with_precision_and_scale(38, 24).map_err(
+            |e| EngineError::query("building new lines")(e.into()),
+        )?))
     };
-    let stamp = |v: i64| -> ArrayRef { Arc::new(TimestampMicrosecondArray::from(vec![v; n]).with_timezone("UTC")) };
+    let stamp = |v: i64| -> ArrayRef {
+        Arc::new(TimestampMicrosecondArray::from(vec![v; n]).with_timezone("UTC"))
+    };
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     for field in schema.fields() {
         let name = field.name().as_str();
@@ -295,8 +417,12 @@ fn lines_batch(lines: &[NewLine], schema: &SchemaRef, period: BillingPeriod) -> 
             schema::PLAN_NAME => text(&|l| Some(l.plan_name.clone())),
             "BillingPeriodStart" | "ChargePeriodStart" => stamp(period.start_micros()),
             "BillingPeriodEnd" | "ChargePeriodEnd" => stamp(period.end_micros()),
-            schema::PROVIDER_COST | schema::LIST_COST | schema::CONTRACTED_COST => money(&|_| Some(0))?,
-            schema::BILLED_COST | schema::EFFECTIVE_COST | schema::PROFIT => money(&|l| Some(l.amount))?,
+            schema::PROVIDER_COST | schema::LIST_COST | schema::CONTRACTED_COST => {
+                money(&|_| Some(0))?
+            }
+            schema::BILLED_COST | schema::EFFECTIVE_COST | schema::PROFIT => {
+                money(&|l| Some(l.amount))?
+            }
             other => match StageKey::of_column(other) {
                 Some(StageKey::Rule(id)) => money(&|l| (l.rule_id == id).then_some(l.amount))?,
                 _ => new_null_array(field.data_type(), n),
@@ -304,5 +430,6 @@ fn lines_batch(lines: &[NewLine], schema: &SchemaRef, period: BillingPeriod) -> 
         };
         columns.push(column);
     }
-    RecordBatch::try_new(schema.clone(), columns).map_err(|e| EngineError::query("building new lines")(e.into()))
+    RecordBatch::try_new(schema.clone(), columns)
+        .map_err(|e| EngineError::query("building new lines")(e.into()))
 }

@@ -33,9 +33,20 @@ pub const CONTRACTED_COST: &str = "ContractedCost";
 pub const PROFIT: &str = "Profit";
 
 /// Money columns split by allocation (besides the effects), in output order.
-pub const MONEY: [&str; 5] = [PROVIDER_COST, LIST_COST, CONTRACTED_COST, BILLED_COST, EFFECTIVE_COST];
+pub const MONEY: [&str; 5] = [
+    PROVIDER_COST,
+    LIST_COST,
+    CONTRACTED_COST,
+    BILLED_COST,
+    EFFECTIVE_COST,
+];
 pub const QUANTITIES: [&str; 2] = ["ConsumedQuantity", "PricingQuantity"];
-pub const TIMESTAMPS: [&str; 4] = ["BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd"];
+pub const TIMESTAMPS: [&str; 4] = [
+    "BillingPeriodStart",
+    "BillingPeriodEnd",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+];
 
 /// FOCUS text columns and `Tags`: carried from the source to the rated row unchanged.
 pub fn text_columns() -> Vec<&'static str> {
@@ -47,7 +58,9 @@ pub fn text_columns() -> Vec<&'static str> {
 }
 
 /// A stage of the pipeline that can change a row's rated BilledCost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case", tag = "stage", content = "rule_id")]
 pub enum StageKey {
     Credits,
@@ -57,7 +70,8 @@ pub enum StageKey {
 }
 
 impl StageKey {
-    pub const STRATEGIES: [StageKey; 3] = [StageKey::Credits, StageKey::Commitments, StageKey::Taxes];
+    pub const STRATEGIES: [StageKey; 3] =
+        [StageKey::Credits, StageKey::Commitments, StageKey::Taxes];
 
     /// The effect column's name.
     pub fn column(self) -> String {
@@ -75,7 +89,10 @@ impl StageKey {
             "x_Effect_credits" => Some(Self::Credits),
             "x_Effect_commitments" => Some(Self::Commitments),
             "x_Effect_taxes" => Some(Self::Taxes),
-            other => other.strip_prefix("x_Effect_").and_then(|id| id.parse().ok()).map(Self::Rule),
+            other => other
+                .strip_prefix("x_Effect_")
+                .and_then(|id| id.parse().ok())
+                .map(Self::Rule),
         }
     }
 }

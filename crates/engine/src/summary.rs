@@ -42,16 +42,32 @@ impl Group {
     }
 }
 
-const KEYS: [&str; 8] =
-    [schema::FAMILY, schema::FAMILY_ID, schema::SOURCE_ID, "SubAccountId", "BillingCurrency", schema::PLAN_ID, schema::PLAN_NAME, schema::RULE_ID];
+const KEYS: [&str; 8] = [
+    schema::FAMILY,
+    schema::FAMILY_ID,
+    schema::SOURCE_ID,
+    "SubAccountId",
+    "BillingCurrency",
+    schema::PLAN_ID,
+    schema::PLAN_NAME,
+    schema::RULE_ID,
+];
 
 fn wide_sum(column: &str) -> Expr {
-    sum(cast(c(column), DataType::Decimal256(SUM_PRECISION, SCALE as i8))).alias(column)
+    sum(cast(
+        c(column),
+        DataType::Decimal256(SUM_PRECISION, SCALE as i8),
+    ))
+    .alias(column)
 }
 
 /// Sum `columns` of `df` per group.
 pub async fn aggregate(df: DataFrame, columns: &[String]) -> Result<Vec<Group>> {
-    let mut aggs = vec![max(c("SubAccountName")).alias("__name"), max(c("BillingAccountId")).alias("__billing_account"), count(lit(1)).alias("__rows")];
+    let mut aggs = vec![
+        max(c("SubAccountName")).alias("__name"),
+        max(c("BillingAccountId")).alias("__billing_account"),
+        count(lit(1)).alias("__rows"),
+    ];
     aggs.extend(columns.iter().map(|col| wide_sum(col)));
     let batches = df
         .aggregate(KEYS.iter().map(|k| c(k)).collect(), aggs)
@@ -63,7 +79,24 @@ pub async fn aggregate(df: DataFrame, columns: &[String]) -> Result<Vec<Group>> 
     for b in &batches {
         read_groups(b, columns, &mut out);
     }
-    out.sort_by(|a, b| (&a.family, &a.sub_account_id, &a.currency, &a.plan_name, &a.rule_id, &a.source_id).cmp(&(&b.family, &b.sub_account_id, &b.currency, &b.plan_name, &b.rule_id, &b.source_id)));
+    out.sort_by(|a, b| {
+        (
+            &a.family,
+            &a.sub_account_id,
+            &a.currency,
+            &a.plan_name,
+            &a.rule_id,
+            &a.source_id,
+        )
+            .cmp(&(
+                &b.family,
+                &b.sub_account_id,
+                &b.currency,
+                &b.plan_name,
+                &b.rule_id,
+                &b.source_id,
+            ))
+    });
     Ok(out)
 }
 
@@ -75,11 +108,17 @@ fn text(b: &RecordBatch, name: &str, row: usize) -> Option<String> {
 
 fn read_groups(b: &RecordBatch, columns: &[String], out: &mut Vec<Group>) {
     for row in 0..b.num_rows() {
-        let rows = b.column_by_name("__rows").and_then(|a| a.as_primitive_opt::<Int64Type>()).map(|a| a.value(row)).unwrap_or(0);
+        let rows = b
+            .column_by_name("__rows")
+            .and_then(|a| a.as_primitive_opt::<Int64Type>())
+            .map(|a| a.value(row))
+            .unwrap_or(0);
         let sums = columns
             .iter()
             .filter_map(|col| {
-                let a = b.column_by_name(col)?.as_primitive_opt::<Decimal256Type>()?;
+                let a = b
+                    .column_by_name(col)?
+                    .as_primitive_opt::<Decimal256Type>()?;
                 (!a.is_null(row)).then(|| (col.clone(), Exact::from_wide(a.value(row))))
             })
             .collect();
@@ -113,8 +152,13 @@ pub struct PivotRow {
 /// Sum `columns` of `df` grouped by `by` and the currency (never summed across currencies).
 pub async fn group_by(df: DataFrame, by: &[String], columns: &[String]) -> Result<Vec<PivotRow>> {
     let schema = df.schema().clone();
-    if let Some(missing) = by.iter().find(|c| !schema.has_column_with_unqualified_name(c)) {
-        return Err(EngineError::InvalidQuery(format!("{missing} is not a column of the rated data.")));
+    if let Some(missing) = by
+        .iter()
+        .find(|c| !schema.has_column_with_unqualified_name(c))
+    {
+        return Err(EngineError::InvalidQuery(format!(
+            "{missing} is not a column of the rated data."
+        )));
     }
     let mut keys: Vec<Expr> = by.iter().map(|k| c(k)).collect();
     keys.push(c("BillingCurrency"));
@@ -132,11 +176,17 @@ pub async fn group_by(df: DataFrame, by: &[String], columns: &[String]) -> Resul
             out.push(PivotRow {
                 keys: by.iter().map(|k| text(b, k, row)).collect(),
                 currency: text(b, "BillingCurrency", row),
-                rows: b.column_by_name("__rows").and_then(|a| a.as_primitive_opt::<Int64Type>()).map(|a| a.value(row)).unwrap_or(0),
+                rows: b
+                    .column_by_name("__rows")
+                    .and_then(|a| a.as_primitive_opt::<Int64Type>())
+                    .map(|a| a.value(row))
+                    .unwrap_or(0),
                 sums: columns
                     .iter()
                     .filter_map(|col| {
-                        let a = b.column_by_name(col)?.as_primitive_opt::<Decimal256Type>()?;
+                        let a = b
+                            .column_by_name(col)?
+                            .as_primitive_opt::<Decimal256Type>()?;
                         (!a.is_null(row)).then(|| (col.clone(), Exact::from_wide(a.value(row))))
                     })
                     .collect(),

@@ -11,7 +11,9 @@ use std::sync::{Arc, OnceLock};
 use datafusion::arrow::array::{ArrayRef, AsArray, Decimal128Array, StringArray};
 use datafusion::arrow::datatypes::{DataType, Decimal128Type};
 use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err};
-use datafusion::logical_expr::{ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, lit};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, lit,
+};
 
 use crate::money::{self, PRECISION, SCALE};
 
@@ -43,7 +45,10 @@ impl ScalarUDFImpl for MulRatio {
         Ok(money_type())
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let (num, den) = (scalar_i64(&args.args[1], "numerator")?, scalar_i64(&args.args[2], "denominator")?);
+        let (num, den) = (
+            scalar_i64(&args.args[1], "numerator")?,
+            scalar_i64(&args.args[2], "denominator")?,
+        );
         if den <= 0 {
             return exec_err!("be_mul_ratio: the denominator must be positive");
         }
@@ -58,9 +63,13 @@ impl ScalarUDFImpl for MulRatio {
             r
         });
         if overflow.get() {
-            return Err(DataFusionError::Execution("rating_overflow: a product does not fit Decimal128(38, 24)".into()));
+            return Err(DataFusionError::Execution(
+                "rating_overflow: a product does not fit Decimal128(38, 24)".into(),
+            ));
         }
-        Ok(ColumnarValue::Array(Arc::new(out.with_precision_and_scale(PRECISION, SCALE as i8)?)))
+        Ok(ColumnarValue::Array(Arc::new(
+            out.with_precision_and_scale(PRECISION, SCALE as i8)?,
+        )))
     }
 }
 
@@ -68,7 +77,10 @@ fn mul_ratio_udf() -> Arc<ScalarUDF> {
     static UDF: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
     UDF.get_or_init(|| {
         Arc::new(ScalarUDF::from(MulRatio {
-            signature: Signature::exact(vec![money_type(), DataType::Int64, DataType::Int64], Volatility::Immutable),
+            signature: Signature::exact(
+                vec![money_type(), DataType::Int64, DataType::Int64],
+                Volatility::Immutable,
+            ),
         }))
     })
     .clone()
@@ -76,7 +88,10 @@ fn mul_ratio_udf() -> Arc<ScalarUDF> {
 
 /// `money × num / den`, half-even at 24 places.
 pub fn mul_ratio(money: Expr, num: i128, den: i128) -> Expr {
-    let (num, den) = (i64::try_from(num).expect("percent numerators fit i64"), i64::try_from(den).expect("denominators fit i64"));
+    let (num, den) = (
+        i64::try_from(num).expect("percent numerators fit i64"),
+        i64::try_from(den).expect("denominators fit i64"),
+    );
     mul_ratio_udf().call(vec![money, lit(num), lit(den)])
 }
 
@@ -115,18 +130,29 @@ impl ScalarUDFImpl for Tag {
             _ => return exec_err!("be_tag: the key must be a Utf8 literal"),
         };
         // A key appears in the JSON text as a quoted string; rows without it are not parsed.
-        let needle = serde_json::to_string(&key).map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let needle =
+            serde_json::to_string(&key).map_err(|e| DataFusionError::External(Box::new(e)))?;
         let tags = args.args[0].to_array(args.number_rows)?;
         let tags = tags.as_string::<i32>();
-        let out: StringArray = tags.iter().map(|t| t.and_then(|t| tag_value(t, &key, &needle))).collect();
+        let out: StringArray = tags
+            .iter()
+            .map(|t| t.and_then(|t| tag_value(t, &key, &needle)))
+            .collect();
         Ok(ColumnarValue::Array(Arc::new(out) as ArrayRef))
     }
 }
 
 fn tag_udf() -> Arc<ScalarUDF> {
     static UDF: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
-    UDF.get_or_init(|| Arc::new(ScalarUDF::from(Tag { signature: Signature::exact(vec![DataType::Utf8, DataType::Utf8], Volatility::Immutable) })))
-        .clone()
+    UDF.get_or_init(|| {
+        Arc::new(ScalarUDF::from(Tag {
+            signature: Signature::exact(
+                vec![DataType::Utf8, DataType::Utf8],
+                Volatility::Immutable,
+            ),
+        }))
+    })
+    .clone()
 }
 
 /// The value of tag `key` in a `Tags` column.
@@ -141,11 +167,28 @@ mod tests {
     #[test]
     fn tags_by_key() {
         let n = |k: &str| serde_json::to_string(k).expect("json");
-        assert_eq!(tag_value(r#"{"team":"data","env":"prod"}"#, "team", &n("team")).as_deref(), Some("data"));
-        assert_eq!(tag_value(r#"{"team":""}"#, "team", &n("team")), None, "empty is absent");
-        assert_eq!(tag_value(r#"{"size":3}"#, "size", &n("size")).as_deref(), Some("3"));
-        assert_eq!(tag_value(r#"{"other":"team"}"#, "team", &n("team")), None, "a value is not a key");
+        assert_eq!(
+            tag_value(r#"{"team":"data","env":"prod"}"#, "team", &n("team")).as_deref(),
+            Some("data")
+        );
+        assert_eq!(
+            tag_value(r#"{"team":""}"#, "team", &n("team")),
+            None,
+            "empty is absent"
+        );
+        assert_eq!(
+            tag_value(r#"{"size":3}"#, "size", &n("size")).as_deref(),
+            Some("3")
+        );
+        assert_eq!(
+            tag_value(r#"{"other":"team"}"#, "team", &n("team")),
+            None,
+            "a value is not a key"
+        );
         assert_eq!(tag_value("not json \"team\"", "team", &n("team")), None);
-        assert_eq!(tag_value(r#"{"a\"b":"x"}"#, "a\"b", &n("a\"b")).as_deref(), Some("x"));
+        assert_eq!(
+            tag_value(r#"{"a\"b":"x"}"#, "a\"b", &n("a\"b")).as_deref(),
+            Some("x")
+        );
     }
 }

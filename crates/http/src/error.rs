@@ -35,7 +35,14 @@ pub struct FieldProblem {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None, errors: vec![], retry_after: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            errors: vec![],
+            retry_after: None,
+        }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -52,7 +59,11 @@ impl ApiError {
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "There is nothing at this address. See /api/v1/openapi.json.")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "There is nothing at this address. See /api/v1/openapi.json.",
+        )
     }
 
     pub fn method_not_allowed() -> Self {
@@ -68,8 +79,12 @@ impl ApiError {
 pub fn status_of(err: &AppError) -> StatusCode {
     match err {
         AppError::Invalid(_) | AppError::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Upstream { retryable: true, .. } => StatusCode::SERVICE_UNAVAILABLE,
-        AppError::Upstream { retryable: false, .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Upstream {
+            retryable: true, ..
+        } => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Upstream {
+            retryable: false, ..
+        } => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::Conflict { .. } => StatusCode::CONFLICT,
         AppError::NotFound { .. } => StatusCode::NOT_FOUND,
         AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
@@ -86,7 +101,8 @@ pub fn status_of(err: &AppError) -> StatusCode {
 
 /// Log a server-side failure with its whole cause chain (never shown to the caller).
 pub fn log_if_server_error(err: &AppError) {
-    let engine_failed = matches!(err, AppError::Engine(e) if e.kind == be_app::PortErrorKind::Failed);
+    let engine_failed =
+        matches!(err, AppError::Engine(e) if e.kind == be_app::PortErrorKind::Failed);
     if engine_failed || matches!(err, AppError::Internal(_) | AppError::Unavailable(_)) {
         tracing::error!(code = err.code(), error = %err.chain(), "request failed");
     }
@@ -101,13 +117,21 @@ impl From<AppError> for ApiError {
             message: err.public_message(),
             field: err.field().map(str::to_string),
             retry_after: match &err {
-                AppError::RateLimited { retry_after_seconds, .. } => Some(*retry_after_seconds),
+                AppError::RateLimited {
+                    retry_after_seconds,
+                    ..
+                } => Some(*retry_after_seconds),
                 _ => None,
             },
             errors: match &err {
-                AppError::InvalidFields(all) => {
-                    all.iter().map(|e| FieldProblem { field: e.field.to_string(), code: e.code, message: e.message.clone() }).collect()
-                }
+                AppError::InvalidFields(all) => all
+                    .iter()
+                    .map(|e| FieldProblem {
+                        field: e.field.to_string(),
+                        code: e.code,
+                        message: e.message.clone(),
+                    })
+                    .collect(),
                 _ => vec![],
             },
         }
@@ -125,7 +149,9 @@ impl IntoResponse for ApiError {
             }
         }
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

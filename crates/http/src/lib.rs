@@ -26,9 +26,9 @@ use axum::{
 };
 use be_app::App;
 use tower_http::{
+    LatencyUnit,
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    LatencyUnit,
     trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
 };
 
@@ -57,7 +57,10 @@ pub(crate) struct AppState {
 
 /// The whole HTTP surface: API, console, health, with request IDs, tracing and panic safety.
 pub fn router(app: App, settings: HttpSettings) -> Router {
-    let state = AppState { app, settings: Arc::new(settings) };
+    let state = AppState {
+        app,
+        settings: Arc::new(settings),
+    };
     Router::new()
         .route("/health", get(health))
         .nest("/api/v1", api::router())
@@ -87,7 +90,10 @@ async fn health(State(state): State<AppState>) -> Response {
     if state.app.healthy().await {
         Json(serde_json::json!({"status": "ok", "database": "ok"})).into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "degraded", "database": "unreachable"})))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "degraded", "database": "unreachable"})),
+        )
             .into_response()
     }
 }

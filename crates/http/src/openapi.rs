@@ -32,18 +32,24 @@ pub fn document() -> Value {
 }
 
 fn base_document() -> Value {
-    let unauthenticated = error_response("No valid API token (code `unauthenticated` or `invalid_token`).");
+    let unauthenticated =
+        error_response("No valid API token (code `unauthenticated` or `invalid_token`).");
     let bad_request = error_response(
         "The body is not acceptable JSON: codes `malformed_json`, `unknown_field`, `missing_field`, `invalid_field`.",
     );
-    let unsupported = error_response("The body is not sent as JSON (code `unsupported_media_type`).");
+    let unsupported =
+        error_response("The body is not sent as JSON (code `unsupported_media_type`).");
     let too_large = error_response("The body is larger than 64 KiB (code `payload_too_large`).");
-    let not_found = error_response("No such account in your organization (code `account_not_found`).");
+    let not_found =
+        error_response("No such account in your organization (code `account_not_found`).");
     let invalid_name = error_response(
         "The name is not valid: codes `account_name_empty`, `account_name_too_long`, `account_name_invalid`.",
     );
-    let taken = error_response("Another account in the organization has this name, ignoring case (code `account_name_taken`).");
-    let conn_not_found = error_response("No such connection in your organization (code `connection_not_found`).");
+    let taken = error_response(
+        "Another account in the organization has this name, ignoring case (code `account_name_taken`).",
+    );
+    let conn_not_found =
+        error_response("No such connection in your organization (code `connection_not_found`).");
     let upstream = error_response(
         "Azure refused the credentials (422; codes `azure_tenant_not_found`, `azure_app_not_found`, `azure_secret_invalid`, `azure_secret_expired`, `azure_app_disabled`, ...) or could not answer (503; `azure_throttled`, `azure_unavailable`, `azure_unreachable`). The message says what to do.",
     );

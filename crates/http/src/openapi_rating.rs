@@ -248,36 +248,99 @@ fn object(description: &str) -> Value {
 pub(crate) fn schemas() -> Map<String, Value> {
     let mut m = Map::new();
     for (name, description) in [
-        ("Pricing", "The configuration (rules-as-code shapes with IDs): version, updated_at, strategies, families, allocations, plans with assigned_to and rules."),
-        ("PricingHistory", "{items: [{version, summary, created_by, created_at}]}."),
-        ("ConfigFile", "A rules-as-code file: version, strategies, families, allocations, plans (see ../shared/data/engine/example-config.json)."),
-        ("PricingImport", "{dry_run, changes: [\"+ family ...\", \"~ plan ...\"], version}."),
+        (
+            "Pricing",
+            "The configuration (rules-as-code shapes with IDs): version, updated_at, strategies, families, allocations, plans with assigned_to and rules.",
+        ),
+        (
+            "PricingHistory",
+            "{items: [{version, summary, created_by, created_at}]}.",
+        ),
+        (
+            "ConfigFile",
+            "A rules-as-code file: version, strategies, families, allocations, plans (see ../shared/data/engine/example-config.json).",
+        ),
+        (
+            "PricingImport",
+            "{dry_run, changes: [\"+ family ...\", \"~ plan ...\"], version}.",
+        ),
         ("NameInput", "{name}."),
         ("Created", "{id, name}."),
         ("MembersInput", "{sub_account_ids: [..], from?: YYYY-MM}."),
         ("AssignTo", "{family_id | sub_account_id, from?: YYYY-MM}."),
-        ("Rule", "A rule in the rules-as-code shape: {name, kind, percent? | tiers?, scope?, minimum?, maximum?, amount?, currency?, period?, from?, to?, when?, enabled?}."),
+        (
+            "Rule",
+            "A rule in the rules-as-code shape: {name, kind, percent? | tiers?, scope?, minimum?, maximum?, amount?, currency?, period?, from?, to?, when?, enabled?}.",
+        ),
         ("RuleView", "A rule with its id."),
         ("RuleState", "{position?: 0-based, enabled?: bool}."),
-        ("Strategy", "{from, credits: show|hide, commitments: shared|unshared, on_demand_basis: contracted|list, taxes: keep|remove}."),
-        ("Allocation", "{key, entries: [{when: [[condition, ...], ...], values: [{value, percent}]}]}."),
-        ("AllocationPreview", "{period, key, rows: [{value (null: unallocated), currency, rows, provider_cost, billed_cost, effective_cost}]}."),
-        ("Sources", "{sources: [{id, kind, name, periods}], sub_accounts: [{sub_account_id, name, billing_account_id, source, first_period, last_period, family}]}."),
-        ("ImportResult", "{source, format, periods: [{period, rows, bytes, billed_total, effective_total}], missing_columns, extensions, ignored_columns, rounded_values}."),
+        (
+            "Strategy",
+            "{from, credits: show|hide, commitments: shared|unshared, on_demand_basis: contracted|list, taxes: keep|remove}.",
+        ),
+        (
+            "Allocation",
+            "{key, entries: [{when: [[condition, ...], ...], values: [{value, percent}]}]}.",
+        ),
+        (
+            "AllocationPreview",
+            "{period, key, rows: [{value (null: unallocated), currency, rows, provider_cost, billed_cost, effective_cost}]}.",
+        ),
+        (
+            "Sources",
+            "{sources: [{id, kind, name, periods}], sub_accounts: [{sub_account_id, name, billing_account_id, source, first_period, last_period, family}]}.",
+        ),
+        (
+            "ImportResult",
+            "{source, format, periods: [{period, rows, bytes, billed_total, effective_total}], missing_columns, extensions, ignored_columns, rounded_values}.",
+        ),
         ("PeriodRatingList", "{items: [PeriodRating]}."),
-        ("PeriodRating", "{period, pending, current: run?, latest: run?}; a run has id, state, pricing_version, rows_rated, new_lines, billed_total, error_code, error_message, started_at, finished_at."),
-        ("Totals", "{period, by, rating_run, stages, rows: [{<key columns>, currency, ProviderCost, ListCost, BilledCost, EffectiveCost, Profit, margin_percent, <stage labels>...}], totals: [per currency]}."),
-        ("RatedLineList", "{items: [{line_id, family, sub_account_id, service, description, currency, provider_cost, billed_cost}]}."),
-        ("WhatIfInput", "{changes: [{config: ConfigFile} | {rule_percent: {rule_id, percent}} | {add_rule: {plan_id, rule}} | {move_sub_account: {sub_account_id, family_id|null}}]}."),
-        ("WhatIf", "{period, by_family, by_sub_account, by_rule, before_total}: rows of {key, currency, before, after, difference}."),
-        ("AnalysisQuery", "{from, to (YYYY-MM), group_by: [dimension: a FOCUS column, BillingFamilyName, Plan, an allocation key, tag:KEY, x_...], filter: [[condition]], measures: [ProviderCost, ListCost, BilledCost, EffectiveCost, Profit, Margin, ConsumedQuantity, PricingQuantity], show_rules, sort, ascending, top}."),
-        ("AnalysisTable", "{query, periods, unrated, group_by, columns, stages, rows: [{level, keys, currency, values, margin, rows, subtotal, others}], totals: [per currency]}."),
-        ("SavedView", "{id, kind: analysis|asset_group, name, document (the query, or {filter}), is_default, updated_at}."),
+        (
+            "PeriodRating",
+            "{period, pending, current: run?, latest: run?}; a run has id, state, pricing_version, rows_rated, new_lines, billed_total, error_code, error_message, started_at, finished_at.",
+        ),
+        (
+            "Totals",
+            "{period, by, rating_run, stages, rows: [{<key columns>, currency, ProviderCost, ListCost, BilledCost, EffectiveCost, Profit, margin_percent, <stage labels>...}], totals: [per currency]}.",
+        ),
+        (
+            "RatedLineList",
+            "{items: [{line_id, family, sub_account_id, service, description, currency, provider_cost, billed_cost}]}.",
+        ),
+        (
+            "WhatIfInput",
+            "{changes: [{config: ConfigFile} | {rule_percent: {rule_id, percent}} | {add_rule: {plan_id, rule}} | {move_sub_account: {sub_account_id, family_id|null}}]}.",
+        ),
+        (
+            "WhatIf",
+            "{period, by_family, by_sub_account, by_rule, before_total}: rows of {key, currency, before, after, difference}.",
+        ),
+        (
+            "AnalysisQuery",
+            "{from, to (YYYY-MM), group_by: [dimension: a FOCUS column, BillingFamilyName, Plan, an allocation key, tag:KEY, x_...], filter: [[condition]], measures: [ProviderCost, ListCost, BilledCost, EffectiveCost, Profit, Margin, ConsumedQuantity, PricingQuantity], show_rules, sort, ascending, top}.",
+        ),
+        (
+            "AnalysisTable",
+            "{query, periods, unrated, group_by, columns, stages, rows: [{level, keys, currency, values, margin, rows, subtotal, others}], totals: [per currency]}.",
+        ),
+        (
+            "SavedView",
+            "{id, kind: analysis|asset_group, name, document (the query, or {filter}), is_default, updated_at}.",
+        ),
         ("SavedViewList", "{items: [SavedView]}."),
         ("ViewInput", "{name, query: AnalysisQuery}."),
-        ("AssetGroupInput", "{name, filter: [[condition]], is_default?}."),
-        ("Dashboard", "{asset_group, this_month, last_month, trend: [{period, currency, provider_cost, billed_cost, profit, margin}], top_families, top_sub_accounts, top_services, by_category: [{name, currency, billed_cost, provider_cost, profit}], freshness: [{connection_id, account, state, last_pull, periods}]}."),
-        ("Explanation", "{line_id, period, rated: [[column, value]], source: [[column, value]]|null, source_note, provider_cost, billed_cost, effective_cost, splits, stages: [{label, kind, effect, billed_after}]}."),
+        (
+            "AssetGroupInput",
+            "{name, filter: [[condition]], is_default?}.",
+        ),
+        (
+            "Dashboard",
+            "{asset_group, this_month, last_month, trend: [{period, currency, provider_cost, billed_cost, profit, margin}], top_families, top_sub_accounts, top_services, by_category: [{name, currency, billed_cost, provider_cost, profit}], freshness: [{connection_id, account, state, last_pull, periods}]}.",
+        ),
+        (
+            "Explanation",
+            "{line_id, period, rated: [[column, value]], source: [[column, value]]|null, source_note, provider_cost, billed_cost, effective_cost, splits, stages: [{label, kind, effect, billed_after}]}.",
+        ),
     ] {
         m.insert(name.into(), object(description));
     }

@@ -36,7 +36,12 @@ const DUCKDB_SQL: &str = include_str!("bench_duckdb.py");
 fn peak_rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -50,7 +55,9 @@ fn cpu_seconds() -> f64 {
 }
 
 fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 /// The floor: reading both files from the page cache (`cat FILE > /dev/null`, the second of two runs).
@@ -59,7 +66,12 @@ fn warm_cat_seconds(files: &[&Path]) -> anyhow::Result<f64> {
     for _ in 0..2 {
         let t = Instant::now();
         for f in files {
-            let st = Command::new("sh").arg("-c").arg("cat \"$1\" > /dev/null").arg("sh").arg(f).status()?;
+            let st = Command::new("sh")
+                .arg("-c")
+                .arg("cat \"$1\" > /dev/null")
+                .arg("sh")
+                .arg(f)
+                .status()?;
             if !st.success() {
                 bail!("cat {} failed", f.display());
             }
@@ -89,9 +101,23 @@ fn generate(dir: &Path, rows: u64) -> anyhow::Result<(PathBuf, PathBuf)> {
             let t = Instant::now();
             let tmp = path.with_extension("csv.tmp");
             let f = std::fs::File::create(&tmp)?;
-            let (n, bytes) = g.write_csv(&Request { metric, from, to, filter: ScopeFilter::All, until: time::macros::date!(2100 - 01 - 01) }, std::io::BufWriter::with_capacity(1 << 20, f))?;
+            let (n, bytes) = g.write_csv(
+                &Request {
+                    metric,
+                    from,
+                    to,
+                    filter: ScopeFilter::All,
+                    until: time::macros::date!(2100 - 01 - 01),
+                },
+                std::io::BufWriter::with_capacity(1 << 20, f),
+            )?;
             std::fs::rename(&tmp, &path)?;
-            eprintln!("generated {} ({n} rows, {:.1} MB) in {:.1} s", path.display(), bytes as f64 / 1e6, t.elapsed().as_secs_f64());
+            eprintln!(
+                "generated {} ({n} rows, {:.1} MB) in {:.1} s",
+                path.display(),
+                bytes as f64 / 1e6,
+                t.elapsed().as_secs_f64()
+            );
         }
         out.push(path);
     }
@@ -106,20 +132,48 @@ fn run_ours(amortized: &Path, actual: &Path, out: &Path) -> anyhow::Result<()> {
         std::thread::spawn(move || {
             loop {
                 std::thread::sleep(std::time::Duration::from_secs(1));
-                let rss = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_string).map(|r| format!("{r} | {}", s.lines().filter(|l| l.starts_with("RssAnon") || l.starts_with("RssFile")).collect::<Vec<_>>().join(" ")))).unwrap_or_default();
+                let rss = std::fs::read_to_string("/proc/self/status")
+                    .ok()
+                    .and_then(|s| {
+                        s.lines()
+                            .find(|l| l.starts_with("VmRSS:"))
+                            .map(str::to_string)
+                            .map(|r| {
+                                format!(
+                                    "{r} | {}",
+                                    s.lines()
+                                        .filter(|l| l.starts_with("RssAnon")
+                                            || l.starts_with("RssFile"))
+                                        .collect::<Vec<_>>()
+                                        .join(" ")
+                                )
+                            })
+                    })
+                    .unwrap_or_default();
                 eprintln!("{:>6.1}s {rss}", t.elapsed().as_secs_f64());
             }
         });
     }
     // BENCH_THREADS / BENCH_CHUNK_BYTES: try other settings (the defaults are what the product uses)
     let mut opts = ConvertOptions::default();
-    if let Some(n) = std::env::var("BENCH_THREADS").ok().and_then(|v| v.parse().ok()) {
+    if let Some(n) = std::env::var("BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         opts.threads = n;
     }
-    if let Some(n) = std::env::var("BENCH_CHUNK_BYTES").ok().and_then(|v| v.parse().ok()) {
+    if let Some(n) = std::env::var("BENCH_CHUNK_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         opts.chunk_bytes = n;
     }
-    let rep = ingest_period(vec![Source::path(amortized)?], vec![Source::path(actual)?], out, opts)?;
+    let rep = ingest_period(
+        vec![Source::path(amortized)?],
+        vec![Source::path(actual)?],
+        out,
+        opts,
+    )?;
     let secs = t.elapsed().as_secs_f64();
     let src = rep.reconciliation.source.actual_rows + rep.reconciliation.source.amortized_rows;
     println!(
@@ -147,7 +201,9 @@ fn json_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--convert-only") {
-        let [_, a, b, o] = args.as_slice() else { bail!("--convert-only AMORTIZED ACTUAL OUT") };
+        let [_, a, b, o] = args.as_slice() else {
+            bail!("--convert-only AMORTIZED ACTUAL OUT")
+        };
         return run_ours(Path::new(a), Path::new(b), Path::new(o));
     }
     let mut rows: u64 = 1_000_000;
@@ -161,7 +217,9 @@ fn main() -> anyhow::Result<()> {
             "--dir" => dir = PathBuf::from(it.next().context("--dir DIR")?),
             "--python" => python = it.next().context("--python PATH")?.clone(),
             "--runs" => runs = it.next().context("--runs N")?.parse()?,
-            other => bail!("unknown argument {other}; usage: bench --rows N [--dir DIR] [--python PATH] [--runs N]"),
+            other => bail!(
+                "unknown argument {other}; usage: bench --rows N [--dir DIR] [--python PATH] [--runs N]"
+            ),
         }
     }
     std::fs::create_dir_all(&dir)?;
@@ -181,25 +239,74 @@ fn main() -> anyhow::Result<()> {
             let _ = std::fs::remove_file(&out);
             let load = load_average();
             let output = if engine == "be-ingest" {
-                Command::new(&exe).arg("--convert-only").arg(&amortized).arg(&actual).arg(&out).output()?
+                Command::new(&exe)
+                    .arg("--convert-only")
+                    .arg(&amortized)
+                    .arg(&actual)
+                    .arg(&out)
+                    .output()?
             } else {
-                Command::new(&python).arg(&script).arg(&amortized).arg(&actual).arg(&out).arg(&data).output().with_context(|| format!("running {python} (needs `pip install duckdb`)"))?
+                Command::new(&python)
+                    .arg(&script)
+                    .arg(&amortized)
+                    .arg(&actual)
+                    .arg(&out)
+                    .arg(&data)
+                    .output()
+                    .with_context(|| format!("running {python} (needs `pip install duckdb`)"))?
             };
             if !output.status.success() {
-                bail!("{engine} failed: {}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+                bail!(
+                    "{engine} failed: {}\n{}",
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                );
             }
-            let line = String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_string();
+            let line = String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .to_string();
             eprintln!("run {} (load average {load}): {line}", run + 1);
             results.push((engine.to_string(), load, line));
         }
     }
 
-    println!("\nEA, layout 2024-08-01, widths of real exports, one month: {} + {} ({:.0} MB of CSV)", amortized.display(), actual.display(), csv_bytes as f64 / 1e6);
-    println!("floor: warm `cat` of both files {floor:.2} s ({:.0} MB/s)", csv_bytes as f64 / 1e6 / floor);
-    println!("{:<10} {:>16} {:>12} {:>8} {:>12} {:>9} {:>10} {:>9} {:>10}", "engine", "load avg", "source rows", "seconds", "rows/second", "CSV MB/s", "CPU cores", "peak MB", "parquet MB");
+    println!(
+        "\nEA, layout 2024-08-01, widths of real exports, one month: {} + {} ({:.0} MB of CSV)",
+        amortized.display(),
+        actual.display(),
+        csv_bytes as f64 / 1e6
+    );
+    println!(
+        "floor: warm `cat` of both files {floor:.2} s ({:.0} MB/s)",
+        csv_bytes as f64 / 1e6 / floor
+    );
+    println!(
+        "{:<10} {:>16} {:>12} {:>8} {:>12} {:>9} {:>10} {:>9} {:>10}",
+        "engine",
+        "load avg",
+        "source rows",
+        "seconds",
+        "rows/second",
+        "CSV MB/s",
+        "CPU cores",
+        "peak MB",
+        "parquet MB"
+    );
     for (engine, load, l) in &results {
-        let num = |k: &str| json_field(l, k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
-        let (secs, src, rss, bytes, cpu) = (num("seconds"), num("source_rows"), num("peak_rss_kb"), num("bytes"), num("cpu_seconds"));
+        let num = |k: &str| {
+            json_field(l, k)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(f64::NAN)
+        };
+        let (secs, src, rss, bytes, cpu) = (
+            num("seconds"),
+            num("source_rows"),
+            num("peak_rss_kb"),
+            num("bytes"),
+            num("cpu_seconds"),
+        );
         println!(
             "{engine:<10} {load:>16} {src:>12} {secs:>8.2} {:>12.0} {:>9.0} {:>10.2} {:>9.0} {:>10.1}",
             src / secs,
@@ -209,8 +316,15 @@ fn main() -> anyhow::Result<()> {
             bytes / 1e6
         );
     }
-    let totals: Vec<(Option<&str>, Option<&str>)> = results.iter().map(|(_, _, l)| (json_field(l, "billed"), json_field(l, "effective"))).collect();
+    let totals: Vec<(Option<&str>, Option<&str>)> = results
+        .iter()
+        .map(|(_, _, l)| (json_field(l, "billed"), json_field(l, "effective")))
+        .collect();
     let same = totals.windows(2).all(|w| w[0] == w[1]);
-    println!("SUM(BilledCost), SUM(EffectiveCost) of every output: {:?} ({})", totals.first(), if same { "identical in both" } else { "DIFFER" });
+    println!(
+        "SUM(BilledCost), SUM(EffectiveCost) of every output: {:?} ({})",
+        totals.first(),
+        if same { "identical in both" } else { "DIFFER" }
+    );
     Ok(())
 }

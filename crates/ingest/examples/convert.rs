@@ -8,8 +8,19 @@ fn main() -> anyhow::Result<()> {
     let [amortized, actual, out] = args.as_slice() else {
         anyhow::bail!("usage: convert AMORTIZED.csv ACTUAL.csv OUT.parquet");
     };
-    let src = |p: &str| -> anyhow::Result<Vec<Source>> { if p == "-" { Ok(vec![]) } else { Ok(vec![Source::path(p)?]) } };
-    let report = ingest_period(src(amortized)?, src(actual)?, std::path::Path::new(out), ConvertOptions::default())?;
+    let src = |p: &str| -> anyhow::Result<Vec<Source>> {
+        if p == "-" {
+            Ok(vec![])
+        } else {
+            Ok(vec![Source::path(p)?])
+        }
+    };
+    let report = ingest_period(
+        src(amortized)?,
+        src(actual)?,
+        std::path::Path::new(out),
+        ConvertOptions::default(),
+    )?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -91,31 +91,49 @@ pub const N_COLS: usize = Col::Provider as usize + 1;
 /// 2023-12-01-preview, the older MCA variant of koku's file (`product`, `InstanceName`), and the
 /// legacy EA API names of migrate-ea-usage-details-api.md.
 pub const ALIASES: &[(Col, &[&str])] = &[
-    (Col::InvoiceSectionName, &["InvoiceSectionName", "InvoiceSection", "DepartmentName"]),
+    (
+        Col::InvoiceSectionName,
+        &["InvoiceSectionName", "InvoiceSection", "DepartmentName"],
+    ),
     (Col::InvoiceSectionId, &["InvoiceSectionId", "DepartmentId"]),
     (Col::AccountName, &["AccountName", "EnrollmentAccountName"]),
-    (Col::AccountOwnerId, &["AccountOwnerId", "AccountOwnerEmail"]),
+    (
+        Col::AccountOwnerId,
+        &["AccountOwnerId", "AccountOwnerEmail"],
+    ),
     (Col::AccountId, &["AccountId", "EnrollmentAccountId"]),
     (Col::SubscriptionId, &["SubscriptionId", "SubscriptionGuid"]),
     (Col::SubscriptionName, &["SubscriptionName"]),
     (Col::ResourceGroup, &["ResourceGroup", "ResourceGroupName"]),
     (Col::ResourceLocation, &["ResourceLocation"]),
-    (Col::ResourceLocationNormalized, &["ResourceLocationNormalized"]),
+    (
+        Col::ResourceLocationNormalized,
+        &["ResourceLocationNormalized"],
+    ),
     (Col::Location, &["Location"]),
     (Col::Date, &["Date", "UsageDate"]),
     (Col::ProductName, &["ProductName", "Product"]),
     (Col::MeterCategory, &["MeterCategory"]),
-    (Col::MeterSubCategory, &["MeterSubCategory", "MeterSubcategory"]),
+    (
+        Col::MeterSubCategory,
+        &["MeterSubCategory", "MeterSubcategory"],
+    ),
     (Col::MeterId, &["MeterId", "ResourceGuid"]),
     (Col::MeterName, &["MeterName"]),
     (Col::MeterRegion, &["MeterRegion"]),
     (Col::UnitOfMeasure, &["UnitOfMeasure"]),
     (Col::Quantity, &["Quantity", "ConsumedQuantity"]),
     (Col::EffectivePrice, &["EffectivePrice", "ResourceRate"]),
-    (Col::CostInBillingCurrency, &["CostInBillingCurrency", "Cost", "PreTaxCost"]),
+    (
+        Col::CostInBillingCurrency,
+        &["CostInBillingCurrency", "Cost", "PreTaxCost"],
+    ),
     (Col::CostCenter, &["CostCenter"]),
     (Col::ConsumedService, &["ConsumedService"]),
-    (Col::ResourceId, &["ResourceId", "InstanceId", "InstanceName"]),
+    (
+        Col::ResourceId,
+        &["ResourceId", "InstanceId", "InstanceName"],
+    ),
     (Col::Tags, &["Tags"]),
     (Col::OfferId, &["OfferId"]),
     (Col::AdditionalInfo, &["AdditionalInfo"]),
@@ -137,7 +155,10 @@ pub const ALIASES: &[(Col, &[&str])] = &[
     (Col::AvailabilityZone, &["AvailabilityZone"]),
     (Col::BillingAccountId, &["BillingAccountId"]),
     (Col::BillingAccountName, &["BillingAccountName"]),
-    (Col::BillingCurrency, &["BillingCurrencyCode", "BillingCurrency", "Currency"]),
+    (
+        Col::BillingCurrency,
+        &["BillingCurrencyCode", "BillingCurrency", "Currency"],
+    ),
     (Col::BillingPeriodStartDate, &["BillingPeriodStartDate"]),
     (Col::BillingPeriodEndDate, &["BillingPeriodEndDate"]),
     (Col::BillingProfileId, &["BillingProfileId"]),
@@ -157,12 +178,21 @@ pub const ALIASES: &[(Col, &[&str])] = &[
     (Col::ServicePeriodStartDate, &["ServicePeriodStartDate"]),
     (Col::ServicePeriodEndDate, &["ServicePeriodEndDate"]),
     (Col::ProductId, &["ProductId"]),
-    (Col::PricingCurrency, &["PricingCurrency", "PricingCurrencyCode"]),
+    (
+        Col::PricingCurrency,
+        &["PricingCurrency", "PricingCurrencyCode"],
+    ),
     (Col::CostInPricingCurrency, &["CostInPricingCurrency"]),
     (Col::CostInUsd, &["CostInUsd"]),
-    (Col::PaygCostInBillingCurrency, &["PaygCostInBillingCurrency"]),
+    (
+        Col::PaygCostInBillingCurrency,
+        &["PaygCostInBillingCurrency"],
+    ),
     (Col::PaygCostInUsd, &["PaygCostInUsd"]),
-    (Col::ExchangeRatePricingToBilling, &["ExchangeRatePricingToBilling"]),
+    (
+        Col::ExchangeRatePricingToBilling,
+        &["ExchangeRatePricingToBilling"],
+    ),
     (Col::ExchangeRateDate, &["ExchangeRateDate"]),
     (Col::PartnerName, &["PartnerName"]),
     (Col::Provider, &["Provider"]),
@@ -229,8 +259,16 @@ impl ColumnMap {
         if let Some(missing) = REQUIRED.iter().find(|c| idx[**c as usize].is_none()) {
             return Err(*missing);
         }
-        let agreement = if MCA_MARKERS.iter().any(|c| idx[*c as usize].is_some()) { Agreement::Mca } else { Agreement::Ea };
-        Ok(ColumnMap { idx, names, agreement })
+        let agreement = if MCA_MARKERS.iter().any(|c| idx[*c as usize].is_some()) {
+            Agreement::Mca
+        } else {
+            Agreement::Ea
+        };
+        Ok(ColumnMap {
+            idx,
+            names,
+            agreement,
+        })
     }
 
     /// Index of a logical column in the record.
@@ -260,7 +298,11 @@ impl ColumnMap {
 
 /// The aliases of a column, for error messages.
 pub fn aliases_of(c: Col) -> &'static [&'static str] {
-    ALIASES.iter().find(|(k, _)| *k == c).map(|(_, a)| *a).unwrap_or(&[])
+    ALIASES
+        .iter()
+        .find(|(k, _)| *k == c)
+        .map(|(_, a)| *a)
+        .unwrap_or(&[])
 }
 
 #[cfg(test)]
@@ -278,11 +320,15 @@ mod tests {
 
     #[test]
     fn matches_case_insensitively_and_prefers_the_first_alias() {
-        let m = ColumnMap::from_header(["costInBillingCurrency", "DATE", "Cost", "product"]).expect("required present");
+        let m = ColumnMap::from_header(["costInBillingCurrency", "DATE", "Cost", "product"])
+            .expect("required present");
         assert_eq!(m.get(Col::CostInBillingCurrency), Some(0));
         assert_eq!(m.get(Col::Date), Some(1));
         assert_eq!(m.get(Col::ProductName), Some(3));
         assert_eq!(m.agreement(), Agreement::Ea);
-        assert_eq!(ColumnMap::from_header(["Date", "Quantity"]), Err(Col::CostInBillingCurrency));
+        assert_eq!(
+            ColumnMap::from_header(["Date", "Quantity"]),
+            Err(Col::CostInBillingCurrency)
+        );
     }
 }

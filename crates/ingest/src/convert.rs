@@ -5,7 +5,10 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Read;
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 
-use arrow::array::{ArrayRef, BooleanBuilder, Decimal128Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Decimal128Builder, RecordBatch, StringBuilder,
+    TimestampMicrosecondBuilder,
+};
 
 use crate::columns::{Agreement, Col, ColumnMap};
 use crate::date::{MICROS_PER_DAY, day_start, month_bounds, parse_timestamp_micros};
@@ -41,14 +44,23 @@ pub struct Source {
 
 impl Source {
     pub fn new(name: impl Into<String>, reader: impl Read + Send + 'static) -> Source {
-        Source { name: name.into(), reader: Box::new(reader) }
+        Source {
+            name: name.into(),
+            reader: Box::new(reader),
+        }
     }
 
     /// A file on disk (opened lazily, when the converter reaches it).
     pub fn path(path: impl AsRef<std::path::Path>) -> Result<Source> {
         let p = path.as_ref();
-        let f = std::fs::File::open(p).map_err(|e| IngestError::Read { file: p.display().to_string(), source: e })?;
-        Ok(Source::new(p.display().to_string(), std::io::BufReader::with_capacity(1 << 20, f)))
+        let f = std::fs::File::open(p).map_err(|e| IngestError::Read {
+            file: p.display().to_string(),
+            source: e,
+        })?;
+        Ok(Source::new(
+            p.display().to_string(),
+            std::io::BufReader::with_capacity(1 << 20, f),
+        ))
     }
 }
 
@@ -68,7 +80,12 @@ pub struct ConvertOptions {
 
 impl Default for ConvertOptions {
     fn default() -> Self {
-        ConvertOptions { batch_rows: 16 * 1024, agreement: None, threads: 0, chunk_bytes: CHUNK_BYTES }
+        ConvertOptions {
+            batch_rows: 16 * 1024,
+            agreement: None,
+            threads: 0,
+            chunk_bytes: CHUNK_BYTES,
+        }
     }
 }
 
@@ -111,7 +128,10 @@ impl Builders {
             .iter()
             .enumerate()
             .map(|(i, (_, k))| match k {
-                Kind::Str => Builder::Str(StringBuilder::with_capacity(cap, cap * bytes_per_row.get(i).copied().unwrap_or(16))),
+                Kind::Str => Builder::Str(StringBuilder::with_capacity(
+                    cap,
+                    cap * bytes_per_row.get(i).copied().unwrap_or(16),
+                )),
                 Kind::Dec => Builder::Dec(Decimal128Builder::with_capacity(cap)),
                 Kind::Ts => Builder::Ts(TimestampMicrosecondBuilder::with_capacity(cap)),
                 Kind::Bool => Builder::Bool(BooleanBuilder::with_capacity(cap)),
@@ -123,7 +143,11 @@ impl Builders {
     #[inline]
     fn s(&mut self, f: F, v: &str) {
         if let Builder::Str(b) = &mut self.cols[f as usize] {
-            if v.is_empty() { b.append_null() } else { b.append_value(v) }
+            if v.is_empty() {
+                b.append_null()
+            } else {
+                b.append_value(v)
+            }
         }
     }
 
@@ -183,14 +207,21 @@ impl Builders {
             .map(|b| -> ArrayRef {
                 match b {
                     Builder::Str(b) => Arc::new(b.finish()),
-                    Builder::Dec(b) => Arc::new(b.finish().with_precision_and_scale(STORE_PRECISION, STORE_SCALE as i8).unwrap_or_else(|_| unreachable!("38, 24 is a valid decimal type"))),
+                    Builder::Dec(b) => Arc::new(
+                        b.finish()
+                            .with_precision_and_scale(STORE_PRECISION, STORE_SCALE as i8)
+                            .unwrap_or_else(|_| unreachable!("38, 24 is a valid decimal type")),
+                    ),
                     Builder::Ts(b) => Arc::new(b.finish().with_timezone("UTC")),
                     Builder::Bool(b) => Arc::new(b.finish()),
                 }
             })
             .collect();
         self.rows = 0;
-        RecordBatch::try_new(mapped_schema(), arrays).map_err(|e| IngestError::Arrow { context: "assembling a FOCUS batch".into(), source: e })
+        RecordBatch::try_new(mapped_schema(), arrays).map_err(|e| IngestError::Arrow {
+            context: "assembling a FOCUS batch".into(),
+            source: e,
+        })
     }
 }
 
@@ -286,19 +317,33 @@ enum NormKind {
 
 /// Whether an ActualCost row is kept by Microsoft's merge rule: commitment purchases and refunds.
 fn kept_from_actual(charge_type: &str, pricing_model: &str) -> bool {
-    matches!(norm(charge_type), NormKind::Purchase | NormKind::Refund) && matches!(norm(pricing_model), NormKind::Reservation | NormKind::SavingsPlan)
+    matches!(norm(charge_type), NormKind::Purchase | NormKind::Refund)
+        && matches!(
+            norm(pricing_model),
+            NormKind::Reservation | NormKind::SavingsPlan
+        )
 }
 
 fn contains_ci(hay: &str, needle: &str) -> bool {
-    hay.len() >= needle.len() && hay.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    hay.len() >= needle.len()
+        && hay
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 fn mul(a: Dec, b: Dec) -> Option<i128> {
     match a.mantissa.checked_mul(b.mantissa) {
-        Some(m) if a.scale + b.scale <= 38 => rescale(m, a.scale + b.scale, STORE_SCALE).ok().map(|x| x.0),
+        Some(m) if a.scale + b.scale <= 38 => {
+            rescale(m, a.scale + b.scale, STORE_SCALE).ok().map(|x| x.0)
+        }
         _ => {
             let p = a.to_decimal()?.checked_mul(b.to_decimal()?)?;
-            Dec::parse(&p.to_string()).ok()?.to_store().ok().map(|x| x.0)
+            Dec::parse(&p.to_string())
+                .ok()?
+                .to_store()
+                .ok()
+                .map(|x| x.0)
         }
     }
 }
@@ -307,18 +352,34 @@ fn div(a: Dec, b: Dec) -> Option<i128> {
     if b.is_zero() {
         return None;
     }
-    if b == (Dec { mantissa: 1, scale: 0 }) {
+    if b == (Dec {
+        mantissa: 1,
+        scale: 0,
+    }) {
         return a.to_store().ok().map(|x| x.0);
     }
     let q = a.to_decimal()?.checked_div(b.to_decimal()?)?;
-    Dec::parse(&q.to_string()).ok()?.to_store().ok().map(|x| x.0)
+    Dec::parse(&q.to_string())
+        .ok()?
+        .to_store()
+        .ok()
+        .map(|x| x.0)
 }
 
 impl DateCache {
     fn get(&mut self, rec: &Record<'_>, c: Col) -> Result<Option<i64>> {
         let s = rec.str(c);
         if s != self.text {
-            self.value = if s.trim().is_empty() { None } else { Some(parse_timestamp_micros(s).ok_or_else(|| rec.error(c, "not a date in a known format (MM/DD/YYYY, YYYY-MM-DD, ISO 8601)"))?) };
+            self.value = if s.trim().is_empty() {
+                None
+            } else {
+                Some(parse_timestamp_micros(s).ok_or_else(|| {
+                    rec.error(
+                        c,
+                        "not a date in a known format (MM/DD/YYYY, YYYY-MM-DD, ISO 8601)",
+                    )
+                })?)
+            };
             self.text.clear();
             self.text.push_str(s);
         }
@@ -348,14 +409,29 @@ impl Mapper {
         }
         let info = match self.lookups.pricing_unit(uom) {
             Some(p) => {
-                let one = p.block_size == Dec { mantissa: 1, scale: 0 };
+                let one = p.block_size
+                    == Dec {
+                        mantissa: 1,
+                        scale: 0,
+                    };
                 UnitInfo {
                     block: p.block_size,
                     distinct: Some(p.distinct_units.clone()),
-                    pricing_unit: Some(if one { p.distinct_units.clone() } else { format!("{} {}", p.block_size, p.distinct_units) }),
+                    pricing_unit: Some(if one {
+                        p.distinct_units.clone()
+                    } else {
+                        format!("{} {}", p.block_size, p.distinct_units)
+                    }),
                 }
             }
-            None => UnitInfo { block: Dec { mantissa: 1, scale: 0 }, distinct: Some(uom.trim().to_string()).filter(|s| !s.is_empty()), pricing_unit: Some(uom.trim().to_string()).filter(|s| !s.is_empty()) },
+            None => UnitInfo {
+                block: Dec {
+                    mantissa: 1,
+                    scale: 0,
+                },
+                distinct: Some(uom.trim().to_string()).filter(|s| !s.is_empty()),
+                pricing_unit: Some(uom.trim().to_string()).filter(|s| !s.is_empty()),
+            },
         };
         let a = Arc::new(info);
         self.units.insert(uom.to_string(), a.clone());
@@ -371,7 +447,10 @@ impl Mapper {
         } else {
             match self.lookups.region(loc.trim()) {
                 Some(r) => Some(Arc::new((r.id.clone(), r.name.clone()))),
-                None => Some(Arc::new((loc.to_ascii_lowercase().replace(' ', ""), loc.trim().to_string()))),
+                None => Some(Arc::new((
+                    loc.to_ascii_lowercase().replace(' ', ""),
+                    loc.trim().to_string(),
+                ))),
             }
         };
         self.regions.insert(loc.to_string(), r.clone());
@@ -384,9 +463,15 @@ impl Mapper {
         }
         let info = Arc::new(ServiceInfo {
             service: self.lookups.service(consumed, arm_type).cloned(),
-            type_name: self.lookups.resource_type_name(arm_type).map(str::to_string),
+            type_name: self
+                .lookups
+                .resource_type_name(arm_type)
+                .map(str::to_string),
         });
-        self.services.entry(consumed.to_string()).or_default().insert(arm_type.to_string(), info.clone());
+        self.services
+            .entry(consumed.to_string())
+            .or_default()
+            .insert(arm_type.to_string(), info.clone());
         info
     }
 
@@ -404,7 +489,14 @@ impl Mapper {
     }
 
     /// Append one source row as one FOCUS row.
-    fn map_row(&mut self, rec: &Record<'_>, ds: Dataset, agreement: Agreement, cost: Dec, b: &mut Builders) -> Result<()> {
+    fn map_row(
+        &mut self,
+        rec: &Record<'_>,
+        ds: Dataset,
+        agreement: Agreement,
+        cost: Dec,
+        b: &mut Builders,
+    ) -> Result<()> {
         let mca = agreement == Agreement::Mca;
         let ct_raw = rec.str(Col::ChargeType);
         let pm_raw = rec.str(Col::PricingModel);
@@ -414,7 +506,11 @@ impl Mapper {
 
         // Costs (5.7; BilledCost is also 0 for unused commitment rows, see the crate docs).
         let cost_v = self.store(rec, Col::CostInBillingCurrency, Some(cost))?;
-        let billed_zero = commitment && matches!(ct, NormKind::Usage | NormKind::UnusedReservation | NormKind::UnusedSavingsPlan);
+        let billed_zero = commitment
+            && matches!(
+                ct,
+                NormKind::Usage | NormKind::UnusedReservation | NormKind::UnusedSavingsPlan
+            );
         let effective_zero = commitment && matches!(ct, NormKind::Purchase | NormKind::Refund);
         let billed = if billed_zero { Some(0) } else { cost_v };
         let effective = if effective_zero { Some(0) } else { cost_v };
@@ -422,18 +518,41 @@ impl Mapper {
         b.d(F::EffectiveCost, effective);
 
         // Billing account
-        let (ba_id, ba_name) = if mca { (rec.str(Col::BillingProfileId), rec.str(Col::BillingProfileName)) } else { (rec.str(Col::BillingAccountId), rec.str(Col::BillingAccountName)) };
+        let (ba_id, ba_name) = if mca {
+            (
+                rec.str(Col::BillingProfileId),
+                rec.str(Col::BillingProfileName),
+            )
+        } else {
+            (
+                rec.str(Col::BillingAccountId),
+                rec.str(Col::BillingAccountName),
+            )
+        };
         b.s(F::BillingAccountId, ba_id);
         b.s(F::BillingAccountName, ba_name);
-        b.s(F::BillingAccountType, if mca { "Billing Profile" } else { "Billing Account" });
+        b.s(
+            F::BillingAccountType,
+            if mca {
+                "Billing Profile"
+            } else {
+                "Billing Account"
+            },
+        );
         let currency = rec.str(Col::BillingCurrency);
         b.s(F::BillingCurrency, currency);
 
         // Periods
-        let date = self.date.get(rec, Col::Date)?.ok_or_else(|| rec.error(Col::Date, "the date is empty"))?;
+        let date = self
+            .date
+            .get(rec, Col::Date)?
+            .ok_or_else(|| rec.error(Col::Date, "the date is empty"))?;
         let charge_start = date;
         b.t(F::ChargePeriodStart, Some(charge_start));
-        b.t(F::ChargePeriodEnd, Some(day_start(charge_start) + MICROS_PER_DAY));
+        b.t(
+            F::ChargePeriodEnd,
+            Some(day_start(charge_start) + MICROS_PER_DAY),
+        );
         let month = month_bounds(date);
         let bp_start = match self.bp_start.get(rec, Col::BillingPeriodStartDate)? {
             Some(v) => Some(v),
@@ -460,12 +579,20 @@ impl Mapper {
         let resource_id = rec.str(Col::ResourceId);
         let mut arm_type = std::mem::take(&mut self.arm_type);
         arm_resource_type_into(resource_id, &mut arm_type);
-        b.s(F::CapacityReservationId, cap_res_id.as_deref().unwrap_or(""));
+        b.s(
+            F::CapacityReservationId,
+            cap_res_id.as_deref().unwrap_or(""),
+        );
         b.s(
             F::CapacityReservationStatus,
             match &cap_res_id {
                 None => "",
-                Some(_) if arm_type == "microsoft.compute/capacityreservationgroups/capacityreservations" => "Unused",
+                Some(_)
+                    if arm_type
+                        == "microsoft.compute/capacityreservationgroups/capacityreservations" =>
+                {
+                    "Unused"
+                }
                 Some(_) => "Used",
             },
         );
@@ -481,7 +608,14 @@ impl Mapper {
             _ => "Adjustment",
         };
         b.s(F::ChargeCategory, charge_category);
-        b.s(F::ChargeClass, if ct == NormKind::Refund { "Correction" } else { "" });
+        b.s(
+            F::ChargeClass,
+            if ct == NormKind::Refund {
+                "Correction"
+            } else {
+                ""
+            },
+        );
         b.s(F::ChargeDescription, rec.str(Col::ProductName));
         b.s(
             F::ChargeFrequency,
@@ -497,9 +631,17 @@ impl Mapper {
         // Commitment discounts
         let synthesized;
         let mut benefit_id = rec.str(Col::BenefitId);
-        if benefit_id.is_empty() && pm == NormKind::Reservation && !rec.str(Col::ReservationId).is_empty() && !rec.str(Col::ProductOrderId).is_empty() {
+        if benefit_id.is_empty()
+            && pm == NormKind::Reservation
+            && !rec.str(Col::ReservationId).is_empty()
+            && !rec.str(Col::ProductOrderId).is_empty()
+        {
             // older layouts have no benefitId: build the reservation's ID from its order and ID
-            synthesized = format!("/providers/Microsoft.Capacity/reservationOrders/{}/reservations/{}", rec.str(Col::ProductOrderId), rec.str(Col::ReservationId));
+            synthesized = format!(
+                "/providers/Microsoft.Capacity/reservationOrders/{}/reservations/{}",
+                rec.str(Col::ProductOrderId),
+                rec.str(Col::ReservationId)
+            );
             benefit_id = &synthesized;
         }
         let (cd_category, cd_type) = if contains_ci(benefit_id, "/microsoft.capacity/") {
@@ -516,10 +658,16 @@ impl Mapper {
         let has_cd = !benefit_id.is_empty();
         b.s(F::CommitmentDiscountCategory, cd_category);
         b.s(F::CommitmentDiscountId, benefit_id);
-        b.s(F::CommitmentDiscountName, if has_cd { benefit_name } else { "" });
+        b.s(
+            F::CommitmentDiscountName,
+            if has_cd { benefit_name } else { "" },
+        );
         let cd_status = if !has_cd || charge_category != "Usage" {
             ""
-        } else if matches!(ct, NormKind::UnusedReservation | NormKind::UnusedSavingsPlan) {
+        } else if matches!(
+            ct,
+            NormKind::UnusedReservation | NormKind::UnusedSavingsPlan
+        ) {
             "Unused"
         } else if commitment {
             "Used"
@@ -533,7 +681,12 @@ impl Mapper {
         let uom = rec.str(Col::UnitOfMeasure);
         let unit = self.unit(uom);
         let quantity = rec.decimal(Col::Quantity)?;
-        let fx = if mca { rec.decimal(Col::ExchangeRatePricingToBilling)?.filter(|d| !d.is_zero()) } else { None };
+        let fx = if mca {
+            rec.decimal(Col::ExchangeRatePricingToBilling)?
+                .filter(|d| !d.is_zero())
+        } else {
+            None
+        };
         let to_billing = |d: Option<Dec>| -> Option<i128> {
             let d = d?;
             match fx {
@@ -544,9 +697,20 @@ impl Mapper {
         let pricing_quantity = self.store(rec, Col::Quantity, quantity)?;
         b.d(F::PricingQuantity, pricing_quantity);
         b.s(F::PricingUnit, unit.pricing_unit.as_deref().unwrap_or(""));
-        let consumed = if ct == NormKind::Usage { quantity.and_then(|q| mul(q, unit.block)) } else { None };
+        let consumed = if ct == NormKind::Usage {
+            quantity.and_then(|q| mul(q, unit.block))
+        } else {
+            None
+        };
         b.d(F::ConsumedQuantity, consumed);
-        b.s(F::ConsumedUnit, if consumed.is_some() { unit.distinct.as_deref().unwrap_or("") } else { "" });
+        b.s(
+            F::ConsumedUnit,
+            if consumed.is_some() {
+                unit.distinct.as_deref().unwrap_or("")
+            } else {
+                ""
+            },
+        );
         let unit_price = rec.decimal(Col::UnitPrice)?;
         // Azure writes PayGPrice 0 on commitment rows; the list price is then the unit price, so
         // that ListCost = ListUnitPrice x PricingQuantity still holds.
@@ -560,13 +724,23 @@ impl Mapper {
         b.d(F::x_EffectiveUnitPrice, to_billing(effective_price));
         let contracted_cost = match (unit_price, quantity) {
             (Some(p), Some(q)) => mul(p, q).and_then(|v| match fx {
-                Some(r) => mul(Dec { mantissa: v, scale: STORE_SCALE }, r),
+                Some(r) => mul(
+                    Dec {
+                        mantissa: v,
+                        scale: STORE_SCALE,
+                    },
+                    r,
+                ),
                 None => Some(v),
             }),
             _ => None,
         };
         // A commitment's purchase/refund row carries its price in the cost only.
-        let contracted_cost = if effective_zero { cost_v } else { contracted_cost.or(cost_v) };
+        let contracted_cost = if effective_zero {
+            cost_v
+        } else {
+            contracted_cost.or(cost_v)
+        };
         b.d(F::ContractedCost, contracted_cost);
         let list_cost = if mca {
             match rec.decimal(Col::PaygCostInBillingCurrency)? {
@@ -581,10 +755,17 @@ impl Mapper {
         };
         let list_cost = if effective_zero { cost_v } else { list_cost };
         b.d(F::ListCost, list_cost);
-        b.d(F::x_PricingBlockSize, unit.block.to_store().ok().map(|x| x.0));
+        b.d(
+            F::x_PricingBlockSize,
+            unit.block.to_store().ok().map(|x| x.0),
+        );
         b.s(F::x_PricingUnitDescription, uom);
 
-        let pricing_currency = if mca { rec.str(Col::PricingCurrency) } else { currency };
+        let pricing_currency = if mca {
+            rec.str(Col::PricingCurrency)
+        } else {
+            currency
+        };
         b.s(F::PricingCurrency, pricing_currency);
         b.s(
             F::PricingCategory,
@@ -597,42 +778,73 @@ impl Mapper {
             },
         );
         // CommitmentDiscountQuantity / Unit (FOCUS 1.1+)
-        let (cdq, cdu): (Option<i128>, String) = if !has_cd || !matches!(charge_category, "Usage" | "Purchase") {
-            (None, String::new())
-        } else if cd_category == "Spend" {
-            let amount = if charge_category == "Purchase" { cost } else if effective_zero { Dec::ZERO } else { cost };
-            let q = match fx {
-                Some(r) => div(amount, r),
-                None => amount.to_store().ok().map(|x| x.0),
+        let (cdq, cdu): (Option<i128>, String) =
+            if !has_cd || !matches!(charge_category, "Usage" | "Purchase") {
+                (None, String::new())
+            } else if cd_category == "Spend" {
+                let amount = if charge_category == "Purchase" {
+                    cost
+                } else if effective_zero {
+                    Dec::ZERO
+                } else {
+                    cost
+                };
+                let q = match fx {
+                    Some(r) => div(amount, r),
+                    None => amount.to_store().ok().map(|x| x.0),
+                };
+                (q, pricing_currency.to_string())
+            } else if cd_category == "Usage" {
+                let q = match (quantity, ri_ratio) {
+                    (Some(q), Some(r)) => mul(q, r),
+                    (Some(q), None) => q.to_store().ok().map(|x| x.0),
+                    _ => None,
+                };
+                let u = unit.pricing_unit.clone().unwrap_or_default();
+                (
+                    q,
+                    if ri_ratio.is_some() && !u.is_empty() {
+                        format!("Normalized {u}")
+                    } else {
+                        u
+                    },
+                )
+            } else {
+                (None, String::new())
             };
-            (q, pricing_currency.to_string())
-        } else if cd_category == "Usage" {
-            let q = match (quantity, ri_ratio) {
-                (Some(q), Some(r)) => mul(q, r),
-                (Some(q), None) => q.to_store().ok().map(|x| x.0),
-                _ => None,
-            };
-            let u = unit.pricing_unit.clone().unwrap_or_default();
-            (q, if ri_ratio.is_some() && !u.is_empty() { format!("Normalized {u}") } else { u })
-        } else {
-            (None, String::new())
-        };
-        b.d(F::CommitmentDiscountQuantity, if cdu.is_empty() { None } else { cdq });
-        b.s(F::CommitmentDiscountUnit, if cdq.is_some() { &cdu } else { "" });
+        b.d(
+            F::CommitmentDiscountQuantity,
+            if cdu.is_empty() { None } else { cdq },
+        );
+        b.s(
+            F::CommitmentDiscountUnit,
+            if cdq.is_some() { &cdu } else { "" },
+        );
 
         // Invoice
         b.s(F::InvoiceId, rec.str(Col::InvoiceId));
-        b.s(F::InvoiceIssuerName, match rec.str(Col::PartnerName) {
-            "" => "Microsoft",
-            p => p,
-        });
+        b.s(
+            F::InvoiceIssuerName,
+            match rec.str(Col::PartnerName) {
+                "" => "Microsoft",
+                p => p,
+            },
+        );
         b.s(F::ProviderName, "Microsoft");
 
         // Service lookups
         let consumed_service = rec.str(Col::ConsumedService);
         let svc = self.service(consumed_service, &arm_type);
         let publisher = rec.str(Col::PublisherName);
-        let publisher = if publisher.is_empty() { svc.service.as_ref().map(|s| s.publisher_name.as_str()).filter(|s| !s.is_empty()).unwrap_or("Microsoft") } else { publisher };
+        let publisher = if publisher.is_empty() {
+            svc.service
+                .as_ref()
+                .map(|s| s.publisher_name.as_str())
+                .filter(|s| !s.is_empty())
+                .unwrap_or("Microsoft")
+        } else {
+            publisher
+        };
         b.s(F::PublisherName, publisher);
         match &svc.service {
             Some(s) => {
@@ -644,7 +856,18 @@ impl Mapper {
             None => {
                 b.s(F::ServiceCategory, "Other");
                 let name = rec.str(Col::MeterCategory);
-                b.s(F::ServiceName, if name.is_empty() { if consumed_service.is_empty() { "Other" } else { consumed_service } } else { name });
+                b.s(
+                    F::ServiceName,
+                    if name.is_empty() {
+                        if consumed_service.is_empty() {
+                            "Other"
+                        } else {
+                            consumed_service
+                        }
+                    } else {
+                        name
+                    },
+                );
                 b.s(F::ServiceSubcategory, "Other (Other)");
                 b.s(F::x_ServiceModel, "");
             }
@@ -673,22 +896,49 @@ impl Mapper {
         } else {
             ""
         };
-        b.s(F::ResourceName, if resource_id.is_empty() { "" } else { name });
-        b.so(F::ResourceType, if resource_id.is_empty() { None } else { svc.type_name.as_deref() });
-        b.s(F::x_ResourceType, if resource_id.is_empty() { "" } else { &arm_type });
+        b.s(
+            F::ResourceName,
+            if resource_id.is_empty() { "" } else { name },
+        );
+        b.so(
+            F::ResourceType,
+            if resource_id.is_empty() {
+                None
+            } else {
+                svc.type_name.as_deref()
+            },
+        );
+        b.s(
+            F::x_ResourceType,
+            if resource_id.is_empty() {
+                ""
+            } else {
+                &arm_type
+            },
+        );
         b.s(F::AvailabilityZone, rec.str(Col::AvailabilityZone));
 
         // SKU
         b.s(F::SkuId, if mca { rec.str(Col::ProductId) } else { "" });
         b.s(F::SkuMeter, rec.str(Col::MeterName));
-        b.so(F::SkuPriceDetails, ai.is_object.then_some(ai.details.as_str()));
+        b.so(
+            F::SkuPriceDetails,
+            ai.is_object.then_some(ai.details.as_str()),
+        );
         b.s(F::SkuPriceId, "");
         b.s(F::x_SkuDetails, info);
 
         // Sub account
         b.s(F::SubAccountId, rec.str(Col::SubscriptionId));
         b.s(F::SubAccountName, rec.str(Col::SubscriptionName));
-        b.s(F::SubAccountType, if rec.str(Col::SubscriptionId).is_empty() { "" } else { "Subscription" });
+        b.s(
+            F::SubAccountType,
+            if rec.str(Col::SubscriptionId).is_empty() {
+                ""
+            } else {
+                "Subscription"
+            },
+        );
 
         // Tags: EA writes them without braces
         let tags = rec.str(Col::Tags).trim();
@@ -706,17 +956,35 @@ impl Mapper {
         b.s(F::x_AccountOwnerId, rec.str(Col::AccountOwnerId));
         let usd = rec.decimal(Col::CostInUsd)?;
         let usd = self.store(rec, Col::CostInUsd, usd)?;
-        b.d(F::x_BilledCostInUsd, if billed_zero { usd.map(|_| 0) } else { usd });
-        b.d(F::x_EffectiveCostInUsd, if effective_zero { usd.map(|_| 0) } else { usd });
+        b.d(
+            F::x_BilledCostInUsd,
+            if billed_zero { usd.map(|_| 0) } else { usd },
+        );
+        b.d(
+            F::x_EffectiveCostInUsd,
+            if effective_zero { usd.map(|_| 0) } else { usd },
+        );
         let payg_usd = rec.decimal(Col::PaygCostInUsd)?;
-        b.d(F::x_ListCostInUsd, self.store(rec, Col::PaygCostInUsd, payg_usd)?);
+        b.d(
+            F::x_ListCostInUsd,
+            self.store(rec, Col::PaygCostInUsd, payg_usd)?,
+        );
         b.s(F::x_BillingAccountId, rec.str(Col::BillingAccountId));
         b.s(F::x_BillingAccountName, rec.str(Col::BillingAccountName));
-        b.d(F::x_BillingExchangeRate, fx.and_then(|r| r.to_store().ok()).map(|x| x.0));
-        b.t(F::x_BillingExchangeRateDate, rec.timestamp(Col::ExchangeRateDate)?);
+        b.d(
+            F::x_BillingExchangeRate,
+            fx.and_then(|r| r.to_store().ok()).map(|x| x.0),
+        );
+        b.t(
+            F::x_BillingExchangeRateDate,
+            rec.timestamp(Col::ExchangeRateDate)?,
+        );
         b.s(F::x_BillingProfileId, rec.str(Col::BillingProfileId));
         b.s(F::x_BillingProfileName, rec.str(Col::BillingProfileName));
-        b.s(F::x_CostAllocationRuleName, rec.str(Col::CostAllocationRuleName));
+        b.s(
+            F::x_CostAllocationRuleName,
+            rec.str(Col::CostAllocationRuleName),
+        );
         b.s(F::x_CostCenter, rec.str(Col::CostCenter));
         b.s(F::x_InvoiceSectionId, rec.str(Col::InvoiceSectionId));
         b.s(F::x_InvoiceSectionName, rec.str(Col::InvoiceSectionName));
@@ -726,8 +994,15 @@ impl Mapper {
         b.s(F::x_ResellerId, rec.str(Col::ResellerMpnId));
         b.s(F::x_ResellerName, rec.str(Col::ResellerName));
         b.s(F::x_ResourceGroupName, rec.str(Col::ResourceGroup));
-        b.t(F::x_ServicePeriodStart, rec.timestamp(Col::ServicePeriodStartDate)?);
-        b.t(F::x_ServicePeriodEnd, rec.timestamp(Col::ServicePeriodEndDate)?.map(|v| day_start(v) + MICROS_PER_DAY));
+        b.t(
+            F::x_ServicePeriodStart,
+            rec.timestamp(Col::ServicePeriodStartDate)?,
+        );
+        b.t(
+            F::x_ServicePeriodEnd,
+            rec.timestamp(Col::ServicePeriodEndDate)?
+                .map(|v| day_start(v) + MICROS_PER_DAY),
+        );
         b.b(
             F::x_SkuIsCreditEligible,
             match rec.str(Col::IsAzureCreditEligible).trim() {
@@ -829,7 +1104,10 @@ impl Shared {
 enum Slot {
     /// A mapped chunk (errors with lines counted from the chunk's first line). `first_line`: the
     /// chunk starts a source, on that line.
-    Chunk { out: Result<ChunkOut>, first_line: Option<u64> },
+    Chunk {
+        out: Result<ChunkOut>,
+        first_line: Option<u64>,
+    },
     /// Reading failed (errors with absolute lines).
     Failed(IngestError),
     End,
@@ -842,7 +1120,12 @@ struct ChunkOut {
 }
 
 enum Task {
-    Chunk { seq: u64, info: Arc<SourceInfo>, agreement: Agreement, first_line: Option<u64> },
+    Chunk {
+        seq: u64,
+        info: Arc<SourceInfo>,
+        agreement: Agreement,
+        first_line: Option<u64>,
+    },
     Failed(u64, IngestError),
     End(u64),
     Exit,
@@ -876,16 +1159,36 @@ impl Reading {
                 match &self.agreement {
                     None => self.agreement = Some((kind, src.name.clone())),
                     Some((a, first)) if !self.fixed_agreement && *a != kind => {
-                        let e = IngestError::MixedAgreements { first: first.clone(), first_kind: a.as_str(), second: src.name.clone(), second_kind: kind.as_str() };
+                        let e = IngestError::MixedAgreements {
+                            first: first.clone(),
+                            first_kind: a.as_str(),
+                            second: src.name.clone(),
+                            second_kind: kind.as_str(),
+                        };
                         return fail(self, e);
                     }
                     _ => {}
                 }
-                let info = Arc::new(SourceInfo { name: src.name, dataset, map });
-                self.current = Some(Current { info, chunker, first: Some((rest, line)), first_line: Some(line) });
+                let info = Arc::new(SourceInfo {
+                    name: src.name,
+                    dataset,
+                    map,
+                });
+                self.current = Some(Current {
+                    info,
+                    chunker,
+                    first: Some((rest, line)),
+                    first_line: Some(line),
+                });
             }
-            let agreement = self.agreement.as_ref().map(|a| a.0).unwrap_or(Agreement::Ea);
-            let Some(cur) = self.current.as_mut() else { continue };
+            let agreement = self
+                .agreement
+                .as_ref()
+                .map(|a| a.0)
+                .unwrap_or(Agreement::Ea);
+            let Some(cur) = self.current.as_mut() else {
+                continue;
+            };
             let got = match cur.first.take() {
                 Some((rest, _)) if !rest.is_empty() => {
                     *buf = ChunkBuf::from_vec(rest);
@@ -896,7 +1199,12 @@ impl Reading {
             match got {
                 Ok(true) => {
                     self.next_seq += 1;
-                    return Task::Chunk { seq, info: cur.info.clone(), agreement, first_line: cur.first_line.take() };
+                    return Task::Chunk {
+                        seq,
+                        info: cur.info.clone(),
+                        agreement,
+                        first_line: cur.first_line.take(),
+                    };
                 }
                 Ok(false) => self.current = None,
                 Err(e) => return fail(self, e),
@@ -923,9 +1231,25 @@ fn work(shared: Arc<Shared>, tx: mpsc::Sender<(u64, Slot)>, opts: ConvertOptions
             Task::Exit => return,
             Task::End(seq) => (seq, Slot::End),
             Task::Failed(seq, e) => (seq, Slot::Failed(e)),
-            Task::Chunk { seq, info, agreement, first_line } => {
-                let mut chunk = ChunkMapper { m: &mut m, fields: &mut fields, hints: &mut hints, batch_rows: opts.batch_rows };
-                (seq, Slot::Chunk { out: chunk.map(buf.bytes(), &info, agreement), first_line })
+            Task::Chunk {
+                seq,
+                info,
+                agreement,
+                first_line,
+            } => {
+                let mut chunk = ChunkMapper {
+                    m: &mut m,
+                    fields: &mut fields,
+                    hints: &mut hints,
+                    batch_rows: opts.batch_rows,
+                };
+                (
+                    seq,
+                    Slot::Chunk {
+                        out: chunk.map(buf.bytes(), &info, agreement),
+                        first_line,
+                    },
+                )
             }
         };
         if tx.send((seq, slot)).is_err() {
@@ -949,12 +1273,20 @@ impl ChunkMapper<'_> {
         let text = check_utf8(bytes, &info.name, 1, Some(&info.map))?;
         let rounded_before = self.m.rounded;
         let amortized = info.dataset == Dataset::AmortizedCost;
-        let cap = if amortized { self.batch_rows.min(bytes.len() / 1024 + 16) } else { 64 };
+        let cap = if amortized {
+            self.batch_rows.min(bytes.len() / 1024 + 16)
+        } else {
+            64
+        };
         let mut b = Builders::new(cap, self.hints);
-        let (mut batches, mut rows, mut kept, mut sum) = (Vec::new(), 0u64, 0u64, SumBuilder::default());
+        let (mut batches, mut rows, mut kept, mut sum) =
+            (Vec::new(), 0u64, 0u64, SumBuilder::default());
         let lines = if amortized {
             let mut sc = Scanner::on_text(text, 0, 1);
-            while let Some(line) = sc.next_record(self.fields).map_err(|e| scan_error(e, &info.name, 1, Some(&info.map)))? {
+            while let Some(line) = sc
+                .next_record(self.fields)
+                .map_err(|e| scan_error(e, &info.name, 1, Some(&info.map)))?
+            {
                 let cost = self.keep_row(text, info, agreement, line, &mut b)?;
                 rows += 1;
                 kept += 1;
@@ -966,7 +1298,13 @@ impl ChunkMapper<'_> {
             }
             sc.lines()
         } else {
-            self.sum_actual(text, info, agreement, &mut b, (&mut rows, &mut kept, &mut sum))?
+            self.sum_actual(
+                text,
+                info,
+                agreement,
+                &mut b,
+                (&mut rows, &mut kept, &mut sum),
+            )?
         };
         if b.rows > 0 {
             if b.rows >= 256 {
@@ -974,22 +1312,53 @@ impl ChunkMapper<'_> {
             }
             batches.push(b.finish()?);
         }
-        let mut totals = SourceTotals { rounded_values: self.m.rounded - rounded_before, ..SourceTotals::default() };
+        let mut totals = SourceTotals {
+            rounded_values: self.m.rounded - rounded_before,
+            ..SourceTotals::default()
+        };
         if amortized {
             (totals.amortized_rows, totals.amortized_cost) = (rows, sum.finish());
         } else {
-            (totals.actual_rows, totals.actual_cost, totals.actual_rows_kept) = (rows, sum.finish(), kept);
+            (
+                totals.actual_rows,
+                totals.actual_cost,
+                totals.actual_rows_kept,
+            ) = (rows, sum.finish(), kept);
         }
-        Ok(ChunkOut { batches, totals, lines })
+        Ok(ChunkOut {
+            batches,
+            totals,
+            lines,
+        })
     }
 
     /// Check and map the record just scanned into `self.fields`; its cost.
-    fn keep_row(&mut self, text: &str, info: &SourceInfo, agreement: Agreement, line: u64, b: &mut Builders) -> Result<Dec> {
+    fn keep_row(
+        &mut self,
+        text: &str,
+        info: &SourceInfo,
+        agreement: Agreement,
+        line: u64,
+        b: &mut Builders,
+    ) -> Result<Dec> {
         check_width(self.fields, &info.map, &info.name, line)?;
         // doubled quotes are replaced only in the rows that are kept
-        self.fields.unescape(text).map_err(|(field, reason)| scan_error(ScanError { line, field: Some(field), reason }, &info.name, 1, Some(&info.map)))?;
+        self.fields.unescape(text).map_err(|(field, reason)| {
+            scan_error(
+                ScanError {
+                    line,
+                    field: Some(field),
+                    reason,
+                },
+                &info.name,
+                1,
+                Some(&info.map),
+            )
+        })?;
         let rec = Record::new(text, self.fields, &info.map, &info.name, line);
-        let cost = rec.decimal(Col::CostInBillingCurrency)?.unwrap_or(Dec::ZERO);
+        let cost = rec
+            .decimal(Col::CostInBillingCurrency)?
+            .unwrap_or(Dec::ZERO);
         self.m.map_row(&rec, info.dataset, agreement, cost, b)?;
         Ok(cost)
     }
@@ -998,15 +1367,35 @@ impl ChunkMapper<'_> {
     /// kept. The other rows are skimmed (three fields read, the rest counted); a kept row, or one
     /// that looks wrong, is scanned whole so it is checked and reported as any other. Returns the
     /// chunk's line count.
-    fn sum_actual(&mut self, text: &str, info: &SourceInfo, agreement: Agreement, b: &mut Builders, (rows, kept, sum): (&mut u64, &mut u64, &mut SumBuilder)) -> Result<u64> {
-        let cols = [Col::CostInBillingCurrency, Col::ChargeType, Col::PricingModel];
-        let mut want: Vec<(usize, usize)> = cols.iter().enumerate().filter_map(|(k, c)| info.map.get(*c).map(|i| (i, k))).collect();
+    fn sum_actual(
+        &mut self,
+        text: &str,
+        info: &SourceInfo,
+        agreement: Agreement,
+        b: &mut Builders,
+        (rows, kept, sum): (&mut u64, &mut u64, &mut SumBuilder),
+    ) -> Result<u64> {
+        let cols = [
+            Col::CostInBillingCurrency,
+            Col::ChargeType,
+            Col::PricingModel,
+        ];
+        let mut want: Vec<(usize, usize)> = cols
+            .iter()
+            .enumerate()
+            .filter_map(|(k, c)| info.map.get(*c).map(|i| (i, k)))
+            .collect();
         want.sort_unstable();
         let idx: Vec<usize> = want.iter().map(|w| w.0).collect();
         let mut got = vec![(0, 0); idx.len()];
         let mut sc = Scanner::on_text(text, 0, 1);
         while let Some(r) = sc.skim(&idx, &mut got) {
-            let field = |k: usize| want.iter().position(|w| w.1 == k).and_then(|p| text.get(got[p].0..got[p].1)).unwrap_or("");
+            let field = |k: usize| {
+                want.iter()
+                    .position(|w| w.1 == k)
+                    .and_then(|p| text.get(got[p].0..got[p].1))
+                    .unwrap_or("")
+            };
             let cost = match (r.fields == info.map.width(), field(0)) {
                 (true, "") => Some(Dec::ZERO),
                 (true, c) => Dec::parse(c).ok(),
@@ -1018,9 +1407,14 @@ impl ChunkMapper<'_> {
                 _ => {
                     // kept, or to be reported: the whole record, checked
                     let mut whole = Scanner::on_text(text, r.start, r.line);
-                    let line = whole.next_record(self.fields).map_err(|e| scan_error(e, &info.name, 1, Some(&info.map)))?.unwrap_or(r.line);
+                    let line = whole
+                        .next_record(self.fields)
+                        .map_err(|e| scan_error(e, &info.name, 1, Some(&info.map)))?
+                        .unwrap_or(r.line);
                     check_width(self.fields, &info.map, &info.name, line)?;
-                    let cost = Record::new(text, self.fields, &info.map, &info.name, line).decimal(Col::CostInBillingCurrency)?.unwrap_or(Dec::ZERO);
+                    let cost = Record::new(text, self.fields, &info.map, &info.name, line)
+                        .decimal(Col::CostInBillingCurrency)?
+                        .unwrap_or(Dec::ZERO);
                     sum.add(cost);
                     let rec = Record::new(text, self.fields, &info.map, &info.name, line);
                     if kept_from_actual(rec.str(Col::ChargeType), rec.str(Col::PricingModel)) {
@@ -1047,7 +1441,11 @@ impl SourceTotals {
 
 impl FocusConverter {
     /// A converter over the period's files (each report may come as several blobs).
-    pub fn new(amortized: Vec<Source>, actual: Vec<Source>, opts: ConvertOptions) -> FocusConverter {
+    pub fn new(
+        amortized: Vec<Source>,
+        actual: Vec<Source>,
+        opts: ConvertOptions,
+    ) -> FocusConverter {
         let mut queue = VecDeque::new();
         queue.extend(amortized.into_iter().map(|s| (Dataset::AmortizedCost, s)));
         queue.extend(actual.into_iter().map(|s| (Dataset::ActualCost, s)));
@@ -1062,8 +1460,15 @@ impl FocusConverter {
             stop: false,
         };
         FocusConverter {
-            shared: Arc::new(Shared { state: Mutex::new(reading), turn: Condvar::new() }),
-            opts: ConvertOptions { batch_rows: opts.batch_rows.max(1), chunk_bytes: opts.chunk_bytes.max(1), ..opts },
+            shared: Arc::new(Shared {
+                state: Mutex::new(reading),
+                turn: Condvar::new(),
+            }),
+            opts: ConvertOptions {
+                batch_rows: opts.batch_rows.max(1),
+                chunk_bytes: opts.chunk_bytes.max(1),
+                ..opts
+            },
             workers: Vec::new(),
             rx: None,
             pending: BTreeMap::new(),
@@ -1090,14 +1495,18 @@ impl FocusConverter {
             return;
         }
         let threads = match self.opts.threads {
-            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
             n => n,
         };
         let (tx, rx) = mpsc::channel();
         for i in 0..threads {
             let (shared, tx, opts) = (self.shared.clone(), tx.clone(), self.opts.clone());
             let ahead = CHUNKS_AHEAD * threads as u64;
-            let spawned = std::thread::Builder::new().name(format!("be-ingest-map-{i}")).spawn(move || work(shared, tx, opts, ahead));
+            let spawned = std::thread::Builder::new()
+                .name(format!("be-ingest-map-{i}"))
+                .spawn(move || work(shared, tx, opts, ahead));
             if let Ok(h) = spawned {
                 self.workers.push(h);
             }
@@ -1127,13 +1536,17 @@ impl FocusConverter {
                 self.pending.insert(seq, slot);
                 Ok(None)
             }
-            _ => Err(IngestError::Internal("a conversion thread stopped unexpectedly".into())),
+            _ => Err(IngestError::Internal(
+                "a conversion thread stopped unexpectedly".into(),
+            )),
         }
     }
 
     fn fill(&mut self) -> Result<()> {
         while self.ready.is_empty() && !self.done {
-            let Some(slot) = self.next_slot()? else { continue };
+            let Some(slot) = self.next_slot()? else {
+                continue;
+            };
             match slot {
                 Slot::End => self.done = true,
                 Slot::Failed(e) => return Err(e),

@@ -18,7 +18,8 @@ fn num(b: &[u8]) -> Option<u32> {
 
 fn days(y: u32, m: u32, d: u32) -> Option<i64> {
     let month = Month::try_from(u8::try_from(m).ok()?).ok()?;
-    let date = Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?).ok()?;
+    let date =
+        Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?).ok()?;
     Some((date.to_julian_day() - 2_440_588) as i64)
 }
 
@@ -142,19 +143,53 @@ mod tests {
         assert_eq!(parse_timestamp_micros("09/21/2023"), Some(D20230921));
         assert_eq!(parse_timestamp_micros("9/21/2023"), Some(D20230921));
         assert_eq!(parse_timestamp_micros("2023-09-21"), Some(D20230921));
-        assert_eq!(parse_timestamp_micros("2023-09-21T00:00:00Z"), Some(D20230921));
-        assert_eq!(parse_timestamp_micros("2023-09-21T00:00:00.0000000Z"), Some(D20230921));
-        assert_eq!(parse_timestamp_micros("2023-09-21T00:00:00"), Some(D20230921));
-        assert_eq!(parse_timestamp_micros("2023-09-21 00:00:00+00:00"), Some(D20230921));
-        assert_eq!(parse_timestamp_micros("2023-09-21T02:00:00+02:00"), Some(D20230921));
-        assert_eq!(parse_timestamp_micros("9/21/2023 12:00:00 AM"), Some(D20230921));
-        assert_eq!(parse_timestamp_micros("9/21/2023 1:30:00 PM"), Some(D20230921 + (13 * 60 + 30) * 60_000_000));
-        assert_eq!(parse_timestamp_micros("2023-09-21T10:00:00.5Z"), Some(D20230921 + 36_000_500_000));
+        assert_eq!(
+            parse_timestamp_micros("2023-09-21T00:00:00Z"),
+            Some(D20230921)
+        );
+        assert_eq!(
+            parse_timestamp_micros("2023-09-21T00:00:00.0000000Z"),
+            Some(D20230921)
+        );
+        assert_eq!(
+            parse_timestamp_micros("2023-09-21T00:00:00"),
+            Some(D20230921)
+        );
+        assert_eq!(
+            parse_timestamp_micros("2023-09-21 00:00:00+00:00"),
+            Some(D20230921)
+        );
+        assert_eq!(
+            parse_timestamp_micros("2023-09-21T02:00:00+02:00"),
+            Some(D20230921)
+        );
+        assert_eq!(
+            parse_timestamp_micros("9/21/2023 12:00:00 AM"),
+            Some(D20230921)
+        );
+        assert_eq!(
+            parse_timestamp_micros("9/21/2023 1:30:00 PM"),
+            Some(D20230921 + (13 * 60 + 30) * 60_000_000)
+        );
+        assert_eq!(
+            parse_timestamp_micros("2023-09-21T10:00:00.5Z"),
+            Some(D20230921 + 36_000_500_000)
+        );
     }
 
     #[test]
     fn rejects_impossible_and_unknown() {
-        for s in ["", "2023-02-30", "13/01/2023", "21.09.2023", "2023/09/21", "09/21/23", "2023-09-21T25:00:00", "2023-09-21Tnoon", "yesterday"] {
+        for s in [
+            "",
+            "2023-02-30",
+            "13/01/2023",
+            "21.09.2023",
+            "2023/09/21",
+            "09/21/23",
+            "2023-09-21T25:00:00",
+            "2023-09-21Tnoon",
+            "yesterday",
+        ] {
             assert_eq!(parse_timestamp_micros(s), None, "{s}");
         }
     }
@@ -162,6 +197,12 @@ mod tests {
     #[test]
     fn month_bounds_cross_the_year() {
         let dec = parse_timestamp_micros("12/15/2023").unwrap_or_default();
-        assert_eq!(month_bounds(dec), Some((parse_timestamp_micros("2023-12-01").unwrap_or_default(), parse_timestamp_micros("2024-01-01").unwrap_or_default())));
+        assert_eq!(
+            month_bounds(dec),
+            Some((
+                parse_timestamp_micros("2023-12-01").unwrap_or_default(),
+                parse_timestamp_micros("2024-01-01").unwrap_or_default()
+            ))
+        );
     }
 }

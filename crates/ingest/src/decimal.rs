@@ -61,7 +61,10 @@ impl DecError {
 }
 
 impl Dec {
-    pub const ZERO: Dec = Dec { mantissa: 0, scale: 0 };
+    pub const ZERO: Dec = Dec {
+        mantissa: 0,
+        scale: 0,
+    };
 
     /// Parse `[+-]digits[.digits][(e|E)[+-]digits]`, surrounding spaces allowed. Exact: no rounding.
     pub fn parse(s: &str) -> Result<Dec, DecError> {
@@ -98,15 +101,23 @@ impl Dec {
                                 return Err(DecError::TooManyDigits);
                             }
                             if m != 0 {
-                                m = m.checked_mul(POW10[pending_zeros as usize] as u128).ok_or(DecError::TooManyDigits)?;
+                                m = m
+                                    .checked_mul(POW10[pending_zeros as usize] as u128)
+                                    .ok_or(DecError::TooManyDigits)?;
                             }
                         }
                         scale += pending_zeros as i64 + 1;
                         pending_zeros = 0;
-                        m = m.checked_mul(10).and_then(|x| x.checked_add(d)).ok_or(DecError::TooManyDigits)?;
+                        m = m
+                            .checked_mul(10)
+                            .and_then(|x| x.checked_add(d))
+                            .ok_or(DecError::TooManyDigits)?;
                     }
                 } else {
-                    m = m.checked_mul(10).and_then(|x| x.checked_add(d)).ok_or(DecError::TooManyDigits)?;
+                    m = m
+                        .checked_mul(10)
+                        .and_then(|x| x.checked_add(d))
+                        .ok_or(DecError::TooManyDigits)?;
                 }
                 if m >= limit {
                     return Err(DecError::TooManyDigits);
@@ -153,7 +164,11 @@ impl Dec {
         }
         if scale < 0 {
             let up = (-scale).min(39) as usize;
-            m = POW10.get(up).and_then(|p| m.checked_mul(*p as u128)).filter(|x| *x < limit).ok_or(DecError::TooManyDigits)?;
+            m = POW10
+                .get(up)
+                .and_then(|p| m.checked_mul(*p as u128))
+                .filter(|x| *x < limit)
+                .ok_or(DecError::TooManyDigits)?;
             scale = 0;
         } else {
             // drop trailing zeros an exponent may have left (1.50E+2 -> 150)
@@ -166,7 +181,10 @@ impl Dec {
             return Err(DecError::TooManyPlaces);
         }
         let mi = m as i128; // <= 38 digits < i128::MAX
-        Ok(Dec { mantissa: if neg { -mi } else { mi }, scale: scale as u32 })
+        Ok(Dec {
+            mantissa: if neg { -mi } else { mi },
+            scale: scale as u32,
+        })
     }
 
     /// The value at [`STORE_SCALE`]; `rounded` is true when digits beyond it were rounded half-even.
@@ -303,14 +321,19 @@ impl ExactSum {
 
     /// The difference `self - other`, exact.
     pub fn minus(&self, other: &ExactSum) -> ExactSum {
-        let mut d = ExactSum { whole: self.whole.saturating_sub(other.whole), frac: self.frac - other.frac };
+        let mut d = ExactSum {
+            whole: self.whole.saturating_sub(other.whole),
+            frac: self.frac - other.frac,
+        };
         d.normalize();
         d
     }
 
     /// As a `rust_decimal::Decimal`, when it fits exactly (28 significant digits or fewer).
     pub fn to_decimal(&self) -> Option<rust_decimal::Decimal> {
-        rust_decimal::Decimal::from_str(&self.to_string()).ok().filter(|d| d.to_string() == self.to_string())
+        rust_decimal::Decimal::from_str(&self.to_string())
+            .ok()
+            .filter(|d| d.to_string() == self.to_string())
     }
 }
 
@@ -324,7 +347,10 @@ pub struct SumBuilder {
 
 impl Default for SumBuilder {
     fn default() -> Self {
-        SumBuilder { by_scale: [0; MAX_SOURCE_SCALE as usize + 1], folded: ExactSum::ZERO }
+        SumBuilder {
+            by_scale: [0; MAX_SOURCE_SCALE as usize + 1],
+            folded: ExactSum::ZERO,
+        }
     }
 }
 
@@ -390,16 +416,27 @@ impl FromStr for ExactSum {
             None => (false, s),
         };
         let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-        if int.is_empty() || !int.bytes().all(|c| c.is_ascii_digit()) || !frac.bytes().all(|c| c.is_ascii_digit()) {
+        if int.is_empty()
+            || !int.bytes().all(|c| c.is_ascii_digit())
+            || !frac.bytes().all(|c| c.is_ascii_digit())
+        {
             return Err(DecError::Syntax);
         }
         if frac.len() > FRAC_SCALE as usize {
             return Err(DecError::TooManyPlaces);
         }
         let whole: i128 = int.parse().map_err(|_| DecError::OutOfRange)?;
-        let fr: i128 = if frac.is_empty() { 0 } else { frac.parse::<i128>().map_err(|_| DecError::Syntax)? * pow10(FRAC_SCALE - frac.len() as u32) };
+        let fr: i128 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse::<i128>().map_err(|_| DecError::Syntax)?
+                * pow10(FRAC_SCALE - frac.len() as u32)
+        };
         let sign = if neg { -1 } else { 1 };
-        Ok(ExactSum { whole: sign * whole, frac: sign * fr })
+        Ok(ExactSum {
+            whole: sign * whole,
+            frac: sign * fr,
+        })
     }
 }
 
@@ -412,7 +449,8 @@ impl serde::Serialize for ExactSum {
 impl<'de> serde::Deserialize<'de> for ExactSum {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse().map_err(|e: DecError| serde::de::Error::custom(e.message()))
+        s.parse()
+            .map_err(|e: DecError| serde::de::Error::custom(e.message()))
     }
 }
 
@@ -426,42 +464,140 @@ mod tests {
 
     #[test]
     fn parses_plain_signed_and_padded() {
-        assert_eq!(p("3.25"), Dec { mantissa: 325, scale: 2 });
-        assert_eq!(p("-0.5"), Dec { mantissa: -5, scale: 1 });
-        assert_eq!(p("+7"), Dec { mantissa: 7, scale: 0 });
-        assert_eq!(p(" 12 "), Dec { mantissa: 12, scale: 0 });
-        assert_eq!(p("0.0000000072922557592391990000"), Dec { mantissa: 7292255759239199, scale: 24 });
-        assert_eq!(p("0.000000144000000000000000"), Dec { mantissa: 144, scale: 9 });
-        assert_eq!(p(".5"), Dec { mantissa: 5, scale: 1 });
-        assert_eq!(p("5."), Dec { mantissa: 5, scale: 0 });
+        assert_eq!(
+            p("3.25"),
+            Dec {
+                mantissa: 325,
+                scale: 2
+            }
+        );
+        assert_eq!(
+            p("-0.5"),
+            Dec {
+                mantissa: -5,
+                scale: 1
+            }
+        );
+        assert_eq!(
+            p("+7"),
+            Dec {
+                mantissa: 7,
+                scale: 0
+            }
+        );
+        assert_eq!(
+            p(" 12 "),
+            Dec {
+                mantissa: 12,
+                scale: 0
+            }
+        );
+        assert_eq!(
+            p("0.0000000072922557592391990000"),
+            Dec {
+                mantissa: 7292255759239199,
+                scale: 24
+            }
+        );
+        assert_eq!(
+            p("0.000000144000000000000000"),
+            Dec {
+                mantissa: 144,
+                scale: 9
+            }
+        );
+        assert_eq!(
+            p(".5"),
+            Dec {
+                mantissa: 5,
+                scale: 1
+            }
+        );
+        assert_eq!(
+            p("5."),
+            Dec {
+                mantissa: 5,
+                scale: 0
+            }
+        );
         assert_eq!(p("0"), Dec::ZERO);
         assert_eq!(p("-0.000"), Dec::ZERO);
-        assert_eq!(p("100"), Dec { mantissa: 100, scale: 0 });
-        assert_eq!(p("1.0000000000000000000000000001"), Dec { mantissa: 10000000000000000000000000001, scale: 28 });
+        assert_eq!(
+            p("100"),
+            Dec {
+                mantissa: 100,
+                scale: 0
+            }
+        );
+        assert_eq!(
+            p("1.0000000000000000000000000001"),
+            Dec {
+                mantissa: 10000000000000000000000000001,
+                scale: 28
+            }
+        );
     }
 
     #[test]
     fn parses_exponents_exactly() {
-        assert_eq!(p("1.5E-05"), Dec { mantissa: 15, scale: 6 });
-        assert_eq!(p("2.5e3"), Dec { mantissa: 2500, scale: 0 });
-        assert_eq!(p("1.50E+2"), Dec { mantissa: 150, scale: 0 });
-        assert_eq!(p("-4.2e-30"), Dec { mantissa: -42, scale: 31 });
-        assert_eq!(p("7E0"), Dec { mantissa: 7, scale: 0 });
+        assert_eq!(
+            p("1.5E-05"),
+            Dec {
+                mantissa: 15,
+                scale: 6
+            }
+        );
+        assert_eq!(
+            p("2.5e3"),
+            Dec {
+                mantissa: 2500,
+                scale: 0
+            }
+        );
+        assert_eq!(
+            p("1.50E+2"),
+            Dec {
+                mantissa: 150,
+                scale: 0
+            }
+        );
+        assert_eq!(
+            p("-4.2e-30"),
+            Dec {
+                mantissa: -42,
+                scale: 31
+            }
+        );
+        assert_eq!(
+            p("7E0"),
+            Dec {
+                mantissa: 7,
+                scale: 0
+            }
+        );
     }
 
     #[test]
     fn rejects_what_is_not_a_number() {
-        for s in ["", "-", "abc", "1.2.3", "1e", "1e+", "12a", "1,5", "NaN", "--1", "1 2"] {
+        for s in [
+            "", "-", "abc", "1.2.3", "1e", "1e+", "12a", "1,5", "NaN", "--1", "1 2",
+        ] {
             assert_eq!(Dec::parse(s).map_err(|_| ()), Err(()), "{s}");
         }
         assert_eq!(Dec::parse("1e-40"), Err(DecError::TooManyPlaces));
-        assert_eq!(Dec::parse("123456789012345678901234567890123456789"), Err(DecError::TooManyDigits));
+        assert_eq!(
+            Dec::parse("123456789012345678901234567890123456789"),
+            Err(DecError::TooManyDigits)
+        );
         assert_eq!(Dec::parse("1e39"), Err(DecError::TooManyDigits));
     }
 
     #[test]
     fn stores_at_scale_24_rounding_half_even_only_beyond() {
-        assert_eq!(p("3.25").to_store(), Ok((3_250_000_000_000_000_000_000_000, false)));
+        assert_eq!(
+            p("3.25").to_store(),
+            Ok((3_250_000_000_000_000_000_000_000, false))
+        );
         assert_eq!(p("1e-24").to_store(), Ok((1, false)));
         assert_eq!(p("1.5e-24").to_store(), Ok((2, true)));
         assert_eq!(p("2.5e-24").to_store(), Ok((2, true)));
@@ -469,14 +605,29 @@ mod tests {
         assert_eq!(p("-2.51e-24").to_store(), Ok((-3, true)));
         assert_eq!(p("99999999999999.5").to_store().map(|x| x.1), Ok(false));
         assert_eq!(p("100000000000000").to_store(), Err(DecError::OutOfRange));
-        assert_eq!(format_store(p("0.0000000072922557592391990000").to_store().map(|x| x.0).unwrap_or(0)), "0.000000007292255759239199");
+        assert_eq!(
+            format_store(
+                p("0.0000000072922557592391990000")
+                    .to_store()
+                    .map(|x| x.0)
+                    .unwrap_or(0)
+            ),
+            "0.000000007292255759239199"
+        );
         assert_eq!(format_store(-1), "-0.000000000000000000000001");
         assert_eq!(format_store(0), "0");
     }
 
     #[test]
     fn sum_builder_equals_exact_sum_even_past_i128() {
-        let values = ["0.1", "-0.2", "99999999999999.999999999999999999999999", "1e-36", "12.5", "99999999999999.999999999999999999999999"];
+        let values = [
+            "0.1",
+            "-0.2",
+            "99999999999999.999999999999999999999999",
+            "1e-36",
+            "12.5",
+            "99999999999999.999999999999999999999999",
+        ];
         let mut slow = ExactSum::ZERO;
         let mut fast = SumBuilder::default();
         for _ in 0..2000 {
@@ -486,16 +637,28 @@ mod tests {
             }
         }
         assert_eq!(fast.finish(), slow);
-        assert_eq!(fast.finish().to_string(), "400000000000024799.999999999999999999996000000000002");
+        assert_eq!(
+            fast.finish().to_string(),
+            "400000000000024799.999999999999999999996000000000002"
+        );
     }
 
     #[test]
     fn exact_sum_never_rounds() {
         let mut s = ExactSum::ZERO;
-        for v in ["0.1", "0.2", "-0.3", "1e-36", "123456789012345678901234567.5"] {
+        for v in [
+            "0.1",
+            "0.2",
+            "-0.3",
+            "1e-36",
+            "123456789012345678901234567.5",
+        ] {
             s.add_dec(p(v));
         }
-        assert_eq!(s.to_string(), "123456789012345678901234567.500000000000000000000000000000000001");
+        assert_eq!(
+            s.to_string(),
+            "123456789012345678901234567.500000000000000000000000000000000001"
+        );
         let mut t = ExactSum::ZERO;
         t.add_dec(p("-1.25"));
         t.add_dec(p("0.5"));
@@ -508,6 +671,9 @@ mod tests {
             u.add_dec(p("0.0000000072922557592391990000"));
         }
         assert_eq!(u.to_string(), "0.000007292255759239199");
-        assert_eq!(u.to_decimal().map(|d| d.to_string()), Some("0.000007292255759239199".into()));
+        assert_eq!(
+            u.to_decimal().map(|d| d.to_string()),
+            Some("0.000007292255759239199".into())
+        );
     }
 }

@@ -36,24 +36,45 @@ pub enum IngestError {
     MalformedCsv { at: Position, reason: String },
 
     /// A required column is missing from the header.
-    #[error("{at}: the header has no {column} column (looked for: {aliases}); this is not a Cost Details file in a known layout")]
-    MissingColumn { at: Position, column: &'static str, aliases: String },
+    #[error(
+        "{at}: the header has no {column} column (looked for: {aliases}); this is not a Cost Details file in a known layout"
+    )]
+    MissingColumn {
+        at: Position,
+        column: &'static str,
+        aliases: String,
+    },
 
     /// A value of an imported FOCUS file is not of its column's type, or not allowed there.
     #[error("{at}: {reason}: {value:?}")]
-    ImportBadValue { at: Position, value: String, reason: String },
+    ImportBadValue {
+        at: Position,
+        value: String,
+        reason: String,
+    },
 
     /// A FOCUS file lacks a column rating needs.
-    #[error("{file}: the file has no {column} column; rating needs it (every FOCUS 1.0, 1.1 and 1.2 file has one)")]
+    #[error(
+        "{file}: the file has no {column} column; rating needs it (every FOCUS 1.0, 1.1 and 1.2 file has one)"
+    )]
     MissingFocusColumn { file: String, column: &'static str },
 
     /// A field does not hold a value of its column's type.
     #[error("{at}: {reason}: {value:?}")]
-    BadValue { at: Position, value: String, reason: String },
+    BadValue {
+        at: Position,
+        value: String,
+        reason: String,
+    },
 
     /// An actual-cost and an amortized-cost file disagree on the agreement type (EA vs MCA).
     #[error("the files mix agreement types: {first} is {first_kind}, {second} is {second_kind}")]
-    MixedAgreements { first: String, first_kind: &'static str, second: String, second_kind: &'static str },
+    MixedAgreements {
+        first: String,
+        first_kind: &'static str,
+        second: String,
+        second_kind: &'static str,
+    },
 
     /// Reading a source failed.
     #[error("reading {file}: {source}")]
@@ -123,16 +144,22 @@ impl IngestError {
             IngestError::MissingColumn { .. } => {
                 "the Cost Details file has a layout this version does not know; the period keeps its previous data. Report the header line."
             }
-            IngestError::ImportBadValue { .. } => "correct the value at the file, line and column named, then import the file again; nothing was imported.",
+            IngestError::ImportBadValue { .. } => {
+                "correct the value at the file, line and column named, then import the file again; nothing was imported."
+            }
             IngestError::MissingFocusColumn { .. } => {
                 "export the data in FOCUS format (1.0, 1.1 or 1.2) with every mandatory column, then import it again; nothing was imported."
             }
-            IngestError::MixedAgreements { .. } => "the actual and amortized reports must come from the same billing account.",
+            IngestError::MixedAgreements { .. } => {
+                "the actual and amortized reports must come from the same billing account."
+            }
             IngestError::Read { .. } => "the download was interrupted; retry the sync.",
             IngestError::Write { .. } | IngestError::Parquet { .. } | IngestError::Arrow { .. } => {
                 "check free disk space and permissions of the data directory; the period keeps its previous data."
             }
-            IngestError::NotAFocusFile { .. } => "the stored period file is from another version or damaged; re-sync the period.",
+            IngestError::NotAFocusFile { .. } => {
+                "the stored period file is from another version or damaged; re-sync the period."
+            }
             IngestError::Internal(_) => "this is a bug; report it with the log.",
         }
     }
@@ -140,7 +167,10 @@ impl IngestError {
     /// The same error with its line moved down by `lines` (for errors found in a chunk, whose
     /// lines count from the chunk's first line).
     pub(crate) fn on_line_after(mut self, lines: u64) -> Self {
-        if let IngestError::MalformedCsv { at, .. } | IngestError::MissingColumn { at, .. } | IngestError::BadValue { at, .. } = &mut self {
+        if let IngestError::MalformedCsv { at, .. }
+        | IngestError::MissingColumn { at, .. }
+        | IngestError::BadValue { at, .. } = &mut self
+        {
             at.line += lines;
         }
         self
@@ -149,7 +179,10 @@ impl IngestError {
     /// The position in a source file, for errors that have one.
     pub fn position(&self) -> Option<&Position> {
         match self {
-            IngestError::MalformedCsv { at, .. } | IngestError::MissingColumn { at, .. } | IngestError::BadValue { at, .. } | IngestError::ImportBadValue { at, .. } => Some(at),
+            IngestError::MalformedCsv { at, .. }
+            | IngestError::MissingColumn { at, .. }
+            | IngestError::BadValue { at, .. }
+            | IngestError::ImportBadValue { at, .. } => Some(at),
             _ => None,
         }
     }

@@ -19,7 +19,10 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Decimal128Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow::array::{
+    Array, ArrayRef, AsArray, Decimal128Array, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
+};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use be_domain::{BillingPeriod, Currency, FOCUS_COLUMNS, FocusType, focus_column_ci};
 use parquet::arrow::ArrowWriter;
@@ -103,8 +106,14 @@ pub struct FocusImport {
 /// Tell the encoding from the first bytes: gzip (`1f 8b`), Parquet (`PAR1`), otherwise CSV.
 pub fn detect_format(path: &Path) -> Result<FocusFormat> {
     let mut head = [0u8; 4];
-    let mut f = File::open(path).map_err(|e| IngestError::Read { file: path.display().to_string(), source: e })?;
-    let n = f.read(&mut head).map_err(|e| IngestError::Read { file: path.display().to_string(), source: e })?;
+    let mut f = File::open(path).map_err(|e| IngestError::Read {
+        file: path.display().to_string(),
+        source: e,
+    })?;
+    let n = f.read(&mut head).map_err(|e| IngestError::Read {
+        file: path.display().to_string(),
+        source: e,
+    })?;
     Ok(match &head[..n] {
         [0x1f, 0x8b, ..] => FocusFormat::CsvGzip,
         b"PAR1" => FocusFormat::Parquet,
@@ -114,12 +123,25 @@ pub fn detect_format(path: &Path) -> Result<FocusFormat> {
 
 /// Import the FOCUS file at `path` (`name` is how errors name it); each period's rows are written
 /// to `dest(period)`, replacing that file atomically.
-pub fn import_focus(path: &Path, name: &str, dest: &dyn Fn(BillingPeriod) -> PathBuf) -> Result<FocusImport> {
+pub fn import_focus(
+    path: &Path,
+    name: &str,
+    dest: &dyn Fn(BillingPeriod) -> PathBuf,
+) -> Result<FocusImport> {
     let format = detect_format(path)?;
-    let open = || File::open(path).map_err(|e| IngestError::Read { file: name.to_string(), source: e });
+    let open = || {
+        File::open(path).map_err(|e| IngestError::Read {
+            file: name.to_string(),
+            source: e,
+        })
+    };
     let mut out = match format {
         FocusFormat::Csv => import_csv(BufReader::with_capacity(1 << 20, open()?), name, dest)?,
-        FocusFormat::CsvGzip => import_csv(BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(open()?)), name, dest)?,
+        FocusFormat::CsvGzip => import_csv(
+            BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(open()?)),
+            name,
+            dest,
+        )?,
         FocusFormat::Parquet => import_parquet(open()?, name, dest)?,
     };
     out.format = format;
@@ -146,9 +168,18 @@ fn arrow_type(t: FocusType) -> DataType {
 
 impl Mapping {
     fn new(header: &[String], file: &str) -> Result<Self> {
-        let focus: Vec<Option<usize>> = FOCUS_COLUMNS.iter().map(|(n, _)| header.iter().position(|h| h.trim().eq_ignore_ascii_case(n))).collect();
-        if let Some(missing) = REQUIRED.iter().find(|r| focus[FOCUS_COLUMNS.iter().position(|(n, _)| n == *r).unwrap_or(0)].is_none()) {
-            return Err(IngestError::MissingFocusColumn { file: file.to_string(), column: missing });
+        let focus: Vec<Option<usize>> = FOCUS_COLUMNS
+            .iter()
+            .map(|(n, _)| header.iter().position(|h| h.trim().eq_ignore_ascii_case(n)))
+            .collect();
+        if let Some(missing) = REQUIRED
+            .iter()
+            .find(|r| focus[FOCUS_COLUMNS.iter().position(|(n, _)| n == *r).unwrap_or(0)].is_none())
+        {
+            return Err(IngestError::MissingFocusColumn {
+                file: file.to_string(),
+                column: missing,
+            });
         }
         let mut extensions = Vec::new();
         let mut ignored = Vec::new();
@@ -163,17 +194,41 @@ impl Mapping {
                 ignored.push(h.to_string());
             }
         }
-        let mut fields: Vec<Field> = FOCUS_COLUMNS.iter().map(|(n, t)| Field::new(*n, arrow_type(*t), true)).collect();
-        fields.extend(extensions.iter().map(|(_, n)| Field::new(n, DataType::Utf8, true)));
+        let mut fields: Vec<Field> = FOCUS_COLUMNS
+            .iter()
+            .map(|(n, t)| Field::new(*n, arrow_type(*t), true))
+            .collect();
+        fields.extend(
+            extensions
+                .iter()
+                .map(|(_, n)| Field::new(n, DataType::Utf8, true)),
+        );
         fields.push(Field::new(SOURCE_ROW_ID, DataType::Int64, false));
         let mut md = std::collections::HashMap::new();
         md.insert("focus_version".to_string(), "1.2".to_string());
-        md.insert("generator".to_string(), concat!("billing-engine be-ingest focus import ", env!("CARGO_PKG_VERSION")).to_string());
-        Ok(Self { focus, extensions, ignored, schema: Arc::new(Schema::new_with_metadata(fields, md)) })
+        md.insert(
+            "generator".to_string(),
+            concat!(
+                "billing-engine be-ingest focus import ",
+                env!("CARGO_PKG_VERSION")
+            )
+            .to_string(),
+        );
+        Ok(Self {
+            focus,
+            extensions,
+            ignored,
+            schema: Arc::new(Schema::new_with_metadata(fields, md)),
+        })
     }
 
     fn missing(&self) -> Vec<&'static str> {
-        FOCUS_COLUMNS.iter().zip(&self.focus).filter(|(_, i)| i.is_none()).map(|((n, _), _)| *n).collect()
+        FOCUS_COLUMNS
+            .iter()
+            .zip(&self.focus)
+            .filter(|(_, i)| i.is_none())
+            .map(|((n, _), _)| *n)
+            .collect()
     }
 }
 
@@ -198,7 +253,9 @@ struct PeriodSink {
 }
 
 fn writer_properties() -> WriterProperties {
-    let mut b = WriterProperties::builder().set_compression(Compression::SNAPPY).set_max_row_group_row_count(Some(64 * 1024));
+    let mut b = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(64 * 1024));
     b = b.set_statistics_enabled(EnabledStatistics::None);
     b.build()
 }
@@ -206,10 +263,29 @@ fn writer_properties() -> WriterProperties {
 impl PeriodSink {
     fn open(final_path: PathBuf, schema: &SchemaRef) -> Result<Self> {
         let tmp = temp_path(&final_path)?;
-        let file = File::options().write(true).create_new(true).open(&tmp).map_err(|e| IngestError::Write { path: tmp.clone(), source: e })?;
+        let file = File::options()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| IngestError::Write {
+                path: tmp.clone(),
+                source: e,
+            })?;
         let writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties()))
-            .map_err(|e| IngestError::Parquet { context: format!("writing {}", tmp.display()), source: e })?;
-        Ok(Self { schema: schema.clone(), tmp, final_path, writer, columns: vec![Vec::new(); schema.fields().len() - 1], rows: 0, billed: ExactSum::ZERO, effective: ExactSum::ZERO })
+            .map_err(|e| IngestError::Parquet {
+                context: format!("writing {}", tmp.display()),
+                source: e,
+            })?;
+        Ok(Self {
+            schema: schema.clone(),
+            tmp,
+            final_path,
+            writer,
+            columns: vec![Vec::new(); schema.fields().len() - 1],
+            rows: 0,
+            billed: ExactSum::ZERO,
+            effective: ExactSum::ZERO,
+        })
     }
 
     fn push(&mut self, row: Vec<Cell>, billed: i128, effective: i128) -> Result<()> {
@@ -218,7 +294,11 @@ impl PeriodSink {
         }
         self.billed.add_store(billed);
         self.effective.add_store(effective);
-        if self.columns[0].len() >= BATCH_ROWS { self.flush() } else { Ok(()) }
+        if self.columns[0].len() >= BATCH_ROWS {
+            self.flush()
+        } else {
+            Ok(())
+        }
     }
 
     fn flush(&mut self) -> Result<()> {
@@ -232,29 +312,69 @@ impl PeriodSink {
             arrays.push(to_array(field.data_type(), std::mem::take(cells))?);
         }
         let first = self.rows as i64;
-        arrays.push(Arc::new(Int64Array::from_iter_values(first..first + n as i64)));
+        arrays.push(Arc::new(Int64Array::from_iter_values(
+            first..first + n as i64,
+        )));
         self.rows += n as u64;
-        let batch = RecordBatch::try_new(schema, arrays).map_err(|e| IngestError::Arrow { context: "assembling imported rows".into(), source: e })?;
-        self.writer.write(&batch).map_err(|e| IngestError::Parquet { context: format!("writing {}", self.tmp.display()), source: e })
+        let batch = RecordBatch::try_new(schema, arrays).map_err(|e| IngestError::Arrow {
+            context: "assembling imported rows".into(),
+            source: e,
+        })?;
+        self.writer.write(&batch).map_err(|e| IngestError::Parquet {
+            context: format!("writing {}", self.tmp.display()),
+            source: e,
+        })
     }
 
     fn finish(mut self, period: BillingPeriod) -> Result<(PathBuf, PathBuf, ImportedPeriod)> {
         self.flush()?;
-        let file = self.writer.into_inner().map_err(|e| IngestError::Parquet { context: format!("writing {}", self.tmp.display()), source: e })?;
-        file.sync_all().map_err(|e| IngestError::Write { path: self.tmp.clone(), source: e })?;
-        let imported = ImportedPeriod { period, path: self.final_path.clone(), rows: self.rows, bytes: 0, billed_cost: self.billed, effective_cost: self.effective };
+        let file = self.writer.into_inner().map_err(|e| IngestError::Parquet {
+            context: format!("writing {}", self.tmp.display()),
+            source: e,
+        })?;
+        file.sync_all().map_err(|e| IngestError::Write {
+            path: self.tmp.clone(),
+            source: e,
+        })?;
+        let imported = ImportedPeriod {
+            period,
+            path: self.final_path.clone(),
+            rows: self.rows,
+            bytes: 0,
+            billed_cost: self.billed,
+            effective_cost: self.effective,
+        };
         Ok((self.tmp, self.final_path, imported))
     }
 }
 
 fn to_array(t: &DataType, cells: Vec<Cell>) -> Result<ArrayRef> {
-    let arrow = |e| IngestError::Arrow { context: "assembling imported rows".into(), source: e };
+    let arrow = |e| IngestError::Arrow {
+        context: "assembling imported rows".into(),
+        source: e,
+    };
     Ok(match t {
         DataType::Decimal128(p, s) => Arc::new(
-            cells.into_iter().map(|c| if let Cell::Money(v) = c { v } else { None }).collect::<Decimal128Array>().with_precision_and_scale(*p, *s).map_err(arrow)?,
+            cells
+                .into_iter()
+                .map(|c| if let Cell::Money(v) = c { v } else { None })
+                .collect::<Decimal128Array>()
+                .with_precision_and_scale(*p, *s)
+                .map_err(arrow)?,
         ),
-        DataType::Timestamp(_, _) => Arc::new(cells.into_iter().map(|c| if let Cell::Time(v) = c { v } else { None }).collect::<TimestampMicrosecondArray>().with_timezone("UTC")),
-        _ => Arc::new(cells.into_iter().map(|c| if let Cell::Text(v) = c { v } else { None }).collect::<StringArray>()),
+        DataType::Timestamp(_, _) => Arc::new(
+            cells
+                .into_iter()
+                .map(|c| if let Cell::Time(v) = c { v } else { None })
+                .collect::<TimestampMicrosecondArray>()
+                .with_timezone("UTC"),
+        ),
+        _ => Arc::new(
+            cells
+                .into_iter()
+                .map(|c| if let Cell::Text(v) = c { v } else { None })
+                .collect::<StringArray>(),
+        ),
     })
 }
 
@@ -313,16 +433,34 @@ impl Sinks<'_> {
     }
 }
 
-fn bad(file: &str, line: u64, column: usize, name: &str, value: &str, reason: impl Into<String>) -> IngestError {
+fn bad(
+    file: &str,
+    line: u64,
+    column: usize,
+    name: &str,
+    value: &str,
+    reason: impl Into<String>,
+) -> IngestError {
     IngestError::ImportBadValue {
-        at: Position { file: file.to_string(), line, column: Some(column as u64 + 1), column_name: Some(name.to_string()) },
+        at: Position {
+            file: file.to_string(),
+            line,
+            column: Some(column as u64 + 1),
+            column_name: Some(name.to_string()),
+        },
         value: value.chars().take(80).collect(),
         reason: reason.into(),
     }
 }
 
 /// One field's value, parsed to its column's type. `line` and `column` locate errors.
-fn parse_cell(t: FocusType, name: &str, raw: &str, at: (&str, u64, usize), rounded: &mut u64) -> Result<Cell> {
+fn parse_cell(
+    t: FocusType,
+    name: &str,
+    raw: &str,
+    at: (&str, u64, usize),
+    rounded: &mut u64,
+) -> Result<Cell> {
     let (file, line, column) = at;
     let value = raw.trim();
     if value.is_empty() {
@@ -334,44 +472,89 @@ fn parse_cell(t: FocusType, name: &str, raw: &str, at: (&str, u64, usize), round
     }
     Ok(match t {
         FocusType::Decimal => {
-            let d = Dec::parse(value).map_err(|e| bad(file, line, column, name, raw, e.message()))?;
-            let (v, was_rounded) = d.to_store().map_err(|e| bad(file, line, column, name, raw, e.message()))?;
+            let d =
+                Dec::parse(value).map_err(|e| bad(file, line, column, name, raw, e.message()))?;
+            let (v, was_rounded) = d
+                .to_store()
+                .map_err(|e| bad(file, line, column, name, raw, e.message()))?;
             *rounded += u64::from(was_rounded);
             Cell::Money(Some(v))
         }
-        FocusType::Timestamp => Cell::Time(Some(parse_timestamp_micros(value).ok_or_else(|| bad(file, line, column, name, raw, "not a date or date-time"))?)),
-        FocusType::Text | FocusType::Json => Cell::Text(Some(normalize_text(name, value).map_err(|reason| bad(file, line, column, name, raw, reason))?)),
+        FocusType::Timestamp => {
+            Cell::Time(Some(parse_timestamp_micros(value).ok_or_else(|| {
+                bad(file, line, column, name, raw, "not a date or date-time")
+            })?))
+        }
+        FocusType::Text | FocusType::Json => Cell::Text(Some(
+            normalize_text(name, value)
+                .map_err(|reason| bad(file, line, column, name, raw, reason))?,
+        )),
     })
 }
 
 /// Values FOCUS restricts: the currency code and the charge category.
 fn normalize_text(name: &str, value: &str) -> std::result::Result<String, String> {
     match name {
-        "BillingCurrency" | "PricingCurrency" => Currency::parse(value).map(|c| c.to_string()).map_err(|e| e.message),
+        "BillingCurrency" | "PricingCurrency" => Currency::parse(value)
+            .map(|c| c.to_string())
+            .map_err(|e| e.message),
         "ChargeCategory" => CHARGE_CATEGORIES
             .iter()
             .find(|c| c.eq_ignore_ascii_case(value))
             .map(|c| c.to_string())
-            .ok_or_else(|| format!("a ChargeCategory is one of {}", CHARGE_CATEGORIES.join(", "))),
+            .ok_or_else(|| {
+                format!(
+                    "a ChargeCategory is one of {}",
+                    CHARGE_CATEGORIES.join(", ")
+                )
+            }),
         _ => Ok(value.to_string()),
     }
 }
 
 /// Check a row's mandatory values; returns its period, BilledCost and EffectiveCost.
-fn row_essentials(cells: &[Cell], at: (&str, u64), column_of: &dyn Fn(usize) -> usize) -> Result<(BillingPeriod, i128, i128)> {
-    let idx = |n: &str| FOCUS_COLUMNS.iter().position(|(c, _)| *c == n).expect("a FOCUS column");
+fn row_essentials(
+    cells: &[Cell],
+    at: (&str, u64),
+    column_of: &dyn Fn(usize) -> usize,
+) -> Result<(BillingPeriod, i128, i128)> {
+    let idx = |n: &str| {
+        FOCUS_COLUMNS
+            .iter()
+            .position(|(c, _)| *c == n)
+            .expect("a FOCUS column")
+    };
     for n in NOT_NULL {
         let i = idx(n);
-        let empty = matches!(&cells[i], Cell::Text(None) | Cell::Money(None) | Cell::Time(None));
+        let empty = matches!(
+            &cells[i],
+            Cell::Text(None) | Cell::Money(None) | Cell::Time(None)
+        );
         if empty {
-            return Err(bad(at.0, at.1, column_of(i), n, "", format!("{n} must have a value on every row")));
+            return Err(bad(
+                at.0,
+                at.1,
+                column_of(i),
+                n,
+                "",
+                format!("{n} must have a value on every row"),
+            ));
         }
     }
     let start = match &cells[idx("BillingPeriodStart")] {
         Cell::Time(Some(t)) => *t,
         _ => 0,
     };
-    let period = BillingPeriod::of_micros(start).ok_or_else(|| bad(at.0, at.1, column_of(idx("BillingPeriodStart")), "BillingPeriodStart", "", "not a usable date"))?;
+    let period = BillingPeriod::of_micros(start).ok_or_else(|| {
+        bad(
+            at.0,
+            at.1,
+            column_of(idx("BillingPeriodStart")),
+            "BillingPeriodStart",
+            "",
+            "not a usable date",
+        )
+    })?;
     let money = |n: &str| match &cells[idx(n)] {
         Cell::Money(Some(v)) => *v,
         _ => 0,
@@ -379,18 +562,56 @@ fn row_essentials(cells: &[Cell], at: (&str, u64), column_of: &dyn Fn(usize) -> 
     Ok((period, money("BilledCost"), money("EffectiveCost")))
 }
 
-fn import_csv<R: Read>(input: R, name: &str, dest: &dyn Fn(BillingPeriod) -> PathBuf) -> Result<FocusImport> {
-    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(false).from_reader(input);
+fn import_csv<R: Read>(
+    input: R,
+    name: &str,
+    dest: &dyn Fn(BillingPeriod) -> PathBuf,
+) -> Result<FocusImport> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(false)
+        .from_reader(input);
     let mut record = csv::StringRecord::new();
     let csv_err = |line: u64| {
-        move |e: csv::Error| IngestError::MalformedCsv { at: Position { file: name.to_string(), line, column: None, column_name: None }, reason: e.to_string() }
+        move |e: csv::Error| IngestError::MalformedCsv {
+            at: Position {
+                file: name.to_string(),
+                line,
+                column: None,
+                column_name: None,
+            },
+            reason: e.to_string(),
+        }
     };
     if !csv.read_record(&mut record).map_err(csv_err(1))? {
-        return Err(IngestError::MalformedCsv { at: Position { file: name.to_string(), line: 1, column: None, column_name: None }, reason: "the file is empty (no header line)".into() });
+        return Err(IngestError::MalformedCsv {
+            at: Position {
+                file: name.to_string(),
+                line: 1,
+                column: None,
+                column_name: None,
+            },
+            reason: "the file is empty (no header line)".into(),
+        });
     }
-    let header: Vec<String> = record.iter().enumerate().map(|(i, h)| if i == 0 { h.trim_start_matches('\u{feff}').to_string() } else { h.to_string() }).collect();
+    let header: Vec<String> = record
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            if i == 0 {
+                h.trim_start_matches('\u{feff}').to_string()
+            } else {
+                h.to_string()
+            }
+        })
+        .collect();
     let map = Mapping::new(&header, name)?;
-    let mut sinks = Sinks { schema: map.schema.clone(), dest, open: BTreeMap::new(), rounded: 0 };
+    let mut sinks = Sinks {
+        schema: map.schema.clone(),
+        dest,
+        open: BTreeMap::new(),
+        rounded: 0,
+    };
     // Lines are counted here, not taken from the csv crate (its record positions are one short on
     // CRLF files): a record starts one line after the previous one plus its quoted line breaks.
     let mut next_line = lines_after(1, &record);
@@ -401,7 +622,13 @@ fn import_csv<R: Read>(input: R, name: &str, dest: &dyn Fn(BillingPeriod) -> Pat
             let mut cells = Vec::with_capacity(map.schema.fields().len());
             for ((n, t), src) in FOCUS_COLUMNS.iter().zip(&map.focus) {
                 cells.push(match src {
-                    Some(i) => parse_cell(*t, n, record.get(*i).unwrap_or_default(), (name, line, *i), &mut sinks.rounded)?,
+                    Some(i) => parse_cell(
+                        *t,
+                        n,
+                        record.get(*i).unwrap_or_default(),
+                        (name, line, *i),
+                        &mut sinks.rounded,
+                    )?,
                     None => parse_cell(*t, n, "", (name, line, 0), &mut sinks.rounded)?,
                 });
             }
@@ -421,7 +648,11 @@ fn import_csv<R: Read>(input: R, name: &str, dest: &dyn Fn(BillingPeriod) -> Pat
 /// The line the record after `record` starts on, `record` starting on `line`: one more, plus the
 /// line breaks inside its quoted fields (LF, CRLF and mixed endings alike).
 fn lines_after(line: u64, record: &csv::StringRecord) -> u64 {
-    line + 1 + record.iter().map(|f| f.bytes().filter(|b| *b == b'\n').count() as u64).sum::<u64>()
+    line + 1
+        + record
+            .iter()
+            .map(|f| f.bytes().filter(|b| *b == b'\n').count() as u64)
+            .sum::<u64>()
 }
 
 fn finish(result: Result<()>, sinks: Sinks<'_>, map: &Mapping) -> Result<FocusImport> {
@@ -447,15 +678,32 @@ fn parquet_text(a: &dyn Array, row: usize) -> Option<String> {
         return None;
     }
     match a.data_type() {
-        DataType::Float64 => Some(format!("{}", a.as_primitive::<arrow::datatypes::Float64Type>().value(row))),
-        DataType::Float32 => Some(format!("{}", a.as_primitive::<arrow::datatypes::Float32Type>().value(row))),
+        DataType::Float64 => Some(format!(
+            "{}",
+            a.as_primitive::<arrow::datatypes::Float64Type>().value(row)
+        )),
+        DataType::Float32 => Some(format!(
+            "{}",
+            a.as_primitive::<arrow::datatypes::Float32Type>().value(row)
+        )),
         DataType::Timestamp(unit, _) => {
-            use arrow::datatypes::{TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType};
+            use arrow::datatypes::{
+                TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+                TimestampSecondType,
+            };
             let micros = match unit {
-                TimeUnit::Second => a.as_primitive::<TimestampSecondType>().value(row).checked_mul(1_000_000)?,
-                TimeUnit::Millisecond => a.as_primitive::<TimestampMillisecondType>().value(row).checked_mul(1000)?,
+                TimeUnit::Second => a
+                    .as_primitive::<TimestampSecondType>()
+                    .value(row)
+                    .checked_mul(1_000_000)?,
+                TimeUnit::Millisecond => a
+                    .as_primitive::<TimestampMillisecondType>()
+                    .value(row)
+                    .checked_mul(1000)?,
                 TimeUnit::Microsecond => a.as_primitive::<TimestampMicrosecondType>().value(row),
-                TimeUnit::Nanosecond => a.as_primitive::<TimestampNanosecondType>().value(row) / 1000,
+                TimeUnit::Nanosecond => {
+                    a.as_primitive::<TimestampNanosecondType>().value(row) / 1000
+                }
             };
             Some(format_micros(micros))
         }
@@ -465,8 +713,10 @@ fn parquet_text(a: &dyn Array, row: usize) -> Option<String> {
 }
 
 fn format_micros(micros: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// A `Map<Utf8, Utf8>` entry (AWS and Google write tags this way) as a JSON object.
@@ -475,35 +725,68 @@ fn map_json(m: &arrow::array::MapArray, row: usize) -> String {
     let mut obj = serde_json::Map::new();
     for i in 0..entries.len() {
         let k = parquet_text(entries.column(0).as_ref(), i).unwrap_or_default();
-        let v = parquet_text(entries.column(1).as_ref(), i).map(serde_json::Value::String).unwrap_or(serde_json::Value::Null);
+        let v = parquet_text(entries.column(1).as_ref(), i)
+            .map(serde_json::Value::String)
+            .unwrap_or(serde_json::Value::Null);
         obj.insert(k, v);
     }
     serde_json::Value::Object(obj).to_string()
 }
 
-fn import_parquet(file: File, name: &str, dest: &dyn Fn(BillingPeriod) -> PathBuf) -> Result<FocusImport> {
-    let pq = |e| IngestError::Parquet { context: format!("reading {name}"), source: e };
+fn import_parquet(
+    file: File,
+    name: &str,
+    dest: &dyn Fn(BillingPeriod) -> PathBuf,
+) -> Result<FocusImport> {
+    let pq = |e| IngestError::Parquet {
+        context: format!("reading {name}"),
+        source: e,
+    };
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?;
-    let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let header: Vec<String> = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
     let map = Mapping::new(&header, name)?;
     let reader = builder.with_batch_size(BATCH_ROWS).build().map_err(pq)?;
-    let mut sinks = Sinks { schema: map.schema.clone(), dest, open: BTreeMap::new(), rounded: 0 };
+    let mut sinks = Sinks {
+        schema: map.schema.clone(),
+        dest,
+        open: BTreeMap::new(),
+        rounded: 0,
+    };
     let mut row_number = 0u64;
     let result = (|| -> Result<()> {
         for batch in reader {
-            let batch = batch.map_err(|e| IngestError::Arrow { context: format!("reading {name}"), source: e })?;
+            let batch = batch.map_err(|e| IngestError::Arrow {
+                context: format!("reading {name}"),
+                source: e,
+            })?;
             for r in 0..batch.num_rows() {
                 row_number += 1;
                 let mut cells = Vec::with_capacity(map.schema.fields().len());
                 for ((n, t), src) in FOCUS_COLUMNS.iter().zip(&map.focus) {
-                    let raw = src.and_then(|i| parquet_text(batch.column(i).as_ref(), r)).unwrap_or_default();
-                    cells.push(parse_cell(*t, n, &raw, (name, row_number, src.unwrap_or(0)), &mut sinks.rounded)?);
+                    let raw = src
+                        .and_then(|i| parquet_text(batch.column(i).as_ref(), r))
+                        .unwrap_or_default();
+                    cells.push(parse_cell(
+                        *t,
+                        n,
+                        &raw,
+                        (name, row_number, src.unwrap_or(0)),
+                        &mut sinks.rounded,
+                    )?);
                 }
                 for (i, _) in &map.extensions {
-                    cells.push(Cell::Text(parquet_text(batch.column(*i).as_ref(), r).filter(|v| !v.is_empty())));
+                    cells.push(Cell::Text(
+                        parquet_text(batch.column(*i).as_ref(), r).filter(|v| !v.is_empty()),
+                    ));
                 }
                 let column_of = |focus_index: usize| map.focus[focus_index].unwrap_or(0);
-                let (period, billed, effective) = row_essentials(&cells, (name, row_number), &column_of)?;
+                let (period, billed, effective) =
+                    row_essentials(&cells, (name, row_number), &column_of)?;
                 sinks.sink(period)?.push(cells, billed, effective)?;
             }
         }

@@ -48,7 +48,10 @@ fn string_end(b: &[u8], i: usize, has_escape: &mut bool) -> Option<usize> {
         match b[j] {
             b'"' => return Some(j + 1),
             b'\\' => {
-                if !matches!(b.get(j + 1), Some(b'"' | b'\\' | b'n' | b't' | b'r' | b'b' | b'f')) {
+                if !matches!(
+                    b.get(j + 1),
+                    Some(b'"' | b'\\' | b'n' | b't' | b'r' | b'b' | b'f')
+                ) {
                     return None;
                 }
                 *has_escape = true;
@@ -89,7 +92,9 @@ impl AdditionalInfo {
                 if b.get(i) != Some(&b'"') {
                     return false;
                 }
-                let Some(name_end) = string_end(b, i, &mut esc) else { return false };
+                let Some(name_end) = string_end(b, i, &mut esc) else {
+                    return false;
+                };
                 if esc {
                     return false;
                 }
@@ -107,7 +112,9 @@ impl AdditionalInfo {
                     },
                     Some(b'-' | b'0'..=b'9') => {
                         let mut e = i + 1;
-                        while e < b.len() && matches!(b[e], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
+                        while e < b.len()
+                            && matches!(b[e], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                        {
                             e += 1;
                         }
                         if !self.canonical_number(&info[i..e]) {
@@ -120,7 +127,10 @@ impl AdditionalInfo {
                     _ if b[i..].starts_with(b"null") => i + 4,
                     _ => return false,
                 };
-                self.props.push(Prop { name, value: (start as u32, end as u32) });
+                self.props.push(Prop {
+                    name,
+                    value: (start as u32, end as u32),
+                });
                 i = skip_ws(b, end);
                 match b.get(i) {
                     Some(b',') => i = skip_ws(b, i + 1),
@@ -136,8 +146,13 @@ impl AdditionalInfo {
             return false;
         }
         let text = |r: (u32, u32)| &info[r.0 as usize..r.1 as usize];
-        self.props.sort_unstable_by(|x, y| text(x.name).cmp(text(y.name)));
-        if self.props.windows(2).any(|w| text(w[0].name) == text(w[1].name)) {
+        self.props
+            .sort_unstable_by(|x, y| text(x.name).cmp(text(y.name)));
+        if self
+            .props
+            .windows(2)
+            .any(|w| text(w[0].name) == text(w[1].name))
+        {
             return false;
         }
         self.is_object = true;
@@ -153,10 +168,16 @@ impl AdditionalInfo {
             let value = text(p.value);
             match text(p.name) {
                 "VMCapacityReservationId" if value.starts_with('"') => {
-                    let s: Option<String> = if value.contains('\\') { serde_json::from_str(value).ok() } else { Some(value[1..value.len() - 1].to_string()) };
+                    let s: Option<String> = if value.contains('\\') {
+                        serde_json::from_str(value).ok()
+                    } else {
+                        Some(value[1..value.len() - 1].to_string())
+                    };
                     self.capacity_reservation = s.filter(|s| !s.is_empty());
                 }
-                "RINormalizationRatio" if !value.starts_with(['"', 't', 'f', 'n']) => self.ri_ratio = Dec::parse(value).ok(),
+                "RINormalizationRatio" if !value.starts_with(['"', 't', 'f', 'n']) => {
+                    self.ri_ratio = Dec::parse(value).ok()
+                }
                 _ => {}
             }
         }
@@ -166,17 +187,28 @@ impl AdditionalInfo {
 
     /// Whether `serde_json` reads this number and writes it back as the same text.
     fn canonical_number(&mut self, token: &str) -> bool {
-        let Ok(n) = serde_json::from_str::<serde_json::Number>(token) else { return false };
+        let Ok(n) = serde_json::from_str::<serde_json::Number>(token) else {
+            return false;
+        };
         self.number.clear();
         serde_json::to_writer(&mut self.number, &n).is_ok() && self.number == token.as_bytes()
     }
 
     /// The general path: parse into a `serde_json::Value` and write it back.
     fn read_with_serde(&mut self, info: &str) {
-        let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(info) else { return };
+        let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(info)
+        else {
+            return;
+        };
         self.is_object = true;
-        self.capacity_reservation = obj.get("VMCapacityReservationId").and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_string);
-        self.ri_ratio = obj.get("RINormalizationRatio").and_then(|v| Dec::parse(&v.to_string()).ok());
+        self.capacity_reservation = obj
+            .get("VMCapacityReservationId")
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        self.ri_ratio = obj
+            .get("RINormalizationRatio")
+            .and_then(|v| Dec::parse(&v.to_string()).ok());
         let mut out = serde_json::Map::with_capacity(obj.len());
         for (k, v) in obj {
             out.insert(format!("x_{k}"), v);
@@ -195,9 +227,21 @@ mod tests {
 
     /// What the mapping did before the fast path: serde_json all the way.
     fn reference(info: &str) -> (Option<String>, Option<String>, Option<Dec>) {
-        let parsed: Option<serde_json::Value> = if info.starts_with('{') { serde_json::from_str(info).ok() } else { None };
-        let cap = parsed.as_ref().and_then(|v| v.get("VMCapacityReservationId")).and_then(|v| v.as_str()).map(str::to_string).filter(|s| !s.is_empty());
-        let ri = parsed.as_ref().and_then(|v| v.get("RINormalizationRatio")).and_then(|v| Dec::parse(&v.to_string()).ok());
+        let parsed: Option<serde_json::Value> = if info.starts_with('{') {
+            serde_json::from_str(info).ok()
+        } else {
+            None
+        };
+        let cap = parsed
+            .as_ref()
+            .and_then(|v| v.get("VMCapacityReservationId"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .filter(|s| !s.is_empty());
+        let ri = parsed
+            .as_ref()
+            .and_then(|v| v.get("RINormalizationRatio"))
+            .and_then(|v| Dec::parse(&v.to_string()).ok());
         let details = parsed.as_ref().and_then(|v| v.as_object()).map(|obj| {
             let mut out = serde_json::Map::new();
             for (k, v) in obj {
@@ -212,18 +256,35 @@ mod tests {
         let mut a = AdditionalInfo::default();
         let fast = info.starts_with('{') && a.read_flat(info);
         a.read(info);
-        (a.is_object.then(|| a.details.clone()), a.capacity_reservation.clone(), a.ri_ratio, fast)
+        (
+            a.is_object.then(|| a.details.clone()),
+            a.capacity_reservation.clone(),
+            a.ri_ratio,
+            fast,
+        )
     }
 
     #[test]
     fn same_as_serde_json_on_every_shape() {
         let cases = [
-            (r#"{"UsageType":"ComputeHR","ImageType":"Canonical","VCPUs":2,"ConsumedQuantity":1.0,"RINormalizationRatio":2.0}"#, true),
-            (r#"{"ServiceType":"Standard_D2s_v3","UsageType":"ComputeCR","VMCapacityReservationId":"f8b42087-c198-4ad8-8515-fce989cc5fff"}"#, true),
-            (r#"{ "b" : 1 , "a" : "x\"y\\z\n", "c": true, "d": null, "e": false, "f": -3 }"#, true),
+            (
+                r#"{"UsageType":"ComputeHR","ImageType":"Canonical","VCPUs":2,"ConsumedQuantity":1.0,"RINormalizationRatio":2.0}"#,
+                true,
+            ),
+            (
+                r#"{"ServiceType":"Standard_D2s_v3","UsageType":"ComputeCR","VMCapacityReservationId":"f8b42087-c198-4ad8-8515-fce989cc5fff"}"#,
+                true,
+            ),
+            (
+                r#"{ "b" : 1 , "a" : "x\"y\\z\n", "c": true, "d": null, "e": false, "f": -3 }"#,
+                true,
+            ),
             (r#"{}"#, true),
             (r#"{"RINormalizationRatio":"2"}"#, true),
-            (r#"{"RINormalizationRatio":0.5,"VMCapacityReservationId":""}"#, true),
+            (
+                r#"{"RINormalizationRatio":0.5,"VMCapacityReservationId":""}"#,
+                true,
+            ),
             (r#"{"a":1e2}"#, false),
             (r#"{"a":1.50}"#, false),
             (r#"{"a":007}"#, false),

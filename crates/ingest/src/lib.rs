@@ -89,8 +89,8 @@ pub mod columns;
 pub mod convert;
 pub mod date;
 pub mod decimal;
-pub mod focus;
 pub mod error;
+pub mod focus;
 pub mod json;
 pub mod lookup;
 pub mod reader;
@@ -120,16 +120,35 @@ pub struct PeriodReport {
 /// Convert one period's AmortizedCost and ActualCost files to FOCUS, store them atomically at
 /// `final_path`, and reconcile. The reconciliation compares the source totals with the totals of
 /// the batches written (the same values [`read_focus_totals`] reads back from the file).
-pub fn ingest_period(amortized: Vec<Source>, actual: Vec<Source>, final_path: &std::path::Path, opts: ConvertOptions) -> Result<PeriodReport> {
+pub fn ingest_period(
+    amortized: Vec<Source>,
+    actual: Vec<Source>,
+    final_path: &std::path::Path,
+    opts: ConvertOptions,
+) -> Result<PeriodReport> {
     let span = tracing::info_span!("ingest_period", path = %final_path.display());
     let _g = span.enter();
     let mut conv = FocusConverter::new(amortized, actual, opts);
     let write = write_period_parquet(&mut conv, final_path)?;
     let reconciliation = reconcile(&conv.source_totals(), &write.focus);
     if reconciliation.reconciled {
-        tracing::info!(rows = write.rows, bytes = write.bytes, "{}", reconciliation.summary());
+        tracing::info!(
+            rows = write.rows,
+            bytes = write.bytes,
+            "{}",
+            reconciliation.summary()
+        );
     } else {
-        tracing::warn!(rows = write.rows, bytes = write.bytes, "{}", reconciliation.summary());
+        tracing::warn!(
+            rows = write.rows,
+            bytes = write.bytes,
+            "{}",
+            reconciliation.summary()
+        );
     }
-    Ok(PeriodReport { agreement: conv.agreement(), write, reconciliation })
+    Ok(PeriodReport {
+        agreement: conv.agreement(),
+        write,
+        reconciliation,
+    })
 }

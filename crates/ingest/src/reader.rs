@@ -7,7 +7,10 @@ use crate::columns::{Agreement, Col, ColumnMap, aliases_of};
 use crate::date::parse_timestamp_micros;
 use crate::decimal::Dec;
 use crate::error::{IngestError, Position, Result};
-use crate::scan::{CHUNK_BYTES, ChunkBuf, Chunker, Fields, ScanError, Scanner, last_record_end, malformed, utf8_error_position};
+use crate::scan::{
+    CHUNK_BYTES, ChunkBuf, Chunker, Fields, ScanError, Scanner, last_record_end, malformed,
+    utf8_error_position,
+};
 
 /// A streaming reader of one Cost Details CSV file (EA or MCA, any layout of azure-protocol.md
 /// section 5). Holds one chunk of whole records at a time: memory does not depend on the file's
@@ -44,52 +47,108 @@ struct Chunk {
 impl Chunk {
     fn new(bytes: Vec<u8>, file: &str, first_line: u64, map: &ColumnMap) -> Result<Chunk> {
         check_utf8(&bytes, file, first_line, Some(map))?;
-        Ok(Chunk { text: String::from_utf8(bytes).unwrap_or_default(), first_line, pos: 0, line: 1 })
+        Ok(Chunk {
+            text: String::from_utf8(bytes).unwrap_or_default(),
+            first_line,
+            pos: 0,
+            line: 1,
+        })
     }
 }
 
 /// A chunk as text; the error names the line and field of the first byte that is not UTF-8.
-pub(crate) fn check_utf8<'a>(bytes: &'a [u8], file: &str, first_line: u64, map: Option<&ColumnMap>) -> Result<&'a str> {
+pub(crate) fn check_utf8<'a>(
+    bytes: &'a [u8],
+    file: &str,
+    first_line: u64,
+    map: Option<&ColumnMap>,
+) -> Result<&'a str> {
     simdutf8::compat::from_utf8(bytes).map_err(|e| {
         let (line, field) = utf8_error_position(bytes, e.valid_up_to());
-        malformed(file, first_line + line - 1, field, field.and_then(|f| map.and_then(|m| m.name(f))), "invalid UTF-8")
+        malformed(
+            file,
+            first_line + line - 1,
+            field,
+            field.and_then(|f| map.and_then(|m| m.name(f))),
+            "invalid UTF-8",
+        )
     })
 }
 
 /// A scan error as an [`IngestError`] at its absolute line.
-pub(crate) fn scan_error(e: ScanError, file: &str, first_line: u64, map: Option<&ColumnMap>) -> IngestError {
-    malformed(file, first_line + e.line - 1, e.field, e.field.and_then(|f| map.and_then(|m| m.name(f))), e.reason)
+pub(crate) fn scan_error(
+    e: ScanError,
+    file: &str,
+    first_line: u64,
+    map: Option<&ColumnMap>,
+) -> IngestError {
+    malformed(
+        file,
+        first_line + e.line - 1,
+        e.field,
+        e.field.and_then(|f| map.and_then(|m| m.name(f))),
+        e.reason,
+    )
 }
 
 /// Read and match a source's header line (a byte-order mark is skipped). Returns the column map,
 /// the rest of the first chunk (whole records) and the line after the header.
-pub(crate) fn read_header<R: Read>(name: &str, chunker: &mut Chunker<R>) -> Result<(ColumnMap, Vec<u8>, u64)> {
+pub(crate) fn read_header<R: Read>(
+    name: &str,
+    chunker: &mut Chunker<R>,
+) -> Result<(ColumnMap, Vec<u8>, u64)> {
     let mut chunk = ChunkBuf::default();
     let empty = || malformed(name, 1, None, None, "the file is empty (no header line)");
     if !chunker.next_chunk(&mut chunk, name)? {
         return Err(empty());
     }
     let buf = chunk.bytes();
-    let checked = check_utf8(&buf[..last_record_end(buf).unwrap_or(buf.len())], name, 1, None);
+    let checked = check_utf8(
+        &buf[..last_record_end(buf).unwrap_or(buf.len())],
+        name,
+        1,
+        None,
+    );
     let mut sc = match checked {
         Ok(t) => Scanner::on_text(t, 0, 1),
         Err(_) => Scanner::new(buf),
     };
     let mut f = Fields::default();
-    let header_ok = sc.next_record(&mut f).map_err(|e| scan_error(e, name, 1, None))?;
+    let header_ok = sc
+        .next_record(&mut f)
+        .map_err(|e| scan_error(e, name, 1, None))?;
     if header_ok.is_none() {
         return Err(empty());
     }
     if let Ok(t) = &checked {
-        f.unescape(t).map_err(|(field, reason)| scan_error(ScanError { line: 1, field: Some(field), reason }, name, 1, None))?;
+        f.unescape(t).map_err(|(field, reason)| {
+            scan_error(
+                ScanError {
+                    line: 1,
+                    field: Some(field),
+                    reason,
+                },
+                name,
+                1,
+                None,
+            )
+        })?;
     }
     let end = sc.offset();
     let lines = sc.lines();
     check_utf8(&buf[..end], name, 1, None)?;
     let text = std::str::from_utf8(&buf[..end]).unwrap_or("");
-    let names: Vec<&str> = (0..f.len()).map(|i| f.get(text, i).unwrap_or("")).map(|h| h.trim_start_matches('\u{feff}')).collect();
+    let names: Vec<&str> = (0..f.len())
+        .map(|i| f.get(text, i).unwrap_or(""))
+        .map(|h| h.trim_start_matches('\u{feff}'))
+        .collect();
     let map = ColumnMap::from_header(names).map_err(|missing| IngestError::MissingColumn {
-        at: Position { file: name.to_string(), line: 1, column: None, column_name: None },
+        at: Position {
+            file: name.to_string(),
+            line: 1,
+            column: None,
+            column_name: None,
+        },
         column: aliases_of(missing)[0],
         aliases: aliases_of(missing).join(", "),
     })?;
@@ -106,7 +165,14 @@ impl<R: Read> CostReader<R> {
         let (map, rest, line) = read_header(&name, &mut chunker)?;
         let map = Arc::new(map);
         let chunk = Chunk::new(rest, &name, line, &map)?;
-        Ok(CostReader { name, chunker, map, chunk, fields: Fields::default(), rows: 0 })
+        Ok(CostReader {
+            name,
+            chunker,
+            map,
+            chunk,
+            fields: Fields::default(),
+            rows: 0,
+        })
     }
 
     /// The next record, or `None` at the end of the file.
@@ -114,9 +180,24 @@ impl<R: Read> CostReader<R> {
         loop {
             let (got, pos, lines) = {
                 let mut sc = Scanner::on_text(&self.chunk.text, self.chunk.pos, self.chunk.line);
-                let got = sc.next_record(&mut self.fields).map_err(|e| scan_error(e, &self.name, self.chunk.first_line, Some(&self.map)))?;
+                let got = sc.next_record(&mut self.fields).map_err(|e| {
+                    scan_error(e, &self.name, self.chunk.first_line, Some(&self.map))
+                })?;
                 if let Some(line) = got {
-                    self.fields.unescape(&self.chunk.text).map_err(|(field, reason)| scan_error(ScanError { line, field: Some(field), reason }, &self.name, self.chunk.first_line, Some(&self.map)))?;
+                    self.fields
+                        .unescape(&self.chunk.text)
+                        .map_err(|(field, reason)| {
+                            scan_error(
+                                ScanError {
+                                    line,
+                                    field: Some(field),
+                                    reason,
+                                },
+                                &self.name,
+                                self.chunk.first_line,
+                                Some(&self.map),
+                            )
+                        })?;
                 }
                 (got, sc.offset(), sc.lines())
             };
@@ -126,7 +207,13 @@ impl<R: Read> CostReader<R> {
                 self.rows += 1;
                 let line = self.chunk.first_line + local - 1;
                 check_width(&self.fields, &self.map, &self.name, line)?;
-                return Ok(Some(Record { text: &self.chunk.text, fields: &self.fields, map: &self.map, file: &self.name, line }));
+                return Ok(Some(Record {
+                    text: &self.chunk.text,
+                    fields: &self.fields,
+                    map: &self.map,
+                    file: &self.name,
+                    line,
+                }));
             }
             let next_line = self.chunk.first_line + self.chunk.line - 1;
             let mut bytes = ChunkBuf::from_vec(std::mem::take(&mut self.chunk.text).into_bytes());
@@ -159,7 +246,13 @@ impl<R: Read> CostReader<R> {
 pub(crate) fn check_width(f: &Fields, map: &ColumnMap, file: &str, line: u64) -> Result<()> {
     if f.len() != map.width() {
         let expected = map.width();
-        return Err(malformed(file, line, Some(f.len().min(expected)), map.name(f.len().min(expected)), format!("{} fields where the header has {expected}", f.len())));
+        return Err(malformed(
+            file,
+            line,
+            Some(f.len().min(expected)),
+            map.name(f.len().min(expected)),
+            format!("{} fields where the header has {expected}", f.len()),
+        ));
     }
     Ok(())
 }
@@ -169,7 +262,10 @@ impl CostReader<std::fs::File> {
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let f = std::fs::File::open(path).map_err(|e| IngestError::Read { file: name.clone(), source: e })?;
+        let f = std::fs::File::open(path).map_err(|e| IngestError::Read {
+            file: name.clone(),
+            source: e,
+        })?;
         CostReader::new(name, f)
     }
 }
@@ -185,8 +281,20 @@ pub struct Record<'a> {
 }
 
 impl<'a> Record<'a> {
-    pub(crate) fn new(text: &'a str, fields: &'a Fields, map: &'a ColumnMap, file: &'a str, line: u64) -> Self {
-        Record { text, fields, map, file, line }
+    pub(crate) fn new(
+        text: &'a str,
+        fields: &'a Fields,
+        map: &'a ColumnMap,
+        file: &'a str,
+        line: u64,
+    ) -> Self {
+        Record {
+            text,
+            fields,
+            map,
+            file,
+            line,
+        }
     }
 
     /// The raw text of a logical column (`""` if the file has no such column).
@@ -220,7 +328,11 @@ impl<'a> Record<'a> {
     }
 
     fn bad(&self, c: Col, reason: &str) -> IngestError {
-        IngestError::BadValue { at: self.position(c), value: self.str(c).chars().take(80).collect(), reason: reason.to_string() }
+        IngestError::BadValue {
+            at: self.position(c),
+            value: self.str(c).chars().take(80).collect(),
+            reason: reason.to_string(),
+        }
     }
 
     /// A decimal column: empty is `None`; anything else must parse exactly.
@@ -230,7 +342,9 @@ impl<'a> Record<'a> {
         if s.is_empty() {
             return Ok(None);
         }
-        Dec::parse(s).map(Some).map_err(|e| self.bad(c, e.message()))
+        Dec::parse(s)
+            .map(Some)
+            .map_err(|e| self.bad(c, e.message()))
     }
 
     /// A date column as UTC microseconds; empty is `None`.
@@ -239,7 +353,12 @@ impl<'a> Record<'a> {
         if s.trim().is_empty() {
             return Ok(None);
         }
-        parse_timestamp_micros(s).map(Some).ok_or_else(|| self.bad(c, "not a date in a known format (MM/DD/YYYY, YYYY-MM-DD, ISO 8601)"))
+        parse_timestamp_micros(s).map(Some).ok_or_else(|| {
+            self.bad(
+                c,
+                "not a date in a known format (MM/DD/YYYY, YYYY-MM-DD, ISO 8601)",
+            )
+        })
     }
 
     /// An error about this record's column `c`.

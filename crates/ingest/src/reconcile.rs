@@ -47,7 +47,9 @@ pub fn reconcile(source: &SourceTotals, focus: &FocusTotals) -> Reconciliation {
         billed_difference,
         effective_difference,
         expected_rows,
-        reconciled: billed_difference.is_zero() && effective_difference.is_zero() && expected_rows == focus.rows,
+        reconciled: billed_difference.is_zero()
+            && effective_difference.is_zero()
+            && expected_rows == focus.rows,
     }
 }
 

@@ -55,7 +55,12 @@ pub struct Chunker<R> {
 impl<R: Read> Chunker<R> {
     /// Read `block` bytes at a time ([`CHUNK_BYTES`] in production; tests vary it).
     pub fn new(input: R, block: usize) -> Self {
-        Chunker { input, carry: Vec::new(), eof: false, block: block.max(1) }
+        Chunker {
+            input,
+            carry: Vec::new(),
+            eof: false,
+            block: block.max(1),
+        }
     }
 
     /// Fill `buf` with the next whole records; `false` when the source is done. The last chunk of
@@ -93,7 +98,12 @@ impl<R: Read> Chunker<R> {
                 }
                 Ok(n) => buf.len += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(IngestError::Read { file: file.to_string(), source: e }),
+                Err(e) => {
+                    return Err(IngestError::Read {
+                        file: file.to_string(),
+                        source: e,
+                    });
+                }
             }
         }
         Ok(())
@@ -161,7 +171,11 @@ impl Fields {
     #[inline]
     pub fn get<'a>(&'a self, text: &'a str, i: usize) -> Option<&'a str> {
         let (s, e) = *self.spans.get(i)?;
-        if s & IN_SCRATCH != 0 { self.unescaped.get((s & !IN_SCRATCH) as usize..e as usize) } else { text.get((s & !ESCAPED) as usize..e as usize) }
+        if s & IN_SCRATCH != 0 {
+            self.unescaped.get((s & !IN_SCRATCH) as usize..e as usize)
+        } else {
+            text.get((s & !ESCAPED) as usize..e as usize)
+        }
     }
 
     fn clear(&mut self) {
@@ -191,7 +205,10 @@ impl Fields {
             while let Some(q) = quotes.next() {
                 let q = s + q;
                 if b.get(q + 1) != Some(&b'"') || q + 1 >= e {
-                    return Err((i, "text after the closing quote of a field (RFC 4180 quotes fields whole)"));
+                    return Err((
+                        i,
+                        "text after the closing quote of a field (RFC 4180 quotes fields whole)",
+                    ));
                 }
                 self.unescaped.push_str(text.get(at..=q).unwrap_or(""));
                 quotes.next();
@@ -242,7 +259,11 @@ fn prefix_xor(mut x: u64) -> u64 {
 /// Bits `from..to` (0 <= from <= to <= 64).
 fn bits(from: u32, to: u32) -> u64 {
     let high = if to >= 64 { u64::MAX } else { (1u64 << to) - 1 };
-    let low = if from >= 64 { u64::MAX } else { (1u64 << from) - 1 };
+    let low = if from >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << from) - 1
+    };
     high & !low
 }
 
@@ -258,7 +279,11 @@ pub struct Skim {
 
 /// The text between the quotes of a quoted field, else the field.
 fn unquote(b: &[u8], s: usize, e: usize) -> (usize, usize) {
-    if e >= s + 2 && b[s] == b'"' && b[e - 1] == b'"' { (s + 1, e - 1) } else { (s, e) }
+    if e >= s + 2 && b[s] == b'"' && b[e - 1] == b'"' {
+        (s + 1, e - 1)
+    } else {
+        (s, e)
+    }
 }
 
 /// Records of one chunk, one at a time. The chunk is read 64 bytes at a time as bit masks of its
@@ -288,7 +313,19 @@ pub struct Scanner<'a> {
 impl<'a> Scanner<'a> {
     /// A scanner over bytes not known to be UTF-8 (to locate errors).
     pub fn new(bytes: &'a [u8]) -> Self {
-        let mut sc = Scanner { bytes, text: None, pos: 0, line: 1, block: 0, seps: 0, quotes: 0, newlines: 0, carry: 0, after_sep: 0, quotes_before: 0 };
+        let mut sc = Scanner {
+            bytes,
+            text: None,
+            pos: 0,
+            line: 1,
+            block: 0,
+            seps: 0,
+            quotes: 0,
+            newlines: 0,
+            carry: 0,
+            after_sep: 0,
+            quotes_before: 0,
+        };
         sc.load(0);
         sc
     }
@@ -414,7 +451,11 @@ impl<'a> Scanner<'a> {
                 // Skip the commas of this block that come before the next wanted field.
                 let target = want.get(w).copied().unwrap_or(usize::MAX);
                 let nl = self.seps & self.newlines;
-                let commas = if nl != 0 { self.seps & ((nl & nl.wrapping_neg()) - 1) } else { self.seps };
+                let commas = if nl != 0 {
+                    self.seps & ((nl & nl.wrapping_neg()) - 1)
+                } else {
+                    self.seps
+                };
                 if commas != 0 {
                     let n = commas.count_ones() as usize;
                     if field + n <= target {
@@ -441,7 +482,15 @@ impl<'a> Scanner<'a> {
                 let end = sep.unwrap_or(b.len());
                 let newline = sep.is_some_and(|e| b[e] == b'\n');
                 if field == target {
-                    got[w] = unquote(b, start, if newline && end > start && b[end - 1] == b'\r' { end - 1 } else { end });
+                    got[w] = unquote(
+                        b,
+                        start,
+                        if newline && end > start && b[end - 1] == b'\r' {
+                            end - 1
+                        } else {
+                            end
+                        },
+                    );
                     w += 1;
                 }
                 if sep.is_some() && !newline {
@@ -452,16 +501,25 @@ impl<'a> Scanner<'a> {
                 break (end, newline);
             };
             if field == want.get(w).copied().unwrap_or(usize::MAX) && start <= stop {
-                let stop = if stop > start && b[stop - 1] == b'\r' { stop - 1 } else { stop };
+                let stop = if stop > start && b[stop - 1] == b'\r' {
+                    stop - 1
+                } else {
+                    stop
+                };
                 got[w] = unquote(b, start, stop);
             }
             self.pos = if newline { stop + 1 } else { b.len() };
             if newline {
                 self.line += 1;
             }
-            let empty = field == 0 && (stop == record_start || (stop == record_start + 1 && b[record_start] == b'\r'));
+            let empty = field == 0
+                && (stop == record_start || (stop == record_start + 1 && b[record_start] == b'\r'));
             if !empty {
-                return Some(Skim { line, start: record_start, fields: field + 1 });
+                return Some(Skim {
+                    line,
+                    start: record_start,
+                    fields: field + 1,
+                });
             }
         }
     }
@@ -480,24 +538,37 @@ impl<'a> Scanner<'a> {
             let mut start = self.pos;
             let (empty, newline) = loop {
                 let field = f.spans.len();
-                let err = |reason| ScanError { line: first_line, field: Some(field), reason };
+                let err = |reason| ScanError {
+                    line: first_line,
+                    field: Some(field),
+                    reason,
+                };
                 let (sep, quotes) = self.next_sep();
                 let end = sep.unwrap_or(b.len());
                 let newline = sep.is_some_and(|e| b[e] == b'\n');
                 // a line ends with \n or \r\n
-                let stop = if (newline || sep.is_none()) && end > start && b[end - 1] == b'\r' { end - 1 } else { end };
+                let stop = if (newline || sep.is_none()) && end > start && b[end - 1] == b'\r' {
+                    end - 1
+                } else {
+                    end
+                };
                 if quotes == 0 {
                     f.spans.push((start as u32, stop as u32));
                 } else if b[start] != b'"' {
-                    return Err(err("a quote inside a field that does not start with one (RFC 4180 quotes fields whole)"));
+                    return Err(err(
+                        "a quote inside a field that does not start with one (RFC 4180 quotes fields whole)",
+                    ));
                 } else if quotes % 2 == 1 {
                     return Err(err("a quoted field is not closed"));
                 } else if stop - start < 2 || b[stop - 1] != b'"' {
-                    return Err(err("text after the closing quote of a field (RFC 4180 quotes fields whole)"));
+                    return Err(err(
+                        "text after the closing quote of a field (RFC 4180 quotes fields whole)",
+                    ));
                 } else if quotes == 2 {
                     f.spans.push((start as u32 + 1, stop as u32 - 1));
                 } else {
-                    f.spans.push(((start as u32 + 1) | ESCAPED, stop as u32 - 1));
+                    f.spans
+                        .push(((start as u32 + 1) | ESCAPED, stop as u32 - 1));
                     f.pending = true;
                 }
                 if sep.is_some() && !newline {
@@ -543,9 +614,20 @@ pub fn utf8_error_position(bytes: &[u8], bad_at: usize) -> (u64, Option<usize>) 
 }
 
 /// A malformed-CSV error at a chunk-relative position.
-pub fn malformed(file: &str, line: u64, column: Option<usize>, column_name: Option<&str>, reason: impl Into<String>) -> IngestError {
+pub fn malformed(
+    file: &str,
+    line: u64,
+    column: Option<usize>,
+    column_name: Option<&str>,
+    reason: impl Into<String>,
+) -> IngestError {
     IngestError::MalformedCsv {
-        at: Position { file: file.to_string(), line, column: column.map(|c| c as u64 + 1), column_name: column_name.map(str::to_string) },
+        at: Position {
+            file: file.to_string(),
+            line,
+            column: column.map(|c| c as u64 + 1),
+            column_name: column_name.map(str::to_string),
+        },
         reason: reason.into(),
     }
 }
@@ -559,25 +641,50 @@ mod tests {
         let mut f = Fields::default();
         let mut out = Vec::new();
         while let Some(line) = sc.next_record(&mut f)? {
-            f.unescape(text).map_err(|(field, reason)| ScanError { line, field: Some(field), reason })?;
-            out.push((0..f.len()).map(|i| f.get(text, i).unwrap_or("?").to_string()).collect());
+            f.unescape(text).map_err(|(field, reason)| ScanError {
+                line,
+                field: Some(field),
+                reason,
+            })?;
+            out.push(
+                (0..f.len())
+                    .map(|i| f.get(text, i).unwrap_or("?").to_string())
+                    .collect(),
+            );
         }
         Ok(out)
     }
 
     #[test]
     fn fields_quotes_and_line_ends() {
-        let got = records("a,b,c\n\"x,1\",\"say \"\"hi\"\"\",\r\n\n\"multi\nline\",,z").expect("parses");
-        assert_eq!(got, vec![vec!["a", "b", "c"], vec!["x,1", "say \"hi\"", ""], vec!["multi\nline", "", "z"]]);
+        let got =
+            records("a,b,c\n\"x,1\",\"say \"\"hi\"\"\",\r\n\n\"multi\nline\",,z").expect("parses");
+        assert_eq!(
+            got,
+            vec![
+                vec!["a", "b", "c"],
+                vec!["x,1", "say \"hi\"", ""],
+                vec!["multi\nline", "", "z"]
+            ]
+        );
         assert_eq!(records("a,b\r\n").expect("crlf"), vec![vec!["a", "b"]]);
         assert_eq!(records("\"\"\"\"\n").expect("one quote"), vec![vec!["\""]]);
     }
 
     #[test]
     fn strict_quotes_are_errors_with_their_field() {
-        assert_eq!(records("a,b\"c,d\n").map_err(|e| (e.line, e.field)), Err((1, Some(1))));
-        assert_eq!(records("x\n\"a\"b,c\n").map_err(|e| (e.line, e.field)), Err((2, Some(0))));
-        assert_eq!(records("x\ny,\"open\n").map_err(|e| (e.line, e.field)), Err((2, Some(1))));
+        assert_eq!(
+            records("a,b\"c,d\n").map_err(|e| (e.line, e.field)),
+            Err((1, Some(1)))
+        );
+        assert_eq!(
+            records("x\n\"a\"b,c\n").map_err(|e| (e.line, e.field)),
+            Err((2, Some(0)))
+        );
+        assert_eq!(
+            records("x\ny,\"open\n").map_err(|e| (e.line, e.field)),
+            Err((2, Some(1)))
+        );
     }
 
     /// The first line of each record, and the chunk's line count.
@@ -593,7 +700,10 @@ mod tests {
         assert_eq!(lines_of("h\n\"a\nb\"\nc\n"), (vec![1, 2, 4], 4));
         // a quoted field across 64-byte blocks
         let long = "x".repeat(70);
-        assert_eq!(lines_of(&format!("h\n\"{long}\n{long}\n{long}\"\nnext\n")), (vec![1, 2, 5], 5));
+        assert_eq!(
+            lines_of(&format!("h\n\"{long}\n{long}\n{long}\"\nnext\n")),
+            (vec![1, 2, 5], 5)
+        );
     }
 
     #[test]
@@ -608,8 +718,18 @@ mod tests {
 
     /// Records as the `csv` crate reads them (the reference).
     fn reference(text: &str) -> Vec<Vec<String>> {
-        let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-        r.records().map(|x| x.expect("reference parses").iter().map(str::to_string).collect()).collect()
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        r.records()
+            .map(|x| {
+                x.expect("reference parses")
+                    .iter()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect()
     }
 
     #[test]
@@ -617,7 +737,11 @@ mod tests {
         let mut g = RandomCsv(7);
         for round in 0..300 {
             let text = g.text(round % 3 == 0, false);
-            assert_eq!(records(&text).expect("parses"), reference(&text), "round {round}: {text:?}");
+            assert_eq!(
+                records(&text).expect("parses"),
+                reference(&text),
+                "round {round}: {text:?}"
+            );
         }
     }
 
@@ -628,12 +752,25 @@ mod tests {
 
     impl RandomCsv {
         fn below(&mut self, n: u64) -> u64 {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (self.0 >> 33) % n
         }
 
         fn text(&mut self, long: bool, ragged: bool) -> String {
-            const PIECES: [&str; 9] = ["a", "bc", "\"", ",", "\n", "é", "xyz0123456789", "{\"k\": \"v\"}", " "];
+            const PIECES: [&str; 9] = [
+                "a",
+                "bc",
+                "\"",
+                ",",
+                "\n",
+                "é",
+                "xyz0123456789",
+                "{\"k\": \"v\"}",
+                " ",
+            ];
             let mut text = String::new();
             for _ in 0..1 + self.below(6) {
                 let width = if ragged { 3 + self.below(6) } else { 4 };
@@ -642,7 +779,9 @@ mod tests {
                         text.push(',');
                     }
                     let len = self.below(if long { 90 } else { 12 });
-                    let value: String = (0..len).map(|_| PIECES[self.below(PIECES.len() as u64) as usize]).collect();
+                    let value: String = (0..len)
+                        .map(|_| PIECES[self.below(PIECES.len() as u64) as usize])
+                        .collect();
                     if value.contains(['"', ',', '\n']) || self.below(4) == 0 {
                         text.push('"');
                         text.push_str(&value.replace('"', "\"\""));
@@ -672,10 +811,18 @@ mod tests {
             let mut got = [(0usize, 0usize); 3];
             while let Some(line) = full.next_record(&mut f).expect("parses") {
                 let skim = fast.skim(&want, &mut got).expect("a record");
-                assert_eq!((skim.line, skim.fields), (line, f.len()), "round {round}: {text:?}");
+                assert_eq!(
+                    (skim.line, skim.fields),
+                    (line, f.len()),
+                    "round {round}: {text:?}"
+                );
                 for (k, i) in want.iter().enumerate() {
                     if f.spans.get(*i).is_some_and(|(s, _)| s & ESCAPED == 0) {
-                        assert_eq!(text.get(got[k].0..got[k].1), f.get(&text, *i), "round {round} field {i}: {text:?}");
+                        assert_eq!(
+                            text.get(got[k].0..got[k].1),
+                            f.get(&text, *i),
+                            "round {round} field {i}: {text:?}"
+                        );
                     }
                 }
                 assert_eq!(fast.offset(), full.offset());
@@ -692,7 +839,9 @@ mod tests {
             let mut ch = Chunker::new(text.as_bytes(), block);
             let (mut all, mut buf) = (Vec::new(), ChunkBuf::default());
             while ch.next_chunk(&mut buf, "t").expect("read") {
-                all.extend(records(std::str::from_utf8(buf.bytes()).expect("utf8")).expect("parses"));
+                all.extend(
+                    records(std::str::from_utf8(buf.bytes()).expect("utf8")).expect("parses"),
+                );
             }
             assert_eq!(all, records(text).expect("whole"), "block {block}");
         }

@@ -155,7 +155,10 @@ pub const SOURCE_ROW_ID: &str = "x_SourceRowId";
 fn schema_metadata() -> std::collections::HashMap<String, String> {
     let mut md = std::collections::HashMap::new();
     md.insert("focus_version".to_string(), "1.2".to_string());
-    md.insert("generator".to_string(), concat!("billing-engine be-ingest ", env!("CARGO_PKG_VERSION")).to_string());
+    md.insert(
+        "generator".to_string(),
+        concat!("billing-engine be-ingest ", env!("CARGO_PKG_VERSION")).to_string(),
+    );
     md
 }
 
@@ -163,7 +166,10 @@ fn schema_metadata() -> std::collections::HashMap<String, String> {
 pub fn mapped_schema() -> SchemaRef {
     static S: OnceLock<SchemaRef> = OnceLock::new();
     S.get_or_init(|| {
-        let fields: Vec<Field> = COLUMNS.iter().map(|(n, k)| Field::new(*n, data_type(*k), true)).collect();
+        let fields: Vec<Field> = COLUMNS
+            .iter()
+            .map(|(n, k)| Field::new(*n, data_type(*k), true))
+            .collect();
         Arc::new(Schema::new_with_metadata(fields, schema_metadata()))
     })
     .clone()
@@ -174,7 +180,11 @@ pub fn mapped_schema() -> SchemaRef {
 pub fn focus_schema() -> SchemaRef {
     static S: OnceLock<SchemaRef> = OnceLock::new();
     S.get_or_init(|| {
-        let mut fields: Vec<Field> = mapped_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        let mut fields: Vec<Field> = mapped_schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
         fields.push(Field::new(SOURCE_ROW_ID, DataType::Int64, false));
         Arc::new(Schema::new_with_metadata(fields, schema_metadata()))
     })
@@ -182,7 +192,12 @@ pub fn focus_schema() -> SchemaRef {
 }
 
 /// The columns that carry cost (summed by reconciliation).
-pub const COST_COLUMNS: &[F] = &[F::BilledCost, F::EffectiveCost, F::ListCost, F::ContractedCost];
+pub const COST_COLUMNS: &[F] = &[
+    F::BilledCost,
+    F::EffectiveCost,
+    F::ListCost,
+    F::ContractedCost,
+];
 
 impl F {
     pub fn name(self) -> &'static str {

@@ -5,14 +5,16 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use arrow::array::{Array, Decimal128Array, Int64Array, RecordBatch};
-use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
-use parquet::file::writer::SerializedFileWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ProjectionMask;
-use parquet::basic::Compression;
 use arrow::datatypes::DataType;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_writer::{
+    ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves,
+};
+use parquet::basic::Compression;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 
 use crate::decimal::{STORE_SCALE, SumBuilder};
@@ -49,10 +51,15 @@ fn writer_properties() -> WriterProperties {
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_dictionary_page_size_limit(DICTIONARY_PAGE_BYTES)
-        .set_created_by(concat!("billing-engine be-ingest ", env!("CARGO_PKG_VERSION")).to_string());
+        .set_created_by(
+            concat!("billing-engine be-ingest ", env!("CARGO_PKG_VERSION")).to_string(),
+        );
     for f in focus_schema().fields() {
         if matches!(f.data_type(), DataType::Utf8 | DataType::Decimal128(_, _)) {
-            b = b.set_column_statistics_enabled(ColumnPath::from(f.name().as_str()), EnabledStatistics::None);
+            b = b.set_column_statistics_enabled(
+                ColumnPath::from(f.name().as_str()),
+                EnabledStatistics::None,
+            );
         }
     }
     b.build()
@@ -65,13 +72,22 @@ struct Sums {
     cost: [SumBuilder; 4],
 }
 
-const SUMMED: [F; 4] = [F::BilledCost, F::EffectiveCost, F::ListCost, F::ContractedCost];
+const SUMMED: [F; 4] = [
+    F::BilledCost,
+    F::EffectiveCost,
+    F::ListCost,
+    F::ContractedCost,
+];
 
 impl Sums {
     fn add(&mut self, batch: &RecordBatch) {
         self.rows += batch.num_rows() as u64;
         for (f, sum) in SUMMED.iter().zip(self.cost.iter_mut()) {
-            if let Some(a) = batch.column(*f as usize).as_any().downcast_ref::<Decimal128Array>() {
+            if let Some(a) = batch
+                .column(*f as usize)
+                .as_any()
+                .downcast_ref::<Decimal128Array>()
+            {
                 for v in a.iter().flatten() {
                     sum.add_scaled(v, STORE_SCALE);
                 }
@@ -80,8 +96,15 @@ impl Sums {
     }
 
     fn totals(&self) -> FocusTotals {
-        let [billed_cost, effective_cost, list_cost, contracted_cost] = self.cost.each_ref().map(SumBuilder::finish);
-        FocusTotals { rows: self.rows, billed_cost, effective_cost, list_cost, contracted_cost }
+        let [billed_cost, effective_cost, list_cost, contracted_cost] =
+            self.cost.each_ref().map(SumBuilder::finish);
+        FocusTotals {
+            rows: self.rows,
+            billed_cost,
+            effective_cost,
+            list_cost,
+            contracted_cost,
+        }
     }
 }
 
@@ -103,7 +126,12 @@ where
         let _ = std::fs::remove_file(&tmp);
     })?;
     let bytes = commit(&tmp, final_path)?;
-    Ok(WriteSummary { path: final_path.to_path_buf(), rows: focus.rows, bytes, focus })
+    Ok(WriteSummary {
+        path: final_path.to_path_buf(),
+        rows: focus.rows,
+        bytes,
+        focus,
+    })
 }
 
 /// A fresh temporary path beside `final_path` (`.NAME.PID.NANOS.tmp`, which
@@ -113,9 +141,18 @@ pub fn temp_path(final_path: &Path) -> Result<PathBuf> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&dir).map_err(|source| IngestError::Write { path: dir.clone(), source })?;
-    let file_name = final_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "period.parquet".into());
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    std::fs::create_dir_all(&dir).map_err(|source| IngestError::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    let file_name = final_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "period.parquet".into());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
     Ok(dir.join(format!(".{file_name}.{}.{nanos}.tmp", std::process::id())))
 }
 
@@ -126,7 +163,11 @@ pub fn commit(tmp: &Path, final_path: &Path) -> Result<u64> {
         let bytes = std::fs::metadata(tmp)?.len();
         std::fs::rename(tmp, final_path)?;
         if let Some(dir) = final_path.parent()
-            && let Ok(d) = File::open(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
+            && let Ok(d) = File::open(if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            })
         {
             let _ = d.sync_all();
         }
@@ -134,7 +175,10 @@ pub fn commit(tmp: &Path, final_path: &Path) -> Result<u64> {
     };
     finish().map_err(|e| {
         let _ = std::fs::remove_file(tmp);
-        IngestError::Write { path: final_path.to_path_buf(), source: e }
+        IngestError::Write {
+            path: final_path.to_path_buf(),
+            source: e,
+        }
     })
 }
 
@@ -143,9 +187,19 @@ where
     I: IntoIterator<Item = Result<RecordBatch>>,
     I::IntoIter: Send,
 {
-    let file = File::options().write(true).create_new(true).open(tmp).map_err(|e| IngestError::Write { path: tmp.to_path_buf(), source: e })?;
+    let file = File::options()
+        .write(true)
+        .create_new(true)
+        .open(tmp)
+        .map_err(|e| IngestError::Write {
+            path: tmp.to_path_buf(),
+            source: e,
+        })?;
     let iter = batches.into_iter();
-    let pq = |e| IngestError::Parquet { context: format!("writing {}", tmp.display()), source: e };
+    let pq = |e| IngestError::Parquet {
+        context: format!("writing {}", tmp.display()),
+        source: e,
+    };
     std::thread::scope(|scope| -> Result<FocusTotals> {
         let (tx, rx) = mpsc::sync_channel::<Result<RecordBatch>>(2);
         let producer = scope.spawn(move || {
@@ -156,23 +210,42 @@ where
                 }
             }
         });
-        let writer = ArrowWriter::try_new(file, focus_schema(), Some(writer_properties())).map_err(pq)?;
+        let writer =
+            ArrowWriter::try_new(file, focus_schema(), Some(writer_properties())).map_err(pq)?;
         let (file_writer, factory) = writer.into_serialized_writer().map_err(pq)?;
-        let encoders = (0..encoder_threads()).map(|_| Encoder::spawn(scope)).collect();
-        let mut out = ParallelWriter { file_writer, factory, encoders, pieces: Pieces::default(), sums: Sums::default(), group_rows: 0, groups: 0 };
+        let encoders = (0..encoder_threads())
+            .map(|_| Encoder::spawn(scope))
+            .collect();
+        let mut out = ParallelWriter {
+            file_writer,
+            factory,
+            encoders,
+            pieces: Pieces::default(),
+            sums: Sums::default(),
+            group_rows: 0,
+            groups: 0,
+        };
         let written = out.write_all(rx.iter());
         drop(rx); // unblocks the producer if we stopped early
         let closed = out.close();
-        producer.join().map_err(|_| IngestError::Internal("the batch producer panicked".into()))?;
+        producer
+            .join()
+            .map_err(|_| IngestError::Internal("the batch producer panicked".into()))?;
         let (file, totals) = written.and(closed).map_err(|e| e.into_ingest(tmp))?;
-        file.sync_all().map_err(|e| IngestError::Write { path: tmp.to_path_buf(), source: e })?;
+        file.sync_all().map_err(|e| IngestError::Write {
+            path: tmp.to_path_buf(),
+            source: e,
+        })?;
         Ok(totals)
     })
 }
 
 /// Columns encoded on each core, in parallel.
 fn encoder_threads() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 8)
 }
 
 /// An error of the parallel writer: from the batches or from Parquet.
@@ -185,7 +258,10 @@ impl WriteError {
     fn into_ingest(self, tmp: &Path) -> IngestError {
         match self {
             WriteError::Ingest(e) => *e,
-            WriteError::Parquet(e) => IngestError::Parquet { context: format!("writing {}", tmp.display()), source: e },
+            WriteError::Parquet(e) => IngestError::Parquet {
+                context: format!("writing {}", tmp.display()),
+                source: e,
+            },
         }
     }
 }
@@ -258,7 +334,8 @@ fn encode(rx: mpsc::Receiver<Job>) {
             }
             Job::Piece(batch) if failed.is_none() => {
                 for (i, w) in writers.iter_mut() {
-                    let written = compute_leaves(schema.field(*i), batch.column(*i)).and_then(|leaves| leaves.iter().try_for_each(|l| w.write(l)));
+                    let written = compute_leaves(schema.field(*i), batch.column(*i))
+                        .and_then(|leaves| leaves.iter().try_for_each(|l| w.write(l)));
                     if let Err(e) = written {
                         failed = Some(e);
                         break;
@@ -269,7 +346,10 @@ fn encode(rx: mpsc::Receiver<Job>) {
             Job::Close(reply) => {
                 let chunks = match failed.take() {
                     Some(e) => Err(e),
-                    None => writers.drain(..).map(|(i, w)| w.close().map(|c| (i, c))).collect(),
+                    None => writers
+                        .drain(..)
+                        .map(|(i, w)| w.close().map(|c| (i, c)))
+                        .collect(),
                 };
                 let _ = reply.send(chunks);
             }
@@ -290,10 +370,14 @@ struct ParallelWriter<'scope> {
 }
 
 impl ParallelWriter<'_> {
-    fn write_all(&mut self, batches: impl Iterator<Item = Result<RecordBatch>>) -> Result<(), WriteError> {
+    fn write_all(
+        &mut self,
+        batches: impl Iterator<Item = Result<RecordBatch>>,
+    ) -> Result<(), WriteError> {
         self.start_group()?;
         for b in batches {
-            self.pieces.push(b.map_err(|e| WriteError::Ingest(Box::new(e)))?);
+            self.pieces
+                .push(b.map_err(|e| WriteError::Ingest(Box::new(e)))?);
             self.send_pieces()?;
         }
         if self.group_rows > 0 {
@@ -304,8 +388,14 @@ impl ParallelWriter<'_> {
 
     /// Give every encoder the writers of its columns for the next row group.
     fn start_group(&mut self) -> Result<(), WriteError> {
-        let mut parts: Vec<Vec<(usize, ArrowColumnWriter)>> = self.encoders.iter().map(|_| Vec::new()).collect();
-        for (i, w) in self.factory.create_column_writers(self.groups)?.into_iter().enumerate() {
+        let mut parts: Vec<Vec<(usize, ArrowColumnWriter)>> =
+            self.encoders.iter().map(|_| Vec::new()).collect();
+        for (i, w) in self
+            .factory
+            .create_column_writers(self.groups)?
+            .into_iter()
+            .enumerate()
+        {
             parts[column_encoder(i, self.encoders.len())].push((i, w));
         }
         for (e, part) in self.encoders.iter().zip(parts) {
@@ -316,11 +406,15 @@ impl ParallelWriter<'_> {
 
     fn send_pieces(&mut self) -> Result<(), WriteError> {
         while let Some(piece) = self.pieces.take(ROW_GROUP_ROWS - self.group_rows) {
-            let piece = std::sync::Arc::new(with_row_ids(piece, self.sums.rows).map_err(|e| WriteError::Ingest(Box::new(e)))?);
+            let piece = std::sync::Arc::new(
+                with_row_ids(piece, self.sums.rows).map_err(|e| WriteError::Ingest(Box::new(e)))?,
+            );
             self.sums.add(&piece);
             self.group_rows += piece.num_rows();
             for e in &self.encoders {
-                e.jobs.send(Job::Piece(piece.clone())).map_err(|_| stopped())?;
+                e.jobs
+                    .send(Job::Piece(piece.clone()))
+                    .map_err(|_| stopped())?;
             }
             if self.group_rows == ROW_GROUP_ROWS {
                 self.close_group()?;
@@ -351,7 +445,12 @@ impl ParallelWriter<'_> {
 
     /// Stop the encoders and finish the file.
     fn close(self) -> Result<(File, FocusTotals), WriteError> {
-        let ParallelWriter { file_writer, encoders, sums, .. } = self;
+        let ParallelWriter {
+            file_writer,
+            encoders,
+            sums,
+            ..
+        } = self;
         for e in encoders {
             drop(e.jobs);
             e.handle.join().map_err(|_| stopped())?;
@@ -367,7 +466,9 @@ fn column_encoder(i: usize, encoders: usize) -> usize {
 }
 
 fn stopped() -> WriteError {
-    WriteError::Ingest(Box::new(IngestError::Internal("a Parquet encoder thread stopped unexpectedly".into())))
+    WriteError::Ingest(Box::new(IngestError::Internal(
+        "a Parquet encoder thread stopped unexpectedly".into(),
+    )))
 }
 
 /// Append [`crate::SOURCE_ROW_ID`]: the positions `first..first + rows` of the batch's rows in
@@ -378,7 +479,10 @@ fn with_row_ids(batch: RecordBatch, first: u64) -> Result<RecordBatch> {
     let ids = Int64Array::from_iter_values(first..first + batch.num_rows() as i64);
     let mut columns = batch.columns().to_vec();
     columns.push(std::sync::Arc::new(ids));
-    RecordBatch::try_new(schema, columns).map_err(|e| IngestError::Arrow { context: "numbering the rows".into(), source: e })
+    RecordBatch::try_new(schema, columns).map_err(|e| IngestError::Arrow {
+        context: "numbering the rows".into(),
+        source: e,
+    })
 }
 
 /// Whether a file name is one of [`write_period_parquet`]'s temporary files (`.NAME.PID.NANOS.tmp`).
@@ -394,11 +498,19 @@ pub fn remove_stale_temp_files(dir: &Path) -> Result<usize> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(IngestError::Write { path: dir.to_path_buf(), source: e }),
+        Err(e) => {
+            return Err(IngestError::Write {
+                path: dir.to_path_buf(),
+                source: e,
+            });
+        }
     };
     for entry in entries.flatten() {
         if is_temp_file_name(&entry.file_name().to_string_lossy()) {
-            std::fs::remove_file(entry.path()).map_err(|e| IngestError::Write { path: entry.path(), source: e })?;
+            std::fs::remove_file(entry.path()).map_err(|e| IngestError::Write {
+                path: entry.path(),
+                source: e,
+            })?;
             n += 1;
         }
     }
@@ -407,28 +519,62 @@ pub fn remove_stale_temp_files(dir: &Path) -> Result<usize> {
 
 /// Read the FOCUS cost totals back from a stored period file (only the cost columns are read).
 pub fn read_focus_totals(path: &Path) -> Result<FocusTotals> {
-    let pq = |e| IngestError::Parquet { context: format!("reading {}", path.display()), source: e };
-    let file = File::open(path).map_err(|e| IngestError::Read { file: path.display().to_string(), source: e })?;
+    let pq = |e| IngestError::Parquet {
+        context: format!("reading {}", path.display()),
+        source: e,
+    };
+    let file = File::open(path).map_err(|e| IngestError::Read {
+        file: path.display().to_string(),
+        source: e,
+    })?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?;
     let schema = builder.schema().clone();
     let mut idx = Vec::new();
-    for f in [F::BilledCost, F::EffectiveCost, F::ListCost, F::ContractedCost] {
-        let i = schema.index_of(f.name()).map_err(|_| IngestError::NotAFocusFile { path: path.to_path_buf(), reason: format!("no {} column", f.name()) })?;
+    for f in [
+        F::BilledCost,
+        F::EffectiveCost,
+        F::ListCost,
+        F::ContractedCost,
+    ] {
+        let i = schema
+            .index_of(f.name())
+            .map_err(|_| IngestError::NotAFocusFile {
+                path: path.to_path_buf(),
+                reason: format!("no {} column", f.name()),
+            })?;
         idx.push(i);
     }
     let mask = ProjectionMask::roots(builder.parquet_schema(), idx);
-    let reader = builder.with_projection(mask).with_batch_size(64 * 1024).build().map_err(pq)?;
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(pq)?;
     let mut t = FocusTotals::default();
     for b in reader {
-        let b = b.map_err(|e| IngestError::Arrow { context: format!("reading {}", path.display()), source: e })?;
+        let b = b.map_err(|e| IngestError::Arrow {
+            context: format!("reading {}", path.display()),
+            source: e,
+        })?;
         t.rows += b.num_rows() as u64;
-        for (f, sum) in [(F::BilledCost, &mut t.billed_cost), (F::EffectiveCost, &mut t.effective_cost), (F::ListCost, &mut t.list_cost), (F::ContractedCost, &mut t.contracted_cost)] {
+        for (f, sum) in [
+            (F::BilledCost, &mut t.billed_cost),
+            (F::EffectiveCost, &mut t.effective_cost),
+            (F::ListCost, &mut t.list_cost),
+            (F::ContractedCost, &mut t.contracted_cost),
+        ] {
             let a = b
                 .column_by_name(f.name())
                 .and_then(|c| c.as_any().downcast_ref::<Decimal128Array>())
-                .ok_or_else(|| IngestError::NotAFocusFile { path: path.to_path_buf(), reason: format!("{} is not a Decimal128 column", f.name()) })?;
+                .ok_or_else(|| IngestError::NotAFocusFile {
+                    path: path.to_path_buf(),
+                    reason: format!("{} is not a Decimal128 column", f.name()),
+                })?;
             if a.scale() != crate::decimal::STORE_SCALE as i8 {
-                return Err(IngestError::NotAFocusFile { path: path.to_path_buf(), reason: format!("cost scale {} instead of 24", a.scale()) });
+                return Err(IngestError::NotAFocusFile {
+                    path: path.to_path_buf(),
+                    reason: format!("cost scale {} instead of 24", a.scale()),
+                });
             }
             for v in a.iter().flatten() {
                 sum.add_store(v);

@@ -14,8 +14,23 @@ use super::port::{GroupedRow, StageInfo};
 use crate::{App, AppError, Caller, Result};
 
 /// The measures a pivot can show.
-pub const MEASURES: [&str; 8] = ["ProviderCost", "ListCost", "BilledCost", "EffectiveCost", "Profit", "Margin", "ConsumedQuantity", "PricingQuantity"];
-const DEFAULT_MEASURES: [&str; 5] = ["ProviderCost", "BilledCost", "EffectiveCost", "Profit", "Margin"];
+pub const MEASURES: [&str; 8] = [
+    "ProviderCost",
+    "ListCost",
+    "BilledCost",
+    "EffectiveCost",
+    "Profit",
+    "Margin",
+    "ConsumedQuantity",
+    "PricingQuantity",
+];
+const DEFAULT_MEASURES: [&str; 5] = [
+    "ProviderCost",
+    "BilledCost",
+    "EffectiveCost",
+    "Profit",
+    "Margin",
+];
 
 /// One analysis, as the API, the console and saved views write it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,7 +105,10 @@ const CACHE_ENTRIES: usize = 64;
 impl AnalysisCache {
     fn get(&self, key: &str) -> Option<AnalysisTable> {
         let entries = self.entries.lock().ok()?;
-        entries.iter().find(|(k, _)| k == key).map(|(_, t)| t.clone())
+        entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, t)| t.clone())
     }
 
     fn put(&self, key: String, table: AnalysisTable) {
@@ -115,22 +133,45 @@ impl AnalysisQuery {
     }
 
     fn measures(&self) -> Result<Vec<String>> {
-        let wanted: Vec<String> = if self.measures.is_empty() { DEFAULT_MEASURES.iter().map(|s| s.to_string()).collect() } else { self.measures.clone() };
+        let wanted: Vec<String> = if self.measures.is_empty() {
+            DEFAULT_MEASURES.iter().map(|s| s.to_string()).collect()
+        } else {
+            self.measures.clone()
+        };
         for m in &wanted {
             if !MEASURES.iter().any(|x| x.eq_ignore_ascii_case(m)) {
-                return Err(invalid("measures", "measure_unknown", format!("{m:?} is not a measure: {}.", MEASURES.join(", "))));
+                return Err(invalid(
+                    "measures",
+                    "measure_unknown",
+                    format!("{m:?} is not a measure: {}.", MEASURES.join(", ")),
+                ));
             }
         }
-        Ok(MEASURES.iter().filter(|x| wanted.iter().any(|w| w.eq_ignore_ascii_case(x))).map(|s| s.to_string()).collect())
+        Ok(MEASURES
+            .iter()
+            .filter(|x| wanted.iter().any(|w| w.eq_ignore_ascii_case(x)))
+            .map(|s| s.to_string())
+            .collect())
     }
 
     fn periods(&self) -> Result<Vec<BillingPeriod>> {
-        let (from, to) = (BillingPeriod::parse(&self.from)?, BillingPeriod::parse(&self.to)?);
+        let (from, to) = (
+            BillingPeriod::parse(&self.from)?,
+            BillingPeriod::parse(&self.to)?,
+        );
         if to < from {
-            return Err(invalid("to", "period_range_invalid", format!("The range ends ({to}) before it starts ({from}).")));
+            return Err(invalid(
+                "to",
+                "period_range_invalid",
+                format!("The range ends ({to}) before it starts ({from})."),
+            ));
         }
         if from.months_until(to) >= 60 {
-            return Err(invalid("to", "period_range_too_long", "An analysis covers at most 60 months."));
+            return Err(invalid(
+                "to",
+                "period_range_too_long",
+                "An analysis covers at most 60 months.",
+            ));
         }
         Ok(BillingPeriod::range(from, to).collect())
     }
@@ -143,22 +184,44 @@ impl App {
         let periods = query.periods()?;
         let measures = query.measures()?;
         let config = self.load_pricing(org).await?.config;
-        let keys: Vec<String> = config.allocations.iter().map(|a| a.key.to_string()).collect();
+        let keys: Vec<String> = config
+            .allocations
+            .iter()
+            .map(|a| a.key.to_string())
+            .collect();
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         let group_by = query
             .group_by
             .iter()
-            .map(|d| Dimension::parse(d, &key_refs).map_err(|e| AppError::Invalid(e.under("group_by"))))
+            .map(|d| {
+                Dimension::parse(d, &key_refs).map_err(|e| AppError::Invalid(e.under("group_by")))
+            })
             .collect::<Result<Vec<_>>>()?;
-        let filter = parse_filter(&query.filter, &key_refs, "filter").map_err(AppError::InvalidFields)?;
+        let filter =
+            parse_filter(&query.filter, &key_refs, "filter").map_err(AppError::InvalidFields)?;
         let filter = match query.asset_group.as_deref() {
             None => filter,
             Some(chosen) => {
-                let (_, group) = self.asset_group_filter(caller, if chosen == "default" { None } else { Some(chosen) }).await?;
+                let (_, group) = self
+                    .asset_group_filter(
+                        caller,
+                        if chosen == "default" {
+                            None
+                        } else {
+                            Some(chosen)
+                        },
+                    )
+                    .await?;
                 super::saved::and(&group, &filter)
             }
         };
-        let rated: BTreeMap<String, Option<RatingRunId>> = self.store.list_rated_periods(org).await?.into_iter().map(|p| (p.period, p.current_run)).collect();
+        let rated: BTreeMap<String, Option<RatingRunId>> = self
+            .store
+            .list_rated_periods(org)
+            .await?
+            .into_iter()
+            .map(|p| (p.period, p.current_run))
+            .collect();
         let mut runs = Vec::new();
         let mut unrated = Vec::new();
         for p in &periods {
@@ -167,12 +230,18 @@ impl App {
                 None => unrated.push(*p),
             }
         }
-        let cache_key = format!("{org}|{runs:?}|{filter:?}|{}", serde_json::to_string(query).map_err(AppError::internal)?);
+        let cache_key = format!(
+            "{org}|{runs:?}|{filter:?}|{}",
+            serde_json::to_string(query).map_err(AppError::internal)?
+        );
         if let Some(hit) = self.analysis_cache.get(&cache_key) {
             return Ok(hit);
         }
         let engine = self.engine()?;
-        let dirs: Vec<std::path::PathBuf> = runs.iter().map(|(p, run)| self.layout().rated_run_dir(org, *p, *run)).collect();
+        let dirs: Vec<std::path::PathBuf> = runs
+            .iter()
+            .map(|(p, run)| self.layout().rated_run_dir(org, *p, *run))
+            .collect();
         let mut stages: Vec<StageInfo> = Vec::new();
         if query.show_rules {
             for dir in &dirs {
@@ -183,7 +252,11 @@ impl App {
                 }
             }
         }
-        let mut sums: Vec<String> = measures.iter().filter(|m| *m != "Margin").cloned().collect();
+        let mut sums: Vec<String> = measures
+            .iter()
+            .filter(|m| *m != "Margin")
+            .cloned()
+            .collect();
         if measures.iter().any(|m| m == "Margin") {
             for m in ["Profit", "BilledCost"] {
                 if !sums.iter().any(|s| s == m) {
@@ -195,13 +268,37 @@ impl App {
         let leaves = if dirs.is_empty() {
             vec![]
         } else {
-            engine.pivot(super::port::PivotInput { runs: dirs, group_by: group_by.clone(), filter: filter.clone(), sums, by_period: false }).await?
+            engine
+                .pivot(super::port::PivotInput {
+                    runs: dirs,
+                    group_by: group_by.clone(),
+                    filter: filter.clone(),
+                    sums,
+                    by_period: false,
+                })
+                .await?
         };
-        let mut columns: Vec<String> = measures.iter().filter(|m| *m != "Margin").cloned().collect();
+        let mut columns: Vec<String> = measures
+            .iter()
+            .filter(|m| *m != "Margin")
+            .cloned()
+            .collect();
         let show_margin = measures.iter().any(|m| m == "Margin");
         columns.extend(stages.iter().map(|s| s.label.clone()));
-        let value_keys: Vec<String> = measures.iter().filter(|m| *m != "Margin").cloned().chain(stages.iter().map(|s| s.column.clone())).collect();
-        let table = build(query, &group_by, &leaves, &value_keys, &columns, show_margin)?;
+        let value_keys: Vec<String> = measures
+            .iter()
+            .filter(|m| *m != "Margin")
+            .cloned()
+            .chain(stages.iter().map(|s| s.column.clone()))
+            .collect();
+        let table = build(
+            query,
+            &group_by,
+            &leaves,
+            &value_keys,
+            &columns,
+            show_margin,
+        )?;
         let out = AnalysisTable {
             query: query.clone(),
             periods: runs.iter().map(|(p, _)| *p).collect(),
@@ -228,19 +325,32 @@ impl Acc {
     fn add(&mut self, sums: &BTreeMap<String, Exact>, rows: i64) {
         for (k, v) in sums {
             let slot = self.sums.entry(k.clone()).or_default();
-            *slot = slot.checked_add(*v).expect("sums of stored money fit 38 digits");
+            *slot = slot
+                .checked_add(*v)
+                .expect("sums of stored money fit 38 digits");
         }
         self.rows += rows;
     }
 
-    fn row(&self, level: usize, keys: Vec<Option<String>>, currency: Option<String>, value_keys: &[String], margin: bool) -> AnalysisRow {
+    fn row(
+        &self,
+        level: usize,
+        keys: Vec<Option<String>>,
+        currency: Option<String>,
+        value_keys: &[String],
+        margin: bool,
+    ) -> AnalysisRow {
         let get = |k: &str| self.sums.get(k).copied().unwrap_or_default();
         AnalysisRow {
             level,
             keys,
             currency,
             values: value_keys.iter().map(|k| get(k)).collect(),
-            margin: if margin { get("Profit").percent_of(get("BilledCost")) } else { None },
+            margin: if margin {
+                get("Profit").percent_of(get("BilledCost"))
+            } else {
+                None
+            },
             rows: self.rows,
             subtotal: false,
             others: false,
@@ -265,30 +375,43 @@ fn build(
     let mut totals: BTreeMap<Option<String>, Acc> = BTreeMap::new();
     for leaf in leaves {
         for level in 1..=depth {
-            nodes.entry((leaf.keys[..level].to_vec(), leaf.currency.clone())).or_default().add(&leaf.sums, leaf.rows);
+            nodes
+                .entry((leaf.keys[..level].to_vec(), leaf.currency.clone()))
+                .or_default()
+                .add(&leaf.sums, leaf.rows);
         }
-        totals.entry(leaf.currency.clone()).or_default().add(&leaf.sums, leaf.rows);
+        totals
+            .entry(leaf.currency.clone())
+            .or_default()
+            .add(&leaf.sums, leaf.rows);
     }
     let sort_key = sort_column(q, dims, value_keys, labels)?;
-    let value_of = |acc: &Acc| sort_key.as_ref().map(|k| acc.sums.get(k).copied().unwrap_or_default());
-    // Children of a prefix, sorted.
-    let children = |prefix: &[Option<String>], currency: &Option<String>| -> Vec<(Vec<Option<String>>, Acc)> {
-        let mut kids: Vec<(Vec<Option<String>>, Acc)> = nodes
-            .iter()
-            .filter(|((keys, c), _)| keys.len() == prefix.len() + 1 && keys.starts_with(prefix) && c == currency)
-            .map(|((keys, _), acc)| (keys.clone(), acc.clone()))
-            .collect();
-        // By a value: largest first unless ascending; by name: alphabetical. Ties by name.
-        kids.sort_by(|(ka, a), (kb, b)| {
-            let by_value = match sort_key {
-                Some(_) if q.ascending => value_of(a).cmp(&value_of(b)),
-                Some(_) => value_of(b).cmp(&value_of(a)),
-                None => std::cmp::Ordering::Equal,
-            };
-            by_value.then_with(|| ka.cmp(kb))
-        });
-        kids
+    let value_of = |acc: &Acc| {
+        sort_key
+            .as_ref()
+            .map(|k| acc.sums.get(k).copied().unwrap_or_default())
     };
+    // Children of a prefix, sorted.
+    let children =
+        |prefix: &[Option<String>], currency: &Option<String>| -> Vec<(Vec<Option<String>>, Acc)> {
+            let mut kids: Vec<(Vec<Option<String>>, Acc)> = nodes
+                .iter()
+                .filter(|((keys, c), _)| {
+                    keys.len() == prefix.len() + 1 && keys.starts_with(prefix) && c == currency
+                })
+                .map(|((keys, _), acc)| (keys.clone(), acc.clone()))
+                .collect();
+            // By a value: largest first unless ascending; by name: alphabetical. Ties by name.
+            kids.sort_by(|(ka, a), (kb, b)| {
+                let by_value = match sort_key {
+                    Some(_) if q.ascending => value_of(a).cmp(&value_of(b)),
+                    Some(_) => value_of(b).cmp(&value_of(a)),
+                    None => std::cmp::Ordering::Equal,
+                };
+                by_value.then_with(|| ka.cmp(kb))
+            });
+            kids
+        };
     let mut rows = Vec::new();
     for (currency, _) in &totals {
         let mut first = children(&[], currency);
@@ -314,30 +437,61 @@ fn build(
             }
         }
         if let Some(acc) = others {
-            let mut row = acc.row(1, vec![None; 1.min(depth)], currency.clone(), value_keys, margin);
+            let mut row = acc.row(
+                1,
+                vec![None; 1.min(depth)],
+                currency.clone(),
+                value_keys,
+                margin,
+            );
             row.others = true;
             rows.push(row);
         }
     }
-    let totals = totals.iter().map(|(c, acc)| acc.row(0, vec![], c.clone(), value_keys, margin)).collect();
+    let totals = totals
+        .iter()
+        .map(|(c, acc)| acc.row(0, vec![], c.clone(), value_keys, margin))
+        .collect();
     Ok((rows, totals))
 }
 
 /// The value key to sort by (a measure, or a stage by its label), or `None` to sort by name.
-fn sort_column(q: &AnalysisQuery, dims: &[Dimension], value_keys: &[String], labels: &[String]) -> Result<Option<String>> {
+fn sort_column(
+    q: &AnalysisQuery,
+    dims: &[Dimension],
+    value_keys: &[String],
+    labels: &[String],
+) -> Result<Option<String>> {
     let Some(s) = q.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
-        let default = value_keys.iter().find(|k| *k == "BilledCost").or(value_keys.first());
+        let default = value_keys
+            .iter()
+            .find(|k| *k == "BilledCost")
+            .or(value_keys.first());
         return Ok(default.cloned());
     };
-    let by_value = value_keys.iter().zip(labels).find(|(k, l)| k.eq_ignore_ascii_case(s) || l.eq_ignore_ascii_case(s));
+    let by_value = value_keys
+        .iter()
+        .zip(labels)
+        .find(|(k, l)| k.eq_ignore_ascii_case(s) || l.eq_ignore_ascii_case(s));
     if let Some((k, _)) = by_value {
         return Ok(Some(k.clone()));
     }
     if dims.iter().any(|d| d.label().eq_ignore_ascii_case(s)) {
         return Ok(None);
     }
-    let known: BTreeSet<String> = labels.iter().cloned().chain(dims.iter().map(|d| d.label())).collect();
-    Err(invalid("sort", "sort_unknown", format!("Sort by a column of the table: {}.", known.into_iter().collect::<Vec<_>>().join(", "))))
+    let known: BTreeSet<String> = labels
+        .iter()
+        .cloned()
+        .chain(dims.iter().map(|d| d.label()))
+        .collect();
+    Err(invalid(
+        "sort",
+        "sort_unknown",
+        format!(
+            "Sort by a column of the table: {}.",
+            known.into_iter().collect::<Vec<_>>().join(", ")
+        ),
+    ))
 }
 
 impl AnalysisTable {
@@ -353,7 +507,10 @@ impl AnalysisTable {
         w.write_record(&header).map_err(AppError::internal)?;
         let mut write = |kind: &str, r: &AnalysisRow| -> Result<()> {
             let mut rec: Vec<String> = vec![kind.to_string()];
-            rec.extend((0..self.group_by.len()).map(|i| r.keys.get(i).cloned().flatten().unwrap_or_default()));
+            rec.extend(
+                (0..self.group_by.len())
+                    .map(|i| r.keys.get(i).cloned().flatten().unwrap_or_default()),
+            );
             rec.push(r.currency.clone().unwrap_or_default());
             rec.extend(r.values.iter().map(|v| v.to_string()));
             rec.push(r.margin.clone().unwrap_or_default());
@@ -361,11 +518,21 @@ impl AnalysisTable {
             w.write_record(&rec).map_err(AppError::internal)
         };
         for r in &self.rows {
-            write(if r.others { "others" } else if r.subtotal { "subtotal" } else { "group" }, r)?;
+            write(
+                if r.others {
+                    "others"
+                } else if r.subtotal {
+                    "subtotal"
+                } else {
+                    "group"
+                },
+                r,
+            )?;
         }
         for r in &self.totals {
             write("total", r)?;
         }
-        w.into_inner().map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))
+        w.into_inner()
+            .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))
     }
 }

@@ -77,16 +77,28 @@ fn sum(r: &GroupedRow, k: &str) -> Exact {
 fn top(rows: &[GroupedRow], i: usize) -> Vec<TopRow> {
     let mut acc: BTreeMap<(Option<String>, Option<String>), [Exact; 3]> = BTreeMap::new();
     for r in rows {
-        let slot = acc.entry((r.keys[i].clone(), r.currency.clone())).or_default();
+        let slot = acc
+            .entry((r.keys[i].clone(), r.currency.clone()))
+            .or_default();
         for (j, k) in ["BilledCost", "ProviderCost", "Profit"].iter().enumerate() {
             slot[j] = slot[j].checked_add(sum(r, k)).expect("fits");
         }
     }
     let mut out: Vec<TopRow> = acc
         .into_iter()
-        .map(|((name, currency), v)| TopRow { name, currency, billed_cost: v[0], provider_cost: v[1], profit: v[2] })
+        .map(|((name, currency), v)| TopRow {
+            name,
+            currency,
+            billed_cost: v[0],
+            provider_cost: v[1],
+            profit: v[2],
+        })
         .collect();
-    out.sort_by(|a, b| b.billed_cost.cmp(&a.billed_cost).then_with(|| a.name.cmp(&b.name)));
+    out.sort_by(|a, b| {
+        b.billed_cost
+            .cmp(&a.billed_cost)
+            .then_with(|| a.name.cmp(&b.name))
+    });
     out.truncate(TOP);
     out
 }
@@ -98,32 +110,84 @@ impl App {
         let (group, filter) = self.asset_group_filter(caller, asset_group).await?;
         let this_month = self.current_period();
         let last_month = this_month.previous();
-        let rated: BTreeMap<String, Option<be_domain::RatingRunId>> =
-            self.store.list_rated_periods(org).await?.into_iter().map(|p| (p.period, p.current_run)).collect();
+        let rated: BTreeMap<String, Option<be_domain::RatingRunId>> = self
+            .store
+            .list_rated_periods(org)
+            .await?
+            .into_iter()
+            .map(|p| (p.period, p.current_run))
+            .collect();
         let runs = |periods: &mut dyn Iterator<Item = BillingPeriod>| -> Vec<std::path::PathBuf> {
-            periods.filter_map(|p| rated.get(&p.key()).copied().flatten().map(|run| self.layout().rated_run_dir(org, p, run))).collect()
+            periods
+                .filter_map(|p| {
+                    rated
+                        .get(&p.key())
+                        .copied()
+                        .flatten()
+                        .map(|run| self.layout().rated_run_dir(org, p, run))
+                })
+                .collect()
         };
-        let sums: Vec<String> = ["ProviderCost", "BilledCost", "Profit"].iter().map(|s| s.to_string()).collect();
+        let sums: Vec<String> = ["ProviderCost", "BilledCost", "Profit"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let engine = self.engine()?;
-        let trend_runs = runs(&mut BillingPeriod::range(this_month.plus_months(-12), this_month));
+        let trend_runs = runs(&mut BillingPeriod::range(
+            this_month.plus_months(-12),
+            this_month,
+        ));
         let trend_rows = if trend_runs.is_empty() {
             vec![]
         } else {
-            engine.pivot(PivotInput { runs: trend_runs, group_by: vec![], filter: filter.clone(), sums: sums.clone(), by_period: true }).await?
+            engine
+                .pivot(PivotInput {
+                    runs: trend_runs,
+                    group_by: vec![],
+                    filter: filter.clone(),
+                    sums: sums.clone(),
+                    by_period: true,
+                })
+                .await?
         };
         let trend = trend_rows
             .iter()
             .filter_map(|r| {
                 let period = BillingPeriod::parse(r.keys[0].as_deref()?).ok()?;
                 let (billed, profit) = (sum(r, "BilledCost"), sum(r, "Profit"));
-                Some(MonthFigures { period, currency: r.currency.clone(), provider_cost: sum(r, "ProviderCost"), billed_cost: billed, profit, margin: profit.percent_of(billed) })
+                Some(MonthFigures {
+                    period,
+                    currency: r.currency.clone(),
+                    provider_cost: sum(r, "ProviderCost"),
+                    billed_cost: billed,
+                    profit,
+                    margin: profit.percent_of(billed),
+                })
             })
             .collect();
-        let top_period = [this_month, last_month].into_iter().find(|p| rated.get(&p.key()).copied().flatten().is_some());
+        let top_period = [this_month, last_month]
+            .into_iter()
+            .find(|p| rated.get(&p.key()).copied().flatten().is_some());
         let month_runs = runs(&mut top_period.into_iter());
-        let dims = vec![Dimension::Family, Dimension::Focus("SubAccountName".into()), Dimension::Focus("ServiceName".into()), Dimension::Focus("ServiceCategory".into())];
-        let month_rows =
-            if month_runs.is_empty() { vec![] } else { engine.pivot(PivotInput { runs: month_runs, group_by: dims, filter, sums, by_period: false }).await? };
+        let dims = vec![
+            Dimension::Family,
+            Dimension::Focus("SubAccountName".into()),
+            Dimension::Focus("ServiceName".into()),
+            Dimension::Focus("ServiceCategory".into()),
+        ];
+        let month_rows = if month_runs.is_empty() {
+            vec![]
+        } else {
+            engine
+                .pivot(PivotInput {
+                    runs: month_runs,
+                    group_by: dims,
+                    filter,
+                    sums,
+                    by_period: false,
+                })
+                .await?
+        };
         Ok(Dashboard {
             asset_group: group,
             this_month,

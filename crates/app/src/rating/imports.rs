@@ -55,32 +55,81 @@ pub struct SubAccountView {
 }
 
 fn source_name_invalid() -> AppError {
-    AppError::Invalid(be_domain::FieldError::new("source", "source_name_invalid", "A source name is 1 to 100 visible characters, such as \"AWS\"."))
+    AppError::Invalid(be_domain::FieldError::new(
+        "source",
+        "source_name_invalid",
+        "A source name is 1 to 100 visible characters, such as \"AWS\".",
+    ))
 }
 
 impl App {
     /// Names of the organization's sources, by ID (accounts' names for connections).
-    pub(crate) async fn source_names(&self, org: OrganizationId) -> Result<BTreeMap<String, String>> {
-        let accounts: BTreeMap<_, _> = self.store.list_accounts(org).await?.into_iter().map(|a| (a.id, a.name.to_string())).collect();
-        let mut out: BTreeMap<String, String> =
-            self.store.list_connections(org).await?.into_iter().map(|c| (c.id.to_string(), accounts.get(&c.account_id).cloned().unwrap_or_default())).collect();
-        out.extend(self.store.list_import_sources(org).await?.into_iter().map(|s| (s.id.to_string(), s.name)));
+    pub(crate) async fn source_names(
+        &self,
+        org: OrganizationId,
+    ) -> Result<BTreeMap<String, String>> {
+        let accounts: BTreeMap<_, _> = self
+            .store
+            .list_accounts(org)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.name.to_string()))
+            .collect();
+        let mut out: BTreeMap<String, String> = self
+            .store
+            .list_connections(org)
+            .await?
+            .into_iter()
+            .map(|c| {
+                (
+                    c.id.to_string(),
+                    accounts.get(&c.account_id).cloned().unwrap_or_default(),
+                )
+            })
+            .collect();
+        out.extend(
+            self.store
+                .list_import_sources(org)
+                .await?
+                .into_iter()
+                .map(|s| (s.id.to_string(), s.name)),
+        );
         Ok(out)
     }
 
     async fn import_source(&self, caller: &Caller, name: &str) -> Result<ImportSourceRecord> {
-        let name = be_domain::pricing::Name::parse(name, "source").map_err(|_| source_name_invalid())?.to_string();
-        let existing = self.store.list_import_sources(caller.organization_id).await?;
-        if let Some(s) = existing.into_iter().find(|s| s.name.eq_ignore_ascii_case(&name)) {
+        let name = be_domain::pricing::Name::parse(name, "source")
+            .map_err(|_| source_name_invalid())?
+            .to_string();
+        let existing = self
+            .store
+            .list_import_sources(caller.organization_id)
+            .await?;
+        if let Some(s) = existing
+            .into_iter()
+            .find(|s| s.name.eq_ignore_ascii_case(&name))
+        {
             return Ok(s);
         }
-        let record = ImportSourceRecord { id: ImportSourceId::new(), organization_id: caller.organization_id, name, created_at: self.clock.now() };
+        let record = ImportSourceRecord {
+            id: ImportSourceId::new(),
+            organization_id: caller.organization_id,
+            name,
+            created_at: self.clock.now(),
+        };
         match self.store.create_import_source(&record).await {
             Ok(()) => Ok(record),
             // Another import created it at the same moment: use that one.
             Err(StoreError::Conflict(Conflict::ImportSourceName)) => {
-                let all = self.store.list_import_sources(caller.organization_id).await?;
-                all.into_iter().find(|s| s.name.eq_ignore_ascii_case(&record.name)).ok_or_else(|| AppError::internal(StoreError::Corrupt("import source vanished".into())))
+                let all = self
+                    .store
+                    .list_import_sources(caller.organization_id)
+                    .await?;
+                all.into_iter()
+                    .find(|s| s.name.eq_ignore_ascii_case(&record.name))
+                    .ok_or_else(|| {
+                        AppError::internal(StoreError::Corrupt("import source vanished".into()))
+                    })
             }
             Err(e) => Err(e.into()),
         }
@@ -89,13 +138,30 @@ impl App {
     /// Import a FOCUS file (CSV, gzip CSV or Parquet) received at `file` as source `source` (created
     /// when new). Each period in it replaces that source's period atomically; the periods are then
     /// rated. `original_name` is how errors name the file.
-    pub async fn import_focus(&self, caller: &Caller, source: Option<&str>, file: &Path, original_name: &str) -> Result<(String, ImportOutcome)> {
+    pub async fn import_focus(
+        &self,
+        caller: &Caller,
+        source: Option<&str>,
+        file: &Path,
+        original_name: &str,
+    ) -> Result<(String, ImportOutcome)> {
         let engine = self.engine()?;
-        let source = self.import_source(caller, source.unwrap_or(DEFAULT_SOURCE)).await?;
-        let (layout, id, path, name) = (self.layout(), source.id, file.to_path_buf(), original_name.to_string());
-        let outcome = tokio::task::spawn_blocking(move || engine.import_focus(&path, &name, &|p: BillingPeriod| layout.import_period(id, p)))
-            .await
-            .map_err(AppError::internal)??;
+        let source = self
+            .import_source(caller, source.unwrap_or(DEFAULT_SOURCE))
+            .await?;
+        let (layout, id, path, name) = (
+            self.layout(),
+            source.id,
+            file.to_path_buf(),
+            original_name.to_string(),
+        );
+        let outcome = tokio::task::spawn_blocking(move || {
+            engine.import_focus(&path, &name, &|p: BillingPeriod| {
+                layout.import_period(id, p)
+            })
+        })
+        .await
+        .map_err(AppError::internal)??;
         let now = self.clock.now();
         for p in &outcome.periods {
             self.store
@@ -120,7 +186,10 @@ impl App {
 
     /// Delete an import source with its stored periods; its periods are rated again without it.
     pub async fn delete_import_source(&self, caller: &Caller, id: &str) -> Result<()> {
-        let not_found = || AppError::NotFound { code: "source_not_found", message: "There is no such import source.".into() };
+        let not_found = || AppError::NotFound {
+            code: "source_not_found",
+            message: "There is no such import source.".into(),
+        };
         let id: ImportSourceId = id.trim().parse().map_err(|_| not_found())?;
         let periods: Vec<BillingPeriod> = self
             .store
@@ -130,7 +199,11 @@ impl App {
             .filter(|p| p.source_id == id)
             .filter_map(|p| BillingPeriod::parse(&p.period).ok())
             .collect();
-        if !self.store.delete_import_source(caller.organization_id, id).await? {
+        if !self
+            .store
+            .delete_import_source(caller.organization_id, id)
+            .await?
+        {
             return Err(not_found());
         }
         let _ = tokio::fs::remove_dir_all(self.layout().import_dir(id)).await;
@@ -147,7 +220,15 @@ impl App {
                 id: c.id.to_string(),
                 kind: "azure",
                 name: names.get(&c.id.to_string()).cloned().unwrap_or_default(),
-                periods: periods.into_iter().map(|p| SourcePeriod { period: p.period, rows: p.rows_stored, billed_total: p.focus_total, stored_at: p.pulled_at }).collect(),
+                periods: periods
+                    .into_iter()
+                    .map(|p| SourcePeriod {
+                        period: p.period,
+                        rows: p.rows_stored,
+                        billed_total: p.focus_total,
+                        stored_at: p.pulled_at,
+                    })
+                    .collect(),
             });
         }
         let imported = self.store.list_imported_periods(org).await?;
@@ -155,19 +236,48 @@ impl App {
             let periods = imported
                 .iter()
                 .filter(|p| p.source_id == s.id)
-                .map(|p| SourcePeriod { period: p.period.clone(), rows: p.rows_stored, billed_total: p.billed_total.clone(), stored_at: p.imported_at })
+                .map(|p| SourcePeriod {
+                    period: p.period.clone(),
+                    rows: p.rows_stored,
+                    billed_total: p.billed_total.clone(),
+                    stored_at: p.imported_at,
+                })
                 .collect();
-            sources.push(SourceView { id: s.id.to_string(), kind: "focus_import", name: s.name, periods });
+            sources.push(SourceView {
+                id: s.id.to_string(),
+                kind: "focus_import",
+                name: s.name,
+                periods,
+            });
         }
         let config = self.load_pricing(org).await?.config;
         let now = self.current_period();
-        let sub_accounts = self.store.list_sub_accounts(org).await?.into_iter().map(|s| sub_view(s, &config, now)).collect();
-        Ok(SourcesOverview { sources, sub_accounts })
+        let sub_accounts = self
+            .store
+            .list_sub_accounts(org)
+            .await?
+            .into_iter()
+            .map(|s| sub_view(s, &config, now))
+            .collect();
+        Ok(SourcesOverview {
+            sources,
+            sub_accounts,
+        })
     }
 }
 
-fn sub_view(s: SubAccountRecord, config: &be_domain::pricing::PricingConfig, now: BillingPeriod) -> SubAccountView {
-    let family = be_domain::pricing::SubAccountId::parse(&s.sub_account_id).ok().and_then(|id| config.family_of(&id, now).map(|f| (f.name.to_string(), f.id.to_string())));
+fn sub_view(
+    s: SubAccountRecord,
+    config: &be_domain::pricing::PricingConfig,
+    now: BillingPeriod,
+) -> SubAccountView {
+    let family = be_domain::pricing::SubAccountId::parse(&s.sub_account_id)
+        .ok()
+        .and_then(|id| {
+            config
+                .family_of(&id, now)
+                .map(|f| (f.name.to_string(), f.id.to_string()))
+        });
     SubAccountView {
         sub_account_id: s.sub_account_id,
         name: s.name,

@@ -202,14 +202,24 @@ pub trait RatingPort: Send + Sync + 'static {
     async fn summary(&self, run_dir: PathBuf) -> Result<RatedSummary, PortError>;
     /// What rating would give, grouped by rated columns (an allocation key) and currency:
     /// ProviderCost, BilledCost and EffectiveCost. Nothing is written.
-    async fn preview_grouped(&self, input: RateInput, by: Vec<String>) -> Result<Vec<GroupedRow>, PortError>;
+    async fn preview_grouped(
+        &self,
+        input: RateInput,
+        by: Vec<String>,
+    ) -> Result<Vec<GroupedRow>, PortError>;
     async fn explain(&self, run_dir: PathBuf, line: String) -> Result<LineExplanation, PortError>;
     /// Group rated periods (their run folders) by dimensions and currency, filtered; exact sums
     /// of `sums` (measure and effect columns) per group.
     /// With `by_period`, the first key of each row is its period (`YYYY-MM`).
     async fn pivot(&self, query: PivotInput) -> Result<Vec<GroupedRow>, PortError>;
-    async fn lines(&self, run_dir: PathBuf, query: LinesQuery) -> Result<Vec<RatedLine>, PortError>;
+    async fn lines(&self, run_dir: PathBuf, query: LinesQuery)
+    -> Result<Vec<RatedLine>, PortError>;
     /// Import a FOCUS file; each period's rows go to `dest(period)`, replaced atomically.
     /// Blocking work: call it off the async threads.
-    fn import_focus(&self, file: &Path, name: &str, dest: &(dyn Fn(BillingPeriod) -> PathBuf + Sync)) -> Result<ImportOutcome, PortError>;
+    fn import_focus(
+        &self,
+        file: &Path,
+        name: &str,
+        dest: &(dyn Fn(BillingPeriod) -> PathBuf + Sync),
+    ) -> Result<ImportOutcome, PortError>;
 }

@@ -37,7 +37,10 @@ pub struct AssetGroupInput {
 }
 
 fn not_found() -> AppError {
-    AppError::NotFound { code: "view_not_found", message: "There is no such saved view or asset group.".into() }
+    AppError::NotFound {
+        code: "view_not_found",
+        message: "There is no such saved view or asset group.".into(),
+    }
 }
 
 fn view_of(r: SavedViewRecord) -> SavedView {
@@ -56,23 +59,60 @@ pub(crate) fn and(a: &Filter, b: &Filter) -> Filter {
     match (a.is_empty(), b.is_empty()) {
         (true, _) => b.clone(),
         (_, true) => a.clone(),
-        _ => Filter(a.0.iter().flat_map(|x| b.0.iter().map(move |y| ConditionSet(x.0.iter().chain(y.0.iter()).cloned().collect()))).collect()),
+        _ => Filter(
+            a.0.iter()
+                .flat_map(|x| {
+                    b.0.iter()
+                        .map(move |y| ConditionSet(x.0.iter().chain(y.0.iter()).cloned().collect()))
+                })
+                .collect(),
+        ),
     }
 }
 
 impl App {
     async fn allocation_key_names(&self, caller: &Caller) -> Result<Vec<String>> {
-        Ok(self.load_pricing(caller.organization_id).await?.config.allocations.iter().map(|a| a.key.to_string()).collect())
+        Ok(self
+            .load_pricing(caller.organization_id)
+            .await?
+            .config
+            .allocations
+            .iter()
+            .map(|a| a.key.to_string())
+            .collect())
     }
 
-    async fn store_view(&self, caller: &Caller, id: Option<&str>, kind: ViewKind, name: &str, document: String) -> Result<SavedView> {
+    async fn store_view(
+        &self,
+        caller: &Caller,
+        id: Option<&str>,
+        kind: ViewKind,
+        name: &str,
+        document: String,
+    ) -> Result<SavedView> {
         let name = Name::parse(name, "name")?.to_string();
         let now = self.clock.now();
-        let taken = || AppError::Conflict { code: "view_name_taken", field: Some("name"), message: format!("Another saved {} is named \"{name}\".", if kind == ViewKind::Analysis { "view" } else { "asset group" }) };
+        let taken = || AppError::Conflict {
+            code: "view_name_taken",
+            field: Some("name"),
+            message: format!(
+                "Another saved {} is named \"{name}\".",
+                if kind == ViewKind::Analysis {
+                    "view"
+                } else {
+                    "asset group"
+                }
+            ),
+        };
         let record = match id {
             Some(id) => {
                 let id: SavedViewId = id.trim().parse().map_err(|_| not_found())?;
-                let mut r = self.store.get_view(caller.organization_id, id).await?.filter(|r| r.kind == kind).ok_or_else(not_found)?;
+                let mut r = self
+                    .store
+                    .get_view(caller.organization_id, id)
+                    .await?
+                    .filter(|r| r.kind == kind)
+                    .ok_or_else(not_found)?;
                 (r.name, r.document, r.updated_at) = (name.clone(), document, now);
                 match self.store.update_view(&r).await {
                     Ok(true) => r,
@@ -104,37 +144,78 @@ impl App {
     }
 
     /// Save an analysis view (new, or replacing `id`'s).
-    pub async fn save_view(&self, caller: &Caller, id: Option<&str>, name: &str, query: &AnalysisQuery) -> Result<SavedView> {
+    pub async fn save_view(
+        &self,
+        caller: &Caller,
+        id: Option<&str>,
+        name: &str,
+        query: &AnalysisQuery,
+    ) -> Result<SavedView> {
         query.clone().validate_shape()?;
-        self.store_view(caller, id, ViewKind::Analysis, name, serde_json::to_string(query).map_err(AppError::internal)?).await
+        self.store_view(
+            caller,
+            id,
+            ViewKind::Analysis,
+            name,
+            serde_json::to_string(query).map_err(AppError::internal)?,
+        )
+        .await
     }
 
     /// Save an asset group (new, or replacing `id`'s); its filter is checked like a rule's.
-    pub async fn save_asset_group(&self, caller: &Caller, id: Option<&str>, input: &AssetGroupInput) -> Result<SavedView> {
+    pub async fn save_asset_group(
+        &self,
+        caller: &Caller,
+        id: Option<&str>,
+        input: &AssetGroupInput,
+    ) -> Result<SavedView> {
         let keys = self.allocation_key_names(caller).await?;
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         parse_filter(&input.filter, &keys, "filter").map_err(AppError::InvalidFields)?;
-        let document = serde_json::to_string(&serde_json::json!({"filter": input.filter})).map_err(AppError::internal)?;
-        let mut saved = self.store_view(caller, id, ViewKind::AssetGroup, &input.name, document).await?;
+        let document = serde_json::to_string(&serde_json::json!({"filter": input.filter}))
+            .map_err(AppError::internal)?;
+        let mut saved = self
+            .store_view(caller, id, ViewKind::AssetGroup, &input.name, document)
+            .await?;
         if input.is_default {
-            self.store.set_default_view(caller.organization_id, ViewKind::AssetGroup, Some(saved.id.parse().map_err(|_| not_found())?)).await?;
+            self.store
+                .set_default_view(
+                    caller.organization_id,
+                    ViewKind::AssetGroup,
+                    Some(saved.id.parse().map_err(|_| not_found())?),
+                )
+                .await?;
             saved.is_default = true;
         }
         Ok(saved)
     }
 
     pub async fn list_views(&self, caller: &Caller, kind: ViewKind) -> Result<Vec<SavedView>> {
-        Ok(self.store.list_views(caller.organization_id, kind).await?.into_iter().map(view_of).collect())
+        Ok(self
+            .store
+            .list_views(caller.organization_id, kind)
+            .await?
+            .into_iter()
+            .map(view_of)
+            .collect())
     }
 
     pub async fn get_view(&self, caller: &Caller, id: &str) -> Result<SavedView> {
         let id: SavedViewId = id.trim().parse().map_err(|_| not_found())?;
-        self.store.get_view(caller.organization_id, id).await?.map(view_of).ok_or_else(not_found)
+        self.store
+            .get_view(caller.organization_id, id)
+            .await?
+            .map(view_of)
+            .ok_or_else(not_found)
     }
 
     pub async fn delete_view(&self, caller: &Caller, id: &str) -> Result<()> {
         let id: SavedViewId = id.trim().parse().map_err(|_| not_found())?;
-        if self.store.delete_view(caller.organization_id, id).await? { Ok(()) } else { Err(not_found()) }
+        if self.store.delete_view(caller.organization_id, id).await? {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
     }
 
     /// Make an asset group the default (or none).
@@ -149,22 +230,39 @@ impl App {
             }
             None => None,
         };
-        Ok(self.store.set_default_view(caller.organization_id, ViewKind::AssetGroup, id).await?)
+        Ok(self
+            .store
+            .set_default_view(caller.organization_id, ViewKind::AssetGroup, id)
+            .await?)
     }
 
     /// The filter of an asset group: the one named, else the default one (`Some("")`: none).
-    pub(crate) async fn asset_group_filter(&self, caller: &Caller, chosen: Option<&str>) -> Result<(Option<SavedView>, Filter)> {
+    pub(crate) async fn asset_group_filter(
+        &self,
+        caller: &Caller,
+        chosen: Option<&str>,
+    ) -> Result<(Option<SavedView>, Filter)> {
         let group = match chosen.map(str::trim) {
             Some("") => None,
-            Some(id) => Some(self.get_view(caller, id).await?).filter(|v| v.kind == ViewKind::AssetGroup),
-            None => self.list_views(caller, ViewKind::AssetGroup).await?.into_iter().find(|v| v.is_default),
+            Some(id) => {
+                Some(self.get_view(caller, id).await?).filter(|v| v.kind == ViewKind::AssetGroup)
+            }
+            None => self
+                .list_views(caller, ViewKind::AssetGroup)
+                .await?
+                .into_iter()
+                .find(|v| v.is_default),
         };
-        let Some(group) = group else { return Ok((None, Filter::all())) };
-        let sets: Vec<Vec<ConditionFile>> = serde_json::from_value(group.document["filter"].clone()).map_err(AppError::internal)?;
+        let Some(group) = group else {
+            return Ok((None, Filter::all()));
+        };
+        let sets: Vec<Vec<ConditionFile>> =
+            serde_json::from_value(group.document["filter"].clone()).map_err(AppError::internal)?;
         let keys = self.allocation_key_names(caller).await?;
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         // A group saved before an allocation key was removed still reads; its unknown parts fail clearly.
-        let filter = parse_filter(&sets, &keys, "asset_group.filter").map_err(AppError::InvalidFields)?;
+        let filter =
+            parse_filter(&sets, &keys, "asset_group.filter").map_err(AppError::InvalidFields)?;
         Ok((Some(group), filter))
     }
 }

@@ -10,7 +10,9 @@ use be_store::RatingRunRecord;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::port::{GroupTotals, LineExplanation, LinesQuery, RateInput, RatedLine, RatedSummary, StageInfo};
+use super::port::{
+    GroupTotals, LineExplanation, LinesQuery, RateInput, RatedLine, RatedSummary, StageInfo,
+};
 use crate::{App, AppError, Caller, Result};
 
 /// A rating run, as shown.
@@ -75,7 +77,11 @@ impl TotalsBy {
             "family" | "families" => Ok(Self::Family),
             "sub_account" | "sub_accounts" | "subaccount" => Ok(Self::SubAccount),
             "rule" | "rules" => Ok(Self::Rule),
-            _ => Err(FieldError::new("by", "totals_by_invalid", "Totals are by family, sub-account or rule.")),
+            _ => Err(FieldError::new(
+                "by",
+                "totals_by_invalid",
+                "Totals are by family, sub-account or rule.",
+            )),
         }
     }
 
@@ -101,11 +107,17 @@ pub struct TotalsRow {
 
 impl TotalsRow {
     pub fn value(&self, table: &TotalsTable, column: &str) -> Option<Exact> {
-        table.value_columns.iter().position(|c| c == column).map(|i| self.values[i])
+        table
+            .value_columns
+            .iter()
+            .position(|c| c == column)
+            .map(|i| self.values[i])
     }
 
     pub fn currency(&self) -> Option<Currency> {
-        self.currency.as_deref().and_then(|c| Currency::parse(c).ok())
+        self.currency
+            .as_deref()
+            .and_then(|c| Currency::parse(c).ok())
     }
 }
 
@@ -122,7 +134,13 @@ pub struct TotalsTable {
     pub run: RunView,
 }
 
-const MEASURES: [&str; 5] = ["ProviderCost", "ListCost", "BilledCost", "EffectiveCost", "Profit"];
+const MEASURES: [&str; 5] = [
+    "ProviderCost",
+    "ListCost",
+    "BilledCost",
+    "EffectiveCost",
+    "Profit",
+];
 
 /// The sum of a column over every group.
 pub(crate) fn total(summary: &RatedSummary, column: &str) -> Exact {
@@ -144,7 +162,11 @@ fn margin(values: &[Exact], columns: &[String]) -> Option<String> {
 type Accumulator = BTreeMap<(Vec<Option<String>>, Option<String>), Vec<Exact>>;
 
 /// Group `summary` by `by`; `show_rules` adds one column per stage.
-pub(crate) fn totals_of(summary: &RatedSummary, by: TotalsBy, show_rules: bool) -> (Vec<String>, Vec<TotalsRow>, Vec<TotalsRow>) {
+pub(crate) fn totals_of(
+    summary: &RatedSummary,
+    by: TotalsBy,
+    show_rules: bool,
+) -> (Vec<String>, Vec<TotalsRow>, Vec<TotalsRow>) {
     let mut value_columns: Vec<String> = match by {
         TotalsBy::Rule => vec!["Effect".to_string()],
         _ => MEASURES.iter().map(|s| s.to_string()).collect(),
@@ -154,7 +176,9 @@ pub(crate) fn totals_of(summary: &RatedSummary, by: TotalsBy, show_rules: bool) 
     }
     let mut rows: Accumulator = BTreeMap::new();
     let mut add = |key: Vec<Option<String>>, currency: Option<String>, values: Vec<Exact>| {
-        let slot = rows.entry((key, currency)).or_insert_with(|| vec![Exact::ZERO; values.len()]);
+        let slot = rows
+            .entry((key, currency))
+            .or_insert_with(|| vec![Exact::ZERO; values.len()]);
         add_into(slot, &values);
     };
     for g in &summary.groups {
@@ -167,29 +191,69 @@ pub(crate) fn totals_of(summary: &RatedSummary, by: TotalsBy, show_rules: bool) 
         };
         match by {
             TotalsBy::Family => add(vec![g.family.clone()], g.currency.clone(), measures()),
-            TotalsBy::SubAccount => add(vec![g.sub_account_id.clone(), g.sub_account_name.clone(), g.family.clone()], g.currency.clone(), measures()),
+            TotalsBy::SubAccount => add(
+                vec![
+                    g.sub_account_id.clone(),
+                    g.sub_account_name.clone(),
+                    g.family.clone(),
+                ],
+                g.currency.clone(),
+                measures(),
+            ),
             TotalsBy::Rule => {
-                for s in summary.stages.iter().filter(|s| g.sums.contains_key(&s.column)) {
-                    add(vec![Some(s.label.clone()), Some(s.kind.clone()), s.plan.clone()], g.currency.clone(), vec![g.sum(&s.column)]);
+                for s in summary
+                    .stages
+                    .iter()
+                    .filter(|s| g.sums.contains_key(&s.column))
+                {
+                    add(
+                        vec![Some(s.label.clone()), Some(s.kind.clone()), s.plan.clone()],
+                        g.currency.clone(),
+                        vec![g.sum(&s.column)],
+                    );
                 }
             }
         }
     }
-    let with_margin = |(key, currency): (Vec<Option<String>>, Option<String>), values: Vec<Exact>| {
-        let margin = if by == TotalsBy::Rule { None } else { margin(&values, &value_columns) };
-        TotalsRow { key, currency, values, margin }
+    let with_margin = |(key, currency): (Vec<Option<String>>, Option<String>),
+                       values: Vec<Exact>| {
+        let margin = if by == TotalsBy::Rule {
+            None
+        } else {
+            margin(&values, &value_columns)
+        };
+        TotalsRow {
+            key,
+            currency,
+            values,
+            margin,
+        }
     };
     let mut per_currency: BTreeMap<Option<String>, Vec<Exact>> = BTreeMap::new();
     for ((_, currency), values) in &rows {
-        add_into(per_currency.entry(currency.clone()).or_insert_with(|| vec![Exact::ZERO; values.len()]), values);
+        add_into(
+            per_currency
+                .entry(currency.clone())
+                .or_insert_with(|| vec![Exact::ZERO; values.len()]),
+            values,
+        );
     }
     let mut table: Vec<TotalsRow> = rows.into_iter().map(|(k, v)| with_margin(k, v)).collect();
     if by == TotalsBy::Rule {
-        let order = |r: &TotalsRow| summary.stages.iter().position(|s| Some(&s.label) == r.key[0].as_ref()).unwrap_or(usize::MAX);
+        let order = |r: &TotalsRow| {
+            summary
+                .stages
+                .iter()
+                .position(|s| Some(&s.label) == r.key[0].as_ref())
+                .unwrap_or(usize::MAX)
+        };
         table.sort_by_key(|r| (order(r), r.currency.clone()));
     }
     let key_len = by.key_columns().len();
-    let totals = per_currency.into_iter().map(|(c, v)| with_margin((vec![None; key_len], c), v)).collect();
+    let totals = per_currency
+        .into_iter()
+        .map(|(c, v)| with_margin((vec![None; key_len], c), v))
+        .collect();
     (value_columns, table, totals)
 }
 
@@ -204,7 +268,10 @@ pub enum WhatIfChange {
     /// A new rule at the end of a plan.
     AddRule { plan_id: String, rule: RuleFile },
     /// A sub-account into another family (or none) for the period.
-    MoveSubAccount { sub_account_id: String, family_id: Option<String> },
+    MoveSubAccount {
+        sub_account_id: String,
+        family_id: Option<String>,
+    },
 }
 
 /// Before and after, per key and currency (BilledCost; the profit changes by the same amount).
@@ -227,39 +294,86 @@ pub struct WhatIf {
 }
 
 fn not_rated(period: BillingPeriod) -> AppError {
-    AppError::NotFound { code: "period_not_rated", message: format!("{period} has no rating yet: it has no data, or its first rating is still running.") }
+    AppError::NotFound {
+        code: "period_not_rated",
+        message: format!(
+            "{period} has no rating yet: it has no data, or its first rating is still running."
+        ),
+    }
 }
 
 fn apply(config: &mut PricingConfig, change: &WhatIfChange, period: BillingPeriod) -> Result<()> {
     let bad = |m: &str| AppError::Invalid(FieldError::new("changes", "what_if_invalid", m));
     match change {
-        WhatIfChange::Config(file) => *config = (**file).clone().into_config(config, period).map_err(AppError::InvalidFields)?,
+        WhatIfChange::Config(file) => {
+            *config = (**file)
+                .clone()
+                .into_config(config, period)
+                .map_err(AppError::InvalidFields)?
+        }
         WhatIfChange::RulePercent { rule_id, percent } => {
             let p = Percent::parse(percent, "percent")?;
             let id = rule_id.parse().map_err(|_| bad("There is no such rule."))?;
-            let rule = config.plans.iter_mut().flat_map(|pl| pl.rules.iter_mut()).find(|r| r.id == id).ok_or_else(|| bad("There is no such rule."))?;
+            let rule = config
+                .plans
+                .iter_mut()
+                .flat_map(|pl| pl.rules.iter_mut())
+                .find(|r| r.id == id)
+                .ok_or_else(|| bad("There is no such rule."))?;
             match &mut rule.kind {
                 RuleKind::Markup { percent } | RuleKind::Markdown { percent } => *percent = p,
-                RuleKind::Upcharge(ch) | RuleKind::Discount(ch) => ch.rate = be_domain::pricing::Rate::Percent(p),
-                _ => return Err(bad("Only markups, markdowns, upcharges and discounts have a percent.")),
+                RuleKind::Upcharge(ch) | RuleKind::Discount(ch) => {
+                    ch.rate = be_domain::pricing::Rate::Percent(p)
+                }
+                _ => {
+                    return Err(bad(
+                        "Only markups, markdowns, upcharges and discounts have a percent.",
+                    ));
+                }
             }
         }
         WhatIfChange::AddRule { plan_id, rule } => {
-            let keys: Vec<String> = config.allocations.iter().map(|a| a.key.to_string()).collect();
+            let keys: Vec<String> = config
+                .allocations
+                .iter()
+                .map(|a| a.key.to_string())
+                .collect();
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-            let new = rule.into_rule(&keys, period).map_err(AppError::InvalidFields)?;
+            let new = rule
+                .into_rule(&keys, period)
+                .map_err(AppError::InvalidFields)?;
             let id = plan_id.parse().map_err(|_| bad("There is no such plan."))?;
-            config.plans.iter_mut().find(|p| p.id == id).ok_or_else(|| bad("There is no such plan."))?.rules.push(new);
+            config
+                .plans
+                .iter_mut()
+                .find(|p| p.id == id)
+                .ok_or_else(|| bad("There is no such plan."))?
+                .rules
+                .push(new);
         }
-        WhatIfChange::MoveSubAccount { sub_account_id, family_id } => {
+        WhatIfChange::MoveSubAccount {
+            sub_account_id,
+            family_id,
+        } => {
             let sub = SubAccountId::parse(sub_account_id)?;
             for f in &mut config.families {
-                f.members.retain(|m| !(m.sub_account_id == sub && m.valid.covers(period)));
+                f.members
+                    .retain(|m| !(m.sub_account_id == sub && m.valid.covers(period)));
             }
             if let Some(fid) = family_id {
                 let fid = fid.parse().map_err(|_| bad("There is no such family."))?;
-                let f = config.families.iter_mut().find(|f| f.id == fid).ok_or_else(|| bad("There is no such family."))?;
-                f.members.push(Member { sub_account_id: sub, valid: Validity { from: period, to: Some(period) } });
+                let f = config
+                    .families
+                    .iter_mut()
+                    .find(|f| f.id == fid)
+                    .ok_or_else(|| bad("There is no such family."))?;
+                f.members.push(Member {
+                    sub_account_id: sub,
+                    valid: Validity {
+                        from: period,
+                        to: Some(period),
+                    },
+                });
             }
         }
     }
@@ -270,15 +384,29 @@ fn apply(config: &mut PricingConfig, change: &WhatIfChange, period: BillingPerio
 fn compare(before: &RatedSummary, after: &RatedSummary, by: TotalsBy) -> Vec<WhatIfRow> {
     let pick = |s: &RatedSummary| -> BTreeMap<(Vec<Option<String>>, Option<String>), Exact> {
         let (cols, rows, _) = totals_of(s, by, false);
-        let i = cols.iter().position(|c| c == "BilledCost" || c == "Effect").unwrap_or(0);
-        rows.into_iter().map(|r| ((r.key, r.currency), r.values[i])).collect()
+        let i = cols
+            .iter()
+            .position(|c| c == "BilledCost" || c == "Effect")
+            .unwrap_or(0);
+        rows.into_iter()
+            .map(|r| ((r.key, r.currency), r.values[i]))
+            .collect()
     };
     let (b, a) = (pick(before), pick(after));
     let keys: std::collections::BTreeSet<_> = b.keys().chain(a.keys()).cloned().collect();
     keys.into_iter()
         .map(|k| {
-            let (before, after) = (b.get(&k).copied().unwrap_or_default(), a.get(&k).copied().unwrap_or_default());
-            WhatIfRow { key: k.0, currency: k.1, before, after, difference: after.checked_sub(before).expect("fits") }
+            let (before, after) = (
+                b.get(&k).copied().unwrap_or_default(),
+                a.get(&k).copied().unwrap_or_default(),
+            );
+            WhatIfRow {
+                key: k.0,
+                currency: k.1,
+                before,
+                after,
+                difference: after.checked_sub(before).expect("fits"),
+            }
         })
         .filter(|r| !r.difference.is_zero() || by != TotalsBy::Rule)
         .collect()
@@ -295,39 +423,89 @@ impl App {
                 Some(id) => self.store.get_rating_run(org, id).await?.map(RunView::from),
                 None => None,
             };
-            let latest = runs.into_iter().next().filter(|r| Some(r.id) != p.current_run).map(RunView::from);
-            out.push(PeriodRating { period: BillingPeriod::parse(&p.period)?, pending: p.stale, current, latest });
+            let latest = runs
+                .into_iter()
+                .next()
+                .filter(|r| Some(r.id) != p.current_run)
+                .map(RunView::from);
+            out.push(PeriodRating {
+                period: BillingPeriod::parse(&p.period)?,
+                pending: p.stale,
+                current,
+                latest,
+            });
         }
         Ok(out)
     }
 
     pub async fn period_rating(&self, caller: &Caller, period: &str) -> Result<PeriodRating> {
         let period = BillingPeriod::parse(period)?;
-        self.rating_status(caller).await?.into_iter().find(|p| p.period == period).ok_or_else(|| not_rated(period))
+        self.rating_status(caller)
+            .await?
+            .into_iter()
+            .find(|p| p.period == period)
+            .ok_or_else(|| not_rated(period))
     }
 
     /// Rate a period now (also when nothing changed); returns once it is queued.
     pub async fn rate_now(&self, caller: &Caller, period: &str) -> Result<PeriodRating> {
         let period = BillingPeriod::parse(period)?;
-        if !self.data_periods(caller.organization_id).await?.contains(&period) {
-            return Err(AppError::NotFound { code: "period_without_data", message: format!("{period} has no data: sync a connection or import a FOCUS file first.") });
+        if !self
+            .data_periods(caller.organization_id)
+            .await?
+            .contains(&period)
+        {
+            return Err(AppError::NotFound {
+                code: "period_without_data",
+                message: format!(
+                    "{period} has no data: sync a connection or import a FOCUS file first."
+                ),
+            });
         }
         self.engine()?;
-        self.store.mark_periods_stale(caller.organization_id, &[period.key()], self.clock.now()).await?;
-        self.enqueue_by(caller.organization_id, be_domain::JobSubject::Organization, be_domain::JobKind::Rate, self.clock.now()).await?;
+        self.store
+            .mark_periods_stale(caller.organization_id, &[period.key()], self.clock.now())
+            .await?;
+        self.enqueue_by(
+            caller.organization_id,
+            be_domain::JobSubject::Organization,
+            be_domain::JobKind::Rate,
+            self.clock.now(),
+        )
+        .await?;
         self.period_rating(caller, &period.key()).await
     }
 
     /// The current run of a period and its folder.
-    async fn current_run(&self, caller: &Caller, period: BillingPeriod) -> Result<(RatingRunRecord, std::path::PathBuf)> {
+    async fn current_run(
+        &self,
+        caller: &Caller,
+        period: BillingPeriod,
+    ) -> Result<(RatingRunRecord, std::path::PathBuf)> {
         let org = caller.organization_id;
-        let state = self.store.list_rated_periods(org).await?.into_iter().find(|p| p.period == period.key()).ok_or_else(|| not_rated(period))?;
+        let state = self
+            .store
+            .list_rated_periods(org)
+            .await?
+            .into_iter()
+            .find(|p| p.period == period.key())
+            .ok_or_else(|| not_rated(period))?;
         let id: RatingRunId = state.current_run.ok_or_else(|| not_rated(period))?;
-        let run = self.store.get_rating_run(org, id).await?.ok_or_else(|| not_rated(period))?;
+        let run = self
+            .store
+            .get_rating_run(org, id)
+            .await?
+            .ok_or_else(|| not_rated(period))?;
         Ok((run, self.layout().rated_run_dir(org, period, id)))
     }
 
-    pub async fn totals(&self, caller: &Caller, period: &str, by: TotalsBy, show_rules: bool) -> Result<TotalsTable> {
+    pub async fn totals(
+        &self,
+        caller: &Caller,
+        period: &str,
+        by: TotalsBy,
+        show_rules: bool,
+    ) -> Result<TotalsTable> {
         let period = BillingPeriod::parse(period)?;
         let (run, dir) = self.current_run(caller, period).await?;
         let summary = self.engine()?.summary(dir).await?;
@@ -353,16 +531,29 @@ impl App {
         Ok(self.engine()?.explain(dir, line.trim().to_string()).await?)
     }
 
-    pub async fn rated_lines(&self, caller: &Caller, period: &str, query: LinesQuery) -> Result<Vec<RatedLine>> {
+    pub async fn rated_lines(
+        &self,
+        caller: &Caller,
+        period: &str,
+        query: LinesQuery,
+    ) -> Result<Vec<RatedLine>> {
         let period = BillingPeriod::parse(period)?;
         let (_, dir) = self.current_run(caller, period).await?;
-        let query = LinesQuery { limit: query.limit.clamp(1, 1000), ..query };
+        let query = LinesQuery {
+            limit: query.limit.clamp(1, 1000),
+            ..query
+        };
         Ok(self.engine()?.lines(dir, query).await?)
     }
 
     /// Preview changes on a real period: the differences per family, sub-account and rule against
     /// its current rating. Nothing is stored.
-    pub async fn what_if(&self, caller: &Caller, period: &str, changes: &[WhatIfChange]) -> Result<WhatIf> {
+    pub async fn what_if(
+        &self,
+        caller: &Caller,
+        period: &str,
+        changes: &[WhatIfChange],
+    ) -> Result<WhatIf> {
         let period = BillingPeriod::parse(period)?;
         let engine = self.engine()?;
         let pricing = self.load_pricing(caller.organization_id).await?;
@@ -383,7 +574,21 @@ impl App {
         };
         let before = engine.preview(input(&pricing.config)).await?;
         let after = engine.preview(input(&config)).await?;
-        let totals = |s: &RatedSummary| -> RatedSummary { RatedSummary { groups: s.groups.iter().map(|g| GroupTotals { family: None, sub_account_id: None, sub_account_name: None, ..g.clone() }).collect(), ..s.clone() } };
+        let totals = |s: &RatedSummary| -> RatedSummary {
+            RatedSummary {
+                groups: s
+                    .groups
+                    .iter()
+                    .map(|g| GroupTotals {
+                        family: None,
+                        sub_account_id: None,
+                        sub_account_name: None,
+                        ..g.clone()
+                    })
+                    .collect(),
+                ..s.clone()
+            }
+        };
         Ok(WhatIf {
             period,
             by_family: compare(&before, &after, TotalsBy::Family),
@@ -417,16 +622,35 @@ pub struct AllocationPreviewRow {
 impl App {
     /// Preview an allocation assignment (new, or a change of one with the same key) on a period
     /// (default: the current month, so far). Nothing is saved.
-    pub async fn allocation_preview(&self, caller: &Caller, allocation: &be_domain::pricing::file::AllocationFile, period: Option<&str>) -> Result<AllocationPreview> {
+    pub async fn allocation_preview(
+        &self,
+        caller: &Caller,
+        allocation: &be_domain::pricing::file::AllocationFile,
+        period: Option<&str>,
+    ) -> Result<AllocationPreview> {
         let period = match period {
             Some(p) => BillingPeriod::parse(p)?,
             None => self.current_period(),
         };
         let engine = self.engine()?;
         let mut config = self.load_pricing(caller.organization_id).await?.config;
-        let at = config.allocations.iter().position(|x| x.key.as_str().eq_ignore_ascii_case(allocation.key.trim()));
-        let earlier: Vec<String> = config.allocations[..at.unwrap_or(config.allocations.len())].iter().map(|x| x.key.to_string()).collect();
-        let new = allocation.into_allocation(&config, &earlier, period).map_err(|e| if e.len() == 1 { AppError::Invalid(e.into_iter().next().expect("one")) } else { AppError::InvalidFields(e) })?;
+        let at = config
+            .allocations
+            .iter()
+            .position(|x| x.key.as_str().eq_ignore_ascii_case(allocation.key.trim()));
+        let earlier: Vec<String> = config.allocations[..at.unwrap_or(config.allocations.len())]
+            .iter()
+            .map(|x| x.key.to_string())
+            .collect();
+        let new = allocation
+            .into_allocation(&config, &earlier, period)
+            .map_err(|e| {
+                if e.len() == 1 {
+                    AppError::Invalid(e.into_iter().next().expect("one"))
+                } else {
+                    AppError::InvalidFields(e)
+                }
+            })?;
         let key = new.key.to_string();
         match at {
             Some(i) => config.allocations[i] = new,
@@ -435,9 +659,19 @@ impl App {
         let config = config.validated().map_err(AppError::InvalidFields)?;
         let sources = self.period_sources(caller.organization_id, period).await?;
         if sources.is_empty() {
-            return Err(AppError::NotFound { code: "period_without_data", message: format!("{period} has no data to preview on: sync a connection or import a FOCUS file first.") });
+            return Err(AppError::NotFound {
+                code: "period_without_data",
+                message: format!(
+                    "{period} has no data to preview on: sync a connection or import a FOCUS file first."
+                ),
+            });
         }
-        let input = RateInput { period, config: config.for_period(period), sources, default_currency: self.settings.rating.default_currency };
+        let input = RateInput {
+            period,
+            config: config.for_period(period),
+            sources,
+            default_currency: self.settings.rating.default_currency,
+        };
         let grouped = engine.preview_grouped(input, vec![key.clone()]).await?;
         let rows = grouped
             .into_iter()

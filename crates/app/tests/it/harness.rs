@@ -11,7 +11,10 @@ use be_app::{
     jobs::JobSettings,
     sync::{PeriodSummary, PeriodWriter, SyncSettings},
 };
-use be_azure_sim::{Agreement, AzureSim, NewApp, NewBillingAccount, NewSecret, NewTenant, NewUser, RunningSim, SimConfig};
+use be_azure_sim::{
+    Agreement, AzureSim, NewApp, NewBillingAccount, NewSecret, NewTenant, NewUser, RunningSim,
+    SimConfig,
+};
 use be_domain::ConnectionId;
 use be_store::{ConnectionRecord, Store};
 use uuid::Uuid;
@@ -29,13 +32,37 @@ pub struct World {
 
 pub async fn world(enrollments: &[&str]) -> World {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let sim = AzureSim::start(SimConfig::default()).await.expect("simulator");
+    let sim = AzureSim::start(SimConfig::default())
+        .await
+        .expect("simulator");
     let s = sim.sim();
-    s.create_tenant(NewTenant { id: None, display_name: Some("Fabrikam".into()), domains: vec![TENANT.into()] }).expect("tenant");
+    s.create_tenant(NewTenant {
+        id: None,
+        display_name: Some("Fabrikam".into()),
+        domains: vec![TENANT.into()],
+    })
+    .expect("tenant");
     let app = s
-        .create_app(TENANT, NewApp { secret: Some(NewSecret { expires_in_days: Some(180), ..Default::default() }), ..Default::default() })
+        .create_app(
+            TENANT,
+            NewApp {
+                secret: Some(NewSecret {
+                    expires_in_days: Some(180),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )
         .expect("app");
-    let admin = s.create_user(TENANT, NewUser { user_principal_name: Some("ea@fabrikam.com".into()), ..Default::default() }).expect("user");
+    let admin = s
+        .create_user(
+            TENANT,
+            NewUser {
+                user_principal_name: Some("ea@fabrikam.com".into()),
+                ..Default::default()
+            },
+        )
+        .expect("user");
     for name in enrollments {
         s.create_billing_account(NewBillingAccount {
             name: Some((*name).into()),
@@ -45,7 +72,12 @@ pub async fn world(enrollments: &[&str]) -> World {
         })
         .expect("billing account");
     }
-    World { client_id: app.client_id, secret: app.secrets[0].value.clone(), admin: admin.object_id, sim }
+    World {
+        client_id: app.client_id,
+        secret: app.secrets[0].value.clone(),
+        admin: admin.object_id,
+        sim,
+    }
 }
 
 /// A period writer that writes a small stand-in file, and holds the writes of chosen
@@ -98,25 +130,44 @@ impl TestWriter {
 }
 
 impl PeriodWriter for TestWriter {
-    fn write_period(&self, actual: &[PathBuf], _amortized: &[PathBuf], dest: &Path) -> Result<PeriodSummary, String> {
+    fn write_period(
+        &self,
+        actual: &[PathBuf],
+        _amortized: &[PathBuf],
+        dest: &Path,
+    ) -> Result<PeriodSummary, String> {
         self.wait_if_held(dest);
-        let rows = actual.iter().map(|f| std::fs::read_to_string(f).map(|t| t.lines().count().saturating_sub(1) as u64)).sum::<std::io::Result<u64>>();
+        let rows = actual
+            .iter()
+            .map(|f| std::fs::read_to_string(f).map(|t| t.lines().count().saturating_sub(1) as u64))
+            .sum::<std::io::Result<u64>>();
         let rows = rows.map_err(|e| format!("cannot read the download: {e}"))?;
         // The folder may have been removed meanwhile (a deleted connection): write anyway, as a
         // write landing just after the deletion would.
         if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
-        std::fs::write(dest, b"PAR1 a stand-in period PAR1").map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
+        std::fs::write(dest, b"PAR1 a stand-in period PAR1")
+            .map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
         let zero = || "0".to_string();
-        Ok(PeriodSummary { rows, actual_total: zero(), billed_total: zero(), amortized_total: zero(), effective_total: zero(), reconciled: true })
+        Ok(PeriodSummary {
+            rows,
+            actual_total: zero(),
+            billed_total: zero(),
+            amortized_total: zero(),
+            effective_total: zero(),
+            reconciled: true,
+        })
     }
 }
 
 /// A fresh SQLite database in `dir`.
 pub async fn sqlite(dir: &Path) -> Arc<dyn Store> {
     std::fs::create_dir_all(dir).expect("dir");
-    let store = be_store::connect(&format!("sqlite://{}", dir.join("state.db").display())).await.expect("open");
+    let store = be_store::connect(&format!("sqlite://{}", dir.join("state.db").display()))
+        .await
+        .expect("open");
     store.migrate().await.expect("migrate");
     store
 }
@@ -167,24 +218,45 @@ pub fn server(world: &World, spec: ServerSpec<'_>) -> App {
             writer: spec.writer.map(|w| w as Arc<dyn PeriodWriter>),
             ..SyncSettings::default()
         },
-        jobs: JobSettings { concurrency: spec.concurrency, ..JobSettings::default() },
+        jobs: JobSettings {
+            concurrency: spec.concurrency,
+            ..JobSettings::default()
+        },
         ..AppSettings::default()
     };
-    App::new(spec.store, spec.clock, Keys::from_master(&[7; 32]), settings).expect("app")
+    App::new(
+        spec.store,
+        spec.clock,
+        Keys::from_master(&[7; 32]),
+        settings,
+    )
+    .expect("app")
 }
 
 /// A new organization and its administrator.
 pub async fn tenant(app: &App, name: &str) -> Caller {
     let email = format!("admin-{}@example.com", Uuid::new_v4().simple());
-    let (_, user) = app.create_organization_with_admin(name, &email, "a long enough password").await.expect("organization");
+    let (_, user) = app
+        .create_organization_with_admin(name, &email, "a long enough password")
+        .await
+        .expect("organization");
     user.into()
 }
 
 /// A new account connected to `enrollment` the way a user does it (the wizard's steps, the role
 /// call run as the administrator, validation); validation queues its first sync.
-pub async fn connect(app: &App, caller: &Caller, world: &World, account: &str, enrollment: &str) -> ConnectionRecord {
+pub async fn connect(
+    app: &App,
+    caller: &Caller,
+    world: &World,
+    account: &str,
+    enrollment: &str,
+) -> ConnectionRecord {
     let account = app.create_account(caller, account).await.expect("account");
-    let c = app.start_connection(caller, &account.id.to_string(), "azure", "billing_engine").await.expect("draft");
+    let c = app
+        .start_connection(caller, &account.id.to_string(), "azure", "billing_engine")
+        .await
+        .expect("draft");
     let id = c.id.to_string();
     let details = ConnectionDetails {
         tenant_id: Some(TENANT.into()),
@@ -192,13 +264,40 @@ pub async fn connect(app: &App, caller: &Caller, world: &World, account: &str, e
         agreement_type: Some("EA".into()),
         billing_account_id: Some(enrollment.into()),
     };
-    app.set_connection_details(caller, &id, &details).await.expect("details");
-    app.set_connection_secret(caller, &id, &world.secret, "").await.expect("secret");
-    let call = app.role_grant(caller, &id).await.expect("grant").ea_call.expect("EA call");
-    let admin_token = world.sim.sim().user_token(world.admin).expect("admin token").access_token;
-    let resp = reqwest::Client::new().put(&call.url).bearer_auth(admin_token).json(&call.body).send().await.expect("role call");
-    assert!(resp.status().is_success(), "the role call answered {}", resp.status());
-    let v = app.validate_connection(caller, &id).await.expect("validate");
+    app.set_connection_details(caller, &id, &details)
+        .await
+        .expect("details");
+    app.set_connection_secret(caller, &id, &world.secret, "")
+        .await
+        .expect("secret");
+    let call = app
+        .role_grant(caller, &id)
+        .await
+        .expect("grant")
+        .ea_call
+        .expect("EA call");
+    let admin_token = world
+        .sim
+        .sim()
+        .user_token(world.admin)
+        .expect("admin token")
+        .access_token;
+    let resp = reqwest::Client::new()
+        .put(&call.url)
+        .bearer_auth(admin_token)
+        .json(&call.body)
+        .send()
+        .await
+        .expect("role call");
+    assert!(
+        resp.status().is_success(),
+        "the role call answered {}",
+        resp.status()
+    );
+    let v = app
+        .validate_connection(caller, &id)
+        .await
+        .expect("validate");
     assert_eq!(v.state, ConnectionState::Connected, "{:?}", v.checks);
     app.get_connection(caller, &id).await.expect("connection")
 }
@@ -239,18 +338,27 @@ impl Logs {
 
     pub fn lines(&self) -> Vec<serde_json::Value> {
         let bytes = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        String::from_utf8_lossy(&bytes).lines().map(|l| serde_json::from_str(l).expect("a JSON log line")).collect()
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON log line"))
+            .collect()
     }
 
     /// The lines with this message.
     pub fn with_message(&self, message: &str) -> Vec<serde_json::Value> {
-        self.lines().into_iter().filter(|l| l["message"] == message).collect()
+        self.lines()
+            .into_iter()
+            .filter(|l| l["message"] == message)
+            .collect()
     }
 }
 
 impl std::io::Write for Logs {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
 

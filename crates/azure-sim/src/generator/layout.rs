@@ -384,9 +384,17 @@ mod tests {
     use super::*;
 
     fn real_header(file: &str) -> Vec<String> {
-        let path = format!("{}/../../../shared/data/azure-cost-details/{file}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../../../shared/data/azure-cost-details/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let text = std::fs::read_to_string(path).expect("shared data present");
-        let first = text.lines().next().unwrap_or_default().trim_start_matches('\u{feff}').to_string();
+        let first = text
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches('\u{feff}')
+            .to_string();
         first.split(',').map(str::to_string).collect()
     }
 
@@ -402,7 +410,10 @@ mod tests {
 
     #[test]
     fn legacy_and_mca_headers_equal_real_files() {
-        assert_eq!(Layout::EaLegacy.header(), real_header("finops-toolkit__EA_ActualCost_Small.csv"));
+        assert_eq!(
+            Layout::EaLegacy.header(),
+            real_header("finops-toolkit__EA_ActualCost_Small.csv")
+        );
         assert_eq!(
             Layout::Mca2023_12_01Preview.header(),
             real_header("opencost__values__test_azure_billing_MCA.csv")

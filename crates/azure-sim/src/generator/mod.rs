@@ -122,8 +122,12 @@ impl RowKind {
     }
     pub fn pricing_model(self) -> &'static str {
         match self {
-            RowKind::ReservationUsage | RowKind::UnusedReservation | RowKind::ReservationPurchase => "Reservation",
-            RowKind::SavingsPlanUsage | RowKind::UnusedSavingsPlan | RowKind::SavingsPlanPurchase => "SavingsPlan",
+            RowKind::ReservationUsage
+            | RowKind::UnusedReservation
+            | RowKind::ReservationPurchase => "Reservation",
+            RowKind::SavingsPlanUsage
+            | RowKind::UnusedSavingsPlan
+            | RowKind::SavingsPlanPurchase => "SavingsPlan",
             _ => "OnDemand",
         }
     }
@@ -244,8 +248,19 @@ struct Res {
 }
 
 const ENVS: &[&str] = &["prod", "dev", "test", "staging"];
-const APPS: &[&str] = &["billing", "web", "api", "data", "ml", "shop", "crm", "erp", "search", "edge"];
-const DEPTS: &[&str] = &["Engineering", "Finance", "Marketing", "Research", "Operations", "Sales", "IT", "Legal"];
+const APPS: &[&str] = &[
+    "billing", "web", "api", "data", "ml", "shop", "crm", "erp", "search", "edge",
+];
+const DEPTS: &[&str] = &[
+    "Engineering",
+    "Finance",
+    "Marketing",
+    "Research",
+    "Operations",
+    "Sales",
+    "IT",
+    "Legal",
+];
 
 fn first_of_month(d: Date) -> Date {
     d.replace_day(1).unwrap_or(d)
@@ -290,22 +305,44 @@ impl Universe {
         let n_subs = (n_res / 40).clamp(2, 2000) as usize;
         let n_accounts = (n_subs / 4).clamp(1, 200);
         let n_sections = (n_accounts / 2).clamp(1, 20);
-        let n_profiles = if spec.agreement == Agreement::Mca { (n_sections / 4).clamp(1, 3) } else { 1 };
+        let n_profiles = if spec.agreement == Agreement::Mca {
+            (n_sections / 4).clamp(1, 3)
+        } else {
+            1
+        };
         let is_ea = spec.agreement == Agreement::Ea;
         let profiles: Vec<Profile> = (0..n_profiles)
             .map(|p| {
                 if is_ea {
-                    Profile { id: spec.billing_account_id.clone(), name: spec.billing_account_name.clone() }
+                    Profile {
+                        id: spec.billing_account_id.clone(),
+                        name: spec.billing_account_name.clone(),
+                    }
                 } else {
-                    Profile { id: mca_code(h(&[seed, 11, p as u64])), name: format!("{} Billing Profile {}", spec.billing_account_name, p + 1) }
+                    Profile {
+                        id: mca_code(h(&[seed, 11, p as u64])),
+                        name: format!("{} Billing Profile {}", spec.billing_account_name, p + 1),
+                    }
                 }
             })
             .collect();
         let sections: Vec<Section> = (0..n_sections)
             .map(|s| {
-                let name = format!("{}{}", DEPTS[s % DEPTS.len()], if s >= DEPTS.len() { format!(" {}", s / DEPTS.len() + 1) } else { String::new() });
+                let name = format!(
+                    "{}{}",
+                    DEPTS[s % DEPTS.len()],
+                    if s >= DEPTS.len() {
+                        format!(" {}", s / DEPTS.len() + 1)
+                    } else {
+                        String::new()
+                    }
+                );
                 Section {
-                    id: if is_ea { (100_000 + below(h(&[seed, 12, s as u64]), 800_000)).to_string() } else { mca_code(h(&[seed, 13, s as u64])) },
+                    id: if is_ea {
+                        (100_000 + below(h(&[seed, 12, s as u64]), 800_000)).to_string()
+                    } else {
+                        mca_code(h(&[seed, 13, s as u64]))
+                    },
                     name,
                     profile: s % n_profiles,
                     cost_center: format!("CC{:04}", below(h(&[seed, 14, s as u64]), 10_000)),
@@ -329,7 +366,12 @@ impl Universe {
                 let account = s % n_accounts;
                 Sub {
                     id: guid(seed, h(&[18, s as u64])).to_string(),
-                    name: format!("{}-{}-{:03}", APPS[(x % APPS.len() as u64) as usize], ENVS[below(crate::rng::mix(x), ENVS.len() as u64) as usize], s + 1),
+                    name: format!(
+                        "{}-{}-{:03}",
+                        APPS[(x % APPS.len() as u64) as usize],
+                        ENVS[below(crate::rng::mix(x), ENVS.len() as u64) as usize],
+                        s + 1
+                    ),
                     section: account % n_sections,
                     account,
                     home_region: below(h(&[seed, 19, s as u64]), cat.regions.len() as u64) as usize,
@@ -337,7 +379,11 @@ impl Universe {
                 }
             })
             .collect();
-        let discount_pct = if is_ea { 5 + below(h(&[seed, 21]), 15) as u32 } else { 0 };
+        let discount_pct = if is_ea {
+            5 + below(h(&[seed, 21]), 15) as u32
+        } else {
+            0
+        };
         let fx = match spec.currency.as_str() {
             "USD" => Decimal::ONE,
             "EUR" => Decimal::new(9213, 4),
@@ -382,12 +428,18 @@ impl Universe {
             let rate = (self.unit_price(meter) * Decimal::new(6, 1)).round_dp(6);
             let m = &cat.meters[meter];
             let id = guid(self.seed, h(&[31, k as u64]));
-            self.reserved.push(((meter, region), self.commitments.len()));
+            self.reserved
+                .push(((meter, region), self.commitments.len()));
             self.commitments.push(Commitment {
                 kind: CommitKind::Reservation,
                 order_id: guid(self.seed, h(&[30, k as u64])),
                 id,
-                name: format!("RI_{}_{}_{}", m.name.replace([' ', '/'], ""), cat.regions[region].id, k + 1),
+                name: format!(
+                    "RI_{}_{}_{}",
+                    m.name.replace([' ', '/'], ""),
+                    cat.regions[region].id,
+                    k + 1
+                ),
                 sub: below(h(&[self.seed, 32, k as u64]), self.subs.len() as u64) as u32,
                 meter,
                 region,
@@ -437,22 +489,43 @@ impl Universe {
 
     /// (id, name) of EA departments / MCA invoice sections.
     pub fn sections(&self) -> Vec<(String, String, String)> {
-        self.sections.iter().map(|s| (s.id.clone(), s.name.clone(), s.cost_center.clone())).collect()
+        self.sections
+            .iter()
+            .map(|s| (s.id.clone(), s.name.clone(), s.cost_center.clone()))
+            .collect()
     }
 
     /// (id, name, cost center) of EA enrollment accounts.
     pub fn enrollment_accounts(&self) -> Vec<(String, String, String)> {
-        self.accounts.iter().map(|a| (a.id.clone(), a.name.clone(), a.cost_center.clone())).collect()
+        self.accounts
+            .iter()
+            .map(|a| (a.id.clone(), a.name.clone(), a.cost_center.clone()))
+            .collect()
     }
 
     /// (id, name) of MCA billing profiles.
     pub fn billing_profiles(&self) -> Vec<(String, String)> {
-        self.profiles.iter().map(|p| (p.id.clone(), p.name.clone())).collect()
+        self.profiles
+            .iter()
+            .map(|p| (p.id.clone(), p.name.clone()))
+            .collect()
     }
 
     /// The MCA invoice id of a billing profile (by index) for the month of `d`.
     pub fn invoice_id(&self, profile: usize, d: Date) -> String {
-        format!("G{:09}", below(h(&[self.seed, 60, profile as u64, d.year() as u64, u64::from(u8::from(d.month()))]), 1_000_000_000))
+        format!(
+            "G{:09}",
+            below(
+                h(&[
+                    self.seed,
+                    60,
+                    profile as u64,
+                    d.year() as u64,
+                    u64::from(u8::from(d.month()))
+                ]),
+                1_000_000_000
+            )
+        )
     }
 
     pub fn resource_count(&self) -> u64 {
@@ -464,9 +537,18 @@ impl Universe {
         let sub = below(h(&[self.seed, 1, i]), self.subs.len() as u64) as u32;
         let meter = cat.pick_meter(h(&[self.seed, 2, i]));
         let home = self.subs[sub as usize].home_region;
-        let region = if chance(h(&[self.seed, 3, i]), 800) { home } else { below(h(&[self.seed, 4, i]), cat.regions.len() as u64) as usize };
+        let region = if chance(h(&[self.seed, 3, i]), 800) {
+            home
+        } else {
+            below(h(&[self.seed, 4, i]), cat.regions.len() as u64) as usize
+        };
         let rg = below(h(&[self.seed, 5, i]), self.subs[sub as usize].n_rg);
-        Res { sub, meter, region, rg }
+        Res {
+            sub,
+            meter,
+            region,
+            rg,
+        }
     }
 
     fn unit_price(&self, meter: usize) -> Decimal {
@@ -475,7 +557,10 @@ impl Universe {
     }
 
     fn reservation_for(&self, meter: usize, region: usize) -> Option<usize> {
-        self.reserved.iter().find(|(k, _)| *k == (meter, region)).map(|(_, c)| *c)
+        self.reserved
+            .iter()
+            .find(|(k, _)| *k == (meter, region))
+            .map(|(_, c)| *c)
     }
 
     fn sp_candidate(&self, i: u64, n_sp: usize) -> Option<usize> {
@@ -484,7 +569,9 @@ impl Universe {
         }
         let r = self.res(i);
         let m = &catalog().meters[r.meter];
-        if !m.savings_plan || (m.reservable && self.reserved.iter().any(|(k, _)| *k == (r.meter, r.region))) {
+        if !m.savings_plan
+            || (m.reservable && self.reserved.iter().any(|(k, _)| *k == (r.meter, r.region)))
+        {
             return None;
         }
         if !chance(h(&[self.seed, 6, i]), 500) {
@@ -503,15 +590,27 @@ impl Universe {
         let y = crate::rng::mix(x);
         Some(match m.qty {
             QtyKind::Hours => {
-                if chance(y, 850) { Decimal::from(24) } else { Decimal::from(1 + below(y, 23)) }
+                if chance(y, 850) {
+                    Decimal::from(24)
+                } else {
+                    Decimal::from(1 + below(y, 23))
+                }
             }
             QtyKind::Monthly => {
                 let per_day = (Decimal::ONE / Decimal::from(days_in_month(day))).round_dp(6);
-                let size = if m.unit == "1/Month" { Decimal::ONE } else { Decimal::from(1 + below(h(&[self.seed, 8, i]), 2048)) };
+                let size = if m.unit == "1/Month" {
+                    Decimal::ONE
+                } else {
+                    Decimal::from(1 + below(h(&[self.seed, 8, i]), 2048))
+                };
                 size * per_day
             }
             QtyKind::Units => {
-                if m.unit == "1/Day" { Decimal::from(1 + below(y, 20)) } else { Decimal::new((1 + below(y, 200_000)) as i64, 4) }
+                if m.unit == "1/Day" {
+                    Decimal::from(1 + below(y, 20))
+                } else {
+                    Decimal::new((1 + below(y, 200_000)) as i64, 4)
+                }
             }
         })
     }
@@ -523,7 +622,9 @@ impl Universe {
             ScopeFilter::Subscription(id) => s.id.eq_ignore_ascii_case(id),
             ScopeFilter::Section(id) => self.sections[s.section].id.eq_ignore_ascii_case(id),
             ScopeFilter::EnrollmentAccount(id) => self.accounts[s.account].id == *id,
-            ScopeFilter::BillingProfile(id) => self.profiles[self.sections[s.section].profile].id.eq_ignore_ascii_case(id),
+            ScopeFilter::BillingProfile(id) => self.profiles[self.sections[s.section].profile]
+                .id
+                .eq_ignore_ascii_case(id),
         }
     }
 }
@@ -547,7 +648,9 @@ pub struct Request {
 
 impl Generator {
     pub fn new(spec: DataSpec) -> Self {
-        Generator { u: Arc::new(Universe::new(spec)) }
+        Generator {
+            u: Arc::new(Universe::new(spec)),
+        }
     }
 
     pub fn universe(&self) -> &Universe {
@@ -564,7 +667,11 @@ impl Generator {
             filter: req.filter.clone(),
             day: start,
             last,
-            phase: if start > last { Phase::Done } else { Phase::DayStart },
+            phase: if start > last {
+                Phase::Done
+            } else {
+                Phase::DayStart
+            },
             remaining: vec![Decimal::ZERO; self.u.commitments.len()],
             pending: VecDeque::new(),
             emitted: 0,
@@ -576,7 +683,9 @@ impl Generator {
     pub fn is_empty(&self, req: &Request) -> bool {
         let start = req.from.max(first_of_month(self.u.spec.data_start));
         let last = req.to.min(req.until.previous_day().unwrap_or(req.until));
-        start > last || self.u.spec.rows_per_month == 0 || !(0..self.u.subs.len() as u32).any(|s| self.u.matches(&req.filter, s))
+        start > last
+            || self.u.spec.rows_per_month == 0
+            || !(0..self.u.subs.len() as u32).any(|s| self.u.matches(&req.filter, s))
     }
 
     /// `EF BB BF` + header line.
@@ -589,7 +698,11 @@ impl Generator {
 
     /// Append one CSV line for `row`.
     pub fn write_row(&self, row: &CostRow, out: &mut Vec<u8>) {
-        let mut w = RowWriter { u: &self.u, row, scratch: String::new() };
+        let mut w = RowWriter {
+            u: &self.u,
+            row,
+            scratch: String::new(),
+        };
         w.write(out);
     }
 
@@ -656,7 +769,11 @@ impl RowIter {
                     };
                     self.pending.push_back(CostRow {
                         date: day,
-                        kind: if c.kind == CommitKind::Reservation { RowKind::ReservationPurchase } else { RowKind::SavingsPlanPurchase },
+                        kind: if c.kind == CommitKind::Reservation {
+                            RowKind::ReservationPurchase
+                        } else {
+                            RowKind::SavingsPlanPurchase
+                        },
                         sub: c.sub,
                         resource: None,
                         meter: (c.kind == CommitKind::Reservation).then_some(c.meter),
@@ -673,7 +790,10 @@ impl RowIter {
             }
             // A monthly credit (both metrics).
             if u.n_res >= 10 {
-                let amount = -Decimal::new((500 + below(h(&[u.seed, 40, day_number(day)]), 20_000)) as i64, 2);
+                let amount = -Decimal::new(
+                    (500 + below(h(&[u.seed, 40, day_number(day)]), 20_000)) as i64,
+                    2,
+                );
                 self.pending.push_back(CostRow {
                     date: day,
                     kind: RowKind::Credit,
@@ -696,7 +816,9 @@ impl RowIter {
     fn resource_day(&mut self, i: u64) {
         let u = self.u.clone();
         let r = u.res(i);
-        let Some(q) = u.quantity(i, r.meter, self.day) else { return };
+        let Some(q) = u.quantity(i, r.meter, self.day) else {
+            return;
+        };
         let unit = u.unit_price(r.meter);
         let payg = catalog().meters[r.meter].payg;
         let base = CostRow {
@@ -719,7 +841,11 @@ impl RowIter {
             let covered = q.min(self.remaining[k]);
             if covered > Decimal::ZERO {
                 self.remaining[k] -= covered;
-                let (price, cost) = if self.amortized() { (c.rate, covered * c.rate) } else { (Decimal::ZERO, Decimal::ZERO) };
+                let (price, cost) = if self.amortized() {
+                    (c.rate, covered * c.rate)
+                } else {
+                    (Decimal::ZERO, Decimal::ZERO)
+                };
                 self.pending.push_back(CostRow {
                     kind: RowKind::ReservationUsage,
                     commitment: Some(k),
@@ -731,7 +857,11 @@ impl RowIter {
             }
             let rest = q - covered;
             if rest > Decimal::ZERO {
-                self.pending.push_back(CostRow { quantity: rest, cost: rest * unit, ..base });
+                self.pending.push_back(CostRow {
+                    quantity: rest,
+                    cost: rest * unit,
+                    ..base
+                });
             }
             return;
         }
@@ -742,8 +872,18 @@ impl RowIter {
             let sp_cost = q * price;
             if sp_cost <= self.remaining[k] {
                 self.remaining[k] -= sp_cost;
-                let (eff, cost) = if self.amortized() { (price, sp_cost) } else { (Decimal::ZERO, Decimal::ZERO) };
-                self.pending.push_back(CostRow { kind: RowKind::SavingsPlanUsage, commitment: Some(k), effective_price: eff, cost, ..base });
+                let (eff, cost) = if self.amortized() {
+                    (price, sp_cost)
+                } else {
+                    (Decimal::ZERO, Decimal::ZERO)
+                };
+                self.pending.push_back(CostRow {
+                    kind: RowKind::SavingsPlanUsage,
+                    commitment: Some(k),
+                    effective_price: eff,
+                    cost,
+                    ..base
+                });
                 return;
             }
         }
@@ -783,7 +923,10 @@ impl RowIter {
         if self.day.day() == 20 && u.n_res >= 10 {
             let cat = catalog();
             if let Some(meter) = cat.meters.iter().position(|m| m.publisher.is_some()) {
-                let amount = -Decimal::new((100 + below(h(&[u.seed, 41, day_number(self.day)]), 5_000)) as i64, 2);
+                let amount = -Decimal::new(
+                    (100 + below(h(&[u.seed, 41, day_number(self.day)]), 5_000)) as i64,
+                    2,
+                );
                 self.pending.push_back(CostRow {
                     date: self.day,
                     kind: RowKind::Refund,
@@ -850,7 +993,11 @@ fn mdy(d: Date) -> String {
 
 fn num(d: Decimal) -> String {
     let n = d.normalize();
-    if n.is_zero() { "0".to_string() } else { n.to_string() }
+    if n.is_zero() {
+        "0".to_string()
+    } else {
+        n.to_string()
+    }
 }
 
 struct RowWriter<'a> {
@@ -907,8 +1054,15 @@ impl RowWriter<'_> {
     fn subscription_name(&self, sub: &Sub) -> String {
         if self.real() {
             let mut parts = sub.name.split('-');
-            let (app, env) = (parts.next().unwrap_or("app"), parts.next().unwrap_or("prod"));
-            return widths::subscription_name(app, env, parts.next().and_then(|n| n.parse().ok()).unwrap_or(1));
+            let (app, env) = (
+                parts.next().unwrap_or("app"),
+                parts.next().unwrap_or("prod"),
+            );
+            return widths::subscription_name(
+                app,
+                env,
+                parts.next().and_then(|n| n.parse().ok()).unwrap_or(1),
+            );
         }
         sub.name.clone()
     }
@@ -919,8 +1073,14 @@ impl RowWriter<'_> {
 
     fn benefit_id(&self, c: &Commitment) -> String {
         match c.kind {
-            CommitKind::Reservation => format!("/providers/Microsoft.Capacity/reservationOrders/{}/reservations/{}", c.order_id, c.id),
-            CommitKind::SavingsPlan => format!("/providers/Microsoft.BillingBenefits/savingsPlanOrders/{}/savingsPlans/{}", c.order_id, c.id),
+            CommitKind::Reservation => format!(
+                "/providers/Microsoft.Capacity/reservationOrders/{}/reservations/{}",
+                c.order_id, c.id
+            ),
+            CommitKind::SavingsPlan => format!(
+                "/providers/Microsoft.BillingBenefits/savingsPlanOrders/{}/savingsPlans/{}",
+                c.order_id, c.id
+            ),
         }
     }
 
@@ -929,14 +1089,27 @@ impl RowWriter<'_> {
         match c.kind {
             CommitKind::Reservation => {
                 let m = &cat.meters[c.meter];
-                format!("Reserved {} Instance, Standard_{}, {}, 1 Year", if m.category == "Virtual Machines" { "VM" } else { m.category.as_str() }, m.name.replace(' ', "_"), cat.regions[c.region].name)
+                format!(
+                    "Reserved {} Instance, Standard_{}, {}, 1 Year",
+                    if m.category == "Virtual Machines" {
+                        "VM"
+                    } else {
+                        m.category.as_str()
+                    },
+                    m.name.replace(' ', "_"),
+                    cat.regions[c.region].name
+                )
             }
             CommitKind::SavingsPlan => "Compute Savings Plan, 1 Year".to_string(),
         }
     }
 
     fn cost_billing(&self) -> Decimal {
-        if self.is_mca() { self.row.cost * self.u.fx } else { self.row.cost }
+        if self.is_mca() {
+            self.row.cost * self.u.fx
+        } else {
+            self.row.cost
+        }
     }
 
     fn value(&mut self, col: Col) {
@@ -949,7 +1122,11 @@ impl RowWriter<'_> {
         let profile = &u.profiles[section.profile];
         let meter = row.meter.map(|m| &cat.meters[m]);
         let region = &cat.regions[row.region.min(cat.regions.len().saturating_sub(1))];
-        let has_location = row.resource.is_some() || matches!(row.kind, RowKind::UnusedReservation | RowKind::ReservationPurchase);
+        let has_location = row.resource.is_some()
+            || matches!(
+                row.kind,
+                RowKind::UnusedReservation | RowKind::ReservationPurchase
+            );
         let s = &mut String::new();
         match col {
             Col::InvoiceSectionName => s.push_str(&section.name),
@@ -981,11 +1158,21 @@ impl RowWriter<'_> {
             }
             Col::Date => s.push_str(&mdy(row.date)),
             Col::ProductName => match (row.kind, meter, self.commitment()) {
-                (RowKind::ReservationPurchase | RowKind::SavingsPlanPurchase, _, Some(c)) => s.push_str(&self.product_order_name(c)),
+                (RowKind::ReservationPurchase | RowKind::SavingsPlanPurchase, _, Some(c)) => {
+                    s.push_str(&self.product_order_name(c))
+                }
                 (RowKind::UnusedSavingsPlan, _, _) => s.push_str("Compute Savings Plan"),
                 (RowKind::Credit, _, _) => s.push_str("Azure Credit"),
                 (_, Some(m), _) => {
-                    let _ = write!(s, "{}{}{} - {} - {}", m.category, if m.subcategory.is_empty() { "" } else { " " }, m.subcategory, m.name, region.name);
+                    let _ = write!(
+                        s,
+                        "{}{}{} - {} - {}",
+                        m.category,
+                        if m.subcategory.is_empty() { "" } else { " " },
+                        m.subcategory,
+                        m.name,
+                        region.name
+                    );
                 }
                 _ => {}
             },
@@ -1006,11 +1193,18 @@ impl RowWriter<'_> {
             }
             Col::MeterId => {
                 if let Some(m) = row.meter {
-                    let _ = write!(s, "{}", guid(hs(&cat.meters[m].name) ^ m as u64, row.region as u64));
+                    let _ = write!(
+                        s,
+                        "{}",
+                        guid(hs(&cat.meters[m].name) ^ m as u64, row.region as u64)
+                    );
                 }
             }
             Col::UnitOfMeasure => match (row.kind, meter) {
-                (RowKind::UnusedSavingsPlan | RowKind::SavingsPlanPurchase | RowKind::Credit, _) => s.push('1'),
+                (
+                    RowKind::UnusedSavingsPlan | RowKind::SavingsPlanPurchase | RowKind::Credit,
+                    _,
+                ) => s.push('1'),
                 (RowKind::ReservationPurchase, _) => s.push_str("1 Hour"),
                 (_, Some(m)) => s.push_str(&m.unit),
                 _ => s.push('1'),
@@ -1022,18 +1216,38 @@ impl RowWriter<'_> {
             Col::CostInBillingCurrency => s.push_str(&num(self.cost_billing())),
             Col::CostInPricingCurrency | Col::CostInUsd => s.push_str(&num(row.cost)),
             Col::PaygCostInBillingCurrency | Col::PaygCostInUsd => {
-                let payg = if row.resource.is_some() { row.quantity * row.payg_price } else { row.cost };
-                let v = if col == Col::PaygCostInBillingCurrency { payg * u.fx } else { payg };
+                let payg = if row.resource.is_some() {
+                    row.quantity * row.payg_price
+                } else {
+                    row.cost
+                };
+                let v = if col == Col::PaygCostInBillingCurrency {
+                    payg * u.fx
+                } else {
+                    payg
+                };
                 s.push_str(&num(v));
             }
             Col::ExchangeRatePricingToBilling => s.push_str(&num(u.fx)),
             Col::ExchangeRateDate => s.push_str(&mdy(first_of_month(row.date))),
-            Col::PricingCurrency => s.push_str(if self.is_mca() { "USD" } else { &u.spec.currency }),
+            Col::PricingCurrency => s.push_str(if self.is_mca() {
+                "USD"
+            } else {
+                &u.spec.currency
+            }),
             Col::BillingCurrencyCode => s.push_str(&u.spec.currency),
-            Col::CostCenter => s.push_str(if self.is_mca() { &section.cost_center } else { &account.cost_center }),
+            Col::CostCenter => s.push_str(if self.is_mca() {
+                &section.cost_center
+            } else {
+                &account.cost_center
+            }),
             Col::ConsumedService => match (row.kind.commitment(), meter) {
-                (Some(CommitKind::Reservation), _) if row.resource.is_none() => s.push_str("Microsoft.Capacity"),
-                (Some(CommitKind::SavingsPlan), _) if row.resource.is_none() => s.push_str("Microsoft.BillingBenefits"),
+                (Some(CommitKind::Reservation), _) if row.resource.is_none() => {
+                    s.push_str("Microsoft.Capacity")
+                }
+                (Some(CommitKind::SavingsPlan), _) if row.resource.is_none() => {
+                    s.push_str("Microsoft.BillingBenefits")
+                }
                 (_, Some(m)) if row.kind != RowKind::Credit => s.push_str(&m.consumed_service),
                 _ => {}
             },
@@ -1041,7 +1255,13 @@ impl RowWriter<'_> {
                 (Some(i), _) => {
                     let m = &cat.meters[self.u.res(i).meter];
                     let name = self.resource_name(i);
-                    let _ = write!(s, "/subscriptions/{}/resourceGroups/{}/providers/{}", sub.id, self.rg_name(i), m.consumed_service);
+                    let _ = write!(
+                        s,
+                        "/subscriptions/{}/resourceGroups/{}/providers/{}",
+                        sub.id,
+                        self.rg_name(i),
+                        m.consumed_service
+                    );
                     for seg in m.resource_type.split('/').skip(1) {
                         let _ = write!(s, "/{seg}/{name}");
                     }
@@ -1059,14 +1279,32 @@ impl RowWriter<'_> {
                     let x = h(&[u.seed, 10, i]);
                     let env = ENVS[below(x, ENVS.len() as u64) as usize];
                     let app = APPS[below(crate::rng::mix(x), APPS.len() as u64) as usize];
-                    let cost_center = if self.is_mca() { &section.cost_center } else { &account.cost_center };
+                    let cost_center = if self.is_mca() {
+                        &section.cost_center
+                    } else {
+                        &account.cost_center
+                    };
                     if self.real() {
-                        s.push_str(&widths::tags(u.seed, i, self.is_mca(), &self.resource_name(i), env, app, cost_center));
+                        s.push_str(&widths::tags(
+                            u.seed,
+                            i,
+                            self.is_mca(),
+                            &self.resource_name(i),
+                            env,
+                            app,
+                            cost_center,
+                        ));
                     } else if !chance(x, 200) {
                         if self.is_mca() {
-                            let _ = write!(s, "{{\"env\":\"{env}\",\"app\":\"{app}\",\"costcenter\":\"{cost_center}\"}}");
+                            let _ = write!(
+                                s,
+                                "{{\"env\":\"{env}\",\"app\":\"{app}\",\"costcenter\":\"{cost_center}\"}}"
+                            );
                         } else {
-                            let _ = write!(s, "\"env\": \"{env}\",\"app\": \"{app}\",\"costcenter\": \"{cost_center}\"");
+                            let _ = write!(
+                                s,
+                                "\"env\": \"{env}\",\"app\": \"{app}\",\"costcenter\": \"{cost_center}\""
+                            );
                         }
                     }
                 }
@@ -1075,30 +1313,64 @@ impl RowWriter<'_> {
             Col::AdditionalInfo => {
                 if let (Some(m), Some(i)) = (meter, row.resource) {
                     let vm = m.category == "Virtual Machines";
-                    let reservation = self.commitment().filter(|c| c.kind == CommitKind::Reservation).map(|c| (c.order_id, c.id));
+                    let reservation = self
+                        .commitment()
+                        .filter(|c| c.kind == CommitKind::Reservation)
+                        .map(|c| (c.order_id, c.id));
                     if self.real() {
-                        let meter_id = guid(hs(&m.name) ^ row.meter.unwrap_or(0) as u64, row.region as u64).to_string();
+                        let meter_id = guid(
+                            hs(&m.name) ^ row.meter.unwrap_or(0) as u64,
+                            row.region as u64,
+                        )
+                        .to_string();
                         let size = m.name.replace(' ', "_");
                         let name = self.resource_name(i);
-                        let input = widths::InfoInput { seed: u.seed, resource: i, virtual_machine: vm, vm_size: &size, name: &name, reservation, meter_id: &meter_id };
+                        let input = widths::InfoInput {
+                            seed: u.seed,
+                            resource: i,
+                            virtual_machine: vm,
+                            vm_size: &size,
+                            name: &name,
+                            reservation,
+                            meter_id: &meter_id,
+                        };
                         s.push_str(&widths::additional_info(&input));
                     } else if vm {
-                        let _ = write!(s, "{{\"UsageType\":\"ComputeHR\",\"ServiceType\":\"Standard_{}\",\"VMName\":\"{}\"", m.name.replace(' ', "_"), self.resource_name(i));
+                        let _ = write!(
+                            s,
+                            "{{\"UsageType\":\"ComputeHR\",\"ServiceType\":\"Standard_{}\",\"VMName\":\"{}\"",
+                            m.name.replace(' ', "_"),
+                            self.resource_name(i)
+                        );
                         if let Some((order, id)) = reservation {
-                            let _ = write!(s, ",\"ReservationOrderId\":\"{order}\",\"ReservationId\":\"{id}\"");
+                            let _ = write!(
+                                s,
+                                ",\"ReservationOrderId\":\"{order}\",\"ReservationId\":\"{id}\""
+                            );
                         }
                         s.push('}');
                     }
                 }
             }
-            Col::ServiceInfo1 | Col::ServiceInfo2 | Col::CostAllocationRuleName | Col::PreviousInvoiceId | Col::ResellerName | Col::ResellerMpnId => {}
+            Col::ServiceInfo1
+            | Col::ServiceInfo2
+            | Col::CostAllocationRuleName
+            | Col::PreviousInvoiceId
+            | Col::ResellerName
+            | Col::ResellerMpnId => {}
             Col::ReservationId => {
-                if let Some(c) = self.commitment().filter(|c| c.kind == CommitKind::Reservation) {
+                if let Some(c) = self
+                    .commitment()
+                    .filter(|c| c.kind == CommitKind::Reservation)
+                {
                     let _ = write!(s, "{}", c.id);
                 }
             }
             Col::ReservationName => {
-                if let Some(c) = self.commitment().filter(|c| c.kind == CommitKind::Reservation) {
+                if let Some(c) = self
+                    .commitment()
+                    .filter(|c| c.kind == CommitKind::Reservation)
+                {
                     s.push_str(&c.name);
                 }
             }
@@ -1145,20 +1417,38 @@ impl RowWriter<'_> {
             Col::PricingModel => s.push_str(row.kind.pricing_model()),
             Col::AvailabilityZone => {
                 if let (Some(m), Some(i)) = (meter, row.resource)
-                    && m.category == "Virtual Machines" && chance(h(&[u.seed, 11, i]), 300) {
-                        let _ = write!(s, "{}", 1 + below(h(&[u.seed, 12, i]), 3));
-                    }
+                    && m.category == "Virtual Machines"
+                    && chance(h(&[u.seed, 11, i]), 300)
+                {
+                    let _ = write!(s, "{}", 1 + below(h(&[u.seed, 12, i]), 3));
+                }
             }
             Col::BillingAccountId => s.push_str(&u.spec.billing_account_id),
             Col::BillingAccountName => s.push_str(&u.spec.billing_account_name),
-            Col::BillingPeriodStartDate | Col::ServicePeriodStartDate => s.push_str(&mdy(first_of_month(row.date))),
-            Col::BillingPeriodEndDate | Col::ServicePeriodEndDate => s.push_str(&mdy(last_of_month(row.date))),
+            Col::BillingPeriodStartDate | Col::ServicePeriodStartDate => {
+                s.push_str(&mdy(first_of_month(row.date)))
+            }
+            Col::BillingPeriodEndDate | Col::ServicePeriodEndDate => {
+                s.push_str(&mdy(last_of_month(row.date)))
+            }
             Col::BillingProfileId => s.push_str(&profile.id),
             Col::BillingProfileName => s.push_str(&profile.name),
-            Col::IsAzureCreditEligible => s.push_str(if meter.and_then(|m| m.publisher.as_ref()).is_some() || row.kind == RowKind::Credit { "False" } else { "True" }),
+            Col::IsAzureCreditEligible => s.push_str(
+                if meter.and_then(|m| m.publisher.as_ref()).is_some() || row.kind == RowKind::Credit
+                {
+                    "False"
+                } else {
+                    "True"
+                },
+            ),
             Col::PartNumber => {
                 if let Some(m) = row.meter {
-                    let _ = write!(s, "{}-{:05}", ["AAA", "AAD", "AAF", "AAH"][m % 4], below(hs(&cat.meters[m].name), 100_000));
+                    let _ = write!(
+                        s,
+                        "{}-{:05}",
+                        ["AAA", "AAD", "AAF", "AAH"][m % 4],
+                        below(hs(&cat.meters[m].name), 100_000)
+                    );
                 }
             }
             Col::ServiceFamily => match meter {
@@ -1183,7 +1473,16 @@ impl RowWriter<'_> {
             }
             Col::ProductId => {
                 if let Some(m) = row.meter {
-                    let _ = write!(s, "{}/{:04X}", mca_code(hs(&cat.meters[m].name)).replace('-', "").chars().take(12).collect::<String>(), m);
+                    let _ = write!(
+                        s,
+                        "{}/{:04X}",
+                        mca_code(hs(&cat.meters[m].name))
+                            .replace('-', "")
+                            .chars()
+                            .take(12)
+                            .collect::<String>(),
+                        m
+                    );
                 }
             }
             Col::Provider => s.push_str("Azure"),

@@ -20,7 +20,13 @@ fn spec(agreement: Agreement, rows: u64) -> DataSpec {
 }
 
 fn req(metric: Metric, from: Date, to: Date) -> Request {
-    Request { metric, from, to, filter: ScopeFilter::All, until: date!(2030 - 01 - 01) }
+    Request {
+        metric,
+        from,
+        to,
+        filter: ScopeFilter::All,
+        until: date!(2030 - 01 - 01),
+    }
 }
 
 fn csv(g: &Generator, r: &Request) -> Vec<u8> {
@@ -33,7 +39,11 @@ fn csv(g: &Generator, r: &Request) -> Vec<u8> {
 
 #[test]
 fn deterministic_from_seed() {
-    let r = req(Metric::ActualCost, date!(2024 - 03 - 01), date!(2024 - 03 - 31));
+    let r = req(
+        Metric::ActualCost,
+        date!(2024 - 03 - 01),
+        date!(2024 - 03 - 31),
+    );
     let a = csv(&Generator::new(spec(Agreement::Ea, 3000)), &r);
     let b = csv(&Generator::new(spec(Agreement::Ea, 3000)), &r);
     assert_eq!(a, b);
@@ -45,7 +55,13 @@ fn deterministic_from_seed() {
 #[test]
 fn size_is_about_rows_per_month() {
     let g = Generator::new(spec(Agreement::Ea, 6000));
-    let n = g.rows(&req(Metric::ActualCost, date!(2024 - 03 - 01), date!(2024 - 03 - 31))).count() as u64;
+    let n = g
+        .rows(&req(
+            Metric::ActualCost,
+            date!(2024 - 03 - 01),
+            date!(2024 - 03 - 31),
+        ))
+        .count() as u64;
     assert!((5000..8000).contains(&n), "{n}");
 }
 
@@ -62,7 +78,14 @@ fn header_bom_and_column_count() {
         let mut s = spec(agreement, 600);
         s.layout = layout;
         let g = Generator::new(s);
-        let out = csv(&g, &req(Metric::AmortizedCost, date!(2024 - 02 - 01), date!(2024 - 02 - 29)));
+        let out = csv(
+            &g,
+            &req(
+                Metric::AmortizedCost,
+                date!(2024 - 02 - 01),
+                date!(2024 - 02 - 29),
+            ),
+        );
         assert_eq!(&out[..3], &[0xEF, 0xBB, 0xBF]);
         let text = String::from_utf8(out).expect("utf8");
         let recs = catalog::parse_csv(&text);
@@ -77,7 +100,10 @@ fn header_bom_and_column_count() {
 fn records(text: &[u8]) -> Vec<HashMap<String, String>> {
     let recs = catalog::parse_csv(std::str::from_utf8(text).expect("utf8"));
     let head = recs[0].clone();
-    recs[1..].iter().map(|r| head.iter().cloned().zip(r.iter().cloned()).collect()).collect()
+    recs[1..]
+        .iter()
+        .map(|r| head.iter().cloned().zip(r.iter().cloned()).collect())
+        .collect()
 }
 
 fn dec(s: &str) -> Decimal {
@@ -88,8 +114,12 @@ fn dec(s: &str) -> Decimal {
 fn actual_and_amortized_describe_the_same_usage() {
     let g = Generator::new(spec(Agreement::Ea, 20_000));
     let (from, to) = (date!(2024 - 04 - 01), date!(2024 - 04 - 30));
-    let actual = g.rows(&req(Metric::ActualCost, from, to)).collect::<Vec<_>>();
-    let amort = g.rows(&req(Metric::AmortizedCost, from, to)).collect::<Vec<_>>();
+    let actual = g
+        .rows(&req(Metric::ActualCost, from, to))
+        .collect::<Vec<_>>();
+    let amort = g
+        .rows(&req(Metric::AmortizedCost, from, to))
+        .collect::<Vec<_>>();
     // The same usage rows (resource, day, meter, quantity, pricing model) in both.
     type UsageKey = (Date, Option<u64>, Option<usize>, Decimal, RowKind);
     let usage = |rows: &[CostRow]| -> Vec<UsageKey> {
@@ -101,20 +131,43 @@ fn actual_and_amortized_describe_the_same_usage() {
     assert_eq!(usage(&actual), usage(&amort));
     // On-demand, refunds and credits cost the same.
     let same = |rows: &[CostRow]| -> Decimal {
-        rows.iter().filter(|r| matches!(r.kind, RowKind::Usage | RowKind::Refund | RowKind::Credit)).map(|r| r.cost).sum()
+        rows.iter()
+            .filter(|r| matches!(r.kind, RowKind::Usage | RowKind::Refund | RowKind::Credit))
+            .map(|r| r.cost)
+            .sum()
     };
     assert_eq!(same(&actual), same(&amort));
     // Commitment-covered usage is free in actual.
-    assert!(actual.iter().filter(|r| r.kind.commitment().is_some() && r.resource.is_some()).all(|r| r.cost.is_zero()));
+    assert!(
+        actual
+            .iter()
+            .filter(|r| r.kind.commitment().is_some() && r.resource.is_some())
+            .all(|r| r.cost.is_zero())
+    );
     // For a whole month, amortized commitment cost = purchases in actual (exactly).
-    let purchases: Decimal = actual.iter().filter(|r| r.kind.charge_type() == "Purchase").map(|r| r.cost).sum();
-    let amortized_commit: Decimal = amort.iter().filter(|r| r.kind.commitment().is_some()).map(|r| r.cost).sum();
+    let purchases: Decimal = actual
+        .iter()
+        .filter(|r| r.kind.charge_type() == "Purchase")
+        .map(|r| r.cost)
+        .sum();
+    let amortized_commit: Decimal = amort
+        .iter()
+        .filter(|r| r.kind.commitment().is_some())
+        .map(|r| r.cost)
+        .sum();
     assert!(purchases > Decimal::ZERO);
     assert_eq!(purchases, amortized_commit);
     // Amortized has unused rows and no purchases; actual has no unused rows.
-    assert!(amort.iter().any(|r| r.kind == RowKind::UnusedReservation || r.kind == RowKind::UnusedSavingsPlan));
+    assert!(
+        amort
+            .iter()
+            .any(|r| r.kind == RowKind::UnusedReservation || r.kind == RowKind::UnusedSavingsPlan)
+    );
     assert!(amort.iter().all(|r| r.kind.charge_type() != "Purchase"));
-    assert!(actual.iter().all(|r| !matches!(r.kind, RowKind::UnusedReservation | RowKind::UnusedSavingsPlan)));
+    assert!(actual.iter().all(|r| !matches!(
+        r.kind,
+        RowKind::UnusedReservation | RowKind::UnusedSavingsPlan
+    )));
     // Totals: actual - purchases + amortized commitments = amortized.
     let ta: Decimal = actual.iter().map(|r| r.cost).sum();
     let tm: Decimal = amort.iter().map(|r| r.cost).sum();
@@ -124,15 +177,32 @@ fn actual_and_amortized_describe_the_same_usage() {
 #[test]
 fn content_is_varied_and_uses_open_data() {
     let g = Generator::new(spec(Agreement::Ea, 30_000));
-    let out = csv(&g, &req(Metric::AmortizedCost, date!(2024 - 05 - 01), date!(2024 - 05 - 31)));
+    let out = csv(
+        &g,
+        &req(
+            Metric::AmortizedCost,
+            date!(2024 - 05 - 01),
+            date!(2024 - 05 - 31),
+        ),
+    );
     let recs = records(&out);
-    let distinct = |col: &str| recs.iter().map(|r| r[col].clone()).collect::<std::collections::BTreeSet<_>>();
+    let distinct = |col: &str| {
+        recs.iter()
+            .map(|r| r[col].clone())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
     assert!(distinct("SubscriptionId").len() >= 20);
     assert!(distinct("ResourceGroup").len() >= 40);
     assert!(distinct("MeterCategory").len() >= 15);
     assert!(distinct("ResourceLocation").len() >= 8);
     let charge = distinct("ChargeType");
-    for c in ["Usage", "UnusedReservation", "UnusedSavingsPlan", "Refund", "Credit"] {
+    for c in [
+        "Usage",
+        "UnusedReservation",
+        "UnusedSavingsPlan",
+        "Refund",
+        "Credit",
+    ] {
         assert!(charge.contains(c), "{c} in {charge:?}");
     }
     let models = distinct("PricingModel");
@@ -147,22 +217,42 @@ fn content_is_varied_and_uses_open_data() {
         assert!(units.iter().any(|r| r[0] == u), "unit {u}");
     }
     let regions = catalog::parse_csv(catalog::REGIONS_CSV);
-    for l in distinct("ResourceLocation").into_iter().filter(|l| !l.is_empty()) {
+    for l in distinct("ResourceLocation")
+        .into_iter()
+        .filter(|l| !l.is_empty())
+    {
         assert!(regions.iter().any(|r| r[0] == l), "region {l}");
     }
     // Costs are exact: quantity x effective price, for every row.
     for r in &recs {
-        assert_eq!(dec(&r["Quantity"]) * dec(&r["EffectivePrice"]), dec(&r["CostInBillingCurrency"]), "{r:?}");
+        assert_eq!(
+            dec(&r["Quantity"]) * dec(&r["EffectivePrice"]),
+            dec(&r["CostInBillingCurrency"]),
+            "{r:?}"
+        );
     }
 }
 
 #[test]
 fn actual_purchases_in_actual_file() {
     let g = Generator::new(spec(Agreement::Ea, 20_000));
-    let out = csv(&g, &req(Metric::ActualCost, date!(2024 - 05 - 01), date!(2024 - 05 - 03)));
+    let out = csv(
+        &g,
+        &req(
+            Metric::ActualCost,
+            date!(2024 - 05 - 01),
+            date!(2024 - 05 - 03),
+        ),
+    );
     let recs = records(&out);
-    let p: Vec<_> = recs.iter().filter(|r| r["ChargeType"] == "Purchase").collect();
-    assert!(p.iter().any(|r| r["PricingModel"] == "Reservation" && r["Frequency"] == "Recurring"));
+    let p: Vec<_> = recs
+        .iter()
+        .filter(|r| r["ChargeType"] == "Purchase")
+        .collect();
+    assert!(
+        p.iter()
+            .any(|r| r["PricingModel"] == "Reservation" && r["Frequency"] == "Recurring")
+    );
     assert!(p.iter().any(|r| r["PricingModel"] == "SavingsPlan"));
     assert!(p.iter().all(|r| r["Date"] == "05/01/2024"));
 }
@@ -170,11 +260,21 @@ fn actual_purchases_in_actual_file() {
 #[test]
 fn mca_costs_convert_exactly() {
     let g = Generator::new(spec(Agreement::Mca, 3000));
-    let out = csv(&g, &req(Metric::ActualCost, date!(2024 - 06 - 01), date!(2024 - 06 - 10)));
+    let out = csv(
+        &g,
+        &req(
+            Metric::ActualCost,
+            date!(2024 - 06 - 01),
+            date!(2024 - 06 - 10),
+        ),
+    );
     let recs = records(&out);
     for r in &recs {
         let fx = dec(&r["exchangeRatePricingToBilling"]);
-        assert_eq!(dec(&r["costInPricingCurrency"]) * fx, dec(&r["costInBillingCurrency"]));
+        assert_eq!(
+            dec(&r["costInPricingCurrency"]) * fx,
+            dec(&r["costInBillingCurrency"])
+        );
         assert_eq!(r["billingCurrency"], "EUR");
         assert_eq!(r["pricingCurrency"], "USD");
         assert!(!r["billingProfileId"].is_empty());
@@ -187,7 +287,11 @@ fn mca_costs_convert_exactly() {
 fn scope_filter_selects_a_subset() {
     let g = Generator::new(spec(Agreement::Ea, 3000));
     let sub = g.universe().subscription_ids()[0].clone();
-    let mut r = req(Metric::ActualCost, date!(2024 - 03 - 01), date!(2024 - 03 - 05));
+    let mut r = req(
+        Metric::ActualCost,
+        date!(2024 - 03 - 01),
+        date!(2024 - 03 - 05),
+    );
     let all = g.rows(&r).count();
     r.filter = ScopeFilter::Subscription(sub.clone());
     let some: Vec<_> = g.rows(&r).collect();
@@ -200,7 +304,11 @@ fn scope_filter_selects_a_subset() {
 #[test]
 fn cursor_clone_resumes_exactly() {
     let g = Generator::new(spec(Agreement::Ea, 3000));
-    let r = req(Metric::AmortizedCost, date!(2024 - 03 - 01), date!(2024 - 03 - 31));
+    let r = req(
+        Metric::AmortizedCost,
+        date!(2024 - 03 - 01),
+        date!(2024 - 03 - 31),
+    );
     let all: Vec<_> = g.rows(&r).collect();
     let mut it = g.rows(&r);
     for _ in 0..1234 {
@@ -213,10 +321,18 @@ fn cursor_clone_resumes_exactly() {
 #[test]
 fn empty_before_data_start_and_after_until() {
     let g = Generator::new(spec(Agreement::Ea, 3000));
-    let r = req(Metric::ActualCost, date!(2023 - 11 - 01), date!(2023 - 11 - 30));
+    let r = req(
+        Metric::ActualCost,
+        date!(2023 - 11 - 01),
+        date!(2023 - 11 - 30),
+    );
     assert!(g.is_empty(&r));
     assert_eq!(g.rows(&r).count(), 0);
-    let mut r = req(Metric::ActualCost, date!(2024 - 03 - 01), date!(2024 - 03 - 31));
+    let mut r = req(
+        Metric::ActualCost,
+        date!(2024 - 03 - 01),
+        date!(2024 - 03 - 31),
+    );
     r.until = date!(2024 - 03 - 01);
     assert!(g.is_empty(&r));
     assert_eq!(g.rows(&r).count(), 0);
@@ -238,7 +354,16 @@ fn ten_million_rows_stream() {
         }
     }
     let g = Generator::new(spec(Agreement::Ea, 10_000_000));
-    let (rows, bytes) = g.write_csv(&req(Metric::ActualCost, date!(2024 - 01 - 01), date!(2024 - 01 - 31)), Count(0)).expect("sink");
+    let (rows, bytes) = g
+        .write_csv(
+            &req(
+                Metric::ActualCost,
+                date!(2024 - 01 - 01),
+                date!(2024 - 01 - 31),
+            ),
+            Count(0),
+        )
+        .expect("sink");
     assert!(rows >= 10_000_000, "{rows}");
     assert!(bytes > rows * 300);
 }

@@ -19,9 +19,30 @@ pub enum Widths {
     Real,
 }
 
-const TEAMS: &[&str] = &["analyticsengine", "checkout", "payments", "identity", "telemetry", "datalake", "frontdoor", "recommendations"];
-const REGIONS: &[&str] = &["EASTUS", "EASTUS2", "WESTEUROPE", "NORTHEUROPE", "WESTUS2", "UKSOUTH"];
-const IMAGES: &[&str] = &["Canonical", "Windows Server BYOL", "RedHat", "Windows Server"];
+const TEAMS: &[&str] = &[
+    "analyticsengine",
+    "checkout",
+    "payments",
+    "identity",
+    "telemetry",
+    "datalake",
+    "frontdoor",
+    "recommendations",
+];
+const REGIONS: &[&str] = &[
+    "EASTUS",
+    "EASTUS2",
+    "WESTEUROPE",
+    "NORTHEUROPE",
+    "WESTUS2",
+    "UKSOUTH",
+];
+const IMAGES: &[&str] = &[
+    "Canonical",
+    "Windows Server BYOL",
+    "RedHat",
+    "Windows Server",
+];
 
 /// An independent draw `k` from the hash `x` (`below` reads the high bits, so shifts would not do).
 fn d(x: u64, k: u64) -> u64 {
@@ -37,7 +58,13 @@ pub(crate) fn rg_name(seed: u64, sub_seed: u64, rg: u64, app: &str, env: &str) -
     let x = h(&[seed, 70, sub_seed, rg]);
     let team = pick(x, TEAMS);
     match below(d(x, 8), 10) {
-        0..=1 => format!("MC_{}_{}-cluster-{}_{}", team.to_uppercase(), app, rg + 1, pick(d(x, 16), REGIONS)),
+        0..=1 => format!(
+            "MC_{}_{}-cluster-{}_{}",
+            team.to_uppercase(),
+            app,
+            rg + 1,
+            pick(d(x, 16), REGIONS)
+        ),
         2..=6 => format!("rg-{app}-{env}-{}", pick(d(x, 16), REGIONS).to_lowercase()),
         7 => format!("databricks-rg-{team}-{:013x}", d(x, 12)),
         _ => format!("{team}-{env}"),
@@ -49,7 +76,9 @@ pub(crate) fn resource_name(seed: u64, i: u64, prefix: &str, app: &str) -> Strin
     let x = h(&[seed, 71, i]);
     match below(x, 10) {
         0 => format!("aks-{app}pool-{:08}-vmss", below(d(x, 8), 100_000_000)),
-        1 if prefix.starts_with("disk") || prefix == "vm" => format!("{prefix}{app}{i}_OsDisk_1_{:016x}{:016x}", x, h(&[x])),
+        1 if prefix.starts_with("disk") || prefix == "vm" => {
+            format!("{prefix}{app}{i}_OsDisk_1_{:016x}{:016x}", x, h(&[x]))
+        }
         _ => format!("{prefix}-{app}-{}-{i:05}", pick(d(x, 16), TEAMS)),
     }
 }
@@ -66,12 +95,22 @@ pub(crate) fn subscription_name(app: &str, env: &str, n: usize) -> String {
 
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// The tags of a resource, as `"key": "value"` pairs (EA, no braces) or a JSON object (MCA);
 /// empty for about 4 % of resources.
-pub(crate) fn tags(seed: u64, i: u64, mca: bool, name: &str, env: &str, app: &str, cost_center: &str) -> String {
+pub(crate) fn tags(
+    seed: u64,
+    i: u64,
+    mca: bool,
+    name: &str,
+    env: &str,
+    app: &str,
+    cost_center: &str,
+) -> String {
     let x = h(&[seed, 72, i]);
     if chance(x, 40) {
         return String::new();
@@ -83,20 +122,48 @@ pub(crate) fn tags(seed: u64, i: u64, mca: bool, name: &str, env: &str, app: &st
             // a Kubernetes node pool (the longest real tag sets)
             add("aks-managed-createOperationID", guid(x, 1).to_string());
             add("aks-managed-creationSource", format!("vmssclient-{name}"));
-            add("aks-managed-kubeletIdentityClientID", guid(x, 2).to_string());
-            add("aks-managed-orchestrator", format!("Kubernetes:1.{}.{}", 20 + below(d(x, 20), 9), below(d(x, 24), 12)));
+            add(
+                "aks-managed-kubeletIdentityClientID",
+                guid(x, 2).to_string(),
+            );
+            add(
+                "aks-managed-orchestrator",
+                format!(
+                    "Kubernetes:1.{}.{}",
+                    20 + below(d(x, 20), 9),
+                    below(d(x, 24), 12)
+                ),
+            );
             add("aks-managed-poolName", format!("{app}pool"));
-            add("aks-managed-resourceNameSuffix", format!("{:08}", below(d(x, 28), 100_000_000)));
+            add(
+                "aks-managed-resourceNameSuffix",
+                format!("{:08}", below(d(x, 28), 100_000_000)),
+            );
         }
         2..=4 => {
             add("k8s-azure-created-by", "kubernetes-azure-dd".into());
-            add("kubernetes.io-created-for-pv-name", format!("pvc-{}", guid(x, 3)));
-            add("kubernetes.io-created-for-pvc-name", format!("{app}-data-{}", below(d(x, 20), 40)));
-            add("kubernetes.io-created-for-pvc-namespace", format!("{app}-{env}"));
+            add(
+                "kubernetes.io-created-for-pv-name",
+                format!("pvc-{}", guid(x, 3)),
+            );
+            add(
+                "kubernetes.io-created-for-pvc-name",
+                format!("{app}-data-{}", below(d(x, 20), 40)),
+            );
+            add(
+                "kubernetes.io-created-for-pvc-namespace",
+                format!("{app}-{env}"),
+            );
         }
         5..=7 => {
             add("hidden-DevTestLabs-LabUId", guid(x, 4).to_string());
-            add("costanalysis-parent", format!("/subscriptions/{}/resourcegroups/devtestlab/providers/microsoft.devtestlab/labs/{app}-dtl", guid(x, 5)));
+            add(
+                "costanalysis-parent",
+                format!(
+                    "/subscriptions/{}/resourcegroups/devtestlab/providers/microsoft.devtestlab/labs/{app}-dtl",
+                    guid(x, 5)
+                ),
+            );
         }
         8..=11 => {
             add("application", app.to_string());
@@ -156,7 +223,12 @@ pub(crate) fn additional_info(r: &InfoInput<'_>) -> String {
             [2, 4, 8][below(d(x, 12), 3) as usize]
         );
         if let Some((order, id)) = r.reservation {
-            let _ = write!(s, ",\"ReservationOrderId\":\"{order}\",\"ReservationId\":\"{id}\",\"ConsumptionMeter\":\"{}\",\"RINormalizationRatio\":{}", r.meter_id, ["1.0", "2.0", "0.5"][below(d(x, 16), 3) as usize]);
+            let _ = write!(
+                s,
+                ",\"ReservationOrderId\":\"{order}\",\"ReservationId\":\"{id}\",\"ConsumptionMeter\":\"{}\",\"RINormalizationRatio\":{}",
+                r.meter_id,
+                ["1.0", "2.0", "0.5"][below(d(x, 16), 3) as usize]
+            );
         }
         s.push('}');
         return s;
@@ -175,12 +247,31 @@ pub(crate) fn additional_info(r: &InfoInput<'_>) -> String {
             );
         }
         4..=5 => {
-            let _ = write!(s, "{{\"PipelineType\":\"v2\",\"DataTransferDirection\":\"DataTrOut\",\"VmName\":\"{}_{}\",\"ContainerId\":\"{}\",\"NodeId\":\"{}\"}}", r.name, below(d(x, 8), 8), guid(x, 10), guid(x, 11));
+            let _ = write!(
+                s,
+                "{{\"PipelineType\":\"v2\",\"DataTransferDirection\":\"DataTrOut\",\"VmName\":\"{}_{}\",\"ContainerId\":\"{}\",\"NodeId\":\"{}\"}}",
+                r.name,
+                below(d(x, 8), 8),
+                guid(x, 10),
+                guid(x, 11)
+            );
         }
         6 => {
-            let _ = write!(s, "{{\"AHB\":\"{}\",\"vCores\":{},\"ConsumptionMeter\":\"{}\"}}", if chance(d(x, 8), 500) { "True" } else { "False" }, [2, 4, 8][below(d(x, 12), 3) as usize], r.meter_id);
+            let _ = write!(
+                s,
+                "{{\"AHB\":\"{}\",\"vCores\":{},\"ConsumptionMeter\":\"{}\"}}",
+                if chance(d(x, 8), 500) {
+                    "True"
+                } else {
+                    "False"
+                },
+                [2, 4, 8][below(d(x, 12), 3) as usize],
+                r.meter_id
+            );
         }
-        7 => s.push_str("{\"ServiceType\":\"SQLThreatDetection\",\"ResourceCategory\":\"SQLThreatDetection\"}"),
+        7 => s.push_str(
+            "{\"ServiceType\":\"SQLThreatDetection\",\"ResourceCategory\":\"SQLThreatDetection\"}",
+        ),
         8 => s.push_str("{\"PlatformType\":\"V2-Agg\"}"),
         _ => {}
     }

@@ -25,13 +25,26 @@ pub struct T {
 }
 
 pub async fn spawn() -> T {
-    spawn_with(SimConfig { seed_demo: true, ..Default::default() }).await
+    spawn_with(SimConfig {
+        seed_demo: true,
+        ..Default::default()
+    })
+    .await
 }
 
 pub async fn spawn_with(config: SimConfig) -> T {
-    let sim = AzureSim::start(SimConfig { seed_demo: true, ..config }).await.expect("simulator starts");
+    let sim = AzureSim::start(SimConfig {
+        seed_demo: true,
+        ..config
+    })
+    .await
+    .expect("simulator starts");
     let demo = sim.demo().cloned().expect("demo seeded");
-    T { sim, http: crate::http_client(), demo }
+    T {
+        sim,
+        http: crate::http_client(),
+        demo,
+    }
 }
 
 impl T {
@@ -45,7 +58,12 @@ impl T {
 
     /// POST a client-credentials form.
     pub async fn token_request(&self, tenant: &str, form: &[(&str, &str)]) -> Response {
-        self.http.post(self.token_url(tenant)).form(form).send().await.expect("token request")
+        self.http
+            .post(self.token_url(tenant))
+            .form(form)
+            .send()
+            .await
+            .expect("token request")
     }
 
     /// A token for the demo app through the real token endpoint.
@@ -63,24 +81,54 @@ impl T {
             .await;
         assert_eq!(r.status(), StatusCode::OK);
         let v: Value = r.json().await.expect("json");
-        v["access_token"].as_str().expect("access_token").to_string()
+        v["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
     }
 
     pub fn ea_admin_token(&self) -> String {
-        self.sim.sim().user_token(self.demo.ea_admin.object_id).expect("admin token").access_token
+        self.sim
+            .sim()
+            .user_token(self.demo.ea_admin.object_id)
+            .expect("admin token")
+            .access_token
     }
 
     pub fn mca_owner_token(&self) -> String {
-        self.sim.sim().user_token(self.demo.mca_owner.object_id).expect("owner token").access_token
+        self.sim
+            .sim()
+            .user_token(self.demo.mca_owner.object_id)
+            .expect("owner token")
+            .access_token
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        let r = self.http.get(self.arm(path)).bearer_auth(token).send().await.expect("GET");
+        let r = self
+            .http
+            .get(self.arm(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET");
         status_json(r).await
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        let r = self.http.request(method, self.arm(path)).bearer_auth(token).json(&body).send().await.expect("request");
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .request(method, self.arm(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
         status_json(r).await
     }
 
@@ -124,13 +172,20 @@ impl T {
 pub async fn status_json(r: Response) -> (StatusCode, Value) {
     let s = r.status();
     let text = r.text().await.expect("body");
-    let v = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    let v = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
     (s, v)
 }
 
 /// The JSON body of a fixture's response for a status.
 pub fn fixture(path: &str, status: &str) -> Value {
-    let full = format!("{}/../../../shared/fixtures/azure/{path}", env!("CARGO_MANIFEST_DIR"));
+    let full = format!(
+        "{}/../../../shared/fixtures/azure/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"));
     let v: Value = serde_json::from_str(&text).expect("fixture json");
     v["responses"][status]["body"].clone()
@@ -167,7 +222,9 @@ pub fn same_shape(expected: &Value, actual: &Value, path: &str, exact: bool) -> 
                 }
             }
         }
-        (Value::String(_), Value::String(_)) | (Value::Bool(_), Value::Bool(_)) | (Value::Number(_), Value::Number(_)) => {}
+        (Value::String(_), Value::String(_))
+        | (Value::Bool(_), Value::Bool(_))
+        | (Value::Number(_), Value::Number(_)) => {}
         (e, a) => errs.push(format!("{path}: fixture {e} vs simulator {a}")),
     }
     errs
@@ -175,18 +232,33 @@ pub fn same_shape(expected: &Value, actual: &Value, path: &str, exact: bool) -> 
 
 pub fn assert_shape(expected: &Value, actual: &Value, exact: bool) {
     let errs = same_shape(expected, actual, "$", exact);
-    assert!(errs.is_empty(), "shape differs:\n{}\nactual: {actual:#}", errs.join("\n"));
+    assert!(
+        errs.is_empty(),
+        "shape differs:\n{}\nactual: {actual:#}",
+        errs.join("\n")
+    );
 }
 
 /// `error_codes[0]` and `error` of an Entra ID error, after checking its shape.
 pub fn aad_error(v: &Value) -> (u64, String) {
-    for k in ["error", "error_description", "timestamp", "trace_id", "correlation_id", "error_uri"] {
+    for k in [
+        "error",
+        "error_description",
+        "timestamp",
+        "trace_id",
+        "correlation_id",
+        "error_uri",
+    ] {
         assert!(v[k].is_string(), "{k} in {v}");
     }
     let code = v["error_codes"][0].as_u64().expect("error_codes");
     let desc = v["error_description"].as_str().unwrap_or_default();
     assert!(desc.starts_with(&format!("AADSTS{code}: ")), "{desc}");
-    assert!(desc.contains("\r\nTrace ID: ") && desc.contains("\r\nCorrelation ID: ") && desc.contains("\r\nTimestamp: "));
+    assert!(
+        desc.contains("\r\nTrace ID: ")
+            && desc.contains("\r\nCorrelation ID: ")
+            && desc.contains("\r\nTimestamp: ")
+    );
     (code, v["error"].as_str().unwrap_or_default().to_string())
 }
 

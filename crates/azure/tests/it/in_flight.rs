@@ -64,25 +64,56 @@ async fn a_billing_account_never_has_more_reports_in_flight_than_allowed() {
     counts.lock().expect("lock").base = base.as_str().trim_end_matches('/').to_string();
     let c = client(base, 3);
     let tok = token();
-    let limits = FetchLimits { reports_in_flight: 2, ..FetchLimits::default() };
+    let limits = FetchLimits {
+        reports_in_flight: 2,
+        ..FetchLimits::default()
+    };
     let dir = std::env::temp_dir().join(format!("be-azure-in-flight-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("dir");
-    let request = CostReportRequest::TimePeriod { metric: CostMetric::ActualCost, start: time::macros::date!(2026 - 01 - 01), end: time::macros::date!(2026 - 01 - 31) };
+    let request = CostReportRequest::TimePeriod {
+        metric: CostMetric::ActualCost,
+        start: time::macros::date!(2026 - 01 - 01),
+        end: time::macros::date!(2026 - 01 - 31),
+    };
     let fetch = |scope: &'static str, n: usize| {
         let (c, tok, request, dir) = (c.clone(), tok.clone(), request.clone(), dir.clone());
-        async move { c.fetch_report(&tok, scope, &request, &dir, &format!("{}-{n}", scope.rsplit('/').next().unwrap_or("x")), &limits).await }
+        async move {
+            c.fetch_report(
+                &tok,
+                scope,
+                &request,
+                &dir,
+                &format!("{}-{n}", scope.rsplit('/').next().unwrap_or("x")),
+                &limits,
+            )
+            .await
+        }
     };
     let mut all = Vec::new();
     for n in 0..5 {
-        all.push(tokio::spawn(fetch("providers/Microsoft.Billing/billingAccounts/1111111", n)));
+        all.push(tokio::spawn(fetch(
+            "providers/Microsoft.Billing/billingAccounts/1111111",
+            n,
+        )));
     }
-    all.push(tokio::spawn(fetch("providers/Microsoft.Billing/billingAccounts/2222222", 0)));
+    all.push(tokio::spawn(fetch(
+        "providers/Microsoft.Billing/billingAccounts/2222222",
+        0,
+    )));
     for f in all {
         let got = f.await.expect("task").expect("fetched");
         assert_eq!(got.bytes, 4);
     }
     let c = counts.lock().expect("lock");
-    assert_eq!(c.most.get("1111111"), Some(&2), "two of the five reports at a time, no more and no fewer");
-    assert_eq!(c.most.get("2222222"), Some(&1), "another billing account has its own turns");
+    assert_eq!(
+        c.most.get("1111111"),
+        Some(&2),
+        "two of the five reports at a time, no more and no fewer"
+    );
+    assert_eq!(
+        c.most.get("2222222"),
+        Some(&1),
+        "another billing account has its own turns"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -11,7 +11,18 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("be-store", &["be-domain"]),
     ("be-app", &["be-azure", "be-domain", "be-store"]),
     ("be-http", &["be-app", "be-domain", "be-store"]),
-    ("be-cli", &["be-app", "be-http", "be-store", "be-azure-sim", "be-ingest", "be-engine", "be-domain"]),
+    (
+        "be-cli",
+        &[
+            "be-app",
+            "be-http",
+            "be-store",
+            "be-azure-sim",
+            "be-ingest",
+            "be-engine",
+            "be-domain",
+        ],
+    ),
     ("be-azure-sim", &[]),
     ("be-ingest", &["be-domain"]),
     ("be-engine", &["be-domain", "be-ingest"]),
@@ -30,11 +41,21 @@ const CONFINED: &[(&str, &[&str])] = &[
 
 fn metadata() -> Value {
     let out = std::process::Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("json")
 }
 
@@ -66,10 +87,15 @@ fn workspace_dependencies_point_inward_only() {
         let allowed = ALLOWED
             .iter()
             .find(|(k, _)| k == krate)
-            .unwrap_or_else(|| panic!("{krate} is not in ARCHITECTURE.md's table (and this test's ALLOWED list)"))
+            .unwrap_or_else(|| {
+                panic!("{krate} is not in ARCHITECTURE.md's table (and this test's ALLOWED list)")
+            })
             .1;
         for dep in deps.iter().filter(|d| workspace.contains(d)) {
-            assert!(allowed.contains(&dep.as_str()), "forbidden edge: {krate} -> {dep} (see ARCHITECTURE.md)");
+            assert!(
+                allowed.contains(&dep.as_str()),
+                "forbidden edge: {krate} -> {dep} (see ARCHITECTURE.md)"
+            );
         }
     }
 }
@@ -80,7 +106,10 @@ fn heavy_or_edge_crates_stay_where_they_belong() {
     for (krate, deps) in edges(&meta) {
         for (external, owners) in CONFINED {
             if deps.contains(*external) {
-                assert!(owners.contains(&krate.as_str()), "{krate} must not depend on {external} (only {owners:?} may)");
+                assert!(
+                    owners.contains(&krate.as_str()),
+                    "{krate} must not depend on {external} (only {owners:?} may)"
+                );
             }
         }
     }

@@ -25,7 +25,11 @@ fn start_chromedriver() -> Driver {
     cmd.arg(format!("--port={port}")).stdin(Stdio::null());
     let process = Server::spawn(cmd);
     process.wait_stdout("started successfully");
-    Driver { _process: process, port, _profile: TempDir::new("chromium-profile") }
+    Driver {
+        _process: process,
+        port,
+        _profile: TempDir::new("chromium-profile"),
+    }
 }
 
 async fn browser(driver: &Driver) -> Client {
@@ -56,10 +60,20 @@ async fn screenshot(c: &Client, name: &str) {
 }
 
 async fn submit_name(c: &Client, name: &str) {
-    let field = c.find(Locator::Css("input#name")).await.expect("name field");
+    let field = c
+        .find(Locator::Css("input#name"))
+        .await
+        .expect("name field");
     field.clear().await.expect("clear");
     field.send_keys(name).await.expect("type");
-    c.find(Locator::XPath("//button[normalize-space()='Create Account']")).await.expect("button").click().await.expect("click");
+    c.find(Locator::XPath(
+        "//button[normalize-space()='Create Account']",
+    ))
+    .await
+    .expect("button")
+    .click()
+    .await
+    .expect("click");
 }
 
 #[tokio::test]
@@ -69,21 +83,59 @@ async fn log_in_create_an_account_and_see_a_duplicate_refused() {
     let c = browser(&driver).await;
     let result = async {
         c.goto(&demo.url).await.expect("open console");
-        c.wait().for_element(Locator::Css("input#email")).await.expect("login page");
-        assert!(c.current_url().await.expect("url").path().starts_with("/login"));
-        c.find(Locator::Css("input#email")).await.expect("email").send_keys(DEMO_EMAIL).await.expect("type");
-        c.find(Locator::Css("input#password")).await.expect("password").send_keys(DEMO_PASSWORD).await.expect("type");
-        c.find(Locator::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
-        c.wait().for_element(Locator::Css("input#name")).await.expect("accounts page");
+        c.wait()
+            .for_element(Locator::Css("input#email"))
+            .await
+            .expect("login page");
+        assert!(
+            c.current_url()
+                .await
+                .expect("url")
+                .path()
+                .starts_with("/login")
+        );
+        c.find(Locator::Css("input#email"))
+            .await
+            .expect("email")
+            .send_keys(DEMO_EMAIL)
+            .await
+            .expect("type");
+        c.find(Locator::Css("input#password"))
+            .await
+            .expect("password")
+            .send_keys(DEMO_PASSWORD)
+            .await
+            .expect("type");
+        c.find(Locator::Css("button[type=submit]"))
+            .await
+            .expect("submit")
+            .click()
+            .await
+            .expect("click");
+        c.wait()
+            .for_element(Locator::Css("input#name"))
+            .await
+            .expect("accounts page");
         assert_eq!(c.current_url().await.expect("url").path(), "/accounts");
         shots(&c, "1-accounts").await;
 
         submit_name(&c, "Wingtip Toys").await;
-        let notice = c.wait().for_element(Locator::Css("#notice")).await.expect("notice");
-        assert_eq!(notice.text().await.expect("text"), "Account “Wingtip Toys” created.");
+        let notice = c
+            .wait()
+            .for_element(Locator::Css("#notice"))
+            .await
+            .expect("notice");
+        assert_eq!(
+            notice.text().await.expect("text"),
+            "Account “Wingtip Toys” created."
+        );
         let names: Vec<String> = {
             let mut v = vec![];
-            for cell in c.find_all(Locator::Css("#accounts td.account-name")).await.expect("rows") {
+            for cell in c
+                .find_all(Locator::Css("#accounts td.account-name"))
+                .await
+                .expect("rows")
+            {
                 v.push(cell.text().await.expect("text"));
             }
             v
@@ -91,9 +143,16 @@ async fn log_in_create_an_account_and_see_a_duplicate_refused() {
         assert!(names.contains(&"Wingtip Toys".to_string()), "{names:?}");
 
         submit_name(&c, "wingtip toys").await;
-        let error = c.wait().for_element(Locator::Css("#name-error")).await.expect("field error");
+        let error = c
+            .wait()
+            .for_element(Locator::Css("#name-error"))
+            .await
+            .expect("field error");
         let text = error.text().await.expect("text");
-        assert!(text.contains("\"Wingtip Toys\" already exists"), "names the existing account as spelled: {text}");
+        assert!(
+            text.contains("\"Wingtip Toys\" already exists"),
+            "names the existing account as spelled: {text}"
+        );
         // The message sits beside the field it concerns, and the field is marked invalid.
         let beside: bool = c
             .execute(
@@ -108,21 +167,52 @@ async fn log_in_create_an_account_and_see_a_duplicate_refused() {
             .as_bool()
             .expect("bool");
         assert!(beside);
-        assert_eq!(c.find(Locator::Css("input#name")).await.expect("f").prop("value").await.expect("v").as_deref(), Some("wingtip toys"));
+        assert_eq!(
+            c.find(Locator::Css("input#name"))
+                .await
+                .expect("f")
+                .prop("value")
+                .await
+                .expect("v")
+                .as_deref(),
+            Some("wingtip toys")
+        );
         shots(&c, "2-duplicate").await;
 
         // The demo's rated months, as a newcomer sees them.
-        until_text(&c, &demo.url, "/rating", "#periods tr[data-status='rated']", "rated").await;
+        until_text(
+            &c,
+            &demo.url,
+            "/rating",
+            "#periods tr[data-status='rated']",
+            "rated",
+        )
+        .await;
         shots(&c, "demo-rating").await;
-        c.find(Locator::Css("#periods tr[data-status='rated'] a")).await.expect("a rated month").click().await.expect("click");
+        c.find(Locator::Css("#periods tr[data-status='rated'] a"))
+            .await
+            .expect("a rated month")
+            .click()
+            .await
+            .expect("click");
         let families = text_of(&c, "#totals-table tbody").await;
-        assert!(families.contains("Northwind Traders") && families.contains("Tailspin Toys"), "{families}");
-        assert!(text_of(&c, "#totals-table tfoot").await.contains("Total USD"));
+        assert!(
+            families.contains("Northwind Traders") && families.contains("Tailspin Toys"),
+            "{families}"
+        );
+        assert!(
+            text_of(&c, "#totals-table tfoot")
+                .await
+                .contains("Total USD")
+        );
         click(&c, "#show-rules").await;
         until_shown(&c, "#totals-table thead", "Standard / Managed service fee").await;
         shots(&c, "demo-totals-rules").await;
         click(&c, "#by-sub-account").await;
-        c.wait().for_element(Locator::Css("#totals-table[data-by='sub_account']")).await.expect("by sub-account");
+        c.wait()
+            .for_element(Locator::Css("#totals-table[data-by='sub_account']"))
+            .await
+            .expect("by sub-account");
         shots(&c, "demo-totals-sub-accounts").await;
     };
     // Close the browser whatever happened, then report.
@@ -132,17 +222,33 @@ async fn log_in_create_an_account_and_see_a_duplicate_refused() {
 }
 
 async fn fill(c: &Client, css: &str, text: &str) {
-    let field = c.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}"));
+    let field = c
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("{css}"));
     field.clear().await.expect("clear");
     field.send_keys(text).await.expect("type");
 }
 
 async fn click(c: &Client, css: &str) {
-    c.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}")).click().await.expect("click");
+    c.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("{css}"))
+        .click()
+        .await
+        .expect("click");
 }
 
 async fn text_of(c: &Client, css: &str) -> String {
-    c.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}")).text().await.expect("text")
+    c.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("{css}"))
+        .text()
+        .await
+        .expect("text")
 }
 
 async fn path(c: &Client) -> String {
@@ -154,7 +260,10 @@ async fn sign_in(c: &Client, url: &str) {
     fill(c, "input#email", DEMO_EMAIL).await;
     fill(c, "input#password", DEMO_PASSWORD).await;
     click(c, "button[type=submit]").await;
-    c.wait().for_element(Locator::Css("input#name")).await.expect("signed in");
+    c.wait()
+        .for_element(Locator::Css("input#name"))
+        .await
+        .expect("signed in");
 }
 
 /// The seed's flow in the console: create an account, Azure, Billing Engine, the app registration
@@ -168,29 +277,62 @@ async fn the_whole_wizard_in_the_console() {
     let c = browser(&driver).await;
     let result = async {
         sign_in(&c, &demo.url).await;
-        c.goto(&format!("{}/connect", demo.url)).await.expect("wizard");
+        c.goto(&format!("{}/connect", demo.url))
+            .await
+            .expect("wizard");
         fill(&c, "input#name", "Wingtip Labs").await;
         click(&c, "button.primary").await;
-        c.wait().for_element(Locator::Css("#provider-azure")).await.expect("provider step");
+        c.wait()
+            .for_element(Locator::Css("#provider-azure"))
+            .await
+            .expect("provider step");
         click(&c, "#provider-azure").await;
-        c.wait().for_element(Locator::Css("#product-next")).await.expect("product step");
+        c.wait()
+            .for_element(Locator::Css("#product-next"))
+            .await
+            .expect("product step");
         assert!(c.source().await.expect("html").contains("FinOps Products"));
         click(&c, "#product-next").await;
 
         // Step 4: what to register, with this server's redirect URI.
         let redirect = text_of(&c, "#redirect-uri").await;
         assert_eq!(redirect, demo.url);
-        assert!(c.source().await.expect("html").contains("Accounts in this organizational directory only (Single tenant)"));
+        assert!(
+            c.source()
+                .await
+                .expect("html")
+                .contains("Accounts in this organizational directory only (Single tenant)")
+        );
         shots(&c, "wizard-4-login").await;
         click(&c, "#login-next").await;
 
         // Step 5: a subscription path in the tenant field is named as such while typing.
-        c.wait().for_element(Locator::Css("input#tenant_id")).await.expect("ids step");
-        fill(&c, "input#tenant_id", "/subscriptions/11111111-2222-3333-4444-555555555555").await;
+        c.wait()
+            .for_element(Locator::Css("input#tenant_id"))
+            .await
+            .expect("ids step");
+        fill(
+            &c,
+            "input#tenant_id",
+            "/subscriptions/11111111-2222-3333-4444-555555555555",
+        )
+        .await;
         click(&c, "input#client_id").await; // leaving the field triggers the check
-        let live = c.wait().for_element(Locator::Css("#tenant_id-error:not([hidden])")).await.expect("live check").text().await.expect("t");
+        let live = c
+            .wait()
+            .for_element(Locator::Css("#tenant_id-error:not([hidden])"))
+            .await
+            .expect("live check")
+            .text()
+            .await
+            .expect("t");
         assert!(live.contains("subscription"), "{live}");
-        fill(&c, "input#client_id", "22222222-2222-4222-8222-222222222222").await;
+        fill(
+            &c,
+            "input#client_id",
+            "22222222-2222-4222-8222-222222222222",
+        )
+        .await;
         fill(&c, "input#tenant_id", "contoso.onmicrosoft.com").await;
         click(&c, "input[name=agreement_type][value=EA]").await;
         fill(&c, "input#billing_account_id", "8611537").await;
@@ -198,31 +340,69 @@ async fn the_whole_wizard_in_the_console() {
         click(&c, "#ids-next").await;
 
         // Step 6 with a wrong secret: the grant step says why and how to fix it.
-        c.wait().for_element(Locator::Css("input#client_secret")).await.expect("secret step");
-        fill(&c, "input#client_secret", "abc8Q~this-is-not-the-secret-value-00000").await;
+        c.wait()
+            .for_element(Locator::Css("input#client_secret"))
+            .await
+            .expect("secret step");
+        fill(
+            &c,
+            "input#client_secret",
+            "abc8Q~this-is-not-the-secret-value-00000",
+        )
+        .await;
         click(&c, "#secret-next").await;
         let error = text_of(&c, "#grant-error").await;
-        assert!(error.contains("refused the client secret") && error.contains("Value"), "{error}");
+        assert!(
+            error.contains("refused the client secret") && error.contains("Value"),
+            "{error}"
+        );
         shots(&c, "wizard-7-wrong-secret").await;
-        c.find(Locator::LinkText("Enter the secret again")).await.expect("link").click().await.expect("click");
-        c.wait().for_element(Locator::Css("input#client_secret")).await.expect("secret step again");
-        fill(&c, "input#client_secret", "tr2Q~try-the-wizard-secret-value-000000").await;
+        c.find(Locator::LinkText("Enter the secret again"))
+            .await
+            .expect("link")
+            .click()
+            .await
+            .expect("click");
+        c.wait()
+            .for_element(Locator::Css("input#client_secret"))
+            .await
+            .expect("secret step again");
+        fill(
+            &c,
+            "input#client_secret",
+            "tr2Q~try-the-wizard-secret-value-000000",
+        )
+        .await;
         click(&c, "#secret-next").await;
 
         // Step 7: the call, with the service principal's object ID filled in.
         let principal = text_of(&c, "#principal-id").await;
         assert_eq!(principal, "22222222-2222-4222-8222-5e7000000002");
         let curl = text_of(&c, "#grant-curl").await;
-        assert!(curl.contains("8611537") && curl.contains(&principal), "{curl}");
+        assert!(
+            curl.contains("8611537") && curl.contains(&principal),
+            "{curl}"
+        );
         shots(&c, "wizard-7-grant").await;
         let admin = std::process::Command::new("curl")
-            .args(["-s", "-X", "POST", &format!("{}/_sim/users/aaaaaaaa-0000-4000-8000-00000000ad01/token", demo.sim_url)])
+            .args([
+                "-s",
+                "-X",
+                "POST",
+                &format!(
+                    "{}/_sim/users/aaaaaaaa-0000-4000-8000-00000000ad01/token",
+                    demo.sim_url
+                ),
+            ])
             .output()
             .expect("curl");
         let admin: serde_json::Value = serde_json::from_slice(&admin.stdout).expect("json");
         let out = std::process::Command::new("sh")
             .args(["-c", &format!("{curl} -o /dev/null -w '%{{http_code}}'")])
-            .env("ADMIN_TOKEN", admin["access_token"].as_str().expect("token"))
+            .env(
+                "ADMIN_TOKEN",
+                admin["access_token"].as_str().expect("token"),
+            )
             .output()
             .expect("run the call");
         assert_eq!(String::from_utf8_lossy(&out.stdout), "200");
@@ -231,26 +411,53 @@ async fn the_whole_wizard_in_the_console() {
         click(&c, "#connect").await;
         let state = text_of(&c, "#state").await;
         assert_eq!(state, "connected");
-        let passed = c.find_all(Locator::Css("#checks li.check-passed")).await.expect("checks").len();
+        let passed = c
+            .find_all(Locator::Css("#checks li.check-passed"))
+            .await
+            .expect("checks")
+            .len();
         assert_eq!(passed, 4);
         assert!(text_of(&c, "#next").await.contains("first sync is queued"));
         shots(&c, "wizard-8-connected").await;
 
         // The existing-account path: Administration → Billing Engine → + Cloud account.
-        c.goto(&format!("{}/accounts", demo.url)).await.expect("accounts");
+        c.goto(&format!("{}/accounts", demo.url))
+            .await
+            .expect("accounts");
         fill(&c, "input#name", "Spare Account").await;
-        c.find(Locator::XPath("//button[normalize-space()='Create Account']")).await.expect("b").click().await.expect("click");
-        c.wait().for_element(Locator::Css("#notice")).await.expect("created");
-        c.goto(&format!("{}/administration", demo.url)).await.expect("administration");
+        c.find(Locator::XPath(
+            "//button[normalize-space()='Create Account']",
+        ))
+        .await
+        .expect("b")
+        .click()
+        .await
+        .expect("click");
+        c.wait()
+            .for_element(Locator::Css("#notice"))
+            .await
+            .expect("created");
+        c.goto(&format!("{}/administration", demo.url))
+            .await
+            .expect("administration");
         let listed = text_of(&c, "#registered").await;
-        assert!(listed.contains("Wingtip Labs") && listed.contains("Contoso Retail"), "{listed}");
+        assert!(
+            listed.contains("Wingtip Labs") && listed.contains("Contoso Retail"),
+            "{listed}"
+        );
         click(&c, "#add-cloud-account").await;
         let options = text_of(&c, "select#account_id").await;
         assert!(options.contains("Spare Account"), "{options}");
-        assert!(!options.contains("Wingtip Labs") && !options.contains("Contoso Retail"), "connected accounts are not offered: {options}");
+        assert!(
+            !options.contains("Wingtip Labs") && !options.contains("Contoso Retail"),
+            "connected accounts are not offered: {options}"
+        );
         shots(&c, "admin-cloud-account").await;
         click(&c, "#cloud-account-next").await;
-        c.wait().for_element(Locator::Css("#redirect-uri")).await.expect("continues at log in to Azure");
+        c.wait()
+            .for_element(Locator::Css("#redirect-uri"))
+            .await
+            .expect("continues at log in to Azure");
         assert!(path(&c).await.ends_with("/login"));
     };
     let outcome = tokio::time::timeout(Duration::from_secs(180), result).await;
@@ -263,18 +470,31 @@ async fn the_whole_wizard_in_the_console() {
 struct Cdp(&'static str, serde_json::Value);
 
 impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
-    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
-        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
     }
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(json!({"cmd": self.0, "params": self.1}).to_string()))
+        (
+            http::Method::POST,
+            Some(json!({"cmd": self.0, "params": self.1}).to_string()),
+        )
     }
 }
 
 async fn viewport(c: &Client, width: u64, height: u64) {
-    let metrics = json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false});
-    c.issue_cmd(Cdp("Emulation.setDeviceMetricsOverride", metrics)).await.expect("set the viewport");
+    let metrics =
+        json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false});
+    c.issue_cmd(Cdp("Emulation.setDeviceMetricsOverride", metrics))
+        .await
+        .expect("set the viewport");
 }
 
 /// A full-page screenshot at 1400 and at 800 px wide (`<name>-1400.png`, `<name>-800.png`).
@@ -282,7 +502,10 @@ async fn shots(c: &Client, name: &str) {
     for width in [1400u64, 800] {
         viewport(c, width, 900).await;
         let height = c
-            .execute("return Math.min(Math.max(document.documentElement.scrollHeight, 900), 8000);", vec![])
+            .execute(
+                "return Math.min(Math.max(document.documentElement.scrollHeight, 900), 8000);",
+                vec![],
+            )
             .await
             .expect("height")
             .as_u64()
@@ -290,21 +513,34 @@ async fn shots(c: &Client, name: &str) {
         viewport(c, width, height).await;
         screenshot(c, &format!("{name}-{width}")).await;
     }
-    c.issue_cmd(Cdp("Emulation.clearDeviceMetricsOverride", json!({}))).await.expect("reset the viewport");
+    c.issue_cmd(Cdp("Emulation.clearDeviceMetricsOverride", json!({})))
+        .await
+        .expect("reset the viewport");
 }
 
 async fn attr(c: &Client, css: &str, name: &str) -> String {
-    let e = c.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}"));
+    let e = c
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("{css}"));
     e.attr(name).await.expect("attr").unwrap_or_default()
 }
 
 async fn choose(c: &Client, select: &str, label: &str) {
-    let s = c.find(Locator::Css(select)).await.unwrap_or_else(|_| panic!("{select}"));
-    s.select_by_label(label).await.unwrap_or_else(|_| panic!("{select}: {label}"));
+    let s = c
+        .find(Locator::Css(select))
+        .await
+        .unwrap_or_else(|_| panic!("{select}"));
+    s.select_by_label(label)
+        .await
+        .unwrap_or_else(|_| panic!("{select}: {label}"));
 }
 
 async fn goto(c: &Client, url: &str, path: &str) {
-    c.goto(&format!("{url}{path}")).await.unwrap_or_else(|_| panic!("open {path}"));
+    c.goto(&format!("{url}{path}"))
+        .await
+        .unwrap_or_else(|_| panic!("open {path}"));
 }
 
 /// Wait (without reloading) until `css` shows `expected`: the page a click leads to has loaded.
@@ -317,7 +553,10 @@ async fn until_shown(c: &Client, css: &str, expected: &str) -> String {
         {
             return text;
         }
-        assert!(std::time::Instant::now() < deadline, "{css} never showed {expected:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{css} never showed {expected:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -333,7 +572,10 @@ async fn until_text(c: &Client, url: &str, path: &str, css: &str, expected: &str
                 return text;
             }
         }
-        assert!(std::time::Instant::now() < deadline, "{path}: {css} never showed {expected:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path}: {css} never showed {expected:?}"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
@@ -352,11 +594,18 @@ async fn pricing_and_rating_in_the_console() {
         fill(&c, "input#email", crate::rating::EMAIL).await;
         fill(&c, "input#password", "a very good password").await;
         click(&c, "button[type=submit]").await;
-        c.wait().for_element(Locator::Css("input#name")).await.expect("signed in");
+        c.wait()
+            .for_element(Locator::Css("input#name"))
+            .await
+            .expect("signed in");
 
         // Before any data: honest empty states and placeholders.
         goto(&c, &url, "/rating").await;
-        assert!(text_of(&c, "#no-periods").await.contains("No cost data yet"));
+        assert!(
+            text_of(&c, "#no-periods")
+                .await
+                .contains("No cost data yet")
+        );
         goto(&c, &url, "/dashboard").await;
         assert!(text_of(&c, "#coming-next").await.contains("Not built yet"));
         shots(&c, "dashboard-placeholder").await;
@@ -364,21 +613,51 @@ async fn pricing_and_rating_in_the_console() {
         // Import the FOCUS file through the upload form.
         goto(&c, &url, "/import").await;
         fill(&c, "input#source", "Example").await;
-        let csv = crate::rating::shared("data/engine/example-focus.csv").canonicalize().expect("the example file");
-        c.find(Locator::Css("input#file")).await.expect("file").send_keys(csv.to_str().expect("path")).await.expect("choose");
+        let csv = crate::rating::shared("data/engine/example-focus.csv")
+            .canonicalize()
+            .expect("the example file");
+        c.find(Locator::Css("input#file"))
+            .await
+            .expect("file")
+            .send_keys(csv.to_str().expect("path"))
+            .await
+            .expect("choose");
         click(&c, "#import-submit").await;
         let imported = text_of(&c, "#imported-periods tr[data-period='2026-10']").await;
-        assert!(imported.contains("2026-10") && imported.contains(" 8 ") && imported.contains("700.00"), "{imported}");
-        assert!(text_of(&c, "#import-columns").await.contains("x_ExampleRow"), "kept x_ columns are named");
+        assert!(
+            imported.contains("2026-10") && imported.contains(" 8 ") && imported.contains("700.00"),
+            "{imported}"
+        );
+        assert!(
+            text_of(&c, "#import-columns")
+                .await
+                .contains("x_ExampleRow"),
+            "kept x_ columns are named"
+        );
         shots(&c, "import-result").await;
 
         // Rules as code: a dry run shows the differences, then apply.
         goto(&c, &url, "/pricing/code").await;
-        let config = crate::rating::shared("data/engine/example-config.json").canonicalize().expect("the example file");
-        c.find(Locator::Css("input#code-file")).await.expect("file").send_keys(config.to_str().expect("path")).await.expect("choose");
+        let config = crate::rating::shared("data/engine/example-config.json")
+            .canonicalize()
+            .expect("the example file");
+        c.find(Locator::Css("input#code-file"))
+            .await
+            .expect("file")
+            .send_keys(config.to_str().expect("path"))
+            .await
+            .expect("choose");
         click(&c, "#dry-run-submit").await;
-        let changes = c.wait().for_element(Locator::Css("#changes")).await.expect("diff");
-        let lines = changes.find_all(Locator::Css("li")).await.expect("lines").len();
+        let changes = c
+            .wait()
+            .for_element(Locator::Css("#changes"))
+            .await
+            .expect("diff");
+        let lines = changes
+            .find_all(Locator::Css("li"))
+            .await
+            .expect("lines")
+            .len();
         assert!(lines >= 5, "{lines} changes");
         assert!(changes.text().await.expect("t").contains("Contoso"));
         shots(&c, "code-dry-run").await;
@@ -387,13 +666,33 @@ async fn pricing_and_rating_in_the_console() {
         assert!(notice.contains("version 1"), "{notice}");
 
         // The month gets rated by itself.
-        until_text(&c, &url, "/rating", "tr[data-period='2026-10'][data-status='rated']", "v1").await;
+        until_text(
+            &c,
+            &url,
+            "/rating",
+            "tr[data-period='2026-10'][data-status='rated']",
+            "v1",
+        )
+        .await;
         shots(&c, "rating").await;
 
         // A family: a duplicate name refused beside the field, then Tailspin with sub-D.
         goto(&c, &url, "/families").await;
         let subs = text_of(&c, "#subs").await;
-        assert!(["sub-A", "sub-B", "sub-C", "sub-D", "Tailspin Dev", "8611537", "Example"].iter().all(|s| subs.contains(s)), "{subs}");
+        assert!(
+            [
+                "sub-A",
+                "sub-B",
+                "sub-C",
+                "sub-D",
+                "Tailspin Dev",
+                "8611537",
+                "Example"
+            ]
+            .iter()
+            .all(|s| subs.contains(s)),
+            "{subs}"
+        );
         fill(&c, "input[name=name]", "contoso").await;
         click(&c, "#create-family").await;
         let error = text_of(&c, "[data-field='name']").await;
@@ -402,9 +701,21 @@ async fn pricing_and_rating_in_the_console() {
         shots(&c, "families-error").await;
         fill(&c, "input[name=name]", "Tailspin").await;
         click(&c, "#create-family").await;
-        c.wait().for_element(Locator::Css("#add-members")).await.expect("the family's page");
+        c.wait()
+            .for_element(Locator::Css("#add-members"))
+            .await
+            .expect("the family's page");
         click(&c, "#add-members input[value='sub-D']").await;
-        assert_eq!(c.find(Locator::Css("#add-members input[name=from]")).await.expect("from").prop("value").await.expect("v").as_deref(), Some("2026-10"));
+        assert_eq!(
+            c.find(Locator::Css("#add-members input[name=from]"))
+                .await
+                .expect("from")
+                .prop("value")
+                .await
+                .expect("v")
+                .as_deref(),
+            Some("2026-10")
+        );
         click(&c, "#add-to-family").await;
         until_shown(&c, "#notice", "1 sub-account").await;
         assert!(text_of(&c, "#members").await.contains("sub-D"));
@@ -414,31 +725,60 @@ async fn pricing_and_rating_in_the_console() {
         goto(&c, &url, "/plans").await;
         fill(&c, "input[name=name]", "Tiered support").await;
         click(&c, "#create-plan").await;
-        c.wait().for_element(Locator::Css("#assign")).await.expect("plan page");
+        c.wait()
+            .for_element(Locator::Css("#assign"))
+            .await
+            .expect("plan page");
         choose(&c, "select[name=target]", "Tailspin").await;
         click(&c, "#assign").await;
         assert!(text_of(&c, "#assignment-list").await.contains("Tailspin"));
         choose(&c, "#new-kind", "Upcharge").await;
         click(&c, "#add-rule").await;
-        c.wait().for_element(Locator::Css("#rule-form")).await.expect("the rule form");
+        c.wait()
+            .for_element(Locator::Css("#rule-form"))
+            .await
+            .expect("the rule form");
         fill(&c, "#f-name", "Support tiers").await;
         choose(&c, "#f-rate", "Tiers by spend").await; // re-renders with the bands
-        c.wait().for_element(Locator::Css("#add-band")).await.expect("bands");
+        c.wait()
+            .for_element(Locator::Css("#add-band"))
+            .await
+            .expect("bands");
         fill(&c, "input[name='tiers.bands[0].percent']", "10").await;
         click(&c, "#add-band").await;
-        c.wait().for_element(Locator::Css("input[name='tiers.bands[1].from']")).await.expect("a second band");
+        c.wait()
+            .for_element(Locator::Css("input[name='tiers.bands[1].from']"))
+            .await
+            .expect("a second band");
         fill(&c, "input[name='tiers.bands[1].from']", "0").await;
         fill(&c, "input[name='tiers.bands[1].percent']", "5").await;
         click(&c, "#save-rule").await;
         let error = text_of(&c, "[data-field='tiers.bands[1].from']").await;
         assert!(error.contains("Bands go up"), "{error}");
-        assert_eq!(attr(&c, "input[name='tiers.bands[1].from']", "aria-invalid").await, "true");
-        assert_eq!(c.find(Locator::Css("#f-name")).await.expect("name").prop("value").await.expect("v").as_deref(), Some("Support tiers"), "what was typed stays");
+        assert_eq!(
+            attr(&c, "input[name='tiers.bands[1].from']", "aria-invalid").await,
+            "true"
+        );
+        assert_eq!(
+            c.find(Locator::Css("#f-name"))
+                .await
+                .expect("name")
+                .prop("value")
+                .await
+                .expect("v")
+                .as_deref(),
+            Some("Support tiers"),
+            "what was typed stays"
+        );
         shots(&c, "rule-error").await;
         fill(&c, "input[name='tiers.bands[1].from']", "5").await;
         click(&c, "#save-rule").await;
         let rules = text_of(&c, "#rule-list").await;
-        assert!(rules.contains("Support tiers") && rules.contains("graduated tiers: from 0 at 10 %, from 5 at 5 %"), "{rules}");
+        assert!(
+            rules.contains("Support tiers")
+                && rules.contains("graduated tiers: from 0 at 10 %, from 5 at 5 %"),
+            "{rules}"
+        );
         shots(&c, "plan").await;
 
         // Rated totals: Contoso 256.21 shown, 256.2125 exact on hover; Tailspin 10 + 0.5 + 0.25.
@@ -447,46 +787,124 @@ async fn pricing_and_rating_in_the_console() {
         let contoso = "#totals-table tr[data-key='Contoso'] td[data-col='BilledCost']";
         assert_eq!(text_of(&c, contoso).await, "USD 256.21");
         assert_eq!(attr(&c, contoso, "title").await, "USD 256.2125");
-        assert_eq!(text_of(&c, "#totals-table tfoot td[data-col='BilledCost']").await, "USD 441.96");
-        assert_eq!(attr(&c, "#totals-table tfoot td[data-col='BilledCost']", "title").await, "USD 441.9625");
+        assert_eq!(
+            text_of(&c, "#totals-table tfoot td[data-col='BilledCost']").await,
+            "USD 441.96"
+        );
+        assert_eq!(
+            attr(&c, "#totals-table tfoot td[data-col='BilledCost']", "title").await,
+            "USD 441.9625"
+        );
         shots(&c, "totals").await;
         click(&c, "#show-rules").await;
         let header = until_shown(&c, "#totals-table thead", "Standard / Markup 10%").await;
-        assert!(header.contains("Standard / Markup 10%") && header.contains("Tiered support / Support tiers"), "{header}");
-        assert_eq!(text_of(&c, "tr[data-key='Tailspin'] td[data-col='Tiered support / Support tiers']").await, "USD 0.75");
+        assert!(
+            header.contains("Standard / Markup 10%")
+                && header.contains("Tiered support / Support tiers"),
+            "{header}"
+        );
+        assert_eq!(
+            text_of(
+                &c,
+                "tr[data-key='Tailspin'] td[data-col='Tiered support / Support tiers']"
+            )
+            .await,
+            "USD 0.75"
+        );
         shots(&c, "totals-rules").await;
         click(&c, "#by-rule").await;
-        assert_eq!(text_of(&c, "tr[data-key='Standard / Support fee'] td[data-col='Effect']").await, "USD 16.96");
+        assert_eq!(
+            text_of(
+                &c,
+                "tr[data-key='Standard / Support fee'] td[data-col='Effect']"
+            )
+            .await,
+            "USD 16.96"
+        );
         shots(&c, "totals-by-rule").await;
 
         // What if the markup were 20 %? Contoso: 261 before the support fee, which becomes 18.05.
         goto(&c, &url, "/rating/2026-10/what-if").await;
-        choose(&c, "select[name=rule]", "Standard / Markup 10% (markup, now 10 %)").await;
+        choose(
+            &c,
+            "select[name=rule]",
+            "Standard / Markup 10% (markup, now 10 %)",
+        )
+        .await;
         fill(&c, "input[name=percent]", "20").await;
         click(&c, "#preview").await;
         let row = text_of(&c, "#by-family tr[data-key='Contoso']").await;
-        assert!(row.contains("USD 256.21") && row.contains("USD 279.05") && row.contains("USD +22.84"), "{row}");
-        assert_eq!(attr(&c, "#by-family tr[data-key='Contoso'] td[data-col='difference']", "title").await, "USD 22.8375");
-        assert!(text_of(&c, "#by-family tr[data-key='Fabrikam']").await.contains("USD 0.00"), "Fabrikam is not on Standard's rows");
+        assert!(
+            row.contains("USD 256.21") && row.contains("USD 279.05") && row.contains("USD +22.84"),
+            "{row}"
+        );
+        assert_eq!(
+            attr(
+                &c,
+                "#by-family tr[data-key='Contoso'] td[data-col='difference']",
+                "title"
+            )
+            .await,
+            "USD 22.8375"
+        );
+        assert!(
+            text_of(&c, "#by-family tr[data-key='Fabrikam']")
+                .await
+                .contains("USD 0.00"),
+            "Fabrikam is not on Standard's rows"
+        );
         shots(&c, "what-if").await;
         goto(&c, &url, "/rating/2026-10").await;
-        assert_eq!(text_of(&c, contoso).await, "USD 256.21", "nothing was saved");
+        assert_eq!(
+            text_of(&c, contoso).await,
+            "USD 256.21",
+            "nothing was saved"
+        );
 
         // Explain the Web share of r1: 60 provider, +6 markup, 66 billed.
         goto(&c, &url, "/rating/2026-10/lines?family=Contoso").await;
-        c.find(Locator::Css("#lines tr[data-provider='USD 60'] a")).await.expect("the Web share of r1").click().await.expect("click");
-        assert!(text_of(&c, "#splits").await.contains("CostCenter = Web (60 %)"));
-        assert!(text_of(&c, "li[data-stage='Standard / Markup 10%']").await.contains("USD 6.00"));
+        c.find(Locator::Css("#lines tr[data-provider='USD 60'] a"))
+            .await
+            .expect("the Web share of r1")
+            .click()
+            .await
+            .expect("click");
+        assert!(
+            text_of(&c, "#splits")
+                .await
+                .contains("CostCenter = Web (60 %)")
+        );
+        assert!(
+            text_of(&c, "li[data-stage='Standard / Markup 10%']")
+                .await
+                .contains("USD 6.00")
+        );
         assert_eq!(text_of(&c, "#billed").await, "USD 66.00");
         let source = text_of(&c, "#source-row").await;
-        assert!(source.contains("x_ExampleRow") && source.contains("r1"), "{source}");
+        assert!(
+            source.contains("x_ExampleRow") && source.contains("r1"),
+            "{source}"
+        );
         shots(&c, "explain").await;
 
         // An allocation previewed on the month before it is saved.
         goto(&c, &url, "/allocations/CostCenter").await;
         click(&c, "#preview-allocation").await;
         let preview = text_of(&c, "#preview-table").await;
-        assert!(["Web", "USD 66.00", "Batch", "USD 44.00", "Data", "USD 160.00", "(unallocated)"].iter().all(|s| preview.contains(s)), "{preview}");
+        assert!(
+            [
+                "Web",
+                "USD 66.00",
+                "Batch",
+                "USD 44.00",
+                "Data",
+                "USD 160.00",
+                "(unallocated)"
+            ]
+            .iter()
+            .all(|s| preview.contains(s)),
+            "{preview}"
+        );
         shots(&c, "allocation-preview").await;
 
         // Every other page, at both widths.
@@ -509,7 +927,10 @@ async fn pricing_and_rating_in_the_console() {
         }
         goto(&c, &url, "/accounts").await;
         click(&c, ".who button.link").await;
-        c.wait().for_element(Locator::Css("input#email")).await.expect("signed out");
+        c.wait()
+            .for_element(Locator::Css("input#email"))
+            .await
+            .expect("signed out");
         shots(&c, "login").await;
     };
     let outcome = tokio::time::timeout(Duration::from_secs(300), result).await;

@@ -2,7 +2,9 @@ use std::{io::Write, process::Stdio};
 
 use serde_json::{Value, json};
 
-use crate::process::{DEMO_EMAIL, DEMO_PASSWORD, Server, TempDir, client, command, free_port, start_demo};
+use crate::process::{
+    DEMO_EMAIL, DEMO_PASSWORD, Server, TempDir, client, command, free_port, start_demo,
+};
 
 #[test]
 fn the_cli_manages_accounts_through_the_api() {
@@ -21,7 +23,10 @@ fn the_cli_manages_accounts_through_the_api() {
 
     let (ok, _, err) = client(url, token, &["accounts", "create", "fabrikam"]);
     assert!(!ok);
-    assert!(err.contains("already exists") && err.contains("account_name_taken") && err.contains("409"), "{err}");
+    assert!(
+        err.contains("already exists") && err.contains("account_name_taken") && err.contains("409"),
+        "{err}"
+    );
 
     let (ok, out, _) = client(url, token, &["accounts", "rename", &id, "Northwind"]);
     assert!(ok && out.contains("Northwind"), "{out}");
@@ -29,18 +34,29 @@ fn the_cli_manages_accounts_through_the_api() {
     let (ok, out, _) = client(url, token, &["accounts", "list", "--json"]);
     assert!(ok);
     let list: Value = serde_json::from_str(&out).expect("json");
-    let names: Vec<&str> = list["items"].as_array().expect("items").iter().map(|a| a["name"].as_str().expect("n")).collect();
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|a| a["name"].as_str().expect("n"))
+        .collect();
     assert_eq!(names, ["Contoso Retail", "Northwind"]);
 
     let (ok, _, err) = client(url, token, &["accounts", "delete", &id]);
-    assert!(!ok && err.contains("--yes"), "no prompt without a terminal: {err}");
+    assert!(
+        !ok && err.contains("--yes"),
+        "no prompt without a terminal: {err}"
+    );
     let (ok, out, _) = client(url, token, &["accounts", "delete", &id, "--yes"]);
     assert!(ok && out.contains("deleted account \"Northwind\""), "{out}");
     let (ok, _, err) = client(url, token, &["accounts", "get", &id]);
     assert!(!ok && err.contains("account_not_found"), "{err}");
 
     let (ok, _, err) = client(url, "be_wrong", &["accounts", "list"]);
-    assert!(!ok && err.contains("invalid_token") && err.contains("billing-engine login"), "{err}");
+    assert!(
+        !ok && err.contains("invalid_token") && err.contains("billing-engine login"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -56,26 +72,65 @@ fn login_saves_a_private_profile_the_other_commands_use() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
-        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write");
         let out = child.wait_with_output().expect("wait");
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
-    let (ok, _, err) = run(&["login", "--url", &demo.url, "--email", DEMO_EMAIL, "--password-stdin"], "wrong password\n");
+    let (ok, _, err) = run(
+        &[
+            "login",
+            "--url",
+            &demo.url,
+            "--email",
+            DEMO_EMAIL,
+            "--password-stdin",
+        ],
+        "wrong password\n",
+    );
     assert!(!ok && err.contains("invalid_credentials"), "{err}");
 
-    let (ok, out, err) = run(&["login", "--url", &demo.url, "--email", DEMO_EMAIL, "--password-stdin"], &format!("{DEMO_PASSWORD}\n"));
+    let (ok, out, err) = run(
+        &[
+            "login",
+            "--url",
+            &demo.url,
+            "--email",
+            DEMO_EMAIL,
+            "--password-stdin",
+        ],
+        &format!("{DEMO_PASSWORD}\n"),
+    );
     assert!(ok, "{err}");
     assert!(out.contains("signed in"), "{out}");
     let profile = home.0.join("billing-engine/cli.toml");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&profile).expect("saved").permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&profile)
+                .expect("saved")
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
     }
     let (ok, out, err) = run(&["accounts", "list"], "");
     assert!(ok && out.contains("Contoso Retail"), "{out}{err}");
     let (ok, out, _) = run(&["tokens", "list"], "");
-    assert!(ok && out.contains("CLI"), "the login created a token named CLI: {out}");
+    assert!(
+        ok && out.contains("CLI"),
+        "the login created a token named CLI: {out}"
+    );
 }
 
 #[test]
@@ -83,18 +138,40 @@ fn bad_configuration_fails_at_start_with_a_clear_message() {
     let dir = TempDir::new("badconf");
     let file = dir.0.join("be.toml");
     std::fs::write(&file, "[server]\nlisten = \"somewhere\"\n").expect("write");
-    let out = command().args(["serve", "--config"]).arg(&file).output().expect("run");
+    let out = command()
+        .args(["serve", "--config"])
+        .arg(&file)
+        .output()
+        .expect("run");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("server.listen") && err.contains(&file.display().to_string()), "{err}");
+    assert!(
+        err.contains("server.listen") && err.contains(&file.display().to_string()),
+        "{err}"
+    );
 
-    let out = command().arg("serve").env("BILLING_ENGINE_DATABASE_URL", "mysql://db").output().expect("run");
+    let out = command()
+        .arg("serve")
+        .env("BILLING_ENGINE_DATABASE_URL", "mysql://db")
+        .output()
+        .expect("run");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("database.url"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("database.url"),
+        "{err}"
+    );
 
-    let out = command().arg("serve").env("BILLING_ENGINE_LISTN", "x").output().expect("run");
+    let out = command()
+        .arg("serve")
+        .env("BILLING_ENGINE_LISTN", "x")
+        .output()
+        .expect("run");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("BILLING_ENGINE_LISTN is not a Billing Engine setting"), "{err}");
+    assert!(
+        !out.status.success()
+            && err.contains("BILLING_ENGINE_LISTN is not a Billing Engine setting"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -106,8 +183,16 @@ fn config_example_is_printed_and_checks_clean() {
     let dir = TempDir::new("example");
     let file = dir.0.join("be.toml");
     std::fs::write(&file, &text).expect("write");
-    let out = command().args(["config", "check", "--config"]).arg(&file).output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = command()
+        .args(["config", "check", "--config"])
+        .arg(&file)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// `serve` on PostgreSQL: migrate, create an organization, serve, log JSON with request IDs,
@@ -127,15 +212,40 @@ fn serve_on_postgres_logs_requests_and_stops_on_sigterm() {
     migrate.arg("migrate");
     env(&mut migrate);
     let out = migrate.output().expect("migrate");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let mut create = command();
-    create.args(["orgs", "create", "Acme", "--admin-email", "ops@acme.example", "--password-stdin"]);
+    create.args([
+        "orgs",
+        "create",
+        "Acme",
+        "--admin-email",
+        "ops@acme.example",
+        "--password-stdin",
+    ]);
     env(&mut create);
-    let mut child = create.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
-    child.stdin.take().expect("stdin").write_all(b"a very good password\n").expect("write");
+    let mut child = create
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"a very good password\n")
+        .expect("write");
     let out = child.wait_with_output().expect("wait");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("created organization \"Acme\""));
 
     let mut serve = command();
@@ -148,28 +258,56 @@ fn serve_on_postgres_logs_requests_and_stops_on_sigterm() {
     let home = TempDir::new("pghome");
     let mut login = command();
     login
-        .args(["login", "--url", &url, "--email", "ops@acme.example", "--password-stdin"])
+        .args([
+            "login",
+            "--url",
+            &url,
+            "--email",
+            "ops@acme.example",
+            "--password-stdin",
+        ])
         .env("XDG_CONFIG_HOME", &home.0)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = login.spawn().expect("spawn");
-    child.stdin.take().expect("stdin").write_all(b"a very good password\n").expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"a very good password\n")
+        .expect("write");
     assert!(child.wait_with_output().expect("wait").status.success());
-    let out = command().args(["accounts", "create", "On Postgres"]).env("XDG_CONFIG_HOME", &home.0).output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = command()
+        .args(["accounts", "create", "On Postgres"])
+        .env("XDG_CONFIG_HOME", &home.0)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // One access-log line per request, as JSON, inside a span that carries the request ID.
     let log = server.wait_stderr("finished processing request");
     let entry: Value = serde_json::from_str(&log).expect("logs are JSON lines");
-    assert!(entry["span"]["request_id"].as_str().is_some_and(|id| uuid::Uuid::parse_str(id).is_ok()), "{log}");
+    assert!(
+        entry["span"]["request_id"]
+            .as_str()
+            .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok()),
+        "{log}"
+    );
     assert!(entry["status"].as_u64().is_some(), "{log}");
 
     let status = server.terminate();
     assert!(status.success(), "exit status after SIGTERM: {status:?}");
     let rest = server.drain_stderr().join("\n");
     assert!(rest.contains("stopped"), "{rest}");
-    assert!(!rest.contains("a very good password"), "the password is never logged");
+    assert!(
+        !rest.contains("a very good password"),
+        "the password is never logged"
+    );
 }
 
 /// A PostgreSQL database of the test's own, dropped afterwards.
@@ -179,7 +317,8 @@ struct PgDb {
 }
 
 fn psql(sql: &str) -> bool {
-    let base = std::env::var("BILLING_ENGINE_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let base = std::env::var("BILLING_ENGINE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     std::process::Command::new("psql")
         .args([base.as_str(), "-v", "ON_ERROR_STOP=1", "-qc", sql])
         .status()
@@ -194,13 +333,19 @@ impl PgDb {
             psql(&format!("CREATE DATABASE {name}")),
             "PostgreSQL must be running on 127.0.0.1:5432 (start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)"
         );
-        Self { url: format!("postgres://postgres@127.0.0.1:5432/{name}"), name }
+        Self {
+            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            name,
+        }
     }
 }
 
 impl Drop for PgDb {
     fn drop(&mut self) {
-        psql(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        psql(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
     }
 }
 
@@ -230,13 +375,25 @@ fn connect_azure_from_the_cli_and_the_secret_never_leaks() {
         .env("BILLING_ENGINE_AZURE_MANAGEMENT_URL", &sim_url);
     let mut create = command();
     create
-        .args(["orgs", "create", "MSP", "--admin-email", "ops@msp.example", "--password-stdin"])
+        .args([
+            "orgs",
+            "create",
+            "MSP",
+            "--admin-email",
+            "ops@msp.example",
+            "--password-stdin",
+        ])
         .env("BILLING_ENGINE_DATA_DIR", &dir.0)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = create.spawn().expect("spawn");
-    child.stdin.take().expect("stdin").write_all(b"a very good password\n").expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"a very good password\n")
+        .expect("write");
     assert!(child.wait_with_output().expect("wait").status.success());
     let mut server = Server::spawn(serve);
     server.wait_stderr("\"listening\"");
@@ -244,23 +401,58 @@ fn connect_azure_from_the_cli_and_the_secret_never_leaks() {
     let home = TempDir::new("connect-home");
     let run = |args: &[&str], stdin: &str, env: &[(&str, &str)]| {
         let mut c = command();
-        c.args(args).env("XDG_CONFIG_HOME", &home.0).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.args(args)
+            .env("XDG_CONFIG_HOME", &home.0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for (k, v) in env {
             c.env(k, v);
         }
         let mut child = c.spawn().expect("spawn");
-        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write");
         let out = child.wait_with_output().expect("wait");
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
-    let (ok, _, err) = run(&["login", "--url", &url, "--email", "ops@msp.example", "--password-stdin"], "a very good password\n", &[]);
+    let (ok, _, err) = run(
+        &[
+            "login",
+            "--url",
+            &url,
+            "--email",
+            "ops@msp.example",
+            "--password-stdin",
+        ],
+        "a very good password\n",
+        &[],
+    );
     assert!(ok, "{err}");
 
     // A pasted secret ID is refused at once, with the reason.
     let connect_args = [
-        "connect", "azure", "--new-account", "Contoso Labs", "--tenant", "contoso.onmicrosoft.com",
-        "--client-id", "22222222-2222-4222-8222-222222222222", "--agreement", "ea", "--billing-account", "8611537",
-        "--secret-stdin", "--no-wait",
+        "connect",
+        "azure",
+        "--new-account",
+        "Contoso Labs",
+        "--tenant",
+        "contoso.onmicrosoft.com",
+        "--client-id",
+        "22222222-2222-4222-8222-222222222222",
+        "--agreement",
+        "ea",
+        "--billing-account",
+        "8611537",
+        "--secret-stdin",
+        "--no-wait",
     ];
     let (ok, _, err) = run(&connect_args, "7c0c1b59-4c4a-4a43-9e0f-5ec2e1d0a111\n", &[]);
     assert!(!ok && err.contains("client_secret_is_secret_id"), "{err}");
@@ -270,22 +462,57 @@ fn connect_azure_from_the_cli_and_the_secret_never_leaks() {
     again[2] = "--account";
     let (ok, out, err) = run(&again, &format!("{SECRET}\n"), &[]);
     assert!(!ok, "not connected before the grant");
-    assert!(out.contains("continuing the unfinished connection"), "{out}{err}");
-    assert!(out.contains("EnrollmentReader") && out.contains("curl -sS -X PUT"), "{out}");
-    assert!(out.contains("What to do") || out.contains("what to do"), "{out}");
+    assert!(
+        out.contains("continuing the unfinished connection"),
+        "{out}{err}"
+    );
+    assert!(
+        out.contains("EnrollmentReader") && out.contains("curl -sS -X PUT"),
+        "{out}"
+    );
+    assert!(
+        out.contains("What to do") || out.contains("what to do"),
+        "{out}"
+    );
     assert!(err.contains("billing-engine connections validate"), "{err}");
-    let id = err.split("connections validate ").nth(1).expect("id").trim().to_string();
+    let id = err
+        .split("connections validate ")
+        .nth(1)
+        .expect("id")
+        .trim()
+        .to_string();
 
     // The administrator runs the printed curl.
-    let curl: String = out.lines().skip_while(|l| !l.starts_with("curl ")).take_while(|l| !l.trim().is_empty()).collect::<Vec<_>>().join("\n");
-    let admin = std::process::Command::new("curl").args(["-s", "-X", "POST", &format!("{sim_url}/_sim/users/aaaaaaaa-0000-4000-8000-00000000ad01/token")]).output().expect("curl");
+    let curl: String = out
+        .lines()
+        .skip_while(|l| !l.starts_with("curl "))
+        .take_while(|l| !l.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let admin = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-X",
+            "POST",
+            &format!("{sim_url}/_sim/users/aaaaaaaa-0000-4000-8000-00000000ad01/token"),
+        ])
+        .output()
+        .expect("curl");
     let admin: Value = serde_json::from_slice(&admin.stdout).expect("token json");
     let granted = std::process::Command::new("sh")
         .args(["-c", &format!("{curl} -o /dev/null -w '%{{http_code}}'")])
-        .env("ADMIN_TOKEN", admin["access_token"].as_str().expect("token"))
+        .env(
+            "ADMIN_TOKEN",
+            admin["access_token"].as_str().expect("token"),
+        )
         .output()
         .expect("curl");
-    assert_eq!(String::from_utf8_lossy(&granted.stdout), "200", "{}", String::from_utf8_lossy(&granted.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&granted.stdout),
+        "200",
+        "{}",
+        String::from_utf8_lossy(&granted.stderr)
+    );
 
     let (ok, out, err) = run(&["connections", "validate", &id], "", &[]);
     assert!(ok, "{out}{err}");
@@ -298,8 +525,14 @@ fn connect_azure_from_the_cli_and_the_secret_never_leaks() {
     let mut everything = server.drain_stderr().join("\n");
     everything.push_str(&sim.drain_stderr().join("\n"));
     everything.push_str(&sim.stdout.try_iter().collect::<Vec<_>>().join("\n"));
-    assert!(everything.contains("azure call"), "the Azure calls were logged");
-    assert!(everything.contains("x_ms_request_id"), "with their request IDs");
+    assert!(
+        everything.contains("azure call"),
+        "the Azure calls were logged"
+    );
+    assert!(
+        everything.contains("x_ms_request_id"),
+        "with their request IDs"
+    );
     assert!(!everything.contains(SECRET), "the secret is in a log");
     // Every file, including the first sync's (it starts as soon as validation queues it).
     let mut dirs = vec![dir.0.clone()];
@@ -311,7 +544,11 @@ fn connect_azure_from_the_cli_and_the_secret_never_leaks() {
                 continue;
             }
             let bytes = std::fs::read(&path).expect("read");
-            assert!(!bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()), "the secret is readable in {}", path.display());
+            assert!(
+                !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+                "the secret is readable in {}",
+                path.display()
+            );
         }
     }
 }
@@ -329,47 +566,122 @@ fn the_simulator_from_the_command_line() {
     sim.wait_stdout("Azure simulator listening");
     let url = format!("http://127.0.0.1:{port}");
     let admin = |args: &[&str]| -> Value {
-        let out = command().args(["azure-sim", "admin", "--sim-url", &url]).args(args).output().expect("run");
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = command()
+            .args(["azure-sim", "admin", "--sim-url", &url])
+            .args(args)
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).expect("json")
     };
     let curl = |args: &[&str]| -> (String, Value) {
-        let out = std::process::Command::new("curl").args(["-s", "-w", "\n%{http_code}"]).args(args).output().expect("curl");
+        let out = std::process::Command::new("curl")
+            .args(["-s", "-w", "\n%{http_code}"])
+            .args(args)
+            .output()
+            .expect("curl");
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let (body, status) = text.rsplit_once('\n').expect("status line");
-        (status.to_string(), serde_json::from_str(body).unwrap_or(Value::String(body.to_string())))
+        (
+            status.to_string(),
+            serde_json::from_str(body).unwrap_or(Value::String(body.to_string())),
+        )
     };
     admin(&["tenant", "--domain", "fabrikam.onmicrosoft.com"]);
-    let app = admin(&["app", "--tenant", "fabrikam.onmicrosoft.com", "--name", "billing"]);
+    let app = admin(&[
+        "app",
+        "--tenant",
+        "fabrikam.onmicrosoft.com",
+        "--name",
+        "billing",
+    ]);
     let client_id = app["client_id"].as_str().expect("client id").to_string();
-    let secret = app["secrets"][0]["value"].as_str().expect("secret").to_string();
-    let sp = app["service_principal_object_id"].as_str().expect("sp").to_string();
-    let user = admin(&["user", "--tenant", "fabrikam.onmicrosoft.com", "--upn", "ea@fabrikam.com"]);
+    let secret = app["secrets"][0]["value"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    let sp = app["service_principal_object_id"]
+        .as_str()
+        .expect("sp")
+        .to_string();
+    let user = admin(&[
+        "user",
+        "--tenant",
+        "fabrikam.onmicrosoft.com",
+        "--upn",
+        "ea@fabrikam.com",
+    ]);
     let admin_oid = user["object_id"].as_str().expect("oid").to_string();
-    admin(&["billing-account", "--agreement", "ea", "--tenant", "fabrikam.onmicrosoft.com", "--name", "1234567", "--admin", &admin_oid, "--rows-per-month", "100", "--seed", "42"]);
+    admin(&[
+        "billing-account",
+        "--agreement",
+        "ea",
+        "--tenant",
+        "fabrikam.onmicrosoft.com",
+        "--name",
+        "1234567",
+        "--admin",
+        &admin_oid,
+        "--rows-per-month",
+        "100",
+        "--seed",
+        "42",
+    ]);
 
     let (status, token) = curl(&[
-        "-X", "POST", &format!("{url}/login/fabrikam.onmicrosoft.com/oauth2/v2.0/token"),
-        "--data-urlencode", &format!("client_id={client_id}"), "--data-urlencode", &format!("client_secret={secret}"),
-        "--data-urlencode", "scope=https://management.azure.com/.default", "-d", "grant_type=client_credentials",
+        "-X",
+        "POST",
+        &format!("{url}/login/fabrikam.onmicrosoft.com/oauth2/v2.0/token"),
+        "--data-urlencode",
+        &format!("client_id={client_id}"),
+        "--data-urlencode",
+        &format!("client_secret={secret}"),
+        "--data-urlencode",
+        "scope=https://management.azure.com/.default",
+        "-d",
+        "grant_type=client_credentials",
     ]);
     assert_eq!(status, "200", "{token}");
-    let bearer = format!("Authorization: Bearer {}", token["access_token"].as_str().expect("token"));
-    let account = format!("{url}/providers/Microsoft.Billing/billingAccounts/1234567?api-version=2024-04-01");
+    let bearer = format!(
+        "Authorization: Bearer {}",
+        token["access_token"].as_str().expect("token")
+    );
+    let account =
+        format!("{url}/providers/Microsoft.Billing/billingAccounts/1234567?api-version=2024-04-01");
     let (status, _) = curl(&["-H", &bearer, &account]);
     assert_eq!(status, "403", "refused before the grant");
 
     let admin_token = admin(&["user-token", &admin_oid]);
-    let admin_bearer = format!("Authorization: Bearer {}", admin_token["access_token"].as_str().expect("token"));
+    let admin_bearer = format!(
+        "Authorization: Bearer {}",
+        admin_token["access_token"].as_str().expect("token")
+    );
     let body = json!({"properties": {"principalId": sp, "principalTenantId": app["tenant_id"],
         "roleDefinitionId": "/providers/Microsoft.Billing/billingAccounts/1234567/billingRoleDefinitions/24f8edb6-1668-4659-b5e2-40bb5f3a7d7e"}});
     let (status, assigned) = curl(&[
-        "-X", "PUT", "-H", &admin_bearer, "-H", "Content-Type: application/json", "-d", &body.to_string(),
-        &format!("{url}/providers/Microsoft.Billing/billingAccounts/1234567/billingRoleAssignments/{}?api-version=2019-10-01-preview", uuid::Uuid::new_v4()),
+        "-X",
+        "PUT",
+        "-H",
+        &admin_bearer,
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        &body.to_string(),
+        &format!(
+            "{url}/providers/Microsoft.Billing/billingAccounts/1234567/billingRoleAssignments/{}?api-version=2019-10-01-preview",
+            uuid::Uuid::new_v4()
+        ),
     ]);
     assert_eq!(status, "200", "{assigned}");
     let (status, got) = curl(&["-H", &bearer, &account]);
-    assert_eq!((status.as_str(), got["properties"]["agreementType"].as_str()), ("200", Some("EnterpriseAgreement")));
+    assert_eq!(
+        (status.as_str(), got["properties"]["agreementType"].as_str()),
+        ("200", Some("EnterpriseAgreement"))
+    );
 
     // A cost report: 202 with Location, poll, manifest, CSV.
     let out = std::process::Command::new("curl")
@@ -379,7 +691,15 @@ fn the_simulator_from_the_command_line() {
         .expect("curl");
     let headers = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(headers.starts_with("HTTP/1.1 202"), "{headers}");
-    let location = headers.lines().find_map(|l| l.strip_prefix("location: ").or_else(|| l.strip_prefix("Location: "))).expect("Location").trim().to_string();
+    let location = headers
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("location: ")
+                .or_else(|| l.strip_prefix("Location: "))
+        })
+        .expect("Location")
+        .trim()
+        .to_string();
     let manifest = loop {
         let (status, body) = curl(&["-H", &bearer, &location]);
         if status == "200" {
@@ -388,9 +708,26 @@ fn the_simulator_from_the_command_line() {
         assert_eq!(status, "202");
         std::thread::sleep(std::time::Duration::from_millis(500));
     };
-    let blob = manifest["manifest"]["blobs"][0]["blobLink"].as_str().expect("blob link");
-    let out = std::process::Command::new("curl").args(["-s", blob]).output().expect("download");
+    let blob = manifest["manifest"]["blobs"][0]["blobLink"]
+        .as_str()
+        .expect("blob link");
+    let out = std::process::Command::new("curl")
+        .args(["-s", blob])
+        .output()
+        .expect("download");
     let csv = String::from_utf8_lossy(&out.stdout);
-    assert!(csv.lines().next().expect("header").contains("CostInBillingCurrency"), "{}", &csv[..200.min(csv.len())]);
-    assert_eq!(out.stdout.len() as u64, manifest["manifest"]["blobs"][0]["byteCount"].as_u64().expect("size"));
+    assert!(
+        csv.lines()
+            .next()
+            .expect("header")
+            .contains("CostInBillingCurrency"),
+        "{}",
+        &csv[..200.min(csv.len())]
+    );
+    assert_eq!(
+        out.stdout.len() as u64,
+        manifest["manifest"]["blobs"][0]["byteCount"]
+            .as_u64()
+            .expect("size")
+    );
 }

@@ -45,10 +45,19 @@ pub struct Server {
 
 impl Server {
     pub fn spawn(mut cmd: Command) -> Self {
-        let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
         let stdout = lines(child.stdout.take().expect("stdout"));
         let stderr = lines(child.stderr.take().expect("stderr"));
-        Self { child, stdout, stderr }
+        Self {
+            child,
+            stdout,
+            stderr,
+        }
     }
 
     /// Wait for a stdout line containing `needle`; returns it.
@@ -67,7 +76,10 @@ impl Server {
 
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
         for _ in 0..200 {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 return status;
@@ -125,12 +137,33 @@ pub fn start_demo() -> Demo {
     let mut cmd = command();
     cmd.args(["demo", "--port", "0", "--data-dir"]).arg(&dir.0);
     let server = Server::spawn(cmd);
-    let url = server.wait_stdout("Console:").split_whitespace().last().expect("url").to_string();
+    let url = server
+        .wait_stdout("Console:")
+        .split_whitespace()
+        .last()
+        .expect("url")
+        .to_string();
     let export = server.wait_stdout("BILLING_ENGINE_TOKEN=");
-    let token = export.split("BILLING_ENGINE_TOKEN=").nth(1).expect("token").trim().to_string();
+    let token = export
+        .split("BILLING_ENGINE_TOKEN=")
+        .nth(1)
+        .expect("token")
+        .trim()
+        .to_string();
     let sim_line = server.wait_stdout("built-in simulator at");
-    let sim_url = sim_line.split("simulator at ").nth(1).expect("sim url").trim_end_matches("):").to_string();
-    Demo { _server: server, url, token, sim_url, _dir: dir }
+    let sim_url = sim_line
+        .split("simulator at ")
+        .nth(1)
+        .expect("sim url")
+        .trim_end_matches("):")
+        .to_string();
+    Demo {
+        _server: server,
+        url,
+        token,
+        sim_url,
+        _dir: dir,
+    }
 }
 
 pub const DEMO_EMAIL: &str = "admin@demo.example";
@@ -146,9 +179,17 @@ pub fn client(url: &str, token: &str, args: &[&str]) -> (bool, String, String) {
         .stdin(Stdio::null())
         .output()
         .expect("run");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }

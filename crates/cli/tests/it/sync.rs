@@ -9,7 +9,12 @@ use crate::process::{Server, TempDir, client, command};
 
 fn sync_status(url: &str, token: &str, id: &str) -> Value {
     let resp = std::process::Command::new("curl")
-        .args(["-s", "-H", &format!("Authorization: Bearer {token}"), &format!("{url}/api/v1/connections/{id}/sync")])
+        .args([
+            "-s",
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+            &format!("{url}/api/v1/connections/{id}/sync"),
+        ])
         .output()
         .expect("curl");
     serde_json::from_slice(&resp.stdout).expect("sync status json")
@@ -17,11 +22,29 @@ fn sync_status(url: &str, token: &str, id: &str) -> Value {
 
 fn start(dir: &TempDir, port: u16) -> (Server, String, String, String) {
     let mut cmd = command();
-    cmd.args(["demo", "--port", &port.to_string(), "--data-dir"]).arg(&dir.0);
+    cmd.args(["demo", "--port", &port.to_string(), "--data-dir"])
+        .arg(&dir.0);
     let server = Server::spawn(cmd);
-    let url = server.wait_stdout("Console:").split_whitespace().last().expect("url").to_string();
-    let token = server.wait_stdout("BILLING_ENGINE_TOKEN=").split("BILLING_ENGINE_TOKEN=").nth(1).expect("token").trim().to_string();
-    let sim = server.wait_stdout("built-in simulator at").split("simulator at ").nth(1).expect("sim").trim_end_matches("):").to_string();
+    let url = server
+        .wait_stdout("Console:")
+        .split_whitespace()
+        .last()
+        .expect("url")
+        .to_string();
+    let token = server
+        .wait_stdout("BILLING_ENGINE_TOKEN=")
+        .split("BILLING_ENGINE_TOKEN=")
+        .nth(1)
+        .expect("token")
+        .trim()
+        .to_string();
+    let sim = server
+        .wait_stdout("built-in simulator at")
+        .split("simulator at ")
+        .nth(1)
+        .expect("sim")
+        .trim_end_matches("):")
+        .to_string();
     (server, url, token, sim)
 }
 
@@ -37,7 +60,10 @@ fn a_crash_mid_sync_keeps_stored_periods_and_the_next_start_completes() {
     let (ok, out, _) = client(&url, &token, &["connections", "list", "--json"]);
     assert!(ok);
     let list: Value = serde_json::from_str(&out).expect("json");
-    let id = list["items"][0]["id"].as_str().expect("connection").to_string();
+    let id = list["items"][0]["id"]
+        .as_str()
+        .expect("connection")
+        .to_string();
 
     // Wait for a few periods to be stored, then slow every download so the crash lands mid-period.
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -50,7 +76,16 @@ fn a_crash_mid_sync_keeps_stored_periods_and_the_next_start_completes() {
         std::thread::sleep(Duration::from_millis(300));
     }
     let fault = std::process::Command::new("curl")
-        .args(["-s", "-X", "POST", "-H", "Content-Type: application/json", "-d", r#"{"endpoint":"blob_download","type":"slow","delay_ms":60000}"#, &format!("{sim}/_sim/faults")])
+        .args([
+            "-s",
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            r#"{"endpoint":"blob_download","type":"slow","delay_ms":60000}"#,
+            &format!("{sim}/_sim/faults"),
+        ])
         .output()
         .expect("fault");
     assert!(fault.status.success());
@@ -58,18 +93,36 @@ fn a_crash_mid_sync_keeps_stored_periods_and_the_next_start_completes() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let before = loop {
         let s = sync_status(&url, &token, &id);
-        if s["history"].as_array().into_iter().flatten().any(|h| h["outcome"] == "running") {
+        if s["history"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|h| h["outcome"] == "running")
+        {
             break s;
         }
         assert!(Instant::now() < deadline, "no period in flight: {s}");
         std::thread::sleep(Duration::from_millis(200));
     };
-    let stored: Vec<String> = before["periods"].as_array().expect("periods").iter().map(|p| p["period"].as_str().expect("p").to_string()).collect();
-    let datasets = std::fs::read_dir(dir.0.join("datasets")).expect("datasets").next().expect("connection dir").expect("entry").path();
-    let files: Vec<(std::path::PathBuf, Vec<u8>)> = stored.iter().map(|p| {
-        let f = datasets.join(format!("{p}.parquet"));
-        (f.clone(), sha(&f))
-    }).collect();
+    let stored: Vec<String> = before["periods"]
+        .as_array()
+        .expect("periods")
+        .iter()
+        .map(|p| p["period"].as_str().expect("p").to_string())
+        .collect();
+    let datasets = std::fs::read_dir(dir.0.join("datasets"))
+        .expect("datasets")
+        .next()
+        .expect("connection dir")
+        .expect("entry")
+        .path();
+    let files: Vec<(std::path::PathBuf, Vec<u8>)> = stored
+        .iter()
+        .map(|p| {
+            let f = datasets.join(format!("{p}.parquet"));
+            (f.clone(), sha(&f))
+        })
+        .collect();
 
     // Crash: SIGKILL, no chance to clean up.
     server.child.kill().expect("kill");
@@ -79,7 +132,11 @@ fn a_crash_mid_sync_keeps_stored_periods_and_the_next_start_completes() {
     for (path, bytes) in &files {
         let now = sha(path);
         assert_eq!(&now, bytes, "{} changed", path.display());
-        assert!(now.starts_with(b"PAR1") && now.ends_with(b"PAR1"), "{} is a whole Parquet file", path.display());
+        assert!(
+            now.starts_with(b"PAR1") && now.ends_with(b"PAR1"),
+            "{} is a whole Parquet file",
+            path.display()
+        );
     }
 
     // Restart on the same data: the interrupted sync is queued again and completes every period.
@@ -94,16 +151,39 @@ fn a_crash_mid_sync_keeps_stored_periods_and_the_next_start_completes() {
         assert!(Instant::now() < deadline, "the sync did not complete: {s}");
         std::thread::sleep(Duration::from_millis(500));
     };
-    assert!(done["periods"].as_array().expect("periods").iter().all(|p| p["reconciled"] == true), "{done}");
+    assert!(
+        done["periods"]
+            .as_array()
+            .expect("periods")
+            .iter()
+            .all(|p| p["reconciled"] == true),
+        "{done}"
+    );
     let history = done["history"].as_array().expect("history");
-    assert!(history.iter().any(|h| h["error_code"] == "sync_interrupted"), "the interrupted period is in the history: {done}");
-    let closed = done["periods"].as_array().expect("periods").iter().filter(|p| p["closed"] == true).count();
-    assert!(closed >= 11, "months long past are closed and not pulled again: {done}");
+    assert!(
+        history
+            .iter()
+            .any(|h| h["error_code"] == "sync_interrupted"),
+        "the interrupted period is in the history: {done}"
+    );
+    let closed = done["periods"]
+        .as_array()
+        .expect("periods")
+        .iter()
+        .filter(|p| p["closed"] == true)
+        .count();
+    assert!(
+        closed >= 11,
+        "months long past are closed and not pulled again: {done}"
+    );
 
     // Sync now from the CLI: plain lines without a terminal; only the open months are pulled again.
     let (ok, out, err) = client(&url, &token, &["sync", &id]);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("reconciled to the last digit") && out.contains("sync finished"), "{out}");
+    assert!(
+        out.contains("reconciled to the last digit") && out.contains("sync finished"),
+        "{out}"
+    );
     let pulled = out.lines().filter(|l| l.contains(" rows, ")).count();
     assert!((1..=2).contains(&pulled), "only open months: {out}");
 }

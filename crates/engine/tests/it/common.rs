@@ -11,7 +11,9 @@ use datafusion::arrow::datatypes::{DataType, Decimal128Type, Int64Type};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 pub fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rel)
 }
 
 pub fn period(s: &str) -> BillingPeriod {
@@ -24,16 +26,33 @@ pub fn usd() -> Currency {
 
 /// The example configuration, as the file says.
 pub fn example_config() -> PricingConfig {
-    let text = std::fs::read_to_string(shared("data/engine/example-config.json")).expect("example config");
+    let text =
+        std::fs::read_to_string(shared("data/engine/example-config.json")).expect("example config");
     let file: ConfigFile = serde_json::from_str(&text).expect("file");
-    file.into_config(&PricingConfig::default(), period("2026-10")).expect("valid")
+    file.into_config(&PricingConfig::default(), period("2026-10"))
+        .expect("valid")
 }
 
 /// Import a FOCUS CSV into `dir/<source>/<period>.parquet`; returns the source files per period.
 pub fn import(csv: &Path, dir: &Path, source_id: &str) -> Vec<(BillingPeriod, SourceFile)> {
     let base = dir.join(source_id);
-    let report = be_ingest::import_focus(csv, "example-focus.csv", &|p| base.join(format!("{p}.parquet"))).expect("import");
-    report.periods.into_iter().map(|p| (p.period, SourceFile { source_id: source_id.to_string(), path: p.path })).collect()
+    let report = be_ingest::import_focus(csv, "example-focus.csv", &|p| {
+        base.join(format!("{p}.parquet"))
+    })
+    .expect("import");
+    report
+        .periods
+        .into_iter()
+        .map(|p| {
+            (
+                p.period,
+                SourceFile {
+                    source_id: source_id.to_string(),
+                    path: p.path,
+                },
+            )
+        })
+        .collect()
 }
 
 pub const SOURCE: &str = "5e1f0000-0000-4000-8000-000000000001";
@@ -50,8 +69,13 @@ pub fn rate_example(config: &PricingConfig) -> (tempfile::TempDir, Manifest) {
     };
     let engine = Engine::new(2).expect("engine");
     let out = dir.path().join("rated");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
-    let manifest = rt.block_on(engine.rate(req, out)).unwrap_or_else(|e| panic!("rating failed: {e} ({e:?})"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let manifest = rt
+        .block_on(engine.rate(req, out))
+        .unwrap_or_else(|e| panic!("rating failed: {e} ({e:?})"));
     (dir, manifest)
 }
 
@@ -60,7 +84,10 @@ pub fn rated_rows(dir: &Path, files: &[String]) -> Vec<BTreeMap<String, Option<S
     let mut out = Vec::new();
     for f in files {
         let file = std::fs::File::open(dir.join(f)).expect("open part");
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file).expect("reader").build().expect("build");
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .expect("reader")
+            .build()
+            .expect("build");
         for batch in reader {
             let batch = batch.expect("batch");
             for row in 0..batch.num_rows() {
@@ -70,10 +97,15 @@ pub fn rated_rows(dir: &Path, files: &[String]) -> Vec<BTreeMap<String, Option<S
                         None
                     } else {
                         Some(match col.data_type() {
-                            DataType::Decimal128(_, _) => be_engine::money::format(col.as_primitive::<Decimal128Type>().value(row)),
-                            DataType::Int64 => col.as_primitive::<Int64Type>().value(row).to_string(),
+                            DataType::Decimal128(_, _) => be_engine::money::format(
+                                col.as_primitive::<Decimal128Type>().value(row),
+                            ),
+                            DataType::Int64 => {
+                                col.as_primitive::<Int64Type>().value(row).to_string()
+                            }
                             DataType::Utf8 => col.as_string::<i32>().value(row).to_string(),
-                            _ => datafusion::arrow::util::display::array_value_to_string(col, row).expect("display"),
+                            _ => datafusion::arrow::util::display::array_value_to_string(col, row)
+                                .expect("display"),
                         })
                     };
                     m.insert(field.name().clone(), v);

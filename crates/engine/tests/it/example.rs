@@ -16,7 +16,10 @@ fn by_family(m: &Manifest) -> BTreeMap<String, [Exact; 4]> {
     let mut out: BTreeMap<String, [Exact; 4]> = BTreeMap::new();
     for g in &m.groups {
         let t = out.entry(g.family.clone().unwrap_or_default()).or_default();
-        for (i, col) in ["ProviderCost", "BilledCost", "EffectiveCost", "Profit"].iter().enumerate() {
+        for (i, col) in ["ProviderCost", "BilledCost", "EffectiveCost", "Profit"]
+            .iter()
+            .enumerate()
+        {
             t[i] += g.sum(col);
         }
     }
@@ -34,14 +37,30 @@ fn totals(m: &Manifest) -> [Exact; 4] {
 
 /// Each stage's total effect, by label.
 fn by_stage(m: &Manifest) -> BTreeMap<String, Exact> {
-    m.stages.iter().map(|s| (s.label.clone(), m.groups.iter().map(|g| g.sum(&s.column)).sum())).collect()
+    m.stages
+        .iter()
+        .map(|s| {
+            (
+                s.label.clone(),
+                m.groups.iter().map(|g| g.sum(&s.column)).sum(),
+            )
+        })
+        .collect()
 }
 
 /// The rated rows of source row `r` (0-based file position), keyed by CostCenter.
-fn rows_of(rows: &[BTreeMap<String, Option<String>>], r: usize) -> BTreeMap<String, &BTreeMap<String, Option<String>>> {
+fn rows_of(
+    rows: &[BTreeMap<String, Option<String>>],
+    r: usize,
+) -> BTreeMap<String, &BTreeMap<String, Option<String>>> {
     rows.iter()
         .filter(|row| row.get("x_SourceRowId").cloned().flatten() == Some(r.to_string()))
-        .map(|row| (row.get("CostCenter").cloned().flatten().unwrap_or_default(), row))
+        .map(|row| {
+            (
+                row.get("CostCenter").cloned().flatten().unwrap_or_default(),
+                row,
+            )
+        })
         .collect()
 }
 
@@ -52,9 +71,15 @@ fn get<'a>(row: &'a BTreeMap<String, Option<String>>, col: &str) -> &'a str {
 #[test]
 fn scenario_a_as_configured() {
     let (dir, m) = rate_example(&example_config());
-    assert_eq!(totals(&m), [ex("700"), ex("441.2125"), ex("441.2125"), ex("-258.7875")]);
+    assert_eq!(
+        totals(&m),
+        [ex("700"), ex("441.2125"), ex("441.2125"), ex("-258.7875")]
+    );
     let fam = by_family(&m);
-    assert_eq!(fam["Contoso"], [ex("510"), ex("256.2125"), ex("256.2125"), ex("-253.7875")]);
+    assert_eq!(
+        fam["Contoso"],
+        [ex("510"), ex("256.2125"), ex("256.2125"), ex("-253.7875")]
+    );
     assert_eq!(fam["Fabrikam"], [ex("180"), ex("175"), ex("175"), ex("-5")]);
     assert_eq!(fam[""], [ex("10"), ex("10"), ex("10"), ex("0")]);
 
@@ -80,8 +105,21 @@ fn scenario_a_as_configured() {
     assert_eq!(r1.len(), 2, "r1 is split in two");
     for (cc, provider, billed, markup) in [("Web", "60", "66", "6"), ("Batch", "40", "44", "4")] {
         let row = r1[cc];
-        assert_eq!((get(row, "ProviderCost"), get(row, "BilledCost"), get(row, "EffectiveCost")), (provider, billed, billed), "r1 {cc}");
-        let markup_col = &m.stages.iter().find(|s| s.label == "Standard / Markup 10%").expect("markup").column;
+        assert_eq!(
+            (
+                get(row, "ProviderCost"),
+                get(row, "BilledCost"),
+                get(row, "EffectiveCost")
+            ),
+            (provider, billed, billed),
+            "r1 {cc}"
+        );
+        let markup_col = &m
+            .stages
+            .iter()
+            .find(|s| s.label == "Standard / Markup 10%")
+            .expect("markup")
+            .column;
         assert_eq!(get(row, markup_col), markup);
         assert_eq!(get(row, "BillingFamilyName"), "Contoso");
     }
@@ -97,36 +135,103 @@ fn scenario_a_as_configured() {
     ];
     for (r, provider, billed, effective) in expect_rows {
         let row = one(r);
-        assert_eq!((get(row, "ProviderCost"), get(row, "BilledCost"), get(row, "EffectiveCost")), (provider, billed, effective), "r{}", r + 1);
+        assert_eq!(
+            (
+                get(row, "ProviderCost"),
+                get(row, "BilledCost"),
+                get(row, "EffectiveCost")
+            ),
+            (provider, billed, effective),
+            "r{}",
+            r + 1
+        );
     }
     assert_eq!(get(one(4), "CostCenter"), "Data");
     assert_eq!(get(one(4), "x_PlanName"), "Gold", "sub-C's own plan wins");
-    assert_eq!(get(one(6), "BillingFamilyName"), "null", "sub-D is in no family");
-    let commitments = &m.stages.iter().find(|s| s.label == "commitments (unshared)").expect("stage").column;
-    assert_eq!(get(one(7), commitments), "0", "r8: commitments applied with no BilledCost change (EffectiveCost 6 -> 0)");
+    assert_eq!(
+        get(one(6), "BillingFamilyName"),
+        "null",
+        "sub-D is in no family"
+    );
+    let commitments = &m
+        .stages
+        .iter()
+        .find(|s| s.label == "commitments (unshared)")
+        .expect("stage")
+        .column;
+    assert_eq!(
+        get(one(7), commitments),
+        "0",
+        "r8: commitments applied with no BilledCost change (EffectiveCost 6 -> 0)"
+    );
 
-    let new: Vec<_> = rows.iter().filter(|r| r.get("x_RuleId").cloned().flatten().is_some()).collect();
+    let new: Vec<_> = rows
+        .iter()
+        .filter(|r| r.get("x_RuleId").cloned().flatten().is_some())
+        .collect();
     assert_eq!(new.len(), 2);
-    let support = new.iter().find(|r| get(r, "ChargeDescription") == "Support fee").expect("support fee line");
-    assert_eq!((get(support, "BillingFamilyName"), get(support, "SubAccountId"), get(support, "BilledCost")), ("Contoso", "null", "16.9625"));
+    let support = new
+        .iter()
+        .find(|r| get(r, "ChargeDescription") == "Support fee")
+        .expect("support fee line");
+    assert_eq!(
+        (
+            get(support, "BillingFamilyName"),
+            get(support, "SubAccountId"),
+            get(support, "BilledCost")
+        ),
+        ("Contoso", "null", "16.9625")
+    );
     assert_eq!(get(support, "ChargeCategory"), "Adjustment");
-    let onboarding = new.iter().find(|r| get(r, "ChargeDescription") == "Onboarding").expect("onboarding line");
-    assert_eq!((get(onboarding, "BillingFamilyName"), get(onboarding, "SubAccountId"), get(onboarding, "BilledCost")), ("Fabrikam", "sub-C", "15"));
+    let onboarding = new
+        .iter()
+        .find(|r| get(r, "ChargeDescription") == "Onboarding")
+        .expect("onboarding line");
+    assert_eq!(
+        (
+            get(onboarding, "BillingFamilyName"),
+            get(onboarding, "SubAccountId"),
+            get(onboarding, "BilledCost")
+        ),
+        ("Fabrikam", "sub-C", "15")
+    );
 
     // BilledCost by CostCenter: Web 66, Batch 44, Data 160, unallocated 171.2125.
     let mut by_cc: BTreeMap<String, Exact> = BTreeMap::new();
     for r in &rows {
         *by_cc.entry(get(r, "CostCenter").to_string()).or_default() += ex(get(r, "BilledCost"));
     }
-    assert_eq!(by_cc, BTreeMap::from([("Web".into(), ex("66")), ("Batch".into(), ex("44")), ("Data".into(), ex("160")), ("null".into(), ex("171.2125"))]));
+    assert_eq!(
+        by_cc,
+        BTreeMap::from([
+            ("Web".into(), ex("66")),
+            ("Batch".into(), ex("44")),
+            ("Data".into(), ex("160")),
+            ("null".into(), ex("171.2125"))
+        ])
+    );
     lineage_holds(&m, &rows);
 }
 
 /// ProviderCost + Σ effects = BilledCost on every row.
 pub fn lineage_holds(m: &Manifest, rows: &[BTreeMap<String, Option<String>>]) {
     for r in rows {
-        let effects: Exact = m.stages.iter().map(|s| r.get(&s.column).cloned().flatten().map(|v| ex(&v)).unwrap_or(Exact::ZERO)).sum();
-        assert_eq!(ex(get(r, "ProviderCost")) + effects, ex(get(r, "BilledCost")), "lineage of {r:?}");
+        let effects: Exact = m
+            .stages
+            .iter()
+            .map(|s| {
+                r.get(&s.column)
+                    .cloned()
+                    .flatten()
+                    .map(|v| ex(&v))
+                    .unwrap_or(Exact::ZERO)
+            })
+            .sum();
+        assert_eq!(
+            ex(get(r, "ProviderCost")) + effects,
+            ex(get(r, "BilledCost")),
+            "lineage of {r:?}"
+        );
     }
 }
 
@@ -135,15 +240,34 @@ fn scenario_b_without_strategies() {
     let mut config = example_config();
     config.strategies.clear();
     let (dir, m) = rate_example(&config);
-    assert_eq!(totals(&m), [ex("700"), ex("756.1625"), ex("393.1625"), ex("56.1625")]);
+    assert_eq!(
+        totals(&m),
+        [ex("700"), ex("756.1625"), ex("393.1625"), ex("56.1625")]
+    );
     let fam = by_family(&m);
-    assert_eq!((fam["Contoso"][1], fam["Contoso"][3]), (ex("591.1625"), ex("81.1625")));
-    assert_eq!((fam["Fabrikam"][1], fam["Fabrikam"][3]), (ex("155"), ex("-25")));
+    assert_eq!(
+        (fam["Contoso"][1], fam["Contoso"][3]),
+        (ex("591.1625"), ex("81.1625"))
+    );
+    assert_eq!(
+        (fam["Fabrikam"][1], fam["Fabrikam"][3]),
+        (ex("155"), ex("-25"))
+    );
     assert_eq!((fam[""][1], fam[""][3]), (ex("10"), ex("0")));
     let rows = rated_rows(&dir.path().join("rated"), &m.files);
     let one = |r: usize| *rows_of(&rows, r).values().next().expect("row");
-    for (r, billed, effective) in [(2, "0", "26.4"), (3, "396", "0"), (5, "-20", "-20"), (7, "0", "6.6")] {
-        assert_eq!((get(one(r), "BilledCost"), get(one(r), "EffectiveCost")), (billed, effective), "r{}", r + 1);
+    for (r, billed, effective) in [
+        (2, "0", "26.4"),
+        (3, "396", "0"),
+        (5, "-20", "-20"),
+        (7, "0", "6.6"),
+    ] {
+        assert_eq!(
+            (get(one(r), "BilledCost"), get(one(r), "EffectiveCost")),
+            (billed, effective),
+            "r{}",
+            r + 1
+        );
     }
     assert_eq!(by_stage(&m)["Standard / Support fee"], ex("32.9125"));
     lineage_holds(&m, &rows);

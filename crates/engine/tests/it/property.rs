@@ -7,8 +7,9 @@
 use std::collections::BTreeMap;
 
 use be_domain::pricing::{
-    Allocation, AllocationEntry, AllocationKey, AssignmentTarget, Band, Charge, CommitmentStrategy, Condition, ConditionSet, CreditsStrategy, Family,
-    Fee, Filter, Member, Name, OnDemandBasis, Operator, Pattern, PeriodConfig, Plan, PlanAssignment, PricingConfig, Rate, RecurringFee, Rule,
+    Allocation, AllocationEntry, AllocationKey, AssignmentTarget, Band, Charge, CommitmentStrategy,
+    Condition, ConditionSet, CreditsStrategy, Family, Fee, Filter, Member, Name, OnDemandBasis,
+    Operator, Pattern, PeriodConfig, Plan, PlanAssignment, PricingConfig, Rate, RecurringFee, Rule,
     RuleKind, Scope, Share, StrategySet, SubAccountId, TaxStrategy, TierMode, Tiers, Validity,
 };
 use be_domain::{AllocationId, Amount, Dimension, FamilyId, Percent, PlanId, RuleId};
@@ -21,7 +22,6 @@ use crate::common::*;
 type RowsByKey<'a> = BTreeMap<(i64, Option<String>), &'a BTreeMap<String, Option<String>>>;
 /// A new line: rule, family, sub-account, currency, amount.
 type LineKey = (String, Option<String>, Option<String>, String, i128);
-
 
 /// splitmix64: a small deterministic generator driven by the case's seed.
 struct Rng(u64);
@@ -76,8 +76,20 @@ fn rows(r: &mut Rng) -> Vec<Row> {
     let n = 1 + r.below(40);
     (0..n)
         .map(|_| {
-            let category = *r.pick(&["Usage", "Usage", "Usage", "Purchase", "Credit", "Tax", "Adjustment"]);
-            let status = if category == "Usage" { *r.pick(&["", "", "Used", "Unused"]) } else { "" };
+            let category = *r.pick(&[
+                "Usage",
+                "Usage",
+                "Usage",
+                "Purchase",
+                "Credit",
+                "Tax",
+                "Adjustment",
+            ]);
+            let status = if category == "Usage" {
+                *r.pick(&["", "", "Used", "Unused"])
+            } else {
+                ""
+            };
             Row {
                 sub: SUBS[r.below(SUBS.len())],
                 service: SERVICES[r.below(SERVICES.len())],
@@ -85,7 +97,11 @@ fn rows(r: &mut Rng) -> Vec<Row> {
                 team: TEAMS[r.below(TEAMS.len())],
                 category,
                 status,
-                cd_id: if !status.is_empty() || (category == "Purchase" && r.chance(50)) { "ri-1" } else { "" },
+                cd_id: if !status.is_empty() || (category == "Purchase" && r.chance(50)) {
+                    "ri-1"
+                } else {
+                    ""
+                },
                 currency: if r.chance(80) { "USD" } else { "EUR" },
                 billed: r.money(-50_000_000, 900_000_000),
                 effective: r.money(-50_000_000, 900_000_000),
@@ -104,17 +120,50 @@ fn fmt6(v: i128) -> String {
 fn write_csv(rows: &[Row], path: &std::path::Path) {
     let mut w = csv::Writer::from_path(path).expect("csv");
     w.write_record([
-        "BillingAccountId", "BillingCurrency", "BillingPeriodStart", "BillingPeriodEnd", "ChargeCategory", "SubAccountId", "SubAccountName",
-        "ServiceName", "RegionId", "CommitmentDiscountId", "CommitmentDiscountStatus", "BilledCost", "EffectiveCost", "ListCost", "ContractedCost",
-        "ConsumedQuantity", "Tags",
+        "BillingAccountId",
+        "BillingCurrency",
+        "BillingPeriodStart",
+        "BillingPeriodEnd",
+        "ChargeCategory",
+        "SubAccountId",
+        "SubAccountName",
+        "ServiceName",
+        "RegionId",
+        "CommitmentDiscountId",
+        "CommitmentDiscountStatus",
+        "BilledCost",
+        "EffectiveCost",
+        "ListCost",
+        "ContractedCost",
+        "ConsumedQuantity",
+        "Tags",
     ])
     .expect("header");
     for r in rows {
-        let tags = if r.team.is_empty() { "{}".to_string() } else { format!("{{\"team\":\"{}\",\"env\":\"x\"}}", r.team) };
+        let tags = if r.team.is_empty() {
+            "{}".to_string()
+        } else {
+            format!("{{\"team\":\"{}\",\"env\":\"x\"}}", r.team)
+        };
         let q = r.quantity.map(fmt6).unwrap_or_default();
         w.write_record([
-            "ba-1", r.currency, "2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z", r.category, r.sub, &format!("Name {}", r.sub), r.service, r.region,
-            r.cd_id, r.status, &fmt6(r.billed), &fmt6(r.effective), &fmt6(r.list), &fmt6(r.contracted), &q, &tags,
+            "ba-1",
+            r.currency,
+            "2026-10-01T00:00:00Z",
+            "2026-11-01T00:00:00Z",
+            r.category,
+            r.sub,
+            &format!("Name {}", r.sub),
+            r.service,
+            r.region,
+            r.cd_id,
+            r.status,
+            &fmt6(r.billed),
+            &fmt6(r.effective),
+            &fmt6(r.list),
+            &fmt6(r.contracted),
+            &q,
+            &tags,
         ])
         .expect("row");
     }
@@ -131,7 +180,12 @@ fn pct(bp: u32) -> Percent {
 }
 
 fn condition(r: &mut Rng, keys: &[String]) -> Condition {
-    let mut dims = vec![Dimension::Focus("ServiceName".into()), Dimension::Focus("RegionId".into()), Dimension::Tag("team".into()), Dimension::Family];
+    let mut dims = vec![
+        Dimension::Focus("ServiceName".into()),
+        Dimension::Focus("RegionId".into()),
+        Dimension::Tag("team".into()),
+        Dimension::Family,
+    ];
     dims.extend(keys.iter().map(|k| Dimension::Allocation(k.clone())));
     let dimension = r.pick(&dims).clone();
     let pool: Vec<&str> = match &dimension {
@@ -149,7 +203,9 @@ fn condition(r: &mut Rng, keys: &[String]) -> Condition {
         3 => Operator::NotIn(vec![one(r)]),
         4 => Operator::StartsWith(one(r).chars().take(3).collect()),
         5 => Operator::Contains(one(r).chars().skip(1).take(2).collect()),
-        6 => Operator::Matches(Pattern::parse(["^V", "a$", "(?i)sql", "e.*t", "[0-9]"][r.below(5)], "v").expect("re")),
+        6 => Operator::Matches(
+            Pattern::parse(["^V", "a$", "(?i)sql", "e.*t", "[0-9]"][r.below(5)], "v").expect("re"),
+        ),
         7 => Operator::Exists,
         _ => Operator::NotExists,
     };
@@ -160,7 +216,11 @@ fn filter(r: &mut Rng, keys: &[String], allow_empty: bool) -> Filter {
     if allow_empty && r.chance(35) {
         return Filter::all();
     }
-    Filter((0..1 + r.below(2)).map(|_| ConditionSet((0..1 + r.below(2)).map(|_| condition(r, keys)).collect())).collect())
+    Filter(
+        (0..1 + r.below(2))
+            .map(|_| ConditionSet((0..1 + r.below(2)).map(|_| condition(r, keys)).collect()))
+            .collect(),
+    )
 }
 
 /// Percents (in ten-thousandths) of `n` shares summing to exactly 100.
@@ -168,7 +228,11 @@ fn split(r: &mut Rng, n: usize) -> Vec<u32> {
     let mut left = 1_000_000u32;
     let mut out = Vec::new();
     for i in 0..n {
-        let v = if i + 1 == n { left } else { 1 + (r.next() % u64::from(left - (n - i - 1) as u32)) as u32 };
+        let v = if i + 1 == n {
+            left
+        } else {
+            1 + (r.next() % u64::from(left - (n - i - 1) as u32)) as u32
+        };
         out.push(v);
         left -= v;
     }
@@ -183,35 +247,78 @@ fn charge(r: &mut Rng) -> Charge {
     let rate = if r.chance(50) {
         Rate::Percent(pct(1 + (r.next() % 300_000) as u32))
     } else {
-        let mode = if r.chance(50) { TierMode::Graduated } else { TierMode::Volume };
+        let mode = if r.chance(50) {
+            TierMode::Graduated
+        } else {
+            TierMode::Volume
+        };
         let mut from = 0i64;
         let bands = (0..1 + r.below(3))
             .map(|i| {
                 if i > 0 {
                     from += 1 + r.below(2000) as i64;
                 }
-                Band { from: Amount::parse(&from.to_string(), "f").expect("from"), percent: pct((r.next() % 200_000) as u32) }
+                Band {
+                    from: Amount::parse(&from.to_string(), "f").expect("from"),
+                    percent: pct((r.next() % 200_000) as u32),
+                }
             })
             .collect();
         Rate::Tiers(Tiers { mode, bands })
     };
     let minimum = r.chance(30).then(|| amount(r));
-    let maximum = r.chance(30).then(|| Amount::parse(&format!("{}", 300 + r.below(2000)), "m").expect("max"));
-    Charge { scope: if r.chance(50) { Scope::Family } else { Scope::SubAccount }, rate, minimum, maximum }
+    let maximum = r
+        .chance(30)
+        .then(|| Amount::parse(&format!("{}", 300 + r.below(2000)), "m").expect("max"));
+    Charge {
+        scope: if r.chance(50) {
+            Scope::Family
+        } else {
+            Scope::SubAccount
+        },
+        rate,
+        minimum,
+        maximum,
+    }
 }
 
 fn rule(r: &mut Rng, i: usize, keys: &[String]) -> Rule {
     let p = period("2026-10");
     let kind = match r.below(7) {
-        0 => RuleKind::Markup { percent: pct(1 + (r.next() % 500_000) as u32) },
-        1 => RuleKind::Markdown { percent: pct(1 + (r.next() % 500_000) as u32) },
+        0 => RuleKind::Markup {
+            percent: pct(1 + (r.next() % 500_000) as u32),
+        },
+        1 => RuleKind::Markdown {
+            percent: pct(1 + (r.next() % 500_000) as u32),
+        },
         2 => RuleKind::Upcharge(charge(r)),
         3 => RuleKind::Discount(charge(r)),
-        4 => RuleKind::OneTimeFee(Fee { amount: amount(r), period: if r.chance(70) { p } else { period("2026-09") }, currency: None }),
-        5 => RuleKind::OneTimeDiscount(Fee { amount: amount(r), period: p, currency: r.chance(30).then(usd) }),
-        _ => RuleKind::RecurringFee(RecurringFee { amount: amount(r), valid: Validity { from: period("2026-01"), to: None }, currency: None }),
+        4 => RuleKind::OneTimeFee(Fee {
+            amount: amount(r),
+            period: if r.chance(70) { p } else { period("2026-09") },
+            currency: None,
+        }),
+        5 => RuleKind::OneTimeDiscount(Fee {
+            amount: amount(r),
+            period: p,
+            currency: r.chance(30).then(usd),
+        }),
+        _ => RuleKind::RecurringFee(RecurringFee {
+            amount: amount(r),
+            valid: Validity {
+                from: period("2026-01"),
+                to: None,
+            },
+            currency: None,
+        }),
     };
-    Rule { id: RuleId::new(), name: name(&format!("rule {i}")), kind, when: filter(r, keys, true), enabled: r.chance(90) }
+    Rule {
+        id: RuleId::new(),
+        name: name(&format!("rule {i}")),
+        kind,
+        when: filter(r, keys, true),
+        enabled: r.chance(90),
+    }
 }
 
 fn config(r: &mut Rng) -> PricingConfig {
@@ -219,19 +326,45 @@ fn config(r: &mut Rng) -> PricingConfig {
     let strategies = if r.chance(70) {
         vec![StrategySet {
             from,
-            credits: if r.chance(50) { CreditsStrategy::Hide } else { CreditsStrategy::Show },
-            commitments: if r.chance(50) { CommitmentStrategy::Unshared } else { CommitmentStrategy::Shared },
-            on_demand_basis: if r.chance(50) { OnDemandBasis::List } else { OnDemandBasis::Contracted },
-            taxes: if r.chance(50) { TaxStrategy::Remove } else { TaxStrategy::Keep },
+            credits: if r.chance(50) {
+                CreditsStrategy::Hide
+            } else {
+                CreditsStrategy::Show
+            },
+            commitments: if r.chance(50) {
+                CommitmentStrategy::Unshared
+            } else {
+                CommitmentStrategy::Shared
+            },
+            on_demand_basis: if r.chance(50) {
+                OnDemandBasis::List
+            } else {
+                OnDemandBasis::Contracted
+            },
+            taxes: if r.chance(50) {
+                TaxStrategy::Remove
+            } else {
+                TaxStrategy::Keep
+            },
         }]
     } else {
         vec![]
     };
-    let mut families: Vec<Family> = ["F1", "F2"].iter().map(|n| Family { id: FamilyId::new(), name: name(n), members: vec![] }).collect();
+    let mut families: Vec<Family> = ["F1", "F2"]
+        .iter()
+        .map(|n| Family {
+            id: FamilyId::new(),
+            name: name(n),
+            members: vec![],
+        })
+        .collect();
     for s in SUBS {
         let which = r.below(3);
         if which < 2 {
-            families[which].members.push(Member { sub_account_id: SubAccountId::parse(s).expect("sub"), valid: Validity::from(from) });
+            families[which].members.push(Member {
+                sub_account_id: SubAccountId::parse(s).expect("sub"),
+                valid: Validity::from(from),
+            });
         }
     }
     let mut keys: Vec<String> = vec![];
@@ -241,21 +374,51 @@ fn config(r: &mut Rng) -> PricingConfig {
         let entries = (0..1 + r.below(3))
             .map(|_| {
                 let n = if r.chance(50) { 1 } else { 2 + r.below(2) };
-                let values = split(r, n).into_iter().enumerate().map(|(i, bp)| Share { value: format!("v{i}"), percent: pct(bp) }).collect();
-                AllocationEntry { when: filter(r, &keys, false), values }
+                let values = split(r, n)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, bp)| Share {
+                        value: format!("v{i}"),
+                        percent: pct(bp),
+                    })
+                    .collect();
+                AllocationEntry {
+                    when: filter(r, &keys, false),
+                    values,
+                }
             })
             .collect();
-        allocations.push(Allocation { id: AllocationId::new(), key: AllocationKey::parse(&key).expect("key"), entries });
+        allocations.push(Allocation {
+            id: AllocationId::new(),
+            key: AllocationKey::parse(&key).expect("key"),
+            entries,
+        });
         keys.push(key);
     }
-    let assign = |target| PlanAssignment { target, valid: Validity::from(from) };
-    let mut p1 = Plan { id: PlanId::new(), name: name("P1"), assigned_to: vec![assign(AssignmentTarget::Family(families[0].id))], rules: vec![] };
-    let mut p2 = Plan { id: PlanId::new(), name: name("P2"), assigned_to: vec![], rules: vec![] };
+    let assign = |target| PlanAssignment {
+        target,
+        valid: Validity::from(from),
+    };
+    let mut p1 = Plan {
+        id: PlanId::new(),
+        name: name("P1"),
+        assigned_to: vec![assign(AssignmentTarget::Family(families[0].id))],
+        rules: vec![],
+    };
+    let mut p2 = Plan {
+        id: PlanId::new(),
+        name: name("P2"),
+        assigned_to: vec![],
+        rules: vec![],
+    };
     if r.chance(60) {
-        p2.assigned_to.push(assign(AssignmentTarget::Family(families[1].id)));
+        p2.assigned_to
+            .push(assign(AssignmentTarget::Family(families[1].id)));
     }
     let own = *r.pick(&SUBS);
-    p2.assigned_to.push(assign(AssignmentTarget::SubAccount(SubAccountId::parse(own).expect("sub"))));
+    p2.assigned_to.push(assign(AssignmentTarget::SubAccount(
+        SubAccountId::parse(own).expect("sub"),
+    )));
     let mut i = 0;
     for plan in [&mut p1, &mut p2] {
         for _ in 0..1 + r.below(4) {
@@ -263,7 +426,14 @@ fn config(r: &mut Rng) -> PricingConfig {
             i += 1;
         }
     }
-    PricingConfig { strategies, families, allocations, plans: vec![p1, p2] }.validated().expect("the generator makes valid configurations")
+    PricingConfig {
+        strategies,
+        families,
+        allocations,
+        plans: vec![p1, p2],
+    }
+    .validated()
+    .expect("the generator makes valid configurations")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -327,7 +497,11 @@ fn reference(rows: &[Row], cfg: &PeriodConfig) -> (Vec<Rated>, Vec<Line>) {
     let mut out = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         let sub = SubAccountId::parse(row.sub).expect("sub");
-        let mut effects: BTreeMap<String, Option<i128>> = ["x_Effect_credits", "x_Effect_commitments", "x_Effect_taxes"].iter().map(|c| (c.to_string(), None)).collect();
+        let mut effects: BTreeMap<String, Option<i128>> =
+            ["x_Effect_credits", "x_Effect_commitments", "x_Effect_taxes"]
+                .iter()
+                .map(|c| (c.to_string(), None))
+                .collect();
         let (mut billed, mut effective) = (row.billed, row.effective);
         let unshared = s.commitments == CommitmentStrategy::Unshared;
         let basis = match s.on_demand_basis {
@@ -343,7 +517,10 @@ fn reference(rows: &[Row], cfg: &PeriodConfig) -> (Vec<Rated>, Vec<Line>) {
         } else if unshared && row.category == "Usage" && row.status == "Used" {
             effects.insert("x_Effect_commitments".into(), Some(basis - row.billed));
             (billed, effective) = (basis, basis);
-        } else if unshared && ((row.category == "Purchase" && !row.cd_id.is_empty()) || (row.category == "Usage" && row.status == "Unused")) {
+        } else if unshared
+            && ((row.category == "Purchase" && !row.cd_id.is_empty())
+                || (row.category == "Usage" && row.status == "Unused"))
+        {
             effects.insert("x_Effect_commitments".into(), Some(-row.billed));
             (billed, effective) = (0, 0);
         }
@@ -364,7 +541,10 @@ fn reference(rows: &[Row], cfg: &PeriodConfig) -> (Vec<Rated>, Vec<Line>) {
         let mut next = Vec::new();
         for rated in out {
             let row = &rows[rated.key.0 as usize];
-            let entry = a.entries.iter().position(|e| e.when.matches(|d| value_of(row, &rated, d)));
+            let entry = a
+                .entries
+                .iter()
+                .position(|e| e.when.matches(|d| value_of(row, &rated, d)));
             let Some(j) = entry else {
                 let mut r = rated;
                 r.keys.insert(a.key.to_string(), None);
@@ -374,13 +554,20 @@ fn reference(rows: &[Row], cfg: &PeriodConfig) -> (Vec<Rated>, Vec<Line>) {
             let e = &a.entries[j];
             if e.values.len() == 1 {
                 let mut r = rated;
-                r.keys.insert(a.key.to_string(), Some(e.values[0].value.clone()));
+                r.keys
+                    .insert(a.key.to_string(), Some(e.values[0].value.clone()));
                 next.push(r);
                 continue;
             }
             let n = e.values.len();
             let share = |x: i128, o: usize| -> i128 {
-                if o + 1 < n { times(x, e.values[o].percent, false) } else { x - (0..n - 1).map(|k| times(x, e.values[k].percent, false)).sum::<i128>() }
+                if o + 1 < n {
+                    times(x, e.values[o].percent, false)
+                } else {
+                    x - (0..n - 1)
+                        .map(|k| times(x, e.values[k].percent, false))
+                        .sum::<i128>()
+                }
             };
             for (o, sv) in e.values.iter().enumerate() {
                 let mut r = rated.clone();
@@ -407,10 +594,12 @@ fn reference(rows: &[Row], cfg: &PeriodConfig) -> (Vec<Rated>, Vec<Line>) {
     for plan in &cfg.plans {
         for rule in &plan.rules {
             let col = format!("x_Effect_{}", rule.id.as_uuid().simple());
-            let mut bases: BTreeMap<(Option<String>, Option<String>, String), i128> = BTreeMap::new();
+            let mut bases: BTreeMap<(Option<String>, Option<String>, String), i128> =
+                BTreeMap::new();
             for rated in &mut out {
                 let row = &rows[rated.key.0 as usize];
-                let applies = rated.plan.as_deref() == Some(plan.id.to_string().as_str()) && rule.when.matches(|d| value_of(row, rated, d));
+                let applies = rated.plan.as_deref() == Some(plan.id.to_string().as_str())
+                    && rule.when.matches(|d| value_of(row, rated, d));
                 let mut effect = None;
                 match &rule.kind {
                     RuleKind::Markup { percent } | RuleKind::Markdown { percent } if applies => {
@@ -422,7 +611,15 @@ fn reference(rows: &[Row], cfg: &PeriodConfig) -> (Vec<Rated>, Vec<Line>) {
                     }
                     RuleKind::Upcharge(ch) | RuleKind::Discount(ch) if applies => {
                         let by_family = ch.scope == Scope::Family && rated.family.is_some();
-                        let key = (rated.family.clone(), if by_family { None } else { Some(row.sub.to_string()) }, row.currency.to_string());
+                        let key = (
+                            rated.family.clone(),
+                            if by_family {
+                                None
+                            } else {
+                                Some(row.sub.to_string())
+                            },
+                            row.currency.to_string(),
+                        );
                         *bases.entry(key).or_default() += rated.billed;
                     }
                     _ => {}
@@ -431,16 +628,46 @@ fn reference(rows: &[Row], cfg: &PeriodConfig) -> (Vec<Rated>, Vec<Line>) {
             }
             match &rule.kind {
                 RuleKind::Upcharge(ch) | RuleKind::Discount(ch) => {
-                    let sign = if matches!(rule.kind, RuleKind::Discount(_)) { -1 } else { 1 };
+                    let sign = if matches!(rule.kind, RuleKind::Discount(_)) {
+                        -1
+                    } else {
+                        1
+                    };
                     for ((family, sub, currency), basis) in bases {
-                        lines.push(Line { rule: rule.name.to_string(), family, sub, currency, amount: sign * reference_charge(ch, basis) });
+                        lines.push(Line {
+                            rule: rule.name.to_string(),
+                            family,
+                            sub,
+                            currency,
+                            amount: sign * reference_charge(ch, basis),
+                        });
                     }
                 }
                 RuleKind::OneTimeFee(f) | RuleKind::OneTimeDiscount(f) => {
-                    let sign = if matches!(rule.kind, RuleKind::OneTimeDiscount(_)) { -1 } else { 1 };
-                    fee_lines(rows, cfg, plan, rule, f.amount.to_scaled() * sign, f.currency, &mut lines);
+                    let sign = if matches!(rule.kind, RuleKind::OneTimeDiscount(_)) {
+                        -1
+                    } else {
+                        1
+                    };
+                    fee_lines(
+                        rows,
+                        cfg,
+                        plan,
+                        rule,
+                        f.amount.to_scaled() * sign,
+                        f.currency,
+                        &mut lines,
+                    );
                 }
-                RuleKind::RecurringFee(f) => fee_lines(rows, cfg, plan, rule, f.amount.to_scaled(), f.currency, &mut lines),
+                RuleKind::RecurringFee(f) => fee_lines(
+                    rows,
+                    cfg,
+                    plan,
+                    rule,
+                    f.amount.to_scaled(),
+                    f.currency,
+                    &mut lines,
+                ),
                 _ => {}
             }
         }
@@ -457,11 +684,21 @@ fn reference_charge(ch: &Charge, basis: i128) -> i128 {
     let raw = match &ch.rate {
         Rate::Percent(p) => part(b, *p),
         Rate::Tiers(t) => match t.mode {
-            TierMode::Volume => t.bands.iter().rev().find(|band| band.from.to_scaled() <= b).map(|band| part(b, band.percent)).unwrap_or(0),
+            TierMode::Volume => t
+                .bands
+                .iter()
+                .rev()
+                .find(|band| band.from.to_scaled() <= b)
+                .map(|band| part(b, band.percent))
+                .unwrap_or(0),
             TierMode::Graduated => (0..t.bands.len())
                 .map(|i| {
                     let lo = t.bands[i].from.to_scaled();
-                    let hi = t.bands.get(i + 1).map(|n| n.from.to_scaled()).unwrap_or(i128::MAX);
+                    let hi = t
+                        .bands
+                        .get(i + 1)
+                        .map(|n| n.from.to_scaled())
+                        .unwrap_or(i128::MAX);
                     part((b.min(hi) - lo).max(0), t.bands[i].percent)
                 })
                 .sum(),
@@ -477,28 +714,61 @@ fn reference_charge(ch: &Charge, basis: i128) -> i128 {
     v
 }
 
-fn fee_lines(rows: &[Row], cfg: &PeriodConfig, plan: &be_domain::pricing::PlanForPeriod, rule: &Rule, amount: i128, currency: Option<be_domain::Currency>, out: &mut Vec<Line>) {
+fn fee_lines(
+    rows: &[Row],
+    cfg: &PeriodConfig,
+    plan: &be_domain::pricing::PlanForPeriod,
+    rule: &Rule,
+    amount: i128,
+    currency: Option<be_domain::Currency>,
+    out: &mut Vec<Line>,
+) {
     let currency_of = |pick: &dyn Fn(&Row) -> bool| {
-        let mut cs: Vec<&str> = rows.iter().filter(|r| pick(r)).map(|r| r.currency).collect();
+        let mut cs: Vec<&str> = rows
+            .iter()
+            .filter(|r| pick(r))
+            .map(|r| r.currency)
+            .collect();
         cs.sort();
         cs.dedup();
-        let rows_currency = if cs.len() == 1 { cs[0].to_string() } else { "USD".to_string() };
+        let rows_currency = if cs.len() == 1 {
+            cs[0].to_string()
+        } else {
+            "USD".to_string()
+        };
         currency.map(|c| c.to_string()).unwrap_or(rows_currency)
     };
     for (id, fname) in &plan.families {
-        let c = currency_of(&|r: &Row| cfg.family_of(&SubAccountId::parse(r.sub).expect("sub")).map(|f| f.0) == Some(*id));
-        out.push(Line { rule: rule.name.to_string(), family: Some(fname.clone()), sub: None, currency: c, amount });
+        let c = currency_of(&|r: &Row| {
+            cfg.family_of(&SubAccountId::parse(r.sub).expect("sub"))
+                .map(|f| f.0)
+                == Some(*id)
+        });
+        out.push(Line {
+            rule: rule.name.to_string(),
+            family: Some(fname.clone()),
+            sub: None,
+            currency: c,
+            amount,
+        });
     }
     for sub in &plan.sub_accounts {
         let c = currency_of(&|r: &Row| r.sub == sub.as_str());
-        out.push(Line { rule: rule.name.to_string(), family: cfg.family_of(sub).map(|f| f.1.clone()), sub: Some(sub.to_string()), currency: c, amount });
+        out.push(Line {
+            rule: rule.name.to_string(),
+            family: cfg.family_of(sub).map(|f| f.1.clone()),
+            sub: Some(sub.to_string()),
+            currency: c,
+            amount,
+        });
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 
 fn parse_money(v: &Option<String>) -> Option<i128> {
-    v.as_deref().map(|s| be_engine::money::parse(s).unwrap_or_else(|| panic!("{s}")))
+    v.as_deref()
+        .map(|s| be_engine::money::parse(s).unwrap_or_else(|| panic!("{s}")))
 }
 
 fn check(seed: u64) -> Result<(), TestCaseError> {
@@ -510,27 +780,77 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
     let csv = dir.path().join("rows.csv");
     write_csv(&rows, &csv);
     let sources = import(&csv, dir.path(), SOURCE);
-    let req = RateRequest { period: period("2026-10"), config: cfg.clone(), sources: sources.into_iter().map(|(_, s)| s).collect(), default_currency: usd() };
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let req = RateRequest {
+        period: period("2026-10"),
+        config: cfg.clone(),
+        sources: sources.into_iter().map(|(_, s)| s).collect(),
+        default_currency: usd(),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
     let out = dir.path().join("rated");
-    let m = rt.block_on(Engine::new(2).expect("engine").rate(req, out.clone())).map_err(|e| TestCaseError::fail(format!("rating failed: {e}")))?;
+    let m = rt
+        .block_on(Engine::new(2).expect("engine").rate(req, out.clone()))
+        .map_err(|e| TestCaseError::fail(format!("rating failed: {e}")))?;
     let got = rated_rows(&out, &m.files);
     let (expected, lines) = reference(&rows, &cfg);
 
-    let (got_rows, got_lines): (Vec<_>, Vec<_>) = got.into_iter().partition(|g| g["x_RuleId"].is_none());
+    let (got_rows, got_lines): (Vec<_>, Vec<_>) =
+        got.into_iter().partition(|g| g["x_RuleId"].is_none());
     prop_assert_eq!(got_rows.len(), expected.len(), "rated row count");
     let by_key: RowsByKey = got_rows
         .iter()
-        .map(|g| ((g["x_SourceRowId"].as_deref().expect("row id").parse::<i64>().expect("int"), g["x_SplitPath"].clone()), g))
+        .map(|g| {
+            (
+                (
+                    g["x_SourceRowId"]
+                        .as_deref()
+                        .expect("row id")
+                        .parse::<i64>()
+                        .expect("int"),
+                    g["x_SplitPath"].clone(),
+                ),
+                g,
+            )
+        })
         .collect();
     for e in &expected {
-        let g = by_key.get(&e.key).ok_or_else(|| TestCaseError::fail(format!("no rated row {:?}", e.key)))?;
+        let g = by_key
+            .get(&e.key)
+            .ok_or_else(|| TestCaseError::fail(format!("no rated row {:?}", e.key)))?;
         let ctx = format!("row {:?}", e.key);
-        prop_assert_eq!(parse_money(&g["ProviderCost"]), Some(e.provider), "{} ProviderCost", ctx);
-        prop_assert_eq!(parse_money(&g["BilledCost"]), Some(e.billed), "{} BilledCost", ctx);
-        prop_assert_eq!(parse_money(&g["EffectiveCost"]), Some(e.effective), "{} EffectiveCost", ctx);
-        prop_assert_eq!(parse_money(&g["ListCost"]), Some(e.list), "{} ListCost", ctx);
-        prop_assert_eq!(parse_money(&g["ConsumedQuantity"]), e.quantity, "{} ConsumedQuantity", ctx);
+        prop_assert_eq!(
+            parse_money(&g["ProviderCost"]),
+            Some(e.provider),
+            "{} ProviderCost",
+            ctx
+        );
+        prop_assert_eq!(
+            parse_money(&g["BilledCost"]),
+            Some(e.billed),
+            "{} BilledCost",
+            ctx
+        );
+        prop_assert_eq!(
+            parse_money(&g["EffectiveCost"]),
+            Some(e.effective),
+            "{} EffectiveCost",
+            ctx
+        );
+        prop_assert_eq!(
+            parse_money(&g["ListCost"]),
+            Some(e.list),
+            "{} ListCost",
+            ctx
+        );
+        prop_assert_eq!(
+            parse_money(&g["ConsumedQuantity"]),
+            e.quantity,
+            "{} ConsumedQuantity",
+            ctx
+        );
         prop_assert_eq!(&g["BillingFamilyName"], &e.family, "{} family", ctx);
         prop_assert_eq!(&g["x_PlanId"], &e.plan, "{} plan", ctx);
         for (k, v) in &e.keys {
@@ -539,10 +859,22 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
         for (col, v) in &e.effects {
             prop_assert_eq!(parse_money(&g[col]), *v, "{} effect {}", ctx, col);
         }
-        let sum: i128 = m.stages.iter().filter_map(|s| parse_money(&g[&s.column])).sum();
-        prop_assert_eq!(parse_money(&g["ProviderCost"]).expect("provider") + sum, parse_money(&g["BilledCost"]).expect("billed"), "{} lineage", ctx);
+        let sum: i128 = m
+            .stages
+            .iter()
+            .filter_map(|s| parse_money(&g[&s.column]))
+            .sum();
+        prop_assert_eq!(
+            parse_money(&g["ProviderCost"]).expect("provider") + sum,
+            parse_money(&g["BilledCost"]).expect("billed"),
+            "{} lineage",
+            ctx
+        );
     }
-    let mut want: Vec<LineKey> = lines.into_iter().map(|l| (l.rule, l.family, l.sub, l.currency, l.amount)).collect();
+    let mut want: Vec<LineKey> = lines
+        .into_iter()
+        .map(|l| (l.rule, l.family, l.sub, l.currency, l.amount))
+        .collect();
     let mut have: Vec<LineKey> = got_lines
         .iter()
         .map(|g| {

@@ -21,8 +21,13 @@ pub(crate) struct Items<T> {
     pub items: Vec<T>,
 }
 
-pub(crate) async fn list(State(s): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<Items<Account>>, ApiError> {
-    Ok(Json(Items { items: s.app.list_accounts(&caller).await? }))
+pub(crate) async fn list(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<Items<Account>>, ApiError> {
+    Ok(Json(Items {
+        items: s.app.list_accounts(&caller).await?,
+    }))
 }
 
 pub(crate) async fn create(
@@ -31,8 +36,14 @@ pub(crate) async fn create(
     ApiJson(input): ApiJson<AccountInput>,
 ) -> Result<Response, ApiError> {
     let account = s.app.create_account(&caller, &input.name).await?;
-    let location = HeaderValue::from_str(&format!("/api/v1/accounts/{}", account.id)).map_err(|_| ApiError::internal())?;
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(account)).into_response())
+    let location = HeaderValue::from_str(&format!("/api/v1/accounts/{}", account.id))
+        .map_err(|_| ApiError::internal())?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(account),
+    )
+        .into_response())
 }
 
 pub(crate) async fn get(

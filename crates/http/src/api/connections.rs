@@ -95,8 +95,17 @@ fn billing_engine() -> String {
     "billing_engine".into()
 }
 
-pub(crate) async fn list(State(s): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<Items<ConnectionView>>, ApiError> {
-    let items = s.app.list_connections(&caller).await?.iter().map(|c| view(&s.app, c)).collect();
+pub(crate) async fn list(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<Items<ConnectionView>>, ApiError> {
+    let items = s
+        .app
+        .list_connections(&caller)
+        .await?
+        .iter()
+        .map(|c| view(&s.app, c))
+        .collect();
     Ok(Json(Items { items }))
 }
 
@@ -105,13 +114,29 @@ pub(crate) async fn start(
     ApiCaller(caller): ApiCaller,
     ApiJson(input): ApiJson<StartInput>,
 ) -> Result<Response, ApiError> {
-    let c = s.app.start_connection(&caller, &input.account_id, &input.provider, &input.product).await?;
-    let location = HeaderValue::from_str(&format!("/api/v1/connections/{}", c.id)).map_err(|_| ApiError::internal())?;
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view(&s.app, &c))).into_response())
+    let c = s
+        .app
+        .start_connection(&caller, &input.account_id, &input.provider, &input.product)
+        .await?;
+    let location = HeaderValue::from_str(&format!("/api/v1/connections/{}", c.id))
+        .map_err(|_| ApiError::internal())?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(view(&s.app, &c)),
+    )
+        .into_response())
 }
 
-pub(crate) async fn get(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<ConnectionView>, ApiError> {
-    Ok(Json(view(&s.app, &s.app.get_connection(&caller, &id).await?)))
+pub(crate) async fn get(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    Ok(Json(view(
+        &s.app,
+        &s.app.get_connection(&caller, &id).await?,
+    )))
 }
 
 pub(crate) async fn update(
@@ -120,7 +145,10 @@ pub(crate) async fn update(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<ConnectionDetails>,
 ) -> Result<Json<ConnectionView>, ApiError> {
-    Ok(Json(view(&s.app, &s.app.set_connection_details(&caller, &id, &input).await?)))
+    Ok(Json(view(
+        &s.app,
+        &s.app.set_connection_details(&caller, &id, &input).await?,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -143,23 +171,50 @@ pub(crate) async fn set_secret(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<SecretInput>,
 ) -> Result<Json<ConnectionView>, ApiError> {
-    let c = s.app.set_connection_secret(&caller, &id, &input.client_secret, input.expires_on.as_deref().unwrap_or("")).await?;
+    let c = s
+        .app
+        .set_connection_secret(
+            &caller,
+            &id,
+            &input.client_secret,
+            input.expires_on.as_deref().unwrap_or(""),
+        )
+        .await?;
     Ok(Json(view(&s.app, &c)))
 }
 
-pub(crate) async fn role_grant(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<RoleGrant>, ApiError> {
+pub(crate) async fn role_grant(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Json<RoleGrant>, ApiError> {
     Ok(Json(s.app.role_grant(&caller, &id).await?))
 }
 
-pub(crate) async fn validate(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<Validation>, ApiError> {
+pub(crate) async fn validate(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Json<Validation>, ApiError> {
     Ok(Json(s.app.validate_connection(&caller, &id).await?))
 }
 
-pub(crate) async fn pause(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<ConnectionView>, ApiError> {
-    Ok(Json(view(&s.app, &s.app.pause_connection(&caller, &id).await?)))
+pub(crate) async fn pause(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    Ok(Json(view(
+        &s.app,
+        &s.app.pause_connection(&caller, &id).await?,
+    )))
 }
 
-pub(crate) async fn resume(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<Validation>, ApiError> {
+pub(crate) async fn resume(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Json<Validation>, ApiError> {
     Ok(Json(s.app.resume_connection(&caller, &id).await?))
 }
 
@@ -210,8 +265,18 @@ impl From<JobRecord> for JobView {
     }
 }
 
-pub(crate) async fn jobs(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<Items<JobView>>, ApiError> {
-    let items = s.app.connection_jobs(&caller, &id).await?.into_iter().map(Into::into).collect();
+pub(crate) async fn jobs(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Json<Items<JobView>>, ApiError> {
+    let items = s
+        .app
+        .connection_jobs(&caller, &id)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     Ok(Json(Items { items }))
 }
 
@@ -232,20 +297,34 @@ pub(crate) async fn administration(
     ApiCaller(caller): ApiCaller,
     Query(q): Query<AdminQuery>,
 ) -> Result<Json<Items<AdminView>>, ApiError> {
-    let product = q.product.as_deref().map(be_domain::Product::parse).transpose().map_err(be_app::AppError::from)?;
+    let product = q
+        .product
+        .as_deref()
+        .map(be_domain::Product::parse)
+        .transpose()
+        .map_err(be_app::AppError::from)?;
     let items = s
         .app
         .administration(&caller)
         .await?
         .into_iter()
         .filter(|row| product.is_none_or(|p| row.products.contains(&p)))
-        .map(|row| AdminView { connection: row.connection.as_ref().map(|c| view(&s.app, c)), account: row.account, products: row.products })
+        .map(|row| AdminView {
+            connection: row.connection.as_ref().map(|c| view(&s.app, c)),
+            account: row.account,
+            products: row.products,
+        })
         .collect();
     Ok(Json(Items { items }))
 }
 
-pub(crate) async fn connectable(State(s): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<Items<be_domain::Account>>, ApiError> {
-    Ok(Json(Items { items: s.app.connectable_accounts(&caller).await? }))
+pub(crate) async fn connectable(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<Items<be_domain::Account>>, ApiError> {
+    Ok(Json(Items {
+        items: s.app.connectable_accounts(&caller).await?,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -264,8 +343,15 @@ pub(crate) async fn register(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(crate) async fn sync_now(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<(StatusCode, Json<JobView>), ApiError> {
-    Ok((StatusCode::ACCEPTED, Json(s.app.sync_now(&caller, &id).await?.into())))
+pub(crate) async fn sync_now(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<JobView>), ApiError> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(s.app.sync_now(&caller, &id).await?.into()),
+    ))
 }
 
 #[derive(Serialize)]
@@ -315,7 +401,11 @@ pub(crate) struct SyncView {
     history: Vec<SyncPeriodView>,
 }
 
-pub(crate) async fn sync_status(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<SyncView>, ApiError> {
+pub(crate) async fn sync_status(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Json<SyncView>, ApiError> {
     let periods = s.app.stored_periods(&caller, &id).await?;
     let history = s.app.sync_history(&caller, &id, 200).await?;
     let job = s.app.active_sync(&caller, &id).await?.map(Into::into);
@@ -339,7 +429,9 @@ pub(crate) async fn sync_status(State(s): State<AppState>, ApiCaller(caller): Ap
         history: history
             .into_iter()
             .map(|h| SyncPeriodView {
-                duration_ms: h.finished_at.map(|f| (f - h.started_at).whole_milliseconds() as i64),
+                duration_ms: h
+                    .finished_at
+                    .map(|f| (f - h.started_at).whole_milliseconds() as i64),
                 job_id: h.job_id.to_string(),
                 period: h.period,
                 outcome: h.outcome,

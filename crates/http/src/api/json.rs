@@ -36,10 +36,17 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "payload_too_large",
-                    format!("The request body is larger than the limit of {} bytes.", crate::MAX_BODY_BYTES),
+                    format!(
+                        "The request body is larger than the limit of {} bytes.",
+                        crate::MAX_BODY_BYTES
+                    ),
                 )
             } else {
-                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", "The request body could not be read.")
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unreadable_body",
+                    "The request body could not be read.",
+                )
             }
         })?;
         parse(&bytes).map(ApiJson)
@@ -96,21 +103,35 @@ fn malformed(e: &serde_json::Error) -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
         "malformed_json",
-        format!("The request body is not valid JSON: {bare} (line {}, column {}).", e.line(), e.column()),
+        format!(
+            "The request body is not valid JSON: {bare} (line {}, column {}).",
+            e.line(),
+            e.column()
+        ),
     )
 }
 
 fn at_path(path: &str) -> String {
-    if path == "." { String::new() } else { path.to_string() }
+    if path == "." {
+        String::new()
+    } else {
+        path.to_string()
+    }
 }
 
 fn join_path(parent: &str, field: &str) -> String {
-    if parent.is_empty() { field.to_string() } else { format!("{parent}.{field}") }
+    if parent.is_empty() {
+        field.to_string()
+    } else {
+        format!("{parent}.{field}")
+    }
 }
 
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -130,14 +151,23 @@ mod tests {
             (&b"{"[..], "malformed_json", None),
             (b"not json", "malformed_json", None),
             (b"{\"name\": \"a\"} trailing", "malformed_json", None),
-            (b"{\"name\": \"a\", \"nmae\": 1}", "unknown_field", Some("nmae")),
+            (
+                b"{\"name\": \"a\", \"nmae\": 1}",
+                "unknown_field",
+                Some("nmae"),
+            ),
             (b"{}", "missing_field", Some("name")),
             (b"{\"name\": 5}", "invalid_field", Some("name")),
             (b"[]", "invalid_field", None),
         ] {
             let err = parse::<Body>(body).expect_err("fails");
             assert_eq!(err.code, code, "{}", String::from_utf8_lossy(body));
-            assert_eq!(err.field.as_deref(), field, "{}", String::from_utf8_lossy(body));
+            assert_eq!(
+                err.field.as_deref(),
+                field,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
             assert_eq!(err.status, StatusCode::BAD_REQUEST);
         }
         assert_eq!(parse::<Body>(b"{\"name\": \"a\"}").expect("ok").name, "a");

@@ -24,46 +24,100 @@ pub(crate) const PRICING_FILE_BYTES: usize = 8 * 1024 * 1024;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/openapi.json", get(|| async { Json(crate::openapi::document()) }))
+        .route(
+            "/openapi.json",
+            get(|| async { Json(crate::openapi::document()) }),
+        )
         .route("/auth/tokens", post(tokens::create_with_password))
         .route("/me", get(tokens::me))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/accounts", get(accounts::list).post(accounts::create))
-        .route("/accounts/{id}", get(accounts::get).patch(accounts::rename).delete(accounts::delete))
+        .route(
+            "/accounts/{id}",
+            get(accounts::get)
+                .patch(accounts::rename)
+                .delete(accounts::delete),
+        )
         .route("/accounts/{id}/registrations", post(connections::register))
         .route("/connectable-accounts", get(connections::connectable))
         .route("/administration", get(connections::administration))
-        .route("/connections", get(connections::list).post(connections::start))
-        .route("/connections/{id}", get(connections::get).patch(connections::update).delete(connections::delete))
-        .route("/connections/{id}/secret", axum::routing::put(connections::set_secret))
+        .route(
+            "/connections",
+            get(connections::list).post(connections::start),
+        )
+        .route(
+            "/connections/{id}",
+            get(connections::get)
+                .patch(connections::update)
+                .delete(connections::delete),
+        )
+        .route(
+            "/connections/{id}/secret",
+            axum::routing::put(connections::set_secret),
+        )
         .route("/connections/{id}/role-grant", get(connections::role_grant))
         .route("/connections/{id}/validate", post(connections::validate))
         .route("/connections/{id}/pause", post(connections::pause))
         .route("/connections/{id}/resume", post(connections::resume))
         .route("/connections/{id}/jobs", get(connections::jobs))
-        .route("/connections/{id}/sync", get(connections::sync_status).post(connections::sync_now))
+        .route(
+            "/connections/{id}/sync",
+            get(connections::sync_status).post(connections::sync_now),
+        )
         .route("/pricing", get(pricing::get))
         .route("/pricing/history", get(pricing::history))
         .route("/pricing/export", get(pricing::export))
-        .route("/pricing/import", post(pricing::import).layer(axum::extract::DefaultBodyLimit::max(PRICING_FILE_BYTES)))
+        .route(
+            "/pricing/import",
+            post(pricing::import).layer(axum::extract::DefaultBodyLimit::max(PRICING_FILE_BYTES)),
+        )
         .route("/families", post(pricing::create_family))
-        .route("/families/{id}", axum::routing::patch(pricing::rename_family).delete(pricing::delete_family))
+        .route(
+            "/families/{id}",
+            axum::routing::patch(pricing::rename_family).delete(pricing::delete_family),
+        )
         .route("/families/{id}/members", post(pricing::add_members))
-        .route("/families/{id}/members/{sub}", axum::routing::delete(pricing::remove_member))
+        .route(
+            "/families/{id}/members/{sub}",
+            axum::routing::delete(pricing::remove_member),
+        )
         .route("/plans", post(pricing::create_plan))
-        .route("/plans/{id}", axum::routing::patch(pricing::rename_plan).delete(pricing::delete_plan))
+        .route(
+            "/plans/{id}",
+            axum::routing::patch(pricing::rename_plan).delete(pricing::delete_plan),
+        )
         .route("/plans/{id}/assignments", post(pricing::assign))
         .route("/plans/{id}/unassign", post(pricing::unassign))
         .route("/plans/{id}/rules", post(pricing::add_rule))
-        .route("/rules/{id}", axum::routing::put(pricing::update_rule).patch(pricing::patch_rule).delete(pricing::delete_rule))
+        .route(
+            "/rules/{id}",
+            axum::routing::put(pricing::update_rule)
+                .patch(pricing::patch_rule)
+                .delete(pricing::delete_rule),
+        )
         .route("/strategies", axum::routing::put(pricing::set_strategy))
-        .route("/strategies/{from}", axum::routing::delete(pricing::delete_strategy))
-        .route("/allocations/{key}", axum::routing::put(pricing::put_allocation).delete(pricing::delete_allocation))
-        .route("/allocations/{key}/preview", post(pricing::preview_allocation))
+        .route(
+            "/strategies/{from}",
+            axum::routing::delete(pricing::delete_strategy),
+        )
+        .route(
+            "/allocations/{key}",
+            axum::routing::put(pricing::put_allocation).delete(pricing::delete_allocation),
+        )
+        .route(
+            "/allocations/{key}/preview",
+            post(pricing::preview_allocation),
+        )
         .route("/sources", get(rating::sources))
-        .route("/sources/{id}", axum::routing::delete(rating::delete_source))
-        .route("/imports", post(rating::import).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route(
+            "/sources/{id}",
+            axum::routing::delete(rating::delete_source),
+        )
+        .route(
+            "/imports",
+            post(rating::import).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/periods", get(rating::periods))
         .route("/periods/{period}", get(rating::period))
         .route("/periods/{period}/rate", post(rating::rate))
@@ -73,9 +127,20 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/explain", get(rating::explain))
         .route("/analysis", post(rating::analysis))
         .route("/views", get(rating::list_views).post(rating::create_view))
-        .route("/views/{id}", get(rating::get_view).put(rating::update_view).delete(rating::delete_view))
-        .route("/asset-groups", get(rating::list_asset_groups).post(rating::create_asset_group))
-        .route("/asset-groups/{id}", axum::routing::put(rating::update_asset_group).delete(rating::delete_view))
+        .route(
+            "/views/{id}",
+            get(rating::get_view)
+                .put(rating::update_view)
+                .delete(rating::delete_view),
+        )
+        .route(
+            "/asset-groups",
+            get(rating::list_asset_groups).post(rating::create_asset_group),
+        )
+        .route(
+            "/asset-groups/{id}",
+            axum::routing::put(rating::update_asset_group).delete(rating::delete_view),
+        )
         .route("/dashboard", get(rating::dashboard))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
@@ -87,8 +152,14 @@ pub(crate) struct ApiCaller(pub Caller);
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         let Some(value) = header else {
             return Err(be_app::AppError::unauthenticated().into());
         };

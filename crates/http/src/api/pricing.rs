@@ -16,7 +16,10 @@ use serde::{Deserialize, Serialize};
 use super::{ApiCaller, ApiJson, accounts::Items};
 use crate::{AppState, error::ApiError};
 
-pub(crate) async fn get(State(s): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<PricingView>, ApiError> {
+pub(crate) async fn get(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<PricingView>, ApiError> {
     Ok(Json(s.app.pricing(&caller).await?.view()))
 }
 
@@ -32,7 +35,12 @@ pub(crate) async fn history(
     ApiCaller(caller): ApiCaller,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Json<Items<PricingVersionInfo>>, ApiError> {
-    Ok(Json(Items { items: s.app.pricing_history(&caller, q.limit.unwrap_or(50)).await? }))
+    Ok(Json(Items {
+        items: s
+            .app
+            .pricing_history(&caller, q.limit.unwrap_or(50))
+            .await?,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -51,20 +59,44 @@ fn content_type(format: ConfigFormat) -> &'static str {
     }
 }
 
-pub(crate) async fn export(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Query(q): Query<FormatQuery>) -> Result<Response, ApiError> {
-    let format = ConfigFormat::parse(q.format.as_deref().unwrap_or("json")).map_err(be_app::AppError::from)?;
+pub(crate) async fn export(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Query(q): Query<FormatQuery>,
+) -> Result<Response, ApiError> {
+    let format = ConfigFormat::parse(q.format.as_deref().unwrap_or("json"))
+        .map_err(be_app::AppError::from)?;
     let text = s.app.export_pricing(&caller, format).await?;
-    let ext = if format == ConfigFormat::Json { "json" } else { "yaml" };
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"pricing.{ext}\"")).map_err(|_| ApiError::internal())?;
-    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static(content_type(format))), (header::CONTENT_DISPOSITION, disposition)], text).into_response())
+    let ext = if format == ConfigFormat::Json {
+        "json"
+    } else {
+        "yaml"
+    };
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"pricing.{ext}\""))
+        .map_err(|_| ApiError::internal())?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(content_type(format)),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        text,
+    )
+        .into_response())
 }
 
 /// The file's format: `?format=`, else the body's Content-Type (JSON by default).
 fn body_format(q: &FormatQuery, headers: &HeaderMap) -> Result<ConfigFormat, ApiError> {
     let declared = q.format.clone().or_else(|| {
-        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(|v| v.split(';').next().unwrap_or_default().trim().to_string())
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or_default().trim().to_string())
     });
-    Ok(ConfigFormat::parse(declared.as_deref().unwrap_or("json")).map_err(be_app::AppError::from)?)
+    Ok(ConfigFormat::parse(declared.as_deref().unwrap_or("json"))
+        .map_err(be_app::AppError::from)?)
 }
 
 pub(crate) async fn import(
@@ -75,8 +107,18 @@ pub(crate) async fn import(
     body: Bytes,
 ) -> Result<Json<PricingImport>, ApiError> {
     let format = body_format(&q, &headers)?;
-    let text = std::str::from_utf8(&body).map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", "The file is not UTF-8 text."))?;
-    Ok(Json(s.app.import_pricing(&caller, text, format, q.dry_run.unwrap_or(false)).await?))
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "unreadable_body",
+            "The file is not UTF-8 text.",
+        )
+    })?;
+    Ok(Json(
+        s.app
+            .import_pricing(&caller, text, format, q.dry_run.unwrap_or(false))
+            .await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -93,12 +135,27 @@ pub(crate) struct Created {
 
 fn created(location: String, body: impl Serialize) -> Result<Response, ApiError> {
     let location = HeaderValue::from_str(&location).map_err(|_| ApiError::internal())?;
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(body)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(body),
+    )
+        .into_response())
 }
 
-pub(crate) async fn create_family(State(s): State<AppState>, ApiCaller(caller): ApiCaller, ApiJson(input): ApiJson<NameInput>) -> Result<Response, ApiError> {
+pub(crate) async fn create_family(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(input): ApiJson<NameInput>,
+) -> Result<Response, ApiError> {
     let f = s.app.create_family(&caller, &input.name).await?;
-    created(format!("/api/v1/families/{}", f.id), Created { id: f.id.to_string(), name: f.name.to_string() })
+    created(
+        format!("/api/v1/families/{}", f.id),
+        Created {
+            id: f.id.to_string(),
+            name: f.name.to_string(),
+        },
+    )
 }
 
 pub(crate) async fn rename_family(
@@ -111,7 +168,11 @@ pub(crate) async fn rename_family(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(crate) async fn delete_family(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub(crate) async fn delete_family(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     s.app.delete_family(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -130,7 +191,9 @@ pub(crate) async fn add_members(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<MembersInput>,
 ) -> Result<StatusCode, ApiError> {
-    s.app.add_family_members(&caller, &id, &input.sub_account_ids, input.from.as_deref()).await?;
+    s.app
+        .add_family_members(&caller, &id, &input.sub_account_ids, input.from.as_deref())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -147,13 +210,25 @@ pub(crate) async fn remove_member(
     Path((id, sub)): Path<(String, String)>,
     Query(q): Query<FromQuery>,
 ) -> Result<StatusCode, ApiError> {
-    s.app.remove_family_member(&caller, &id, &sub, q.from.as_deref()).await?;
+    s.app
+        .remove_family_member(&caller, &id, &sub, q.from.as_deref())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(crate) async fn create_plan(State(s): State<AppState>, ApiCaller(caller): ApiCaller, ApiJson(input): ApiJson<NameInput>) -> Result<Response, ApiError> {
+pub(crate) async fn create_plan(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(input): ApiJson<NameInput>,
+) -> Result<Response, ApiError> {
     let p = s.app.create_plan(&caller, &input.name).await?;
-    created(format!("/api/v1/plans/{}", p.id), Created { id: p.id.to_string(), name: p.name.to_string() })
+    created(
+        format!("/api/v1/plans/{}", p.id),
+        Created {
+            id: p.id.to_string(),
+            name: p.name.to_string(),
+        },
+    )
 }
 
 pub(crate) async fn rename_plan(
@@ -166,7 +241,11 @@ pub(crate) async fn rename_plan(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(crate) async fn delete_plan(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub(crate) async fn delete_plan(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     s.app.delete_plan(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -216,10 +295,16 @@ pub(crate) async fn update_rule(
     Path(id): Path<String>,
     ApiJson(rule): ApiJson<RuleFile>,
 ) -> Result<Json<RuleView>, ApiError> {
-    Ok(Json(RuleView::of(&s.app.update_rule(&caller, &id, &rule).await?)))
+    Ok(Json(RuleView::of(
+        &s.app.update_rule(&caller, &id, &rule).await?,
+    )))
 }
 
-pub(crate) async fn delete_rule(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub(crate) async fn delete_rule(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     s.app.delete_rule(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -249,12 +334,20 @@ pub(crate) async fn patch_rule(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(crate) async fn set_strategy(State(s): State<AppState>, ApiCaller(caller): ApiCaller, ApiJson(input): ApiJson<StrategyFile>) -> Result<StatusCode, ApiError> {
+pub(crate) async fn set_strategy(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(input): ApiJson<StrategyFile>,
+) -> Result<StatusCode, ApiError> {
     s.app.set_strategy(&caller, &input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(crate) async fn delete_strategy(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(from): Path<String>) -> Result<StatusCode, ApiError> {
+pub(crate) async fn delete_strategy(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(from): Path<String>,
+) -> Result<StatusCode, ApiError> {
     s.app.delete_strategy(&caller, &from).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -266,11 +359,19 @@ pub(crate) async fn put_allocation(
     ApiJson(mut input): ApiJson<AllocationFile>,
 ) -> Result<Json<be_app::pricing::AllocationView>, ApiError> {
     if !input.key.trim().eq_ignore_ascii_case(key.trim()) && !input.key.trim().is_empty() {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "allocation_key_mismatch", "The key in the body differs from the key in the path.").with_field("key"));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "allocation_key_mismatch",
+            "The key in the body differs from the key in the path.",
+        )
+        .with_field("key"));
     }
     input.key = key;
     let a = s.app.put_allocation(&caller, &input).await?;
-    Ok(Json(be_app::pricing::AllocationView { id: a.id.to_string(), allocation: AllocationFile::from_allocation(&a) }))
+    Ok(Json(be_app::pricing::AllocationView {
+        id: a.id.to_string(),
+        allocation: AllocationFile::from_allocation(&a),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -291,10 +392,18 @@ pub(crate) async fn preview_allocation(
     if input.key.trim().is_empty() {
         input.key = key;
     }
-    Ok(Json(s.app.allocation_preview(&caller, &input, q.period.as_deref()).await?))
+    Ok(Json(
+        s.app
+            .allocation_preview(&caller, &input, q.period.as_deref())
+            .await?,
+    ))
 }
 
-pub(crate) async fn delete_allocation(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(key): Path<String>) -> Result<StatusCode, ApiError> {
+pub(crate) async fn delete_allocation(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(key): Path<String>,
+) -> Result<StatusCode, ApiError> {
     s.app.delete_allocation(&caller, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,8 +7,11 @@ use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
 };
-use be_app::rating::{LineExplanation, LinesQuery, PeriodRating, RatedLine, SourcesOverview, TotalsBy, TotalsTable, WhatIf, WhatIfChange};
 use be_app::rating::ImportOutcome;
+use be_app::rating::{
+    LineExplanation, LinesQuery, PeriodRating, RatedLine, SourcesOverview, TotalsBy, TotalsTable,
+    WhatIf, WhatIfChange,
+};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
@@ -16,11 +19,18 @@ use tokio::io::AsyncWriteExt;
 use super::{ApiCaller, ApiJson, accounts::Items};
 use crate::{AppState, error::ApiError};
 
-pub(crate) async fn sources(State(s): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<SourcesOverview>, ApiError> {
+pub(crate) async fn sources(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<SourcesOverview>, ApiError> {
     Ok(Json(s.app.sources(&caller).await?))
 }
 
-pub(crate) async fn delete_source(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub(crate) async fn delete_source(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     s.app.delete_import_source(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -54,32 +64,59 @@ pub(crate) async fn receive(s: &AppState, body: Body) -> Result<UploadGuard, Api
 
 /// Write a stream of chunks (a request body, a multipart form's file) to a new file under the
 /// uploads folder.
-pub(crate) async fn store_upload<E>(s: &AppState, stream: impl futures_util::Stream<Item = Result<axum::body::Bytes, E>>) -> Result<UploadGuard, ApiError> {
+pub(crate) async fn store_upload<E>(
+    s: &AppState,
+    stream: impl futures_util::Stream<Item = Result<axum::body::Bytes, E>>,
+) -> Result<UploadGuard, ApiError> {
     let dir = s.app.layout().uploads_dir();
-    tokio::fs::create_dir_all(&dir).await.map_err(|e| upload_failed(&e))?;
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| upload_failed(&e))?;
     let path = dir.join(uuid::Uuid::new_v4().to_string());
     let guard = UploadGuard(path.clone());
-    let mut file = tokio::fs::File::create(&path).await.map_err(|e| upload_failed(&e))?;
+    let mut file = tokio::fs::File::create(&path)
+        .await
+        .map_err(|e| upload_failed(&e))?;
     let mut stream = std::pin::pin!(stream);
     let mut size = 0u64;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", "The upload was interrupted; send the file again."))?;
+        let chunk = chunk.map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unreadable_body",
+                "The upload was interrupted; send the file again.",
+            )
+        })?;
         size += chunk.len() as u64;
         if size > MAX_UPLOAD_BYTES {
-            return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The file is larger than 50 GiB; split it by month."));
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The file is larger than 50 GiB; split it by month.",
+            ));
         }
-        file.write_all(&chunk).await.map_err(|e| upload_failed(&e))?;
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| upload_failed(&e))?;
     }
     file.flush().await.map_err(|e| upload_failed(&e))?;
     if size == 0 {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "import_empty_file", "The file is empty."));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "import_empty_file",
+            "The file is empty.",
+        ));
     }
     Ok(guard)
 }
 
 fn upload_failed(e: &std::io::Error) -> ApiError {
     tracing::error!(error = %e, "cannot store an upload");
-    ApiError::new(StatusCode::INSUFFICIENT_STORAGE, "upload_failed", "The server could not store the upload (disk full?); nothing was imported.")
+    ApiError::new(
+        StatusCode::INSUFFICIENT_STORAGE,
+        "upload_failed",
+        "The server could not store the upload (disk full?); nothing was imported.",
+    )
 }
 
 /// An upload on disk, removed when dropped.
@@ -100,20 +137,39 @@ pub(crate) async fn import(
 ) -> Result<(StatusCode, Json<ImportResult>), ApiError> {
     let upload = receive(&s, body).await?;
     let name = q.filename.unwrap_or_else(|| "upload".into());
-    let (source, outcome) = s.app.import_focus(&caller, q.source.as_deref(), &upload.0, &name).await?;
+    let (source, outcome) = s
+        .app
+        .import_focus(&caller, q.source.as_deref(), &upload.0, &name)
+        .await?;
     Ok((StatusCode::CREATED, Json(ImportResult { source, outcome })))
 }
 
-pub(crate) async fn periods(State(s): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<Items<PeriodRating>>, ApiError> {
-    Ok(Json(Items { items: s.app.rating_status(&caller).await? }))
+pub(crate) async fn periods(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<Items<PeriodRating>>, ApiError> {
+    Ok(Json(Items {
+        items: s.app.rating_status(&caller).await?,
+    }))
 }
 
-pub(crate) async fn period(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(p): Path<String>) -> Result<Json<PeriodRating>, ApiError> {
+pub(crate) async fn period(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(p): Path<String>,
+) -> Result<Json<PeriodRating>, ApiError> {
     Ok(Json(s.app.period_rating(&caller, &p).await?))
 }
 
-pub(crate) async fn rate(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(p): Path<String>) -> Result<(StatusCode, Json<PeriodRating>), ApiError> {
-    Ok((StatusCode::ACCEPTED, Json(s.app.rate_now(&caller, &p).await?)))
+pub(crate) async fn rate(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(p): Path<String>,
+) -> Result<(StatusCode, Json<PeriodRating>), ApiError> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(s.app.rate_now(&caller, &p).await?),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -141,14 +197,28 @@ pub(crate) fn totals_json(t: TotalsTable) -> TotalsJson {
     let row = |r: &be_app::rating::TotalsRow| {
         let mut m = serde_json::Map::new();
         for (k, v) in t.key_columns.iter().zip(&r.key) {
-            m.insert(k.clone(), v.clone().map(serde_json::Value::String).unwrap_or(serde_json::Value::Null));
+            m.insert(
+                k.clone(),
+                v.clone()
+                    .map(serde_json::Value::String)
+                    .unwrap_or(serde_json::Value::Null),
+            );
         }
-        m.insert("currency".into(), r.currency.clone().map(serde_json::Value::String).unwrap_or(serde_json::Value::Null));
+        m.insert(
+            "currency".into(),
+            r.currency
+                .clone()
+                .map(serde_json::Value::String)
+                .unwrap_or(serde_json::Value::Null),
+        );
         for (k, v) in t.value_columns.iter().zip(&r.values) {
             m.insert(k.clone(), serde_json::Value::String(v.to_string()));
         }
         if let Some(margin) = &r.margin {
-            m.insert("margin_percent".into(), serde_json::Value::String(margin.clone()));
+            m.insert(
+                "margin_percent".into(),
+                serde_json::Value::String(margin.clone()),
+            );
         }
         m
     };
@@ -168,8 +238,13 @@ pub(crate) async fn totals(
     Path(p): Path<String>,
     Query(q): Query<TotalsQuery>,
 ) -> Result<Json<TotalsJson>, ApiError> {
-    let by = TotalsBy::parse(q.by.as_deref().unwrap_or("family")).map_err(be_app::AppError::from)?;
-    Ok(Json(totals_json(s.app.totals(&caller, &p, by, q.show_rules.unwrap_or(false)).await?)))
+    let by =
+        TotalsBy::parse(q.by.as_deref().unwrap_or("family")).map_err(be_app::AppError::from)?;
+    Ok(Json(totals_json(
+        s.app
+            .totals(&caller, &p, by, q.show_rules.unwrap_or(false))
+            .await?,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -191,8 +266,15 @@ pub(crate) async fn lines(
     Path(p): Path<String>,
     Query(q): Query<LinesParams>,
 ) -> Result<Json<Items<RatedLine>>, ApiError> {
-    let query = LinesQuery { family: q.family, sub_account_id: q.sub_account_id, new_lines_only: q.new_lines.unwrap_or(false), limit: q.limit.unwrap_or(100) };
-    Ok(Json(Items { items: s.app.rated_lines(&caller, &p, query).await? }))
+    let query = LinesQuery {
+        family: q.family,
+        sub_account_id: q.sub_account_id,
+        new_lines_only: q.new_lines.unwrap_or(false),
+        limit: q.limit.unwrap_or(100),
+    };
+    Ok(Json(Items {
+        items: s.app.rated_lines(&caller, &p, query).await?,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -201,7 +283,11 @@ pub(crate) struct ExplainQuery {
     line: String,
 }
 
-pub(crate) async fn explain(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Query(q): Query<ExplainQuery>) -> Result<Json<LineExplanation>, ApiError> {
+pub(crate) async fn explain(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Query(q): Query<ExplainQuery>,
+) -> Result<Json<LineExplanation>, ApiError> {
     Ok(Json(s.app.explain_line(&caller, &q.line).await?))
 }
 
@@ -241,12 +327,23 @@ pub(crate) async fn analysis(
         "csv" => {
             let bytes = table.to_csv()?;
             Ok((
-                [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"), (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"analysis.csv\"")],
+                [
+                    (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"analysis.csv\"",
+                    ),
+                ],
                 bytes,
             )
                 .into_response())
         }
-        other => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "format_invalid", format!("The format is json or csv, not {other:?}.")).with_field("format")),
+        other => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "format_invalid",
+            format!("The format is json or csv, not {other:?}."),
+        )
+        .with_field("format")),
     }
 }
 
@@ -257,8 +354,16 @@ pub(crate) struct ViewInput {
     query: be_app::rating::AnalysisQuery,
 }
 
-pub(crate) async fn list_views(State(s): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<Items<be_app::rating::SavedView>>, ApiError> {
-    Ok(Json(Items { items: s.app.list_views(&caller, be_domain::ViewKind::Analysis).await? }))
+pub(crate) async fn list_views(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<Items<be_app::rating::SavedView>>, ApiError> {
+    Ok(Json(Items {
+        items: s
+            .app
+            .list_views(&caller, be_domain::ViewKind::Analysis)
+            .await?,
+    }))
 }
 
 pub(crate) async fn create_view(
@@ -266,10 +371,21 @@ pub(crate) async fn create_view(
     ApiCaller(caller): ApiCaller,
     ApiJson(input): ApiJson<ViewInput>,
 ) -> Result<(StatusCode, Json<be_app::rating::SavedView>), ApiError> {
-    Ok((StatusCode::CREATED, Json(s.app.save_view(&caller, None, &input.name, &input.query).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            s.app
+                .save_view(&caller, None, &input.name, &input.query)
+                .await?,
+        ),
+    ))
 }
 
-pub(crate) async fn get_view(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<Json<be_app::rating::SavedView>, ApiError> {
+pub(crate) async fn get_view(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Json<be_app::rating::SavedView>, ApiError> {
     Ok(Json(s.app.get_view(&caller, &id).await?))
 }
 
@@ -279,16 +395,32 @@ pub(crate) async fn update_view(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<ViewInput>,
 ) -> Result<Json<be_app::rating::SavedView>, ApiError> {
-    Ok(Json(s.app.save_view(&caller, Some(&id), &input.name, &input.query).await?))
+    Ok(Json(
+        s.app
+            .save_view(&caller, Some(&id), &input.name, &input.query)
+            .await?,
+    ))
 }
 
-pub(crate) async fn delete_view(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub(crate) async fn delete_view(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     s.app.delete_view(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(crate) async fn list_asset_groups(State(s): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<Items<be_app::rating::SavedView>>, ApiError> {
-    Ok(Json(Items { items: s.app.list_views(&caller, be_domain::ViewKind::AssetGroup).await? }))
+pub(crate) async fn list_asset_groups(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<Items<be_app::rating::SavedView>>, ApiError> {
+    Ok(Json(Items {
+        items: s
+            .app
+            .list_views(&caller, be_domain::ViewKind::AssetGroup)
+            .await?,
+    }))
 }
 
 pub(crate) async fn create_asset_group(
@@ -296,7 +428,10 @@ pub(crate) async fn create_asset_group(
     ApiCaller(caller): ApiCaller,
     ApiJson(input): ApiJson<be_app::rating::AssetGroupInput>,
 ) -> Result<(StatusCode, Json<be_app::rating::SavedView>), ApiError> {
-    Ok((StatusCode::CREATED, Json(s.app.save_asset_group(&caller, None, &input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.save_asset_group(&caller, None, &input).await?),
+    ))
 }
 
 pub(crate) async fn update_asset_group(
@@ -305,7 +440,9 @@ pub(crate) async fn update_asset_group(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<be_app::rating::AssetGroupInput>,
 ) -> Result<Json<be_app::rating::SavedView>, ApiError> {
-    Ok(Json(s.app.save_asset_group(&caller, Some(&id), &input).await?))
+    Ok(Json(
+        s.app.save_asset_group(&caller, Some(&id), &input).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -316,6 +453,12 @@ pub(crate) struct DashboardQuery {
     asset_group: Option<String>,
 }
 
-pub(crate) async fn dashboard(State(s): State<AppState>, ApiCaller(caller): ApiCaller, Query(q): Query<DashboardQuery>) -> Result<Json<be_app::rating::Dashboard>, ApiError> {
-    Ok(Json(s.app.dashboard(&caller, q.asset_group.as_deref()).await?))
+pub(crate) async fn dashboard(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Query(q): Query<DashboardQuery>,
+) -> Result<Json<be_app::rating::Dashboard>, ApiError> {
+    Ok(Json(
+        s.app.dashboard(&caller, q.asset_group.as_deref()).await?,
+    ))
 }

@@ -45,7 +45,10 @@ pub(crate) struct IssuedView {
 
 impl From<IssuedToken> for IssuedView {
     fn from(t: IssuedToken) -> Self {
-        IssuedView { token: t.record.into(), token_value: t.secret }
+        IssuedView {
+            token: t.record.into(),
+            token_value: t.secret,
+        }
     }
 }
 
@@ -69,7 +72,10 @@ pub(crate) async fn create_with_password(
     ApiJson(input): ApiJson<PasswordExchange>,
 ) -> Result<(StatusCode, Json<IssuedView>), ApiError> {
     let name = input.name.unwrap_or_else(|| "CLI".to_string());
-    let issued = s.app.create_api_token_with_password(&input.email, &input.password, &name).await?;
+    let issued = s
+        .app
+        .create_api_token_with_password(&input.email, &input.password, &name)
+        .await?;
     Ok((StatusCode::CREATED, Json(issued.into())))
 }
 
@@ -82,8 +88,17 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(issued.into())))
 }
 
-pub(crate) async fn list(State(s): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<Items<TokenView>>, ApiError> {
-    let items = s.app.list_api_tokens(&caller).await?.into_iter().map(Into::into).collect();
+pub(crate) async fn list(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<Items<TokenView>>, ApiError> {
+    let items = s
+        .app
+        .list_api_tokens(&caller)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     Ok(Json(Items { items }))
 }
 
@@ -105,7 +120,10 @@ pub(crate) struct Me {
     organization_name: String,
 }
 
-pub(crate) async fn me(State(s): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<Me>, ApiError> {
+pub(crate) async fn me(
+    State(s): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<Me>, ApiError> {
     let org = s.app.organization(&caller).await?;
     Ok(Json(Me {
         user_id: caller.user_id.to_string(),

@@ -35,7 +35,12 @@ pub(crate) struct CondDraft {
 
 impl CondDraft {
     fn blank() -> Self {
-        CondDraft { on: "dimension".into(), name: String::new(), op: "equals".into(), value: String::new() }
+        CondDraft {
+            on: "dimension".into(),
+            name: String::new(),
+            op: "equals".into(),
+            value: String::new(),
+        }
     }
 
     fn is_blank(&self) -> bool {
@@ -50,10 +55,23 @@ pub(crate) fn from_file(when: &[Vec<ConditionFile>]) -> Sets {
         .map(|set| {
             set.iter()
                 .map(|c| CondDraft {
-                    on: if c.tag.is_some() { "tag".into() } else { "dimension".into() },
-                    name: c.tag.clone().or_else(|| c.dimension.clone()).unwrap_or_default(),
+                    on: if c.tag.is_some() {
+                        "tag".into()
+                    } else {
+                        "dimension".into()
+                    },
+                    name: c
+                        .tag
+                        .clone()
+                        .or_else(|| c.dimension.clone())
+                        .unwrap_or_default(),
                     op: c.op.clone(),
-                    value: c.values.as_ref().map(|v| v.join("\n")).or_else(|| c.value.clone()).unwrap_or_default(),
+                    value: c
+                        .values
+                        .as_ref()
+                        .map(|v| v.join("\n"))
+                        .or_else(|| c.value.clone())
+                        .unwrap_or_default(),
                 })
                 .collect()
         })
@@ -61,20 +79,38 @@ pub(crate) fn from_file(when: &[Vec<ConditionFile>]) -> Sets {
 }
 
 pub(crate) fn to_file(sets: &Sets) -> Vec<Vec<ConditionFile>> {
-    sets.iter().map(|set| set.iter().map(condition_file).collect()).collect()
+    sets.iter()
+        .map(|set| set.iter().map(condition_file).collect())
+        .collect()
 }
 
 fn condition_file(c: &CondDraft) -> ConditionFile {
     let name = c.name.trim().to_string();
-    let (dimension, tag) = if c.on == "tag" { (None, Some(name)) } else { (Some(name), None) };
-    let lines: Vec<String> = c.value.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+    let (dimension, tag) = if c.on == "tag" {
+        (None, Some(name))
+    } else {
+        (Some(name), None)
+    };
+    let lines: Vec<String> = c
+        .value
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
     let single = Some(c.value.trim().to_string()).filter(|v| !v.is_empty());
     let (value, values) = match c.op.as_str() {
         "in" | "not_in" => (None, Some(lines).filter(|l| !l.is_empty())),
         "exists" | "not_exists" => (None, None),
         _ => (single, None),
     };
-    ConditionFile { dimension, tag, op: c.op.clone(), value, values }
+    ConditionFile {
+        dimension,
+        tag,
+        op: c.op.clone(),
+        value,
+        values,
+    }
 }
 
 /// `head[1][2].rest` read as `([1, 2], "rest")`; `None` when `key` does not start with `head[`.
@@ -97,7 +133,9 @@ pub(crate) fn from_form(form: &FormData, prefix: &str) -> Sets {
     let head = format!("{prefix}when");
     let mut rows: BTreeMap<(usize, usize), CondDraft> = BTreeMap::new();
     for (key, value) in &form.0 {
-        let Some((ix, field)) = indices(key, &head) else { continue };
+        let Some((ix, field)) = indices(key, &head) else {
+            continue;
+        };
         let [i, j] = ix[..] else { continue };
         let row = rows.entry((i, j)).or_insert_with(CondDraft::blank);
         match field {
@@ -176,7 +214,13 @@ pub(crate) fn view(sets: &Sets, prefix: &str, errors: &Errors) -> ConditionsView
                 .map(|(j, c)| {
                     let p = format!("{prefix}when[{i}][{j}]");
                     let mut name = errors.input(&format!("{p}.name"), c.name.clone());
-                    let dimension = [errors.take(&format!("{p}.dimension")), errors.take(&format!("{p}.tag"))].into_iter().flatten().collect::<Vec<_>>();
+                    let dimension = [
+                        errors.take(&format!("{p}.dimension")),
+                        errors.take(&format!("{p}.tag")),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>();
                     if !dimension.is_empty() {
                         name.error = Some(dimension.join(" "));
                     }
@@ -196,7 +240,11 @@ pub(crate) fn view(sets: &Sets, prefix: &str, errors: &Errors) -> ConditionsView
                 .collect(),
         })
         .collect();
-    ConditionsView { add_set: format!("add:{prefix}when"), sets, error: errors.take(&format!("{prefix}when")) }
+    ConditionsView {
+        add_set: format!("add:{prefix}when"),
+        sets,
+        error: errors.take(&format!("{prefix}when")),
+    }
 }
 
 /// A filter in words: `ServiceName equals "Storage" or tag:team exists`; every row when empty.
@@ -208,8 +256,17 @@ pub(crate) fn describe(when: &[Vec<ConditionFile>]) -> String {
         .map(|set| {
             set.iter()
                 .map(|c| {
-                    let who = c.tag.as_ref().map(|t| format!("tag:{t}")).or_else(|| c.dimension.clone()).unwrap_or_default();
-                    let words = OPERATORS.iter().find(|(code, _)| *code == c.op).map(|(_, w)| *w).unwrap_or(c.op.as_str());
+                    let who = c
+                        .tag
+                        .as_ref()
+                        .map(|t| format!("tag:{t}"))
+                        .or_else(|| c.dimension.clone())
+                        .unwrap_or_default();
+                    let words = OPERATORS
+                        .iter()
+                        .find(|(code, _)| *code == c.op)
+                        .map(|(_, w)| *w)
+                        .unwrap_or(c.op.as_str());
                     let what = match (&c.value, &c.values) {
                         (Some(v), _) => format!(" \"{v}\""),
                         (None, Some(vs)) => format!(" [{}]", vs.join(", ")),
@@ -227,8 +284,14 @@ pub(crate) fn describe(when: &[Vec<ConditionFile>]) -> String {
 /// Names a condition may use, offered as suggestions: the FOCUS text columns, the family and
 /// the allocation keys.
 pub(crate) fn dimension_suggestions(allocation_keys: &[String]) -> Vec<String> {
-    let focus = be_domain::FOCUS_COLUMNS.iter().filter(|(_, t)| *t == be_domain::FocusType::Text).map(|(n, _)| n.to_string());
-    std::iter::once(be_domain::FAMILY_DIMENSION.to_string()).chain(allocation_keys.iter().cloned()).chain(focus).collect()
+    let focus = be_domain::FOCUS_COLUMNS
+        .iter()
+        .filter(|(_, t)| *t == be_domain::FocusType::Text)
+        .map(|(n, _)| n.to_string());
+    std::iter::once(be_domain::FAMILY_DIMENSION.to_string())
+        .chain(allocation_keys.iter().cloned())
+        .chain(focus)
+        .collect()
 }
 
 #[cfg(test)]
@@ -236,15 +299,29 @@ mod tests {
     use super::*;
 
     fn form(pairs: &[(&str, &str)]) -> FormData {
-        FormData(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        FormData(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     #[test]
     fn blank_rows_are_dropped_and_the_rest_renumbered() {
         let f = form(&[
-            ("when[0][0].on", "dimension"), ("when[0][0].name", "ServiceName"), ("when[0][0].op", "equals"), ("when[0][0].value", "Storage"),
-            ("when[0][1].on", "dimension"), ("when[0][1].name", ""), ("when[0][1].op", "equals"), ("when[0][1].value", ""),
-            ("when[2][0].on", "tag"), ("when[2][0].name", "team"), ("when[2][0].op", "in"), ("when[2][0].value", "data\n web \n"),
+            ("when[0][0].on", "dimension"),
+            ("when[0][0].name", "ServiceName"),
+            ("when[0][0].op", "equals"),
+            ("when[0][0].value", "Storage"),
+            ("when[0][1].on", "dimension"),
+            ("when[0][1].name", ""),
+            ("when[0][1].op", "equals"),
+            ("when[0][1].value", ""),
+            ("when[2][0].on", "tag"),
+            ("when[2][0].name", "team"),
+            ("when[2][0].op", "in"),
+            ("when[2][0].value", "data\n web \n"),
         ]);
         let sets = from_form(&f, "");
         assert_eq!(sets.len(), 2);
@@ -252,8 +329,15 @@ mod tests {
         assert_eq!(file[0][0].dimension.as_deref(), Some("ServiceName"));
         assert_eq!(file[0][0].value.as_deref(), Some("Storage"));
         assert_eq!(file[1][0].tag.as_deref(), Some("team"));
-        assert_eq!(file[1][0].values, Some(vec!["data".to_string(), "web".to_string()]));
-        assert_eq!(to_file(&from_file(&file)), file, "the file reads back into the same rows");
+        assert_eq!(
+            file[1][0].values,
+            Some(vec!["data".to_string(), "web".to_string()])
+        );
+        assert_eq!(
+            to_file(&from_file(&file)),
+            file,
+            "the file reads back into the same rows"
+        );
     }
 
     #[test]
@@ -271,7 +355,12 @@ mod tests {
 
     #[test]
     fn a_filter_reads_as_words() {
-        let sets = vec![vec![CondDraft { on: "dimension".into(), name: "ServiceName".into(), op: "equals".into(), value: "Storage".into() }]];
+        let sets = vec![vec![CondDraft {
+            on: "dimension".into(),
+            name: "ServiceName".into(),
+            op: "equals".into(),
+            value: "Storage".into(),
+        }]];
         assert_eq!(describe(&to_file(&sets)), "ServiceName equals \"Storage\"");
         assert_eq!(describe(&[]), "every row");
     }

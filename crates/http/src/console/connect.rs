@@ -8,7 +8,10 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use be_app::{App, AppError, CheckOutcome, ConnectionDetails, RoleGrant};
-use be_domain::{AgreementType, BillingAccountId, ClientId, ClientSecretValue, ConnectionState, JobState, Product, TenantId};
+use be_domain::{
+    AgreementType, BillingAccountId, ClientId, ClientSecretValue, ConnectionState, JobState,
+    Product, TenantId,
+};
 use be_store::ConnectionRecord;
 use serde::Deserialize;
 
@@ -18,8 +21,16 @@ use super::{
 };
 use crate::AppState;
 
-const LABELS: [&str; 8] =
-    ["Create account", "Cloud provider", "Product", "Log in to Azure", "IDs", "Client secret", "Grant role", "Connect"];
+const LABELS: [&str; 8] = [
+    "Create account",
+    "Cloud provider",
+    "Product",
+    "Log in to Azure",
+    "IDs",
+    "Client secret",
+    "Grant role",
+    "Connect",
+];
 
 fn step_path(step: &str) -> &'static str {
     match step {
@@ -31,7 +42,11 @@ fn step_path(step: &str) -> &'static str {
 }
 
 async fn account_name(s: &AppState, user: &ConsoleUser, c: &ConnectionRecord) -> String {
-    s.app.get_account(&user.caller, &c.account_id.to_string()).await.map(|a| a.name.to_string()).unwrap_or_default()
+    s.app
+        .get_account(&user.caller, &c.account_id.to_string())
+        .await
+        .map(|a| a.name.to_string())
+        .unwrap_or_default()
 }
 
 // ----- Steps 1 to 3 -----
@@ -65,7 +80,11 @@ pub(crate) struct NameForm {
     name: String,
 }
 
-pub(crate) async fn create_account(State(s): State<AppState>, user: ConsoleUser, Form(form): Form<NameForm>) -> Response {
+pub(crate) async fn create_account(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Form(form): Form<NameForm>,
+) -> Response {
     match s.app.create_account(&user.caller, &form.name).await {
         Ok(a) => Redirect::to(&format!("/connect/{}/provider", a.id)).into_response(),
         Err(e) if e.field() == Some("name") => {
@@ -94,7 +113,11 @@ struct ProviderStep {
     account_name: String,
 }
 
-pub(crate) async fn provider_step(State(s): State<AppState>, user: ConsoleUser, Path(account): Path<String>) -> Response {
+pub(crate) async fn provider_step(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(account): Path<String>,
+) -> Response {
     match s.app.get_account(&user.caller, &account).await {
         Ok(a) => render(
             StatusCode::OK,
@@ -144,7 +167,12 @@ struct ProductStep {
     error: Option<String>,
 }
 
-async fn product_page(s: &AppState, user: &ConsoleUser, account: &str, error: Option<&AppError>) -> Response {
+async fn product_page(
+    s: &AppState,
+    user: &ConsoleUser,
+    account: &str,
+    error: Option<&AppError>,
+) -> Response {
     match s.app.get_account(&user.caller, account).await {
         Ok(a) => render(
             error.map(crate::error::status_of).unwrap_or(StatusCode::OK),
@@ -162,7 +190,11 @@ async fn product_page(s: &AppState, user: &ConsoleUser, account: &str, error: Op
     }
 }
 
-pub(crate) async fn product_step(State(s): State<AppState>, user: ConsoleUser, Path(account): Path<String>) -> Response {
+pub(crate) async fn product_step(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(account): Path<String>,
+) -> Response {
     product_page(&s, &user, &account, None).await
 }
 
@@ -178,9 +210,15 @@ pub(crate) async fn choose_product(
     Path(account): Path<String>,
     Form(form): Form<ProductForm>,
 ) -> Response {
-    match s.app.start_connection(&user.caller, &account, "azure", &form.product).await {
+    match s
+        .app
+        .start_connection(&user.caller, &account, "azure", &form.product)
+        .await
+    {
         Ok(c) => Redirect::to(&format!("/connections/{}/login", c.id)).into_response(),
-        Err(e @ (AppError::Conflict { .. } | AppError::Invalid(_))) => product_page(&s, &user, &account, Some(&e)).await,
+        Err(e @ (AppError::Conflict { .. } | AppError::Invalid(_))) => {
+            product_page(&s, &user, &account, Some(&e)).await
+        }
         Err(e) => error_page(&e),
     }
 }
@@ -199,7 +237,11 @@ struct LoginStep {
     redirect_uri: String,
 }
 
-pub(crate) async fn login_step(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn login_step(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     match s.app.get_connection(&user.caller, &id).await {
         Ok(c) => render(
             StatusCode::OK,
@@ -217,7 +259,11 @@ pub(crate) async fn login_step(State(s): State<AppState>, user: ConsoleUser, Pat
     }
 }
 
-pub(crate) async fn login_done(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn login_done(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     match s.app.connection_step_seen(&user.caller, &id, "ids").await {
         Ok(c) => Redirect::to(&format!("/connections/{}/ids", c.id)).into_response(),
         Err(e) => error_page(&e),
@@ -248,7 +294,12 @@ struct IdsStep {
 }
 
 fn ids_fields(values: [String; 4], errors: &[be_domain::FieldError]) -> Vec<Field> {
-    let err = |name: &str| errors.iter().find(|e| e.field == name).map(|e| e.message.clone());
+    let err = |name: &str| {
+        errors
+            .iter()
+            .find(|e| e.field == name)
+            .map(|e| e.message.clone())
+    };
     let [client, tenant, agreement, billing] = values;
     vec![
         Field {
@@ -267,7 +318,14 @@ fn ids_fields(values: [String; 4], errors: &[be_domain::FieldError]) -> Vec<Fiel
             hint: "On the same Overview page; a verified domain of the directory works too.",
             error: err("tenant_id"),
         },
-        Field { name: "agreement_type", label: "Agreement type", value: agreement, placeholder: "", hint: "", error: err("agreement_type") },
+        Field {
+            name: "agreement_type",
+            label: "Agreement type",
+            value: agreement,
+            placeholder: "",
+            hint: "",
+            error: err("agreement_type"),
+        },
         Field {
             name: "billing_account_id",
             label: "Billing account ID",
@@ -279,7 +337,14 @@ fn ids_fields(values: [String; 4], errors: &[be_domain::FieldError]) -> Vec<Fiel
     ]
 }
 
-async fn ids_page(s: &AppState, user: &ConsoleUser, c: &ConnectionRecord, values: [String; 4], errors: &[be_domain::FieldError], status: StatusCode) -> Response {
+async fn ids_page(
+    s: &AppState,
+    user: &ConsoleUser,
+    c: &ConnectionRecord,
+    values: [String; 4],
+    errors: &[be_domain::FieldError],
+    status: StatusCode,
+) -> Response {
     render(
         status,
         &IdsStep {
@@ -294,14 +359,29 @@ async fn ids_page(s: &AppState, user: &ConsoleUser, c: &ConnectionRecord, values
     )
 }
 
-pub(crate) async fn ids_step(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn ids_step(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     match s.app.get_connection(&user.caller, &id).await {
         Ok(c) => {
             let values = [
-                c.client_id.as_ref().map(|x| x.as_str().to_string()).unwrap_or_default(),
-                c.tenant_id.as_ref().map(|x| x.to_string()).unwrap_or_default(),
-                c.agreement_type.map(|a| a.code().to_string()).unwrap_or_default(),
-                c.billing_account_id.as_ref().map(|x| x.to_string()).unwrap_or_default(),
+                c.client_id
+                    .as_ref()
+                    .map(|x| x.as_str().to_string())
+                    .unwrap_or_default(),
+                c.tenant_id
+                    .as_ref()
+                    .map(|x| x.to_string())
+                    .unwrap_or_default(),
+                c.agreement_type
+                    .map(|a| a.code().to_string())
+                    .unwrap_or_default(),
+                c.billing_account_id
+                    .as_ref()
+                    .map(|x| x.to_string())
+                    .unwrap_or_default(),
             ];
             ids_page(&s, &user, &c, values, &[], StatusCode::OK).await
         }
@@ -321,23 +401,49 @@ pub(crate) struct IdsForm {
     billing_account_id: String,
 }
 
-pub(crate) async fn save_ids(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>, Form(form): Form<IdsForm>) -> Response {
+pub(crate) async fn save_ids(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+    Form(form): Form<IdsForm>,
+) -> Response {
     let details = ConnectionDetails {
         tenant_id: Some(form.tenant_id.clone()),
         client_id: Some(form.client_id.clone()),
         agreement_type: Some(form.agreement_type.clone()),
         billing_account_id: Some(form.billing_account_id.clone()),
     };
-    match s.app.set_connection_details(&user.caller, &id, &details).await {
-        Ok(c) if c.state == ConnectionState::Draft => Redirect::to(&format!("/connections/{}/secret", c.id)).into_response(),
+    match s
+        .app
+        .set_connection_details(&user.caller, &id, &details)
+        .await
+    {
+        Ok(c) if c.state == ConnectionState::Draft => {
+            Redirect::to(&format!("/connections/{}/secret", c.id)).into_response()
+        }
         Ok(c) => Redirect::to(&format!("/connections/{}?notice=ids", c.id)).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::InvalidFields(_))) => match s.app.get_connection(&user.caller, &id).await {
-            Ok(c) => {
-                let values = [form.client_id, form.tenant_id, form.agreement_type, form.billing_account_id];
-                ids_page(&s, &user, &c, values, &e.field_errors(), StatusCode::UNPROCESSABLE_ENTITY).await
+        Err(e @ (AppError::Invalid(_) | AppError::InvalidFields(_))) => {
+            match s.app.get_connection(&user.caller, &id).await {
+                Ok(c) => {
+                    let values = [
+                        form.client_id,
+                        form.tenant_id,
+                        form.agreement_type,
+                        form.billing_account_id,
+                    ];
+                    ids_page(
+                        &s,
+                        &user,
+                        &c,
+                        values,
+                        &e.field_errors(),
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                    )
+                    .await
+                }
+                Err(e) => error_page(&e),
             }
-            Err(e) => error_page(&e),
-        },
+        }
         Err(e) => error_page(&e),
     }
 }
@@ -390,9 +496,20 @@ struct SecretStep {
     expiry_value: String,
 }
 
-async fn secret_page(s: &AppState, user: &ConsoleUser, c: &ConnectionRecord, err: Option<&AppError>, expiry_value: String) -> Response {
+async fn secret_page(
+    s: &AppState,
+    user: &ConsoleUser,
+    c: &ConnectionRecord,
+    err: Option<&AppError>,
+    expiry_value: String,
+) -> Response {
     let fields = err.map(AppError::field_errors).unwrap_or_default();
-    let of = |name: &str| fields.iter().find(|e| e.field == name).map(|e| e.message.clone());
+    let of = |name: &str| {
+        fields
+            .iter()
+            .find(|e| e.field == name)
+            .map(|e| e.message.clone())
+    };
     let page = SecretStep {
         layout: Some(layout(s, user, "connections").await),
         csrf: user.csrf.clone(),
@@ -403,18 +520,30 @@ async fn secret_page(s: &AppState, user: &ConsoleUser, c: &ConnectionRecord, err
         secret_set: c.secret_ciphertext.is_some(),
         secret_set_at: c.secret_set_at.map(when),
         rotating: c.secret_ciphertext.is_some() && c.state != ConnectionState::Draft,
-        error: err.filter(|_| fields.is_empty()).map(AppError::public_message),
+        error: err
+            .filter(|_| fields.is_empty())
+            .map(AppError::public_message),
         secret_error: of("client_secret"),
         expiry_error: of("secret_expires_on"),
         expiry_value,
     };
-    render(err.map(crate::error::status_of).unwrap_or(StatusCode::OK), &page)
+    render(
+        err.map(crate::error::status_of).unwrap_or(StatusCode::OK),
+        &page,
+    )
 }
 
-pub(crate) async fn secret_step(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn secret_step(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     match s.app.get_connection(&user.caller, &id).await {
         Ok(c) => {
-            let expiry = c.secret_expires_on.map(|d| d.to_string()).unwrap_or_default();
+            let expiry = c
+                .secret_expires_on
+                .map(|d| d.to_string())
+                .unwrap_or_default();
             secret_page(&s, &user, &c, None, expiry).await
         }
         Err(e) => error_page(&e),
@@ -429,17 +558,33 @@ pub(crate) struct SecretForm {
     secret_expires_on: String,
 }
 
-pub(crate) async fn save_secret(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>, Form(form): Form<SecretForm>) -> Response {
+pub(crate) async fn save_secret(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+    Form(form): Form<SecretForm>,
+) -> Response {
     let before = match s.app.get_connection(&user.caller, &id).await {
         Ok(c) => c,
         Err(e) => return error_page(&e),
     };
-    match s.app.set_connection_secret(&user.caller, &id, &form.client_secret, &form.secret_expires_on).await {
-        Ok(c) if before.state == ConnectionState::Draft => Redirect::to(&format!("/connections/{}/grant", c.id)).into_response(),
-        Ok(c) => Redirect::to(&format!("/connections/{}?notice=secret", c.id)).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::InvalidFields(_) | AppError::Upstream { .. })) => {
-            secret_page(&s, &user, &before, Some(&e), form.secret_expires_on).await
+    match s
+        .app
+        .set_connection_secret(
+            &user.caller,
+            &id,
+            &form.client_secret,
+            &form.secret_expires_on,
+        )
+        .await
+    {
+        Ok(c) if before.state == ConnectionState::Draft => {
+            Redirect::to(&format!("/connections/{}/grant", c.id)).into_response()
         }
+        Ok(c) => Redirect::to(&format!("/connections/{}?notice=secret", c.id)).into_response(),
+        Err(
+            e @ (AppError::Invalid(_) | AppError::InvalidFields(_) | AppError::Upstream { .. }),
+        ) => secret_page(&s, &user, &before, Some(&e), form.secret_expires_on).await,
         Err(e) => error_page(&e),
     }
 }
@@ -474,7 +619,11 @@ struct GrantStep {
     steps: Vec<String>,
 }
 
-pub(crate) async fn grant_step(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn grant_step(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     let c = match s.app.get_connection(&user.caller, &id).await {
         Ok(c) => c,
         Err(e) => return error_page(&e),
@@ -496,7 +645,16 @@ pub(crate) async fn grant_step(State(s): State<AppState>, user: ConsoleUser, Pat
         steps: vec![],
     };
     match s.app.role_grant(&user.caller, &id).await {
-        Ok(RoleGrant { role_name, role_definition_id, principal_object_id, principal_tenant_id, billing_account_id, ea_call, steps, .. }) => {
+        Ok(RoleGrant {
+            role_name,
+            role_definition_id,
+            principal_object_id,
+            principal_tenant_id,
+            billing_account_id,
+            ea_call,
+            steps,
+            ..
+        }) => {
             page.role_name = role_name.into();
             page.role_id = role_definition_id.into();
             page.principal_id = principal_object_id;
@@ -523,13 +681,18 @@ pub(crate) async fn grant_step(State(s): State<AppState>, user: ConsoleUser, Pat
 
 // ----- Step 8 and the connection page -----
 
-pub(crate) async fn validate(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn validate(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     match s.app.validate_connection(&user.caller, &id).await {
         Ok(_) => Redirect::to(&format!("/connections/{id}")).into_response(),
-        Err(e @ AppError::Invalid(_)) => {
-            Redirect::to(&format!("/connections/{id}?error={}", url::form_urlencoded::byte_serialize(e.public_message().as_bytes()).collect::<String>()))
-                .into_response()
-        }
+        Err(e @ AppError::Invalid(_)) => Redirect::to(&format!(
+            "/connections/{id}?error={}",
+            url::form_urlencoded::byte_serialize(e.public_message().as_bytes()).collect::<String>()
+        ))
+        .into_response(),
         Err(e) => error_page(&e),
     }
 }
@@ -613,17 +776,33 @@ pub(crate) async fn connection_page(
         Ok(c) => c,
         Err(e) => return error_page(&e),
     };
-    let sync = s.app.active_sync(&user.caller, &id).await.unwrap_or_default();
-    let periods = s.app.stored_periods(&user.caller, &id).await.unwrap_or_default();
-    let history = s.app.sync_history(&user.caller, &id, 40).await.unwrap_or_default();
+    let sync = s
+        .app
+        .active_sync(&user.caller, &id)
+        .await
+        .unwrap_or_default();
+    let periods = s
+        .app
+        .stored_periods(&user.caller, &id)
+        .await
+        .unwrap_or_default();
+    let history = s
+        .app
+        .sync_history(&user.caller, &id, 40)
+        .await
+        .unwrap_or_default();
     let now = s.app.now();
     let sync_job = sync.map(|j| match j.state {
-        JobState::Running => format!("syncing: {} of {} periods done", j.progress_done, j.progress_total),
+        JobState::Running => format!(
+            "syncing: {} of {} periods done",
+            j.progress_done, j.progress_total
+        ),
         _ if j.run_after <= now => "a sync is about to start".to_string(),
         _ => format!("next check at {}", when(j.run_after)),
     });
     let checks = App::last_checks(&c);
-    let all_passed = !checks.is_empty() && checks.iter().all(|ch| ch.outcome == CheckOutcome::Passed);
+    let all_passed =
+        !checks.is_empty() && checks.iter().all(|ch| ch.outcome == CheckOutcome::Passed);
     let none = || "—".to_string();
     let page = ConnectionPage {
         layout: Some(layout(&s, &user, "connections").await),
@@ -720,21 +899,33 @@ pub(crate) async fn connection_page(
     render(StatusCode::OK, &page)
 }
 
-pub(crate) async fn sync_now(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn sync_now(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     match s.app.sync_now(&user.caller, &id).await {
         Ok(_) => Redirect::to(&format!("/connections/{id}?notice=sync")).into_response(),
         Err(e) => error_page(&e),
     }
 }
 
-pub(crate) async fn pause(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn pause(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     match s.app.pause_connection(&user.caller, &id).await {
         Ok(_) => Redirect::to(&format!("/connections/{id}?notice=paused")).into_response(),
         Err(e) => error_page(&e),
     }
 }
 
-pub(crate) async fn resume(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn resume(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     match s.app.resume_connection(&user.caller, &id).await {
         Ok(_) => Redirect::to(&format!("/connections/{id}")).into_response(),
         Err(e) => error_page(&e),
@@ -751,7 +942,11 @@ struct DeletePage {
     error: Option<String>,
 }
 
-pub(crate) async fn delete_page(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn delete_page(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     match s.app.get_connection(&user.caller, &id).await {
         Ok(c) => {
             let page = DeletePage {
@@ -773,8 +968,17 @@ pub(crate) struct ConfirmForm {
     confirm: String,
 }
 
-pub(crate) async fn delete(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>, Form(form): Form<ConfirmForm>) -> Response {
-    match s.app.delete_connection(&user.caller, &id, &form.confirm).await {
+pub(crate) async fn delete(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+    Form(form): Form<ConfirmForm>,
+) -> Response {
+    match s
+        .app
+        .delete_connection(&user.caller, &id, &form.confirm)
+        .await
+    {
         Ok(()) => Redirect::to("/administration?notice=deleted").into_response(),
         Err(e @ AppError::Invalid(_)) => match s.app.get_connection(&user.caller, &id).await {
             Ok(c) => {
@@ -819,7 +1023,11 @@ pub(crate) struct AdminQuery {
     notice: Option<String>,
 }
 
-pub(crate) async fn administration(State(s): State<AppState>, user: ConsoleUser, Query(q): Query<AdminQuery>) -> Response {
+pub(crate) async fn administration(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Query(q): Query<AdminQuery>,
+) -> Response {
     let product = match q.tab.as_deref() {
         Some("cost_intelligence") => Product::CostIntelligence,
         _ => Product::BillingEngine,
@@ -832,21 +1040,40 @@ pub(crate) async fn administration(State(s): State<AppState>, user: ConsoleUser,
         layout: Some(layout(&s, &user, "administration").await),
         tab: product.as_str(),
         tab_label: product.label(),
-        notice: (q.notice.as_deref() == Some("deleted")).then(|| "The connection and its data were deleted.".to_string()),
+        notice: (q.notice.as_deref() == Some("deleted"))
+            .then(|| "The connection and its data were deleted.".to_string()),
         rows: rows
             .into_iter()
             .filter(|r| r.products.contains(&product))
             .map(|r| AdminRowView {
                 account: r.account.name.to_string(),
-                products: r.products.iter().map(|p| p.label()).collect::<Vec<_>>().join(", "),
+                products: r
+                    .products
+                    .iter()
+                    .map(|p| p.label())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 billing: r
                     .connection
                     .as_ref()
                     .filter(|_| product == Product::BillingEngine)
-                    .and_then(|c| c.billing_account_id.as_ref().map(|b| format!("{} {b}", c.agreement_type.map(|a| a.code()).unwrap_or(""))))
+                    .and_then(|c| {
+                        c.billing_account_id.as_ref().map(|b| {
+                            format!("{} {b}", c.agreement_type.map(|a| a.code()).unwrap_or(""))
+                        })
+                    })
                     .unwrap_or_else(|| "—".into()),
-                state: r.connection.as_ref().filter(|_| product == Product::BillingEngine).map(|c| c.state.as_str()).unwrap_or("recorded"),
-                connection_id: r.connection.as_ref().filter(|_| product == Product::BillingEngine).map(|c| c.id.to_string()),
+                state: r
+                    .connection
+                    .as_ref()
+                    .filter(|_| product == Product::BillingEngine)
+                    .map(|c| c.state.as_str())
+                    .unwrap_or("recorded"),
+                connection_id: r
+                    .connection
+                    .as_ref()
+                    .filter(|_| product == Product::BillingEngine)
+                    .map(|c| c.id.to_string()),
             })
             .collect(),
     };
@@ -862,7 +1089,11 @@ struct CloudAccountPage {
     accounts: Vec<(String, String)>,
 }
 
-async fn cloud_account_page(s: &AppState, user: &ConsoleUser, error: Option<&AppError>) -> Response {
+async fn cloud_account_page(
+    s: &AppState,
+    user: &ConsoleUser,
+    error: Option<&AppError>,
+) -> Response {
     match s.app.connectable_accounts(&user.caller).await {
         Ok(accounts) => render(
             error.map(crate::error::status_of).unwrap_or(StatusCode::OK),
@@ -870,7 +1101,10 @@ async fn cloud_account_page(s: &AppState, user: &ConsoleUser, error: Option<&App
                 layout: Some(layout(s, user, "administration").await),
                 csrf: user.csrf.clone(),
                 error: error.map(AppError::public_message),
-                accounts: accounts.into_iter().map(|a| (a.id.to_string(), a.name.to_string())).collect(),
+                accounts: accounts
+                    .into_iter()
+                    .map(|a| (a.id.to_string(), a.name.to_string()))
+                    .collect(),
             },
         ),
         Err(e) => error_page(&e),
@@ -889,11 +1123,26 @@ pub(crate) struct CloudAccountForm {
     account_id: String,
 }
 
-pub(crate) async fn add_cloud_account(State(s): State<AppState>, user: ConsoleUser, Form(form): Form<CloudAccountForm>) -> Response {
-    match s.app.start_connection(&user.caller, &form.account_id, &form.provider, "billing_engine").await {
+pub(crate) async fn add_cloud_account(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Form(form): Form<CloudAccountForm>,
+) -> Response {
+    match s
+        .app
+        .start_connection(
+            &user.caller,
+            &form.account_id,
+            &form.provider,
+            "billing_engine",
+        )
+        .await
+    {
         // The wizard continues at "log in to Azure".
         Ok(c) => Redirect::to(&format!("/connections/{}/login", c.id)).into_response(),
-        Err(e @ (AppError::Conflict { .. } | AppError::Invalid(_) | AppError::NotFound { .. })) => cloud_account_page(&s, &user, Some(&e)).await,
+        Err(e @ (AppError::Conflict { .. } | AppError::Invalid(_) | AppError::NotFound { .. })) => {
+            cloud_account_page(&s, &user, Some(&e)).await
+        }
         Err(e) => error_page(&e),
     }
 }

@@ -34,13 +34,19 @@ pub(crate) async fn guard(State(state): State<AppState>, request: Request, next:
     };
     let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
         .ok()
-        .and_then(|fields| fields.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v))
+        .and_then(|fields| {
+            fields
+                .into_iter()
+                .find(|(k, _)| k == "csrf")
+                .map(|(_, v)| v)
+        })
         .unwrap_or_default();
     if !valid(&state, &parts.headers, &token) {
         tracing::warn!(path = %parts.uri.path(), "form refused: missing or invalid CSRF token");
         return refused();
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// Whether `token` is the CSRF token of this browser's session (or pre-login cookie). Upload
@@ -51,7 +57,11 @@ pub(crate) fn valid(state: &AppState, headers: &HeaderMap, token: &str) -> bool 
         cookies::get(headers, cookies::SESSION).map(|s| session_binding(&s)),
         cookies::get(headers, cookies::PRE_LOGIN).map(|p| pre_login_binding(&p)),
     ];
-    !token.is_empty() && bindings.iter().flatten().any(|b| keys.verify_csrf(b, token))
+    !token.is_empty()
+        && bindings
+            .iter()
+            .flatten()
+            .any(|b| keys.verify_csrf(b, token))
 }
 
 /// The answer to a form without a valid token.

@@ -42,7 +42,12 @@ fn period_rows(periods: impl Iterator<Item = PeriodRow>) -> Vec<PeriodRow> {
 }
 
 fn period_row(period: &str, rows: i64, billed: &str, stored: time::OffsetDateTime) -> PeriodRow {
-    PeriodRow { period: period.to_string(), rows, billed: Money::of_text(billed, None), stored: super::pages::when(stored) }
+    PeriodRow {
+        period: period.to_string(),
+        rows,
+        billed: Money::of_text(billed, None),
+        stored: super::pages::when(stored),
+    }
 }
 
 #[derive(Template)]
@@ -60,11 +65,21 @@ pub(crate) struct NoticeQuery {
     notice: Option<String>,
 }
 
-async fn sources_and_admin(s: &AppState, user: &ConsoleUser) -> Result<(SourcesOverview, Vec<be_app::AdminRow>), AppError> {
-    Ok((s.app.sources(&user.caller).await?, s.app.administration(&user.caller).await?))
+async fn sources_and_admin(
+    s: &AppState,
+    user: &ConsoleUser,
+) -> Result<(SourcesOverview, Vec<be_app::AdminRow>), AppError> {
+    Ok((
+        s.app.sources(&user.caller).await?,
+        s.app.administration(&user.caller).await?,
+    ))
 }
 
-pub(crate) async fn connections_page(State(s): State<AppState>, user: ConsoleUser, Query(q): Query<NoticeQuery>) -> Response {
+pub(crate) async fn connections_page(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
     let (sources, admin) = match sources_and_admin(&s, &user).await {
         Ok(x) => x,
         Err(e) => return error_page(&e),
@@ -79,8 +94,20 @@ pub(crate) async fn connections_page(State(s): State<AppState>, user: ConsoleUse
                 name: r.account.name.to_string(),
                 href: Some(format!("/connections/{id}")),
                 state: Some(c.state.as_str()),
-                detail: c.billing_account_id.as_ref().map(|b| format!("{} {b}", c.agreement_type.map(|a| a.code()).unwrap_or(""))).unwrap_or_else(|| "setup not finished".into()),
-                periods: stored.map(|src| period_rows(src.periods.iter().map(|p| period_row(&p.period, p.rows, &p.billed_total, p.stored_at)))).unwrap_or_default(),
+                detail: c
+                    .billing_account_id
+                    .as_ref()
+                    .map(|b| format!("{} {b}", c.agreement_type.map(|a| a.code()).unwrap_or("")))
+                    .unwrap_or_else(|| "setup not finished".into()),
+                periods: stored
+                    .map(|src| {
+                        period_rows(
+                            src.periods.iter().map(|p| {
+                                period_row(&p.period, p.rows, &p.billed_total, p.stored_at)
+                            }),
+                        )
+                    })
+                    .unwrap_or_default(),
                 id,
             }
         })
@@ -95,15 +122,29 @@ pub(crate) async fn connections_page(State(s): State<AppState>, user: ConsoleUse
             href: None,
             state: None,
             detail: "FOCUS file import".into(),
-            periods: period_rows(src.periods.iter().map(|p| period_row(&p.period, p.rows, &p.billed_total, p.stored_at))),
+            periods: period_rows(
+                src.periods
+                    .iter()
+                    .map(|p| period_row(&p.period, p.rows, &p.billed_total, p.stored_at)),
+            ),
         })
         .collect();
     let notice = (q.notice.as_deref() == Some("source-deleted")).then(|| "The import source and its months were deleted; the months are being rated again without them.".to_string());
-    let page = ConnectionsPage { layout: Some(layout(&s, &user, "connections").await), csrf: user.csrf.clone(), notice, azure, imports };
+    let page = ConnectionsPage {
+        layout: Some(layout(&s, &user, "connections").await),
+        csrf: user.csrf.clone(),
+        notice,
+        azure,
+        imports,
+    };
     render(StatusCode::OK, &page)
 }
 
-pub(crate) async fn delete_source(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn delete_source(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     match s.app.delete_import_source(&user.caller, &id).await {
         Ok(()) => Redirect::to("/connections?notice=source-deleted").into_response(),
         Err(e) => error_page(&e),
@@ -147,7 +188,12 @@ impl ImportResult {
             periods: o
                 .periods
                 .iter()
-                .map(|p| ImportedRow { period: p.period.to_string(), rows: p.rows, billed: Money::of(p.billed_total, None), effective: Money::of(p.effective_total, None) })
+                .map(|p| ImportedRow {
+                    period: p.period.to_string(),
+                    rows: p.rows,
+                    billed: Money::of(p.billed_total, None),
+                    effective: Money::of(p.effective_total, None),
+                })
                 .collect(),
             missing: o.missing_columns,
             ignored: o.ignored_columns,
@@ -177,19 +223,44 @@ struct ImportPage {
     source_error: Option<String>,
 }
 
-async fn import_view(s: &AppState, user: &ConsoleUser, status: StatusCode, page: ImportPage) -> Response {
-    render(status, &ImportPage { layout: Some(layout(s, user, "import").await), csrf: user.csrf.clone(), ..page })
+async fn import_view(
+    s: &AppState,
+    user: &ConsoleUser,
+    status: StatusCode,
+    page: ImportPage,
+) -> Response {
+    render(
+        status,
+        &ImportPage {
+            layout: Some(layout(s, user, "import").await),
+            csrf: user.csrf.clone(),
+            ..page
+        },
+    )
 }
 
 fn blank_import(source: String) -> ImportPage {
-    ImportPage { layout: None, csrf: String::new(), source, result: None, problem: None, file_error: None, source_error: None }
+    ImportPage {
+        layout: None,
+        csrf: String::new(),
+        source,
+        result: None,
+        problem: None,
+        file_error: None,
+        source_error: None,
+    }
 }
 
 pub(crate) async fn import_page(State(s): State<AppState>, user: ConsoleUser) -> Response {
     import_view(&s, &user, StatusCode::OK, blank_import(String::new())).await
 }
 
-pub(crate) async fn import_upload(State(s): State<AppState>, user: ConsoleUser, headers: HeaderMap, multipart: Multipart) -> Response {
+pub(crate) async fn import_upload(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Response {
     let form = match upload::read(&s, &headers, multipart, "file").await {
         Ok(f) => f,
         Err(r) => return r,
@@ -197,10 +268,18 @@ pub(crate) async fn import_upload(State(s): State<AppState>, user: ConsoleUser, 
     let source = form.text("source").map(str::to_string);
     let mut page = blank_import(source.clone().unwrap_or_default());
     let Some(file) = &form.file else {
-        page.file_error = Some(form.text("file_error").unwrap_or("Choose a FOCUS file (CSV, gzip CSV or Parquet).").to_string());
+        page.file_error = Some(
+            form.text("file_error")
+                .unwrap_or("Choose a FOCUS file (CSV, gzip CSV or Parquet).")
+                .to_string(),
+        );
         return import_view(&s, &user, StatusCode::UNPROCESSABLE_ENTITY, page).await;
     };
-    match s.app.import_focus(&user.caller, source.as_deref(), &file.upload.0, &file.name).await {
+    match s
+        .app
+        .import_focus(&user.caller, source.as_deref(), &file.upload.0, &file.name)
+        .await
+    {
         Ok((source, outcome)) => {
             page.result = Some(ImportResult::of(source, file.name.clone(), outcome));
             import_view(&s, &user, StatusCode::OK, page).await
@@ -211,11 +290,19 @@ pub(crate) async fn import_upload(State(s): State<AppState>, user: ConsoleUser, 
         }
         Err(AppError::Engine(e)) if e.kind != be_app::PortErrorKind::Failed => {
             let status = crate::error::status_of(&AppError::Engine(e.clone()));
-            page.problem = Some(ImportProblem { code: e.code.to_string(), message: e.message, remedy: Some(e.remedy).filter(|r| !r.is_empty()) });
+            page.problem = Some(ImportProblem {
+                code: e.code.to_string(),
+                message: e.message,
+                remedy: Some(e.remedy).filter(|r| !r.is_empty()),
+            });
             import_view(&s, &user, status, page).await
         }
         Err(e @ (AppError::Conflict { .. } | AppError::Invalid(_))) => {
-            page.problem = Some(ImportProblem { code: e.code().to_string(), message: e.public_message(), remedy: None });
+            page.problem = Some(ImportProblem {
+                code: e.code().to_string(),
+                message: e.public_message(),
+                remedy: None,
+            });
             import_view(&s, &user, crate::error::status_of(&e), page).await
         }
         Err(e) => error_page(&e),

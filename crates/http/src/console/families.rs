@@ -9,9 +9,9 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+use be_app::AppError;
 use be_app::pricing::{AssignmentView, PricingView};
 use be_app::rating::SourcesOverview;
-use be_app::AppError;
 use be_domain::BillingPeriod;
 use serde::Deserialize;
 
@@ -51,8 +51,17 @@ async fn data(s: &AppState, user: &ConsoleUser) -> Result<Data, AppError> {
     let pricing = s.app.pricing(&user.caller).await?.view();
     let sources = s.app.sources(&user.caller).await?;
     let now = BillingPeriod::of_instant(s.app.now());
-    let periods = sources.sources.iter().flat_map(|src| src.periods.iter().map(|p| p.period.clone())).collect::<Vec<_>>();
-    Ok(Data { default_from: default_period(periods, now), pricing, sources, now })
+    let periods = sources
+        .sources
+        .iter()
+        .flat_map(|src| src.periods.iter().map(|p| p.period.clone()))
+        .collect::<Vec<_>>();
+    Ok(Data {
+        default_from: default_period(periods, now),
+        pricing,
+        sources,
+        now,
+    })
 }
 
 fn covers(from: Option<&str>, to: Option<&str>, p: BillingPeriod) -> bool {
@@ -61,8 +70,15 @@ fn covers(from: Option<&str>, to: Option<&str>, p: BillingPeriod) -> bool {
 }
 
 fn plans_of_family(d: &Data, family_id: &str) -> Vec<(String, String)> {
-    let current = |a: &AssignmentView| a.family_id.as_deref() == Some(family_id) && covers(Some(&a.from), a.to.as_deref(), d.now);
-    d.pricing.plans.iter().filter(|p| p.assigned_to.iter().any(current)).map(|p| (p.id.clone(), p.name.clone())).collect()
+    let current = |a: &AssignmentView| {
+        a.family_id.as_deref() == Some(family_id) && covers(Some(&a.from), a.to.as_deref(), d.now)
+    };
+    d.pricing
+        .plans
+        .iter()
+        .filter(|p| p.assigned_to.iter().any(current))
+        .map(|p| (p.id.clone(), p.name.clone()))
+        .collect()
 }
 
 pub(crate) struct FamilyRow {
@@ -127,7 +143,14 @@ struct Entered {
     subs: Vec<String>,
 }
 
-async fn families_view(s: &AppState, user: &ConsoleUser, status: StatusCode, notice: Option<String>, entered: Entered, errors: Errors) -> Response {
+async fn families_view(
+    s: &AppState,
+    user: &ConsoleUser,
+    status: StatusCode,
+    notice: Option<String>,
+    entered: Entered,
+    errors: Errors,
+) -> Response {
     let d = match data(s, user).await {
         Ok(d) => d,
         Err(e) => return error_page(&e),
@@ -139,11 +162,21 @@ async fn families_view(s: &AppState, user: &ConsoleUser, status: StatusCode, not
         .map(|f| FamilyRow {
             id: f.id.clone(),
             name: f.name.clone(),
-            members_now: f.members.iter().filter(|m| covers(m.from.as_deref(), m.to.as_deref(), d.now)).count(),
+            members_now: f
+                .members
+                .iter()
+                .filter(|m| covers(m.from.as_deref(), m.to.as_deref(), d.now))
+                .count(),
             plans: plans_of_family(&d, &f.id),
         })
         .collect();
-    let subs_error = [errors.take("sub_account_ids"), errors.take("sub_account_id")].into_iter().flatten().reduce(|a, b| a + " " + &b);
+    let subs_error = [
+        errors.take("sub_account_ids"),
+        errors.take("sub_account_id"),
+    ]
+    .into_iter()
+    .flatten()
+    .reduce(|a, b| a + " " + &b);
     let mut page = FamiliesPage {
         layout: Some(layout(s, user, "families").await),
         csrf: user.csrf.clone(),
@@ -160,16 +193,35 @@ async fn families_view(s: &AppState, user: &ConsoleUser, status: StatusCode, not
     render(status, &page)
 }
 
-pub(crate) async fn families_page(State(s): State<AppState>, user: ConsoleUser, Query(q): Query<NoticeQuery>) -> Response {
-    families_view(&s, &user, StatusCode::OK, notice_text(&q), Entered::default(), Errors::none()).await
+pub(crate) async fn families_page(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    families_view(
+        &s,
+        &user,
+        StatusCode::OK,
+        notice_text(&q),
+        Entered::default(),
+        Errors::none(),
+    )
+    .await
 }
 
-pub(crate) async fn create_family(State(s): State<AppState>, user: ConsoleUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+pub(crate) async fn create_family(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let form = FormData(form);
     match s.app.create_family(&user.caller, &form.text("name")).await {
         Ok(f) => Redirect::to(&format!("/families/{}?notice=created", f.id)).into_response(),
         Err(e) if !e.field_errors().is_empty() => {
-            let entered = Entered { name: form.text("name"), ..Entered::default() };
+            let entered = Entered {
+                name: form.text("name"),
+                ..Entered::default()
+            };
             families_view(&s, &user, status_of(&e), None, entered, Errors::of(&e, &[])).await
         }
         Err(e) => error_page(&e),
@@ -178,28 +230,57 @@ pub(crate) async fn create_family(State(s): State<AppState>, user: ConsoleUser, 
 
 /// Put the chosen sub-accounts into a family from a period; sent from the list (`family_id`
 /// chosen there) or from the family's page (`back=family`).
-pub(crate) async fn add_members(State(s): State<AppState>, user: ConsoleUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+pub(crate) async fn add_members(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let form = FormData(form);
     let family = form.text("family_id");
     let mut subs = form.all("sub_account_ids");
     subs.extend(form.opt("sub_account_id"));
     let from = form.opt("from");
     let result = if family.trim().is_empty() {
-        Err(AppError::Invalid(be_domain::FieldError::new("family_id", "family_missing", "Choose the family to put them into.")))
+        Err(AppError::Invalid(be_domain::FieldError::new(
+            "family_id",
+            "family_missing",
+            "Choose the family to put them into.",
+        )))
     } else {
-        s.app.add_family_members(&user.caller, &family, &subs, from.as_deref()).await
+        s.app
+            .add_family_members(&user.caller, &family, &subs, from.as_deref())
+            .await
     };
     let on_family_page = form.get("back") == Some("family");
     match result {
         Ok(()) if on_family_page => match safe_segment(&family) {
-            Some(id) => Redirect::to(&format!("/families/{id}?notice=added&n={}", subs.len())).into_response(),
+            Some(id) => Redirect::to(&format!("/families/{id}?notice=added&n={}", subs.len()))
+                .into_response(),
             None => Redirect::to("/families").into_response(),
         },
-        Ok(()) => Redirect::to(&format!("/families?notice=added&n={}#sub-accounts", subs.len())).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::InvalidFields(_) | AppError::NotFound { .. } | AppError::Conflict { .. })) => {
+        Ok(()) => Redirect::to(&format!(
+            "/families?notice=added&n={}#sub-accounts",
+            subs.len()
+        ))
+        .into_response(),
+        Err(
+            e @ (AppError::Invalid(_)
+            | AppError::InvalidFields(_)
+            | AppError::NotFound { .. }
+            | AppError::Conflict { .. }),
+        ) => {
             let aliases = [("period", "from")];
-            let errors = if matches!(e, AppError::NotFound { .. }) { not_found_beside(&e, "family_id") } else { Errors::of(&e, &aliases) };
-            let entered = Entered { family: family.clone(), from, subs, ..Entered::default() };
+            let errors = if matches!(e, AppError::NotFound { .. }) {
+                not_found_beside(&e, "family_id")
+            } else {
+                Errors::of(&e, &aliases)
+            };
+            let entered = Entered {
+                family: family.clone(),
+                from,
+                subs,
+                ..Entered::default()
+            };
             if on_family_page {
                 family_view(&s, &user, &family, status_of(&e), None, entered, errors).await
             } else {
@@ -212,7 +293,14 @@ pub(crate) async fn add_members(State(s): State<AppState>, user: ConsoleUser, Fo
 
 /// A "no such family" answer shown beside the field that chose it.
 fn not_found_beside(e: &AppError, field: &'static str) -> Errors {
-    Errors::of(&AppError::Invalid(be_domain::FieldError::new(field, e.code(), e.public_message())), &[])
+    Errors::of(
+        &AppError::Invalid(be_domain::FieldError::new(
+            field,
+            e.code(),
+            e.public_message(),
+        )),
+        &[],
+    )
 }
 
 pub(crate) struct MemberRow {
@@ -243,48 +331,87 @@ struct FamilyPage {
     leftover: Vec<String>,
 }
 
-async fn family_view(s: &AppState, user: &ConsoleUser, id: &str, status: StatusCode, notice: Option<String>, entered: Entered, errors: Errors) -> Response {
+async fn family_view(
+    s: &AppState,
+    user: &ConsoleUser,
+    id: &str,
+    status: StatusCode,
+    notice: Option<String>,
+    entered: Entered,
+    errors: Errors,
+) -> Response {
     let d = match data(s, user).await {
         Ok(d) => d,
         Err(e) => return error_page(&e),
     };
     let Some(f) = d.pricing.families.iter().find(|f| f.id == id) else {
-        return error_page(&AppError::NotFound { code: "pricing_item_not_found", message: "There is no such family.".into() });
+        return error_page(&AppError::NotFound {
+            code: "pricing_item_not_found",
+            message: "There is no such family.".into(),
+        });
     };
-    let names: std::collections::BTreeMap<&str, &str> =
-        d.sources.sub_accounts.iter().filter_map(|s| Some((s.sub_account_id.as_str(), s.name.as_deref()?))).collect();
+    let names: std::collections::BTreeMap<&str, &str> = d
+        .sources
+        .sub_accounts
+        .iter()
+        .filter_map(|s| Some((s.sub_account_id.as_str(), s.name.as_deref()?)))
+        .collect();
     let members = f
         .members
         .iter()
         .map(|m| {
             let state = if covers(m.from.as_deref(), m.to.as_deref(), d.now) {
                 "current"
-            } else if m.from.as_deref().and_then(|v| BillingPeriod::parse(v).ok()).is_some_and(|p| p > d.now) {
+            } else if m
+                .from
+                .as_deref()
+                .and_then(|v| BillingPeriod::parse(v).ok())
+                .is_some_and(|p| p > d.now)
+            {
                 "upcoming"
             } else {
                 "ended"
             };
             MemberRow {
                 sub: m.sub_account_id.clone(),
-                name: names.get(m.sub_account_id.as_str()).map(|n| n.to_string()).unwrap_or_default(),
+                name: names
+                    .get(m.sub_account_id.as_str())
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
                 from: m.from.clone().unwrap_or_default(),
                 to: m.to.clone().unwrap_or_default(),
                 state,
             }
         })
         .collect();
-    let subs_error = [errors.take("sub_account_ids"), errors.take("sub_account_id")].into_iter().flatten().reduce(|a, b| a + " " + &b);
+    let subs_error = [
+        errors.take("sub_account_ids"),
+        errors.take("sub_account_id"),
+    ]
+    .into_iter()
+    .flatten()
+    .reduce(|a, b| a + " " + &b);
     let mut page = FamilyPage {
         layout: Some(layout(s, user, "families").await),
         csrf: user.csrf.clone(),
         notice,
         id: f.id.clone(),
         title: f.name.clone(),
-        name: errors.input("name", if entered.name.is_empty() { f.name.clone() } else { entered.name }),
+        name: errors.input(
+            "name",
+            if entered.name.is_empty() {
+                f.name.clone()
+            } else {
+                entered.name
+            },
+        ),
         members,
         candidates: sub_rows(&d, &entered.subs, Some(&f.id)),
         other: errors.input("sub_account_id", String::new()),
-        from: errors.input("from", entered.from.unwrap_or_else(|| d.default_from.clone())),
+        from: errors.input(
+            "from",
+            entered.from.unwrap_or_else(|| d.default_from.clone()),
+        ),
         subs_error,
         default_from: d.default_from.clone(),
         plans: plans_of_family(&d, &f.id),
@@ -295,41 +422,114 @@ async fn family_view(s: &AppState, user: &ConsoleUser, id: &str, status: StatusC
     render(status, &page)
 }
 
-pub(crate) async fn family_page(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>, Query(q): Query<NoticeQuery>) -> Response {
-    family_view(&s, &user, &id, StatusCode::OK, notice_text(&q), Entered::default(), Errors::none()).await
+pub(crate) async fn family_page(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    family_view(
+        &s,
+        &user,
+        &id,
+        StatusCode::OK,
+        notice_text(&q),
+        Entered::default(),
+        Errors::none(),
+    )
+    .await
 }
 
-pub(crate) async fn rename_family(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
+pub(crate) async fn rename_family(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let form = FormData(form);
-    match s.app.rename_family(&user.caller, &id, &form.text("name")).await {
+    match s
+        .app
+        .rename_family(&user.caller, &id, &form.text("name"))
+        .await
+    {
         Ok(()) => Redirect::to(&format!("/families/{}?notice=renamed", enc(&id))).into_response(),
         Err(e) if !e.field_errors().is_empty() => {
-            let entered = Entered { name: form.text("name"), ..Entered::default() };
-            family_view(&s, &user, &id, status_of(&e), None, entered, Errors::of(&e, &[])).await
+            let entered = Entered {
+                name: form.text("name"),
+                ..Entered::default()
+            };
+            family_view(
+                &s,
+                &user,
+                &id,
+                status_of(&e),
+                None,
+                entered,
+                Errors::of(&e, &[]),
+            )
+            .await
         }
         Err(e) => error_page(&e),
     }
 }
 
-pub(crate) async fn delete_family(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn delete_family(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     match s.app.delete_family(&user.caller, &id).await {
         Ok(()) => Redirect::to("/families?notice=deleted").into_response(),
         Err(e @ AppError::Conflict { .. }) => {
             let errors = not_found_beside(&e, "delete");
-            family_view(&s, &user, &id, status_of(&e), None, Entered::default(), errors).await
+            family_view(
+                &s,
+                &user,
+                &id,
+                status_of(&e),
+                None,
+                Entered::default(),
+                errors,
+            )
+            .await
         }
         Err(e) => error_page(&e),
     }
 }
 
-pub(crate) async fn remove_member(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
+pub(crate) async fn remove_member(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let form = FormData(form);
     let from = form.opt("from");
-    match s.app.remove_family_member(&user.caller, &id, &form.text("sub_account_id"), from.as_deref()).await {
+    match s
+        .app
+        .remove_family_member(
+            &user.caller,
+            &id,
+            &form.text("sub_account_id"),
+            from.as_deref(),
+        )
+        .await
+    {
         Ok(()) => Redirect::to(&format!("/families/{}?notice=removed", enc(&id))).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::InvalidFields(_) | AppError::NotFound { .. })) => {
+        Err(
+            e @ (AppError::Invalid(_) | AppError::InvalidFields(_) | AppError::NotFound { .. }),
+        ) => {
             let errors = Errors::of(&e, &[]);
-            family_view(&s, &user, &id, status_of(&e), None, Entered::default(), errors).await
+            family_view(
+                &s,
+                &user,
+                &id,
+                status_of(&e),
+                None,
+                Entered::default(),
+                errors,
+            )
+            .await
         }
         Err(e) => error_page(&e),
     }

@@ -36,37 +36,73 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/accounts") }))
         .route("/login", get(pages::login_page).post(pages::login))
         .route("/logout", post(pages::logout))
-        .route("/accounts", get(pages::accounts_page).post(pages::create_account))
+        .route(
+            "/accounts",
+            get(pages::accounts_page).post(pages::create_account),
+        )
         .route("/accounts/{id}", get(pages::account_page))
         .route("/accounts/{id}/rename", post(pages::rename_account))
-        .route("/accounts/{id}/delete", get(pages::delete_page).post(pages::delete_account))
+        .route(
+            "/accounts/{id}/delete",
+            get(pages::delete_page).post(pages::delete_account),
+        )
         .route("/tokens", get(pages::tokens_page).post(pages::create_token))
         .route("/tokens/{id}/revoke", post(pages::revoke_token))
-        .route("/connect", get(connect::account_step).post(connect::create_account))
+        .route(
+            "/connect",
+            get(connect::account_step).post(connect::create_account),
+        )
         .route("/connect/check", post(connect::check_field))
-        .route("/connect/{account}/provider", get(connect::provider_step).post(connect::choose_provider))
-        .route("/connect/{account}/product", get(connect::product_step).post(connect::choose_product))
+        .route(
+            "/connect/{account}/provider",
+            get(connect::provider_step).post(connect::choose_provider),
+        )
+        .route(
+            "/connect/{account}/product",
+            get(connect::product_step).post(connect::choose_product),
+        )
         .route("/connections/{id}", get(connect::connection_page))
-        .route("/connections/{id}/login", get(connect::login_step).post(connect::login_done))
-        .route("/connections/{id}/ids", get(connect::ids_step).post(connect::save_ids))
-        .route("/connections/{id}/secret", get(connect::secret_step).post(connect::save_secret))
+        .route(
+            "/connections/{id}/login",
+            get(connect::login_step).post(connect::login_done),
+        )
+        .route(
+            "/connections/{id}/ids",
+            get(connect::ids_step).post(connect::save_ids),
+        )
+        .route(
+            "/connections/{id}/secret",
+            get(connect::secret_step).post(connect::save_secret),
+        )
         .route("/connections/{id}/grant", get(connect::grant_step))
         .route("/connections/{id}/validate", post(connect::validate))
         .route("/connections/{id}/pause", post(connect::pause))
         .route("/connections/{id}/sync", post(connect::sync_now))
         .route("/connections/{id}/resume", post(connect::resume))
-        .route("/connections/{id}/delete", get(connect::delete_page).post(connect::delete))
+        .route(
+            "/connections/{id}/delete",
+            get(connect::delete_page).post(connect::delete),
+        )
         .route("/administration", get(connect::administration))
-        .route("/administration/cloud-account", get(connect::cloud_account).post(connect::add_cloud_account))
+        .route(
+            "/administration/cloud-account",
+            get(connect::cloud_account).post(connect::add_cloud_account),
+        )
         .route("/dashboard", get(soon::dashboard))
         .route("/analysis", get(soon::analysis))
         .route("/invoices", get(soon::invoices))
-        .route("/families", get(families::families_page).post(families::create_family))
+        .route(
+            "/families",
+            get(families::families_page).post(families::create_family),
+        )
         .route("/families/members", post(families::add_members))
         .route("/families/{id}", get(families::family_page))
         .route("/families/{id}/rename", post(families::rename_family))
         .route("/families/{id}/delete", post(families::delete_family))
-        .route("/families/{id}/members/remove", post(families::remove_member))
+        .route(
+            "/families/{id}/members/remove",
+            post(families::remove_member),
+        )
         .route("/plans", get(plans::plans_page).post(plans::create_plan))
         .route("/plans/{id}", get(plans::plan_page))
         .route("/plans/{id}/rename", post(plans::rename_plan))
@@ -78,12 +114,24 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/rules/{id}", post(plans::save_rule))
         .route("/rules/{id}/edit", get(plans::edit_rule))
         .route("/rules/{id}/{action}", post(plans::rule_action))
-        .route("/strategies", get(strategies::strategies_page).post(strategies::set_strategies))
-        .route("/strategies/{from}/delete", post(strategies::delete_strategies))
-        .route("/allocations", get(allocations::allocations_page).post(allocations::save_allocation))
+        .route(
+            "/strategies",
+            get(strategies::strategies_page).post(strategies::set_strategies),
+        )
+        .route(
+            "/strategies/{from}/delete",
+            post(strategies::delete_strategies),
+        )
+        .route(
+            "/allocations",
+            get(allocations::allocations_page).post(allocations::save_allocation),
+        )
         .route("/allocations/new", get(allocations::new_allocation))
         .route("/allocations/{key}", get(allocations::edit_allocation))
-        .route("/allocations/{key}/delete", post(allocations::delete_allocation))
+        .route(
+            "/allocations/{key}/delete",
+            post(allocations::delete_allocation),
+        )
         .route("/connections", get(data::connections_page))
         .route("/sources/{id}/delete", post(data::delete_source))
         .route("/import", get(data::import_page))
@@ -107,8 +155,16 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
 /// ([`upload::read`]).
 fn upload_routes() -> Router<AppState> {
     Router::new()
-        .route("/import/upload", post(data::import_upload).layer(DefaultBodyLimit::disable()))
-        .route("/pricing/code/upload", post(code::upload).layer(DefaultBodyLimit::max(2 * crate::api::PRICING_FILE_BYTES + 64 * 1024)))
+        .route(
+            "/import/upload",
+            post(data::import_upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/pricing/code/upload",
+            post(code::upload).layer(DefaultBodyLimit::max(
+                2 * crate::api::PRICING_FILE_BYTES + 64 * 1024,
+            )),
+        )
 }
 
 /// A signed-in console user, with the CSRF token for the forms on the page.
@@ -120,20 +176,36 @@ pub(crate) struct ConsoleUser {
 impl FromRequestParts<AppState> for ConsoleUser {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let to_login = || {
-            let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-            let target = format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+            let next = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let target = format!(
+                "/login?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
             Redirect::to(&target).into_response()
         };
         let Some(token) = cookies::get(&parts.headers, cookies::SESSION) else {
             return Err(to_login());
         };
         match state.app.session_caller(&token).await {
-            Ok(Some(caller)) => Ok(ConsoleUser { caller, csrf: state.app.keys().csrf_token(&csrf::session_binding(&token)) }),
+            Ok(Some(caller)) => Ok(ConsoleUser {
+                caller,
+                csrf: state.app.keys().csrf_token(&csrf::session_binding(&token)),
+            }),
             Ok(None) => {
                 let mut r = to_login();
-                r.headers_mut().append(header::SET_COOKIE, cookies::clear(cookies::SESSION, state.settings.secure_cookies));
+                r.headers_mut().append(
+                    header::SET_COOKIE,
+                    cookies::clear(cookies::SESSION, state.settings.secure_cookies),
+                );
                 Err(r)
             }
             Err(e) => Err(pages::error_page(&e)),

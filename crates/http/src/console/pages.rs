@@ -16,10 +16,13 @@ use time::{OffsetDateTime, format_description::BorrowedFormatItem, macros::forma
 use super::{ConsoleUser, csrf};
 use crate::{AppState, cookies, error};
 
-const WHEN: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+const WHEN: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
 
 pub(crate) fn when(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC).format(WHEN).unwrap_or_default()
+    t.to_offset(time::UtcOffset::UTC)
+        .format(WHEN)
+        .unwrap_or_default()
 }
 
 /// The header bar of a signed-in page.
@@ -31,8 +34,18 @@ pub(crate) struct Layout {
 }
 
 pub(crate) async fn layout(state: &AppState, user: &ConsoleUser, section: &'static str) -> Layout {
-    let organization = state.app.organization(&user.caller).await.map(|o| o.name.as_str().to_string()).unwrap_or_default();
-    Layout { email: user.caller.email.to_string(), organization, csrf: user.csrf.clone(), section }
+    let organization = state
+        .app
+        .organization(&user.caller)
+        .await
+        .map(|o| o.name.as_str().to_string())
+        .unwrap_or_default();
+    Layout {
+        email: user.caller.email.to_string(),
+        organization,
+        csrf: user.csrf.clone(),
+        section,
+    }
 }
 
 pub(crate) fn render(status: StatusCode, t: &impl Template) -> Response {
@@ -40,7 +53,11 @@ pub(crate) fn render(status: StatusCode, t: &impl Template) -> Response {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template failed to render");
-            (StatusCode::INTERNAL_SERVER_ERROR, Html("Something went wrong on our side.".to_string())).into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("Something went wrong on our side.".to_string()),
+            )
+                .into_response()
         }
     }
 }
@@ -54,7 +71,14 @@ struct ErrorPage {
 }
 
 pub(crate) fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
-    render(status, &ErrorPage { layout: None, title: title.into(), message: message.into() })
+    render(
+        status,
+        &ErrorPage {
+            layout: None,
+            title: title.into(),
+            message: message.into(),
+        },
+    )
 }
 
 /// A use-case error as a page (for errors not tied to a form field).
@@ -71,21 +95,43 @@ pub(crate) fn error_page(err: &AppError) -> Response {
 }
 
 pub(crate) async fn not_found() -> Response {
-    message_page(StatusCode::NOT_FOUND, "Not found", "There is no page at this address.")
+    message_page(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no page at this address.",
+    )
 }
 
 pub(crate) async fn wizard_script() -> Response {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/wizard.js"))
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/wizard.js"),
+    )
         .into_response()
 }
 
 pub(crate) async fn app_script() -> Response {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/app.js"))
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.js"),
+    )
         .into_response()
 }
 
 pub(crate) async fn stylesheet() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/app.css"))
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
         .into_response()
 }
 
@@ -109,7 +155,9 @@ pub(crate) struct LoginQuery {
 /// Only same-site paths are followed after login (no open redirect).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_string(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_string()
+        }
         _ => "/accounts".to_string(),
     }
 }
@@ -118,11 +166,16 @@ fn new_pre_login_value() -> String {
     uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string()
 }
 
-pub(crate) async fn login_page(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
+pub(crate) async fn login_page(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
     if let Some(token) = cookies::get(&headers, cookies::SESSION)
-        && let Ok(Some(_)) = s.app.session_caller(&token).await {
-            return Redirect::to(&safe_next(q.next.as_deref())).into_response();
-        }
+        && let Ok(Some(_)) = s.app.session_caller(&token).await
+    {
+        return Redirect::to(&safe_next(q.next.as_deref())).into_response();
+    }
     let (pre, fresh) = match cookies::get(&headers, cookies::PRE_LOGIN) {
         Some(p) => (p, false),
         None => (new_pre_login_value(), true),
@@ -136,7 +189,10 @@ pub(crate) async fn login_page(State(s): State<AppState>, headers: HeaderMap, Qu
     };
     let mut response = render(StatusCode::OK, &page);
     if fresh {
-        response.headers_mut().append(header::SET_COOKIE, cookies::set(cookies::PRE_LOGIN, &pre, 86_400, s.settings.secure_cookies));
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            cookies::set(cookies::PRE_LOGIN, &pre, 86_400, s.settings.secure_cookies),
+        );
     }
     response
 }
@@ -148,12 +204,24 @@ pub(crate) struct LoginForm {
     next: Option<String>,
 }
 
-pub(crate) async fn login(State(s): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+pub(crate) async fn login(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
     match s.app.login(&form.email, &form.password).await {
         Ok((token, _)) => {
             let mut r = Redirect::to(&safe_next(form.next.as_deref())).into_response();
             let ttl = s.settings.session_ttl.whole_seconds();
-            r.headers_mut().append(header::SET_COOKIE, cookies::set(cookies::SESSION, token.expose(), ttl, s.settings.secure_cookies));
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                cookies::set(
+                    cookies::SESSION,
+                    token.expose(),
+                    ttl,
+                    s.settings.secure_cookies,
+                ),
+            );
             r
         }
         Err(e @ (AppError::Unauthenticated { .. } | AppError::RateLimited { .. })) => {
@@ -173,11 +241,15 @@ pub(crate) async fn login(State(s): State<AppState>, headers: HeaderMap, Form(fo
 
 pub(crate) async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = cookies::get(&headers, cookies::SESSION)
-        && let Err(e) = s.app.logout(&token).await {
-            return error_page(&e);
-        }
+        && let Err(e) = s.app.logout(&token).await
+    {
+        return error_page(&e);
+    }
     let mut r = Redirect::to("/login").into_response();
-    r.headers_mut().append(header::SET_COOKIE, cookies::clear(cookies::SESSION, s.settings.secure_cookies));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::clear(cookies::SESSION, s.settings.secure_cookies),
+    );
     r
 }
 
@@ -192,7 +264,12 @@ struct AccountRow {
 
 impl From<&Account> for AccountRow {
     fn from(a: &Account) -> Self {
-        AccountRow { id: a.id.to_string(), name: a.name.to_string(), created: when(a.created_at), updated: when(a.updated_at) }
+        AccountRow {
+            id: a.id.to_string(),
+            name: a.name.to_string(),
+            created: when(a.created_at),
+            updated: when(a.updated_at),
+        }
     }
 }
 
@@ -215,7 +292,12 @@ pub(crate) struct Notice {
     renamed: Option<String>,
 }
 
-async fn accounts_view(s: &AppState, user: &ConsoleUser, status: StatusCode, mut page: AccountsPage) -> Response {
+async fn accounts_view(
+    s: &AppState,
+    user: &ConsoleUser,
+    status: StatusCode,
+    mut page: AccountsPage,
+) -> Response {
     match s.app.list_accounts(&user.caller).await {
         Ok(accounts) => {
             page.accounts = accounts.iter().map(AccountRow::from).collect();
@@ -239,7 +321,11 @@ fn empty_accounts_page() -> AccountsPage {
     }
 }
 
-pub(crate) async fn accounts_page(State(s): State<AppState>, user: ConsoleUser, Query(n): Query<Notice>) -> Response {
+pub(crate) async fn accounts_page(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Query(n): Query<Notice>,
+) -> Response {
     let mut page = empty_accounts_page();
     if let Some(id) = n.created {
         if let Ok(a) = s.app.get_account(&user.caller, &id).await {
@@ -258,11 +344,19 @@ pub(crate) struct NameForm {
     name: String,
 }
 
-pub(crate) async fn create_account(State(s): State<AppState>, user: ConsoleUser, Form(form): Form<NameForm>) -> Response {
+pub(crate) async fn create_account(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Form(form): Form<NameForm>,
+) -> Response {
     match s.app.create_account(&user.caller, &form.name).await {
         Ok(a) => Redirect::to(&format!("/accounts?created={}", a.id)).into_response(),
         Err(e) if e.field() == Some("name") => {
-            let page = AccountsPage { name_value: form.name, name_error: Some(e.public_message()), ..empty_accounts_page() };
+            let page = AccountsPage {
+                name_value: form.name,
+                name_error: Some(e.public_message()),
+                ..empty_accounts_page()
+            };
             accounts_view(&s, &user, error::status_of(&e), page).await
         }
         Err(e) => error_page(&e),
@@ -336,24 +430,38 @@ struct DeletePage {
     account: AccountRow,
 }
 
-pub(crate) async fn delete_page(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn delete_page(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     match s.app.get_account(&user.caller, &id).await {
         Ok(a) => {
-            let page = DeletePage { layout: Some(layout(&s, &user, "accounts").await), csrf: user.csrf.clone(), account: AccountRow::from(&a) };
+            let page = DeletePage {
+                layout: Some(layout(&s, &user, "accounts").await),
+                csrf: user.csrf.clone(),
+                account: AccountRow::from(&a),
+            };
             render(StatusCode::OK, &page)
         }
         Err(e) => error_page(&e),
     }
 }
 
-pub(crate) async fn delete_account(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn delete_account(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     let name = match s.app.get_account(&user.caller, &id).await {
         Ok(a) => a.name.to_string(),
         Err(e) => return error_page(&e),
     };
     match s.app.delete_account(&user.caller, &id).await {
         Ok(()) => {
-            let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("deleted", &name).finish();
+            let q = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("deleted", &name)
+                .finish();
             Redirect::to(&format!("/accounts?{q}")).into_response()
         }
         Err(e) => error_page(&e),
@@ -388,7 +496,12 @@ struct TokensPage {
     name_error: Option<String>,
 }
 
-async fn tokens_view(s: &AppState, user: &ConsoleUser, status: StatusCode, mut page: TokensPage) -> Response {
+async fn tokens_view(
+    s: &AppState,
+    user: &ConsoleUser,
+    status: StatusCode,
+    mut page: TokensPage,
+) -> Response {
     match s.app.list_api_tokens(&user.caller).await {
         Ok(tokens) => {
             page.tokens = tokens
@@ -410,7 +523,15 @@ async fn tokens_view(s: &AppState, user: &ConsoleUser, status: StatusCode, mut p
 }
 
 fn empty_tokens_page() -> TokensPage {
-    TokensPage { layout: None, csrf: String::new(), tokens: vec![], issued: None, notice: None, name_value: String::new(), name_error: None }
+    TokensPage {
+        layout: None,
+        csrf: String::new(),
+        tokens: vec![],
+        issued: None,
+        notice: None,
+        name_value: String::new(),
+        name_error: None,
+    }
 }
 
 #[derive(Deserialize)]
@@ -418,8 +539,15 @@ pub(crate) struct TokenNotice {
     revoked: Option<String>,
 }
 
-pub(crate) async fn tokens_page(State(s): State<AppState>, user: ConsoleUser, Query(n): Query<TokenNotice>) -> Response {
-    let page = TokensPage { notice: n.revoked.map(|_| "Token revoked.".to_string()), ..empty_tokens_page() };
+pub(crate) async fn tokens_page(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Query(n): Query<TokenNotice>,
+) -> Response {
+    let page = TokensPage {
+        notice: n.revoked.map(|_| "Token revoked.".to_string()),
+        ..empty_tokens_page()
+    };
     tokens_view(&s, &user, StatusCode::OK, page).await
 }
 
@@ -431,25 +559,41 @@ pub(crate) async fn create_token(
 ) -> Response {
     match s.app.create_api_token(&user.caller, &form.name).await {
         Ok(issued) => {
-            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
             let page = TokensPage {
-                issued: Some(Issued { name: issued.record.name.as_str().to_string(), value: issued.secret, url: format!("http://{host}") }),
+                issued: Some(Issued {
+                    name: issued.record.name.as_str().to_string(),
+                    value: issued.secret,
+                    url: format!("http://{host}"),
+                }),
                 ..empty_tokens_page()
             };
             // The token is in this response only: never cache it.
             let mut r = tokens_view(&s, &user, StatusCode::CREATED, page).await;
-            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
         Err(e) if e.field() == Some("name") => {
-            let page = TokensPage { name_value: form.name, name_error: Some(e.public_message()), ..empty_tokens_page() };
+            let page = TokensPage {
+                name_value: form.name,
+                name_error: Some(e.public_message()),
+                ..empty_tokens_page()
+            };
             tokens_view(&s, &user, error::status_of(&e), page).await
         }
         Err(e) => error_page(&e),
     }
 }
 
-pub(crate) async fn revoke_token(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn revoke_token(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     match s.app.revoke_api_token(&user.caller, &id).await {
         Ok(()) => Redirect::to("/tokens?revoked=1").into_response(),
         Err(e) => error_page(&e),

@@ -37,17 +37,27 @@ impl Status {
             _ if p.current.is_some() => ("rated", "rated", "badge-ok"),
             _ => ("pending", "waiting to be rated", "badge-warn"),
         };
-        let reason = latest.filter(|r| r.state == RatingRunState::Failed).map(|r| {
-            let mut text = r.error_message.clone().unwrap_or_else(|| "The rating failed.".into());
-            if p.current.is_some() {
-                text.push_str(" The previous rating is still shown.");
-            }
-            if p.pending {
-                text.push_str(" A new rating is queued.");
-            }
-            text
-        });
-        Status { key, label, badge, reason }
+        let reason = latest
+            .filter(|r| r.state == RatingRunState::Failed)
+            .map(|r| {
+                let mut text = r
+                    .error_message
+                    .clone()
+                    .unwrap_or_else(|| "The rating failed.".into());
+                if p.current.is_some() {
+                    text.push_str(" The previous rating is still shown.");
+                }
+                if p.pending {
+                    text.push_str(" A new rating is queued.");
+                }
+                text
+            });
+        Status {
+            key,
+            label,
+            badge,
+            reason,
+        }
     }
 
     /// Pages of a month that is being rated reload by themselves.
@@ -77,7 +87,12 @@ pub(crate) struct RunFacts {
 
 impl RunFacts {
     fn of(r: &RunView) -> Self {
-        RunFacts { rows: r.rows_rated, new_lines: r.new_lines, version: r.pricing_version, finished: r.finished_at.map(when).unwrap_or_else(|| "…".into()) }
+        RunFacts {
+            rows: r.rows_rated,
+            new_lines: r.new_lines,
+            version: r.pricing_version,
+            finished: r.finished_at.map(when).unwrap_or_else(|| "…".into()),
+        }
     }
 }
 
@@ -97,14 +112,28 @@ pub(crate) async fn rating_page(State(s): State<AppState>, user: ConsoleUser) ->
     };
     let periods: Vec<PeriodRow> = periods
         .iter()
-        .map(|p| PeriodRow { period: p.period.to_string(), name: month_name(p.period), status: Status::of(p), run: p.current.as_ref().map(RunFacts::of) })
+        .map(|p| PeriodRow {
+            period: p.period.to_string(),
+            name: month_name(p.period),
+            status: Status::of(p),
+            run: p.current.as_ref().map(RunFacts::of),
+        })
         .collect();
     let busy = periods.iter().any(|p| p.status.busy());
-    let page = RatingPage { layout: Some(layout(&s, &user, "rating").await), csrf: user.csrf.clone(), periods, busy };
+    let page = RatingPage {
+        layout: Some(layout(&s, &user, "rating").await),
+        csrf: user.csrf.clone(),
+        periods,
+        busy,
+    };
     render(StatusCode::OK, &page)
 }
 
-pub(crate) async fn rate_now(State(s): State<AppState>, user: ConsoleUser, Path(period): Path<String>) -> Response {
+pub(crate) async fn rate_now(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(period): Path<String>,
+) -> Response {
     match s.app.rate_now(&user.caller, &period).await {
         Ok(p) => Redirect::to(&format!("/rating/{}?notice=queued", p.period)).into_response(),
         Err(e) => error_page(&e),
@@ -125,12 +154,26 @@ pub(crate) struct Cell {
 
 impl Cell {
     fn text(col: &str, text: impl Into<String>) -> Self {
-        Cell { text: text.into(), title: None, num: false, neg: false, href: None, col: col.to_string() }
+        Cell {
+            text: text.into(),
+            title: None,
+            num: false,
+            neg: false,
+            href: None,
+            col: col.to_string(),
+        }
     }
 
     fn money(col: &str, v: Exact, currency: Option<&str>) -> Self {
         let m = Money::of(v, currency);
-        Cell { text: m.text, title: Some(m.exact), num: true, neg: m.negative, href: None, col: col.to_string() }
+        Cell {
+            text: m.text,
+            title: Some(m.exact),
+            num: true,
+            neg: m.negative,
+            href: None,
+            col: col.to_string(),
+        }
     }
 }
 
@@ -176,15 +219,38 @@ fn measure_label(column: &str) -> &str {
     }
 }
 
-const MEASURES: [&str; 6] = ["ProviderCost", "ListCost", "BilledCost", "EffectiveCost", "Profit", "Effect"];
+const MEASURES: [&str; 6] = [
+    "ProviderCost",
+    "ListCost",
+    "BilledCost",
+    "EffectiveCost",
+    "Profit",
+    "Effect",
+];
 
 fn totals_table(t: &TotalsTable, period: &str) -> Table {
-    let mut headers: Vec<Header> = t.key_columns.iter().map(|k| Header { label: key_label(k).to_string(), num: false, wrap: false }).collect();
+    let mut headers: Vec<Header> = t
+        .key_columns
+        .iter()
+        .map(|k| Header {
+            label: key_label(k).to_string(),
+            num: false,
+            wrap: false,
+        })
+        .collect();
     let with_margin = t.by != TotalsBy::Rule;
     for v in &t.value_columns {
-        headers.push(Header { label: measure_label(v).to_string(), num: true, wrap: !MEASURES.contains(&v.as_str()) });
+        headers.push(Header {
+            label: measure_label(v).to_string(),
+            num: true,
+            wrap: !MEASURES.contains(&v.as_str()),
+        });
         if with_margin && v == "Profit" {
-            headers.push(Header { label: "Margin".into(), num: true, wrap: false });
+            headers.push(Header {
+                label: "Margin".into(),
+                num: true,
+                wrap: false,
+            });
         }
     }
     let row = |r: &TotalsRow, foot: bool| -> Row {
@@ -196,17 +262,27 @@ fn totals_table(t: &TotalsTable, period: &str) -> Table {
             .enumerate()
             .map(|(i, (col, v))| {
                 let mut cell = match (foot, v) {
-                    (true, _) if i == 0 => Cell::text(col, format!("Total {}", currency.unwrap_or(""))),
+                    (true, _) if i == 0 => {
+                        Cell::text(col, format!("Total {}", currency.unwrap_or("")))
+                    }
                     (true, _) => Cell::text(col, ""),
                     (false, Some(v)) => Cell::text(col, v.clone()),
                     (false, None) if col == "family" => Cell::text(col, "(no family)"),
-                    (false, None) if col == "sub_account_id" => Cell::text(col, "(family-level lines)"),
+                    (false, None) if col == "sub_account_id" => {
+                        Cell::text(col, "(family-level lines)")
+                    }
                     (false, None) => Cell::text(col, "—"),
                 };
-                if !foot && col == "family" && let Some(f) = v {
+                if !foot
+                    && col == "family"
+                    && let Some(f) = v
+                {
                     cell.href = Some(format!("/rating/{period}/lines?family={}", enc(f)));
                 }
-                if !foot && col == "sub_account_id" && let Some(sub) = v {
+                if !foot
+                    && col == "sub_account_id"
+                    && let Some(sub) = v
+                {
                     cell.href = Some(format!("/rating/{period}/lines?sub_account={}", enc(sub)));
                 }
                 cell
@@ -215,14 +291,32 @@ fn totals_table(t: &TotalsTable, period: &str) -> Table {
         for (col, v) in t.value_columns.iter().zip(&r.values) {
             cells.push(Cell::money(col, *v, currency));
             if with_margin && col == "Profit" {
-                let margin = r.margin.as_ref().map(|m| format!("{m} %")).unwrap_or_else(|| "—".into());
-                cells.push(Cell { neg: margin.starts_with('-'), num: true, ..Cell::text("margin", margin) });
+                let margin = r
+                    .margin
+                    .as_ref()
+                    .map(|m| format!("{m} %"))
+                    .unwrap_or_else(|| "—".into());
+                cells.push(Cell {
+                    neg: margin.starts_with('-'),
+                    num: true,
+                    ..Cell::text("margin", margin)
+                });
             }
         }
-        let key = r.key.first().cloned().flatten().unwrap_or_else(|| if foot { format!("total-{}", currency.unwrap_or("")) } else { "(none)".into() });
+        let key = r.key.first().cloned().flatten().unwrap_or_else(|| {
+            if foot {
+                format!("total-{}", currency.unwrap_or(""))
+            } else {
+                "(none)".into()
+            }
+        });
         Row { key, cells }
     };
-    Table { headers, rows: t.rows.iter().map(|r| row(r, false)).collect(), foot: t.totals.iter().map(|r| row(r, true)).collect() }
+    Table {
+        headers,
+        rows: t.rows.iter().map(|r| row(r, false)).collect(),
+        foot: t.totals.iter().map(|r| row(r, true)).collect(),
+    }
 }
 
 /// The month at a glance, per currency.
@@ -245,7 +339,11 @@ fn kpis(t: &TotalsTable) -> Vec<Kpis> {
                 provider: Money::of(v("ProviderCost"), c),
                 billed: Money::of(v("BilledCost"), c),
                 profit: Money::of(v("Profit"), c),
-                margin: r.margin.as_ref().map(|m| format!("{m} %")).unwrap_or_else(|| "—".into()),
+                margin: r
+                    .margin
+                    .as_ref()
+                    .map(|m| format!("{m} %"))
+                    .unwrap_or_else(|| "—".into()),
             }
         })
         .collect()
@@ -283,28 +381,47 @@ fn by_code(by: TotalsBy) -> &'static str {
     }
 }
 
-pub(crate) async fn period_page(State(s): State<AppState>, user: ConsoleUser, Path(period): Path<String>, Query(q): Query<PeriodQuery>) -> Response {
+pub(crate) async fn period_page(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(period): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> Response {
     let rating = match s.app.period_rating(&user.caller, &period).await {
         Ok(r) => r,
         Err(e) => return error_page(&e),
     };
-    let by = q.by.as_deref().and_then(|b| TotalsBy::parse(b).ok()).unwrap_or(TotalsBy::Family);
+    let by =
+        q.by.as_deref()
+            .and_then(|b| TotalsBy::parse(b).ok())
+            .unwrap_or(TotalsBy::Family);
     let show_rules = q.rules.as_deref() == Some("1") && by != TotalsBy::Rule;
     let key = rating.period.to_string();
     let (table, kpi, unavailable) = match s.app.totals(&user.caller, &key, by, show_rules).await {
         Ok(t) => {
             // The figures at a glance are the month's totals, whatever the grouping.
-            let glance = if by == TotalsBy::Family { kpis(&t) } else { s.app.totals(&user.caller, &key, TotalsBy::Family, false).await.map(|f| kpis(&f)).unwrap_or_default() };
+            let glance = if by == TotalsBy::Family {
+                kpis(&t)
+            } else {
+                s.app
+                    .totals(&user.caller, &key, TotalsBy::Family, false)
+                    .await
+                    .map(|f| kpis(&f))
+                    .unwrap_or_default()
+            };
             (Some(totals_table(&t, &key)), glance, None)
         }
         Err(AppError::NotFound { .. }) => (None, vec![], None),
-        Err(e @ (AppError::Conflict { .. } | AppError::Engine(_))) => (None, vec![], Some(e.public_message())),
+        Err(e @ (AppError::Conflict { .. } | AppError::Engine(_))) => {
+            (None, vec![], Some(e.public_message()))
+        }
         Err(e) => return error_page(&e),
     };
     let page = PeriodPage {
         layout: Some(layout(&s, &user, "rating").await),
         csrf: user.csrf.clone(),
-        notice: (q.notice.as_deref() == Some("queued")).then(|| "Rating queued: this page refreshes until it is done.".to_string()),
+        notice: (q.notice.as_deref() == Some("queued"))
+            .then(|| "Rating queued: this page refreshes until it is done.".to_string()),
         period: key,
         name: month_name(rating.period),
         status: Status::of(&rating),
@@ -353,20 +470,45 @@ pub(crate) struct LinesParams {
     limit: Option<usize>,
 }
 
-pub(crate) async fn lines_page(State(s): State<AppState>, user: ConsoleUser, Path(period): Path<String>, Query(q): Query<LinesParams>) -> Response {
+pub(crate) async fn lines_page(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(period): Path<String>,
+    Query(q): Query<LinesParams>,
+) -> Response {
     let p = match BillingPeriod::parse(&period) {
         Ok(p) => p,
         Err(e) => return error_page(&AppError::Invalid(e)),
     };
-    let non_empty = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let non_empty = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
     let limit = q.limit.unwrap_or(200).clamp(1, 1000);
-    let query = LinesQuery { family: non_empty(&q.family), sub_account_id: non_empty(&q.sub_account), new_lines_only: q.new.is_some(), limit };
+    let query = LinesQuery {
+        family: non_empty(&q.family),
+        sub_account_id: non_empty(&q.sub_account),
+        new_lines_only: q.new.is_some(),
+        limit,
+    };
     let (lines, problem) = match s.app.rated_lines(&user.caller, &period, query).await {
         Ok(lines) => (lines, None),
-        Err(e @ (AppError::NotFound { .. } | AppError::Conflict { .. } | AppError::Engine(_) | AppError::Invalid(_))) => (vec![], Some(e.public_message())),
+        Err(
+            e @ (AppError::NotFound { .. }
+            | AppError::Conflict { .. }
+            | AppError::Engine(_)
+            | AppError::Invalid(_)),
+        ) => (vec![], Some(e.public_message())),
         Err(e) => return error_page(&e),
     };
-    let families = s.app.pricing(&user.caller).await.map(|st| st.view().families.into_iter().map(|f| f.name).collect()).unwrap_or_default();
+    let families = s
+        .app
+        .pricing(&user.caller)
+        .await
+        .map(|st| st.view().families.into_iter().map(|f| f.name).collect())
+        .unwrap_or_default();
     let page = LinesPage {
         layout: Some(layout(&s, &user, "rating").await),
         period: p.to_string(),
@@ -383,7 +525,11 @@ pub(crate) async fn lines_page(State(s): State<AppState>, user: ConsoleUser, Pat
                 LineRow {
                     family: l.family.clone().unwrap_or_default(),
                     sub: l.sub_account_id.clone().unwrap_or_default(),
-                    what: [l.service.as_deref(), l.description.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" · "),
+                    what: [l.service.as_deref(), l.description.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" · "),
                     provider: Money::of(l.provider_cost, c),
                     billed: Money::of(l.billed_cost, c),
                     href: format!("/explain?line={}", enc(&l.line_id)),
@@ -438,30 +584,67 @@ const FACTS: [(&str, &str); 9] = [
     ("BillingCurrency", "Currency"),
 ];
 
-pub(crate) async fn explain_page(State(s): State<AppState>, user: ConsoleUser, Query(q): Query<ExplainQuery>) -> Response {
+pub(crate) async fn explain_page(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Query(q): Query<ExplainQuery>,
+) -> Response {
     let e = match s.app.explain_line(&user.caller, &q.line).await {
         Ok(e) => e,
         Err(e) => return error_page(&e),
     };
-    let cell = |pairs: &[(String, Option<String>)], name: &str| pairs.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.clone());
+    let cell = |pairs: &[(String, Option<String>)], name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.clone())
+    };
     let currency = cell(&e.rated, "BillingCurrency");
     let c = currency.as_deref();
-    let shown = |pairs: &[(String, Option<String>)]| -> Vec<(String, String)> { pairs.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or_default())).collect() };
+    let shown = |pairs: &[(String, Option<String>)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().unwrap_or_default()))
+            .collect()
+    };
     let page = ExplainPage {
         layout: Some(layout(&s, &user, "rating").await),
         line: e.line_id.clone(),
         period: e.period.to_string(),
-        facts: FACTS.iter().filter_map(|(col, label)| cell(&e.rated, col).filter(|v| !v.is_empty()).map(|v| (label.to_string(), v))).collect(),
+        facts: FACTS
+            .iter()
+            .filter_map(|(col, label)| {
+                cell(&e.rated, col)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| (label.to_string(), v))
+            })
+            .collect(),
         provider: Money::of(e.provider_cost, c),
         billed: Money::of(e.billed_cost, c),
         effective: Money::of(e.effective_cost, c),
-        splits: e.splits.iter().map(|sp| (sp.key.clone(), sp.value.clone(), sp.percent.clone())).collect(),
+        splits: e
+            .splits
+            .iter()
+            .map(|sp| (sp.key.clone(), sp.value.clone(), sp.percent.clone()))
+            .collect(),
         stages: e
             .stages
             .iter()
-            .map(|st| StageRow { label: st.label.clone(), kind: st.kind.clone(), effect: st.effect.map(|v| Money::of(v, c)), after: Money::of(st.billed_after, c) })
+            .map(|st| StageRow {
+                label: st.label.clone(),
+                kind: st.kind.clone(),
+                effect: st.effect.map(|v| Money::of(v, c)),
+                after: Money::of(st.billed_after, c),
+            })
             .collect(),
-        source: e.source.as_deref().map(shown).unwrap_or_default().into_iter().filter(|(_, v)| !v.is_empty()).collect(),
+        source: e
+            .source
+            .as_deref()
+            .map(shown)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .collect(),
         source_note: e.source_note.clone(),
         rated: shown(&e.rated),
     };

@@ -19,7 +19,11 @@ pub(crate) const KINDS: [(&str, &str); 7] = [
 ];
 
 pub(crate) fn kind_label(kind: &str) -> &str {
-    KINDS.iter().find(|(k, _)| *k == kind).map(|(_, l)| *l).unwrap_or(kind)
+    KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, l)| *l)
+        .unwrap_or(kind)
 }
 
 fn is_charge(kind: &str) -> bool {
@@ -55,7 +59,11 @@ pub(crate) struct Draft {
 impl Draft {
     /// A new rule of `kind`; periods start at `period`.
     pub(crate) fn new(kind: &str, period: &str) -> Self {
-        let kind = if KINDS.iter().any(|(k, _)| *k == kind) { kind } else { "markup" };
+        let kind = if KINDS.iter().any(|(k, _)| *k == kind) {
+            kind
+        } else {
+            "markup"
+        };
         Draft {
             name: String::new(),
             kind: kind.to_string(),
@@ -81,11 +89,28 @@ impl Draft {
         Draft {
             name: f.name.clone(),
             kind: f.kind.clone(),
-            rate: if f.tiers.is_some() { "tiers".into() } else { "percent".into() },
+            rate: if f.tiers.is_some() {
+                "tiers".into()
+            } else {
+                "percent".into()
+            },
             percent: s(&f.percent),
             scope: f.scope.clone().unwrap_or_else(|| "family".into()),
-            mode: f.tiers.as_ref().and_then(|t| t.mode.clone()).unwrap_or_else(|| "graduated".into()),
-            bands: f.tiers.as_ref().map(|t| t.bands.iter().map(|b| (b.from.clone(), b.percent.clone())).collect()).unwrap_or_else(|| vec![("0".into(), String::new())]),
+            mode: f
+                .tiers
+                .as_ref()
+                .and_then(|t| t.mode.clone())
+                .unwrap_or_else(|| "graduated".into()),
+            bands: f
+                .tiers
+                .as_ref()
+                .map(|t| {
+                    t.bands
+                        .iter()
+                        .map(|b| (b.from.clone(), b.percent.clone()))
+                        .collect()
+                })
+                .unwrap_or_else(|| vec![("0".into(), String::new())]),
             minimum: s(&f.minimum),
             maximum: s(&f.maximum),
             amount: s(&f.amount),
@@ -120,9 +145,14 @@ impl Draft {
             percent: form.text("percent"),
             scope: form.get("scope").unwrap_or("family").to_string(),
             mode: form.get("tiers.mode").unwrap_or("graduated").to_string(),
-            bands: Some(bands.into_values().filter(|(f, p)| !f.trim().is_empty() || !p.trim().is_empty()).collect::<Vec<_>>())
-                .filter(|b| !b.is_empty())
-                .unwrap_or_else(|| vec![("0".into(), String::new())]),
+            bands: Some(
+                bands
+                    .into_values()
+                    .filter(|(f, p)| !f.trim().is_empty() || !p.trim().is_empty())
+                    .collect::<Vec<_>>(),
+            )
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(|| vec![("0".into(), String::new())]),
             minimum: form.text("minimum"),
             maximum: form.text("maximum"),
             amount: form.text("amount"),
@@ -144,19 +174,50 @@ impl Draft {
         RuleFile {
             name: self.name.clone(),
             kind: kind.to_string(),
-            percent: if matches!(kind, "markup" | "markdown") || (charge && !tiers) { opt(&self.percent) } else { None },
+            percent: if matches!(kind, "markup" | "markdown") || (charge && !tiers) {
+                opt(&self.percent)
+            } else {
+                None
+            },
             scope: if charge { opt(&self.scope) } else { None },
             tiers: tiers.then(|| TiersFile {
                 mode: opt(&self.mode),
-                bands: self.bands.iter().map(|(from, percent)| BandFile { from: from.trim().to_string(), percent: percent.trim().to_string() }).collect(),
+                bands: self
+                    .bands
+                    .iter()
+                    .map(|(from, percent)| BandFile {
+                        from: from.trim().to_string(),
+                        percent: percent.trim().to_string(),
+                    })
+                    .collect(),
             }),
             minimum: if charge { opt(&self.minimum) } else { None },
             maximum: if charge { opt(&self.maximum) } else { None },
-            amount: if is_one_time(kind) || kind == "recurring_fee" { opt(&self.amount) } else { None },
-            currency: if is_one_time(kind) || kind == "recurring_fee" { opt(&self.currency) } else { None },
-            period: if is_one_time(kind) { opt(&self.period) } else { None },
-            from: if kind == "recurring_fee" { opt(&self.from) } else { None },
-            to: if kind == "recurring_fee" { opt(&self.to) } else { None },
+            amount: if is_one_time(kind) || kind == "recurring_fee" {
+                opt(&self.amount)
+            } else {
+                None
+            },
+            currency: if is_one_time(kind) || kind == "recurring_fee" {
+                opt(&self.currency)
+            } else {
+                None
+            },
+            period: if is_one_time(kind) {
+                opt(&self.period)
+            } else {
+                None
+            },
+            from: if kind == "recurring_fee" {
+                opt(&self.from)
+            } else {
+                None
+            },
+            to: if kind == "recurring_fee" {
+                opt(&self.to)
+            } else {
+                None
+            },
             when: conditions::to_file(&self.sets),
             enabled: (!self.enabled).then_some(false),
         }
@@ -166,12 +227,14 @@ impl Draft {
     pub(crate) fn act(&mut self, action: &str) -> bool {
         match action.split_once(':') {
             Some(("add", "tiers.bands")) => self.bands.push((String::new(), String::new())),
-            Some(("del", path)) if path.starts_with("tiers.bands") => match conditions::indices(path, "tiers.bands").map(|(ix, _)| ix) {
-                Some(ix) if ix.len() == 1 && ix[0] < self.bands.len() => {
-                    self.bands.remove(ix[0]);
+            Some(("del", path)) if path.starts_with("tiers.bands") => {
+                match conditions::indices(path, "tiers.bands").map(|(ix, _)| ix) {
+                    Some(ix) if ix.len() == 1 && ix[0] < self.bands.len() => {
+                        self.bands.remove(ix[0]);
+                    }
+                    _ => return false,
                 }
-                _ => return false,
-            },
+            }
             _ => return conditions::act(&mut self.sets, action),
         }
         true
@@ -228,7 +291,10 @@ impl RuleFormView {
                     remove: format!("del:tiers.bands[{k}]"),
                 })
                 .collect(),
-            bands_error: [errors.take("tiers.bands"), errors.take("tiers")].into_iter().flatten().reduce(|a, b| a + " " + &b),
+            bands_error: [errors.take("tiers.bands"), errors.take("tiers")]
+                .into_iter()
+                .flatten()
+                .reduce(|a, b| a + " " + &b),
             rate_error: errors.take(""),
             minimum: errors.input("minimum", d.minimum.clone()),
             maximum: errors.input("maximum", d.maximum.clone()),
@@ -254,11 +320,17 @@ impl RuleFormView {
     }
 
     pub(crate) fn rates(&self) -> &'static [(&'static str, &'static str)] {
-        &[("percent", "A percent of the spend"), ("tiers", "Tiers by spend")]
+        &[
+            ("percent", "A percent of the spend"),
+            ("tiers", "Tiers by spend"),
+        ]
     }
 
     pub(crate) fn modes(&self) -> &'static [(&'static str, &'static str)] {
-        &[("graduated", "Graduated: each part at its band's percent"), ("volume", "Volume: all at the band reached")]
+        &[
+            ("graduated", "Graduated: each part at its band's percent"),
+            ("volume", "Volume: all at the band reached"),
+        ]
     }
 
     pub(crate) fn operators(&self) -> &'static [(&'static str, &'static str)] {
@@ -266,7 +338,8 @@ impl RuleFormView {
     }
 
     pub(crate) fn has_percent(&self) -> bool {
-        matches!(self.kind.as_str(), "markup" | "markdown") || (self.is_charge() && self.rate.value != "tiers")
+        matches!(self.kind.as_str(), "markup" | "markdown")
+            || (self.is_charge() && self.rate.value != "tiers")
     }
 
     pub(crate) fn is_charge(&self) -> bool {
@@ -288,9 +361,15 @@ impl RuleFormView {
     /// What the percent means for this kind.
     pub(crate) fn percent_hint(&self) -> &'static str {
         match self.kind.as_str() {
-            "markup" => "Added to each matching row's billed and effective cost (two 10 % markups give 21 %). More than 0, at most 1000.",
-            "markdown" => "Taken off each matching row's billed and effective cost. More than 0, at most 100.",
-            "upcharge" => "Of the scope's spend on matching rows, charged as a new line. At most 1000.",
+            "markup" => {
+                "Added to each matching row's billed and effective cost (two 10 % markups give 21 %). More than 0, at most 1000."
+            }
+            "markdown" => {
+                "Taken off each matching row's billed and effective cost. More than 0, at most 100."
+            }
+            "upcharge" => {
+                "Of the scope's spend on matching rows, charged as a new line. At most 1000."
+            }
             _ => "Of the scope's spend on matching rows, credited as a new line. At most 100.",
         }
     }
@@ -299,17 +378,29 @@ impl RuleFormView {
 /// A rule in words, for the plan's list: `+10 %`, `graduated tiers: from 0 at 10 %, ...`.
 pub(crate) fn describe(f: &RuleFile) -> String {
     let or = |v: &Option<String>| v.clone().unwrap_or_default();
-    let currency = f.currency.as_ref().map(|c| format!(" {c}")).unwrap_or_default();
+    let currency = f
+        .currency
+        .as_ref()
+        .map(|c| format!(" {c}"))
+        .unwrap_or_default();
     match f.kind.as_str() {
         "markup" => format!("+{} % on each row", or(&f.percent)),
         "markdown" => format!("−{} % on each row", or(&f.percent)),
         "upcharge" | "discount" => {
-            let scope = if f.scope.as_deref() == Some("sub_account") { "sub-account" } else { "family" };
+            let scope = if f.scope.as_deref() == Some("sub_account") {
+                "sub-account"
+            } else {
+                "family"
+            };
             let rate = match &f.tiers {
                 Some(t) => format!(
                     "{} tiers: {}",
                     t.mode.as_deref().unwrap_or("graduated"),
-                    t.bands.iter().map(|b| format!("from {} at {} %", b.from, b.percent)).collect::<Vec<_>>().join(", ")
+                    t.bands
+                        .iter()
+                        .map(|b| format!("from {} at {} %", b.from, b.percent))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 None => format!("{} %", or(&f.percent)),
             };
@@ -322,9 +413,15 @@ pub(crate) fn describe(f: &RuleFile) -> String {
             }
             out
         }
-        "one_time_fee" | "one_time_discount" => format!("{}{currency} in {}", or(&f.amount), or(&f.period)),
+        "one_time_fee" | "one_time_discount" => {
+            format!("{}{currency} in {}", or(&f.amount), or(&f.period))
+        }
         "recurring_fee" => match &f.to {
-            Some(to) => format!("{}{currency} a month, {} to {to}", or(&f.amount), or(&f.from)),
+            Some(to) => format!(
+                "{}{currency} a month, {} to {to}",
+                or(&f.amount),
+                or(&f.from)
+            ),
             None => format!("{}{currency} a month from {}", or(&f.amount), or(&f.from)),
         },
         other => other.to_string(),
@@ -336,29 +433,65 @@ mod tests {
     use super::*;
 
     fn form(pairs: &[(&str, &str)]) -> FormData {
-        FormData(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        FormData(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     #[test]
     fn a_tiered_upcharge_from_the_form() {
         let d = Draft::from_form(&form(&[
-            ("name", "Support fee"), ("kind", "upcharge"), ("rate", "tiers"), ("percent", "7"), ("scope", "family"),
-            ("tiers.mode", "graduated"), ("tiers.bands[0].from", "0"), ("tiers.bands[0].percent", "10"),
-            ("tiers.bands[1].from", ""), ("tiers.bands[1].percent", ""), ("tiers.bands[2].from", "100"), ("tiers.bands[2].percent", "5"),
-            ("minimum", "29"), ("amount", "left over from another kind"), ("enabled", "on"),
+            ("name", "Support fee"),
+            ("kind", "upcharge"),
+            ("rate", "tiers"),
+            ("percent", "7"),
+            ("scope", "family"),
+            ("tiers.mode", "graduated"),
+            ("tiers.bands[0].from", "0"),
+            ("tiers.bands[0].percent", "10"),
+            ("tiers.bands[1].from", ""),
+            ("tiers.bands[1].percent", ""),
+            ("tiers.bands[2].from", "100"),
+            ("tiers.bands[2].percent", "5"),
+            ("minimum", "29"),
+            ("amount", "left over from another kind"),
+            ("enabled", "on"),
         ]));
         let f = d.to_file();
         assert_eq!(f.percent, None, "tiers, not a percent");
         assert_eq!(f.amount, None, "fields of other kinds are not sent");
-        let bands: Vec<(&str, &str)> = f.tiers.as_ref().expect("tiers").bands.iter().map(|b| (b.from.as_str(), b.percent.as_str())).collect();
-        assert_eq!(bands, [("0", "10"), ("100", "5")], "the blank band is dropped");
+        let bands: Vec<(&str, &str)> = f
+            .tiers
+            .as_ref()
+            .expect("tiers")
+            .bands
+            .iter()
+            .map(|b| (b.from.as_str(), b.percent.as_str()))
+            .collect();
+        assert_eq!(
+            bands,
+            [("0", "10"), ("100", "5")],
+            "the blank band is dropped"
+        );
         assert_eq!((f.minimum.as_deref(), f.enabled), (Some("29"), None));
-        assert_eq!(Draft::from_file(&f).to_file(), f, "the file reads back into the same form");
+        assert_eq!(
+            Draft::from_file(&f).to_file(),
+            f,
+            "the file reads back into the same form"
+        );
     }
 
     #[test]
     fn a_disabled_markup_and_its_description() {
-        let d = Draft::from_form(&form(&[("name", "M"), ("kind", "markup"), ("percent", "10"), ("tiers.bands[0].from", "0")]));
+        let d = Draft::from_form(&form(&[
+            ("name", "M"),
+            ("kind", "markup"),
+            ("percent", "10"),
+            ("tiers.bands[0].from", "0"),
+        ]));
         let f = d.to_file();
         assert_eq!((f.enabled, f.tiers.is_none()), (Some(false), true));
         assert_eq!(describe(&f), "+10 % on each row");

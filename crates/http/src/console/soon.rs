@@ -19,7 +19,13 @@ struct SoonPage {
 }
 
 async fn soon(s: &AppState, user: &ConsoleUser, section: &'static str, page: SoonPage) -> Response {
-    render(StatusCode::OK, &SoonPage { layout: Some(layout(s, user, section).await), ..page })
+    render(
+        StatusCode::OK,
+        &SoonPage {
+            layout: Some(layout(s, user, section).await),
+            ..page
+        },
+    )
 }
 
 pub(crate) async fn dashboard(State(s): State<AppState>, user: ConsoleUser) -> Response {
@@ -27,7 +33,13 @@ pub(crate) async fn dashboard(State(s): State<AppState>, user: ConsoleUser) -> R
         layout: None,
         title: "Dashboard",
         what: "This month so far and last month (provider cost, billed, profit, margin), the trend over 13 months, top families, sub-accounts and services, and each connection's freshness, as charts.",
-        meanwhile: &[("/rating", "Rating: totals per family, sub-account and rule for every month"), ("/connections", "Connections: each source's freshness")],
+        meanwhile: &[
+            (
+                "/rating",
+                "Rating: totals per family, sub-account and rule for every month",
+            ),
+            ("/connections", "Connections: each source's freshness"),
+        ],
     };
     soon(&s, &user, "dashboard", page).await
 }
@@ -37,7 +49,16 @@ pub(crate) async fn analysis(State(s): State<AppState>, user: ConsoleUser) -> Re
         layout: None,
         title: "Analysis",
         what: "A pivot over rated costs: group by any FOCUS field, family, plan, allocation key or tag, with filters, one column per rule, saved views and CSV or Parquet exports.",
-        meanwhile: &[("/rating", "Rating: totals per family, sub-account and rule, with one column per rule"), ("/pricing/code", "Rules as code: the whole configuration as a file")],
+        meanwhile: &[
+            (
+                "/rating",
+                "Rating: totals per family, sub-account and rule, with one column per rule",
+            ),
+            (
+                "/pricing/code",
+                "Rules as code: the whole configuration as a file",
+            ),
+        ],
     };
     soon(&s, &user, "analysis", page).await
 }
@@ -47,7 +68,13 @@ pub(crate) async fn invoices(State(s): State<AppState>, user: ConsoleUser) -> Re
         layout: None,
         title: "Invoices",
         what: "Invoices per family, sub-account or other field (PDF and CSV), with customer details, each line rounded to the currency's minor unit and the exact total beside it, delivered monthly by e-mail.",
-        meanwhile: &[("/rating", "Rating: what each family owes this month, exact to the last digit"), ("/families", "Families: who is billed together")],
+        meanwhile: &[
+            (
+                "/rating",
+                "Rating: what each family owes this month, exact to the last digit",
+            ),
+            ("/families", "Families: who is billed together"),
+        ],
     };
     soon(&s, &user, "invoices", page).await
 }

@@ -29,18 +29,41 @@ pub(crate) struct Setting {
 type Choices = &'static [(&'static str, &'static str)];
 
 const SETTINGS: [(&str, &str, Choices); 4] = [
-    ("credits", "Provider credits", &[("show", "Show: credits lower the bill"), ("hide", "Hide: credits are rated 0 (you keep them)")]),
+    (
+        "credits",
+        "Provider credits",
+        &[
+            ("show", "Show: credits lower the bill"),
+            ("hide", "Hide: credits are rated 0 (you keep them)"),
+        ],
+    ),
     (
         "commitments",
         "Commitment discounts (reservations, savings plans)",
-        &[("shared", "Shared: customers get the discounted price"), ("unshared", "Unshared: covered usage is rated at the on-demand price; you keep the savings")],
+        &[
+            ("shared", "Shared: customers get the discounted price"),
+            (
+                "unshared",
+                "Unshared: covered usage is rated at the on-demand price; you keep the savings",
+            ),
+        ],
     ),
     (
         "on_demand_basis",
         "On-demand price for unshared commitments",
-        &[("contracted", "Contracted: the enrollment's own price (ContractedCost)"), ("list", "List: the public price (ListCost)")],
+        &[
+            (
+                "contracted",
+                "Contracted: the enrollment's own price (ContractedCost)",
+            ),
+            ("list", "List: the public price (ListCost)"),
+        ],
     ),
-    ("taxes", "Published taxes", &[("keep", "Keep"), ("remove", "Remove: tax rows are rated 0")]),
+    (
+        "taxes",
+        "Published taxes",
+        &[("keep", "Keep"), ("remove", "Remove: tax rows are rated 0")],
+    ),
 ];
 
 pub(crate) struct SetRow {
@@ -75,23 +98,43 @@ fn label_of(field: &str, value: &str) -> String {
         .unwrap_or_else(|| value.to_string())
 }
 
-async fn strategies_view(s: &AppState, user: &ConsoleUser, status: StatusCode, notice: Option<String>, entered: Option<&FormData>, errors: Errors) -> Response {
-    let (pricing, sources) = match (s.app.pricing(&user.caller).await, s.app.sources(&user.caller).await) {
+async fn strategies_view(
+    s: &AppState,
+    user: &ConsoleUser,
+    status: StatusCode,
+    notice: Option<String>,
+    entered: Option<&FormData>,
+    errors: Errors,
+) -> Response {
+    let (pricing, sources) = match (
+        s.app.pricing(&user.caller).await,
+        s.app.sources(&user.caller).await,
+    ) {
         (Ok(p), Ok(src)) => (p.view(), src),
         (Err(e), _) | (_, Err(e)) => return error_page(&e),
     };
     let now = BillingPeriod::of_instant(s.app.now());
-    let current = pricing.strategies.iter().filter(|x| BillingPeriod::parse(&x.from).is_ok_and(|f| f <= now)).map(|x| x.from.clone()).next_back();
+    let current = pricing
+        .strategies
+        .iter()
+        .filter(|x| BillingPeriod::parse(&x.from).is_ok_and(|f| f <= now))
+        .map(|x| x.from.clone())
+        .next_back();
     let sets = pricing
         .strategies
         .iter()
         .map(|x| SetRow {
             from: x.from.clone(),
             current: Some(&x.from) == current.as_ref(),
-            values: [("credits", &x.credits), ("commitments", &x.commitments), ("on_demand_basis", &x.on_demand_basis), ("taxes", &x.taxes)]
-                .iter()
-                .map(|(f, v)| label_of(f, v.as_deref().unwrap_or_default()))
-                .collect(),
+            values: [
+                ("credits", &x.credits),
+                ("commitments", &x.commitments),
+                ("on_demand_basis", &x.on_demand_basis),
+                ("taxes", &x.taxes),
+            ]
+            .iter()
+            .map(|(f, v)| label_of(f, v.as_deref().unwrap_or_default()))
+            .collect(),
         })
         .collect();
     let latest = pricing.strategies.last();
@@ -105,33 +148,61 @@ async fn strategies_view(s: &AppState, user: &ConsoleUser, status: StatusCode, n
             "on_demand_basis" => x.on_demand_basis.clone(),
             _ => x.taxes.clone(),
         });
-        existing.unwrap_or_else(|| SETTINGS.iter().find(|(f, _, _)| *f == field).map(|(_, _, c)| c[0].0.to_string()).unwrap_or_default())
+        existing.unwrap_or_else(|| {
+            SETTINGS
+                .iter()
+                .find(|(f, _, _)| *f == field)
+                .map(|(_, _, c)| c[0].0.to_string())
+                .unwrap_or_default()
+        })
     };
-    let periods = sources.sources.iter().flat_map(|src| src.periods.iter().map(|p| p.period.clone()));
-    let from = entered.map(|f| f.text("from")).unwrap_or_else(|| default_period(periods, now));
+    let periods = sources
+        .sources
+        .iter()
+        .flat_map(|src| src.periods.iter().map(|p| p.period.clone()));
+    let from = entered
+        .map(|f| f.text("from"))
+        .unwrap_or_else(|| default_period(periods, now));
     let mut page = StrategiesPage {
         layout: Some(layout(s, user, "strategies").await),
         csrf: user.csrf.clone(),
         notice,
         sets,
         from: errors.input("from", from),
-        settings: SETTINGS.iter().map(|(field, label, choices)| Setting { input: errors.input(field, value_of(field)), label, choices }).collect(),
+        settings: SETTINGS
+            .iter()
+            .map(|(field, label, choices)| Setting {
+                input: errors.input(field, value_of(field)),
+                label,
+                choices,
+            })
+            .collect(),
         leftover: vec![],
     };
     page.leftover = errors.unclaimed();
     render(status, &page)
 }
 
-pub(crate) async fn strategies_page(State(s): State<AppState>, user: ConsoleUser, Query(q): Query<NoticeQuery>) -> Response {
+pub(crate) async fn strategies_page(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
     let notice = match q.notice.as_deref() {
-        Some("saved") => Some("Strategies saved. The months concerned are being rated again.".to_string()),
+        Some("saved") => {
+            Some("Strategies saved. The months concerned are being rated again.".to_string())
+        }
         Some("deleted") => Some("Strategy set removed.".to_string()),
         _ => None,
     };
     strategies_view(&s, &user, StatusCode::OK, notice, None, Errors::none()).await
 }
 
-pub(crate) async fn set_strategies(State(s): State<AppState>, user: ConsoleUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+pub(crate) async fn set_strategies(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let form = FormData(form);
     let file = StrategyFile {
         from: form.text("from"),
@@ -143,13 +214,25 @@ pub(crate) async fn set_strategies(State(s): State<AppState>, user: ConsoleUser,
     match s.app.set_strategy(&user.caller, &file).await {
         Ok(()) => Redirect::to("/strategies?notice=saved").into_response(),
         Err(e @ (AppError::Invalid(_) | AppError::InvalidFields(_))) => {
-            strategies_view(&s, &user, status_of(&e), None, Some(&form), Errors::of(&e, &[("period", "from")])).await
+            strategies_view(
+                &s,
+                &user,
+                status_of(&e),
+                None,
+                Some(&form),
+                Errors::of(&e, &[("period", "from")]),
+            )
+            .await
         }
         Err(e) => error_page(&e),
     }
 }
 
-pub(crate) async fn delete_strategies(State(s): State<AppState>, user: ConsoleUser, Path(from): Path<String>) -> Response {
+pub(crate) async fn delete_strategies(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(from): Path<String>,
+) -> Response {
     match s.app.delete_strategy(&user.caller, &from).await {
         Ok(()) => Redirect::to("/strategies?notice=deleted").into_response(),
         Err(e) => error_page(&e),

@@ -28,24 +28,46 @@ pub(crate) struct ReceivedFile {
 
 impl UploadForm {
     pub(crate) fn text(&self, name: &str) -> Option<&str> {
-        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.trim().is_empty())
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.trim().is_empty())
     }
 }
 
 fn bad_form(message: &str) -> Response {
-    pages::message_page(StatusCode::BAD_REQUEST, "The upload did not arrive", message)
+    pages::message_page(
+        StatusCode::BAD_REQUEST,
+        "The upload did not arrive",
+        message,
+    )
 }
 
 /// Read the form; the answer to send instead when it is refused (no or a wrong token first, an
 /// interrupted upload, a field too large, a full disk).
-pub(crate) async fn read(s: &AppState, headers: &HeaderMap, mut multipart: Multipart, file_field: &str) -> Result<UploadForm, Response> {
-    let interrupted = |_| bad_form("The upload was interrupted or is not a form; choose the file and send it again.");
-    let mut form = UploadForm { fields: vec![], file: None };
+pub(crate) async fn read(
+    s: &AppState,
+    headers: &HeaderMap,
+    mut multipart: Multipart,
+    file_field: &str,
+) -> Result<UploadForm, Response> {
+    let interrupted = |_| {
+        bad_form("The upload was interrupted or is not a form; choose the file and send it again.")
+    };
+    let mut form = UploadForm {
+        fields: vec![],
+        file: None,
+    };
     let mut trusted = false;
     while let Some(field) = multipart.next_field().await.map_err(interrupted)? {
         let name = field.name().unwrap_or_default().to_string();
         if !trusted {
-            let token = if name == "csrf" { read_text(field, 512).await.unwrap_or_default() } else { String::new() };
+            let token = if name == "csrf" {
+                read_text(field, 512).await.unwrap_or_default()
+            } else {
+                String::new()
+            };
             if !csrf::valid(s, headers, &token) {
                 tracing::warn!("upload refused: the first field is not a valid CSRF token");
                 return Err(csrf::refused());
@@ -54,15 +76,36 @@ pub(crate) async fn read(s: &AppState, headers: &HeaderMap, mut multipart: Multi
             continue;
         }
         if name == file_field && field.file_name().is_some_and(|n| !n.is_empty()) {
-            let file_name = field.file_name().unwrap_or("upload").rsplit(['/', '\\']).next().unwrap_or("upload").to_string();
+            let file_name = field
+                .file_name()
+                .unwrap_or("upload")
+                .rsplit(['/', '\\'])
+                .next()
+                .unwrap_or("upload")
+                .to_string();
             match store_upload(s, field).await {
-                Ok(upload) => form.file = Some(ReceivedFile { name: file_name, upload }),
+                Ok(upload) => {
+                    form.file = Some(ReceivedFile {
+                        name: file_name,
+                        upload,
+                    })
+                }
                 // An empty file is the person's mistake, said beside the field; anything else is not.
-                Err(e) if e.code == "import_empty_file" => form.fields.push(("file_error".into(), e.message)),
-                Err(e) => return Err(pages::message_page(e.status, "The upload did not arrive", &e.message)),
+                Err(e) if e.code == "import_empty_file" => {
+                    form.fields.push(("file_error".into(), e.message))
+                }
+                Err(e) => {
+                    return Err(pages::message_page(
+                        e.status,
+                        "The upload did not arrive",
+                        &e.message,
+                    ));
+                }
             }
         } else if name != file_field {
-            let text = read_text(field, TEXT_LIMIT).await.ok_or_else(|| bad_form("A field of the form is larger than the server accepts."))?;
+            let text = read_text(field, TEXT_LIMIT).await.ok_or_else(|| {
+                bad_form("A field of the form is larger than the server accepts.")
+            })?;
             form.fields.push((name, text));
         }
     }

@@ -21,14 +21,22 @@ impl Money {
             Some(c) => format!("{} {v}", c.code()),
             None => v.to_string(),
         };
-        Money { text: v.display_in(currency), exact, negative: v.is_negative() }
+        Money {
+            text: v.display_in(currency),
+            exact,
+            negative: v.is_negative(),
+        }
     }
 
     /// Exact decimal text as stored (a run's totals); shown as is when it does not parse.
     pub(crate) fn of_text(text: &str, currency: Option<&str>) -> Self {
         match Exact::parse(text) {
             Some(v) => Self::of(v, currency),
-            None => Money { text: text.to_string(), exact: text.to_string(), negative: false },
+            None => Money {
+                text: text.to_string(),
+                exact: text.to_string(),
+                negative: false,
+            },
         }
     }
 }
@@ -45,7 +53,10 @@ pub(crate) struct Input {
 /// An id for a field path: `tiers.bands[1].from` becomes `f-tiers-bands-1-from`.
 pub(crate) fn id_of(name: &str) -> String {
     let mut id = String::from("f");
-    for part in name.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').filter(|p| !p.is_empty()) {
+    for part in name
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|p| !p.is_empty())
+    {
         id.push('-');
         id.push_str(part);
     }
@@ -69,12 +80,20 @@ impl Errors {
             .into_iter()
             .map(|f| {
                 let local = local_path(&f.field);
-                let name = aliases.iter().find(|(from, _)| *from == local).map(|(_, to)| to.to_string()).unwrap_or(local);
+                let name = aliases
+                    .iter()
+                    .find(|(from, _)| *from == local)
+                    .map(|(_, to)| to.to_string())
+                    .unwrap_or(local);
                 (name, f.message)
             })
             .collect();
         let general = fields.is_empty().then(|| err.public_message());
-        Errors { fields, general, claimed: RefCell::default() }
+        Errors {
+            fields,
+            general,
+            claimed: RefCell::default(),
+        }
     }
 
     pub(crate) fn none() -> Self {
@@ -83,7 +102,12 @@ impl Errors {
 
     /// The message(s) about `name`, claimed.
     pub(crate) fn take(&self, name: &str) -> Option<String> {
-        let found: Vec<&str> = self.fields.iter().filter(|(f, _)| f == name).map(|(_, m)| m.as_str()).collect();
+        let found: Vec<&str> = self
+            .fields
+            .iter()
+            .filter(|(f, _)| f == name)
+            .map(|(_, m)| m.as_str())
+            .collect();
         if found.is_empty() {
             return None;
         }
@@ -92,7 +116,12 @@ impl Errors {
     }
 
     pub(crate) fn input(&self, name: &str, value: impl Into<String>) -> Input {
-        Input { name: name.to_string(), id: id_of(name), value: value.into(), error: self.take(name) }
+        Input {
+            name: name.to_string(),
+            id: id_of(name),
+            value: value.into(),
+            error: self.take(name),
+        }
     }
 
     /// Messages no input showed (and an error that names no field at all).
@@ -101,7 +130,18 @@ impl Errors {
         self.general
             .iter()
             .cloned()
-            .chain(self.fields.iter().filter(|(f, _)| !claimed.contains(f)).map(|(f, m)| if f.is_empty() { m.clone() } else { format!("{m} ({f})") }))
+            .chain(
+                self.fields
+                    .iter()
+                    .filter(|(f, _)| !claimed.contains(f))
+                    .map(|(f, m)| {
+                        if f.is_empty() {
+                            m.clone()
+                        } else {
+                            format!("{m} ({f})")
+                        }
+                    }),
+            )
             .collect()
     }
 }
@@ -112,7 +152,11 @@ pub(crate) fn local_path(path: &str) -> String {
     if let Some(rest) = strip_indexed(path, "plans") {
         return strip_indexed(rest, "rules").unwrap_or(rest).to_string();
     }
-    ["families", "allocations", "strategies"].iter().find_map(|head| strip_indexed(path, head)).unwrap_or(path).to_string()
+    ["families", "allocations", "strategies"]
+        .iter()
+        .find_map(|head| strip_indexed(path, head))
+        .unwrap_or(path)
+        .to_string()
 }
 
 /// `name[12].rest` without `name[12].`; `None` when `path` does not start so.
@@ -122,7 +166,11 @@ fn strip_indexed<'a>(path: &'a str, name: &str) -> Option<&'a str> {
     if close == 0 || !after[..close].bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some(after[close + 1..].strip_prefix('.').unwrap_or(&after[close + 1..]))
+    Some(
+        after[close + 1..]
+            .strip_prefix('.')
+            .unwrap_or(&after[close + 1..]),
+    )
 }
 
 /// The pairs of a submitted form, in order (repeated names and indexed paths included).
@@ -130,7 +178,10 @@ pub(crate) struct FormData(pub Vec<(String, String)>);
 
 impl FormData {
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The value, or empty.
@@ -140,23 +191,42 @@ impl FormData {
 
     /// The trimmed value, when not empty.
     pub(crate) fn opt(&self, name: &str) -> Option<String> {
-        self.get(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+        self.get(name)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
     }
 
     pub(crate) fn all(&self, name: &str) -> Vec<String> {
-        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 }
 
 /// The month forms start from: the latest month with data, else the current one (an analyst in
 /// November prices October).
-pub(crate) fn default_period(data_periods: impl IntoIterator<Item = String>, now: BillingPeriod) -> String {
-    data_periods.into_iter().filter_map(|p| BillingPeriod::parse(&p).ok()).max().unwrap_or(now).to_string()
+pub(crate) fn default_period(
+    data_periods: impl IntoIterator<Item = String>,
+    now: BillingPeriod,
+) -> String {
+    data_periods
+        .into_iter()
+        .filter_map(|p| BillingPeriod::parse(&p).ok())
+        .max()
+        .unwrap_or(now)
+        .to_string()
 }
 
 /// A path segment for a redirect built from an ID the app issued (letters, digits, `-`, `_`).
 pub(crate) fn safe_segment(id: &str) -> Option<&str> {
-    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')).then_some(id)
+    (!id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then_some(id)
 }
 
 /// `application/x-www-form-urlencoded` text of one value.
@@ -170,12 +240,22 @@ mod tests {
 
     #[test]
     fn whole_configuration_paths_become_the_forms_own() {
-        assert_eq!(local_path("plans[0].rules[2].tiers.bands[1].from"), "tiers.bands[1].from");
-        assert_eq!(local_path("allocations[3].entries[0].values"), "entries[0].values");
+        assert_eq!(
+            local_path("plans[0].rules[2].tiers.bands[1].from"),
+            "tiers.bands[1].from"
+        );
+        assert_eq!(
+            local_path("allocations[3].entries[0].values"),
+            "entries[0].values"
+        );
         assert_eq!(local_path("families[1].name"), "name");
         assert_eq!(local_path("strategies[0].from"), "from");
         assert_eq!(local_path("tiers.bands[1].from"), "tiers.bands[1].from");
-        assert_eq!(local_path("rules[0].name"), "rules[0].name", "rules only below a plan");
+        assert_eq!(
+            local_path("rules[0].name"),
+            "rules[0].name",
+            "rules only below a plan"
+        );
         assert_eq!(local_path("plans[x].name"), "plans[x].name");
     }
 
@@ -188,7 +268,10 @@ mod tests {
     #[test]
     fn money_is_rounded_for_people_and_exact_on_hover() {
         let m = Money::of(Exact::parse("256.2125").expect("exact"), Some("USD"));
-        assert_eq!((m.text.as_str(), m.exact.as_str(), m.negative), ("USD 256.21", "USD 256.2125", false));
+        assert_eq!(
+            (m.text.as_str(), m.exact.as_str(), m.negative),
+            ("USD 256.21", "USD 256.2125", false)
+        );
         assert!(Money::of(Exact::parse("-5").expect("exact"), Some("USD")).negative);
     }
 }

@@ -2,7 +2,10 @@
 //! simulator: the whole flow, the generated role call run with curl as the enterprise
 //! administrator, and the diagnosis of each failure mode.
 
-use be_azure_sim::{Agreement, AppUpdate, AzureSim, FaultEndpoint, FaultKind, FaultSpec, NewApp, NewBillingAccount, NewSecret, NewTenant, NewUser, RunningSim, SimConfig};
+use be_azure_sim::{
+    Agreement, AppUpdate, AzureSim, FaultEndpoint, FaultKind, FaultSpec, NewApp, NewBillingAccount,
+    NewSecret, NewTenant, NewUser, RunningSim, SimConfig,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -11,7 +14,8 @@ use crate::harness::{TestApp, spawn_app_with_azure};
 
 const EA: &str = "1234567";
 const OTHER_EA: &str = "7654321";
-const MCA: &str = "10000000-0000-4000-8000-000000000001:20000000-0000-4000-8000-000000000002_2019-05-31";
+const MCA: &str =
+    "10000000-0000-4000-8000-000000000001:20000000-0000-4000-8000-000000000002_2019-05-31";
 
 /// A simulated Azure: a tenant, an app with a secret, an EA enrollment, an MCA billing account and
 /// their administrators. The app holds no billing role.
@@ -27,20 +31,53 @@ struct World {
 }
 
 async fn world() -> World {
-    let sim = AzureSim::start(SimConfig::default()).await.expect("simulator");
+    let sim = AzureSim::start(SimConfig::default())
+        .await
+        .expect("simulator");
     let s = sim.sim();
     let tenant = s
-        .create_tenant(NewTenant { id: None, display_name: Some("Fabrikam".into()), domains: vec!["fabrikam.onmicrosoft.com".into()] })
+        .create_tenant(NewTenant {
+            id: None,
+            display_name: Some("Fabrikam".into()),
+            domains: vec!["fabrikam.onmicrosoft.com".into()],
+        })
         .expect("tenant");
     let app = s
         .create_app(
             "fabrikam.onmicrosoft.com",
-            NewApp { display_name: Some("billing".into()), secret: Some(NewSecret { expires_in_days: Some(180), ..Default::default() }), ..Default::default() },
+            NewApp {
+                display_name: Some("billing".into()),
+                secret: Some(NewSecret {
+                    expires_in_days: Some(180),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
         )
         .expect("app");
-    let ea_admin = s.create_user("fabrikam.onmicrosoft.com", NewUser { user_principal_name: Some("ea@fabrikam.com".into()), ..Default::default() }).expect("user");
-    let mca_owner = s.create_user("fabrikam.onmicrosoft.com", NewUser { user_principal_name: Some("owner@fabrikam.com".into()), ..Default::default() }).expect("user");
-    for (name, agreement, admin) in [(EA, Agreement::Ea, ea_admin.object_id), (OTHER_EA, Agreement::Ea, ea_admin.object_id), (MCA, Agreement::Mca, mca_owner.object_id)] {
+    let ea_admin = s
+        .create_user(
+            "fabrikam.onmicrosoft.com",
+            NewUser {
+                user_principal_name: Some("ea@fabrikam.com".into()),
+                ..Default::default()
+            },
+        )
+        .expect("user");
+    let mca_owner = s
+        .create_user(
+            "fabrikam.onmicrosoft.com",
+            NewUser {
+                user_principal_name: Some("owner@fabrikam.com".into()),
+                ..Default::default()
+            },
+        )
+        .expect("user");
+    for (name, agreement, admin) in [
+        (EA, Agreement::Ea, ea_admin.object_id),
+        (OTHER_EA, Agreement::Ea, ea_admin.object_id),
+        (MCA, Agreement::Mca, mca_owner.object_id),
+    ] {
         s.create_billing_account(NewBillingAccount {
             name: Some(name.into()),
             administrators: vec![admin],
@@ -79,114 +116,268 @@ impl Flow<'_> {
     }
 
     /// Account, draft, details and secret: everything before the grant.
-    async fn prepare(&self, name: &str, tenant: &str, client: &str, agreement: &str, billing: &str, secret: &str) -> String {
-        let (status, account) = self.call(Method::POST, "/accounts", Some(json!({"name": name}))).await;
+    async fn prepare(
+        &self,
+        name: &str,
+        tenant: &str,
+        client: &str,
+        agreement: &str,
+        billing: &str,
+        secret: &str,
+    ) -> String {
+        let (status, account) = self
+            .call(Method::POST, "/accounts", Some(json!({"name": name})))
+            .await;
         assert_eq!(status, 201, "{account}");
         let (status, c) = self
             .call(Method::POST, "/connections", Some(json!({"account_id": account["id"], "provider": "azure", "product": "billing_engine"})))
             .await;
         assert_eq!(status, 201, "{c}");
-        assert_eq!((c["state"].as_str(), c["step"].as_str()), (Some("draft"), Some("login")));
+        assert_eq!(
+            (c["state"].as_str(), c["step"].as_str()),
+            (Some("draft"), Some("login"))
+        );
         let id = c["id"].as_str().expect("id").to_string();
         let details = json!({"tenant_id": tenant, "client_id": client, "agreement_type": agreement, "billing_account_id": billing});
-        let (status, c) = self.call(Method::PATCH, &format!("/connections/{id}"), Some(details)).await;
+        let (status, c) = self
+            .call(Method::PATCH, &format!("/connections/{id}"), Some(details))
+            .await;
         assert_eq!(status, 200, "{c}");
-        let (status, c) = self.call(Method::PUT, &format!("/connections/{id}/secret"), Some(json!({"client_secret": secret}))).await;
+        let (status, c) = self
+            .call(
+                Method::PUT,
+                &format!("/connections/{id}/secret"),
+                Some(json!({"client_secret": secret})),
+            )
+            .await;
         assert_eq!(status, 200, "{c}");
         assert_eq!(c["secret"]["set"], true);
         id
     }
 
     async fn validate(&self, id: &str) -> Value {
-        let (status, v) = self.call(Method::POST, &format!("/connections/{id}/validate"), None).await;
+        let (status, v) = self
+            .call(Method::POST, &format!("/connections/{id}/validate"), None)
+            .await;
         assert_eq!(status, 200, "{v}");
         v
     }
 }
 
 fn failed_check(v: &Value) -> (&str, &str, &str, &str) {
-    let c = v["checks"].as_array().expect("checks").iter().find(|c| c["outcome"] == "failed").unwrap_or_else(|| panic!("a failed check: {v}"));
-    (c["name"].as_str().unwrap_or(""), c["code"].as_str().unwrap_or(""), c["message"].as_str().unwrap_or(""), c["remedy"].as_str().unwrap_or(""))
+    let c = v["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["outcome"] == "failed")
+        .unwrap_or_else(|| panic!("a failed check: {v}"));
+    (
+        c["name"].as_str().unwrap_or(""),
+        c["code"].as_str().unwrap_or(""),
+        c["message"].as_str().unwrap_or(""),
+        c["remedy"].as_str().unwrap_or(""),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ea_connection_end_to_end_with_the_generated_curl() {
     let w = world().await;
     let app = spawn_app_with_azure(endpoints(&w.sim)).await;
-    let flow = Flow { app: &app, token: app.tenant("MSP").await.token };
-    let id = flow.prepare("Contoso", "fabrikam.onmicrosoft.com", &w.client_id.to_string(), "EA", EA, &w.secret).await;
+    let flow = Flow {
+        app: &app,
+        token: app.tenant("MSP").await.token,
+    };
+    let id = flow
+        .prepare(
+            "Contoso",
+            "fabrikam.onmicrosoft.com",
+            &w.client_id.to_string(),
+            "EA",
+            EA,
+            &w.secret,
+        )
+        .await;
 
     // Before the grant, the role is missing, said in EA terms.
     let v = flow.validate(&id).await;
     assert_eq!(v["state"], "failed");
     let (check, code, message, remedy) = failed_check(&v);
-    assert_eq!((check, code), ("billing_account", "azure_role_missing"), "{v}");
-    assert!(message.contains("EnrollmentReader") && message.contains(EA), "{message}");
+    assert_eq!(
+        (check, code),
+        ("billing_account", "azure_role_missing"),
+        "{v}"
+    );
+    assert!(
+        message.contains("EnrollmentReader") && message.contains(EA),
+        "{message}"
+    );
     assert!(remedy.contains("enterprise administrator"), "{remedy}");
 
     // The grant step: the service principal's object ID comes from the token, not the app registration.
-    let (status, grant) = flow.call(Method::GET, &format!("/connections/{id}/role-grant"), None).await;
+    let (status, grant) = flow
+        .call(Method::GET, &format!("/connections/{id}/role-grant"), None)
+        .await;
     assert_eq!(status, 200, "{grant}");
     assert_eq!(grant["principal_object_id"], w.sp_object_id.to_string());
     assert_ne!(grant["principal_object_id"], w.app_object_id.to_string());
-    assert_eq!(grant["principal_tenant_id"], w.tenant_id.to_string(), "the domain was resolved to the tenant GUID");
+    assert_eq!(
+        grant["principal_tenant_id"],
+        w.tenant_id.to_string(),
+        "the domain was resolved to the tenant GUID"
+    );
     let call = &grant["ea_call"];
-    assert_eq!(call["body"]["properties"]["roleDefinitionId"], format!("/providers/Microsoft.Billing/billingAccounts/{EA}/billingRoleDefinitions/24f8edb6-1668-4659-b5e2-40bb5f3a7d7e"));
-    assert!(call["url"].as_str().expect("url").ends_with("?api-version=2019-10-01-preview"));
+    assert_eq!(
+        call["body"]["properties"]["roleDefinitionId"],
+        format!(
+            "/providers/Microsoft.Billing/billingAccounts/{EA}/billingRoleDefinitions/24f8edb6-1668-4659-b5e2-40bb5f3a7d7e"
+        )
+    );
+    assert!(
+        call["url"]
+            .as_str()
+            .expect("url")
+            .ends_with("?api-version=2019-10-01-preview")
+    );
 
     // Run the curl exactly as shown, as the enrollment administrator.
-    let admin_token = w.sim.sim().user_token(w.ea_admin).expect("admin token").access_token;
-    let script = format!("{} -w ' HTTP %{{http_code}}'", call["curl"].as_str().expect("curl"));
+    let admin_token = w
+        .sim
+        .sim()
+        .user_token(w.ea_admin)
+        .expect("admin token")
+        .access_token;
+    let script = format!(
+        "{} -w ' HTTP %{{http_code}}'",
+        call["curl"].as_str().expect("curl")
+    );
     // The simulator runs on this test's runtime: curl runs on a blocking thread so it can answer.
     let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("sh").args(["-c", &script]).env("ADMIN_TOKEN", admin_token).output().expect("curl runs")
+        std::process::Command::new("sh")
+            .args(["-c", &script])
+            .env("ADMIN_TOKEN", admin_token)
+            .output()
+            .expect("curl runs")
     })
     .await
     .expect("join");
     let printed = String::from_utf8_lossy(&out.stdout);
-    assert!(printed.ends_with("HTTP 200"), "curl: {printed} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        printed.ends_with("HTTP 200"),
+        "curl: {printed} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let v = flow.validate(&id).await;
     assert_eq!(v["state"], "connected", "{v}");
-    let names: Vec<&str> = v["checks"].as_array().expect("checks").iter().map(|c| c["name"].as_str().expect("n")).collect();
-    assert_eq!(names, ["token", "billing_account", "agreement_type", "cost_data"], "in order");
-    assert!(v["checks"].as_array().expect("checks").iter().all(|c| c["outcome"] == "passed"), "{v}");
-    assert!(v["next"].as_str().expect("when data appears").contains("13 months"));
+    let names: Vec<&str> = v["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| c["name"].as_str().expect("n"))
+        .collect();
+    assert_eq!(
+        names,
+        ["token", "billing_account", "agreement_type", "cost_data"],
+        "in order"
+    );
+    assert!(
+        v["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .all(|c| c["outcome"] == "passed"),
+        "{v}"
+    );
+    assert!(
+        v["next"]
+            .as_str()
+            .expect("when data appears")
+            .contains("13 months")
+    );
 
-    let (_, jobs) = flow.call(Method::GET, &format!("/connections/{id}/jobs"), None).await;
+    let (_, jobs) = flow
+        .call(Method::GET, &format!("/connections/{id}/jobs"), None)
+        .await;
     assert_eq!(jobs["items"].as_array().map(Vec::len), Some(1));
-    assert_eq!((jobs["items"][0]["kind"].as_str(), jobs["items"][0]["state"].as_str()), (Some("sync"), Some("queued")));
+    assert_eq!(
+        (
+            jobs["items"][0]["kind"].as_str(),
+            jobs["items"][0]["state"].as_str()
+        ),
+        (Some("sync"), Some("queued"))
+    );
     // Validating again does not queue a second sync while one waits.
     flow.validate(&id).await;
-    let (_, jobs) = flow.call(Method::GET, &format!("/connections/{id}/jobs"), None).await;
+    let (_, jobs) = flow
+        .call(Method::GET, &format!("/connections/{id}/jobs"), None)
+        .await;
     assert_eq!(jobs["items"].as_array().map(Vec::len), Some(1));
 
     // The secret is never returned.
-    let (_, c) = flow.call(Method::GET, &format!("/connections/{id}"), None).await;
+    let (_, c) = flow
+        .call(Method::GET, &format!("/connections/{id}"), None)
+        .await;
     assert!(!c.to_string().contains(&w.secret));
     let db = std::fs::read(app.db_url.trim_start_matches("sqlite://")).expect("database file");
-    assert!(!db.windows(w.secret.len()).any(|win| win == w.secret.as_bytes()), "the secret is encrypted at rest");
+    assert!(
+        !db.windows(w.secret.len())
+            .any(|win| win == w.secret.as_bytes()),
+        "the secret is encrypted at rest"
+    );
 }
 
 #[tokio::test]
 async fn mca_connection_gives_portal_steps_and_connects_once_the_role_is_granted() {
     let w = world().await;
     let app = spawn_app_with_azure(endpoints(&w.sim)).await;
-    let flow = Flow { app: &app, token: app.tenant("MSP").await.token };
-    let id = flow.prepare("Contoso", &w.tenant_id.to_string(), &w.client_id.to_string(), "MCA", MCA, &w.secret).await;
+    let flow = Flow {
+        app: &app,
+        token: app.tenant("MSP").await.token,
+    };
+    let id = flow
+        .prepare(
+            "Contoso",
+            &w.tenant_id.to_string(),
+            &w.client_id.to_string(),
+            "MCA",
+            MCA,
+            &w.secret,
+        )
+        .await;
 
     let v = flow.validate(&id).await;
     let (check, code, message, remedy) = failed_check(&v);
-    assert_eq!((check, code), ("billing_account", "azure_role_missing"), "{v}");
-    assert!(message.contains("Billing account reader") && remedy.contains("Access control (IAM)"), "{message} {remedy}");
+    assert_eq!(
+        (check, code),
+        ("billing_account", "azure_role_missing"),
+        "{v}"
+    );
+    assert!(
+        message.contains("Billing account reader") && remedy.contains("Access control (IAM)"),
+        "{message} {remedy}"
+    );
 
-    let (_, grant) = flow.call(Method::GET, &format!("/connections/{id}/role-grant"), None).await;
+    let (_, grant) = flow
+        .call(Method::GET, &format!("/connections/{id}/role-grant"), None)
+        .await;
     assert!(grant.get("ea_call").is_none());
-    assert_eq!(grant["role_definition_id"], "50000000-aaaa-bbbb-cccc-100000000002");
-    assert!(grant["steps"].to_string().contains(&w.sp_object_id.to_string()));
+    assert_eq!(
+        grant["role_definition_id"],
+        "50000000-aaaa-bbbb-cccc-100000000002"
+    );
+    assert!(
+        grant["steps"]
+            .to_string()
+            .contains(&w.sp_object_id.to_string())
+    );
 
     // The owner grants the role (what the portal's IAM blade does).
-    let owner = w.sim.sim().user_token(w.mca_owner).expect("token").access_token;
+    let owner = w
+        .sim
+        .sim()
+        .user_token(w.mca_owner)
+        .expect("token")
+        .access_token;
     let resp = reqwest::Client::new()
         .post(format!("{}/providers/Microsoft.Billing/billingAccounts/{MCA}/createBillingRoleAssignment?api-version=2024-04-01", w.sim.management_url()))
         .bearer_auth(owner)
@@ -204,7 +395,10 @@ async fn mca_connection_gives_portal_steps_and_connects_once_the_role_is_granted
 async fn every_failure_mode_is_diagnosed() {
     let w = world().await;
     let app = spawn_app_with_azure(endpoints(&w.sim)).await;
-    let flow = Flow { app: &app, token: app.tenant("MSP").await.token };
+    let flow = Flow {
+        app: &app,
+        token: app.tenant("MSP").await.token,
+    };
     let client = w.client_id.to_string();
     let s = w.sim.sim();
 
@@ -222,14 +416,52 @@ async fn every_failure_mode_is_diagnosed() {
 
     let cases: Vec<(&str, &str, String, &str, &str, &str, &str)> = vec![
         // (account, tenant, client, billing, secret, expected code, expected words)
-        ("unknown tenant", "nowhere.onmicrosoft.com", client.clone(), EA, "", "azure_tenant_not_found", "nowhere.onmicrosoft.com"),
-        ("app not in tenant", "fabrikam.onmicrosoft.com", Uuid::new_v4().to_string(), EA, "", "azure_app_not_found", "no application"),
-        ("wrong secret", "fabrikam.onmicrosoft.com", client.clone(), EA, "abc8Q~this-is-not-the-right-secret-value", "azure_secret_invalid", "refused the client secret"),
-        ("wrong billing account", "fabrikam.onmicrosoft.com", client.clone(), OTHER_EA, "", "azure_billing_account_not_found", EA),
+        (
+            "unknown tenant",
+            "nowhere.onmicrosoft.com",
+            client.clone(),
+            EA,
+            "",
+            "azure_tenant_not_found",
+            "nowhere.onmicrosoft.com",
+        ),
+        (
+            "app not in tenant",
+            "fabrikam.onmicrosoft.com",
+            Uuid::new_v4().to_string(),
+            EA,
+            "",
+            "azure_app_not_found",
+            "no application",
+        ),
+        (
+            "wrong secret",
+            "fabrikam.onmicrosoft.com",
+            client.clone(),
+            EA,
+            "abc8Q~this-is-not-the-right-secret-value",
+            "azure_secret_invalid",
+            "refused the client secret",
+        ),
+        (
+            "wrong billing account",
+            "fabrikam.onmicrosoft.com",
+            client.clone(),
+            OTHER_EA,
+            "",
+            "azure_billing_account_not_found",
+            EA,
+        ),
     ];
     for (name, tenant, client_id, billing, secret, code, words) in cases {
-        let secret = if secret.is_empty() { w.secret.as_str() } else { secret };
-        let id = flow.prepare(name, tenant, &client_id, "EA", billing, secret).await;
+        let secret = if secret.is_empty() {
+            w.secret.as_str()
+        } else {
+            secret
+        };
+        let id = flow
+            .prepare(name, tenant, &client_id, "EA", billing, secret)
+            .await;
         let v = flow.validate(&id).await;
         let (_, got, message, remedy) = failed_check(&v);
         assert_eq!(got, code, "{name}: {v}");
@@ -239,93 +471,240 @@ async fn every_failure_mode_is_diagnosed() {
     }
 
     // A connection that worked, then each thing that can break on Azure's side.
-    let id = flow.prepare("Working", "fabrikam.onmicrosoft.com", &client, "EA", EA, &w.secret).await;
+    let id = flow
+        .prepare(
+            "Working",
+            "fabrikam.onmicrosoft.com",
+            &client,
+            "EA",
+            EA,
+            &w.secret,
+        )
+        .await;
     assert_eq!(flow.validate(&id).await["state"], "connected");
 
-    let throttle = s.add_fault(FaultSpec { endpoint: FaultEndpoint::BillingAccounts, billing_account: None, kind: FaultKind::Throttle { retry_after_secs: 3600 }, count: None });
+    let throttle = s.add_fault(FaultSpec {
+        endpoint: FaultEndpoint::BillingAccounts,
+        billing_account: None,
+        kind: FaultKind::Throttle {
+            retry_after_secs: 3600,
+        },
+        count: None,
+    });
     let v = flow.validate(&id).await;
     let (check, code, _, remedy) = failed_check(&v);
     assert_eq!((check, code), ("billing_account", "azure_throttled"), "{v}");
     assert!(remedy.contains("3600 seconds"), "{remedy}");
     s.remove_fault(throttle.id).expect("remove");
 
-    s.update_app("fabrikam.onmicrosoft.com", w.client_id, AppUpdate { disabled: Some(true), ..Default::default() }).expect("disable");
+    s.update_app(
+        "fabrikam.onmicrosoft.com",
+        w.client_id,
+        AppUpdate {
+            disabled: Some(true),
+            ..Default::default()
+        },
+    )
+    .expect("disable");
     let v = flow.validate(&id).await;
     let (_, code, message, _) = failed_check(&v);
     assert_eq!(code, "azure_app_disabled", "{message}");
-    s.update_app("fabrikam.onmicrosoft.com", w.client_id, AppUpdate { disabled: Some(false), ..Default::default() }).expect("enable");
+    s.update_app(
+        "fabrikam.onmicrosoft.com",
+        w.client_id,
+        AppUpdate {
+            disabled: Some(false),
+            ..Default::default()
+        },
+    )
+    .expect("enable");
 
     w.sim.clock().advance(time::Duration::days(200));
     let v = flow.validate(&id).await;
     let (check, code, _, remedy) = failed_check(&v);
     assert_eq!((check, code), ("token", "azure_secret_expired"), "{v}");
     assert!(remedy.contains("Certificates & secrets"));
-    assert!(v["checks"].as_array().expect("checks")[1..].iter().all(|c| c["outcome"] == "skipped"), "later checks are not run");
+    assert!(
+        v["checks"].as_array().expect("checks")[1..]
+            .iter()
+            .all(|c| c["outcome"] == "skipped"),
+        "later checks are not run"
+    );
 }
 
 #[tokio::test]
 async fn agreement_mistakes_are_named_before_azure_is_asked() {
     let w = world().await;
     let app = spawn_app_with_azure(endpoints(&w.sim)).await;
-    let flow = Flow { app: &app, token: app.tenant("MSP").await.token };
-    let (_, account) = flow.call(Method::POST, "/accounts", Some(json!({"name": "X"}))).await;
-    let (_, c) = flow.call(Method::POST, "/connections", Some(json!({"account_id": account["id"]}))).await;
+    let flow = Flow {
+        app: &app,
+        token: app.tenant("MSP").await.token,
+    };
+    let (_, account) = flow
+        .call(Method::POST, "/accounts", Some(json!({"name": "X"})))
+        .await;
+    let (_, c) = flow
+        .call(
+            Method::POST,
+            "/connections",
+            Some(json!({"account_id": account["id"]})),
+        )
+        .await;
     let id = c["id"].as_str().expect("id");
     for (agreement, billing, words) in [("EA", MCA, "Choose MCA"), ("MCA", EA, "Choose EA")] {
         let (status, err) = flow
-            .call(Method::PATCH, &format!("/connections/{id}"), Some(json!({"agreement_type": agreement, "billing_account_id": billing})))
+            .call(
+                Method::PATCH,
+                &format!("/connections/{id}"),
+                Some(json!({"agreement_type": agreement, "billing_account_id": billing})),
+            )
             .await;
-        assert_eq!((status, err["code"].as_str()), (422, Some("billing_account_id_agreement_mismatch")), "{err}");
+        assert_eq!(
+            (status, err["code"].as_str()),
+            (422, Some("billing_account_id_agreement_mismatch")),
+            "{err}"
+        );
         assert!(err["message"].as_str().expect("message").contains(words));
     }
     // Several mistakes at once are all reported, each with its field.
     let (status, err) = flow
         .call(Method::PATCH, &format!("/connections/{id}"), Some(json!({"tenant_id": "contoso", "client_id": "nope", "agreement_type": "EA", "billing_account_id": "abc"})))
         .await;
-    assert_eq!((status, err["code"].as_str()), (422, Some("invalid_fields")));
-    let fields: Vec<&str> = err["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("f")).collect();
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (422, Some("invalid_fields"))
+    );
+    let fields: Vec<&str> = err["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("f"))
+        .collect();
     assert_eq!(fields, ["tenant_id", "client_id", "billing_account_id"]);
     // A pasted secret ID is recognized.
-    let (status, err) = flow.call(Method::PUT, &format!("/connections/{id}/secret"), Some(json!({"client_secret": Uuid::new_v4().to_string()}))).await;
-    assert_eq!((status, err["code"].as_str()), (422, Some("client_secret_is_secret_id")));
+    let (status, err) = flow
+        .call(
+            Method::PUT,
+            &format!("/connections/{id}/secret"),
+            Some(json!({"client_secret": Uuid::new_v4().to_string()})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (422, Some("client_secret_is_secret_id"))
+    );
 }
 
 #[tokio::test]
 async fn azure_unreachable_is_diagnosed() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let nowhere = url::Url::parse(&format!("http://127.0.0.1:{port}")).expect("url");
-    let app = spawn_app_with_azure(be_azure::Endpoints { login: nowhere.clone(), management: nowhere }).await;
-    let flow = Flow { app: &app, token: app.tenant("MSP").await.token };
-    let id = flow.prepare("Offline", "fabrikam.onmicrosoft.com", &Uuid::new_v4().to_string(), "EA", EA, "abc8Q~0123456789abcdefghijklmnop").await;
+    let app = spawn_app_with_azure(be_azure::Endpoints {
+        login: nowhere.clone(),
+        management: nowhere,
+    })
+    .await;
+    let flow = Flow {
+        app: &app,
+        token: app.tenant("MSP").await.token,
+    };
+    let id = flow
+        .prepare(
+            "Offline",
+            "fabrikam.onmicrosoft.com",
+            &Uuid::new_v4().to_string(),
+            "EA",
+            EA,
+            "abc8Q~0123456789abcdefghijklmnop",
+        )
+        .await;
     let v = flow.validate(&id).await;
     let (check, code, message, remedy) = failed_check(&v);
     assert_eq!((check, code), ("token", "azure_unreachable"), "{v}");
-    assert!(message.contains("127.0.0.1") && remedy.contains("outbound"), "{message} {remedy}");
+    assert!(
+        message.contains("127.0.0.1") && remedy.contains("outbound"),
+        "{message} {remedy}"
+    );
 }
 
 #[tokio::test]
 async fn rotation_validates_the_new_secret_before_replacing_the_old() {
     let w = world().await;
     let app = spawn_app_with_azure(endpoints(&w.sim)).await;
-    let flow = Flow { app: &app, token: app.tenant("MSP").await.token };
+    let flow = Flow {
+        app: &app,
+        token: app.tenant("MSP").await.token,
+    };
     let s = w.sim.sim();
     let admin = s.user_token(w.ea_admin).expect("token").access_token;
-    let id = flow.prepare("Contoso", "fabrikam.onmicrosoft.com", &w.client_id.to_string(), "EA", EA, &w.secret).await;
-    let (_, grant) = flow.call(Method::GET, &format!("/connections/{id}/role-grant"), None).await;
-    reqwest::Client::new().put(grant["ea_call"]["url"].as_str().expect("url")).bearer_auth(admin).json(&grant["ea_call"]["body"]).send().await.expect("grant");
+    let id = flow
+        .prepare(
+            "Contoso",
+            "fabrikam.onmicrosoft.com",
+            &w.client_id.to_string(),
+            "EA",
+            EA,
+            &w.secret,
+        )
+        .await;
+    let (_, grant) = flow
+        .call(Method::GET, &format!("/connections/{id}/role-grant"), None)
+        .await;
+    reqwest::Client::new()
+        .put(grant["ea_call"]["url"].as_str().expect("url"))
+        .bearer_auth(admin)
+        .json(&grant["ea_call"]["body"])
+        .send()
+        .await
+        .expect("grant");
     assert_eq!(flow.validate(&id).await["state"], "connected");
 
     let (status, err) = flow
-        .call(Method::PUT, &format!("/connections/{id}/secret"), Some(json!({"client_secret": "abc8Q~a-wrong-new-secret-value-000000"})))
+        .call(
+            Method::PUT,
+            &format!("/connections/{id}/secret"),
+            Some(json!({"client_secret": "abc8Q~a-wrong-new-secret-value-000000"})),
+        )
         .await;
-    assert_eq!((status, err["code"].as_str()), (422, Some("azure_secret_invalid")), "{err}");
-    assert!(err["message"].as_str().expect("m").contains("previous secret is still in use"));
-    assert_eq!(flow.validate(&id).await["state"], "connected", "the old secret still works");
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (422, Some("azure_secret_invalid")),
+        "{err}"
+    );
+    assert!(
+        err["message"]
+            .as_str()
+            .expect("m")
+            .contains("previous secret is still in use")
+    );
+    assert_eq!(
+        flow.validate(&id).await["state"],
+        "connected",
+        "the old secret still works"
+    );
 
-    let new = s.add_secret("fabrikam.onmicrosoft.com", w.client_id, NewSecret { expires_in_days: Some(10), ..Default::default() }).expect("secret");
+    let new = s
+        .add_secret(
+            "fabrikam.onmicrosoft.com",
+            w.client_id,
+            NewSecret {
+                expires_in_days: Some(10),
+                ..Default::default()
+            },
+        )
+        .expect("secret");
     let (status, c) = flow.call(Method::PUT, &format!("/connections/{id}/secret"), Some(json!({"client_secret": new.value, "expires_on": new.expires_at.date().to_string()}))).await;
     assert_eq!(status, 200, "{c}");
-    assert!(c["secret"]["warning"].as_str().is_some_and(|w| w.contains("days left")), "expiring within 30 days is flagged: {c}");
+    assert!(
+        c["secret"]["warning"]
+            .as_str()
+            .is_some_and(|w| w.contains("days left")),
+        "expiring within 30 days is flagged: {c}"
+    );
     assert!(!c.to_string().contains(&new.value));
     assert_eq!(flow.validate(&id).await["state"], "connected");
 }
@@ -334,46 +713,120 @@ async fn rotation_validates_the_new_secret_before_replacing_the_old() {
 async fn one_azure_connection_per_account_across_products() {
     let w = world().await;
     let app = spawn_app_with_azure(endpoints(&w.sim)).await;
-    let flow = Flow { app: &app, token: app.tenant("MSP").await.token };
+    let flow = Flow {
+        app: &app,
+        token: app.tenant("MSP").await.token,
+    };
     let other = app.tenant("Other").await;
     let mut ids = vec![];
     for name in ["Free", "Cost Intelligence only", "Billing Engine"] {
-        let (_, a) = flow.call(Method::POST, "/accounts", Some(json!({"name": name}))).await;
+        let (_, a) = flow
+            .call(Method::POST, "/accounts", Some(json!({"name": name})))
+            .await;
         ids.push(a["id"].as_str().expect("id").to_string());
     }
-    let (status, _) = flow.call(Method::POST, &format!("/accounts/{}/registrations", ids[1]), Some(json!({"product": "cost_intelligence"}))).await;
+    let (status, _) = flow
+        .call(
+            Method::POST,
+            &format!("/accounts/{}/registrations", ids[1]),
+            Some(json!({"product": "cost_intelligence"})),
+        )
+        .await;
     assert_eq!(status, 204);
-    let (status, c) = flow.call(Method::POST, "/connections", Some(json!({"account_id": ids[2]}))).await;
+    let (status, c) = flow
+        .call(
+            Method::POST,
+            "/connections",
+            Some(json!({"account_id": ids[2]})),
+        )
+        .await;
     assert_eq!(status, 201);
 
     let (_, connectable) = flow.call(Method::GET, "/connectable-accounts", None).await;
-    let names: Vec<&str> = connectable["items"].as_array().expect("items").iter().map(|a| a["name"].as_str().expect("n")).collect();
+    let names: Vec<&str> = connectable["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|a| a["name"].as_str().expect("n"))
+        .collect();
     assert_eq!(names, ["Free"]);
     for account in &ids[1..] {
-        let (status, err) = flow.call(Method::POST, "/connections", Some(json!({"account_id": account}))).await;
-        assert_eq!((status, err["code"].as_str()), (409, Some("account_already_connected")), "{err}");
+        let (status, err) = flow
+            .call(
+                Method::POST,
+                "/connections",
+                Some(json!({"account_id": account})),
+            )
+            .await;
+        assert_eq!(
+            (status, err["code"].as_str()),
+            (409, Some("account_already_connected")),
+            "{err}"
+        );
     }
 
-    let (_, admin) = flow.call(Method::GET, "/administration?product=cost_intelligence", None).await;
+    let (_, admin) = flow
+        .call(
+            Method::GET,
+            "/administration?product=cost_intelligence",
+            None,
+        )
+        .await;
     assert_eq!(admin["items"].as_array().map(Vec::len), Some(1));
-    let (_, admin) = flow.call(Method::GET, "/administration?product=billing_engine", None).await;
+    let (_, admin) = flow
+        .call(Method::GET, "/administration?product=billing_engine", None)
+        .await;
     assert_eq!(admin["items"][0]["connection"]["state"], "draft");
 
     // Another organization sees none of it.
     let cid = c["id"].as_str().expect("id");
-    let (status, err) = app.api(Method::GET, &format!("/connections/{cid}"), Some(&other.token), None).await;
-    assert_eq!((status, err["code"].as_str()), (404, Some("connection_not_found")));
-    let (status, _) = app.api(Method::POST, "/connections", Some(&other.token), Some(json!({"account_id": ids[0]}))).await;
+    let (status, err) = app
+        .api(
+            Method::GET,
+            &format!("/connections/{cid}"),
+            Some(&other.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (404, Some("connection_not_found"))
+    );
+    let (status, _) = app
+        .api(
+            Method::POST,
+            "/connections",
+            Some(&other.token),
+            Some(json!({"account_id": ids[0]})),
+        )
+        .await;
     assert_eq!(status, 404);
 
     // Deleting asks for the account name, then frees the account.
-    let (status, err) = flow.call(Method::DELETE, &format!("/connections/{cid}?confirm=wrong"), None).await;
-    assert_eq!((status, err["code"].as_str()), (422, Some("confirmation_mismatch")));
-    let (status, _) = flow.call(Method::DELETE, &format!("/connections/{cid}?confirm=Billing%20Engine"), None).await;
+    let (status, err) = flow
+        .call(
+            Method::DELETE,
+            &format!("/connections/{cid}?confirm=wrong"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (422, Some("confirmation_mismatch"))
+    );
+    let (status, _) = flow
+        .call(
+            Method::DELETE,
+            &format!("/connections/{cid}?confirm=Billing%20Engine"),
+            None,
+        )
+        .await;
     assert_eq!(status, 204);
     let (_, connectable) = flow.call(Method::GET, "/connectable-accounts", None).await;
     assert_eq!(connectable["items"].as_array().map(Vec::len), Some(2));
-    let (status, _) = flow.call(Method::GET, &format!("/accounts/{}", ids[2]), None).await;
+    let (status, _) = flow
+        .call(Method::GET, &format!("/accounts/{}", ids[2]), None)
+        .await;
     assert_eq!(status, 200, "the account stays");
 }
 
@@ -381,16 +834,50 @@ async fn one_azure_connection_per_account_across_products() {
 async fn pause_and_resume() {
     let w = world().await;
     let app = spawn_app_with_azure(endpoints(&w.sim)).await;
-    let flow = Flow { app: &app, token: app.tenant("MSP").await.token };
-    let id = flow.prepare("Contoso", "fabrikam.onmicrosoft.com", &w.client_id.to_string(), "EA", EA, &w.secret).await;
-    let (status, err) = flow.call(Method::POST, &format!("/connections/{id}/pause"), None).await;
-    assert_eq!((status, err["code"].as_str()), (409, Some("connection_not_connected")));
-    let admin = w.sim.sim().user_token(w.ea_admin).expect("token").access_token;
-    let (_, grant) = flow.call(Method::GET, &format!("/connections/{id}/role-grant"), None).await;
-    reqwest::Client::new().put(grant["ea_call"]["url"].as_str().expect("url")).bearer_auth(admin).json(&grant["ea_call"]["body"]).send().await.expect("grant");
+    let flow = Flow {
+        app: &app,
+        token: app.tenant("MSP").await.token,
+    };
+    let id = flow
+        .prepare(
+            "Contoso",
+            "fabrikam.onmicrosoft.com",
+            &w.client_id.to_string(),
+            "EA",
+            EA,
+            &w.secret,
+        )
+        .await;
+    let (status, err) = flow
+        .call(Method::POST, &format!("/connections/{id}/pause"), None)
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (409, Some("connection_not_connected"))
+    );
+    let admin = w
+        .sim
+        .sim()
+        .user_token(w.ea_admin)
+        .expect("token")
+        .access_token;
+    let (_, grant) = flow
+        .call(Method::GET, &format!("/connections/{id}/role-grant"), None)
+        .await;
+    reqwest::Client::new()
+        .put(grant["ea_call"]["url"].as_str().expect("url"))
+        .bearer_auth(admin)
+        .json(&grant["ea_call"]["body"])
+        .send()
+        .await
+        .expect("grant");
     assert_eq!(flow.validate(&id).await["state"], "connected");
-    let (status, c) = flow.call(Method::POST, &format!("/connections/{id}/pause"), None).await;
+    let (status, c) = flow
+        .call(Method::POST, &format!("/connections/{id}/pause"), None)
+        .await;
     assert_eq!((status, c["state"].as_str()), (200, Some("paused")));
-    let (status, v) = flow.call(Method::POST, &format!("/connections/{id}/resume"), None).await;
+    let (status, v) = flow
+        .call(Method::POST, &format!("/connections/{id}/resume"), None)
+        .await;
     assert_eq!((status, v["state"].as_str()), (200, Some("connected")));
 }

@@ -7,16 +7,30 @@ async fn login_sets_a_secure_http_only_session_cookie() {
     let mut b = Browser::new(&app);
 
     let page = b.get("/accounts").await;
-    assert_eq!((page.status, page.location.as_deref()), (303, Some("/login?next=%2Faccounts")));
+    assert_eq!(
+        (page.status, page.location.as_deref()),
+        (303, Some("/login?next=%2Faccounts"))
+    );
 
     let page = b.login(&t.email, "not the password").await;
     assert_eq!(page.status, 401);
-    assert!(page.body.contains("id=\"login-error\"") && page.body.contains("not right"), "{}", page.body);
+    assert!(
+        page.body.contains("id=\"login-error\"") && page.body.contains("not right"),
+        "{}",
+        page.body
+    );
     assert!(!b.has_cookie("be_session"));
 
     let page = b.login(&t.email, &t.password).await;
-    assert_eq!((page.status, page.location.as_deref()), (303, Some("/accounts")));
-    let cookie = b.last_set_cookies.iter().find(|c| c.starts_with("be_session=")).expect("session cookie");
+    assert_eq!(
+        (page.status, page.location.as_deref()),
+        (303, Some("/accounts"))
+    );
+    let cookie = b
+        .last_set_cookies
+        .iter()
+        .find(|c| c.starts_with("be_session="))
+        .expect("session cookie");
     for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(attr), "{cookie} lacks {attr}");
     }
@@ -32,7 +46,17 @@ async fn login_never_redirects_off_site() {
     let mut b = Browser::new(&app);
     let page = b.get("/login").await;
     let csrf = page.csrf();
-    let page = b.post("/login", &[("csrf", &csrf), ("email", &t.email), ("password", &t.password), ("next", "//evil.example/x")]).await;
+    let page = b
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("email", &t.email),
+                ("password", &t.password),
+                ("next", "//evil.example/x"),
+            ],
+        )
+        .await;
     assert_eq!(page.location.as_deref(), Some("/accounts"));
 }
 
@@ -44,13 +68,17 @@ async fn forms_without_a_valid_csrf_token_are_refused() {
     b.login(&t.email, &t.password).await;
 
     for token in ["", "forged"] {
-        let page = b.post("/accounts", &[("csrf", token), ("name", "Evil")]).await;
+        let page = b
+            .post("/accounts", &[("csrf", token), ("name", "Evil")])
+            .await;
         assert_eq!(page.status, 403, "token {token:?}");
         assert!(page.body.contains("expired"), "{}", page.body);
     }
     // Nor is the login form accepted without one.
     let mut fresh = Browser::new(&app);
-    let page = fresh.post("/login", &[("email", &t.email), ("password", &t.password)]).await;
+    let page = fresh
+        .post("/login", &[("email", &t.email), ("password", &t.password)])
+        .await;
     assert_eq!(page.status, 403);
 
     let page = b.get("/accounts").await;
@@ -65,26 +93,44 @@ async fn create_account_and_see_errors_beside_the_field() {
     b.login(&t.email, &t.password).await;
     let csrf = b.get("/accounts").await.csrf();
 
-    let page = b.post("/accounts", &[("csrf", &csrf), ("name", "Contoso")]).await;
+    let page = b
+        .post("/accounts", &[("csrf", &csrf), ("name", "Contoso")])
+        .await;
     assert_eq!(page.status, 303);
     let list = b.get(page.location.as_deref().expect("redirect")).await;
-    assert!(list.body.contains("Account “Contoso” created."), "{}", list.body);
+    assert!(
+        list.body.contains("Account “Contoso” created."),
+        "{}",
+        list.body
+    );
     assert!(list.body.contains(">Contoso</a>"));
 
-    let page = b.post("/accounts", &[("csrf", &csrf), ("name", "CONTOSO")]).await;
+    let page = b
+        .post("/accounts", &[("csrf", &csrf), ("name", "CONTOSO")])
+        .await;
     assert_eq!(page.status, 409);
     let error = field_error(&page.body).expect("error beside the name field");
     assert!(error.contains("already exists"), "{error}");
-    assert!(page.body.contains("value=\"CONTOSO\""), "the entered value is kept");
+    assert!(
+        page.body.contains("value=\"CONTOSO\""),
+        "the entered value is kept"
+    );
 
-    let page = b.post("/accounts", &[("csrf", &csrf), ("name", "  ")]).await;
+    let page = b
+        .post("/accounts", &[("csrf", &csrf), ("name", "  ")])
+        .await;
     assert_eq!(page.status, 422);
-    assert!(field_error(&page.body).expect("error").contains("Enter a name"));
+    assert!(
+        field_error(&page.body)
+            .expect("error")
+            .contains("Enter a name")
+    );
 }
 
 /// The text of the error paragraph attached to the `name` field.
 fn field_error(html: &str) -> Option<String> {
-    let start = html.find("id=\"name-error\" data-field=\"name\">")? + "id=\"name-error\" data-field=\"name\">".len();
+    let start = html.find("id=\"name-error\" data-field=\"name\">")?
+        + "id=\"name-error\" data-field=\"name\">".len();
     let end = html[start..].find("</p>")? + start;
     Some(html[start..end].to_string())
 }
@@ -96,20 +142,46 @@ async fn rename_and_delete_in_the_console() {
     let mut b = Browser::new(&app);
     b.login(&t.email, &t.password).await;
     let csrf = b.get("/accounts").await.csrf();
-    let created = b.post("/accounts", &[("csrf", &csrf), ("name", "Alpha")]).await;
-    let id = created.location.expect("location").rsplit('=').next().expect("id").to_string();
-    b.post("/accounts", &[("csrf", &csrf), ("name", "Beta")]).await;
+    let created = b
+        .post("/accounts", &[("csrf", &csrf), ("name", "Alpha")])
+        .await;
+    let id = created
+        .location
+        .expect("location")
+        .rsplit('=')
+        .next()
+        .expect("id")
+        .to_string();
+    b.post("/accounts", &[("csrf", &csrf), ("name", "Beta")])
+        .await;
 
-    let page = b.post(&format!("/accounts/{id}/rename"), &[("csrf", &csrf), ("name", "beta")]).await;
+    let page = b
+        .post(
+            &format!("/accounts/{id}/rename"),
+            &[("csrf", &csrf), ("name", "beta")],
+        )
+        .await;
     assert_eq!(page.status, 409);
     assert!(field_error(&page.body).is_some());
-    let page = b.post(&format!("/accounts/{id}/rename"), &[("csrf", &csrf), ("name", "Gamma")]).await;
+    let page = b
+        .post(
+            &format!("/accounts/{id}/rename"),
+            &[("csrf", &csrf), ("name", "Gamma")],
+        )
+        .await;
     assert_eq!(page.status, 303);
-    assert!(b.get(&format!("/accounts/{id}")).await.body.contains("<h1>Gamma</h1>"));
+    assert!(
+        b.get(&format!("/accounts/{id}"))
+            .await
+            .body
+            .contains("<h1>Gamma</h1>")
+    );
 
     let confirm = b.get(&format!("/accounts/{id}/delete")).await;
     assert!(confirm.body.contains("Delete “Gamma”?"));
-    let page = b.post(&format!("/accounts/{id}/delete"), &[("csrf", &csrf)]).await;
+    let page = b
+        .post(&format!("/accounts/{id}/delete"), &[("csrf", &csrf)])
+        .await;
     assert_eq!(page.status, 303);
     let list = b.get(page.location.as_deref().expect("redirect")).await;
     assert!(list.body.contains("Account “Gamma” deleted.") && !list.body.contains(">Gamma</a>"));
@@ -123,8 +195,16 @@ async fn another_organization_s_account_is_not_found_in_the_console() {
     let mut alice = Browser::new(&app);
     alice.login(&a.email, &a.password).await;
     let csrf = alice.get("/accounts").await.csrf();
-    let created = alice.post("/accounts", &[("csrf", &csrf), ("name", "Private")]).await;
-    let id = created.location.expect("location").rsplit('=').next().expect("id").to_string();
+    let created = alice
+        .post("/accounts", &[("csrf", &csrf), ("name", "Private")])
+        .await;
+    let id = created
+        .location
+        .expect("location")
+        .rsplit('=')
+        .next()
+        .expect("id")
+        .to_string();
 
     let mut bob = Browser::new(&app);
     bob.login(&bt.email, &bt.password).await;
@@ -132,11 +212,36 @@ async fn another_organization_s_account_is_not_found_in_the_console() {
     assert!(!bob.get("/accounts").await.body.contains("Private"));
     assert_eq!(bob.get(&format!("/accounts/{id}")).await.status, 404);
     assert_eq!(bob.get(&format!("/accounts/{id}/delete")).await.status, 404);
-    assert_eq!(bob.post(&format!("/accounts/{id}/rename"), &[("csrf", &bob_csrf), ("name", "Mine")]).await.status, 404);
-    assert_eq!(bob.post(&format!("/accounts/{id}/delete"), &[("csrf", &bob_csrf)]).await.status, 404);
+    assert_eq!(
+        bob.post(
+            &format!("/accounts/{id}/rename"),
+            &[("csrf", &bob_csrf), ("name", "Mine")]
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        bob.post(&format!("/accounts/{id}/delete"), &[("csrf", &bob_csrf)])
+            .await
+            .status,
+        404
+    );
     // Alice's CSRF token is useless in Bob's session.
-    assert_eq!(bob.post(&format!("/accounts/{id}/delete"), &[("csrf", &csrf)]).await.status, 403);
-    assert!(alice.get(&format!("/accounts/{id}")).await.body.contains("<h1>Private</h1>"), "untouched");
+    assert_eq!(
+        bob.post(&format!("/accounts/{id}/delete"), &[("csrf", &csrf)])
+            .await
+            .status,
+        403
+    );
+    assert!(
+        alice
+            .get(&format!("/accounts/{id}"))
+            .await
+            .body
+            .contains("<h1>Private</h1>"),
+        "untouched"
+    );
 }
 
 #[tokio::test]
@@ -152,7 +257,10 @@ async fn sessions_end_at_logout_and_at_expiry() {
 
     b.login(&t.email, &t.password).await;
     assert_eq!(b.get("/accounts").await.status, 200);
-    app.clock.as_ref().expect("manual clock").advance(time::Duration::hours(13));
+    app.clock
+        .as_ref()
+        .expect("manual clock")
+        .advance(time::Duration::hours(13));
     let page = b.get("/accounts").await;
     assert_eq!(page.status, 303, "expired after 12 hours");
 }
@@ -164,9 +272,12 @@ async fn api_tokens_page_shows_a_new_token_once() {
     let mut b = Browser::new(&app);
     b.login(&t.email, &t.password).await;
     let csrf = b.get("/tokens").await.csrf();
-    let page = b.post("/tokens", &[("csrf", &csrf), ("name", "laptop")]).await;
+    let page = b
+        .post("/tokens", &[("csrf", &csrf), ("name", "laptop")])
+        .await;
     assert_eq!(page.status, 201);
-    let start = page.body.find("<pre id=\"new-token\">").expect("shown") + "<pre id=\"new-token\">".len();
+    let start =
+        page.body.find("<pre id=\"new-token\">").expect("shown") + "<pre id=\"new-token\">".len();
     let secret = &page.body[start..start + page.body[start..].find('<').expect("end")];
     assert!(secret.starts_with("be_"));
     let again = b.get("/tokens").await;

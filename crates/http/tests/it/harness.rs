@@ -25,7 +25,10 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with_manual_clock() -> TestApp {
-    spawn_with_clock(Some(Arc::new(ManualClock::new(time::OffsetDateTime::now_utc())))).await
+    spawn_with_clock(Some(Arc::new(ManualClock::new(
+        time::OffsetDateTime::now_utc(),
+    ))))
+    .await
 }
 
 /// Starts the real server pointed at Azure endpoints of the caller's choice (the simulator).
@@ -60,13 +63,33 @@ async fn spawn_inner(manual: Option<Arc<ManualClock>>, azure: be_azure::Endpoint
         ..AppSettings::default()
     };
     let app = App::new(store, clock, Keys::from_master(&[42; 32]), settings).expect("app");
-    let settings = be_http::HttpSettings { secure_cookies: true, session_ttl: time::Duration::hours(12) };
+    let settings = be_http::HttpSettings {
+        secure_cookies: true,
+        session_ttl: time::Duration::hours(12),
+    };
     let router = be_http::router(app.clone(), settings);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(be_http::serve(listener, router, std::future::pending(), std::time::Duration::from_secs(1)));
-    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    TestApp { addr, app, clock: manual, db_url, dir, client }
+    tokio::spawn(be_http::serve(
+        listener,
+        router,
+        std::future::pending(),
+        std::time::Duration::from_secs(1),
+    ));
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        addr,
+        app,
+        clock: manual,
+        db_url,
+        dir,
+        client,
+    }
 }
 
 /// An organization with an administrator and an API token.
@@ -84,14 +107,35 @@ impl TestApp {
     pub async fn tenant(&self, name: &str) -> Tenant {
         let email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
         let password = "a long enough password".to_string();
-        let (_, user) = self.app.create_organization_with_admin(name, &email, &password).await.expect("org");
-        let token = self.app.create_api_token(&user.into(), "tests").await.expect("token").secret;
-        Tenant { token, email, password }
+        let (_, user) = self
+            .app
+            .create_organization_with_admin(name, &email, &password)
+            .await
+            .expect("org");
+        let token = self
+            .app
+            .create_api_token(&user.into(), "tests")
+            .await
+            .expect("token")
+            .secret;
+        Tenant {
+            token,
+            email,
+            password,
+        }
     }
 
     /// An API call with a bearer token and an optional JSON body.
-    pub async fn api(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.client.request(method, self.url(&format!("/api/v1{path}")));
+    pub async fn api(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .request(method, self.url(&format!("/api/v1{path}")));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -109,7 +153,11 @@ impl TestApp {
 pub async fn json_of(resp: Response) -> (u16, Value) {
     let status = resp.status().as_u16();
     let text = resp.text().await.expect("body");
-    let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
     (status, value)
 }
 
@@ -132,7 +180,10 @@ impl Page {
         let marker = format!("data-field=\"{field}\"");
         let at = self.body.find(&marker)?;
         let open = self.body[..at].rfind('<')?;
-        let tag: String = self.body[open + 1..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        let tag: String = self.body[open + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
         let start = at + self.body[at..].find('>')? + 1;
         let end = start + self.body[start..].find(&format!("</{tag}>"))?;
         let mut text = String::new();
@@ -148,11 +199,14 @@ impl Page {
         Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
     }
 
-
     /// The value of the first hidden `csrf` field.
     pub fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
-        let start = self.body.find(marker).map(|i| i + marker.len()).expect("page has a form with a CSRF token");
+        let start = self
+            .body
+            .find(marker)
+            .map(|i| i + marker.len())
+            .expect("page has a form with a CSRF token");
         let end = self.body[start..].find('"').expect("closing quote") + start;
         self.body[start..end].to_string()
     }
@@ -160,11 +214,19 @@ impl Page {
 
 impl<'a> Browser<'a> {
     pub fn new(app: &'a TestApp) -> Self {
-        Self { app, cookies: vec![], last_set_cookies: vec![] }
+        Self {
+            app,
+            cookies: vec![],
+            last_set_cookies: vec![],
+        }
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     async fn finish(&mut self, resp: Response) -> Page {
@@ -180,12 +242,26 @@ impl<'a> Browser<'a> {
             self.last_set_cookies.push(text);
         }
         let status = resp.status().as_u16();
-        let location = resp.headers().get(header::LOCATION).map(|l| l.to_str().expect("ascii").to_string());
-        Page { status, location, body: resp.text().await.expect("body") }
+        let location = resp
+            .headers()
+            .get(header::LOCATION)
+            .map(|l| l.to_str().expect("ascii").to_string());
+        Page {
+            status,
+            location,
+            body: resp.text().await.expect("body"),
+        }
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
-        let resp = self.app.client.get(self.app.url(path)).header(header::COOKIE, self.cookie_header()).send().await.expect("get");
+        let resp = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .header(header::COOKIE, self.cookie_header())
+            .send()
+            .await
+            .expect("get");
         self.finish(resp).await
     }
 
@@ -203,7 +279,11 @@ impl<'a> Browser<'a> {
     }
 
     /// A `multipart/form-data` form, fields in the given order: `(name, file name, content)`.
-    pub async fn post_multipart(&mut self, path: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Page {
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        parts: &[(&str, Option<&str>, &[u8])],
+    ) -> Page {
         let boundary = format!("----be-test-{}", uuid::Uuid::new_v4().simple());
         let mut body = Vec::new();
         for (name, file, content) in parts {
@@ -223,7 +303,10 @@ impl<'a> Browser<'a> {
             .client
             .post(self.app.url(path))
             .header(header::COOKIE, self.cookie_header())
-            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
             .body(body)
             .send()
             .await
@@ -234,7 +317,16 @@ impl<'a> Browser<'a> {
     pub async fn login(&mut self, email: &str, password: &str) -> Page {
         let page = self.get("/login").await;
         let csrf = page.csrf();
-        self.post("/login", &[("csrf", &csrf), ("email", email), ("password", password), ("next", "/accounts")]).await
+        self.post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("email", email),
+                ("password", password),
+                ("next", "/accounts"),
+            ],
+        )
+        .await
     }
 
     pub fn has_cookie(&self, name: &str) -> bool {

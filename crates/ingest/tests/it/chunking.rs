@@ -14,16 +14,28 @@ use crate::common::*;
 /// Rows as wide as real ones, with quoted fields (tags, AdditionalInfo, names with commas).
 fn inputs(layout: Layout) -> (Vec<u8>, Vec<u8>) {
     let g = generator_with(layout, 800, 5, Widths::Real);
-    (generated_csv(&g, Metric::AmortizedCost), generated_csv(&g, Metric::ActualCost))
+    (
+        generated_csv(&g, Metric::AmortizedCost),
+        generated_csv(&g, Metric::ActualCost),
+    )
 }
 
 fn ingest(amortized: &[u8], actual: &[u8], out: &Path, opts: ConvertOptions) -> PeriodReport {
-    ingest_period(vec![mem("amortized.csv", amortized.to_vec())], vec![mem("actual.csv", actual.to_vec())], out, opts).unwrap_or_else(|e| panic!("ingest: {e}"))
+    ingest_period(
+        vec![mem("amortized.csv", amortized.to_vec())],
+        vec![mem("actual.csv", actual.to_vec())],
+        out,
+        opts,
+    )
+    .unwrap_or_else(|e| panic!("ingest: {e}"))
 }
 
 fn read_back(path: &Path) -> Vec<RecordBatch> {
     let file = std::fs::File::open(path).expect("open");
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).expect("parquet").build().expect("reader");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet")
+        .build()
+        .expect("reader");
     reader.collect::<Result<Vec<_>, _>>().expect("batches")
 }
 
@@ -49,7 +61,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
 }
@@ -61,21 +76,41 @@ fn any_chunking_threads_and_batch_size_give_the_same_rows() {
         let dir = temp_dir();
         let reference = dir.path().join("reference.parquet");
         let want = ingest(&amortized, &actual, &reference, ConvertOptions::default());
-        assert!(want.reconciliation.reconciled, "{}", want.reconciliation.summary());
+        assert!(
+            want.reconciliation.reconciled,
+            "{}",
+            want.reconciliation.summary()
+        );
         assert!(want.write.rows > 500);
         let want_rows = rows(&read_back(&reference), &[]);
         let mut rng = Lcg(layout as u64 + 1);
         let mut tried = vec![(1, 1, 1), (7, 2, 3), (64, 3, 1000), (1 << 20, 2, 16 * 1024)];
         for _ in 0..5 {
-            tried.push((1 + rng.below(40_000) as usize, 1 + rng.below(4) as usize, 1 + rng.below(3000) as usize));
+            tried.push((
+                1 + rng.below(40_000) as usize,
+                1 + rng.below(4) as usize,
+                1 + rng.below(3000) as usize,
+            ));
         }
         for (chunk_bytes, threads, batch_rows) in tried {
-            let out = dir.path().join(format!("{chunk_bytes}-{threads}-{batch_rows}.parquet"));
-            let opts = ConvertOptions { chunk_bytes, threads, batch_rows, ..ConvertOptions::default() };
+            let out = dir
+                .path()
+                .join(format!("{chunk_bytes}-{threads}-{batch_rows}.parquet"));
+            let opts = ConvertOptions {
+                chunk_bytes,
+                threads,
+                batch_rows,
+                ..ConvertOptions::default()
+            };
             let got = ingest(&amortized, &actual, &out, opts);
-            let label = format!("{layout:?}, chunks of {chunk_bytes} bytes, {threads} threads, batches of {batch_rows}");
+            let label = format!(
+                "{layout:?}, chunks of {chunk_bytes} bytes, {threads} threads, batches of {batch_rows}"
+            );
             assert_eq!(got.reconciliation, want.reconciliation, "{label}");
-            assert!(rows(&read_back(&out), &[]) == want_rows, "{label}: the stored rows differ");
+            assert!(
+                rows(&read_back(&out), &[]) == want_rows,
+                "{label}: the stored rows differ"
+            );
         }
     }
 }
@@ -87,10 +122,22 @@ fn the_same_input_gives_the_same_bytes_whatever_the_threads() {
     let mut files = Vec::new();
     for (run, threads) in [1, 2, 4, 2, 3].into_iter().enumerate() {
         let out = dir.path().join(format!("{run}.parquet"));
-        ingest(&amortized, &actual, &out, ConvertOptions { threads, chunk_bytes: 4096, ..ConvertOptions::default() });
+        ingest(
+            &amortized,
+            &actual,
+            &out,
+            ConvertOptions {
+                threads,
+                chunk_bytes: 4096,
+                ..ConvertOptions::default()
+            },
+        );
         files.push(std::fs::read(&out).expect("read"));
     }
-    assert!(files.windows(2).all(|w| w[0] == w[1]), "the Parquet bytes differ between runs");
+    assert!(
+        files.windows(2).all(|w| w[0] == w[1]),
+        "the Parquet bytes differ between runs"
+    );
 }
 
 /// Shuffle the data lines of a CSV file (the header stays first).
@@ -116,11 +163,22 @@ fn any_row_order_gives_the_same_rows() {
     let mut rng = Lcg(42);
     for round in 0..3 {
         let out = dir.path().join(format!("shuffled-{round}.parquet"));
-        let opts = ConvertOptions { chunk_bytes: 1 + rng.below(20_000) as usize, ..ConvertOptions::default() };
-        let got = ingest(&shuffled(&amortized, &mut rng), &shuffled(&actual, &mut rng), &out, opts);
+        let opts = ConvertOptions {
+            chunk_bytes: 1 + rng.below(20_000) as usize,
+            ..ConvertOptions::default()
+        };
+        let got = ingest(
+            &shuffled(&amortized, &mut rng),
+            &shuffled(&actual, &mut rng),
+            &out,
+            opts,
+        );
         assert_eq!(got.reconciliation, want.reconciliation, "round {round}");
         let mut got_rows = rows(&read_back(&out), &[be_ingest::SOURCE_ROW_ID]);
         got_rows.sort();
-        assert!(got_rows == want_rows, "round {round}: the stored rows differ");
+        assert!(
+            got_rows == want_rows,
+            "round {round}: the stored rows differ"
+        );
     }
 }

@@ -9,7 +9,9 @@ use be_azure_sim::{Agreement, Layout, Metric};
 use be_ingest::{ConvertOptions, FocusConverter, Source};
 
 pub fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rel)
 }
 
 pub fn cost_details(file: &str) -> PathBuf {
@@ -37,7 +39,12 @@ pub fn generator_with(layout: Layout, rows_per_month: u64, seed: u64, widths: Wi
     let mca = layout.is_mca();
     Generator::new(DataSpec {
         agreement: if mca { Agreement::Mca } else { Agreement::Ea },
-        billing_account_id: if mca { "10000000-0000-0000-0000-000000000000:00000000-0000-0000-0000-000000000000_2019-05-31".into() } else { "7645820".into() },
+        billing_account_id: if mca {
+            "10000000-0000-0000-0000-000000000000:00000000-0000-0000-0000-000000000000_2019-05-31"
+                .into()
+        } else {
+            "7645820".into()
+        },
         billing_account_name: "Contoso".into(),
         seed,
         rows_per_month,
@@ -50,20 +57,40 @@ pub fn generator_with(layout: Layout, rows_per_month: u64, seed: u64, widths: Wi
 
 pub fn request(metric: Metric) -> Request {
     let (from, to) = month_bounds(time::macros::date!(2025 - 06 - 01));
-    Request { metric, from, to, filter: ScopeFilter::All, until: time::macros::date!(2100 - 01 - 01) }
+    Request {
+        metric,
+        from,
+        to,
+        filter: ScopeFilter::All,
+        until: time::macros::date!(2100 - 01 - 01),
+    }
 }
 
 /// One generated CSV file (BOM, header, rows) in memory.
 pub fn generated_csv(g: &Generator, metric: Metric) -> Vec<u8> {
     let mut out = Vec::new();
-    g.write_csv(&request(metric), &mut out).expect("write to memory");
+    g.write_csv(&request(metric), &mut out)
+        .expect("write to memory");
     out
 }
 
 /// All batches of a conversion, and the converter (for its totals).
-pub fn convert_all(amortized: Vec<Source>, actual: Vec<Source>) -> (Vec<RecordBatch>, FocusConverter) {
-    let mut conv = FocusConverter::new(amortized, actual, ConvertOptions { batch_rows: 1000, ..ConvertOptions::default() });
-    let batches: Vec<RecordBatch> = conv.by_ref().collect::<Result<_, _>>().unwrap_or_else(|e| panic!("conversion failed: {e}"));
+pub fn convert_all(
+    amortized: Vec<Source>,
+    actual: Vec<Source>,
+) -> (Vec<RecordBatch>, FocusConverter) {
+    let mut conv = FocusConverter::new(
+        amortized,
+        actual,
+        ConvertOptions {
+            batch_rows: 1000,
+            ..ConvertOptions::default()
+        },
+    );
+    let batches: Vec<RecordBatch> = conv
+        .by_ref()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("conversion failed: {e}"));
     (batches, conv)
 }
 
@@ -82,8 +109,10 @@ pub fn cell(a: &dyn Array, i: usize) -> Option<String> {
         }
         DataType::Timestamp(_, _) => {
             let us = a.as_primitive::<TimestampMicrosecondType>().value(i);
-            let t = time::OffsetDateTime::from_unix_timestamp_nanos(us as i128 * 1000).expect("timestamp");
-            t.format(&time::format_description::well_known::Rfc3339).expect("format")
+            let t = time::OffsetDateTime::from_unix_timestamp_nanos(us as i128 * 1000)
+                .expect("timestamp");
+            t.format(&time::format_description::well_known::Rfc3339)
+                .expect("format")
         }
         DataType::Boolean => a.as_boolean().value(i).to_string(),
         other => format!("<{other}>"),
@@ -94,7 +123,9 @@ pub fn cell(a: &dyn Array, i: usize) -> Option<String> {
 pub fn column(batches: &[RecordBatch], name: &str) -> Vec<Option<String>> {
     let mut v = Vec::new();
     for b in batches {
-        let a = b.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
+        let a = b
+            .column_by_name(name)
+            .unwrap_or_else(|| panic!("no column {name}"));
         for i in 0..b.num_rows() {
             v.push(cell(a.as_ref(), i));
         }
@@ -121,5 +152,8 @@ pub fn render(batches: &[RecordBatch]) -> String {
 }
 
 pub fn temp_dir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("be-ingest-it").tempdir().expect("temp dir")
+    tempfile::Builder::new()
+        .prefix("be-ingest-it")
+        .tempdir()
+        .expect("temp dir")
 }

@@ -18,16 +18,39 @@ fn rows_in(path: &std::path::Path) -> Result<i64, String> {
 fn a_failed_sync_leaves_the_previous_period_untouched() {
     let dir = temp_dir();
     let path = dir.path().join("2023-09.parquet");
-    ingest_period(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)], &path, ConvertOptions::default()).expect("first sync");
+    ingest_period(
+        vec![source(EA_AMORTIZED)],
+        vec![source(EA_ACTUAL)],
+        &path,
+        ConvertOptions::default(),
+    )
+    .expect("first sync");
     let before = std::fs::read(&path).expect("read");
 
     let mut broken = std::fs::read(cost_details(EA_ACTUAL)).expect("read");
     broken.extend_from_slice(b"8611537,not,enough,fields\n");
-    let e = ingest_period(vec![source(EA_AMORTIZED)], vec![mem("actual.csv", broken)], &path, ConvertOptions::default()).expect_err("malformed");
+    let e = ingest_period(
+        vec![source(EA_AMORTIZED)],
+        vec![mem("actual.csv", broken)],
+        &path,
+        ConvertOptions::default(),
+    )
+    .expect_err("malformed");
     assert_eq!(e.code(), "ingest_malformed_csv");
-    assert_eq!(std::fs::read(&path).expect("read"), before, "previous file unchanged");
-    let names: Vec<String> = std::fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
-    assert_eq!(names, vec!["2023-09.parquet".to_string()], "no temporary file left behind");
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        before,
+        "previous file unchanged"
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["2023-09.parquet".to_string()],
+        "no temporary file left behind"
+    );
 }
 
 #[test]
@@ -37,7 +60,15 @@ fn readers_see_the_old_or_the_new_file_never_a_mix() {
     let g = generator(Layout::Ea2024_08_01, 2000, 9);
     let amortized = generated_csv(&g, Metric::AmortizedCost);
     let actual = generated_csv(&g, Metric::ActualCost);
-    let small = ingest_period(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)], &path, ConvertOptions::default()).expect("small").write.rows as i64;
+    let small = ingest_period(
+        vec![source(EA_AMORTIZED)],
+        vec![source(EA_ACTUAL)],
+        &path,
+        ConvertOptions::default(),
+    )
+    .expect("small")
+    .write
+    .rows as i64;
     let stop = AtomicBool::new(false);
     let (seen, big) = std::thread::scope(|s| {
         let reader = s.spawn(|| {
@@ -50,9 +81,19 @@ fn readers_see_the_old_or_the_new_file_never_a_mix() {
         let mut big = 0;
         for i in 0..6 {
             let rep = if i % 2 == 0 {
-                ingest_period(vec![mem("amortized.csv", amortized.clone())], vec![mem("actual.csv", actual.clone())], &path, ConvertOptions::default())
+                ingest_period(
+                    vec![mem("amortized.csv", amortized.clone())],
+                    vec![mem("actual.csv", actual.clone())],
+                    &path,
+                    ConvertOptions::default(),
+                )
             } else {
-                ingest_period(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)], &path, ConvertOptions::default())
+                ingest_period(
+                    vec![source(EA_AMORTIZED)],
+                    vec![source(EA_ACTUAL)],
+                    &path,
+                    ConvertOptions::default(),
+                )
             };
             let rows = rep.expect("sync").write.rows as i64;
             if i % 2 == 0 {
@@ -65,7 +106,10 @@ fn readers_see_the_old_or_the_new_file_never_a_mix() {
     assert!(seen.len() > 3, "the reader ran ({} reads)", seen.len());
     for r in &seen {
         match r {
-            Ok(n) => assert!(*n == small || *n == big, "a reader saw {n} rows (old {small}, new {big})"),
+            Ok(n) => assert!(
+                *n == small || *n == big,
+                "a reader saw {n} rows (old {small}, new {big})"
+            ),
             Err(e) => panic!("a reader saw a broken file: {e}"),
         }
     }
@@ -79,7 +123,9 @@ const CHILD_ENV: &str = "BE_INGEST_KILL_TEST_PATH";
 #[test]
 #[ignore = "run as a child process by a_writer_killed_mid_write_leaves_the_period_intact"]
 fn child_writes_a_period_slowly() {
-    let Some(path) = std::env::var_os(CHILD_ENV) else { return };
+    let Some(path) = std::env::var_os(CHILD_ENV) else {
+        return;
+    };
     let (batches, _) = convert_all(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)]);
     let slow = (0..2000).flat_map(move |_| batches.clone()).map(|b| {
         std::thread::sleep(std::time::Duration::from_millis(5));
@@ -92,11 +138,22 @@ fn child_writes_a_period_slowly() {
 fn a_writer_killed_mid_write_leaves_the_period_intact() {
     let dir = temp_dir();
     let path = dir.path().join("2025-06.parquet");
-    ingest_period(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)], &path, ConvertOptions::default()).expect("first sync");
+    ingest_period(
+        vec![source(EA_AMORTIZED)],
+        vec![source(EA_ACTUAL)],
+        &path,
+        ConvertOptions::default(),
+    )
+    .expect("first sync");
     let before = std::fs::read(&path).expect("read");
 
     let mut child = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "store::child_writes_a_period_slowly", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "store::child_writes_a_period_slowly",
+            "--ignored",
+            "--nocapture",
+        ])
         .env(CHILD_ENV, &path)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -105,12 +162,21 @@ fn a_writer_killed_mid_write_leaves_the_period_intact() {
     // wait until the child is in the middle of writing (its temporary file exists)
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     let tmp = loop {
-        let found = std::fs::read_dir(dir.path()).expect("ls").flatten().find(|e| be_ingest::store::is_temp_file_name(&e.file_name().to_string_lossy()));
+        let found = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .flatten()
+            .find(|e| be_ingest::store::is_temp_file_name(&e.file_name().to_string_lossy()));
         if let Some(e) = found {
             break e.path();
         }
-        assert!(std::time::Instant::now() < deadline, "the child never started writing");
-        assert!(child.try_wait().expect("child status").is_none(), "the child ended before it was killed");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the child never started writing"
+        );
+        assert!(
+            child.try_wait().expect("child status").is_none(),
+            "the child ended before it was killed"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
     std::thread::sleep(std::time::Duration::from_millis(300)); // well inside the child's 10 s write
@@ -118,12 +184,29 @@ fn a_writer_killed_mid_write_leaves_the_period_intact() {
     child.wait().expect("reap");
 
     let after = std::fs::read(&path).expect("read");
-    assert!(after == before, "the period written before the crash is intact ({} bytes before, {} after)", before.len(), after.len());
-    assert!(tmp.exists(), "the killed writer's temporary file is still there");
-    assert_eq!(be_ingest::remove_stale_temp_files(dir.path()).expect("cleanup"), 1);
+    assert!(
+        after == before,
+        "the period written before the crash is intact ({} bytes before, {} after)",
+        before.len(),
+        after.len()
+    );
+    assert!(
+        tmp.exists(),
+        "the killed writer's temporary file is still there"
+    );
+    assert_eq!(
+        be_ingest::remove_stale_temp_files(dir.path()).expect("cleanup"),
+        1
+    );
     assert!(!tmp.exists());
     // and the next sync completes
-    let rep = ingest_period(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)], &path, ConvertOptions::default()).expect("next sync");
+    let rep = ingest_period(
+        vec![source(EA_AMORTIZED)],
+        vec![source(EA_ACTUAL)],
+        &path,
+        ConvertOptions::default(),
+    )
+    .expect("next sync");
     assert_eq!(rep.write.rows, 29);
     assert_eq!(rows_in(&path), Ok(29));
 }
@@ -135,14 +218,28 @@ fn every_stored_row_carries_its_position_as_source_row_id() {
     let dir = temp_dir();
     let path = dir.path().join("2023-09.parquet");
     // Small batches, so the numbering has to continue across batches.
-    let opts = ConvertOptions { batch_rows: 7, ..ConvertOptions::default() };
-    let report = ingest_period(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)], &path, opts).expect("ingest");
+    let opts = ConvertOptions {
+        batch_rows: 7,
+        ..ConvertOptions::default()
+    };
+    let report = ingest_period(
+        vec![source(EA_AMORTIZED)],
+        vec![source(EA_ACTUAL)],
+        &path,
+        opts,
+    )
+    .expect("ingest");
     let file = std::fs::File::open(&path).expect("open");
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).expect("reader").build().expect("build");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("reader")
+        .build()
+        .expect("build");
     let mut ids = Vec::new();
     for batch in reader {
         let batch = batch.expect("batch");
-        let col = batch.column_by_name(be_ingest::SOURCE_ROW_ID).expect("x_SourceRowId column");
+        let col = batch
+            .column_by_name(be_ingest::SOURCE_ROW_ID)
+            .expect("x_SourceRowId column");
         assert_eq!(col.null_count(), 0);
         ids.extend(col.as_primitive::<Int64Type>().values().iter().copied());
     }
