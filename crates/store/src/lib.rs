@@ -424,6 +424,8 @@ pub trait InvoiceStore: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> Result<Option<Vec<InvoiceRecord>>>;
     /// Record a final invoice's PDF hash (once; later renders must match it).
+    /// The number the next finalized document of a series will take (1 for a new series).
+    async fn next_invoice_number(&self, org: OrganizationId, series: &str) -> Result<i64>;
     async fn set_invoice_pdf_hash(
         &self,
         org: OrganizationId,
@@ -450,9 +452,9 @@ pub trait InvoiceStore: Send + Sync + 'static {
         org: OrganizationId,
         invoice: be_domain::InvoiceId,
     ) -> Result<Vec<DeliveryRecord>>;
-    /// Pending deliveries whose next attempt is due (any organization).
-    async fn due_deliveries(&self, now: OffsetDateTime, limit: i64) -> Result<Vec<DeliveryRecord>>;
-    /// Take a due delivery for one attempt: counts the attempt and moves its next attempt to
+    /// The organization's pending deliveries, the earliest next attempt first.
+    async fn pending_deliveries(&self, org: OrganizationId, limit: i64) -> Result<Vec<DeliveryRecord>>;
+    /// Take a pending delivery for one attempt: counts the attempt and moves its next attempt to
     /// `retry_at` (so a crash mid-send retries later). False if another runner took it first.
     async fn claim_delivery(&self, d: &DeliveryRecord, retry_at: OffsetDateTime) -> Result<bool>;
 
@@ -461,8 +463,6 @@ pub trait InvoiceStore: Send + Sync + 'static {
     async fn delete_schedule(&self, org: OrganizationId, id: be_domain::ScheduleId)
     -> Result<bool>;
     async fn list_schedules(&self, org: OrganizationId) -> Result<Vec<ScheduleRecord>>;
-    /// Schedules whose next run is due (any organization).
-    async fn due_schedules(&self, now: OffsetDateTime) -> Result<Vec<ScheduleRecord>>;
     /// Move a due schedule to its next run; false if another runner moved it first.
     async fn claim_schedule(&self, s: &ScheduleRecord, next_run_at: OffsetDateTime)
     -> Result<bool>;

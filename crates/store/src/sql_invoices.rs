@@ -517,6 +517,15 @@ macro_rules! invoice_store {
                 Ok(Some(out))
             }
 
+            async fn next_invoice_number(&self, org: OrganizationId, series: &str) -> Result<i64> {
+                let row: Option<NextRow> = sqlx::query_as("SELECT next_number FROM invoice_counters WHERE organization_id = $1 AND series = $2")
+                    .bind(org.as_uuid())
+                    .bind(series)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map_or(1, |r| r.next_number))
+            }
+
             async fn set_invoice_pdf_hash(&self, org: OrganizationId, id: InvoiceId, sha256: &str) -> Result<()> {
                 sqlx::query("UPDATE invoices SET pdf_sha256 = $3 WHERE organization_id = $1 AND id = $2 AND pdf_sha256 IS NULL")
                     .bind(org.as_uuid())
@@ -624,11 +633,11 @@ macro_rules! invoice_store {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
-            async fn due_deliveries(&self, now: OffsetDateTime, limit: i64) -> Result<Vec<DeliveryRecord>> {
+            async fn pending_deliveries(&self, org: OrganizationId, limit: i64) -> Result<Vec<DeliveryRecord>> {
                 let rows: Vec<DeliveryRow> = sqlx::query_as(concat!(
-                    "SELECT ", delivery_columns!(), " FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2"
+                    "SELECT ", delivery_columns!(), " FROM deliveries WHERE organization_id = $1 AND state = 'pending' ORDER BY next_attempt_at LIMIT $2"
                 ))
-                .bind(now)
+                .bind(org.as_uuid())
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
@@ -698,15 +707,6 @@ macro_rules! invoice_store {
                 let rows: Vec<ScheduleRow> =
                     sqlx::query_as(concat!("SELECT ", schedule_columns!(), " FROM invoice_schedules WHERE organization_id = $1 ORDER BY name"))
                         .bind(org.as_uuid())
-                        .fetch_all(&self.pool)
-                        .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
-            }
-
-            async fn due_schedules(&self, now: OffsetDateTime) -> Result<Vec<ScheduleRecord>> {
-                let rows: Vec<ScheduleRow> =
-                    sqlx::query_as(concat!("SELECT ", schedule_columns!(), " FROM invoice_schedules WHERE next_run_at <= $1 ORDER BY next_run_at"))
-                        .bind(now)
                         .fetch_all(&self.pool)
                         .await?;
                 Ok(rows.into_iter().map(Into::into).collect())
