@@ -233,6 +233,7 @@ async fn a_run_is_finalized_or_discarded_once(store: Arc<dyn Store>) {
         .create_invoice_run(&r, &[invoice(&r, 0, "INV", "Contoso", "256.21")])
         .await
         .expect("create");
+    assert_eq!(store.next_invoice_number(a, "INV").await.expect("next"), 1, "a new series starts at 1");
     let first = store
         .finalize_invoice_run(a, r.id, now())
         .await
