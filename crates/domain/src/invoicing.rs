@@ -560,6 +560,10 @@ pub struct InvoiceDocument {
     pub corrects: Option<CorrectedInvoice>,
     /// Where the figures came from.
     pub sources: InvoiceSources,
+    /// The exact sums of every measure over the invoice's rows (what formulas and later
+    /// corrections read; not printed).
+    #[serde(default)]
+    pub measures: std::collections::BTreeMap<String, Exact>,
 }
 
 /// One line of an invoice.
@@ -593,18 +597,32 @@ pub struct CorrectedInvoice {
     pub total: Exact,
 }
 
-/// The rating an invoice was made from: runs, the pricing version, the data's versions.
+/// The rating an invoice was made from, per period.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceSources {
-    /// Per period: the rating run id.
-    pub rating_runs: Vec<(String, String)>,
-    pub pricing_version: Option<i32>,
-    /// Per period: the version of the data rated (hash of its inputs).
-    pub inputs: Vec<(String, String)>,
+    pub periods: Vec<SourcePeriod>,
+}
+
+/// One rated period behind an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourcePeriod {
+    /// `2026-10`.
+    pub period: String,
+    /// The rating run (its ID).
+    pub rating_run: String,
+    /// The configuration version it rated with.
+    pub pricing_version: i32,
+    /// SHA-256 of the input files as rated (their paths, sizes and versions).
+    pub inputs_sha256: String,
 }
 
 // Dates as `2026-11-05` in the stored document and the API.
 time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+
+/// The number of the `n`th document of a series: `INV-000042`.
+pub fn document_number(series: &str, n: i64) -> String {
+    format!("{series}-{n:06}")
+}
 
 /// A line's amount for the invoice: half-even to the currency's minor units.
 pub fn round_line(exact: Exact, minor_units: u32) -> Exact {

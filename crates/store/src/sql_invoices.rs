@@ -502,7 +502,7 @@ macro_rules! invoice_store {
                     .bind(&inv.series)
                     .fetch_one(&mut *tx)
                     .await?;
-                    let number = format!("{}-{:06}", inv.series, next.next_number - 1);
+                    let number = be_domain::invoicing::document_number(&inv.series, next.next_number - 1);
                     sqlx::query("UPDATE invoices SET state = 'final', number = $3, finalized_at = $4 WHERE organization_id = $1 AND id = $2")
                         .bind(org.as_uuid())
                         .bind(inv.id.as_uuid())
