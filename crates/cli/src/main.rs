@@ -4,8 +4,10 @@
 
 mod client;
 mod connect;
+mod documents_port;
 mod engine_port;
 mod ingest_writer;
+mod mail_port;
 mod rating_cmd;
 mod server;
 mod sim_admin;
