@@ -216,12 +216,15 @@ fn facts(doc: &InvoiceDocument) -> Vec<(String, String)> {
     } else {
         format!("{} to {}", doc.period_from, doc.period_to)
     };
-    let mut out = vec![
-        ("Issue date".to_string(), date(doc.issue_date)),
-        ("Due date".to_string(), date(doc.due_date)),
-        ("Period".to_string(), period),
-        ("Payment terms".to_string(), terms(doc)),
-    ];
+    let mut out = vec![("Issue date".to_string(), date(doc.issue_date))];
+    // A credit note asks for no payment: no due date, no terms.
+    if doc.kind != DocumentKind::CreditNote {
+        out.push(("Due date".into(), date(doc.due_date)));
+    }
+    out.push(("Period".into(), period));
+    if doc.kind != DocumentKind::CreditNote {
+        out.push(("Payment terms".into(), terms(doc)));
+    }
     if let Some(po) = &doc.customer.purchase_order {
         out.push(("Purchase order".into(), po.clone()));
     }

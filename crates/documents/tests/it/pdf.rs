@@ -224,7 +224,7 @@ fn a_credit_note_names_the_invoice_it_corrects() {
     );
     assert_row(&t, "Total credited", &["-3.30 EUR"]);
     assert!(one_line.contains("3.30 EUR will be credited to your account"), "{one_line}");
-    assert_row(&t, "Payment terms", &["Due on receipt"]);
+    assert!(!t.contains("Due date") && !t.contains("Payment terms"), "{t}");
     picture(&pdf, 1, "credit-note");
 }
 
@@ -254,4 +254,17 @@ fn currencies_print_their_own_minor_units() {
     let t = text(&render(&doc));
     assert_row(&t, "Contoso Web", &["1,234,567"]);
     assert_row(&t, "Total due", &["1,234,567 JPY"]);
+}
+
+#[test]
+fn payment_terms_follow_the_dates() {
+    let mut doc = contoso();
+    doc.due_date = doc.issue_date;
+    assert_row(&text(&render(&doc)), "Payment terms", &["Due on receipt"]);
+    doc.kind = be_domain::invoicing::DocumentKind::DebitNote;
+    doc.due_date = time::macros::date!(2026 - 11 - 19);
+    let t = text(&render(&doc));
+    assert_row(&t, "Debit note", &[]);
+    assert_row(&t, "Payment terms", &["14 days net"]);
+    assert!(t.contains("Please pay 307.45 EUR by 2026-11-19."), "{t}");
 }
