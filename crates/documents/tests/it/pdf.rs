@@ -268,3 +268,30 @@ fn payment_terms_follow_the_dates() {
     assert_row(&t, "Payment terms", &["14 days net"]);
     assert!(t.contains("Please pay 307.45 EUR by 2026-11-19."), "{t}");
 }
+
+/// A finalized invoice is rendered again by other processes (and checked against its stored
+/// SHA-256): the bytes must not depend on a process's hash seeds or memory layout.
+#[test]
+fn the_bytes_do_not_depend_on_the_process() {
+    const OUT: &str = "BE_DOCUMENTS_TEST_PDF_OUT";
+    let doc = long(40);
+    if let Ok(path) = std::env::var(OUT) {
+        std::fs::write(path, render_pdf(&doc).expect("rendered")).expect("written");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut others = vec![];
+    for i in 0..2 {
+        let path = dir.path().join(format!("child-{i}.pdf"));
+        let status = Command::new(std::env::current_exe().expect("test binary"))
+            .args(["--exact", "pdf::the_bytes_do_not_depend_on_the_process"])
+            .env(OUT, &path)
+            .output()
+            .expect("child process")
+            .status;
+        assert!(status.success());
+        others.push(std::fs::read(&path).expect("child's PDF"));
+    }
+    let here = render_pdf(&doc).expect("rendered");
+    assert!(others.iter().all(|o| *o == here), "a child process rendered other bytes");
+}
