@@ -147,10 +147,13 @@ impl App {
                 message: "Only a final invoice can be sent; finalize its run first.".into(),
             });
         }
+        // Who receives it may change after finalization (the billed details may not).
         let recipients = if to.iter().any(|t| !t.trim().is_empty()) {
             parse_recipients(to)?
         } else {
-            document_of(record)?.customer.emails
+            let current = self.customer_map(record.organization_id).await?.remove(&record.customer_key);
+            let emails = current.map(|c| c.emails).filter(|e| !e.is_empty());
+            emails.unwrap_or(document_of(record)?.customer.emails)
         };
         let recipients: Vec<String> = parse_recipients(&recipients.iter().map(|e| e.as_str().to_string()).collect::<Vec<_>>())?
             .iter()
@@ -357,7 +360,7 @@ impl App {
         let invoice = self.store.get_invoice(d.organization_id, d.invoice_id).await.map_err(|e| (e.to_string(), true))?;
         let invoice = invoice.ok_or_else(|| (invoice_not_found().to_string(), false))?;
         let doc = document_of(&invoice).map_err(|e| (e.to_string(), false))?;
-        let pdf = self.render_pdf(&doc).map_err(|e| (e.to_string(), true))?;
+        let pdf = self.render_pdf(&doc).await.map_err(|e| (e.to_string(), true))?;
         let number = invoice.number.clone().unwrap_or_default();
         let mail = OutgoingMail {
             to: serde_json::from_str(&d.recipients).unwrap_or_default(),
