@@ -1,6 +1,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use base64::Engine as _;
 use be_documents::render_pdf;
 use be_domain::invoicing::{InvoiceDocument, Paper};
 
@@ -274,6 +275,15 @@ fn a_logo_that_is_not_an_image_is_refused_with_its_code() {
     assert_eq!(e.code(), "logo_invalid");
     assert!(e.to_string().contains("PNG"), "{e}");
     doc.issuer.logo_base64 = None;
+    assert_row(&text(&render(&doc)), "Total due", &["307.45 EUR"]);
+    let without = render_pdf(&doc).expect("no logo");
+    // An SVG logo (the template accepts PNG or SVG) is placed.
+    let svg = r##"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="40" height="40" fill="#1f3a5f"/></svg>"##;
+    doc.issuer.logo_base64 = Some(base64::engine::general_purpose::STANDARD.encode(svg));
+    assert!(
+        render_pdf(&doc).expect("SVG logo") != without,
+        "the logo is drawn"
+    );
     assert_row(&text(&render(&doc)), "Total due", &["307.45 EUR"]);
 }
 
