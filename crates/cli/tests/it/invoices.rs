@@ -16,7 +16,7 @@ fn invoice<'a>(run: &'a Value, customer: &str) -> &'a Value {
 }
 
 /// The worked example imported, priced and rated.
-fn rated() -> Fresh {
+pub(crate) fn rated() -> Fresh {
     let s = Fresh::start();
     let csv = shared("data/engine/example-focus.csv");
     let config = shared("data/engine/example-config.json");

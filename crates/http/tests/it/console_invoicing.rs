@@ -141,7 +141,7 @@ async fn templates_are_copied_edited_with_errors_beside_fields_and_deleted() {
     let good: Vec<(&str, &str)> = vec![
         ("csrf", &csrf),
         ("name", "Monthly VAT"),
-        ("invoice_by", "Family"),
+        ("invoice_by", "BillingFamilyName"),
         ("line_by", "ServiceName"),
         ("measure", "BilledCost"),
         ("formulas[0].label", "VAT 20%"),

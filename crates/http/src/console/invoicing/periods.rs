@@ -11,7 +11,6 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use be_app::AppError;
 use be_app::invoicing::{InvoiceChange, LockView, Rerate, StepKind, TieOut};
 use be_domain::invoicing::LockReason;
 use serde::Deserialize;

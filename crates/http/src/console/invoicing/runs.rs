@@ -193,7 +193,7 @@ pub(crate) async fn create_run(
             let errors = if matches!(e, AppError::NotFound { .. }) {
                 beside(&e, "template")
             } else {
-                Errors::of(&e, &[("period", "from")])
+                Errors::of(&e, &[("from.period", "from"), ("to.period", "to")])
             };
             runs_view(&s, &user, status_of(&e), entered, errors).await
         }
