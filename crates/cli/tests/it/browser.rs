@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::process::{DEMO_EMAIL, DEMO_PASSWORD, Server, TempDir, free_port, start_demo};
 
-struct Driver {
+pub(crate) struct Driver {
     _process: Server,
     port: u16,
     _profile: TempDir,

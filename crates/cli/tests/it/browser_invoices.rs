@@ -1,7 +1,7 @@
 //! The console's Invoices area in headless Chromium on the worked example (imported, priced and
 //! rated through the CLI): a run made from the form, one tab per invoice (Contoso 256.21, exact
 //! on hover; Fabrikam 175.00), finalized after its confirmation page (INV-000001), the list, an
-//! invoice's page, the tie-out; full-page screenshots of each at 1400 and 800 px.
+//! invoice's page, the tie-out, a late price change re-rated into credit note CN-000001; full-page screenshots of each at 1400 and 800 px.
 
 use std::time::Duration;
 
@@ -42,13 +42,14 @@ async fn a_run_drafted_reviewed_and_finalized_in_the_console() {
             ["Contoso", "USD 256.21", "Fabrikam", "USD 175.00"].iter().all(|t| tabs.contains(t)),
             "{tabs}"
         );
+        shots(&c, "invoice-draft").await;
         assert!(text_of(&c, "#doc-customer").await.contains("Contoso"));
-        assert!(text_of(&c, "#doc-number").await.contains("INV-000001 (to be)"));
+        let number = text_of(&c, "#doc-number").await;
+        assert!(number.contains("INV-000001 (to be)"), "{number}");
         assert_eq!(attr(&c, "#doc-total", "title").await, "USD 256.2125", "exact on hover");
         let lines = text_of(&c, "#doc-lines").await;
         assert!(lines.contains("Support fee") && lines.contains("USD 16.96"), "the rule's line: {lines}");
         assert!(text_of(&c, "#invoice-document").await.contains("C-1042"), "the run's parameter");
-        shots(&c, "invoice-draft").await;
 
         // The other tab, by keyboard-reachable link.
         c.find(Locator::XPath("//nav[contains(@class,'invoice-tabs')]//a[contains(., 'Fabrikam')]"))
@@ -84,6 +85,28 @@ async fn a_run_drafted_reviewed_and_finalized_in_the_console() {
         goto(&c, &url, "/invoices/periods/2026-10/tie-out").await;
         assert_eq!(text_of(&c, "#reconciled-USD").await, "reconciled");
         shots(&c, "invoice-tie-out").await;
+
+        // A late price change waits on the locked month; the re-rate's dry run, then the note.
+        let volume = std::fs::read_to_string(crate::rating::shared("data/engine/example-config.json"))
+            .expect("read")
+            .replace("\"graduated\"", "\"volume\"");
+        let volume_file = fresh.dir.0.join("volume.json");
+        std::fs::write(&volume_file, volume).expect("write");
+        let (ok, _, err) = fresh.run(&["pricing", "import", volume_file.to_str().expect("path")]);
+        assert!(ok, "{err}");
+        goto(&c, &url, "/invoices/periods").await;
+        let month = text_of(&c, "#months tr[data-period='2026-10']").await;
+        assert!(month.contains("locked") && month.contains("since"), "a change waits: {month}");
+        shots(&c, "invoice-periods-pending").await;
+        click(&c, "#months tr[data-period='2026-10'] a[href$='/rerate']").await;
+        let change = until_shown(&c, ".change", "INV-000001").await;
+        assert!(change.contains("Credit note") && change.contains("-5.00"), "{change}");
+        shots(&c, "invoice-rerate").await;
+        click(&c, "#issue-notes").await;
+        c.accept_alert().await.expect("confirm");
+        let issued = until_shown(&c, "#issued", "CN-000001").await;
+        assert!(issued.contains("-5.00"), "{issued}");
+        shots(&c, "invoice-rerate-issued").await;
         for (path, name) in [
             ("/invoices/runs", "invoice-runs"),
             ("/invoices/periods", "invoice-periods"),

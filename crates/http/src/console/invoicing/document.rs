@@ -14,6 +14,17 @@ pub(crate) fn billed(amount: Exact, exact: Exact, currency: &str) -> Money {
     m
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn columns_read_as_words() {
+        assert_eq!(super::heading("SubAccountName"), "Sub account name");
+        assert_eq!(super::heading("ServiceName"), "Service name");
+        assert_eq!(super::heading("x_CostCenter"), "Cost center");
+        assert_eq!(super::heading("tag:team"), "tag:team");
+    }
+}
+
 pub(crate) struct LineRow {
     pub values: Vec<String>,
     pub rule: bool,
@@ -90,7 +101,7 @@ impl DocView {
         let headings = if doc.line_headings.is_empty() {
             vec!["Description".to_string()]
         } else {
-            doc.line_headings.clone()
+            doc.line_headings.iter().map(|h| heading(h)).collect()
         };
         DocView {
             title: doc.kind.title(),
@@ -129,6 +140,22 @@ impl DocView {
     pub(crate) fn span(&self) -> usize {
         self.headings.len()
     }
+}
+
+/// A column's name as a heading: `SubAccountName` reads "Sub account name".
+fn heading(column: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in column.trim_start_matches("x_").chars() {
+        if c.is_uppercase() && prev_lower {
+            out.push(' ');
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+        prev_lower = c.is_lowercase();
+    }
+    out
 }
 
 fn issuer(doc: &InvoiceDocument) -> Party {

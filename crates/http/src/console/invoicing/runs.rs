@@ -282,11 +282,15 @@ pub(crate) async fn run_page(
         .or_else(|| run.invoices.first().map(|i| i.id.clone()));
     let (doc, doc_link) = match chosen.as_deref() {
         Some(inv) => match s.app.invoice(&user.caller, inv).await {
+            // The run's own summary knows the number a draft would take.
             Ok(v) => (
                 Some(DocView::of(
                     &v.document,
                     v.summary.number.as_deref(),
-                    v.summary.number_to_be.as_deref(),
+                    run.invoices
+                        .iter()
+                        .find(|i| i.id == inv)
+                        .and_then(|i| i.number_to_be.as_deref()),
                 )),
                 (v.summary.state == InvoiceState::Final).then(|| format!("/invoices/{inv}")),
             ),
