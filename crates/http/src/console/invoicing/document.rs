@@ -14,17 +14,6 @@ pub(crate) fn billed(amount: Exact, exact: Exact, currency: &str) -> Money {
     m
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn columns_read_as_words() {
-        assert_eq!(super::heading("SubAccountName"), "Sub account name");
-        assert_eq!(super::heading("ServiceName"), "Service name");
-        assert_eq!(super::heading("x_CostCenter"), "Cost center");
-        assert_eq!(super::heading("tag:team"), "tag:team");
-    }
-}
-
 pub(crate) struct LineRow {
     pub values: Vec<String>,
     pub rule: bool,
@@ -63,10 +52,10 @@ pub(crate) struct DocView {
 
 fn line_row(l: &InvoiceLine, currency: &str) -> LineRow {
     let mut values = l.values.clone();
-    if let (Some(rule), Some(first)) = (&l.rule, values.first_mut()) {
-        if first.is_empty() {
-            first.clone_from(rule);
-        }
+    if let (Some(rule), Some(first)) = (&l.rule, values.first_mut())
+        && first.is_empty()
+    {
+        first.clone_from(rule);
     }
     if values.is_empty() {
         values.push(l.rule.clone().unwrap_or_default());
@@ -187,5 +176,16 @@ fn customer(doc: &InvoiceDocument) -> Party {
         name: c.billing_name.clone(),
         address: c.address.clone(),
         facts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn columns_read_as_words() {
+        assert_eq!(super::heading("SubAccountName"), "Sub account name");
+        assert_eq!(super::heading("ServiceName"), "Service name");
+        assert_eq!(super::heading("x_CostCenter"), "Cost center");
+        assert_eq!(super::heading("tag:team"), "tag:team");
     }
 }
