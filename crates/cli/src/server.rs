@@ -114,6 +114,10 @@ async fn open_app(config: &Config) -> anyhow::Result<App> {
     let engine = crate::engine_port::EnginePort::new(config.rating.threads as usize)
         .context("cannot start the rating engine's threads")?;
     settings.rating.engine = Some(Arc::new(engine));
+    settings.invoicing.documents = Some(Arc::new(crate::documents_port::DocumentsPort));
+    if let Some(mail) = crate::mail_port::MailPortSmtp::from_config(&config.mail)? {
+        settings.invoicing.mail = Some(Arc::new(mail));
+    }
     Ok(App::new(store, Arc::new(SystemClock), keys, settings)?)
 }
 
