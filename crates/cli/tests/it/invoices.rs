@@ -71,7 +71,7 @@ fn invoice<'a>(run: &'a Value, customer: &str) -> &'a Value {
 }
 
 /// The worked example imported, priced and rated.
-fn rated() -> Fresh {
+pub(crate) fn rated() -> Fresh {
     rated_with(&[])
 }
 

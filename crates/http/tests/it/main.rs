@@ -4,5 +4,6 @@
 mod api;
 mod connect;
 mod console;
+mod console_invoicing;
 mod console_pricing;
 mod harness;
