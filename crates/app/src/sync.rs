@@ -34,20 +34,37 @@ pub struct PeriodSummary {
     pub billed_total: String,
     pub amortized_total: String,
     pub effective_total: String,
-    /// Both identities hold to the last digit and no row was lost.
+    /// Both identities hold to the last digit and no row was lost. When false the period was
+    /// NOT stored: the previous file at `dest` is untouched.
     pub reconciled: bool,
+    /// `SUM(BilledCost) - ActualCost` and `SUM(EffectiveCost) - AmortizedCost`, exact ("0" when
+    /// reconciled).
+    pub billed_difference: String,
+    pub effective_difference: String,
+    /// The rows the merge rule expects (equal to `rows` when reconciled).
+    pub expected_rows: u64,
+}
+
+/// A period writer's failure, with its stable code and remedy (the period keeps its previous
+/// data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodWriteError {
+    pub code: &'static str,
+    pub message: String,
+    pub remedy: String,
 }
 
 /// Converts one period's downloaded CSV parts to FOCUS Parquet at `dest`, replacing any previous
-/// file atomically. Implemented with the `ingest` crate; kept behind a trait so the app does not
-/// know Arrow.
+/// file atomically, but only when the conversion reconciles: a summary with `reconciled: false`
+/// means `dest` was left as it was. Implemented with the `ingest` crate; kept behind a trait so
+/// the app does not know Arrow.
 pub trait PeriodWriter: Send + Sync + 'static {
     fn write_period(
         &self,
         actual: &[PathBuf],
         amortized: &[PathBuf],
         dest: &Path,
-    ) -> std::result::Result<PeriodSummary, String>;
+    ) -> std::result::Result<PeriodSummary, PeriodWriteError>;
 
     /// Remove the temp files an interrupted write left in a connection's period directory (never
     /// while a sync of that connection runs); returns how many.
@@ -55,6 +72,20 @@ pub trait PeriodWriter: Send + Sync + 'static {
         let _ = dir;
         Ok(0)
     }
+}
+
+/// A period whose latest pull failed ([`App::failing_periods`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodFailure {
+    /// `YYYY-MM`.
+    pub period: String,
+    pub at: OffsetDateTime,
+    /// Stable code (`reconciliation_mismatch`, `sync_throttled`, ...).
+    pub code: String,
+    pub message: String,
+    pub remedy: String,
+    /// The period still holds an earlier successful pull's data.
+    pub previous_kept: bool,
 }
 
 /// How sync behaves.
@@ -162,6 +193,21 @@ fn fetch_error(e: &AzureError) -> (&'static str, String, String) {
     }
 }
 
+/// The history's message for a pull that did not reconcile: both differences and the rows.
+fn mismatch_message(s: &PeriodSummary) -> String {
+    format!(
+        "The pulled data does not reconcile, so it was not stored: FOCUS BilledCost {} vs Azure ActualCost {} (difference {}); FOCUS EffectiveCost {} vs Azure AmortizedCost {} (difference {}); {} rows of {} expected.",
+        s.billed_total,
+        s.actual_total,
+        s.billed_difference,
+        s.effective_total,
+        s.amortized_total,
+        s.effective_difference,
+        s.rows,
+        s.expected_rows
+    )
+}
+
 impl App {
     pub fn sync_settings(&self) -> &SyncSettings {
         &self.settings.sync
@@ -194,6 +240,30 @@ impl App {
             .store
             .list_sync_periods(caller.organization_id, c.id, limit)
             .await?)
+    }
+
+    /// The periods whose latest pull failed (newest first): what failed, the remedy, and whether
+    /// the period still holds an earlier pull's data. They are pulled again at the next run.
+    pub async fn failing_periods(&self, caller: &Caller, id: &str) -> Result<Vec<PeriodFailure>> {
+        let c = self.get_connection(caller, id).await?;
+        let org = caller.organization_id;
+        let stored = self.store.list_periods(org, c.id).await?;
+        let history = self.store.list_sync_periods(org, c.id, 500).await?;
+        let mut seen = std::collections::HashSet::new();
+        Ok(history
+            .into_iter()
+            .filter(|h| h.outcome != SyncOutcome::Running)
+            .filter(|h| seen.insert(h.period.clone()))
+            .filter(|h| h.outcome == SyncOutcome::Failed)
+            .map(|h| PeriodFailure {
+                previous_kept: stored.iter().any(|p| p.period == h.period),
+                at: h.finished_at.unwrap_or(h.started_at),
+                code: h.error_code.unwrap_or_else(|| "sync_failed".into()),
+                message: h.error_message.unwrap_or_default(),
+                remedy: h.remedy.unwrap_or_default(),
+                period: h.period,
+            })
+            .collect())
     }
 
     pub async fn stored_periods(&self, caller: &Caller, id: &str) -> Result<Vec<PeriodRecord>> {
@@ -386,45 +456,25 @@ impl App {
         record.finished_at = Some(self.clock.now());
         match result {
             Ok((summary, bytes)) => {
-                record.outcome = SyncOutcome::Succeeded;
                 record.rows_written = summary.rows as i64;
                 record.bytes_downloaded = bytes as i64;
                 record.reconciled = Some(summary.reconciled);
-                if !summary.reconciled {
-                    record.error_code = Some("reconciliation_mismatch".into());
-                    record.error_message = Some(format!(
-                        "The FOCUS totals (BilledCost {}, EffectiveCost {}) differ from Azure's (ActualCost {}, AmortizedCost {}).",
-                        summary.billed_total,
-                        summary.effective_total,
-                        summary.actual_total,
-                        summary.amortized_total
-                    ));
-                    record.remedy = Some("This is a bug in the conversion: report it with the period and the connection ID.".into());
-                }
                 record.source_total = Some(summary.actual_total.clone());
                 record.focus_total = Some(summary.billed_total.clone());
                 record.amortized_total = Some(summary.amortized_total.clone());
                 record.effective_total = Some(summary.effective_total.clone());
-                let closed = (period.last_day() + self.settings.sync.close_after) < today;
-                let stored = self
-                    .store
-                    .upsert_period(&PeriodRecord {
-                        organization_id: c.organization_id,
-                        connection_id: c.id,
-                        period: period.key(),
-                        rows_stored: summary.rows as i64,
-                        source_total: summary.actual_total,
-                        focus_total: summary.billed_total,
-                        amortized_total: summary.amortized_total,
-                        effective_total: summary.effective_total,
-                        reconciled: summary.reconciled,
-                        pulled_at: self.clock.now(),
-                        closed,
-                    })
-                    .await;
-                self.gone_or(c, stored).await?;
-                // The period's data changed: rate it again.
-                self.data_changed(c.organization_id, &[period]).await?;
+                if summary.reconciled {
+                    record.outcome = SyncOutcome::Succeeded;
+                    self.store_period(c, period, today, summary).await?;
+                } else {
+                    // Not stored: the previous file and its record stay; the period is still
+                    // planned (not stored, or not closed), so the next run pulls it again.
+                    record.outcome = SyncOutcome::Failed;
+                    record.rows_written = 0;
+                    record.error_code = Some("reconciliation_mismatch".into());
+                    record.error_message = Some(mismatch_message(&summary));
+                    record.remedy = Some("Nothing to do: the period keeps its previous data and is pulled again at the next sync. If the difference stays, report it with the period and the connection ID.".into());
+                }
             }
             Err((code, message, remedy, bytes)) => {
                 record.outcome = SyncOutcome::Failed;
@@ -436,6 +486,37 @@ impl App {
         }
         self.record_history(c, &record).await?;
         Ok(record.outcome == SyncOutcome::Succeeded)
+    }
+
+    /// Record a reconciled period as stored, and queue its rating.
+    async fn store_period(
+        &self,
+        c: &ConnectionRecord,
+        period: BillingPeriod,
+        today: Date,
+        summary: PeriodSummary,
+    ) -> std::result::Result<(), Stop> {
+        let closed = (period.last_day() + self.settings.sync.close_after) < today;
+        let stored = self
+            .store
+            .upsert_period(&PeriodRecord {
+                organization_id: c.organization_id,
+                connection_id: c.id,
+                period: period.key(),
+                rows_stored: summary.rows as i64,
+                source_total: summary.actual_total,
+                focus_total: summary.billed_total,
+                amortized_total: summary.amortized_total,
+                effective_total: summary.effective_total,
+                reconciled: true,
+                pulled_at: self.clock.now(),
+                closed,
+            })
+            .await;
+        self.gone_or(c, stored).await?;
+        // The period's data changed: rate it again.
+        self.data_changed(c.organization_id, &[period]).await?;
+        Ok(())
     }
 
     async fn record_history(
@@ -550,11 +631,15 @@ impl App {
             writer.write_period(&actual, &amortized, &writer_dest)
         })
         .await
-        .unwrap_or_else(|e| Err(format!("the conversion stopped unexpectedly: {e}")));
+        .unwrap_or_else(|e| Err(PeriodWriteError {
+            code: "sync_convert_failed",
+            message: format!("the conversion stopped unexpectedly: {e}"),
+            remedy: "The period keeps its previous data. If this repeats, report it with the period and the connection ID.".into(),
+        }));
         let _ = tokio::fs::remove_dir_all(&dir).await;
-        summary.map(|s| (s, bytes)).map_err(|e| {
-            ("sync_convert_failed", e, "The period keeps its previous data. If this repeats, report it with the period and the connection ID.".into(), bytes)
-        })
+        summary
+            .map(|s| (s, bytes))
+            .map_err(|e| (e.code, e.message, e.remedy, bytes))
     }
 }
 

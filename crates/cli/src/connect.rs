@@ -459,6 +459,12 @@ pub async fn connections(cmd: ConnectionsCommand) -> anyhow::Result<()> {
                 println!("  warning: {w}");
             }
             print_checks(&c);
+            if c["state"] != "draft" {
+                let (_, status) = api
+                    .call(Method::GET, &format!("/connections/{id}/sync"), None)
+                    .await?;
+                print_sync_status(&status);
+            }
         }
         ConnectionsCommand::Validate { id } => {
             let (_, v) = api
@@ -535,6 +541,50 @@ pub async fn connections(cmd: ConnectionsCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The stored periods (newest first) and the periods whose last pull failed.
+fn print_sync_status(status: &Value) {
+    println!(
+        "data as of: {}",
+        status["data_as_of"].as_str().unwrap_or("no data yet")
+    );
+    let mut periods: Vec<&Value> = status["periods"].as_array().into_iter().flatten().collect();
+    periods.sort_by_key(|p| std::cmp::Reverse(str_of(p, "period").to_string()));
+    for p in periods {
+        println!(
+            "  {}: {} rows, BilledCost {} (Azure {}), {}, {}, pulled {}",
+            str_of(p, "period"),
+            p["rows"],
+            str_of(p, "billed_total"),
+            str_of(p, "actual_total"),
+            if p["reconciled"] == true {
+                "reconciled"
+            } else {
+                "NOT reconciled"
+            },
+            if p["closed"] == true {
+                "closed"
+            } else {
+                "open"
+            },
+            str_of(p, "pulled_at")
+        );
+    }
+    for f in status["failing"].as_array().into_iter().flatten() {
+        let kept = if f["previous_kept"] == true {
+            "keeps its previous data"
+        } else {
+            "no data stored yet"
+        };
+        println!(
+            "  {} last pull FAILED ({}): {} ({kept}; pulled again at the next sync) {}",
+            str_of(f, "period"),
+            str_of(f, "code"),
+            str_of(f, "message"),
+            str_of(f, "remedy")
+        );
+    }
 }
 
 #[derive(Args)]

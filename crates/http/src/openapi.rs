@@ -360,8 +360,12 @@ fn base_document() -> Value {
                     "progress_done": {"type": "integer"}, "progress_total": {"type": "integer"},
                     "run_after": {"type": "string", "format": "date-time"}, "attempts": {"type": "integer"}, "last_error": {"type": ["string", "null"]},
                     "created_at": {"type": "string", "format": "date-time"}}},
-                "SyncStatus": {"type": "object", "required": ["periods", "history"],
+                "SyncStatus": {"type": "object", "required": ["periods", "failing", "history"],
                     "properties": {"data_as_of": {"type": ["string", "null"], "format": "date-time"},
+                                   "failing": {"type": "array", "description": "Periods whose latest pull failed (for example reconciliation_mismatch, with both differences in the message): they keep their previous data (previous_kept) and are pulled again at the next sync.",
+                                       "items": {"type": "object", "required": ["period", "at", "code", "message", "remedy", "previous_kept"], "properties": {
+                                       "period": {"type": "string"}, "at": {"type": "string", "format": "date-time"}, "code": {"type": "string"},
+                                       "message": {"type": "string"}, "remedy": {"type": "string"}, "previous_kept": {"type": "boolean"}}}},
                                    "job": {"oneOf": [{"$ref": "#/components/schemas/Job"}, {"type": "null"}]},
                                    "periods": {"type": "array", "items": {"type": "object", "properties": {
                                        "period": {"type": "string", "description": "YYYY-MM"}, "rows": {"type": "integer"},

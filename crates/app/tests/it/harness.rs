@@ -9,7 +9,7 @@ use std::{
 use be_app::{
     App, AppSettings, Caller, ConnectionDetails, ConnectionState, Keys, ManualClock,
     jobs::JobSettings,
-    sync::{PeriodSummary, PeriodWriter, SyncSettings},
+    sync::{PeriodSummary, PeriodWriteError, PeriodWriter, SyncSettings},
 };
 use be_azure_sim::{
     Agreement, AzureSim, NewApp, NewBillingAccount, NewSecret, NewTenant, NewUser, RunningSim,
@@ -92,11 +92,30 @@ pub struct TestWriter {
 struct Gate {
     held: HashSet<String>,
     waiting: usize,
+    /// Connections whose pulls do not reconcile (nothing is written, as the contract says).
+    mismatched: HashSet<String>,
 }
 
 impl TestWriter {
     pub fn hold(&self, c: ConnectionId) {
         self.lock().held.insert(c.to_string());
+    }
+
+    /// From now on `c`'s pulls do not reconcile (until [`TestWriter::reconcile_again`]).
+    pub fn mismatch(&self, c: ConnectionId) {
+        self.lock().mismatched.insert(c.to_string());
+    }
+
+    pub fn reconcile_again(&self) {
+        self.lock().mismatched.clear();
+    }
+
+    fn mismatched(&self, dest: &Path) -> bool {
+        let key = dest.to_string_lossy().into_owned();
+        self.lock()
+            .mismatched
+            .iter()
+            .any(|c| key.contains(c.as_str()))
     }
 
     pub fn release_all(&self) {
@@ -135,29 +154,50 @@ impl PeriodWriter for TestWriter {
         actual: &[PathBuf],
         _amortized: &[PathBuf],
         dest: &Path,
-    ) -> Result<PeriodSummary, String> {
+    ) -> Result<PeriodSummary, PeriodWriteError> {
         self.wait_if_held(dest);
+        let failed = |message: String| PeriodWriteError {
+            code: "test_write_failed",
+            message,
+            remedy: "none".into(),
+        };
         let rows = actual
             .iter()
             .map(|f| std::fs::read_to_string(f).map(|t| t.lines().count().saturating_sub(1) as u64))
             .sum::<std::io::Result<u64>>();
-        let rows = rows.map_err(|e| format!("cannot read the download: {e}"))?;
+        let rows = rows.map_err(|e| failed(format!("cannot read the download: {e}")))?;
+        let total = |s: &str| s.to_string();
+        if self.mismatched(dest) {
+            return Ok(PeriodSummary {
+                rows,
+                actual_total: total("100.5"),
+                billed_total: total("90.25"),
+                amortized_total: total("100.5"),
+                effective_total: total("100.5"),
+                reconciled: false,
+                billed_difference: total("-10.25"),
+                effective_difference: total("0"),
+                expected_rows: rows + 1,
+            });
+        }
         // The folder may have been removed meanwhile (a deleted connection): write anyway, as a
         // write landing just after the deletion would.
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+                .map_err(|e| failed(format!("cannot create {}: {e}", parent.display())))?;
         }
-        std::fs::write(dest, b"PAR1 a stand-in period PAR1")
-            .map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
-        let zero = || "0".to_string();
+        std::fs::write(dest, format!("PAR1 a stand-in period of {rows} rows PAR1"))
+            .map_err(|e| failed(format!("cannot write {}: {e}", dest.display())))?;
         Ok(PeriodSummary {
             rows,
-            actual_total: zero(),
-            billed_total: zero(),
-            amortized_total: zero(),
-            effective_total: zero(),
+            actual_total: total("0"),
+            billed_total: total("0"),
+            amortized_total: total("0"),
+            effective_total: total("0"),
             reconciled: true,
+            billed_difference: total("0"),
+            effective_difference: total("0"),
+            expected_rows: rows,
         })
     }
 }

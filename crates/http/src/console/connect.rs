@@ -733,7 +733,18 @@ struct ConnectionPage {
     data_as_of: String,
     sync_job: Option<String>,
     periods: Vec<PeriodRowView>,
+    failing: Vec<FailingRowView>,
     history: Vec<HistoryRowView>,
+}
+
+/// A period whose latest pull failed.
+struct FailingRowView {
+    period: String,
+    at: String,
+    code: String,
+    message: String,
+    remedy: String,
+    previous_kept: bool,
 }
 
 struct PeriodRowView {
@@ -789,6 +800,11 @@ pub(crate) async fn connection_page(
     let history = s
         .app
         .sync_history(&user.caller, &id, 40)
+        .await
+        .unwrap_or_default();
+    let failing = s
+        .app
+        .failing_periods(&user.caller, &id)
         .await
         .unwrap_or_default();
     let now = s.app.now();
@@ -871,6 +887,17 @@ pub(crate) async fn connection_page(
                 reconciled: p.reconciled,
                 closed: p.closed,
                 pulled_at: when(p.pulled_at),
+            })
+            .collect(),
+        failing: failing
+            .into_iter()
+            .map(|f| FailingRowView {
+                period: f.period,
+                at: when(f.at),
+                code: f.code,
+                message: f.message,
+                remedy: f.remedy,
+                previous_kept: f.previous_kept,
             })
             .collect(),
         history: history

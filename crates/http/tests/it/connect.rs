@@ -155,6 +155,39 @@ impl Flow<'_> {
         id
     }
 
+    /// A connected connection of a new account `name` to `billing` (EA): the whole flow with the
+    /// role call run as the enterprise administrator.
+    async fn connected(&self, w: &World, name: &str, billing: &str) -> String {
+        let id = self
+            .prepare(
+                name,
+                "fabrikam.onmicrosoft.com",
+                &w.client_id.to_string(),
+                "EA",
+                billing,
+                &w.secret,
+            )
+            .await;
+        let admin = w
+            .sim
+            .sim()
+            .user_token(w.ea_admin)
+            .expect("token")
+            .access_token;
+        let (_, grant) = self
+            .call(Method::GET, &format!("/connections/{id}/role-grant"), None)
+            .await;
+        reqwest::Client::new()
+            .put(grant["ea_call"]["url"].as_str().expect("url"))
+            .bearer_auth(admin)
+            .json(&grant["ea_call"]["body"])
+            .send()
+            .await
+            .expect("grant");
+        assert_eq!(self.validate(&id).await["state"], "connected");
+        id
+    }
+
     async fn validate(&self, id: &str) -> Value {
         let (status, v) = self
             .call(Method::POST, &format!("/connections/{id}/validate"), None)
@@ -880,4 +913,57 @@ async fn pause_and_resume() {
         .call(Method::POST, &format!("/connections/{id}/resume"), None)
         .await;
     assert_eq!((status, v["state"].as_str()), (200, Some("connected")));
+}
+
+#[tokio::test]
+async fn a_period_whose_last_pull_failed_is_shown_with_its_difference() {
+    let w = world().await;
+    let app = spawn_app_with_azure(endpoints(&w.sim)).await;
+    let flow = Flow {
+        app: &app,
+        token: app.tenant("MSP").await.token,
+    };
+    let id = flow.connected(&w, "Contoso", EA).await;
+    let (_, status) = flow
+        .call(Method::GET, &format!("/connections/{id}/sync"), None)
+        .await;
+    assert_eq!(status["failing"], json!([]), "{status}");
+
+    // A pull that did not reconcile, as the sync records it.
+    let org = app
+        .app
+        .store()
+        .find_organization_by_name("MSP")
+        .await
+        .expect("find")
+        .expect("the organization")
+        .id;
+    let connection: be_domain::ConnectionId = id.parse().expect("id");
+    let now = time::OffsetDateTime::now_utc();
+    let mut record = be_store::SyncPeriodRecord::started(
+        org,
+        connection,
+        be_domain::JobId::new(),
+        "2026-10".into(),
+        now,
+    );
+    record.finished_at = Some(now);
+    record.outcome = be_domain::SyncOutcome::Failed;
+    record.error_code = Some("reconciliation_mismatch".into());
+    record.error_message = Some("The pulled data does not reconcile (difference -10.25).".into());
+    record.remedy = Some("Nothing to do.".into());
+    app.app
+        .store()
+        .record_sync_period(&record)
+        .await
+        .expect("record");
+
+    let (_, status) = flow
+        .call(Method::GET, &format!("/connections/{id}/sync"), None)
+        .await;
+    let failing = &status["failing"][0];
+    assert_eq!(failing["period"], "2026-10", "{status}");
+    assert_eq!(failing["code"], "reconciliation_mismatch");
+    assert!(failing["message"].as_str().unwrap_or("").contains("-10.25"));
+    assert_eq!(failing["previous_kept"], false);
 }

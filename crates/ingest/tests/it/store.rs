@@ -54,6 +54,57 @@ fn a_failed_sync_leaves_the_previous_period_untouched() {
 }
 
 #[test]
+fn a_period_that_does_not_reconcile_never_replaces_the_stored_one() {
+    let g = generator(Layout::Ea2024_08_01, 300, 5);
+    let amortized = generated_csv(&g, Metric::AmortizedCost);
+    let actual = generated_csv(&g, Metric::ActualCost);
+    let dir = temp_dir();
+    let path = dir.path().join("2025-06.parquet");
+    ingest_period(
+        vec![mem("amortized.csv", amortized.clone())],
+        vec![mem("actual.csv", actual.clone())],
+        &path,
+        ConvertOptions::default(),
+    )
+    .expect("a good pull");
+    let before = std::fs::read(&path).expect("read");
+
+    // The actual-cost report loses an on-demand usage row (a blob cut short): the invoice identity
+    // breaks by that row's cost.
+    let text = String::from_utf8(actual).expect("utf8");
+    let mut lines: Vec<&str> = text.lines().collect();
+    let i = lines
+        .iter()
+        .rposition(|l| l.contains(",Usage,UsageBased,OnDemand,"))
+        .expect("an on-demand row");
+    lines.remove(i);
+    let e = ingest_period(
+        vec![mem("amortized.csv", amortized)],
+        vec![mem("actual.csv", (lines.join("\n") + "\n").into_bytes())],
+        &path,
+        ConvertOptions::default(),
+    )
+    .expect_err("a pull that does not reconcile is refused");
+    assert_eq!(e.code(), "reconciliation_mismatch");
+    let be_ingest::IngestError::NotReconciled(r) = &e else {
+        panic!("{e}")
+    };
+    assert!(!r.billed_difference.is_zero(), "{}", r.summary());
+    assert!(r.effective_difference.is_zero(), "{}", r.summary());
+    assert!(e.to_string().contains("difference"), "{e}");
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        before,
+        "the good file stays"
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["2025-06.parquet"], "no temporary file left behind");
+}
+
+#[test]
 fn readers_see_the_old_or_the_new_file_never_a_mix() {
     let dir = temp_dir();
     let path = dir.path().join("2025-06.parquet");
