@@ -569,6 +569,7 @@ impl App {
         if let Some(Ok(b)) = billing {
             c.billing_account_id = Some(b);
         }
+        self.refuse_billing_account_held(&c).await?;
         if changed_identity {
             // Another app or tenant: the principal must be read again from a new token.
             c.principal_object_id = None;
@@ -822,6 +823,7 @@ impl App {
                 "Enter the agreement type and billing account ID first.",
             )));
         };
+        self.refuse_billing_account_held(&c).await?;
         c.state = ConnectionState::Validating;
         self.save(&mut c).await?;
 
@@ -1032,6 +1034,12 @@ impl App {
         }
 
         let all_passed = checks.iter().all(|ch| ch.outcome == CheckOutcome::Passed);
+        if all_passed && let Err(e) = self.refuse_billing_account_held(&c).await {
+            // Another connection got there during the checks.
+            c.state = ConnectionState::Failed;
+            self.save(&mut c).await?;
+            return Err(e);
+        }
         c.state = if all_passed {
             ConnectionState::Connected
         } else {
@@ -1166,6 +1174,55 @@ impl App {
 }
 
 impl App {
+    /// One billing account per organization: `c`'s billing account must not be held by another
+    /// connection of the organization (a second one would count every cost twice in the
+    /// organization's totals). A connection holds its billing account once it is connected,
+    /// validating or paused, or while it has stored data; drafts and failed tries without data do
+    /// not. The error names the account that holds it.
+    async fn refuse_billing_account_held(&self, c: &ConnectionRecord) -> Result<()> {
+        let (Some(agreement), Some(billing)) = (c.agreement_type, c.billing_account_id.as_ref())
+        else {
+            return Ok(());
+        };
+        let org = c.organization_id;
+        let mut holder = None;
+        for o in self.store.list_connections(org).await? {
+            let same = o.id != c.id
+                && o.agreement_type == Some(agreement)
+                && o.billing_account_id
+                    .as_ref()
+                    .is_some_and(|b| b.as_str().eq_ignore_ascii_case(billing.as_str()));
+            if !same {
+                continue;
+            }
+            let active = matches!(
+                o.state,
+                ConnectionState::Connected | ConnectionState::Validating | ConnectionState::Paused
+            );
+            if active || !self.store.list_periods(org, o.id).await?.is_empty() {
+                holder = Some(o);
+                break;
+            }
+        }
+        let Some(holder) = holder else {
+            return Ok(());
+        };
+        let account = self
+            .store
+            .get_account(c.organization_id, holder.account_id)
+            .await?
+            .map(|a| a.name.to_string())
+            .unwrap_or_else(|| holder.account_id.to_string());
+        Err(AppError::Conflict {
+            code: "billing_account_already_connected",
+            field: Some("billing_account_id"),
+            message: format!(
+                "Billing account {billing} is already connected to account \"{account}\" in this organization (connection {}); connecting it twice would count its costs twice. Use that account, or delete its connection first.",
+                holder.id
+            ),
+        })
+    }
+
     /// The periods a connection has stored.
     pub(crate) async fn connection_periods(
         &self,

@@ -52,6 +52,9 @@ fn base_document() -> Value {
     );
     let conn_not_found =
         error_response("No such connection in your organization (code `connection_not_found`).");
+    let details_conflict = error_response(
+        "`billing_account_already_connected`: another connection of the organization holds this billing account (the message names its account and connection).",
+    );
     let upstream = error_response(
         "Azure refused the credentials (422; codes `azure_tenant_not_found`, `azure_app_not_found`, `azure_secret_invalid`, `azure_secret_expired`, `azure_app_disabled`, ...) or could not answer (503; `azure_throttled`, `azure_unavailable`, `azure_unreachable`). The message says what to do.",
     );
@@ -173,7 +176,7 @@ fn base_document() -> Value {
                     "operationId": "setConnectionDetails", "summary": "Wizard step 5: tenant ID, client ID, agreement type, billing account ID (any subset)",
                     "parameters": [id_param()], "requestBody": json_body("ConnectionDetails"),
                     "responses": {"200": ok("The connection.", "Connection"), "400": bad_request.clone(), "401": unauthenticated.clone(),
-                                  "404": conn_not_found.clone(), "422": invalid_details.clone()}
+                                  "404": conn_not_found.clone(), "409": details_conflict.clone(), "422": invalid_details.clone()}
                 },
                 "delete": {
                     "operationId": "deleteConnection", "summary": "Delete a connection and its data; `confirm` must repeat the account's name",
@@ -205,7 +208,7 @@ fn base_document() -> Value {
                     "operationId": "validateConnection", "summary": "Wizard step 8: run the checks in order; all passing connects and queues the first sync",
                     "parameters": [id_param()],
                     "responses": {"200": ok("Each check with its outcome, cause and fix.", "Validation"), "401": unauthenticated.clone(),
-                                  "404": conn_not_found.clone(), "422": error_response("A wizard step is missing (code `connection_incomplete`).")}
+                                  "404": conn_not_found.clone(), "409": details_conflict.clone(), "422": error_response("A wizard step is missing (code `connection_incomplete`).")}
                 }
             },
             "/connections/{id}/pause": {

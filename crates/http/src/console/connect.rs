@@ -422,7 +422,11 @@ pub(crate) async fn save_ids(
             Redirect::to(&format!("/connections/{}/secret", c.id)).into_response()
         }
         Ok(c) => Redirect::to(&format!("/connections/{}?notice=ids", c.id)).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::InvalidFields(_))) => {
+        Err(e) if !e.field_errors().is_empty() => {
+            let status = match e {
+                AppError::Conflict { .. } => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
             match s.app.get_connection(&user.caller, &id).await {
                 Ok(c) => {
                     let values = [
@@ -431,15 +435,7 @@ pub(crate) async fn save_ids(
                         form.agreement_type,
                         form.billing_account_id,
                     ];
-                    ids_page(
-                        &s,
-                        &user,
-                        &c,
-                        values,
-                        &e.field_errors(),
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                    )
-                    .await
+                    ids_page(&s, &user, &c, values, &e.field_errors(), status).await
                 }
                 Err(e) => error_page(&e),
             }

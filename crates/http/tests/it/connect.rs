@@ -967,3 +967,72 @@ async fn a_period_whose_last_pull_failed_is_shown_with_its_difference() {
     assert!(failing["message"].as_str().unwrap_or("").contains("-10.25"));
     assert_eq!(failing["previous_kept"], false);
 }
+
+#[tokio::test]
+async fn a_billing_account_connected_in_the_organization_is_refused_for_another_account() {
+    let w = world().await;
+    let app = spawn_app_with_azure(endpoints(&w.sim)).await;
+    let tenant = app.tenant("MSP").await;
+    let flow = Flow {
+        app: &app,
+        token: tenant.token.clone(),
+    };
+    let first = flow.connected(&w, "Contoso", EA).await;
+    // A second account, the same enrollment: refused at the IDs step, naming who holds it.
+    let (_, account) = flow
+        .call(Method::POST, "/accounts", Some(json!({"name": "Fabrikam"})))
+        .await;
+    let (_, c) = flow
+        .call(Method::POST, "/connections", Some(json!({"account_id": account["id"], "provider": "azure", "product": "billing_engine"})))
+        .await;
+    let id = c["id"].as_str().expect("id").to_string();
+    let details = json!({"tenant_id": "fabrikam.onmicrosoft.com", "client_id": w.client_id.to_string(), "agreement_type": "EA", "billing_account_id": EA});
+    let (status, err) = flow
+        .call(Method::PATCH, &format!("/connections/{id}"), Some(details))
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (409, Some("billing_account_already_connected")),
+        "{err}"
+    );
+    let message = err["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("\"Contoso\"") && message.contains(&first),
+        "{message}"
+    );
+    // The wizard's IDs step says the same beside the field.
+    let mut browser = crate::harness::Browser::new(&app);
+    browser.login(&tenant.email, &tenant.password).await;
+    let page = browser.get(&format!("/connections/{id}/ids")).await;
+    let client_id = w.client_id.to_string();
+    let page = browser
+        .post(
+            &format!("/connections/{id}/ids"),
+            &[
+                ("csrf", page.csrf().as_str()),
+                ("tenant_id", "fabrikam.onmicrosoft.com"),
+                ("client_id", client_id.as_str()),
+                ("agreement_type", "EA"),
+                ("billing_account_id", EA),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 409);
+    let beside = page.field_error("billing_account_id").unwrap_or_default();
+    assert!(
+        beside.contains("Contoso") && beside.contains("delete its connection"),
+        "{beside}"
+    );
+    // Another enrollment is fine.
+    let details = json!({"tenant_id": "fabrikam.onmicrosoft.com", "client_id": w.client_id.to_string(), "agreement_type": "EA", "billing_account_id": OTHER_EA});
+    let (status, c) = flow
+        .call(Method::PATCH, &format!("/connections/{id}"), Some(details))
+        .await;
+    assert_eq!(status, 200, "{c}");
+    // Also in another organization the enrollment can be connected.
+    let other = Flow {
+        app: &app,
+        token: app.tenant("Other MSP").await.token,
+    };
+    other.connected(&w, "Contoso", EA).await;
+}
