@@ -120,6 +120,10 @@ pub struct ConnectionDetails {
     pub client_id: Option<String>,
     pub agreement_type: Option<String>,
     pub billing_account_id: Option<String>,
+    /// Confirms that changing the tenant, agreement type or billing account of a connection with
+    /// stored data removes that data (it is backfilled again from the new billing account).
+    #[serde(default)]
+    pub replace_data: bool,
 }
 
 /// One account on the Administration page.
@@ -516,6 +520,7 @@ impl App {
         input: &ConnectionDetails,
     ) -> Result<ConnectionRecord> {
         let mut c = self.load(caller, id).await?;
+        let before = c.clone();
         let mut errors = vec![];
         let tenant = input.tenant_id.as_deref().map(TenantId::parse);
         let client = input.client_id.as_deref().map(ClientId::parse);
@@ -570,6 +575,9 @@ impl App {
             c.billing_account_id = Some(b);
         }
         self.refuse_billing_account_held(&c).await?;
+        let replaced = self
+            .check_source_change(&before, &c, input.replace_data)
+            .await?;
         if changed_identity {
             // Another app or tenant: the principal must be read again from a new token.
             c.principal_object_id = None;
@@ -590,7 +598,65 @@ impl App {
             c.checks = None;
         }
         self.save(&mut c).await?;
+        if replaced {
+            self.forget_periods(&c).await?;
+        }
         Ok(c)
+    }
+
+    /// Whether `after` reads another billing account than `before` (tenant, agreement type or
+    /// billing account changed) while `before` has stored data: refused unless `confirmed`
+    /// (then `Ok(true)`: the caller removes the data once the new IDs are saved).
+    async fn check_source_change(
+        &self,
+        before: &ConnectionRecord,
+        after: &ConnectionRecord,
+        confirmed: bool,
+    ) -> Result<bool> {
+        if !source_changed(before, after) {
+            return Ok(false);
+        }
+        let stored = self
+            .store
+            .list_periods(before.organization_id, before.id)
+            .await?;
+        let (Some(first), Some(last)) = (stored.first(), stored.last()) else {
+            return Ok(false);
+        };
+        if confirmed {
+            return Ok(true);
+        }
+        let from = format!(
+            "{} {}",
+            before.agreement_type.map(|a| a.code()).unwrap_or("?"),
+            before
+                .billing_account_id
+                .as_ref()
+                .map(|b| b.as_str())
+                .unwrap_or("?")
+        );
+        Err(AppError::Conflict {
+            code: "connection_has_data",
+            field: Some("billing_account_id"),
+            message: format!(
+                "This connection holds {} month(s) of cost data ({} to {}) from {from}. Changing the tenant, agreement type or billing account would mix another billing account's months with them. To replace them, confirm the change (API: \"replace_data\": true; console: tick \"Remove the stored data\"; CLI: --replace-data): the stored months are removed now and the new billing account's months are backfilled after validation. To keep them, connect the other billing account on another account instead.",
+                stored.len(),
+                first.period,
+                last.period
+            ),
+        })
+    }
+
+    /// Remove a connection's stored periods (records and files); their ratings are redone.
+    pub(crate) async fn forget_periods(&self, c: &ConnectionRecord) -> Result<()> {
+        let keys = self.store.delete_periods(c.organization_id, c.id).await?;
+        self.remove_connection_data(c.id).await;
+        let periods = keys
+            .iter()
+            .map(|k| be_domain::BillingPeriod::parse(k).map_err(AppError::from))
+            .collect::<Result<Vec<_>>>()?;
+        tracing::info!(connection = %c.id, periods = periods.len(), "stored periods removed: the billing account changed");
+        self.data_changed(c.organization_id, &periods).await
     }
 
     /// Step 6: the client secret (sealed at rest) and its optional expiry date. On a connection
@@ -1247,6 +1313,13 @@ impl App {
             }
         }
     }
+}
+
+/// Whether `after` reads cost data from another place than `before`.
+pub(crate) fn source_changed(before: &ConnectionRecord, after: &ConnectionRecord) -> bool {
+    before.tenant_id != after.tenant_id
+        || before.agreement_type != after.agreement_type
+        || before.billing_account_id != after.billing_account_id
 }
 
 fn account_connected(account: &Account) -> AppError {

@@ -528,9 +528,15 @@ impl App {
         self.gone_or(c, done).await
     }
 
-    /// `Err(Stop::Cancelled)`, with the connection's data removed, if the connection was deleted.
+    /// `Err(Stop::Cancelled)`, with the connection's data removed, if the connection was deleted,
+    /// or if its billing account changed meanwhile (what this sync pulled is the old one's; no
+    /// sync of the new one can have run yet: one sync at a time per connection).
     async fn ensure_connection(&self, c: &ConnectionRecord) -> std::result::Result<(), Stop> {
         match self.store.get_connection(c.organization_id, c.id).await? {
+            Some(now) if crate::connections::source_changed(c, &now) => {
+                self.forget_periods(&now).await?;
+                Err(Stop::Cancelled)
+            }
             Some(_) => Ok(()),
             None => {
                 self.remove_connection_data(c.id).await;

@@ -93,6 +93,22 @@ pub enum ConnectionsCommand {
         #[arg(long)]
         secret_expires: Option<String>,
     },
+    /// Change the IDs of a connection (validate it again afterwards). Changing the tenant,
+    /// agreement type or billing account of a connection with data needs --replace-data.
+    SetIds {
+        id: String,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        client_id: Option<String>,
+        #[arg(long, value_enum)]
+        agreement: Option<Agreement>,
+        #[arg(long)]
+        billing_account: Option<String>,
+        /// Remove the stored periods (they are backfilled from the new billing account).
+        #[arg(long)]
+        replace_data: bool,
+    },
     /// Stop syncing.
     Pause { id: String },
     /// Validate again and resume syncing.
@@ -499,6 +515,41 @@ pub async fn connections(cmd: ConnectionsCommand) -> anyhow::Result<()> {
             )
             .await?;
             println!("the new secret was accepted by Azure and replaced the old one");
+        }
+        ConnectionsCommand::SetIds {
+            id,
+            tenant,
+            client_id,
+            agreement,
+            billing_account,
+            replace_data,
+        } => {
+            let mut body = json!({});
+            let agreement = agreement.map(|a| match a {
+                Agreement::Ea => "EA",
+                Agreement::Mca => "MCA",
+            });
+            for (k, v) in [
+                ("tenant_id", tenant.as_deref()),
+                ("client_id", client_id.as_deref()),
+                ("agreement_type", agreement),
+                ("billing_account_id", billing_account.as_deref()),
+            ] {
+                if let Some(v) = v {
+                    body[k] = json!(v);
+                }
+            }
+            if replace_data {
+                body["replace_data"] = json!(true);
+            }
+            api.call(Method::PATCH, &format!("/connections/{id}"), Some(body))
+                .await?;
+            if replace_data {
+                println!("saved; the stored periods (if the billing account changed) were removed");
+            } else {
+                println!("saved");
+            }
+            println!("validate it again: billing-engine connections validate {id}");
         }
         ConnectionsCommand::Pause { id } => {
             api.call(Method::POST, &format!("/connections/{id}/pause"), None)

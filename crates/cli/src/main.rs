@@ -5,8 +5,8 @@
 mod client;
 mod connect;
 mod engine_port;
-mod invoices_cmd;
 mod ingest_writer;
+mod invoices_cmd;
 mod rating_cmd;
 mod server;
 mod sim_admin;

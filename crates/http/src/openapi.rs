@@ -53,7 +53,7 @@ fn base_document() -> Value {
     let conn_not_found =
         error_response("No such connection in your organization (code `connection_not_found`).");
     let details_conflict = error_response(
-        "`billing_account_already_connected`: another connection of the organization holds this billing account (the message names its account and connection).",
+        "`billing_account_already_connected`: another connection of the organization holds this billing account (the message names its account and connection). `connection_has_data`: the change of tenant, agreement type or billing account would mix another billing account's months with the stored ones; send `replace_data: true` to remove them and backfill.",
     );
     let upstream = error_response(
         "Azure refused the credentials (422; codes `azure_tenant_not_found`, `azure_app_not_found`, `azure_secret_invalid`, `azure_secret_expired`, `azure_app_disabled`, ...) or could not answer (503; `azure_throttled`, `azure_unavailable`, `azure_unreachable`). The message says what to do.",
@@ -320,7 +320,8 @@ fn base_document() -> Value {
                     "properties": {"tenant_id": {"type": "string", "description": "Directory (tenant) ID: a GUID or a verified domain."},
                                    "client_id": {"type": "string", "description": "Application (client) ID (a GUID)."},
                                    "agreement_type": {"type": "string", "enum": ["EA", "MCA"]},
-                                   "billing_account_id": {"type": "string", "description": "EA: the enrollment number. MCA: guid:guid_YYYY-MM-DD."}}},
+                                   "billing_account_id": {"type": "string", "description": "EA: the enrollment number. MCA: guid:guid_YYYY-MM-DD."},
+                                   "replace_data": {"type": "boolean", "default": false, "description": "Confirms a change of tenant, agreement type or billing account on a connection with stored data: its periods are removed now and backfilled from the new billing account after validation. Without it such a change is refused (409 `connection_has_data`)."}}},
                 "SecretInput": {"type": "object", "required": ["client_secret"], "additionalProperties": false,
                     "properties": {"client_secret": {"type": "string", "writeOnly": true, "description": "The secret's Value (not its ID)."},
                                    "expires_on": {"type": "string", "format": "date"}}},

@@ -250,6 +250,12 @@ pub trait Store: RatingStore + InvoiceStore + Send + Sync + 'static {
         org: OrganizationId,
         connection: ConnectionId,
     ) -> Result<Vec<PeriodRecord>>;
+    /// Forget a connection's stored periods (its billing account changed); returns their keys.
+    async fn delete_periods(
+        &self,
+        org: OrganizationId,
+        connection: ConnectionId,
+    ) -> Result<Vec<String>>;
 }
 
 /// The billing side of the state: pricing versions, imported sources, sub-accounts, rating runs
@@ -453,7 +459,11 @@ pub trait InvoiceStore: Send + Sync + 'static {
         invoice: be_domain::InvoiceId,
     ) -> Result<Vec<DeliveryRecord>>;
     /// The organization's pending deliveries, the earliest next attempt first.
-    async fn pending_deliveries(&self, org: OrganizationId, limit: i64) -> Result<Vec<DeliveryRecord>>;
+    async fn pending_deliveries(
+        &self,
+        org: OrganizationId,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRecord>>;
     /// Take a pending delivery for one attempt: counts the attempt and moves its next attempt to
     /// `retry_at` (so a crash mid-send retries later). False if another runner took it first.
     async fn claim_delivery(&self, d: &DeliveryRecord, retry_at: OffsetDateTime) -> Result<bool>;

@@ -303,6 +303,7 @@ pub async fn connect(
         client_id: Some(world.client_id.to_string()),
         agreement_type: Some("EA".into()),
         billing_account_id: Some(enrollment.into()),
+        replace_data: false,
     };
     app.set_connection_details(caller, &id, &details)
         .await
@@ -310,6 +311,13 @@ pub async fn connect(
     app.set_connection_secret(caller, &id, &world.secret, "")
         .await
         .expect("secret");
+    grant_and_validate(app, caller, world, &id).await;
+    app.get_connection(caller, &id).await.expect("connection")
+}
+
+/// The EA role call run as the administrator, then a validation that connects.
+pub async fn grant_and_validate(app: &App, caller: &Caller, world: &World, id: &str) {
+    let id = id.to_string();
     let call = app
         .role_grant(caller, &id)
         .await
@@ -339,7 +347,6 @@ pub async fn connect(
         .await
         .expect("validate");
     assert_eq!(v.state, ConnectionState::Connected, "{:?}", v.checks);
-    app.get_connection(caller, &id).await.expect("connection")
 }
 
 /// Wait (up to a minute) for `cond`; the deadline only stops a hung test, nothing is timed.

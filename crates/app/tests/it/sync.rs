@@ -7,10 +7,12 @@ use be_store::ConnectionRecord;
 use time::OffsetDateTime;
 
 use crate::harness::{
-    ServerSpec, TempDir, TestWriter, World, connect, server, sqlite, tenant, world,
+    ServerSpec, TempDir, TestWriter, World, connect, grant_and_validate, server, sqlite, tenant,
+    world,
 };
 
 const EA: &str = "1234567";
+const OTHER_EA: &str = "7654321";
 
 pub(crate) struct Synced {
     pub w: World,
@@ -126,5 +128,106 @@ async fn a_pull_that_does_not_reconcile_keeps_the_stored_period_and_is_retried()
             .await
             .expect("failing")
             .is_empty()
+    );
+}
+
+fn to_other_enrollment(replace_data: bool) -> be_app::ConnectionDetails {
+    be_app::ConnectionDetails {
+        billing_account_id: Some(OTHER_EA.into()),
+        replace_data,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn changing_the_billing_account_of_a_connection_with_data_needs_a_confirmation_that_replaces_it()
+ {
+    let Synced {
+        w,
+        _dir,
+        clock,
+        app,
+        caller,
+        c,
+        writer: _writer,
+    } = synced(&[EA, OTHER_EA], 3).await;
+    let id = c.id.to_string();
+    let before = app.stored_periods(&caller, &id).await.expect("periods");
+    assert_eq!(before.len(), 3);
+    let dir = app.layout().connection_dir(c.id);
+    assert_eq!(std::fs::read_dir(&dir).expect("files").count(), 3);
+
+    // Without the confirmation: refused, nothing changes.
+    let e = app
+        .set_connection_details(&caller, &id, &to_other_enrollment(false))
+        .await
+        .expect_err("refused");
+    assert_eq!(e.code(), "connection_has_data");
+    assert!(
+        e.public_message().contains("3 month(s)"),
+        "{}",
+        e.public_message()
+    );
+    assert!(
+        e.public_message().contains("replace_data"),
+        "{}",
+        e.public_message()
+    );
+    let kept = app.get_connection(&caller, &id).await.expect("connection");
+    assert_eq!(
+        kept.billing_account_id.map(|b| b.to_string()).as_deref(),
+        Some(EA)
+    );
+    assert_eq!(kept.state, be_app::ConnectionState::Connected);
+    assert_eq!(
+        app.stored_periods(&caller, &id).await.expect("periods"),
+        before
+    );
+    // Changing only the client ID (the same app here) is no change of source.
+    app.set_connection_details(
+        &caller,
+        &id,
+        &be_app::ConnectionDetails {
+            client_id: Some(c.client_id.clone().expect("client").as_str().to_string()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("same source");
+    assert_eq!(
+        app.stored_periods(&caller, &id)
+            .await
+            .expect("periods")
+            .len(),
+        3
+    );
+
+    // Confirmed: the old enrollment's months are gone, then every month is backfilled again.
+    app.set_connection_details(&caller, &id, &to_other_enrollment(true))
+        .await
+        .expect("replaced");
+    assert!(
+        app.stored_periods(&caller, &id)
+            .await
+            .expect("periods")
+            .is_empty()
+    );
+    assert!(!dir.exists(), "the old enrollment's files are removed");
+    clock.advance(time::Duration::minutes(1));
+    grant_and_validate(&app, &caller, &w, &id).await;
+    app.run_due_jobs().await.expect("backfill");
+    let after = app.stored_periods(&caller, &id).await.expect("periods");
+    let months =
+        |p: &[be_store::PeriodRecord]| p.iter().map(|p| p.period.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        months(&after),
+        months(&before),
+        "all three months pulled again"
+    );
+    assert!(
+        after
+            .iter()
+            .zip(&before)
+            .all(|(a, b)| a.pulled_at > b.pulled_at)
     );
 }

@@ -1036,3 +1036,128 @@ async fn a_billing_account_connected_in_the_organization_is_refused_for_another_
     };
     other.connected(&w, "Contoso", EA).await;
 }
+
+#[tokio::test]
+async fn changing_the_billing_account_of_a_connection_with_data_says_what_happens_and_needs_a_confirmation()
+ {
+    let w = world().await;
+    let app = spawn_app_with_azure(endpoints(&w.sim)).await;
+    let tenant = app.tenant("MSP").await;
+    let flow = Flow {
+        app: &app,
+        token: tenant.token.clone(),
+    };
+    let id = flow.connected(&w, "Contoso", EA).await;
+    let org = app
+        .app
+        .store()
+        .find_organization_by_name("MSP")
+        .await
+        .expect("find")
+        .expect("the organization")
+        .id;
+    for period in ["2026-09", "2026-10"] {
+        app.app
+            .store()
+            .upsert_period(&be_store::PeriodRecord {
+                organization_id: org,
+                connection_id: id.parse().expect("id"),
+                period: period.into(),
+                rows_stored: 3,
+                source_total: "1".into(),
+                focus_total: "1".into(),
+                amortized_total: "1".into(),
+                effective_total: "1".into(),
+                reconciled: true,
+                pulled_at: time::OffsetDateTime::now_utc(),
+                closed: true,
+            })
+            .await
+            .expect("period");
+    }
+    let client_id = w.client_id.to_string();
+    let details = |replace: bool| json!({"tenant_id": "fabrikam.onmicrosoft.com", "client_id": client_id, "agreement_type": "EA", "billing_account_id": OTHER_EA, "replace_data": replace});
+
+    // The console's "Change IDs" says what a change does before it happens.
+    let mut browser = crate::harness::Browser::new(&app);
+    browser.login(&tenant.email, &tenant.password).await;
+    let page = browser.get(&format!("/connections/{id}/ids")).await;
+    assert!(
+        page.body.contains("id=\"stored-data\"")
+            && page
+                .body
+                .contains("2 month(s) of cost data (2026-09 to 2026-10) from EA 1234567")
+            && page.body.contains("name=\"replace_data\""),
+        "{}",
+        page.body
+    );
+    let form = |csrf: String, replace: bool| {
+        let mut f = vec![
+            ("csrf".to_string(), csrf),
+            ("tenant_id".into(), "fabrikam.onmicrosoft.com".into()),
+            ("client_id".into(), w.client_id.to_string()),
+            ("agreement_type".into(), "EA".into()),
+            ("billing_account_id".into(), OTHER_EA.into()),
+        ];
+        if replace {
+            f.push(("replace_data".into(), "yes".into()));
+        }
+        f
+    };
+    let unconfirmed = form(page.csrf(), false);
+    let refs: Vec<(&str, &str)> = unconfirmed
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let refused = browser.post(&format!("/connections/{id}/ids"), &refs).await;
+    assert_eq!(refused.status, 409);
+    let beside = refused
+        .field_error("billing_account_id")
+        .unwrap_or_default();
+    assert!(beside.contains("Remove the stored data"), "{beside}");
+
+    // The API refuses the same change without the confirmation, with a code and the way out.
+    let (status, err) = flow
+        .call(
+            Method::PATCH,
+            &format!("/connections/{id}"),
+            Some(details(false)),
+        )
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (409, Some("connection_has_data")),
+        "{err}"
+    );
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("replace_data"),
+        "{err}"
+    );
+    let (_, status) = flow
+        .call(Method::GET, &format!("/connections/{id}/sync"), None)
+        .await;
+    assert_eq!(status["periods"].as_array().map(Vec::len), Some(2));
+
+    // Confirmed in the console: saved, the stored months removed, validation asked for.
+    let confirmed = form(refused.csrf(), true);
+    let refs: Vec<(&str, &str)> = confirmed
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let saved = browser.post(&format!("/connections/{id}/ids"), &refs).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let (_, status) = flow
+        .call(Method::GET, &format!("/connections/{id}/sync"), None)
+        .await;
+    assert_eq!(status["periods"], json!([]), "{status}");
+    let (_, c) = flow
+        .call(Method::GET, &format!("/connections/{id}"), None)
+        .await;
+    assert_eq!(
+        (c["billing_account_id"].as_str(), c["state"].as_str()),
+        (Some(OTHER_EA), Some("failed"))
+    );
+}
