@@ -318,6 +318,8 @@ impl App {
 
     async fn save(&self, c: &mut ConnectionRecord) -> Result<()> {
         c.updated_at = self.clock.now();
+        // Its secret or IDs may change: the next sync asks for a new token.
+        self.forget_sync_token(c.id);
         if self.store.update_connection(c).await? {
             Ok(())
         } else {

@@ -74,6 +74,31 @@ pub trait PeriodWriter: Send + Sync + 'static {
     }
 }
 
+/// A token is renewed when less than this is left of its life: a period's reports (created,
+/// polled every `Retry-After`, downloaded) must not outlive it, and Azure takes up to about 20
+/// minutes for a large month. (Entra ID tokens live 60 to 90 minutes.)
+pub const TOKEN_RENEW_MARGIN: time::Duration = time::Duration::minutes(30);
+
+/// The syncs' Entra ID tokens, one per connection, with the moment (on the app's clock) from
+/// which each must be renewed.
+#[derive(Default)]
+pub(crate) struct TokenCache {
+    tokens: std::sync::Mutex<
+        std::collections::HashMap<ConnectionId, (be_azure::AccessToken, OffsetDateTime)>,
+    >,
+}
+
+impl TokenCache {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<ConnectionId, (be_azure::AccessToken, OffsetDateTime)>,
+    > {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// A period whose latest pull failed ([`App::failing_periods`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeriodFailure {
@@ -274,6 +299,36 @@ impl App {
             .await?)
     }
 
+    /// The connection's token: the cached one while more than [`TOKEN_RENEW_MARGIN`] of its life
+    /// is left (on the app's clock), else a new one from Entra ID; `renew` forces a new one (after
+    /// Azure answered that the token expired).
+    async fn sync_token(
+        &self,
+        c: ConnectionId,
+        creds: &ClientCredentials,
+        renew: bool,
+    ) -> std::result::Result<be_azure::AccessToken, AzureError> {
+        let now = self.clock.now();
+        if !renew
+            && let Some((token, renew_at)) = self.sync_tokens.lock().get(&c)
+            && now < *renew_at
+        {
+            return Ok(token.clone());
+        }
+        let token = self.sync_azure.token(creds).await?;
+        // The token's life as Entra ID gave it, measured from now on the app's clock.
+        let life = token.expires_at - OffsetDateTime::now_utc();
+        let renew_at = self.clock.now() + life - TOKEN_RENEW_MARGIN;
+        tracing::info!(connection = %c, renew_at = %renew_at, "new Entra ID token for the sync");
+        self.sync_tokens.lock().insert(c, (token.clone(), renew_at));
+        Ok(token)
+    }
+
+    /// Forget a connection's token (its secret or IDs changed, or it was deleted).
+    pub(crate) fn forget_sync_token(&self, c: ConnectionId) {
+        self.sync_tokens.lock().remove(&c);
+    }
+
     /// Queue the connection's sync to run no later than `when`; a sync already running answers.
     pub(crate) async fn queue_sync_by(
         &self,
@@ -382,7 +437,8 @@ impl App {
         self.store
             .set_job_progress(job.id, 0, plan.len() as i32)
             .await?;
-        let token = self.sync_azure.token(&creds).await.map_err(|e| {
+        // The first token now, so a rejected secret fails the sync at once.
+        self.sync_token(c.id, &creds, false).await.map_err(|e| {
             let (code, message, _) = fetch_error(&e);
             AppError::Upstream {
                 code,
@@ -400,7 +456,7 @@ impl App {
                     &c,
                     *period,
                     today,
-                    &token,
+                    &creds,
                     &scope,
                     &work,
                     writer.clone(),
@@ -436,7 +492,7 @@ impl App {
         c: &ConnectionRecord,
         period: BillingPeriod,
         today: Date,
-        token: &be_azure::AccessToken,
+        creds: &ClientCredentials,
         scope: &str,
         work: &Path,
         writer: Arc<dyn PeriodWriter>,
@@ -450,7 +506,7 @@ impl App {
         );
         self.record_history(c, &record).await?;
         let result = self
-            .sync_period(token, scope, period, today, work, c, writer)
+            .sync_period(creds, scope, period, today, work, c, writer)
             .await;
         self.ensure_connection(c).await?;
         record.finished_at = Some(self.clock.now());
@@ -562,10 +618,49 @@ impl App {
         }
     }
 
+    /// A period's ActualCost and AmortizedCost reports, both at once: Azure generates them in
+    /// parallel (the client keeps a billing account's reports in flight within
+    /// `fetch.reports_in_flight`).
+    async fn fetch_pair(
+        &self,
+        token: &be_azure::AccessToken,
+        scope: &str,
+        period: BillingPeriod,
+        end: Date,
+        dir: &Path,
+    ) -> (
+        std::result::Result<be_azure::FetchedReport, AzureError>,
+        std::result::Result<be_azure::FetchedReport, AzureError>,
+    ) {
+        let fetch = |metric, prefix: &'static str| {
+            let request = CostReportRequest::TimePeriod {
+                metric,
+                start: period.first_day(),
+                end,
+            };
+            async move {
+                self.sync_azure
+                    .fetch_report(
+                        token,
+                        scope,
+                        &request,
+                        dir,
+                        prefix,
+                        &self.settings.sync.fetch,
+                    )
+                    .await
+            }
+        };
+        tokio::join!(
+            fetch(CostMetric::ActualCost, "actual"),
+            fetch(CostMetric::AmortizedCost, "amortized")
+        )
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn sync_period(
         &self,
-        token: &be_azure::AccessToken,
+        creds: &ClientCredentials,
         scope: &str,
         period: BillingPeriod,
         today: Date,
@@ -583,32 +678,25 @@ impl App {
             )
         })?;
         let end = period.last_day().min(today);
-        // Both reports at once: Azure generates them in parallel (the client keeps a billing
-        // account's reports in flight within `fetch.reports_in_flight`).
-        let fetch = |metric, prefix: &'static str| {
-            let request = CostReportRequest::TimePeriod {
-                metric,
-                start: period.first_day(),
-                end,
-            };
-            let dir = dir.clone();
-            async move {
-                self.sync_azure
-                    .fetch_report(
-                        token,
-                        scope,
-                        &request,
-                        &dir,
-                        prefix,
-                        &self.settings.sync.fetch,
-                    )
-                    .await
-            }
+        let fetch_failed = |e: AzureError| {
+            let (code, message, remedy) = fetch_error(&e);
+            (code, message, remedy, 0)
         };
-        let (actual, amortized) = tokio::join!(
-            fetch(CostMetric::ActualCost, "actual"),
-            fetch(CostMetric::AmortizedCost, "amortized")
-        );
+        let token = self
+            .sync_token(c.id, creds, false)
+            .await
+            .map_err(fetch_failed)?;
+        let (mut actual, mut amortized) = self.fetch_pair(&token, scope, period, end, &dir).await;
+        let expired = |r: &std::result::Result<be_azure::FetchedReport, AzureError>| matches!(r, Err(e) if e.kind == ErrorKind::TokenExpired);
+        if expired(&actual) || expired(&amortized) {
+            // Azure says the token expired (its clock is ahead of ours): renew once, pull again.
+            tracing::info!(period = %period.key(), "the token expired mid-period; renewing it once");
+            let token = self
+                .sync_token(c.id, creds, true)
+                .await
+                .map_err(fetch_failed)?;
+            (actual, amortized) = self.fetch_pair(&token, scope, period, end, &dir).await;
+        }
         let bytes = [&actual, &amortized]
             .iter()
             .map(|r| r.as_ref().map(|f| f.bytes).unwrap_or(0))

@@ -7,7 +7,7 @@ use std::{
 };
 
 use be_app::{
-    App, AppSettings, Caller, ConnectionDetails, ConnectionState, Keys, ManualClock,
+    App, AppSettings, Caller, Clock, ConnectionDetails, ConnectionState, Keys,
     jobs::JobSettings,
     sync::{PeriodSummary, PeriodWriteError, PeriodWriter, SyncSettings},
 };
@@ -31,10 +31,13 @@ pub struct World {
 }
 
 pub async fn world(enrollments: &[&str]) -> World {
+    world_with(enrollments, SimConfig::default()).await
+}
+
+/// [`world`] on a simulator configured by `config` (token lifetime, report delays, clock).
+pub async fn world_with(enrollments: &[&str], config: SimConfig) -> World {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let sim = AzureSim::start(SimConfig::default())
-        .await
-        .expect("simulator");
+    let sim = AzureSim::start(config).await.expect("simulator");
     let s = sim.sim();
     s.create_tenant(NewTenant {
         id: None,
@@ -232,7 +235,7 @@ impl Drop for TempDir {
 /// How a test server is set up.
 pub struct ServerSpec<'a> {
     pub store: Arc<dyn Store>,
-    pub clock: Arc<ManualClock>,
+    pub clock: Arc<dyn Clock>,
     pub data_dir: &'a Path,
     pub writer: Option<Arc<TestWriter>>,
     pub concurrency: usize,

@@ -231,3 +231,107 @@ async fn changing_the_billing_account_of_a_connection_with_data_needs_a_confirma
             .all(|(a, b)| a.pulled_at > b.pulled_at)
     );
 }
+
+/// The app reading the simulator's clock: both sides agree on when a token expires.
+struct SimTime(be_azure_sim::SimClock);
+
+impl Clock for SimTime {
+    fn now(&self) -> OffsetDateTime {
+        let t = self.0.now();
+        t.replace_nanosecond(t.nanosecond() / 1_000 * 1_000)
+            .unwrap_or(t)
+    }
+}
+
+/// Realistic Azure delays without waiting: a report takes 20 minutes, each poll stands for the
+/// 5 minutes a client would wait, a token lives an hour.
+fn slow_azure() -> be_azure_sim::SimConfig {
+    be_azure_sim::SimConfig {
+        settings: be_azure_sim::Settings {
+            token_lifetime_secs: 3599,
+            report_retry_after_secs: 0,
+            report_processing_secs: 20 * 60,
+            report_poll_advances_secs: 5 * 60,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// A 13-month backfill on the slow Azure with the app on `clock`: every period stored; returns
+/// (the simulated hours it took, the simulator's counts during the sync).
+async fn slow_backfill(
+    app_clock: impl FnOnce(&World) -> Arc<dyn Clock>,
+) -> (i64, be_azure_sim::SimStats) {
+    let w = crate::harness::world_with(&[EA], slow_azure()).await;
+    let dir = TempDir::new();
+    let app = server(
+        &w,
+        ServerSpec {
+            store: sqlite(&dir.0).await,
+            clock: app_clock(&w),
+            data_dir: &dir.0,
+            writer: Some(Arc::default()),
+            concurrency: 1,
+            backfill_months: 13,
+        },
+    );
+    let caller = tenant(&app, "Org").await;
+    let c = connect(&app, &caller, &w, "Contoso", EA).await;
+    let (start, before) = (w.sim.sim().clock().now(), w.sim.sim().stats());
+    app.run_due_jobs().await.expect("backfill");
+    let hours = (w.sim.sim().clock().now() - start).whole_hours();
+    let after = w.sim.sim().stats();
+    let id = c.id.to_string();
+    let history = app.sync_history(&caller, &id, 100).await.expect("history");
+    let failed: Vec<_> = history
+        .iter()
+        .filter(|h| h.outcome != be_app::SyncOutcome::Succeeded)
+        .map(|h| (h.period.clone(), h.error_message.clone()))
+        .collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(
+        app.stored_periods(&caller, &id)
+            .await
+            .expect("periods")
+            .len(),
+        13
+    );
+    let during = be_azure_sim::SimStats {
+        app_tokens_issued: after.app_tokens_issued - before.app_tokens_issued,
+        expired_token_answers: after.expired_token_answers - before.expired_token_answers,
+    };
+    (hours, during)
+}
+
+#[tokio::test]
+async fn a_backfill_that_outlives_several_tokens_renews_each_before_it_expires() {
+    let (hours, stats) = slow_backfill(|w| Arc::new(SimTime(w.sim.sim().clock().clone()))).await;
+    assert!(hours >= 4, "the backfill took {hours} simulated hours");
+    // Renewed with 30 of its 60 minutes left: about two tokens an hour, never one per period.
+    assert!(
+        stats.app_tokens_issued >= hours as u64 && stats.app_tokens_issued <= 2 * hours as u64 + 2,
+        "one or two tokens an hour: {stats:?} in {hours} h"
+    );
+    assert_eq!(
+        stats.expired_token_answers, 0,
+        "never sent an expired token"
+    );
+}
+
+#[tokio::test]
+async fn a_token_azure_calls_expired_is_renewed_once_and_the_period_pulled_again() {
+    // The app's clock stands still: only Azure's answers tell it the token expired.
+    let frozen = Arc::new(ManualClock::new(
+        OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .expect("valid"),
+    ));
+    let (hours, stats) = slow_backfill(|_| frozen.clone()).await;
+    assert!(hours >= 4, "the backfill took {hours} simulated hours");
+    assert!(stats.expired_token_answers >= 1, "{stats:?}");
+    assert!(
+        stats.app_tokens_issued >= 1 + hours as u64 / 2,
+        "renewed after the expired answers: {stats:?}"
+    );
+}
