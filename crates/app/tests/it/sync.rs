@@ -331,7 +331,7 @@ async fn a_token_azure_calls_expired_is_renewed_once_and_the_period_pulled_again
     assert!(hours >= 4, "the backfill took {hours} simulated hours");
     assert!(stats.expired_token_answers >= 1, "{stats:?}");
     assert!(
-        stats.app_tokens_issued >= 1 + hours as u64 / 2,
+        stats.app_tokens_issued > hours as u64 / 2,
         "renewed after the expired answers: {stats:?}"
     );
 }

@@ -164,8 +164,8 @@ pub fn temp_dir() -> tempfile::TempDir {
 pub fn store_sample(
     path: &std::path::Path,
     opts: be_ingest::ConvertOptions,
-) -> be_ingest::Result<be_ingest::WriteSummary> {
+) -> Result<be_ingest::WriteSummary, Box<be_ingest::IngestError>> {
     let mut conv =
         be_ingest::FocusConverter::new(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)], opts);
-    be_ingest::write_period_parquet(&mut conv, path)
+    be_ingest::write_period_parquet(&mut conv, path).map_err(Box::new)
 }

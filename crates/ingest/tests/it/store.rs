@@ -127,6 +127,7 @@ fn readers_see_the_old_or_the_new_file_never_a_mix() {
                     ConvertOptions::default(),
                 )
                 .map(|r| r.write)
+                .map_err(Box::new)
             } else {
                 store_sample(&path, ConvertOptions::default())
             };
