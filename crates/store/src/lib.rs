@@ -459,11 +459,7 @@ pub trait InvoiceStore: Send + Sync + 'static {
         invoice: be_domain::InvoiceId,
     ) -> Result<Vec<DeliveryRecord>>;
     /// The organization's pending deliveries, the earliest next attempt first.
-    async fn pending_deliveries(
-        &self,
-        org: OrganizationId,
-        limit: i64,
-    ) -> Result<Vec<DeliveryRecord>>;
+    async fn pending_deliveries(&self, org: OrganizationId, limit: i64) -> Result<Vec<DeliveryRecord>>;
     /// Take a pending delivery for one attempt: counts the attempt and moves its next attempt to
     /// `retry_at` (so a crash mid-send retries later). False if another runner took it first.
     async fn claim_delivery(&self, d: &DeliveryRecord, retry_at: OffsetDateTime) -> Result<bool>;

@@ -40,20 +40,12 @@ pub struct CustomerView {
     pub configured: bool,
 }
 
-fn text(
-    raw: Option<String>,
-    field: &str,
-    max: usize,
-) -> std::result::Result<Option<String>, FieldError> {
+fn text(raw: Option<String>, field: &str, max: usize) -> std::result::Result<Option<String>, FieldError> {
     let Some(t) = raw.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
     if t.chars().count() > max || t.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            field.to_string(),
-            "text_invalid",
-            format!("At most {max} characters, on one line."),
-        ));
+        return Err(FieldError::new(field.to_string(), "text_invalid", format!("At most {max} characters, on one line.")));
     }
     Ok(Some(t))
 }
@@ -61,9 +53,7 @@ fn text(
 impl CustomerInput {
     pub fn parse(self) -> std::result::Result<Customer, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut keep = |r: std::result::Result<Option<String>, FieldError>| {
-            r.map_err(|e| errors.push(e)).ok().flatten()
-        };
+        let mut keep = |r: std::result::Result<Option<String>, FieldError>| r.map_err(|e| errors.push(e)).ok().flatten();
         let key = keep(text(Some(self.key), "key", 200));
         let billing_name = keep(text(Some(self.billing_name), "billing_name", 200));
         let address: Vec<String> = self
@@ -79,32 +69,16 @@ impl CustomerInput {
             .iter()
             .enumerate()
             .filter(|(_, e)| !e.trim().is_empty())
-            .filter_map(|(i, e)| {
-                Email::parse(e)
-                    .map_err(|err| errors.push(super::templates::at(err, format!("emails[{i}]"))))
-                    .ok()
-            })
+            .filter_map(|(i, e)| Email::parse(e).map_err(|err| errors.push(super::templates::at(err, format!("emails[{i}]")))).ok())
             .collect();
         if address.len() > 6 {
-            errors.push(FieldError::new(
-                "address",
-                "address_too_long",
-                "An address has at most 6 lines.",
-            ));
+            errors.push(FieldError::new("address", "address_too_long", "An address has at most 6 lines."));
         }
         if emails.len() > 10 {
-            errors.push(FieldError::new(
-                "emails",
-                "too_many_recipients",
-                "At most 10 recipients.",
-            ));
+            errors.push(FieldError::new("emails", "too_many_recipients", "At most 10 recipients."));
         }
         if self.payment_terms_days.is_some_and(|d| d > 365) {
-            errors.push(FieldError::new(
-                "payment_terms_days",
-                "terms_invalid",
-                "Payment terms are 0 to 365 days.",
-            ));
+            errors.push(FieldError::new("payment_terms_days", "terms_invalid", "Payment terms are 0 to 365 days."));
         }
         match (key, billing_name) {
             (Some(key), Some(billing_name)) if errors.is_empty() => Ok(Customer {
@@ -118,18 +92,10 @@ impl CustomerInput {
             }),
             (key, name) => {
                 if key.is_none() {
-                    errors.push(FieldError::new(
-                        "key",
-                        "required",
-                        "Name the family (or other value) this customer is billed for.",
-                    ));
+                    errors.push(FieldError::new("key", "required", "Name the family (or other value) this customer is billed for."));
                 }
                 if name.is_none() {
-                    errors.push(FieldError::new(
-                        "billing_name",
-                        "required",
-                        "Give the name invoices are addressed to.",
-                    ));
+                    errors.push(FieldError::new("billing_name", "required", "Give the name invoices are addressed to."));
                 }
                 Err(errors)
             }
@@ -162,30 +128,16 @@ impl App {
                 let key = f.name.to_string();
                 CustomerView {
                     configured: configured.contains_key(&key),
-                    customer: configured
-                        .remove(&key)
-                        .unwrap_or_else(|| customer_for(&BTreeMap::new(), &key)),
+                    customer: configured.remove(&key).unwrap_or_else(|| customer_for(&BTreeMap::new(), &key)),
                 }
             })
             .collect();
-        out.extend(configured.into_values().map(|customer| CustomerView {
-            customer,
-            configured: true,
-        }));
-        out.sort_by(|a, b| {
-            a.customer
-                .key
-                .to_lowercase()
-                .cmp(&b.customer.key.to_lowercase())
-        });
+        out.extend(configured.into_values().map(|customer| CustomerView { customer, configured: true }));
+        out.sort_by(|a, b| a.customer.key.to_lowercase().cmp(&b.customer.key.to_lowercase()));
         Ok(out)
     }
 
-    pub async fn set_customer(
-        &self,
-        caller: &Caller,
-        input: CustomerInput,
-    ) -> Result<CustomerView> {
+    pub async fn set_customer(&self, caller: &Caller, input: CustomerInput) -> Result<CustomerView> {
         let customer = input.parse().map_err(AppError::InvalidFields)?;
         let record = CustomerRecord {
             organization_id: caller.organization_id,
@@ -194,30 +146,17 @@ impl App {
             updated_at: self.clock.now(),
         };
         self.store.upsert_customer(&record).await?;
-        Ok(CustomerView {
-            customer,
-            configured: true,
-        })
+        Ok(CustomerView { customer, configured: true })
     }
 
     pub async fn delete_customer(&self, caller: &Caller, key: &str) -> Result<()> {
-        if !self
-            .store
-            .delete_customer(caller.organization_id, key)
-            .await?
-        {
-            return Err(AppError::NotFound {
-                code: "customer_not_found",
-                message: "There is no customer for this value.".into(),
-            });
+        if !self.store.delete_customer(caller.organization_id, key).await? {
+            return Err(AppError::NotFound { code: "customer_not_found", message: "There is no customer for this value.".into() });
         }
         Ok(())
     }
 
-    pub(crate) async fn customer_map(
-        &self,
-        org: OrganizationId,
-    ) -> Result<BTreeMap<String, Customer>> {
+    pub(crate) async fn customer_map(&self, org: OrganizationId) -> Result<BTreeMap<String, Customer>> {
         self.store
             .list_customers(org)
             .await?
@@ -225,9 +164,7 @@ impl App {
             .map(|r| {
                 serde_json::from_str::<Customer>(&r.document)
                     .map(|c| (r.key.clone(), c))
-                    .map_err(|e| {
-                        AppError::internal(StoreError::Corrupt(format!("customer {}: {e}", r.key)))
-                    })
+                    .map_err(|e| AppError::internal(StoreError::Corrupt(format!("customer {}: {e}", r.key))))
             })
             .collect()
     }

@@ -161,10 +161,7 @@ fn invoicing_routes() -> Router<AppState> {
                 .put(invoicing::update_template)
                 .delete(invoicing::delete_template),
         )
-        .route(
-            "/invoice-templates/{id}/copy",
-            post(invoicing::copy_template),
-        )
+        .route("/invoice-templates/{id}/copy", post(invoicing::copy_template))
         .route(
             "/customers",
             get(invoicing::list_customers).put(invoicing::put_customer),
@@ -193,10 +190,7 @@ fn invoicing_routes() -> Router<AppState> {
             "/invoice-schedules",
             get(invoicing::list_schedules).post(invoicing::create_schedule),
         )
-        .route(
-            "/invoice-schedules/{id}",
-            delete(invoicing::delete_schedule),
-        )
+        .route("/invoice-schedules/{id}", delete(invoicing::delete_schedule))
 }
 
 /// The caller of an API request, from its bearer token.
