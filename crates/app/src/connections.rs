@@ -120,6 +120,10 @@ pub struct ConnectionDetails {
     pub client_id: Option<String>,
     pub agreement_type: Option<String>,
     pub billing_account_id: Option<String>,
+    /// Confirms that changing the tenant, agreement type or billing account of a connection with
+    /// stored data removes that data (it is backfilled again from the new billing account).
+    #[serde(default)]
+    pub replace_data: bool,
 }
 
 /// One account on the Administration page.
@@ -314,6 +318,8 @@ impl App {
 
     async fn save(&self, c: &mut ConnectionRecord) -> Result<()> {
         c.updated_at = self.clock.now();
+        // Its secret or IDs may change: the next sync asks for a new token.
+        self.forget_sync_token(c.id);
         if self.store.update_connection(c).await? {
             Ok(())
         } else {
@@ -516,6 +522,7 @@ impl App {
         input: &ConnectionDetails,
     ) -> Result<ConnectionRecord> {
         let mut c = self.load(caller, id).await?;
+        let before = c.clone();
         let mut errors = vec![];
         let tenant = input.tenant_id.as_deref().map(TenantId::parse);
         let client = input.client_id.as_deref().map(ClientId::parse);
@@ -569,6 +576,10 @@ impl App {
         if let Some(Ok(b)) = billing {
             c.billing_account_id = Some(b);
         }
+        self.refuse_billing_account_held(&c).await?;
+        let replaced = self
+            .check_source_change(&before, &c, input.replace_data)
+            .await?;
         if changed_identity {
             // Another app or tenant: the principal must be read again from a new token.
             c.principal_object_id = None;
@@ -589,7 +600,65 @@ impl App {
             c.checks = None;
         }
         self.save(&mut c).await?;
+        if replaced {
+            self.forget_periods(&c).await?;
+        }
         Ok(c)
+    }
+
+    /// Whether `after` reads another billing account than `before` (tenant, agreement type or
+    /// billing account changed) while `before` has stored data: refused unless `confirmed`
+    /// (then `Ok(true)`: the caller removes the data once the new IDs are saved).
+    async fn check_source_change(
+        &self,
+        before: &ConnectionRecord,
+        after: &ConnectionRecord,
+        confirmed: bool,
+    ) -> Result<bool> {
+        if !source_changed(before, after) {
+            return Ok(false);
+        }
+        let stored = self
+            .store
+            .list_periods(before.organization_id, before.id)
+            .await?;
+        let (Some(first), Some(last)) = (stored.first(), stored.last()) else {
+            return Ok(false);
+        };
+        if confirmed {
+            return Ok(true);
+        }
+        let from = format!(
+            "{} {}",
+            before.agreement_type.map(|a| a.code()).unwrap_or("?"),
+            before
+                .billing_account_id
+                .as_ref()
+                .map(|b| b.as_str())
+                .unwrap_or("?")
+        );
+        Err(AppError::Conflict {
+            code: "connection_has_data",
+            field: Some("billing_account_id"),
+            message: format!(
+                "This connection holds {} month(s) of cost data ({} to {}) from {from}. Changing the tenant, agreement type or billing account would mix another billing account's months with them. To replace them, confirm the change (API: \"replace_data\": true; console: tick \"Remove the stored data\"; CLI: --replace-data): the stored months are removed now and the new billing account's months are backfilled after validation. To keep them, connect the other billing account on another account instead.",
+                stored.len(),
+                first.period,
+                last.period
+            ),
+        })
+    }
+
+    /// Remove a connection's stored periods (records and files); their ratings are redone.
+    pub(crate) async fn forget_periods(&self, c: &ConnectionRecord) -> Result<()> {
+        let keys = self.store.delete_periods(c.organization_id, c.id).await?;
+        self.remove_connection_data(c.id).await;
+        let periods = keys
+            .iter()
+            .map(|k| be_domain::BillingPeriod::parse(k).map_err(AppError::from))
+            .collect::<Result<Vec<_>>>()?;
+        tracing::info!(connection = %c.id, periods = periods.len(), "stored periods removed: the billing account changed");
+        self.data_changed(c.organization_id, &periods).await
     }
 
     /// Step 6: the client secret (sealed at rest) and its optional expiry date. On a connection
@@ -822,6 +891,7 @@ impl App {
                 "Enter the agreement type and billing account ID first.",
             )));
         };
+        self.refuse_billing_account_held(&c).await?;
         c.state = ConnectionState::Validating;
         self.save(&mut c).await?;
 
@@ -1032,6 +1102,12 @@ impl App {
         }
 
         let all_passed = checks.iter().all(|ch| ch.outcome == CheckOutcome::Passed);
+        if all_passed && let Err(e) = self.refuse_billing_account_held(&c).await {
+            // Another connection got there during the checks.
+            c.state = ConnectionState::Failed;
+            self.save(&mut c).await?;
+            return Err(e);
+        }
         c.state = if all_passed {
             ConnectionState::Connected
         } else {
@@ -1166,6 +1242,55 @@ impl App {
 }
 
 impl App {
+    /// One billing account per organization: `c`'s billing account must not be held by another
+    /// connection of the organization (a second one would count every cost twice in the
+    /// organization's totals). A connection holds its billing account once it is connected,
+    /// validating or paused, or while it has stored data; drafts and failed tries without data do
+    /// not. The error names the account that holds it.
+    async fn refuse_billing_account_held(&self, c: &ConnectionRecord) -> Result<()> {
+        let (Some(agreement), Some(billing)) = (c.agreement_type, c.billing_account_id.as_ref())
+        else {
+            return Ok(());
+        };
+        let org = c.organization_id;
+        let mut holder = None;
+        for o in self.store.list_connections(org).await? {
+            let same = o.id != c.id
+                && o.agreement_type == Some(agreement)
+                && o.billing_account_id
+                    .as_ref()
+                    .is_some_and(|b| b.as_str().eq_ignore_ascii_case(billing.as_str()));
+            if !same {
+                continue;
+            }
+            let active = matches!(
+                o.state,
+                ConnectionState::Connected | ConnectionState::Validating | ConnectionState::Paused
+            );
+            if active || !self.store.list_periods(org, o.id).await?.is_empty() {
+                holder = Some(o);
+                break;
+            }
+        }
+        let Some(holder) = holder else {
+            return Ok(());
+        };
+        let account = self
+            .store
+            .get_account(c.organization_id, holder.account_id)
+            .await?
+            .map(|a| a.name.to_string())
+            .unwrap_or_else(|| holder.account_id.to_string());
+        Err(AppError::Conflict {
+            code: "billing_account_already_connected",
+            field: Some("billing_account_id"),
+            message: format!(
+                "Billing account {billing} is already connected to account \"{account}\" in this organization (connection {}); connecting it twice would count its costs twice. Use that account, or delete its connection first.",
+                holder.id
+            ),
+        })
+    }
+
     /// The periods a connection has stored.
     pub(crate) async fn connection_periods(
         &self,
@@ -1190,6 +1315,13 @@ impl App {
             }
         }
     }
+}
+
+/// Whether `after` reads cost data from another place than `before`.
+pub(crate) fn source_changed(before: &ConnectionRecord, after: &ConnectionRecord) -> bool {
+    before.tenant_id != after.tenant_id
+        || before.agreement_type != after.agreement_type
+        || before.billing_account_id != after.billing_account_id
 }
 
 fn account_connected(account: &Account) -> AppError {

@@ -87,6 +87,8 @@ pub struct App {
     analysis_cache: Arc<rating::AnalysisCache>,
     /// Failed sign-ins per e-mail address (brute-force protection).
     login_failures: Arc<std::sync::Mutex<std::collections::HashMap<String, auth::Failures>>>,
+    /// Entra ID tokens of the syncs, per connection (renewed before they expire).
+    sync_tokens: Arc<sync::TokenCache>,
 }
 
 impl App {
@@ -113,6 +115,7 @@ impl App {
             wake: Arc::default(),
             analysis_cache: Arc::default(),
             login_failures: Arc::default(),
+            sync_tokens: Arc::default(),
         })
     }
 

@@ -34,20 +34,37 @@ pub struct PeriodSummary {
     pub billed_total: String,
     pub amortized_total: String,
     pub effective_total: String,
-    /// Both identities hold to the last digit and no row was lost.
+    /// Both identities hold to the last digit and no row was lost. When false the period was
+    /// NOT stored: the previous file at `dest` is untouched.
     pub reconciled: bool,
+    /// `SUM(BilledCost) - ActualCost` and `SUM(EffectiveCost) - AmortizedCost`, exact ("0" when
+    /// reconciled).
+    pub billed_difference: String,
+    pub effective_difference: String,
+    /// The rows the merge rule expects (equal to `rows` when reconciled).
+    pub expected_rows: u64,
+}
+
+/// A period writer's failure, with its stable code and remedy (the period keeps its previous
+/// data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodWriteError {
+    pub code: &'static str,
+    pub message: String,
+    pub remedy: String,
 }
 
 /// Converts one period's downloaded CSV parts to FOCUS Parquet at `dest`, replacing any previous
-/// file atomically. Implemented with the `ingest` crate; kept behind a trait so the app does not
-/// know Arrow.
+/// file atomically, but only when the conversion reconciles: a summary with `reconciled: false`
+/// means `dest` was left as it was. Implemented with the `ingest` crate; kept behind a trait so
+/// the app does not know Arrow.
 pub trait PeriodWriter: Send + Sync + 'static {
     fn write_period(
         &self,
         actual: &[PathBuf],
         amortized: &[PathBuf],
         dest: &Path,
-    ) -> std::result::Result<PeriodSummary, String>;
+    ) -> std::result::Result<PeriodSummary, PeriodWriteError>;
 
     /// Remove the temp files an interrupted write left in a connection's period directory (never
     /// while a sync of that connection runs); returns how many.
@@ -55,6 +72,45 @@ pub trait PeriodWriter: Send + Sync + 'static {
         let _ = dir;
         Ok(0)
     }
+}
+
+/// A token is renewed when less than this is left of its life: a period's reports (created,
+/// polled every `Retry-After`, downloaded) must not outlive it, and Azure takes up to about 20
+/// minutes for a large month. (Entra ID tokens live 60 to 90 minutes.)
+pub const TOKEN_RENEW_MARGIN: time::Duration = time::Duration::minutes(30);
+
+/// The syncs' Entra ID tokens, one per connection, with the moment (on the app's clock) from
+/// which each must be renewed.
+#[derive(Default)]
+pub(crate) struct TokenCache {
+    tokens: std::sync::Mutex<
+        std::collections::HashMap<ConnectionId, (be_azure::AccessToken, OffsetDateTime)>,
+    >,
+}
+
+impl TokenCache {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<ConnectionId, (be_azure::AccessToken, OffsetDateTime)>,
+    > {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A period whose latest pull failed ([`App::failing_periods`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodFailure {
+    /// `YYYY-MM`.
+    pub period: String,
+    pub at: OffsetDateTime,
+    /// Stable code (`reconciliation_mismatch`, `sync_throttled`, ...).
+    pub code: String,
+    pub message: String,
+    pub remedy: String,
+    /// The period still holds an earlier successful pull's data.
+    pub previous_kept: bool,
 }
 
 /// How sync behaves.
@@ -162,6 +218,21 @@ fn fetch_error(e: &AzureError) -> (&'static str, String, String) {
     }
 }
 
+/// The history's message for a pull that did not reconcile: both differences and the rows.
+fn mismatch_message(s: &PeriodSummary) -> String {
+    format!(
+        "The pulled data does not reconcile, so it was not stored: FOCUS BilledCost {} vs Azure ActualCost {} (difference {}); FOCUS EffectiveCost {} vs Azure AmortizedCost {} (difference {}); {} rows of {} expected.",
+        s.billed_total,
+        s.actual_total,
+        s.billed_difference,
+        s.effective_total,
+        s.amortized_total,
+        s.effective_difference,
+        s.rows,
+        s.expected_rows
+    )
+}
+
 impl App {
     pub fn sync_settings(&self) -> &SyncSettings {
         &self.settings.sync
@@ -196,12 +267,66 @@ impl App {
             .await?)
     }
 
+    /// The periods whose latest pull failed (newest first): what failed, the remedy, and whether
+    /// the period still holds an earlier pull's data. They are pulled again at the next run.
+    pub async fn failing_periods(&self, caller: &Caller, id: &str) -> Result<Vec<PeriodFailure>> {
+        let c = self.get_connection(caller, id).await?;
+        let org = caller.organization_id;
+        let stored = self.store.list_periods(org, c.id).await?;
+        let history = self.store.list_sync_periods(org, c.id, 500).await?;
+        let mut seen = std::collections::HashSet::new();
+        Ok(history
+            .into_iter()
+            .filter(|h| h.outcome != SyncOutcome::Running)
+            .filter(|h| seen.insert(h.period.clone()))
+            .filter(|h| h.outcome == SyncOutcome::Failed)
+            .map(|h| PeriodFailure {
+                previous_kept: stored.iter().any(|p| p.period == h.period),
+                at: h.finished_at.unwrap_or(h.started_at),
+                code: h.error_code.unwrap_or_else(|| "sync_failed".into()),
+                message: h.error_message.unwrap_or_default(),
+                remedy: h.remedy.unwrap_or_default(),
+                period: h.period,
+            })
+            .collect())
+    }
+
     pub async fn stored_periods(&self, caller: &Caller, id: &str) -> Result<Vec<PeriodRecord>> {
         let c = self.get_connection(caller, id).await?;
         Ok(self
             .store
             .list_periods(caller.organization_id, c.id)
             .await?)
+    }
+
+    /// The connection's token: the cached one while more than [`TOKEN_RENEW_MARGIN`] of its life
+    /// is left (on the app's clock), else a new one from Entra ID; `renew` forces a new one (after
+    /// Azure answered that the token expired).
+    async fn sync_token(
+        &self,
+        c: ConnectionId,
+        creds: &ClientCredentials,
+        renew: bool,
+    ) -> std::result::Result<be_azure::AccessToken, AzureError> {
+        let now = self.clock.now();
+        if !renew
+            && let Some((token, renew_at)) = self.sync_tokens.lock().get(&c)
+            && now < *renew_at
+        {
+            return Ok(token.clone());
+        }
+        let token = self.sync_azure.token(creds).await?;
+        // The token's life as Entra ID gave it, measured from now on the app's clock.
+        let life = token.expires_at - OffsetDateTime::now_utc();
+        let renew_at = self.clock.now() + life - TOKEN_RENEW_MARGIN;
+        tracing::info!(connection = %c, renew_at = %renew_at, "new Entra ID token for the sync");
+        self.sync_tokens.lock().insert(c, (token.clone(), renew_at));
+        Ok(token)
+    }
+
+    /// Forget a connection's token (its secret or IDs changed, or it was deleted).
+    pub(crate) fn forget_sync_token(&self, c: ConnectionId) {
+        self.sync_tokens.lock().remove(&c);
     }
 
     /// Queue the connection's sync to run no later than `when`; a sync already running answers.
@@ -312,7 +437,8 @@ impl App {
         self.store
             .set_job_progress(job.id, 0, plan.len() as i32)
             .await?;
-        let token = self.sync_azure.token(&creds).await.map_err(|e| {
+        // The first token now, so a rejected secret fails the sync at once.
+        self.sync_token(c.id, &creds, false).await.map_err(|e| {
             let (code, message, _) = fetch_error(&e);
             AppError::Upstream {
                 code,
@@ -330,7 +456,7 @@ impl App {
                     &c,
                     *period,
                     today,
-                    &token,
+                    &creds,
                     &scope,
                     &work,
                     writer.clone(),
@@ -366,7 +492,7 @@ impl App {
         c: &ConnectionRecord,
         period: BillingPeriod,
         today: Date,
-        token: &be_azure::AccessToken,
+        creds: &ClientCredentials,
         scope: &str,
         work: &Path,
         writer: Arc<dyn PeriodWriter>,
@@ -380,51 +506,31 @@ impl App {
         );
         self.record_history(c, &record).await?;
         let result = self
-            .sync_period(token, scope, period, today, work, c, writer)
+            .sync_period(creds, scope, period, today, work, c, writer)
             .await;
         self.ensure_connection(c).await?;
         record.finished_at = Some(self.clock.now());
         match result {
             Ok((summary, bytes)) => {
-                record.outcome = SyncOutcome::Succeeded;
                 record.rows_written = summary.rows as i64;
                 record.bytes_downloaded = bytes as i64;
                 record.reconciled = Some(summary.reconciled);
-                if !summary.reconciled {
-                    record.error_code = Some("reconciliation_mismatch".into());
-                    record.error_message = Some(format!(
-                        "The FOCUS totals (BilledCost {}, EffectiveCost {}) differ from Azure's (ActualCost {}, AmortizedCost {}).",
-                        summary.billed_total,
-                        summary.effective_total,
-                        summary.actual_total,
-                        summary.amortized_total
-                    ));
-                    record.remedy = Some("This is a bug in the conversion: report it with the period and the connection ID.".into());
-                }
                 record.source_total = Some(summary.actual_total.clone());
                 record.focus_total = Some(summary.billed_total.clone());
                 record.amortized_total = Some(summary.amortized_total.clone());
                 record.effective_total = Some(summary.effective_total.clone());
-                let closed = (period.last_day() + self.settings.sync.close_after) < today;
-                let stored = self
-                    .store
-                    .upsert_period(&PeriodRecord {
-                        organization_id: c.organization_id,
-                        connection_id: c.id,
-                        period: period.key(),
-                        rows_stored: summary.rows as i64,
-                        source_total: summary.actual_total,
-                        focus_total: summary.billed_total,
-                        amortized_total: summary.amortized_total,
-                        effective_total: summary.effective_total,
-                        reconciled: summary.reconciled,
-                        pulled_at: self.clock.now(),
-                        closed,
-                    })
-                    .await;
-                self.gone_or(c, stored).await?;
-                // The period's data changed: rate it again.
-                self.data_changed(c.organization_id, &[period]).await?;
+                if summary.reconciled {
+                    record.outcome = SyncOutcome::Succeeded;
+                    self.store_period(c, period, today, summary).await?;
+                } else {
+                    // Not stored: the previous file and its record stay; the period is still
+                    // planned (not stored, or not closed), so the next run pulls it again.
+                    record.outcome = SyncOutcome::Failed;
+                    record.rows_written = 0;
+                    record.error_code = Some("reconciliation_mismatch".into());
+                    record.error_message = Some(mismatch_message(&summary));
+                    record.remedy = Some("Nothing to do: the period keeps its previous data and is pulled again at the next sync. If the difference stays, report it with the period and the connection ID.".into());
+                }
             }
             Err((code, message, remedy, bytes)) => {
                 record.outcome = SyncOutcome::Failed;
@@ -438,6 +544,37 @@ impl App {
         Ok(record.outcome == SyncOutcome::Succeeded)
     }
 
+    /// Record a reconciled period as stored, and queue its rating.
+    async fn store_period(
+        &self,
+        c: &ConnectionRecord,
+        period: BillingPeriod,
+        today: Date,
+        summary: PeriodSummary,
+    ) -> std::result::Result<(), Stop> {
+        let closed = (period.last_day() + self.settings.sync.close_after) < today;
+        let stored = self
+            .store
+            .upsert_period(&PeriodRecord {
+                organization_id: c.organization_id,
+                connection_id: c.id,
+                period: period.key(),
+                rows_stored: summary.rows as i64,
+                source_total: summary.actual_total,
+                focus_total: summary.billed_total,
+                amortized_total: summary.amortized_total,
+                effective_total: summary.effective_total,
+                reconciled: true,
+                pulled_at: self.clock.now(),
+                closed,
+            })
+            .await;
+        self.gone_or(c, stored).await?;
+        // The period's data changed: rate it again.
+        self.data_changed(c.organization_id, &[period]).await?;
+        Ok(())
+    }
+
     async fn record_history(
         &self,
         c: &ConnectionRecord,
@@ -447,9 +584,15 @@ impl App {
         self.gone_or(c, done).await
     }
 
-    /// `Err(Stop::Cancelled)`, with the connection's data removed, if the connection was deleted.
+    /// `Err(Stop::Cancelled)`, with the connection's data removed, if the connection was deleted,
+    /// or if its billing account changed meanwhile (what this sync pulled is the old one's; no
+    /// sync of the new one can have run yet: one sync at a time per connection).
     async fn ensure_connection(&self, c: &ConnectionRecord) -> std::result::Result<(), Stop> {
         match self.store.get_connection(c.organization_id, c.id).await? {
+            Some(now) if crate::connections::source_changed(c, &now) => {
+                self.forget_periods(&now).await?;
+                Err(Stop::Cancelled)
+            }
             Some(_) => Ok(()),
             None => {
                 self.remove_connection_data(c.id).await;
@@ -475,10 +618,49 @@ impl App {
         }
     }
 
+    /// A period's ActualCost and AmortizedCost reports, both at once: Azure generates them in
+    /// parallel (the client keeps a billing account's reports in flight within
+    /// `fetch.reports_in_flight`).
+    async fn fetch_pair(
+        &self,
+        token: &be_azure::AccessToken,
+        scope: &str,
+        period: BillingPeriod,
+        end: Date,
+        dir: &Path,
+    ) -> (
+        std::result::Result<be_azure::FetchedReport, AzureError>,
+        std::result::Result<be_azure::FetchedReport, AzureError>,
+    ) {
+        let fetch = |metric, prefix: &'static str| {
+            let request = CostReportRequest::TimePeriod {
+                metric,
+                start: period.first_day(),
+                end,
+            };
+            async move {
+                self.sync_azure
+                    .fetch_report(
+                        token,
+                        scope,
+                        &request,
+                        dir,
+                        prefix,
+                        &self.settings.sync.fetch,
+                    )
+                    .await
+            }
+        };
+        tokio::join!(
+            fetch(CostMetric::ActualCost, "actual"),
+            fetch(CostMetric::AmortizedCost, "amortized")
+        )
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn sync_period(
         &self,
-        token: &be_azure::AccessToken,
+        creds: &ClientCredentials,
         scope: &str,
         period: BillingPeriod,
         today: Date,
@@ -496,32 +678,25 @@ impl App {
             )
         })?;
         let end = period.last_day().min(today);
-        // Both reports at once: Azure generates them in parallel (the client keeps a billing
-        // account's reports in flight within `fetch.reports_in_flight`).
-        let fetch = |metric, prefix: &'static str| {
-            let request = CostReportRequest::TimePeriod {
-                metric,
-                start: period.first_day(),
-                end,
-            };
-            let dir = dir.clone();
-            async move {
-                self.sync_azure
-                    .fetch_report(
-                        token,
-                        scope,
-                        &request,
-                        &dir,
-                        prefix,
-                        &self.settings.sync.fetch,
-                    )
-                    .await
-            }
+        let fetch_failed = |e: AzureError| {
+            let (code, message, remedy) = fetch_error(&e);
+            (code, message, remedy, 0)
         };
-        let (actual, amortized) = tokio::join!(
-            fetch(CostMetric::ActualCost, "actual"),
-            fetch(CostMetric::AmortizedCost, "amortized")
-        );
+        let token = self
+            .sync_token(c.id, creds, false)
+            .await
+            .map_err(fetch_failed)?;
+        let (mut actual, mut amortized) = self.fetch_pair(&token, scope, period, end, &dir).await;
+        let expired = |r: &std::result::Result<be_azure::FetchedReport, AzureError>| matches!(r, Err(e) if e.kind == ErrorKind::TokenExpired);
+        if expired(&actual) || expired(&amortized) {
+            // Azure says the token expired (its clock is ahead of ours): renew once, pull again.
+            tracing::info!(period = %period.key(), "the token expired mid-period; renewing it once");
+            let token = self
+                .sync_token(c.id, creds, true)
+                .await
+                .map_err(fetch_failed)?;
+            (actual, amortized) = self.fetch_pair(&token, scope, period, end, &dir).await;
+        }
         let bytes = [&actual, &amortized]
             .iter()
             .map(|r| r.as_ref().map(|f| f.bytes).unwrap_or(0))
@@ -550,11 +725,15 @@ impl App {
             writer.write_period(&actual, &amortized, &writer_dest)
         })
         .await
-        .unwrap_or_else(|e| Err(format!("the conversion stopped unexpectedly: {e}")));
+        .unwrap_or_else(|e| Err(PeriodWriteError {
+            code: "sync_convert_failed",
+            message: format!("the conversion stopped unexpectedly: {e}"),
+            remedy: "The period keeps its previous data. If this repeats, report it with the period and the connection ID.".into(),
+        }));
         let _ = tokio::fs::remove_dir_all(&dir).await;
-        summary.map(|s| (s, bytes)).map_err(|e| {
-            ("sync_convert_failed", e, "The period keeps its previous data. If this repeats, report it with the period and the connection ID.".into(), bytes)
-        })
+        summary
+            .map(|s| (s, bytes))
+            .map_err(|e| (e.code, e.message, e.remedy, bytes))
     }
 }
 

@@ -125,6 +125,7 @@ pub(crate) fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Caller, Res
     let now = sim.now();
     let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
     if exp <= now.unix_timestamp() {
+        sim.count(|s| s.expired_token_answers += 1);
         let exp_t = time::OffsetDateTime::from_unix_timestamp(exp)
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         return Err(unauthorized(

@@ -598,6 +598,10 @@ fn poll(sim: &Sim, api: &str, scope: &str, id: &str) -> Response {
         "name": r.id.to_string(),
     });
     if now < r.ready_at {
+        let advance = sim.settings().report_poll_advances_secs;
+        if advance > 0 {
+            sim.clock().advance(Duration::seconds(advance));
+        }
         return accepted(sim, &r.scope, r.id, api);
     }
     match &r.state {

@@ -383,6 +383,7 @@ fn token_inner(
             ),
         ));
     }
+    sim.count(|s| s.app_tokens_issued += 1);
     Ok(sim.issue(sim.app_claims(&app)))
 }
 

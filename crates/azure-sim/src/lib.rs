@@ -52,7 +52,7 @@ pub use model::{
 };
 pub use sim::{
     AppUpdate, DemoSeed, IssuedToken, NewApp, NewBillingAccount, NewSecret, NewTenant, NewUser,
-    Settings, Sim,
+    Settings, Sim, SimStats,
 };
 
 use axum::Router;

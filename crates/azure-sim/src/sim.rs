@@ -25,6 +25,20 @@ pub struct Settings {
     pub report_processing_secs: i64,
     /// How long report blobs stay downloadable (`validTill`, signed URL expiry).
     pub report_valid_secs: i64,
+    /// Each poll of a report that is not ready yet moves the simulator clock forward this much:
+    /// the wait a client honouring Azure's real `Retry-After` would have had. With a realistic
+    /// `report_processing_secs` (minutes), a test runs a backfill that outlives several tokens in
+    /// milliseconds. 0 (default): the clock is left alone.
+    pub report_poll_advances_secs: i64,
+}
+
+/// What the simulator counted ([`Sim::stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimStats {
+    /// Access tokens issued to apps (client credentials).
+    pub app_tokens_issued: u64,
+    /// ARM requests answered 401 `ExpiredAuthenticationToken`.
+    pub expired_token_answers: u64,
 }
 
 impl Default for Settings {
@@ -34,6 +48,7 @@ impl Default for Settings {
             report_retry_after_secs: 1,
             report_processing_secs: 0,
             report_valid_secs: 24 * 3600,
+            report_poll_advances_secs: 0,
         }
     }
 }
@@ -44,6 +59,7 @@ pub(crate) struct Inner {
     pub key: Vec<u8>,
     pub settings: Settings,
     pub base_url: OnceLock<String>,
+    pub stats: Mutex<SimStats>,
 }
 
 /// A handle on the simulator's state (cheap to clone).
@@ -223,6 +239,7 @@ impl Sim {
                 key,
                 settings,
                 base_url: OnceLock::new(),
+                stats: Mutex::new(SimStats::default()),
             }),
         }
     }
@@ -238,6 +255,15 @@ impl Sim {
 
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
+    }
+
+    /// Tokens issued and expired-token answers so far.
+    pub fn stats(&self) -> SimStats {
+        *self.inner.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn count(&self, f: impl FnOnce(&mut SimStats)) {
+        f(&mut self.inner.stats.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
     pub(crate) fn now(&self) -> OffsetDateTime {

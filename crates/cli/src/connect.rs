@@ -93,6 +93,22 @@ pub enum ConnectionsCommand {
         #[arg(long)]
         secret_expires: Option<String>,
     },
+    /// Change the IDs of a connection (validate it again afterwards). Changing the tenant,
+    /// agreement type or billing account of a connection with data needs --replace-data.
+    SetIds {
+        id: String,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        client_id: Option<String>,
+        #[arg(long, value_enum)]
+        agreement: Option<Agreement>,
+        #[arg(long)]
+        billing_account: Option<String>,
+        /// Remove the stored periods (they are backfilled from the new billing account).
+        #[arg(long)]
+        replace_data: bool,
+    },
     /// Stop syncing.
     Pause { id: String },
     /// Validate again and resume syncing.
@@ -459,6 +475,12 @@ pub async fn connections(cmd: ConnectionsCommand) -> anyhow::Result<()> {
                 println!("  warning: {w}");
             }
             print_checks(&c);
+            if c["state"] != "draft" {
+                let (_, status) = api
+                    .call(Method::GET, &format!("/connections/{id}/sync"), None)
+                    .await?;
+                print_sync_status(&status);
+            }
         }
         ConnectionsCommand::Validate { id } => {
             let (_, v) = api
@@ -493,6 +515,41 @@ pub async fn connections(cmd: ConnectionsCommand) -> anyhow::Result<()> {
             )
             .await?;
             println!("the new secret was accepted by Azure and replaced the old one");
+        }
+        ConnectionsCommand::SetIds {
+            id,
+            tenant,
+            client_id,
+            agreement,
+            billing_account,
+            replace_data,
+        } => {
+            let mut body = json!({});
+            let agreement = agreement.map(|a| match a {
+                Agreement::Ea => "EA",
+                Agreement::Mca => "MCA",
+            });
+            for (k, v) in [
+                ("tenant_id", tenant.as_deref()),
+                ("client_id", client_id.as_deref()),
+                ("agreement_type", agreement),
+                ("billing_account_id", billing_account.as_deref()),
+            ] {
+                if let Some(v) = v {
+                    body[k] = json!(v);
+                }
+            }
+            if replace_data {
+                body["replace_data"] = json!(true);
+            }
+            api.call(Method::PATCH, &format!("/connections/{id}"), Some(body))
+                .await?;
+            if replace_data {
+                println!("saved; the stored periods (if the billing account changed) were removed");
+            } else {
+                println!("saved");
+            }
+            println!("validate it again: billing-engine connections validate {id}");
         }
         ConnectionsCommand::Pause { id } => {
             api.call(Method::POST, &format!("/connections/{id}/pause"), None)
@@ -535,6 +592,50 @@ pub async fn connections(cmd: ConnectionsCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The stored periods (newest first) and the periods whose last pull failed.
+fn print_sync_status(status: &Value) {
+    println!(
+        "data as of: {}",
+        status["data_as_of"].as_str().unwrap_or("no data yet")
+    );
+    let mut periods: Vec<&Value> = status["periods"].as_array().into_iter().flatten().collect();
+    periods.sort_by_key(|p| std::cmp::Reverse(str_of(p, "period").to_string()));
+    for p in periods {
+        println!(
+            "  {}: {} rows, BilledCost {} (Azure {}), {}, {}, pulled {}",
+            str_of(p, "period"),
+            p["rows"],
+            str_of(p, "billed_total"),
+            str_of(p, "actual_total"),
+            if p["reconciled"] == true {
+                "reconciled"
+            } else {
+                "NOT reconciled"
+            },
+            if p["closed"] == true {
+                "closed"
+            } else {
+                "open"
+            },
+            str_of(p, "pulled_at")
+        );
+    }
+    for f in status["failing"].as_array().into_iter().flatten() {
+        let kept = if f["previous_kept"] == true {
+            "keeps its previous data"
+        } else {
+            "no data stored yet"
+        };
+        println!(
+            "  {} last pull FAILED ({}): {} ({kept}; pulled again at the next sync) {}",
+            str_of(f, "period"),
+            str_of(f, "code"),
+            str_of(f, "message"),
+            str_of(f, "remedy")
+        );
+    }
 }
 
 #[derive(Args)]

@@ -1,18 +1,40 @@
 //! The sync's period writer: the `ingest` crate turns a period's downloaded CSV parts into FOCUS
-//! Parquet, replaced atomically, and reconciles it.
+//! Parquet and reconciles it; only a reconciled period replaces the stored file (atomically).
 
 use std::path::{Path, PathBuf};
 
-use be_app::sync::{PeriodSummary, PeriodWriter};
-use be_ingest::{ConvertOptions, Source, ingest_period};
+use be_app::sync::{PeriodSummary, PeriodWriteError, PeriodWriter};
+use be_ingest::{ConvertOptions, IngestError, Reconciliation, Source, ingest_period};
 
 pub struct IngestWriter;
 
-fn open(files: &[PathBuf]) -> Result<Vec<Source>, String> {
+fn port_error(e: IngestError) -> PeriodWriteError {
+    PeriodWriteError {
+        code: e.code(),
+        remedy: e.remedy().to_string(),
+        message: e.to_string(),
+    }
+}
+
+fn open(files: &[PathBuf]) -> Result<Vec<Source>, PeriodWriteError> {
     files
         .iter()
-        .map(|f| Source::path(f).map_err(|e| e.to_string()))
+        .map(|f| Source::path(f).map_err(port_error))
         .collect()
+}
+
+fn summary(r: &Reconciliation) -> PeriodSummary {
+    PeriodSummary {
+        rows: r.focus.rows,
+        actual_total: r.source.actual_cost.to_string(),
+        billed_total: r.focus.billed_cost.to_string(),
+        amortized_total: r.source.amortized_cost.to_string(),
+        effective_total: r.focus.effective_cost.to_string(),
+        reconciled: r.reconciled,
+        billed_difference: r.billed_difference.to_string(),
+        effective_difference: r.effective_difference.to_string(),
+        expected_rows: r.expected_rows,
+    }
 }
 
 impl PeriodWriter for IngestWriter {
@@ -21,23 +43,18 @@ impl PeriodWriter for IngestWriter {
         actual: &[PathBuf],
         amortized: &[PathBuf],
         dest: &Path,
-    ) -> Result<PeriodSummary, String> {
-        let report = ingest_period(
+    ) -> Result<PeriodSummary, PeriodWriteError> {
+        match ingest_period(
             open(amortized)?,
             open(actual)?,
             dest,
             ConvertOptions::default(),
-        )
-        .map_err(|e| e.to_string())?;
-        let r = &report.reconciliation;
-        Ok(PeriodSummary {
-            rows: report.write.rows,
-            actual_total: r.source.actual_cost.to_string(),
-            billed_total: r.focus.billed_cost.to_string(),
-            amortized_total: r.source.amortized_cost.to_string(),
-            effective_total: r.focus.effective_cost.to_string(),
-            reconciled: r.reconciled,
-        })
+        ) {
+            Ok(report) => Ok(summary(&report.reconciliation)),
+            // Not stored; the summary says so (`reconciled: false`) with both differences.
+            Err(IngestError::NotReconciled(r)) => Ok(summary(&r)),
+            Err(e) => Err(port_error(e)),
+        }
     }
 
     fn remove_temp_files(&self, dir: &Path) -> Result<usize, String> {

@@ -385,6 +385,7 @@ async fn connect_demo_enrollment(
                 client_id: Some(crate::world::CONNECTED_APP.to_string()),
                 agreement_type: Some("EA".into()),
                 billing_account_id: Some(crate::world::CONNECTED_ENROLLMENT.into()),
+                replace_data: false,
             };
             app.set_connection_details(caller, &c.id.to_string(), &details)
                 .await?;

@@ -52,6 +52,9 @@ fn base_document() -> Value {
     );
     let conn_not_found =
         error_response("No such connection in your organization (code `connection_not_found`).");
+    let details_conflict = error_response(
+        "`billing_account_already_connected`: another connection of the organization holds this billing account (the message names its account and connection). `connection_has_data`: the change of tenant, agreement type or billing account would mix another billing account's months with the stored ones; send `replace_data: true` to remove them and backfill.",
+    );
     let upstream = error_response(
         "Azure refused the credentials (422; codes `azure_tenant_not_found`, `azure_app_not_found`, `azure_secret_invalid`, `azure_secret_expired`, `azure_app_disabled`, ...) or could not answer (503; `azure_throttled`, `azure_unavailable`, `azure_unreachable`). The message says what to do.",
     );
@@ -173,7 +176,7 @@ fn base_document() -> Value {
                     "operationId": "setConnectionDetails", "summary": "Wizard step 5: tenant ID, client ID, agreement type, billing account ID (any subset)",
                     "parameters": [id_param()], "requestBody": json_body("ConnectionDetails"),
                     "responses": {"200": ok("The connection.", "Connection"), "400": bad_request.clone(), "401": unauthenticated.clone(),
-                                  "404": conn_not_found.clone(), "422": invalid_details.clone()}
+                                  "404": conn_not_found.clone(), "409": details_conflict.clone(), "422": invalid_details.clone()}
                 },
                 "delete": {
                     "operationId": "deleteConnection", "summary": "Delete a connection and its data; `confirm` must repeat the account's name",
@@ -205,7 +208,7 @@ fn base_document() -> Value {
                     "operationId": "validateConnection", "summary": "Wizard step 8: run the checks in order; all passing connects and queues the first sync",
                     "parameters": [id_param()],
                     "responses": {"200": ok("Each check with its outcome, cause and fix.", "Validation"), "401": unauthenticated.clone(),
-                                  "404": conn_not_found.clone(), "422": error_response("A wizard step is missing (code `connection_incomplete`).")}
+                                  "404": conn_not_found.clone(), "409": details_conflict.clone(), "422": error_response("A wizard step is missing (code `connection_incomplete`).")}
                 }
             },
             "/connections/{id}/pause": {
@@ -317,7 +320,8 @@ fn base_document() -> Value {
                     "properties": {"tenant_id": {"type": "string", "description": "Directory (tenant) ID: a GUID or a verified domain."},
                                    "client_id": {"type": "string", "description": "Application (client) ID (a GUID)."},
                                    "agreement_type": {"type": "string", "enum": ["EA", "MCA"]},
-                                   "billing_account_id": {"type": "string", "description": "EA: the enrollment number. MCA: guid:guid_YYYY-MM-DD."}}},
+                                   "billing_account_id": {"type": "string", "description": "EA: the enrollment number. MCA: guid:guid_YYYY-MM-DD."},
+                                   "replace_data": {"type": "boolean", "default": false, "description": "Confirms a change of tenant, agreement type or billing account on a connection with stored data: its periods are removed now and backfilled from the new billing account after validation. Without it such a change is refused (409 `connection_has_data`)."}}},
                 "SecretInput": {"type": "object", "required": ["client_secret"], "additionalProperties": false,
                     "properties": {"client_secret": {"type": "string", "writeOnly": true, "description": "The secret's Value (not its ID)."},
                                    "expires_on": {"type": "string", "format": "date"}}},
@@ -362,8 +366,12 @@ fn base_document() -> Value {
                     "progress_done": {"type": "integer"}, "progress_total": {"type": "integer"},
                     "run_after": {"type": "string", "format": "date-time"}, "attempts": {"type": "integer"}, "last_error": {"type": ["string", "null"]},
                     "created_at": {"type": "string", "format": "date-time"}}},
-                "SyncStatus": {"type": "object", "required": ["periods", "history"],
+                "SyncStatus": {"type": "object", "required": ["periods", "failing", "history"],
                     "properties": {"data_as_of": {"type": ["string", "null"], "format": "date-time"},
+                                   "failing": {"type": "array", "description": "Periods whose latest pull failed (for example reconciliation_mismatch, with both differences in the message): they keep their previous data (previous_kept) and are pulled again at the next sync.",
+                                       "items": {"type": "object", "required": ["period", "at", "code", "message", "remedy", "previous_kept"], "properties": {
+                                       "period": {"type": "string"}, "at": {"type": "string", "format": "date-time"}, "code": {"type": "string"},
+                                       "message": {"type": "string"}, "remedy": {"type": "string"}, "previous_kept": {"type": "boolean"}}}},
                                    "job": {"oneOf": [{"$ref": "#/components/schemas/Job"}, {"type": "null"}]},
                                    "periods": {"type": "array", "items": {"type": "object", "properties": {
                                        "period": {"type": "string", "description": "YYYY-MM"}, "rows": {"type": "integer"},

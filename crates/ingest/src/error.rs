@@ -111,6 +111,11 @@ pub enum IngestError {
     #[error("{path}: not a FOCUS period file written by this version: {reason}")]
     NotAFocusFile { path: PathBuf, reason: String },
 
+    /// The converted period's totals differ from the source files' (or rows were lost): it was not
+    /// stored, the previous file of the period stays.
+    #[error("the period was not stored: {}", .0.summary())]
+    NotReconciled(Box<crate::reconcile::Reconciliation>),
+
     /// A worker thread panicked (a bug).
     #[error("internal error: {0}")]
     Internal(String),
@@ -131,6 +136,7 @@ impl IngestError {
             IngestError::Parquet { .. } => "ingest_parquet_failed",
             IngestError::Arrow { .. } => "ingest_arrow_failed",
             IngestError::NotAFocusFile { .. } => "ingest_not_a_focus_file",
+            IngestError::NotReconciled(_) => "reconciliation_mismatch",
             IngestError::Internal(_) => "ingest_internal",
         }
     }
@@ -159,6 +165,9 @@ impl IngestError {
             }
             IngestError::NotAFocusFile { .. } => {
                 "the stored period file is from another version or damaged; re-sync the period."
+            }
+            IngestError::NotReconciled(_) => {
+                "the period keeps its previous data and is pulled again at the next sync; if the difference stays, report it with the period and the connection ID."
             }
             IngestError::Internal(_) => "this is a bug; report it with the log.",
         }

@@ -20,6 +20,9 @@
 //! # Ok(()) }
 //! ```
 //!
+//! A period whose totals do not reconcile is never stored: the error carries the
+//! [`Reconciliation`] (both differences) and the previous file stays.
+//!
 //! On error (a malformed file names the file, line and column: [`IngestError::position`]) the
 //! previous Parquet file of the period is untouched. [`IngestError::code`] is stable.
 //!
@@ -107,7 +110,10 @@ pub use focus::{FocusFormat, FocusImport, ImportedPeriod, import_focus};
 pub use reader::{CostReader, Record};
 pub use reconcile::{FocusTotals, Reconciliation, reconcile};
 pub use schema::{F, SOURCE_ROW_ID, focus_schema, mapped_schema};
-pub use store::{WriteSummary, read_focus_totals, remove_stale_temp_files, write_period_parquet};
+pub use store::{
+    Staged, WriteSummary, read_focus_totals, remove_stale_temp_files, write_period_parquet,
+    write_staged,
+};
 
 /// What [`ingest_period`] did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -117,9 +123,11 @@ pub struct PeriodReport {
     pub reconciliation: Reconciliation,
 }
 
-/// Convert one period's AmortizedCost and ActualCost files to FOCUS, store them atomically at
-/// `final_path`, and reconcile. The reconciliation compares the source totals with the totals of
-/// the batches written (the same values [`read_focus_totals`] reads back from the file).
+/// Convert one period's AmortizedCost and ActualCost files to FOCUS, reconcile, and only then store
+/// them atomically at `final_path`. The reconciliation compares the source totals with the totals
+/// of the batches written (the same values [`read_focus_totals`] reads back from the file). A period
+/// that does not reconcile is refused ([`IngestError::NotReconciled`], with the differences) and
+/// the previous file at `final_path` stays as it was.
 pub fn ingest_period(
     amortized: Vec<Source>,
     actual: Vec<Source>,
@@ -129,23 +137,20 @@ pub fn ingest_period(
     let span = tracing::info_span!("ingest_period", path = %final_path.display());
     let _g = span.enter();
     let mut conv = FocusConverter::new(amortized, actual, opts);
-    let write = write_period_parquet(&mut conv, final_path)?;
-    let reconciliation = reconcile(&conv.source_totals(), &write.focus);
-    if reconciliation.reconciled {
-        tracing::info!(
-            rows = write.rows,
-            bytes = write.bytes,
-            "{}",
-            reconciliation.summary()
-        );
-    } else {
-        tracing::warn!(
-            rows = write.rows,
-            bytes = write.bytes,
-            "{}",
-            reconciliation.summary()
-        );
+    let staged = write_staged(&mut conv, final_path)?;
+    let reconciliation = reconcile(&conv.source_totals(), &staged.focus);
+    if !reconciliation.reconciled {
+        tracing::warn!(rows = staged.focus.rows, "{}", reconciliation.summary());
+        // Dropping the staged file keeps the previous period in place.
+        return Err(IngestError::NotReconciled(Box::new(reconciliation)));
     }
+    let write = staged.commit()?;
+    tracing::info!(
+        rows = write.rows,
+        bytes = write.bytes,
+        "{}",
+        reconciliation.summary()
+    );
     Ok(PeriodReport {
         agreement: conv.agreement(),
         write,

@@ -121,15 +121,58 @@ where
     I: IntoIterator<Item = Result<RecordBatch>>,
     I::IntoIter: Send,
 {
+    write_staged(batches, final_path)?.commit()
+}
+
+/// A complete, fsynced period file beside its final path, not yet in place: [`Staged::commit`]
+/// renames it over the final path; dropping it removes it (the previous file stays).
+#[derive(Debug)]
+pub struct Staged {
+    tmp: Option<PathBuf>,
+    final_path: PathBuf,
+    /// Exact sums of the FOCUS cost columns of the rows written.
+    pub focus: FocusTotals,
+}
+
+impl Staged {
+    /// Replace the final path with the staged file atomically.
+    pub fn commit(mut self) -> Result<WriteSummary> {
+        let tmp = self
+            .tmp
+            .take()
+            .ok_or_else(|| IngestError::Internal("committed twice".into()))?;
+        let bytes = commit(&tmp, &self.final_path)?;
+        Ok(WriteSummary {
+            path: self.final_path.clone(),
+            rows: self.focus.rows,
+            bytes,
+            focus: self.focus.clone(),
+        })
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(tmp) = self.tmp.take() {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// Write a period's FOCUS batches to a temporary file beside `final_path` (fsynced), leaving
+/// `final_path` untouched until [`Staged::commit`]: the caller can check the totals first.
+pub fn write_staged<I>(batches: I, final_path: &Path) -> Result<Staged>
+where
+    I: IntoIterator<Item = Result<RecordBatch>>,
+    I::IntoIter: Send,
+{
     let tmp = temp_path(final_path)?;
     let focus = write_to(batches, &tmp).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })?;
-    let bytes = commit(&tmp, final_path)?;
-    Ok(WriteSummary {
-        path: final_path.to_path_buf(),
-        rows: focus.rows,
-        bytes,
+    Ok(Staged {
+        tmp: Some(tmp),
+        final_path: final_path.to_path_buf(),
         focus,
     })
 }

@@ -250,6 +250,12 @@ pub trait Store: RatingStore + InvoiceStore + Send + Sync + 'static {
         org: OrganizationId,
         connection: ConnectionId,
     ) -> Result<Vec<PeriodRecord>>;
+    /// Forget a connection's stored periods (its billing account changed); returns their keys.
+    async fn delete_periods(
+        &self,
+        org: OrganizationId,
+        connection: ConnectionId,
+    ) -> Result<Vec<String>>;
 }
 
 /// The billing side of the state: pricing versions, imported sources, sub-accounts, rating runs

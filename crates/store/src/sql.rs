@@ -1240,6 +1240,19 @@ macro_rules! sql_store {
                 .await?;
                 Ok(rows.into_iter().map(Into::into).collect())
             }
+
+            async fn delete_periods(&self, org: OrganizationId, connection: ConnectionId) -> Result<Vec<String>> {
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "DELETE FROM periods WHERE organization_id = $1 AND connection_id = $2 RETURNING period",
+                )
+                .bind(org.as_uuid())
+                .bind(connection.as_uuid())
+                .fetch_all(&self.pool)
+                .await?;
+                let mut keys: Vec<String> = rows.into_iter().map(|(p,)| p).collect();
+                keys.sort();
+                Ok(keys)
+            }
         }
     };
 }

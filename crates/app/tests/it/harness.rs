@@ -7,9 +7,9 @@ use std::{
 };
 
 use be_app::{
-    App, AppSettings, Caller, ConnectionDetails, ConnectionState, Keys, ManualClock,
+    App, AppSettings, Caller, Clock, ConnectionDetails, ConnectionState, Keys,
     jobs::JobSettings,
-    sync::{PeriodSummary, PeriodWriter, SyncSettings},
+    sync::{PeriodSummary, PeriodWriteError, PeriodWriter, SyncSettings},
 };
 use be_azure_sim::{
     Agreement, AzureSim, NewApp, NewBillingAccount, NewSecret, NewTenant, NewUser, RunningSim,
@@ -31,10 +31,13 @@ pub struct World {
 }
 
 pub async fn world(enrollments: &[&str]) -> World {
+    world_with(enrollments, SimConfig::default()).await
+}
+
+/// [`world`] on a simulator configured by `config` (token lifetime, report delays, clock).
+pub async fn world_with(enrollments: &[&str], config: SimConfig) -> World {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let sim = AzureSim::start(SimConfig::default())
-        .await
-        .expect("simulator");
+    let sim = AzureSim::start(config).await.expect("simulator");
     let s = sim.sim();
     s.create_tenant(NewTenant {
         id: None,
@@ -92,11 +95,30 @@ pub struct TestWriter {
 struct Gate {
     held: HashSet<String>,
     waiting: usize,
+    /// Connections whose pulls do not reconcile (nothing is written, as the contract says).
+    mismatched: HashSet<String>,
 }
 
 impl TestWriter {
     pub fn hold(&self, c: ConnectionId) {
         self.lock().held.insert(c.to_string());
+    }
+
+    /// From now on `c`'s pulls do not reconcile (until [`TestWriter::reconcile_again`]).
+    pub fn mismatch(&self, c: ConnectionId) {
+        self.lock().mismatched.insert(c.to_string());
+    }
+
+    pub fn reconcile_again(&self) {
+        self.lock().mismatched.clear();
+    }
+
+    fn mismatched(&self, dest: &Path) -> bool {
+        let key = dest.to_string_lossy().into_owned();
+        self.lock()
+            .mismatched
+            .iter()
+            .any(|c| key.contains(c.as_str()))
     }
 
     pub fn release_all(&self) {
@@ -135,29 +157,50 @@ impl PeriodWriter for TestWriter {
         actual: &[PathBuf],
         _amortized: &[PathBuf],
         dest: &Path,
-    ) -> Result<PeriodSummary, String> {
+    ) -> Result<PeriodSummary, PeriodWriteError> {
         self.wait_if_held(dest);
+        let failed = |message: String| PeriodWriteError {
+            code: "test_write_failed",
+            message,
+            remedy: "none".into(),
+        };
         let rows = actual
             .iter()
             .map(|f| std::fs::read_to_string(f).map(|t| t.lines().count().saturating_sub(1) as u64))
             .sum::<std::io::Result<u64>>();
-        let rows = rows.map_err(|e| format!("cannot read the download: {e}"))?;
+        let rows = rows.map_err(|e| failed(format!("cannot read the download: {e}")))?;
+        let total = |s: &str| s.to_string();
+        if self.mismatched(dest) {
+            return Ok(PeriodSummary {
+                rows,
+                actual_total: total("100.5"),
+                billed_total: total("90.25"),
+                amortized_total: total("100.5"),
+                effective_total: total("100.5"),
+                reconciled: false,
+                billed_difference: total("-10.25"),
+                effective_difference: total("0"),
+                expected_rows: rows + 1,
+            });
+        }
         // The folder may have been removed meanwhile (a deleted connection): write anyway, as a
         // write landing just after the deletion would.
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+                .map_err(|e| failed(format!("cannot create {}: {e}", parent.display())))?;
         }
-        std::fs::write(dest, b"PAR1 a stand-in period PAR1")
-            .map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
-        let zero = || "0".to_string();
+        std::fs::write(dest, format!("PAR1 a stand-in period of {rows} rows PAR1"))
+            .map_err(|e| failed(format!("cannot write {}: {e}", dest.display())))?;
         Ok(PeriodSummary {
             rows,
-            actual_total: zero(),
-            billed_total: zero(),
-            amortized_total: zero(),
-            effective_total: zero(),
+            actual_total: total("0"),
+            billed_total: total("0"),
+            amortized_total: total("0"),
+            effective_total: total("0"),
             reconciled: true,
+            billed_difference: total("0"),
+            effective_difference: total("0"),
+            expected_rows: rows,
         })
     }
 }
@@ -192,7 +235,7 @@ impl Drop for TempDir {
 /// How a test server is set up.
 pub struct ServerSpec<'a> {
     pub store: Arc<dyn Store>,
-    pub clock: Arc<ManualClock>,
+    pub clock: Arc<dyn Clock>,
     pub data_dir: &'a Path,
     pub writer: Option<Arc<TestWriter>>,
     pub concurrency: usize,
@@ -263,6 +306,7 @@ pub async fn connect(
         client_id: Some(world.client_id.to_string()),
         agreement_type: Some("EA".into()),
         billing_account_id: Some(enrollment.into()),
+        replace_data: false,
     };
     app.set_connection_details(caller, &id, &details)
         .await
@@ -270,6 +314,13 @@ pub async fn connect(
     app.set_connection_secret(caller, &id, &world.secret, "")
         .await
         .expect("secret");
+    grant_and_validate(app, caller, world, &id).await;
+    app.get_connection(caller, &id).await.expect("connection")
+}
+
+/// The EA role call run as the administrator, then a validation that connects.
+pub async fn grant_and_validate(app: &App, caller: &Caller, world: &World, id: &str) {
+    let id = id.to_string();
     let call = app
         .role_grant(caller, &id)
         .await
@@ -299,7 +350,6 @@ pub async fn connect(
         .await
         .expect("validate");
     assert_eq!(v.state, ConnectionState::Connected, "{:?}", v.checks);
-    app.get_connection(caller, &id).await.expect("connection")
 }
 
 /// Wait (up to a minute) for `cond`; the deadline only stops a hung test, nothing is timed.

@@ -673,3 +673,60 @@ async fn older_layouts_on_request_through_the_admin_api() {
         }
     }
 }
+
+#[tokio::test]
+async fn each_poll_can_stand_for_a_realistic_wait_and_tokens_expire_meanwhile() {
+    let t = spawn_with(SimConfig {
+        settings: Settings {
+            token_lifetime_secs: 3599,
+            report_processing_secs: 20 * 60,
+            report_poll_advances_secs: 5 * 60,
+            ..Settings::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    t.grant_ea_reader().await;
+    let token = t.app_token().await;
+    let (from, _) = last_month(&t);
+    let start = t.sim.clock().now();
+    let r = t
+        .http
+        .post(t.arm(&gen_path(&ea_scope(&t), "2024-08-01")))
+        .bearer_auth(&token)
+        .json(&json!({"timePeriod": {"start": from.to_string(), "end": from.to_string()}}))
+        .send()
+        .await
+        .expect("post");
+    let loc = r.headers()["location"].to_str().expect("loc").to_string();
+    let mut polls = 0;
+    loop {
+        let r = t
+            .http
+            .get(&loc)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("poll");
+        polls += 1;
+        if r.status() == StatusCode::OK {
+            break;
+        }
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+    }
+    // Four polls of 5 minutes at least (more if the generation itself is slow), then ready.
+    assert!(polls >= 5, "{polls} polls");
+    assert!(t.sim.clock().now() - start >= time::Duration::minutes(20));
+    // Three such reports later the hour-long token has expired.
+    t.sim.clock().advance(time::Duration::minutes(40));
+    let r = t
+        .http
+        .get(&loc)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("poll");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(t.sim.sim().stats().expired_token_answers, 1);
+    assert!(t.sim.sim().stats().app_tokens_issued >= 1);
+}

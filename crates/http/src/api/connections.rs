@@ -390,6 +390,31 @@ pub(crate) struct SyncPeriodView {
     remedy: Option<String>,
 }
 
+/// A period whose latest pull failed: it keeps its previous data and is pulled again.
+#[derive(Serialize)]
+pub(crate) struct PeriodFailureView {
+    period: String,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    code: String,
+    message: String,
+    remedy: String,
+    previous_kept: bool,
+}
+
+impl From<be_app::sync::PeriodFailure> for PeriodFailureView {
+    fn from(f: be_app::sync::PeriodFailure) -> Self {
+        Self {
+            period: f.period,
+            at: f.at,
+            code: f.code,
+            message: f.message,
+            remedy: f.remedy,
+            previous_kept: f.previous_kept,
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub(crate) struct SyncView {
     /// The newest pull of any period.
@@ -398,6 +423,7 @@ pub(crate) struct SyncView {
     /// The waiting or running sync, if any.
     job: Option<JobView>,
     periods: Vec<PeriodView>,
+    failing: Vec<PeriodFailureView>,
     history: Vec<SyncPeriodView>,
 }
 
@@ -408,10 +434,12 @@ pub(crate) async fn sync_status(
 ) -> Result<Json<SyncView>, ApiError> {
     let periods = s.app.stored_periods(&caller, &id).await?;
     let history = s.app.sync_history(&caller, &id, 200).await?;
+    let failing = s.app.failing_periods(&caller, &id).await?;
     let job = s.app.active_sync(&caller, &id).await?.map(Into::into);
     Ok(Json(SyncView {
         data_as_of: periods.iter().map(|p| p.pulled_at).max(),
         job,
+        failing: failing.into_iter().map(Into::into).collect(),
         periods: periods
             .into_iter()
             .map(|p| PeriodView {

@@ -291,6 +291,9 @@ struct IdsStep {
     id: String,
     account_name: String,
     fields: Vec<Field>,
+    /// On a connection with stored data: what a change of tenant, agreement type or billing
+    /// account does to it (said before it happens; the change needs `replace_data`).
+    stored_data: Option<String>,
 }
 
 fn ids_fields(values: [String; 4], errors: &[be_domain::FieldError]) -> Vec<Field> {
@@ -345,6 +348,25 @@ async fn ids_page(
     errors: &[be_domain::FieldError],
     status: StatusCode,
 ) -> Response {
+    let stored = s
+        .app
+        .stored_periods(&user.caller, &c.id.to_string())
+        .await
+        .unwrap_or_default();
+    let stored_data = match (stored.first(), stored.last()) {
+        (Some(first), Some(last)) => Some(format!(
+            "This connection holds {} month(s) of cost data ({} to {}) from {} {}. Changing only the application (client) ID keeps them. Changing the tenant, the agreement type or the billing account removes them when you save, and the new billing account's months are backfilled after it validates.",
+            stored.len(),
+            first.period,
+            last.period,
+            c.agreement_type.map(|a| a.code()).unwrap_or("?"),
+            c.billing_account_id
+                .as_ref()
+                .map(|b| b.as_str())
+                .unwrap_or("?"),
+        )),
+        _ => None,
+    };
     render(
         status,
         &IdsStep {
@@ -355,6 +377,7 @@ async fn ids_page(
             id: c.id.to_string(),
             account_name: account_name(s, user, c).await,
             fields: ids_fields(values, errors),
+            stored_data,
         },
     )
 }
@@ -399,6 +422,9 @@ pub(crate) struct IdsForm {
     agreement_type: String,
     #[serde(default)]
     billing_account_id: String,
+    /// The "Remove the stored data" box (sent only when ticked).
+    #[serde(default)]
+    replace_data: Option<String>,
 }
 
 pub(crate) async fn save_ids(
@@ -412,6 +438,7 @@ pub(crate) async fn save_ids(
         client_id: Some(form.client_id.clone()),
         agreement_type: Some(form.agreement_type.clone()),
         billing_account_id: Some(form.billing_account_id.clone()),
+        replace_data: form.replace_data.is_some(),
     };
     match s
         .app
@@ -422,7 +449,11 @@ pub(crate) async fn save_ids(
             Redirect::to(&format!("/connections/{}/secret", c.id)).into_response()
         }
         Ok(c) => Redirect::to(&format!("/connections/{}?notice=ids", c.id)).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::InvalidFields(_))) => {
+        Err(e) if !e.field_errors().is_empty() => {
+            let status = match e {
+                AppError::Conflict { .. } => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
             match s.app.get_connection(&user.caller, &id).await {
                 Ok(c) => {
                     let values = [
@@ -431,15 +462,7 @@ pub(crate) async fn save_ids(
                         form.agreement_type,
                         form.billing_account_id,
                     ];
-                    ids_page(
-                        &s,
-                        &user,
-                        &c,
-                        values,
-                        &e.field_errors(),
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                    )
-                    .await
+                    ids_page(&s, &user, &c, values, &e.field_errors(), status).await
                 }
                 Err(e) => error_page(&e),
             }
@@ -733,7 +756,18 @@ struct ConnectionPage {
     data_as_of: String,
     sync_job: Option<String>,
     periods: Vec<PeriodRowView>,
+    failing: Vec<FailingRowView>,
     history: Vec<HistoryRowView>,
+}
+
+/// A period whose latest pull failed.
+struct FailingRowView {
+    period: String,
+    at: String,
+    code: String,
+    message: String,
+    remedy: String,
+    previous_kept: bool,
 }
 
 struct PeriodRowView {
@@ -789,6 +823,11 @@ pub(crate) async fn connection_page(
     let history = s
         .app
         .sync_history(&user.caller, &id, 40)
+        .await
+        .unwrap_or_default();
+    let failing = s
+        .app
+        .failing_periods(&user.caller, &id)
         .await
         .unwrap_or_default();
     let now = s.app.now();
@@ -871,6 +910,17 @@ pub(crate) async fn connection_page(
                 reconciled: p.reconciled,
                 closed: p.closed,
                 pulled_at: when(p.pulled_at),
+            })
+            .collect(),
+        failing: failing
+            .into_iter()
+            .map(|f| FailingRowView {
+                period: f.period,
+                at: when(f.at),
+                code: f.code,
+                message: f.message,
+                remedy: f.remedy,
+                previous_kept: f.previous_kept,
             })
             .collect(),
         history: history

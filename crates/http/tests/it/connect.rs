@@ -155,6 +155,39 @@ impl Flow<'_> {
         id
     }
 
+    /// A connected connection of a new account `name` to `billing` (EA): the whole flow with the
+    /// role call run as the enterprise administrator.
+    async fn connected(&self, w: &World, name: &str, billing: &str) -> String {
+        let id = self
+            .prepare(
+                name,
+                "fabrikam.onmicrosoft.com",
+                &w.client_id.to_string(),
+                "EA",
+                billing,
+                &w.secret,
+            )
+            .await;
+        let admin = w
+            .sim
+            .sim()
+            .user_token(w.ea_admin)
+            .expect("token")
+            .access_token;
+        let (_, grant) = self
+            .call(Method::GET, &format!("/connections/{id}/role-grant"), None)
+            .await;
+        reqwest::Client::new()
+            .put(grant["ea_call"]["url"].as_str().expect("url"))
+            .bearer_auth(admin)
+            .json(&grant["ea_call"]["body"])
+            .send()
+            .await
+            .expect("grant");
+        assert_eq!(self.validate(&id).await["state"], "connected");
+        id
+    }
+
     async fn validate(&self, id: &str) -> Value {
         let (status, v) = self
             .call(Method::POST, &format!("/connections/{id}/validate"), None)
@@ -880,4 +913,251 @@ async fn pause_and_resume() {
         .call(Method::POST, &format!("/connections/{id}/resume"), None)
         .await;
     assert_eq!((status, v["state"].as_str()), (200, Some("connected")));
+}
+
+#[tokio::test]
+async fn a_period_whose_last_pull_failed_is_shown_with_its_difference() {
+    let w = world().await;
+    let app = spawn_app_with_azure(endpoints(&w.sim)).await;
+    let flow = Flow {
+        app: &app,
+        token: app.tenant("MSP").await.token,
+    };
+    let id = flow.connected(&w, "Contoso", EA).await;
+    let (_, status) = flow
+        .call(Method::GET, &format!("/connections/{id}/sync"), None)
+        .await;
+    assert_eq!(status["failing"], json!([]), "{status}");
+
+    // A pull that did not reconcile, as the sync records it.
+    let org = app
+        .app
+        .store()
+        .find_organization_by_name("MSP")
+        .await
+        .expect("find")
+        .expect("the organization")
+        .id;
+    let connection: be_domain::ConnectionId = id.parse().expect("id");
+    let now = time::OffsetDateTime::now_utc();
+    let mut record = be_store::SyncPeriodRecord::started(
+        org,
+        connection,
+        be_domain::JobId::new(),
+        "2026-10".into(),
+        now,
+    );
+    record.finished_at = Some(now);
+    record.outcome = be_domain::SyncOutcome::Failed;
+    record.error_code = Some("reconciliation_mismatch".into());
+    record.error_message = Some("The pulled data does not reconcile (difference -10.25).".into());
+    record.remedy = Some("Nothing to do.".into());
+    app.app
+        .store()
+        .record_sync_period(&record)
+        .await
+        .expect("record");
+
+    let (_, status) = flow
+        .call(Method::GET, &format!("/connections/{id}/sync"), None)
+        .await;
+    let failing = &status["failing"][0];
+    assert_eq!(failing["period"], "2026-10", "{status}");
+    assert_eq!(failing["code"], "reconciliation_mismatch");
+    assert!(failing["message"].as_str().unwrap_or("").contains("-10.25"));
+    assert_eq!(failing["previous_kept"], false);
+}
+
+#[tokio::test]
+async fn a_billing_account_connected_in_the_organization_is_refused_for_another_account() {
+    let w = world().await;
+    let app = spawn_app_with_azure(endpoints(&w.sim)).await;
+    let tenant = app.tenant("MSP").await;
+    let flow = Flow {
+        app: &app,
+        token: tenant.token.clone(),
+    };
+    let first = flow.connected(&w, "Contoso", EA).await;
+    // A second account, the same enrollment: refused at the IDs step, naming who holds it.
+    let (_, account) = flow
+        .call(Method::POST, "/accounts", Some(json!({"name": "Fabrikam"})))
+        .await;
+    let (_, c) = flow
+        .call(Method::POST, "/connections", Some(json!({"account_id": account["id"], "provider": "azure", "product": "billing_engine"})))
+        .await;
+    let id = c["id"].as_str().expect("id").to_string();
+    let details = json!({"tenant_id": "fabrikam.onmicrosoft.com", "client_id": w.client_id.to_string(), "agreement_type": "EA", "billing_account_id": EA});
+    let (status, err) = flow
+        .call(Method::PATCH, &format!("/connections/{id}"), Some(details))
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (409, Some("billing_account_already_connected")),
+        "{err}"
+    );
+    let message = err["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("\"Contoso\"") && message.contains(&first),
+        "{message}"
+    );
+    // The wizard's IDs step says the same beside the field.
+    let mut browser = crate::harness::Browser::new(&app);
+    browser.login(&tenant.email, &tenant.password).await;
+    let page = browser.get(&format!("/connections/{id}/ids")).await;
+    let client_id = w.client_id.to_string();
+    let page = browser
+        .post(
+            &format!("/connections/{id}/ids"),
+            &[
+                ("csrf", page.csrf().as_str()),
+                ("tenant_id", "fabrikam.onmicrosoft.com"),
+                ("client_id", client_id.as_str()),
+                ("agreement_type", "EA"),
+                ("billing_account_id", EA),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 409);
+    let beside = page.field_error("billing_account_id").unwrap_or_default();
+    assert!(
+        beside.contains("Contoso") && beside.contains("delete its connection"),
+        "{beside}"
+    );
+    // Another enrollment is fine.
+    let details = json!({"tenant_id": "fabrikam.onmicrosoft.com", "client_id": w.client_id.to_string(), "agreement_type": "EA", "billing_account_id": OTHER_EA});
+    let (status, c) = flow
+        .call(Method::PATCH, &format!("/connections/{id}"), Some(details))
+        .await;
+    assert_eq!(status, 200, "{c}");
+    // Also in another organization the enrollment can be connected.
+    let other = Flow {
+        app: &app,
+        token: app.tenant("Other MSP").await.token,
+    };
+    other.connected(&w, "Contoso", EA).await;
+}
+
+#[tokio::test]
+async fn changing_the_billing_account_of_a_connection_with_data_says_what_happens_and_needs_a_confirmation()
+ {
+    let w = world().await;
+    let app = spawn_app_with_azure(endpoints(&w.sim)).await;
+    let tenant = app.tenant("MSP").await;
+    let flow = Flow {
+        app: &app,
+        token: tenant.token.clone(),
+    };
+    let id = flow.connected(&w, "Contoso", EA).await;
+    let org = app
+        .app
+        .store()
+        .find_organization_by_name("MSP")
+        .await
+        .expect("find")
+        .expect("the organization")
+        .id;
+    for period in ["2026-09", "2026-10"] {
+        app.app
+            .store()
+            .upsert_period(&be_store::PeriodRecord {
+                organization_id: org,
+                connection_id: id.parse().expect("id"),
+                period: period.into(),
+                rows_stored: 3,
+                source_total: "1".into(),
+                focus_total: "1".into(),
+                amortized_total: "1".into(),
+                effective_total: "1".into(),
+                reconciled: true,
+                pulled_at: time::OffsetDateTime::now_utc(),
+                closed: true,
+            })
+            .await
+            .expect("period");
+    }
+    let client_id = w.client_id.to_string();
+    let details = |replace: bool| json!({"tenant_id": "fabrikam.onmicrosoft.com", "client_id": client_id, "agreement_type": "EA", "billing_account_id": OTHER_EA, "replace_data": replace});
+
+    // The console's "Change IDs" says what a change does before it happens.
+    let mut browser = crate::harness::Browser::new(&app);
+    browser.login(&tenant.email, &tenant.password).await;
+    let page = browser.get(&format!("/connections/{id}/ids")).await;
+    assert!(
+        page.body.contains("id=\"stored-data\"")
+            && page
+                .body
+                .contains("2 month(s) of cost data (2026-09 to 2026-10) from EA 1234567")
+            && page.body.contains("name=\"replace_data\""),
+        "{}",
+        page.body
+    );
+    let form = |csrf: String, replace: bool| {
+        let mut f = vec![
+            ("csrf".to_string(), csrf),
+            ("tenant_id".into(), "fabrikam.onmicrosoft.com".into()),
+            ("client_id".into(), w.client_id.to_string()),
+            ("agreement_type".into(), "EA".into()),
+            ("billing_account_id".into(), OTHER_EA.into()),
+        ];
+        if replace {
+            f.push(("replace_data".into(), "yes".into()));
+        }
+        f
+    };
+    let unconfirmed = form(page.csrf(), false);
+    let refs: Vec<(&str, &str)> = unconfirmed
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let refused = browser.post(&format!("/connections/{id}/ids"), &refs).await;
+    assert_eq!(refused.status, 409);
+    let beside = refused
+        .field_error("billing_account_id")
+        .unwrap_or_default();
+    assert!(beside.contains("Remove the stored data"), "{beside}");
+
+    // The API refuses the same change without the confirmation, with a code and the way out.
+    let (status, err) = flow
+        .call(
+            Method::PATCH,
+            &format!("/connections/{id}"),
+            Some(details(false)),
+        )
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (409, Some("connection_has_data")),
+        "{err}"
+    );
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("replace_data"),
+        "{err}"
+    );
+    let (_, status) = flow
+        .call(Method::GET, &format!("/connections/{id}/sync"), None)
+        .await;
+    assert_eq!(status["periods"].as_array().map(Vec::len), Some(2));
+
+    // Confirmed in the console: saved, the stored months removed, validation asked for.
+    let confirmed = form(refused.csrf(), true);
+    let refs: Vec<(&str, &str)> = confirmed
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let saved = browser.post(&format!("/connections/{id}/ids"), &refs).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let (_, status) = flow
+        .call(Method::GET, &format!("/connections/{id}/sync"), None)
+        .await;
+    assert_eq!(status["periods"], json!([]), "{status}");
+    let (_, c) = flow
+        .call(Method::GET, &format!("/connections/{id}"), None)
+        .await;
+    assert_eq!(
+        (c["billing_account_id"].as_str(), c["state"].as_str()),
+        (Some(OTHER_EA), Some("failed"))
+    );
 }

@@ -157,3 +157,15 @@ pub fn temp_dir() -> tempfile::TempDir {
         .tempdir()
         .expect("temp dir")
 }
+
+/// Convert and store the shared EA sample pair without the reconciliation gate: its actual and
+/// amortized files come from different exports, so they do not reconcile (`ingest_period` would
+/// refuse them). For tests of storage and FOCUS conformance, not of the sync's rule.
+pub fn store_sample(
+    path: &std::path::Path,
+    opts: be_ingest::ConvertOptions,
+) -> Result<be_ingest::WriteSummary, Box<be_ingest::IngestError>> {
+    let mut conv =
+        be_ingest::FocusConverter::new(vec![source(EA_AMORTIZED)], vec![source(EA_ACTUAL)], opts);
+    be_ingest::write_period_parquet(&mut conv, path).map_err(Box::new)
+}

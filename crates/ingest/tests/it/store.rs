@@ -18,13 +18,7 @@ fn rows_in(path: &std::path::Path) -> Result<i64, String> {
 fn a_failed_sync_leaves_the_previous_period_untouched() {
     let dir = temp_dir();
     let path = dir.path().join("2023-09.parquet");
-    ingest_period(
-        vec![source(EA_AMORTIZED)],
-        vec![source(EA_ACTUAL)],
-        &path,
-        ConvertOptions::default(),
-    )
-    .expect("first sync");
+    store_sample(&path, ConvertOptions::default()).expect("first sync");
     let before = std::fs::read(&path).expect("read");
 
     let mut broken = std::fs::read(cost_details(EA_ACTUAL)).expect("read");
@@ -54,21 +48,66 @@ fn a_failed_sync_leaves_the_previous_period_untouched() {
 }
 
 #[test]
+fn a_period_that_does_not_reconcile_never_replaces_the_stored_one() {
+    let g = generator(Layout::Ea2024_08_01, 300, 5);
+    let amortized = generated_csv(&g, Metric::AmortizedCost);
+    let actual = generated_csv(&g, Metric::ActualCost);
+    let dir = temp_dir();
+    let path = dir.path().join("2025-06.parquet");
+    ingest_period(
+        vec![mem("amortized.csv", amortized.clone())],
+        vec![mem("actual.csv", actual.clone())],
+        &path,
+        ConvertOptions::default(),
+    )
+    .expect("a good pull");
+    let before = std::fs::read(&path).expect("read");
+
+    // The actual-cost report loses an on-demand usage row (a blob cut short): the invoice identity
+    // breaks by that row's cost.
+    let text = String::from_utf8(actual).expect("utf8");
+    let mut lines: Vec<&str> = text.lines().collect();
+    let i = lines
+        .iter()
+        .rposition(|l| l.contains(",Usage,UsageBased,OnDemand,"))
+        .expect("an on-demand row");
+    lines.remove(i);
+    let e = ingest_period(
+        vec![mem("amortized.csv", amortized)],
+        vec![mem("actual.csv", (lines.join("\n") + "\n").into_bytes())],
+        &path,
+        ConvertOptions::default(),
+    )
+    .expect_err("a pull that does not reconcile is refused");
+    assert_eq!(e.code(), "reconciliation_mismatch");
+    let be_ingest::IngestError::NotReconciled(r) = &e else {
+        panic!("{e}")
+    };
+    assert!(!r.billed_difference.is_zero(), "{}", r.summary());
+    assert!(r.effective_difference.is_zero(), "{}", r.summary());
+    assert!(e.to_string().contains("difference"), "{e}");
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        before,
+        "the good file stays"
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["2025-06.parquet"], "no temporary file left behind");
+}
+
+#[test]
 fn readers_see_the_old_or_the_new_file_never_a_mix() {
     let dir = temp_dir();
     let path = dir.path().join("2025-06.parquet");
     let g = generator(Layout::Ea2024_08_01, 2000, 9);
     let amortized = generated_csv(&g, Metric::AmortizedCost);
     let actual = generated_csv(&g, Metric::ActualCost);
-    let small = ingest_period(
-        vec![source(EA_AMORTIZED)],
-        vec![source(EA_ACTUAL)],
-        &path,
-        ConvertOptions::default(),
-    )
-    .expect("small")
-    .write
-    .rows as i64;
+    let small = store_sample(&path, ConvertOptions::default())
+        .expect("small")
+        .rows as i64;
     let stop = AtomicBool::new(false);
     let (seen, big) = std::thread::scope(|s| {
         let reader = s.spawn(|| {
@@ -87,15 +126,12 @@ fn readers_see_the_old_or_the_new_file_never_a_mix() {
                     &path,
                     ConvertOptions::default(),
                 )
+                .map(|r| r.write)
+                .map_err(Box::new)
             } else {
-                ingest_period(
-                    vec![source(EA_AMORTIZED)],
-                    vec![source(EA_ACTUAL)],
-                    &path,
-                    ConvertOptions::default(),
-                )
+                store_sample(&path, ConvertOptions::default())
             };
-            let rows = rep.expect("sync").write.rows as i64;
+            let rows = rep.expect("sync").rows as i64;
             if i % 2 == 0 {
                 big = rows;
             }
@@ -138,13 +174,7 @@ fn child_writes_a_period_slowly() {
 fn a_writer_killed_mid_write_leaves_the_period_intact() {
     let dir = temp_dir();
     let path = dir.path().join("2025-06.parquet");
-    ingest_period(
-        vec![source(EA_AMORTIZED)],
-        vec![source(EA_ACTUAL)],
-        &path,
-        ConvertOptions::default(),
-    )
-    .expect("first sync");
+    store_sample(&path, ConvertOptions::default()).expect("first sync");
     let before = std::fs::read(&path).expect("read");
 
     let mut child = std::process::Command::new(std::env::current_exe().expect("test binary"))
@@ -200,14 +230,8 @@ fn a_writer_killed_mid_write_leaves_the_period_intact() {
     );
     assert!(!tmp.exists());
     // and the next sync completes
-    let rep = ingest_period(
-        vec![source(EA_AMORTIZED)],
-        vec![source(EA_ACTUAL)],
-        &path,
-        ConvertOptions::default(),
-    )
-    .expect("next sync");
-    assert_eq!(rep.write.rows, 29);
+    let rep = store_sample(&path, ConvertOptions::default()).expect("next sync");
+    assert_eq!(rep.rows, 29);
     assert_eq!(rows_in(&path), Ok(29));
 }
 
@@ -222,13 +246,7 @@ fn every_stored_row_carries_its_position_as_source_row_id() {
         batch_rows: 7,
         ..ConvertOptions::default()
     };
-    let report = ingest_period(
-        vec![source(EA_AMORTIZED)],
-        vec![source(EA_ACTUAL)],
-        &path,
-        opts,
-    )
-    .expect("ingest");
+    let report = store_sample(&path, opts).expect("ingest");
     let file = std::fs::File::open(&path).expect("open");
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
         .expect("reader")
@@ -243,7 +261,7 @@ fn every_stored_row_carries_its_position_as_source_row_id() {
         assert_eq!(col.null_count(), 0);
         ids.extend(col.as_primitive::<Int64Type>().values().iter().copied());
     }
-    let expected: Vec<i64> = (0..report.write.rows as i64).collect();
-    assert!(report.write.rows > 14, "more rows than two batches");
+    let expected: Vec<i64> = (0..report.rows as i64).collect();
+    assert!(report.rows > 14, "more rows than two batches");
     assert_eq!(ids, expected);
 }

@@ -17,6 +17,7 @@ crate::story!(
     concurrent_enqueues_and_claims_keep_the_rules,
     a_live_lease_keeps_a_job_its_expiry_lets_another_runner_take_it_over,
     deleting_cancels_jobs_and_refuses_their_late_writes,
+    a_connections_periods_are_deleted_alone,
 );
 
 async fn connection(store: &Arc<dyn Store>, org: OrganizationId, name: &str) -> ConnectionId {
@@ -424,3 +425,39 @@ migration_test!(
     postgres_at,
     sqlx::PgPool
 );
+
+async fn a_connections_periods_are_deleted_alone(store: Arc<dyn Store>) {
+    let t = now();
+    let a = org(&store, "A").await;
+    let (c, other) = (
+        connection(&store, a, "Contoso").await,
+        connection(&store, a, "Fabrikam").await,
+    );
+    let period = |connection_id, period: &str| PeriodRecord {
+        organization_id: a,
+        connection_id,
+        period: period.into(),
+        rows_stored: 1,
+        source_total: "1".into(),
+        focus_total: "1".into(),
+        amortized_total: "1".into(),
+        effective_total: "1".into(),
+        reconciled: true,
+        pulled_at: t,
+        closed: false,
+    };
+    for p in [
+        period(c, "2026-10"),
+        period(c, "2026-09"),
+        period(other, "2026-10"),
+    ] {
+        store.upsert_period(&p).await.expect("period");
+    }
+    assert_eq!(
+        store.delete_periods(a, c).await.expect("delete"),
+        ["2026-09", "2026-10"]
+    );
+    assert!(store.list_periods(a, c).await.expect("list").is_empty());
+    assert_eq!(store.list_periods(a, other).await.expect("list").len(), 1);
+    assert!(store.delete_periods(a, c).await.expect("again").is_empty());
+}
