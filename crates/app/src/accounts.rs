@@ -42,6 +42,7 @@ impl App {
     }
 
     pub async fn create_account(&self, caller: &Caller, name: &str) -> Result<Account> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let name = AccountName::parse(name)?;
         let now = self.clock.now();
         let account = Account {
@@ -64,10 +65,12 @@ impl App {
     }
 
     pub async fn list_accounts(&self, caller: &Caller) -> Result<Vec<Account>> {
+        caller.require(be_domain::Permission::Read)?;
         Ok(self.store.list_accounts(caller.organization_id).await?)
     }
 
     pub async fn get_account(&self, caller: &Caller, id: &str) -> Result<Account> {
+        caller.require(be_domain::Permission::Read)?;
         self.store
             .get_account(caller.organization_id, parse_id(id)?)
             .await?
@@ -75,6 +78,7 @@ impl App {
     }
 
     pub async fn rename_account(&self, caller: &Caller, id: &str, name: &str) -> Result<Account> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let id = parse_id(id)?;
         let name = AccountName::parse(name)?;
         match self
@@ -96,6 +100,7 @@ impl App {
 
     /// Delete an account with its connection and that connection's data.
     pub async fn delete_account(&self, caller: &Caller, id: &str) -> Result<()> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let id = parse_id(id)?;
         let connections: Vec<_> = self
             .store

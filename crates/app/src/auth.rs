@@ -8,7 +8,7 @@ use std::{fmt, sync::OnceLock};
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier, password_hash::SaltString};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use be_domain::{ApiTokenId, Email, OrganizationId, Role, TokenName, UserId};
+use be_domain::{ApiTokenId, Email, FamilyId, OrganizationId, Permission, Role, TokenName, UserId};
 use be_store::{ApiTokenRecord, NewApiToken, User};
 use sha2::{Digest, Sha256};
 
@@ -20,7 +20,10 @@ pub struct Caller {
     pub user_id: UserId,
     pub organization_id: OrganizationId,
     pub email: Email,
+    /// The role in force: the user's, or the narrower one of the API token used.
     pub role: Role,
+    /// The families a viewer is limited to (dashboard and analysis show only their costs).
+    pub families: Option<Vec<FamilyId>>,
 }
 
 impl From<User> for Caller {
@@ -30,7 +33,30 @@ impl From<User> for Caller {
             organization_id: u.organization_id,
             email: u.email,
             role: u.role,
+            families: u.families,
         }
+    }
+}
+
+impl Caller {
+    /// The one permission check: every use case calls it first. Refused with 403 `forbidden`.
+    pub fn require(&self, permission: Permission) -> Result<()> {
+        if self.role.allows(permission) {
+            return Ok(());
+        }
+        Err(AppError::Forbidden {
+            code: "forbidden",
+            message: format!(
+                "Your role ({}) cannot do this; it needs the {} role or above. Ask an owner of your organization.",
+                self.role.label(),
+                Role::least_for(permission).label()
+            ),
+        })
+    }
+
+    /// Whether the caller may do this (for showing or hiding buttons).
+    pub fn can(&self, permission: Permission) -> bool {
+        self.role.allows(permission)
     }
 }
 
@@ -67,14 +93,14 @@ impl fmt::Debug for IssuedToken {
 
 const TOKEN_PREFIX: &str = "be_";
 
-fn random_secret() -> Result<String> {
+pub(crate) fn random_secret() -> Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
         .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-fn digest(secret: &str) -> Vec<u8> {
+pub(crate) fn digest(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
@@ -199,6 +225,13 @@ impl App {
     /// Log in to the console: a new session.
     pub async fn login(&self, email: &str, password: &str) -> Result<(SessionToken, Caller)> {
         let caller = self.check_password(email, password).await?;
+        let token = self.start_session(&caller).await?;
+        tracing::info!(user = %caller.user_id, org = %caller.organization_id, "console login");
+        Ok((token, caller))
+    }
+
+    /// A new console session for a caller already authenticated (sign-in, accepted invitation).
+    pub async fn start_session(&self, caller: &Caller) -> Result<SessionToken> {
         let token = random_secret()?;
         let now = self.clock.now();
         self.store
@@ -209,8 +242,7 @@ impl App {
                 now + self.settings.session_ttl,
             )
             .await?;
-        tracing::info!(user = %caller.user_id, org = %caller.organization_id, "console login");
-        Ok((SessionToken(token), caller))
+        Ok(SessionToken(token))
     }
 
     /// The caller behind a session cookie, if the session is live.
@@ -237,14 +269,46 @@ impl App {
             .use_api_token(&digest(token), self.clock.now())
             .await?
         {
-            Some((_, user)) => Ok(user.into()),
+            Some((token, user)) => {
+                let mut caller = Caller::from(user);
+                caller.role = caller.role.min(token.role.unwrap_or(caller.role));
+                Ok(caller)
+            }
             None => Err(invalid_token()),
         }
     }
 
-    /// Create an API token for the caller. The secret is in the result and nowhere else.
+    /// Create an API token for the caller, with the caller's role. The secret is in the result
+    /// and nowhere else.
     pub async fn create_api_token(&self, caller: &Caller, name: &str) -> Result<IssuedToken> {
+        self.create_api_token_with_role(caller, name, None).await
+    }
+
+    /// Create an API token with the caller's role or a narrower one. A token never acts beyond
+    /// its creator's current role either.
+    pub async fn create_api_token_with_role(
+        &self,
+        caller: &Caller,
+        name: &str,
+        role: Option<&str>,
+    ) -> Result<IssuedToken> {
+        caller.require(Permission::OwnTokens)?;
         let name = TokenName::parse(name)?;
+        let role = match role {
+            None => caller.role,
+            Some(raw) => Role::parse(raw)?,
+        };
+        if role > caller.role {
+            return Err(AppError::Invalid(be_domain::FieldError::new(
+                Role::FIELD,
+                "role_too_wide",
+                format!(
+                    "A token can have your role ({}) or a narrower one, not {}.",
+                    caller.role.as_str(),
+                    role.as_str()
+                ),
+            )));
+        }
         let secret = format!("{TOKEN_PREFIX}{}", random_secret()?);
         let token = NewApiToken {
             id: ApiTokenId::new(),
@@ -253,6 +317,7 @@ impl App {
             name,
             token_hash: digest(&secret),
             prefix: secret.chars().take(TOKEN_PREFIX.len() + 6).collect(),
+            role: Some(role),
             created_at: self.clock.now(),
         };
         let record = self.store.create_api_token(&token).await?;
@@ -272,6 +337,7 @@ impl App {
     }
 
     pub async fn list_api_tokens(&self, caller: &Caller) -> Result<Vec<ApiTokenRecord>> {
+        caller.require(Permission::OwnTokens)?;
         Ok(self
             .store
             .list_api_tokens(caller.organization_id, caller.user_id)
@@ -279,6 +345,7 @@ impl App {
     }
 
     pub async fn revoke_api_token(&self, caller: &Caller, id: &str) -> Result<()> {
+        caller.require(Permission::OwnTokens)?;
         let not_found = || AppError::NotFound {
             code: "token_not_found",
             message: "There is no such API token.".into(),

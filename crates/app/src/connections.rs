@@ -330,6 +330,7 @@ impl App {
 
     /// Accounts that can still be connected to Azure: no Azure connection or registration for any product.
     pub async fn connectable_accounts(&self, caller: &Caller) -> Result<Vec<Account>> {
+        caller.require(be_domain::Permission::Read)?;
         let registered: Vec<AccountId> = self
             .store
             .list_registrations(caller.organization_id)
@@ -356,6 +357,7 @@ impl App {
 
     /// The Administration page: every account with its registered products and its connection.
     pub async fn administration(&self, caller: &Caller) -> Result<Vec<AdminRow>> {
+        caller.require(be_domain::Permission::Read)?;
         let registrations = self
             .store
             .list_registrations(caller.organization_id)
@@ -394,6 +396,7 @@ impl App {
         account_id: &str,
         product: &str,
     ) -> Result<()> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let account = self.get_account(caller, account_id).await?;
         let product = Product::parse(product)?;
         if product == Product::BillingEngine {
@@ -432,6 +435,7 @@ impl App {
         provider: &str,
         product: &str,
     ) -> Result<ConnectionRecord> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let provider = Provider::parse(provider)?;
         let product = Product::parse(product)?;
         if product != Product::BillingEngine {
@@ -487,10 +491,12 @@ impl App {
     }
 
     pub async fn get_connection(&self, caller: &Caller, id: &str) -> Result<ConnectionRecord> {
+        caller.require(be_domain::Permission::Read)?;
         self.load(caller, id).await
     }
 
     pub async fn list_connections(&self, caller: &Caller) -> Result<Vec<ConnectionRecord>> {
+        caller.require(be_domain::Permission::Read)?;
         Ok(self.store.list_connections(caller.organization_id).await?)
     }
 
@@ -501,6 +507,7 @@ impl App {
         id: &str,
         step: &str,
     ) -> Result<ConnectionRecord> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let mut c = self.load(caller, id).await?;
         Self::advance(&mut c, step);
         self.save(&mut c).await?;
@@ -515,6 +522,7 @@ impl App {
         id: &str,
         input: &ConnectionDetails,
     ) -> Result<ConnectionRecord> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let mut c = self.load(caller, id).await?;
         let mut errors = vec![];
         let tenant = input.tenant_id.as_deref().map(TenantId::parse);
@@ -602,6 +610,7 @@ impl App {
         secret: &str,
         expires_on: &str,
     ) -> Result<ConnectionRecord> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let mut c = self.load(caller, id).await?;
         let today = self.clock.now().date();
         let mut errors = vec![];
@@ -665,6 +674,7 @@ impl App {
     /// Step 7: the role grant, with the service principal's object ID read from the `oid` claim of
     /// a token obtained with the user's credentials.
     pub async fn role_grant(&self, caller: &Caller, id: &str) -> Result<RoleGrant> {
+        caller.require(be_domain::Permission::Read)?;
         let mut c = self.load(caller, id).await?;
         let secret = self.stored_secret(&c)?;
         let creds = self.credentials(&c, secret)?;
@@ -811,6 +821,7 @@ impl App {
     /// Step 8: run the checks in order (token, billing account readable, agreement type, cost data).
     /// All passing makes the connection connected and queues its first sync.
     pub async fn validate_connection(&self, caller: &Caller, id: &str) -> Result<Validation> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let mut c = self.load(caller, id).await?;
         let secret = self.stored_secret(&c)?;
         let creds = self.credentials(&c, secret)?;
@@ -1067,6 +1078,7 @@ impl App {
 
     /// The connection's jobs, newest first (the last 50).
     pub async fn connection_jobs(&self, caller: &Caller, id: &str) -> Result<Vec<JobRecord>> {
+        caller.require(be_domain::Permission::Read)?;
         let c = self.load(caller, id).await?;
         Ok(self
             .store
@@ -1076,6 +1088,7 @@ impl App {
 
     /// The connection's sync in progress: the running one, else the queued one.
     pub async fn active_sync(&self, caller: &Caller, id: &str) -> Result<Option<JobRecord>> {
+        caller.require(be_domain::Permission::Read)?;
         let jobs = self.connection_jobs(caller, id).await?;
         let of = |state| {
             jobs.iter()
@@ -1087,6 +1100,7 @@ impl App {
 
     /// The organization's jobs (syncs and ratings), newest first.
     pub async fn organization_jobs(&self, caller: &Caller, limit: i64) -> Result<Vec<JobRecord>> {
+        caller.require(be_domain::Permission::Read)?;
         Ok(self.store.list_jobs(caller.organization_id, limit).await?)
     }
 
@@ -1099,6 +1113,7 @@ impl App {
     }
 
     pub async fn pause_connection(&self, caller: &Caller, id: &str) -> Result<ConnectionRecord> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let mut c = self.load(caller, id).await?;
         if c.state != ConnectionState::Connected {
             return Err(AppError::Conflict {
@@ -1117,6 +1132,7 @@ impl App {
 
     /// Resume a paused connection: it is validated again, and syncs resume if it passes.
     pub async fn resume_connection(&self, caller: &Caller, id: &str) -> Result<Validation> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let c = self.load(caller, id).await?;
         if c.state != ConnectionState::Paused {
             return Err(AppError::Conflict {
@@ -1133,6 +1149,7 @@ impl App {
 
     /// Delete a connection and its data. `confirm` must repeat the account's name.
     pub async fn delete_connection(&self, caller: &Caller, id: &str, confirm: &str) -> Result<()> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let c = self.load(caller, id).await?;
         let account = self.get_account(caller, &c.account_id.to_string()).await?;
         if confirm.trim() != account.name.as_str() {

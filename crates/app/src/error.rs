@@ -32,6 +32,9 @@ pub enum AppError {
     /// No valid credentials.
     #[error("{message}")]
     Unauthenticated { code: &'static str, message: String },
+    /// Signed in, but the caller's role does not allow this.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     /// Too many attempts; try again later.
     #[error("{message}")]
     RateLimited {
@@ -61,7 +64,8 @@ impl AppError {
             AppError::RateLimited { code, .. } => code,
             AppError::Conflict { code, .. }
             | AppError::NotFound { code, .. }
-            | AppError::Unauthenticated { code, .. } => code,
+            | AppError::Unauthenticated { code, .. }
+            | AppError::Forbidden { code, .. } => code,
             AppError::Engine(e) => e.code,
             AppError::Unavailable(_) => "service_unavailable",
             AppError::Internal(_) => "internal_error",

@@ -16,11 +16,14 @@ mod orgs;
 pub mod pricing;
 pub mod rating;
 pub mod sync;
+mod users;
 
 use std::sync::Arc;
 
 pub use auth::{Caller, IssuedToken, SessionToken};
-pub use be_domain::{ConnectionState, JobKind, JobState, JobSubject, Role, RunnerId, SyncOutcome};
+pub use be_domain::{
+    ConnectionState, JobKind, JobState, JobSubject, Permission, Role, RunnerId, SyncOutcome,
+};
 pub use be_store::Store;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use connections::{
@@ -34,6 +37,7 @@ pub use pricing::{
     AssignTo, ConfigFormat, PricingImport, PricingState, PricingVersionInfo, PricingView, RuleView,
 };
 pub use rating::{PortError, PortErrorKind, RatingPort};
+pub use users::{InviteView, IssuedInvite, UserView};
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 

@@ -49,6 +49,7 @@ impl App {
             email: email.clone(),
             password_hash: hash_password(password.expose())?,
             role,
+            families: None,
             created_at: self.clock.now(),
         };
         match self.store.create_user(&user).await {
@@ -78,7 +79,7 @@ impl App {
                 creds.user
             }
             None => {
-                self.create_user(org.id, email, password, Role::Admin)
+                self.create_user(org.id, email, password, Role::Owner)
                     .await?
             }
         };
@@ -105,6 +106,7 @@ impl App {
 impl App {
     /// The caller's own organization.
     pub async fn organization(&self, caller: &crate::Caller) -> Result<Organization> {
+        caller.require(be_domain::Permission::OwnTokens)?;
         self.store
             .get_organization(caller.organization_id)
             .await?
@@ -136,7 +138,7 @@ impl App {
         }
         let org = self.create_organization(name).await?;
         let user = self
-            .create_user(org.id, email, password, Role::Admin)
+            .create_user(org.id, email, password, Role::Owner)
             .await?;
         Ok((org, user))
     }

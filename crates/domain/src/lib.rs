@@ -27,11 +27,11 @@ pub use dimension::{
 };
 pub use error::{DomainError, FieldError};
 pub use ids::{
-    AccountId, AllocationId, ApiTokenId, ConnectionId, DeliveryId, FamilyId, ImportSourceId,
-    InvoiceId, InvoiceRunId, JobId, OrganizationId, PlanId, RatingRunId, RuleId, RunnerId,
-    SavedViewId, ScheduleId, SyncPeriodId, TemplateId, UserId,
+    AccountId, AllocationId, ApiTokenId, AuditEventId, ConnectionId, DeliveryId, FamilyId,
+    ImportSourceId, InviteId, InvoiceId, InvoiceRunId, JobId, OrganizationId, PlanId, RatingRunId,
+    RuleId, RunnerId, SavedViewId, ScheduleId, SyncPeriodId, TemplateId, UserId,
 };
 pub use job::{JobKind, JobState, JobSubject, SyncOutcome};
 pub use money::{Amount, Currency, Exact, MONEY_SCALE, PERCENT_PLACES, Percent};
 pub use period::BillingPeriod;
-pub use user::{Email, OrganizationName, Password, Role, TokenName};
+pub use user::{Email, OrganizationName, Password, Permission, Role, TokenName};

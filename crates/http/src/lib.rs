@@ -8,6 +8,7 @@
 //! Every response carries an `x-request-id` (taken from the request or generated), and every
 //! request is logged in a span carrying it.
 
+mod access;
 mod api;
 mod console;
 mod cookies;
@@ -63,7 +64,7 @@ pub fn router(app: App, settings: HttpSettings) -> Router {
     };
     Router::new()
         .route("/health", get(health))
-        .nest("/api/v1", api::router())
+        .nest("/api/v1", api::router(state.clone()))
         .merge(console::router(state.clone()))
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -291,6 +291,7 @@ fn base_document() -> Value {
                         "id": {"type": "string", "format": "uuid"},
                         "name": {"type": "string"},
                         "prefix": {"type": "string", "description": "The token's first characters, to tell tokens apart."},
+                        "role": {"$ref": "#/components/schemas/Role"},
                         "created_at": {"type": "string", "format": "date-time"},
                         "last_used_at": {"type": ["string", "null"], "format": "date-time"}
                     }
@@ -300,7 +301,8 @@ fn base_document() -> Value {
                     "allOf": [{"$ref": "#/components/schemas/Token"},
                               {"type": "object", "required": ["token_value"], "properties": {"token_value": {"type": "string", "description": "The secret. Returned only once."}}}]
                 },
-                "TokenInput": {"type": "object", "required": ["name"], "additionalProperties": false, "properties": {"name": {"type": "string"}}},
+                "TokenInput": {"type": "object", "required": ["name"], "additionalProperties": false, "properties": {"name": {"type": "string"}, "role": {"$ref": "#/components/schemas/Role"}}},
+                "Role": {"type": "string", "enum": ["owner", "billing_admin", "analyst", "viewer"], "description": "owner: everything, users and roles; billing_admin: connections, families, plans, rules, allocations, invoices; analyst: reads everything, saved views, exports; viewer: dashboard and analysis, optionally limited to some families. A token's role defaults to its creator's and may be narrower (`role_too_wide` otherwise)."},
                 "PasswordExchange": {
                     "type": "object", "required": ["email", "password"], "additionalProperties": false,
                     "properties": {"email": {"type": "string"}, "password": {"type": "string"}, "name": {"type": "string", "description": "A label for the token; default \"CLI\"."}}
@@ -389,7 +391,7 @@ fn base_document() -> Value {
                     "type": "object", "required": ["user_id", "email", "role", "organization_id", "organization_name"],
                     "properties": {
                         "user_id": {"type": "string", "format": "uuid"}, "email": {"type": "string"},
-                        "role": {"type": "string", "enum": ["admin", "member"]},
+                        "role": {"type": "string", "enum": ["owner", "billing_admin", "analyst", "viewer"], "description": "The role in force (an API token can carry a narrower role than its creator)."},
                         "organization_id": {"type": "string", "format": "uuid"}, "organization_name": {"type": "string"}
                     }
                 }

@@ -22,7 +22,7 @@ pub(crate) use json::ApiJson;
 /// Largest rules-as-code file accepted (a configuration with thousands of sub-accounts).
 pub(crate) const PRICING_FILE_BYTES: usize = 8 * 1024 * 1024;
 
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route(
             "/openapi.json",
@@ -142,6 +142,10 @@ pub(crate) fn router() -> Router<AppState> {
             axum::routing::put(rating::update_asset_group).delete(rating::delete_view),
         )
         .route("/dashboard", get(rating::dashboard))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::access::api_guard,
+        ))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
 }
@@ -156,6 +160,9 @@ impl FromRequestParts<AppState> for ApiCaller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(ApiCaller(caller.clone()));
+        }
         let header = parts
             .headers
             .get(header::AUTHORIZATION)

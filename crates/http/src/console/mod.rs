@@ -33,7 +33,7 @@ use crate::{AppState, cookies};
 
 pub(crate) fn router(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/accounts") }))
+        .route("/", get(pages::home))
         .route("/login", get(pages::login_page).post(pages::login))
         .route("/logout", post(pages::logout))
         .route(
@@ -146,14 +146,20 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/app.js", get(pages::app_script))
         .route("/static/wizard.js", get(pages::wizard_script))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::access::console_guard,
+        ))
         .fallback(pages::not_found)
-        .layer(middleware::from_fn_with_state(state, csrf::guard))
-        .merge(upload_routes())
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
+        .merge(upload_routes(state))
 }
+
+pub(crate) use pages::error_page;
 
 /// Upload forms: streamed, so not buffered by the CSRF guard; each checks its token itself
 /// ([`upload::read`]).
-fn upload_routes() -> Router<AppState> {
+fn upload_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route(
             "/import/upload",
@@ -165,6 +171,10 @@ fn upload_routes() -> Router<AppState> {
                 2 * crate::api::PRICING_FILE_BYTES + 64 * 1024,
             )),
         )
+        .route_layer(middleware::from_fn_with_state(
+            state,
+            crate::access::console_guard,
+        ))
 }
 
 /// A signed-in console user, with the CSRF token for the forms on the page.
@@ -195,6 +205,12 @@ impl FromRequestParts<AppState> for ConsoleUser {
         let Some(token) = cookies::get(&parts.headers, cookies::SESSION) else {
             return Err(to_login());
         };
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(ConsoleUser {
+                caller: caller.clone(),
+                csrf: state.app.keys().csrf_token(&csrf::session_binding(&token)),
+            });
+        }
         match state.app.session_caller(&token).await {
             Ok(Some(caller)) => Ok(ConsoleUser {
                 caller,

@@ -88,6 +88,7 @@ pub(crate) fn error_page(err: &AppError) -> Response {
     let title = match status {
         StatusCode::NOT_FOUND => "Not found",
         StatusCode::UNAUTHORIZED => "Sign in required",
+        StatusCode::FORBIDDEN => "Not allowed",
         s if s.is_server_error() => "Something went wrong",
         _ => "That did not work",
     };
@@ -158,7 +159,16 @@ fn safe_next(next: Option<&str>) -> String {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
             n.to_string()
         }
-        _ => "/accounts".to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+/// `/`: the first page the role can use.
+pub(crate) async fn home(user: ConsoleUser) -> Redirect {
+    if user.caller.can(be_app::Permission::Read) {
+        Redirect::to("/accounts")
+    } else {
+        Redirect::to("/dashboard")
     }
 }
 

@@ -57,7 +57,7 @@ async fn login_never_redirects_off_site() {
             ],
         )
         .await;
-    assert_eq!(page.location.as_deref(), Some("/accounts"));
+    assert_eq!(page.location.as_deref(), Some("/"));
 }
 
 #[tokio::test]
