@@ -106,8 +106,10 @@ impl AppError {
             }
             AppError::Engine(e) if e.kind == crate::rating::PortErrorKind::Failed => {
                 format!(
-                    "The rating engine could not finish ({}): {}",
-                    e.code, e.remedy
+                    "{} could not finish ({}): {}",
+                    e.port.what(),
+                    e.code,
+                    e.remedy
                 )
             }
             AppError::Engine(e) => format!("{} {}", e.message, capitalized(&e.remedy)),
