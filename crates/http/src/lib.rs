@@ -15,6 +15,7 @@ mod cookies;
 mod error;
 mod openapi;
 mod openapi_rating;
+mod openapi_users;
 
 use std::{future::Future, sync::Arc, time::Duration};
 

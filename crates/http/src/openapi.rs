@@ -24,9 +24,11 @@ pub fn document() -> Value {
     let mut doc = base_document();
     if let Some(paths) = doc["paths"].as_object_mut() {
         paths.extend(crate::openapi_rating::paths());
+        paths.extend(crate::openapi_users::paths());
     }
     if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
         schemas.extend(crate::openapi_rating::schemas());
+        schemas.extend(crate::openapi_users::schemas());
     }
     doc
 }
@@ -61,7 +63,7 @@ fn base_document() -> Value {
         "info": {
             "title": "Billing Engine API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Billing Engine's REST API. Authenticate with 'Authorization: Bearer <API token>'; create a token in the console under API tokens, with `billing-engine login`, or with POST /api/v1/auth/tokens. Every error is JSON with a stable `code`, a `message` a person can act on, and the `field` it concerns when there is one. Everything is scoped to the token's organization: another organization's objects answer 404."
+            "description": "Billing Engine's REST API. Authenticate with 'Authorization: Bearer <API token>'; create a token in the console under API tokens, with `billing-engine login`, or with POST /api/v1/auth/tokens. Every error is JSON with a stable `code`, a `message` a person can act on, and the `field` it concerns when there is one. Everything is scoped to the token's organization: another organization's objects answer 404. Each operation needs a role (owner > billing_admin > analyst > viewer; see the `Role` schema); a role below it answers 403 `forbidden`."
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],

@@ -6,6 +6,7 @@ mod json;
 mod pricing;
 pub(crate) mod rating;
 mod tokens;
+mod users;
 
 use axum::{
     Json, Router,
@@ -142,6 +143,13 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
             axum::routing::put(rating::update_asset_group).delete(rating::delete_view),
         )
         .route("/dashboard", get(rating::dashboard))
+        .route("/users", get(users::list))
+        .route(
+            "/users/{id}",
+            axum::routing::patch(users::set_role).delete(users::remove),
+        )
+        .route("/invites", get(users::invites).post(users::invite))
+        .route("/invites/{id}", axum::routing::delete(users::revoke_invite))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             crate::access::api_guard,

@@ -16,6 +16,7 @@ mod rule_form;
 mod soon;
 mod strategies;
 mod upload;
+mod users;
 mod view;
 mod what_if;
 
@@ -48,6 +49,15 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         )
         .route("/tokens", get(pages::tokens_page).post(pages::create_token))
         .route("/tokens/{id}/revoke", post(pages::revoke_token))
+        .route("/users", get(users::users_page))
+        .route("/users/invite", post(users::invite))
+        .route("/users/{id}/role", post(users::set_role))
+        .route("/users/{id}/remove", post(users::remove))
+        .route("/invites/{id}/revoke", post(users::revoke_invite))
+        .route(
+            "/invite/{token}",
+            get(users::invite_page).post(users::accept),
+        )
         .route(
             "/connect",
             get(connect::account_step).post(connect::create_account),

@@ -172,7 +172,7 @@ pub(crate) async fn home(user: ConsoleUser) -> Redirect {
     }
 }
 
-fn new_pre_login_value() -> String {
+pub(crate) fn new_pre_login_value() -> String {
     uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string()
 }
 

@@ -6,3 +6,4 @@ mod connect;
 mod console;
 mod console_pricing;
 mod harness;
+mod roles;
