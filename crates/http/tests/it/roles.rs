@@ -510,6 +510,33 @@ async fn owners_invite_change_roles_and_remove_users_but_never_the_last_owner() 
     let newcomer = find(&email);
     assert_eq!(newcomer["role"], "analyst");
     let id = newcomer["id"].as_str().expect("id");
+    // A family limit is for viewers only, and names families of the organization.
+    let family = uuid::Uuid::new_v4().to_string();
+    let (status, body) = test
+        .api(
+            Method::PATCH,
+            &format!("/users/{id}"),
+            Some(owner),
+            Some(json!({"role": "analyst", "families": [family]})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (422, json!("families_only_for_viewers"))
+    );
+    let (status, body) = test
+        .api(
+            Method::PATCH,
+            &format!("/users/{id}"),
+            Some(owner),
+            Some(json!({"role": "viewer", "families": [family]})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["field"].clone()),
+        (422, json!("families[0]")),
+        "{body}"
+    );
     let (status, changed) = test
         .api(
             Method::PATCH,
