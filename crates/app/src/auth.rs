@@ -24,6 +24,8 @@ pub struct Caller {
     pub role: Role,
     /// The families a viewer is limited to (dashboard and analysis show only their costs).
     pub families: Option<Vec<FamilyId>>,
+    /// The client's address (IP), recorded in the audit trail; set by the HTTP edge.
+    pub address: Option<String>,
 }
 
 impl From<User> for Caller {
@@ -34,6 +36,7 @@ impl From<User> for Caller {
             email: u.email,
             role: u.role,
             families: u.families,
+            address: None,
         }
     }
 }

@@ -481,6 +481,15 @@ impl App {
         match self.store.create_connection(&c).await {
             Ok(()) => {
                 tracing::info!(org = %caller.organization_id, connection = %c.id, account = %account.id, "connection draft started");
+                self.audit(
+                    caller,
+                    be_domain::AuditKind::Connection,
+                    be_domain::AuditAction::Create,
+                    c.id,
+                    None,
+                    Some(audit_json(&c)),
+                )
+                .await;
                 Ok(c)
             }
             Err(StoreError::Conflict(Conflict::AccountConnected)) => {
@@ -524,6 +533,7 @@ impl App {
     ) -> Result<ConnectionRecord> {
         caller.require(be_domain::Permission::ManageConnections)?;
         let mut c = self.load(caller, id).await?;
+        let before = audit_json(&c);
         let mut errors = vec![];
         let tenant = input.tenant_id.as_deref().map(TenantId::parse);
         let client = input.client_id.as_deref().map(ClientId::parse);
@@ -597,6 +607,18 @@ impl App {
             c.checks = None;
         }
         self.save(&mut c).await?;
+        let after = audit_json(&c);
+        if after != before {
+            self.audit(
+                caller,
+                be_domain::AuditKind::Connection,
+                be_domain::AuditAction::Update,
+                c.id,
+                Some(before),
+                Some(after),
+            )
+            .await;
+        }
         Ok(c)
     }
 
@@ -650,6 +672,23 @@ impl App {
         Self::advance(&mut c, "grant");
         self.save(&mut c).await?;
         tracing::info!(org = %caller.organization_id, connection = %c.id, rotated = rotating, "client secret stored");
+        // Never the value: only that it was set or rotated, and its expiry.
+        let after = serde_json::json!({"connection": c.id, "rotated": rotating,
+            "expires_on": c.secret_expires_on.map(|d| d.to_string())});
+        let action = if rotating {
+            be_domain::AuditAction::Update
+        } else {
+            be_domain::AuditAction::Create
+        };
+        self.audit(
+            caller,
+            be_domain::AuditKind::Secret,
+            action,
+            c.id,
+            None,
+            Some(after),
+        )
+        .await;
         Ok(c)
     }
 
@@ -1125,8 +1164,18 @@ impl App {
                 ),
             });
         }
+        let before = audit_json(&c);
         c.state = ConnectionState::Paused;
         self.save(&mut c).await?;
+        self.audit(
+            caller,
+            be_domain::AuditKind::Connection,
+            be_domain::AuditAction::Update,
+            c.id,
+            Some(before),
+            Some(audit_json(&c)),
+        )
+        .await;
         Ok(c)
     }
 
@@ -1176,6 +1225,15 @@ impl App {
         }
         self.remove_connection_data(c.id).await;
         tracing::info!(org = %caller.organization_id, connection = %c.id, "connection deleted with its data");
+        self.audit(
+            caller,
+            be_domain::AuditKind::Connection,
+            be_domain::AuditAction::Delete,
+            c.id,
+            Some(audit_json(&c)),
+            None,
+        )
+        .await;
         // Its periods are rated again without its rows.
         self.data_changed(caller.organization_id, &periods).await?;
         Ok(())
@@ -1218,4 +1276,17 @@ fn account_connected(account: &Account) -> AppError {
             account.name
         ),
     }
+}
+
+/// A connection as the audit trail records it: its identifiers and state, never its secret.
+fn audit_json(c: &ConnectionRecord) -> serde_json::Value {
+    serde_json::json!({
+        "account_id": c.account_id,
+        "product": c.product,
+        "state": c.state.to_string(),
+        "tenant_id": c.tenant_id.as_ref().map(|t| t.to_string()),
+        "client_id": c.client_id,
+        "agreement_type": c.agreement_type,
+        "billing_account_id": c.billing_account_id.as_ref().map(|b| b.to_string()),
+    })
 }

@@ -3,6 +3,7 @@
 //! [`Store`] trait only, never on a backend, and reads time from its [`Clock`].
 
 mod accounts;
+mod audit;
 mod auth;
 mod clock;
 pub mod config;
@@ -21,6 +22,7 @@ mod users;
 
 use std::sync::Arc;
 
+pub use audit::{AuditEvent, AuditQuery};
 pub use auth::{Caller, IssuedToken, SessionToken};
 pub use be_domain::{
     ConnectionState, JobKind, JobState, JobSubject, Permission, Role, RunnerId, SyncOutcome,

@@ -199,6 +199,7 @@ impl App {
             match self.store.save_pricing_version(&record).await {
                 Ok(()) => {
                     tracing::info!(org = %caller.organization_id, version = record.version, summary, "pricing changed");
+                    self.audit_pricing(caller, &current.config, &next).await;
                     self.pricing_changed(caller.organization_id, &current.config, &next)
                         .await?;
                     return Ok(out);

@@ -3,7 +3,10 @@
 
 use std::fmt;
 
-use be_domain::{Email, FamilyId, FieldError, InviteId, Password, Permission, Role, UserId};
+use be_domain::{
+    AuditAction, AuditKind, Email, FamilyId, FieldError, InviteId, Password, Permission, Role,
+    UserId,
+};
 use be_store::{Conflict, InviteRecord, NewUser, StoreError, User, UserChange};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -80,6 +83,10 @@ impl fmt::Debug for IssuedInvite {
             .field("link", &"[redacted]")
             .finish()
     }
+}
+
+fn json(v: &impl Serialize) -> Option<serde_json::Value> {
+    serde_json::to_value(v).ok()
 }
 
 fn user_not_found() -> AppError {
@@ -174,18 +181,34 @@ impl App {
         let id: UserId = id.parse().map_err(|_| user_not_found())?;
         let (role, families) = self.parse_access(caller, role, families).await?;
         let org = caller.organization_id;
+        let before = self
+            .store
+            .get_user(org, id)
+            .await?
+            .ok_or_else(user_not_found)?;
         change_result(
             self.store
                 .set_user_role(org, id, role, families.as_deref())
                 .await?,
         )?;
         tracing::info!(user = %id, role = role.as_str(), by = %caller.user_id, "role changed");
-        let user = self
+        let user: UserView = self
             .store
             .get_user(org, id)
             .await?
-            .ok_or_else(user_not_found)?;
-        Ok(user.into())
+            .ok_or_else(user_not_found)?
+            .into();
+        let before: UserView = before.into();
+        self.audit(
+            caller,
+            AuditKind::User,
+            AuditAction::Update,
+            id,
+            json(&before),
+            json(&user),
+        )
+        .await;
+        Ok(user)
     }
 
     /// Remove a user with their sessions and API tokens. Never the last owner.
@@ -200,7 +223,17 @@ impl App {
             .ok_or_else(user_not_found)?;
         change_result(self.store.delete_user(org, id).await?)?;
         tracing::info!(user = %id, by = %caller.user_id, "user removed");
-        Ok(user.into())
+        let user: UserView = user.into();
+        self.audit(
+            caller,
+            AuditKind::User,
+            AuditAction::Delete,
+            id,
+            json(&user),
+            None,
+        )
+        .await;
+        Ok(user)
     }
 
     /// Invite someone by e-mail address: the link (shown to the inviter, to pass on) lets them
@@ -253,8 +286,18 @@ impl App {
         }
         tracing::info!(invite = %invite.id, by = %caller.user_id, "user invited");
         let base = self.settings.public_url.trim_end_matches('/');
+        let view: InviteView = invite.into();
+        self.audit(
+            caller,
+            AuditKind::Invite,
+            AuditAction::Create,
+            view.id,
+            None,
+            json(&view),
+        )
+        .await;
         Ok(IssuedInvite {
-            invite: invite.into(),
+            invite: view,
             link: format!("{base}/invite/{secret}"),
         })
     }
@@ -269,6 +312,15 @@ impl App {
         caller.require(Permission::ManageUsers)?;
         let id: InviteId = id.parse().map_err(|_| invite_not_found())?;
         if self.store.delete_invite(caller.organization_id, id).await? {
+            self.audit(
+                caller,
+                AuditKind::Invite,
+                AuditAction::Delete,
+                id,
+                None,
+                None,
+            )
+            .await;
             Ok(())
         } else {
             Err(invite_not_found())
@@ -288,7 +340,12 @@ impl App {
     }
 
     /// Join through an invitation: the new user, with the invitation's role.
-    pub async fn accept_invite(&self, secret: &str, password: &str) -> Result<Caller> {
+    pub async fn accept_invite(
+        &self,
+        secret: &str,
+        password: &str,
+        address: Option<String>,
+    ) -> Result<Caller> {
         let invite = self.invite_record(secret).await?;
         let password = Password::parse(password)?;
         let digest = crate::auth::digest(secret);
@@ -319,12 +376,30 @@ impl App {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(user = %user.id, org = %org, "invitation accepted");
-        Ok(Caller {
+        let caller = Caller {
             user_id: user.id,
             organization_id: org,
+            email: user.email.clone(),
+            role: user.role,
+            families: user.families.clone(),
+            address,
+        };
+        let view = UserView {
+            id: user.id,
             email: user.email,
             role: user.role,
             families: user.families,
-        })
+            created_at: user.created_at,
+        };
+        self.audit(
+            &caller,
+            AuditKind::User,
+            AuditAction::Create,
+            user.id,
+            None,
+            json(&view),
+        )
+        .await;
+        Ok(caller)
     }
 }

@@ -4,6 +4,7 @@
 //! these types is valid by construction, so the code behind the boundary never re-checks it.
 
 mod account;
+mod audit;
 mod azure;
 mod connection;
 mod dimension;
@@ -17,6 +18,7 @@ pub mod pricing;
 mod user;
 
 pub use account::{Account, AccountName};
+pub use audit::{AuditAction, AuditKind};
 pub use azure::{
     AgreementType, BillingAccountId, ClientId, ClientSecretValue, TenantId, parse_secret_expiry,
 };

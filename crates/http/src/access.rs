@@ -124,6 +124,13 @@ pub(crate) fn console_permission(method: &Method, path: &str) -> Access {
     Needs(p)
 }
 
+/// The client's IP address (for the audit trail), when the server knows it.
+pub(crate) fn client_address(extensions: &axum::http::Extensions) -> Option<String> {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}
+
 fn template(req: &Request, prefix: &str) -> Option<String> {
     let matched = req.extensions().get::<MatchedPath>()?.as_str();
     Some(matched.strip_prefix(prefix).unwrap_or(matched).to_string())
@@ -151,10 +158,11 @@ pub(crate) async fn api_guard(State(s): State<AppState>, mut req: Request, next:
     let Some(token) = bearer(req.headers()) else {
         return next.run(req).await;
     };
-    let caller = match s.app.token_caller(token).await {
+    let mut caller = match s.app.token_caller(token).await {
         Ok(caller) => caller,
         Err(e) => return ApiError::from(e).into_response(),
     };
+    caller.address = client_address(req.extensions());
     if let Err(e) = caller.require(permission) {
         return ApiError::from(e).into_response();
     }
@@ -176,7 +184,7 @@ pub(crate) async fn console_guard(
     let Some(token) = cookies::get(req.headers(), cookies::SESSION) else {
         return next.run(req).await;
     };
-    let caller: Caller = match s.app.session_caller(&token).await {
+    let mut caller: Caller = match s.app.session_caller(&token).await {
         Ok(Some(caller)) => caller,
         Ok(None) => return next.run(req).await,
         Err(e) => return crate::console::error_page(&e),
@@ -184,6 +192,7 @@ pub(crate) async fn console_guard(
     if let Err(e) = caller.require(permission) {
         return crate::console::error_page(&e);
     }
+    caller.address = client_address(req.extensions());
     req.extensions_mut().insert(caller);
     next.run(req).await
 }

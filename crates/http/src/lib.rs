@@ -114,7 +114,8 @@ pub async fn serve(
         tracing::info!("shutting down: no new connections; finishing requests in flight");
         let _ = tx.send(());
     };
-    let server = axum::serve(listener, router).with_graceful_shutdown(signalled);
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(signalled);
     let server = std::pin::pin!(server.into_future());
     tokio::select! {
         done = server => done,

@@ -52,6 +52,27 @@ pub(crate) fn paths() -> Map<String, Value> {
             "requestBody": body("InviteInput"),
             "responses": {"201": ok("The invitation and its link.", "IssuedInvite"), "400": bad, "401": unauth, "403": denied,
                 "409": err("The address has a user (`email_taken`) or a pending invitation (`invite_pending`)."), "422": invalid}}}));
+    let filters = json!([
+        {"name": "kind", "in": "query", "required": false, "schema": {"type": "string", "enum": ["account", "connection", "secret", "family", "plan", "rule", "strategy", "allocation", "invoice", "user", "invite"]}},
+        {"name": "action", "in": "query", "required": false, "schema": {"type": "string", "enum": ["create", "update", "delete"]}},
+        {"name": "actor", "in": "query", "required": false, "schema": {"type": "string"}, "description": "The e-mail address of who made the change."},
+        {"name": "target", "in": "query", "required": false, "schema": {"type": "string"}, "description": "The changed thing's ID."},
+        {"name": "from", "in": "query", "required": false, "schema": {"type": "string"}, "description": "A date (YYYY-MM-DD) or RFC 3339 time, included."},
+        {"name": "to", "in": "query", "required": false, "schema": {"type": "string"}, "description": "A date or time, excluded."},
+        {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 5000}}
+    ]);
+    let bad_filter = err(
+        "A filter is not valid: codes `audit_kind_invalid`, `audit_action_invalid`, `audit_time_invalid`.",
+    );
+    let audit_denied = err("Your role does not allow this: analysts and above (code `forbidden`).");
+    m.insert("/audit".into(), json!({"get": {
+        "operationId": "listAudit", "summary": "The audit trail, newest first: who changed what, when, from which address, before and after (secrets: never their value)",
+        "parameters": filters.clone(),
+        "responses": {"200": ok("The events.", "AuditList"), "401": unauth.clone(), "403": audit_denied.clone(), "422": bad_filter.clone()}}}));
+    m.insert("/audit.csv".into(), json!({"get": {
+        "operationId": "exportAudit", "summary": "The same events as CSV (before and after as JSON text)",
+        "parameters": filters,
+        "responses": {"200": {"description": "CSV.", "content": {"text/csv": {"schema": {"type": "string"}}}}, "401": unauth.clone(), "403": audit_denied, "422": bad_filter}}}));
     m.insert("/invites/{id}".into(), json!({"delete": {
         "operationId": "revokeInvite", "summary": "Revoke a pending invitation", "parameters": [id()],
         "responses": {"204": {"description": "Revoked."}, "401": unauth, "403": denied,
@@ -63,6 +84,13 @@ pub(crate) fn schemas() -> Map<String, Value> {
     let families = json!({"type": "array", "items": {"type": "string", "format": "uuid"},
         "description": "A viewer's family limit: the dashboard and analysis show only these families' costs. Absent: no limit."});
     let mut m = Map::new();
+    m.insert("AuditEvent".into(), json!({"type": "object", "required": ["id", "at", "actor", "kind", "action", "target"], "properties": {
+        "id": {"type": "string", "format": "uuid"}, "at": {"type": "string", "format": "date-time"},
+        "actor": {"type": "string", "description": "The e-mail address of who made the change."},
+        "address": {"type": ["string", "null"], "description": "The client's IP address."},
+        "kind": {"type": "string"}, "action": {"type": "string", "enum": ["create", "update", "delete"]},
+        "target": {"type": "string"}, "before": {}, "after": {}}}));
+    m.insert("AuditList".into(), json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEvent"}}}}));
     m.insert(
         "User".into(),
         json!({"type": "object", "required": ["id", "email", "role", "created_at"], "properties": {

@@ -23,12 +23,12 @@ use time::OffsetDateTime;
 
 pub use error::{Conflict, StoreError};
 pub use records::{
-    ApiTokenRecord, ClaimedJob, ConnectionRecord, CustomerRecord, DeliveryRecord,
-    ImportSourceRecord, ImportedPeriodRecord, InviteRecord, InvoiceRecord, InvoiceRunRecord,
-    JobRecord, NewApiToken, NewUser, Organization, PeriodLockRecord, PeriodRecord,
-    PricingVersionRecord, RatedPeriodRecord, RatingRunRecord, Registration, SavedViewRecord,
-    ScheduleRecord, SessionRecord, SubAccountRecord, SyncPeriodRecord, TemplateRecord, User,
-    UserChange, UserCredentials,
+    ApiTokenRecord, AuditFilter, AuditRecord, ClaimedJob, ConnectionRecord, CustomerRecord,
+    DeliveryRecord, ImportSourceRecord, ImportedPeriodRecord, InviteRecord, InvoiceRecord,
+    InvoiceRunRecord, JobRecord, NewApiToken, NewUser, Organization, PeriodLockRecord,
+    PeriodRecord, PricingVersionRecord, RatedPeriodRecord, RatingRunRecord, Registration,
+    SavedViewRecord, ScheduleRecord, SessionRecord, SubAccountRecord, SyncPeriodRecord,
+    TemplateRecord, User, UserChange, UserCredentials,
 };
 pub use sql::{PgStore, SqliteStore};
 
@@ -279,6 +279,14 @@ pub trait AccessStore: Send + Sync + 'static {
         token_hash: &[u8],
         now: OffsetDateTime,
     ) -> Result<Option<InviteRecord>>;
+    /// Append to the audit trail (there is no way to change or remove an entry).
+    async fn append_audit(&self, event: &AuditRecord) -> Result<()>;
+    /// The organization's audit events matching the filter, newest first.
+    async fn list_audit(
+        &self,
+        org: OrganizationId,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditRecord>>;
     /// Use up the invitation and create its user, in one transaction; false if it is gone.
     async fn accept_invite(
         &self,

@@ -83,6 +83,37 @@ pub struct InviteRecord {
     pub expires_at: OffsetDateTime,
 }
 
+/// One entry of the audit trail: who changed what, when, from where, before and after (JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: be_domain::AuditEventId,
+    pub organization_id: OrganizationId,
+    pub at: OffsetDateTime,
+    pub actor_id: Option<UserId>,
+    pub actor_email: String,
+    /// The client's IP address, when known.
+    pub address: Option<String>,
+    pub kind: be_domain::AuditKind,
+    pub action: be_domain::AuditAction,
+    /// The changed thing's ID (or key).
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Which audit events to list (every part optional but the limit), newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub kind: Option<be_domain::AuditKind>,
+    pub action: Option<be_domain::AuditAction>,
+    /// The actor's e-mail address.
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    pub from: Option<OffsetDateTime>,
+    pub to: Option<OffsetDateTime>,
+    pub limit: i64,
+}
+
 /// What became of a change to a user (role change or removal).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserChange {

@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    AccessStore, Conflict, InviteRecord, NewUser, PgStore, Result, SqliteStore, StoreError, User,
-    UserChange,
+    AccessStore, AuditFilter, AuditRecord, Conflict, InviteRecord, NewUser, PgStore, Result,
+    SqliteStore, StoreError, User, UserChange,
     sql::{UserRow, families_from_db, families_to_db, role_from_db},
 };
 
@@ -39,6 +39,49 @@ impl TryFrom<InviteRow> for InviteRecord {
             expires_at: r.expires_at,
         })
     }
+}
+
+#[derive(FromRow)]
+struct AuditRow {
+    id: Uuid,
+    organization_id: Uuid,
+    at: OffsetDateTime,
+    actor_id: Option<Uuid>,
+    actor_email: String,
+    address: Option<String>,
+    kind: String,
+    action: String,
+    target: String,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+impl TryFrom<AuditRow> for AuditRecord {
+    type Error = StoreError;
+    fn try_from(r: AuditRow) -> Result<Self> {
+        let corrupt =
+            |what: &str, v: &str| StoreError::Corrupt(format!("unknown audit {what} {v:?}"));
+        Ok(AuditRecord {
+            id: be_domain::AuditEventId::from_uuid(r.id),
+            organization_id: OrganizationId::from_uuid(r.organization_id),
+            at: r.at,
+            actor_id: r.actor_id.map(UserId::from_uuid),
+            actor_email: r.actor_email,
+            address: r.address,
+            kind: be_domain::AuditKind::parse(&r.kind).map_err(|_| corrupt("kind", &r.kind))?,
+            action: be_domain::AuditAction::parse(&r.action)
+                .map_err(|_| corrupt("action", &r.action))?,
+            target: r.target,
+            before: r.before,
+            after: r.after,
+        })
+    }
+}
+
+macro_rules! audit_cols {
+    () => {
+        "id, organization_id, at, actor_id, actor_email, address, kind, action, target, before, after"
+    };
 }
 
 macro_rules! user_cols {
@@ -165,6 +208,44 @@ macro_rules! access_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 row.map(TryInto::try_into).transpose()
+            }
+
+            async fn append_audit(&self, e: &AuditRecord) -> Result<()> {
+                sqlx::query(concat!("INSERT INTO audit_events (", audit_cols!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
+                    .bind(e.id.as_uuid())
+                    .bind(e.organization_id.as_uuid())
+                    .bind(e.at)
+                    .bind(e.actor_id.map(|u| u.as_uuid()))
+                    .bind(&e.actor_email)
+                    .bind(&e.address)
+                    .bind(e.kind.as_str())
+                    .bind(e.action.as_str())
+                    .bind(&e.target)
+                    .bind(&e.before)
+                    .bind(&e.after)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn list_audit(&self, org: OrganizationId, f: &AuditFilter) -> Result<Vec<AuditRecord>> {
+                let rows: Vec<AuditRow> = sqlx::query_as(concat!(
+                    "SELECT ", audit_cols!(), " FROM audit_events WHERE organization_id = $1 \
+                     AND ($2 IS NULL OR kind = $2) AND ($3 IS NULL OR action = $3) \
+                     AND ($4 IS NULL OR actor_email = $4) AND ($5 IS NULL OR target = $5) \
+                     AND ($6 IS NULL OR at >= $6) AND ($7 IS NULL OR at < $7) \
+                     ORDER BY at DESC, id LIMIT $8"))
+                    .bind(org.as_uuid())
+                    .bind(f.kind.map(be_domain::AuditKind::as_str))
+                    .bind(f.action.map(be_domain::AuditAction::as_str))
+                    .bind(&f.actor)
+                    .bind(&f.target)
+                    .bind(f.from)
+                    .bind(f.to)
+                    .bind(f.limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
             }
 
             async fn accept_invite(&self, token_hash: &[u8], now: OffsetDateTime, user: &NewUser) -> Result<bool> {

@@ -357,7 +357,10 @@ impl App {
         let id = self
             .draft_run(caller.organization_id, Some(caller.user_id), request)
             .await?;
-        self.run_view(caller.organization_id, id).await
+        let view = self.run_view(caller.organization_id, id).await?;
+        self.audit_invoice_run(caller, be_domain::AuditAction::Create, &view)
+            .await;
+        Ok(view)
     }
 
     /// Draft a run for an organization (by a user, or by a schedule).
@@ -444,7 +447,10 @@ impl App {
                 .ok_or_else(run_not_found)?;
             return Err(not_draft(run.state));
         }
-        self.run_view(org, id).await
+        let view = self.run_view(org, id).await?;
+        self.audit_invoice_run(caller, be_domain::AuditAction::Delete, &view)
+            .await;
+        Ok(view)
     }
 
     /// Finalize a draft: lock its periods, number its invoices, freeze their PDFs.
@@ -453,7 +459,10 @@ impl App {
         let org = caller.organization_id;
         let id: InvoiceRunId = id.parse().map_err(|_| run_not_found())?;
         self.finalize_run(org, id, Some(caller.user_id)).await?;
-        self.run_view(org, id).await
+        let view = self.run_view(org, id).await?;
+        self.audit_invoice_run(caller, be_domain::AuditAction::Update, &view)
+            .await;
+        Ok(view)
     }
 
     /// Finalize a draft run (by a user, or by a schedule); returns its final invoices.

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Authenticated with `Authorization: Bearer <API token>`.
 
 mod accounts;
+pub(crate) mod audit;
 pub(crate) mod connections;
 mod json;
 mod pricing;
@@ -143,6 +144,8 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
             axum::routing::put(rating::update_asset_group).delete(rating::delete_view),
         )
         .route("/dashboard", get(rating::dashboard))
+        .route("/audit", get(audit::list))
+        .route("/audit.csv", get(audit::csv))
         .route("/users", get(users::list))
         .route(
             "/users/{id}",
@@ -183,6 +186,8 @@ impl FromRequestParts<AppState> for ApiCaller {
             .or_else(|| value.strip_prefix("bearer "))
             .map(str::trim)
             .ok_or_else(|| ApiError::from(be_app::AppError::unauthenticated()))?;
-        Ok(ApiCaller(state.app.token_caller(token).await?))
+        let mut caller = state.app.token_caller(token).await?;
+        caller.address = crate::access::client_address(&parts.extensions);
+        Ok(ApiCaller(caller))
     }
 }

@@ -3,6 +3,7 @@
 //! [`csrf::guard`] refuses any POST without a valid one.
 
 mod allocations;
+mod audit;
 mod code;
 mod conditions;
 mod connect;
@@ -49,6 +50,8 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         )
         .route("/tokens", get(pages::tokens_page).post(pages::create_token))
         .route("/tokens/{id}/revoke", post(pages::revoke_token))
+        .route("/audit", get(audit::audit_page))
+        .route("/audit.csv", get(audit::audit_csv))
         .route("/users", get(users::users_page))
         .route("/users/invite", post(users::invite))
         .route("/users/{id}/role", post(users::set_role))
@@ -222,8 +225,11 @@ impl FromRequestParts<AppState> for ConsoleUser {
             });
         }
         match state.app.session_caller(&token).await {
-            Ok(Some(caller)) => Ok(ConsoleUser {
-                caller,
+            Ok(Some(mut caller)) => Ok(ConsoleUser {
+                caller: {
+                    caller.address = crate::access::client_address(&parts.extensions);
+                    caller
+                },
                 csrf: state.app.keys().csrf_token(&csrf::session_binding(&token)),
             }),
             Ok(None) => {

@@ -340,10 +340,12 @@ pub(crate) struct AcceptForm {
 pub(crate) async fn accept(
     State(s): State<AppState>,
     headers: HeaderMap,
+    request: axum::http::Extensions,
     Path(token): Path<String>,
     Form(form): Form<AcceptForm>,
 ) -> Response {
-    let caller = match s.app.accept_invite(&token, &form.password).await {
+    let address = crate::access::client_address(&request);
+    let caller = match s.app.accept_invite(&token, &form.password, address).await {
         Ok(c) => c,
         Err(e @ AppError::Invalid(_)) => {
             let Ok(invite) = s.app.invite_by_link(&token).await else {

@@ -2,6 +2,7 @@
 //! per test, driven over HTTP like a client or a browser would.
 
 mod api;
+mod audit;
 mod connect;
 mod console;
 mod console_pricing;

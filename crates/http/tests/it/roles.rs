@@ -97,6 +97,8 @@ const API: &[(&str, &str, Option<Role>)] = &[
     ("PATCH", "/users/{id}", Some(Role::Owner)),
     ("DELETE", "/users/{id}", Some(Role::Owner)),
     ("GET", "/invites", Some(Role::Owner)),
+    ("GET", "/audit", Some(Role::Analyst)),
+    ("GET", "/audit.csv", Some(Role::Analyst)),
     ("POST", "/invites", Some(Role::Owner)),
     ("DELETE", "/invites/{id}", Some(Role::Owner)),
 ];
@@ -117,6 +119,8 @@ const CONSOLE: &[(&str, &str, Option<Role>)] = &[
     ("POST", "/tokens", Some(Role::Viewer)),
     ("POST", "/tokens/{id}/revoke", Some(Role::Viewer)),
     ("GET", "/users", Some(Role::Owner)),
+    ("GET", "/audit", Some(Role::Analyst)),
+    ("GET", "/audit.csv", Some(Role::Analyst)),
     ("POST", "/users/invite", Some(Role::Owner)),
     ("POST", "/users/{id}/role", Some(Role::Owner)),
     ("POST", "/users/{id}/remove", Some(Role::Owner)),

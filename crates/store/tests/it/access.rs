@@ -155,3 +155,110 @@ async fn an_invitation_is_accepted_once(store: Arc<dyn Store>) {
     assert_eq!(joined.role, Role::Analyst);
     assert!(store.list_invites(a).await.expect("list").is_empty());
 }
+
+async fn the_audit_trail_is_append_only_and_filtered(store: Arc<dyn Store>) {
+    use be_domain::{AuditAction, AuditEventId, AuditKind};
+    use be_store::{AuditFilter, AuditRecord};
+    let a = org(&store, "A").await;
+    let b = org(&store, "B").await;
+    let t = now();
+    let event = |org, at, kind, action, target: &str| AuditRecord {
+        id: AuditEventId::new(),
+        organization_id: org,
+        at,
+        actor_id: None,
+        actor_email: "ada@example.com".into(),
+        address: Some("192.0.2.1".into()),
+        kind,
+        action,
+        target: target.into(),
+        before: None,
+        after: Some(r#"{"name":"x"}"#.into()),
+    };
+    let first = event(a, t, AuditKind::Family, AuditAction::Create, "f1");
+    let second = event(
+        a,
+        t + Duration::minutes(1),
+        AuditKind::Plan,
+        AuditAction::Update,
+        "p1",
+    );
+    for e in [
+        &first,
+        &second,
+        &event(b, t, AuditKind::Family, AuditAction::Create, "f9"),
+    ] {
+        store.append_audit(e).await.expect("append");
+    }
+    let all = AuditFilter {
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(
+        store.list_audit(a, &all).await.expect("list"),
+        vec![second.clone(), first.clone()]
+    );
+    let families = AuditFilter {
+        kind: Some(AuditKind::Family),
+        ..all.clone()
+    };
+    assert_eq!(
+        store.list_audit(a, &families).await.expect("list"),
+        vec![first.clone()]
+    );
+    let later = AuditFilter {
+        from: Some(t + Duration::seconds(30)),
+        ..all.clone()
+    };
+    assert_eq!(
+        store.list_audit(a, &later).await.expect("list"),
+        vec![second.clone()]
+    );
+    let nobody = AuditFilter {
+        actor: Some("eve@example.com".into()),
+        ..all
+    };
+    assert!(store.list_audit(a, &nobody).await.expect("list").is_empty());
+}
+
+/// The database itself refuses to change or remove an audit entry, on both backends.
+#[tokio::test]
+async fn audit_entries_cannot_be_changed_or_removed() {
+    use sqlx::Connection;
+    let lite = crate::harness::TestDb::sqlite().await;
+    the_audit_trail_is_append_only_and_filtered(lite.store.clone()).await;
+    let mut c = sqlx::SqliteConnection::connect(&lite.url)
+        .await
+        .expect("sqlite");
+    assert!(
+        sqlx::query("DELETE FROM audit_events")
+            .execute(&mut c)
+            .await
+            .is_err()
+    );
+    assert!(
+        sqlx::query("UPDATE audit_events SET target = 'x'")
+            .execute(&mut c)
+            .await
+            .is_err()
+    );
+    let pg = crate::harness::TestDb::postgres().await;
+    the_audit_trail_is_append_only_and_filtered(pg.store.clone()).await;
+    let mut c = sqlx::PgConnection::connect(&pg.url)
+        .await
+        .expect("postgres");
+    assert!(
+        sqlx::query("DELETE FROM audit_events")
+            .execute(&mut c)
+            .await
+            .is_err()
+    );
+    assert!(
+        sqlx::query("UPDATE audit_events SET target = 'x'")
+            .execute(&mut c)
+            .await
+            .is_err()
+    );
+    c.close().await.expect("close");
+    pg.drop_db().await;
+}
