@@ -60,6 +60,8 @@ pub(crate) fn api_permission(method: &Method, path: &str) -> Access {
         ("/sources", true) => Read,
         ("/sources/{id}" | "/imports", false) => ManageConnections,
         ("/periods/{period}/rate", false) => ManagePricing,
+        ("/periods/{period}/tie-out", true) => ReadInvoices,
+        ("/periods/{period}/rerate", false) => ManageInvoices,
         ("/periods/{period}/what-if", false) => Read,
         (p, true) if p.starts_with("/periods") => Read,
         ("/explain", true) => Read,
@@ -68,8 +70,8 @@ pub(crate) fn api_permission(method: &Method, path: &str) -> Access {
         ("/views" | "/views/{id}" | "/asset-groups" | "/asset-groups/{id}", false) => SaveViews,
         ("/users" | "/users/{id}" | "/invites" | "/invites/{id}", _) => ManageUsers,
         ("/audit" | "/audit.csv", true) => ReadAudit,
-        (p, true) if p.starts_with("/invoic") || p.starts_with("/templates") => ReadInvoices,
-        (p, false) if p.starts_with("/invoic") || p.starts_with("/templates") => ManageInvoices,
+        (p, true) if is_invoicing(p) => ReadInvoices,
+        (p, false) if is_invoicing(p) => ManageInvoices,
         _ => ManageUsers,
     };
     Needs(p)
@@ -129,6 +131,13 @@ pub(crate) fn client_address(extensions: &axum::http::Extensions) -> Option<Stri
     extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip().to_string())
+}
+
+/// Invoicing's routes: invoices, runs, templates, schedules, customers, period locks.
+fn is_invoicing(path: &str) -> bool {
+    ["/invoic", "/customers", "/period-locks"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
 }
 
 fn template(req: &Request, prefix: &str) -> Option<String> {

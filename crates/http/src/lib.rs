@@ -14,6 +14,7 @@ mod console;
 mod cookies;
 mod error;
 mod openapi;
+mod openapi_invoicing;
 mod openapi_rating;
 mod openapi_users;
 

@@ -25,10 +25,12 @@ pub fn document() -> Value {
     if let Some(paths) = doc["paths"].as_object_mut() {
         paths.extend(crate::openapi_rating::paths());
         paths.extend(crate::openapi_users::paths());
+        paths.extend(crate::openapi_invoicing::paths());
     }
     if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
         schemas.extend(crate::openapi_rating::schemas());
         schemas.extend(crate::openapi_users::schemas());
+        schemas.extend(crate::openapi_invoicing::schemas());
     }
     doc
 }
