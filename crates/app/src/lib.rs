@@ -91,6 +91,8 @@ pub struct App {
     wake: Arc<tokio::sync::Notify>,
     /// Recent analyses, keyed by the runs they read.
     analysis_cache: Arc<rating::AnalysisCache>,
+    /// Bounds the Argon2 hashes running at once (each takes a core and 19 MiB for a moment).
+    hashing: Arc<tokio::sync::Semaphore>,
     /// Failed sign-ins per e-mail address (brute-force protection).
     login_failures: Arc<std::sync::Mutex<std::collections::HashMap<String, auth::Failures>>>,
 }
@@ -118,6 +120,7 @@ impl App {
             runner: be_domain::RunnerId::new(),
             wake: Arc::default(),
             analysis_cache: Arc::default(),
+            hashing: Arc::new(tokio::sync::Semaphore::new(auth::MAX_CONCURRENT_HASHES)),
             login_failures: Arc::default(),
         })
     }

@@ -3,7 +3,7 @@
 use be_domain::{Email, OrganizationId, OrganizationName, Password, Role, UserId};
 use be_store::{Conflict, NewUser, Organization, StoreError, User};
 
-use crate::{App, AppError, IssuedToken, Result, auth::hash_password};
+use crate::{App, AppError, IssuedToken, Result};
 
 /// What `demo` prints after seeding.
 #[derive(Debug)]
@@ -47,7 +47,7 @@ impl App {
             id: UserId::new(),
             organization_id: org,
             email: email.clone(),
-            password_hash: hash_password(password.expose())?,
+            password_hash: self.hash(password.expose()).await?,
             role,
             families: None,
             created_at: self.clock.now(),
@@ -74,7 +74,7 @@ impl App {
         let user = match self.store.find_user_credentials(&email_v).await? {
             Some(creds) => {
                 self.store
-                    .set_password_hash(creds.user.id, &hash_password(password)?)
+                    .set_password_hash(creds.user.id, &self.hash(password).await?)
                     .await?;
                 creds.user
             }

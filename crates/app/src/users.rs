@@ -11,7 +11,7 @@ use be_store::{Conflict, InviteRecord, NewUser, StoreError, User, UserChange};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::{App, AppError, Caller, Result, auth::hash_password};
+use crate::{App, AppError, Caller, Result};
 
 /// How long an invitation link stays valid.
 pub const INVITE_TTL: time::Duration = time::Duration::days(7);
@@ -354,7 +354,7 @@ impl App {
             id: UserId::new(),
             organization_id: org,
             email: invite.email.clone(),
-            password_hash: hash_password(password.expose())?,
+            password_hash: self.hash(password.expose()).await?,
             role: invite.role,
             families: invite.families.clone(),
             created_at: self.clock.now(),

@@ -76,12 +76,18 @@ pub(crate) struct TokenInput {
 
 pub(crate) async fn create_with_password(
     State(s): State<AppState>,
+    request: axum::http::Extensions,
     ApiJson(input): ApiJson<PasswordExchange>,
 ) -> Result<(StatusCode, Json<IssuedView>), ApiError> {
     let name = input.name.unwrap_or_else(|| "CLI".to_string());
     let issued = s
         .app
-        .create_api_token_with_password(&input.email, &input.password, &name)
+        .create_api_token_with_password(
+            &input.email,
+            &input.password,
+            &name,
+            crate::access::client_address(&request).as_deref(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(issued.into())))
 }

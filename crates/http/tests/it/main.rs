@@ -8,3 +8,4 @@ mod console;
 mod console_pricing;
 mod harness;
 mod roles;
+mod security;

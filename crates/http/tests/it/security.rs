@@ -1,0 +1,99 @@
+//! Findings of the security review (issue 12): each test reproduces one and fails without its fix.
+
+use std::time::Duration;
+
+use crate::harness::spawn_app;
+
+/// Argon2 runs on the blocking pool: while a sign-in's hash is computed, the (single-threaded)
+/// runtime keeps serving other requests.
+#[tokio::test]
+async fn password_hashing_leaves_the_runtime_free() {
+    let test = spawn_app().await;
+    let t = test.tenant("Org").await;
+    let app = test.app.clone();
+    let (email, password) = (t.email.clone(), t.password.clone());
+    let login = tokio::spawn(async move { app.check_password(&email, &password, None).await });
+    let mut in_flight = 0;
+    for _ in 0..4000 {
+        in_flight = test.app.hashes_in_flight();
+        if in_flight > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(
+        in_flight, 1,
+        "a hash was never seen in flight: it blocked the runtime"
+    );
+    let health = test
+        .raw()
+        .get(test.url("/health"))
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(health.status(), 200);
+    login.await.expect("join").expect("signed in");
+    assert_eq!(test.app.hashes_in_flight(), 0);
+}
+
+/// Sign-ins are throttled per client address (many e-mails from one client) and per account
+/// (with backoff); someone else's guesses never lock the owner out from their own address.
+#[tokio::test]
+async fn sign_ins_are_throttled_per_address_and_per_account_without_locking_the_owner_out() {
+    let test = crate::harness::spawn_app_with_manual_clock().await;
+    let t = test.tenant("Org").await;
+    let app = &test.app;
+    let attacker = Some("192.0.2.7");
+    for i in 0..20 {
+        let e = app
+            .check_password(
+                &format!("guess{i}@example.com"),
+                "wrong password!",
+                attacker,
+            )
+            .await
+            .expect_err("unknown");
+        assert_eq!(e.code(), "invalid_credentials");
+    }
+    let e = app
+        .check_password("guess21@example.com", "wrong password!", attacker)
+        .await
+        .expect_err("throttled");
+    assert_eq!(
+        e.code(),
+        "too_many_attempts",
+        "one client cannot try e-mails at speed"
+    );
+
+    let clock = test.clock.as_ref().expect("clock");
+    clock.advance(time::Duration::minutes(16));
+    for _ in 0..5 {
+        let e = app
+            .check_password(&t.email, "wrong password!", attacker)
+            .await
+            .expect_err("wrong");
+        assert_eq!(e.code(), "invalid_credentials");
+    }
+    let e = app
+        .check_password(&t.email, &t.password, attacker)
+        .await
+        .expect_err("waits");
+    assert_eq!(e.code(), "too_many_attempts");
+    // The owner, from their own address, signs in at once.
+    app.check_password(&t.email, &t.password, Some("198.51.100.1"))
+        .await
+        .expect("not locked out");
+}
+
+/// The console's 429 carries Retry-After too.
+#[tokio::test]
+async fn the_console_sign_in_says_when_to_retry() {
+    let test = crate::harness::spawn_app_with_manual_clock().await;
+    let t = test.tenant("Org").await;
+    let mut b = crate::harness::Browser::new(&test);
+    for _ in 0..5 {
+        assert_eq!(b.login(&t.email, "wrong password!").await.status, 401);
+    }
+    let page = b.login(&t.email, &t.password).await;
+    assert_eq!((page.status, page.retry_after.as_deref()), (429, Some("1")));
+}
