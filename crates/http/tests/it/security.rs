@@ -97,3 +97,67 @@ async fn the_console_sign_in_says_when_to_retry() {
     let page = b.login(&t.email, &t.password).await;
     assert_eq!((page.status, page.retry_after.as_deref()), (429, Some("1")));
 }
+
+/// Slow clients (a request header never finished) are cut off after the header-read timeout, and
+/// connections beyond the limit wait for a free slot instead of piling up.
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_connections_are_bounded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let test = spawn_app().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = be_http::router(
+        test.app.clone(),
+        be_http::HttpSettings {
+            secure_cookies: true,
+            session_ttl: time::Duration::hours(1),
+        },
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let limits = be_http::ServeLimits {
+        header_read_timeout: Duration::from_millis(300),
+        max_connections: 2,
+    };
+    let server = tokio::spawn(be_http::serve_with(
+        listener,
+        router,
+        async move {
+            let _ = stopped.await;
+        },
+        Duration::from_secs(1),
+        limits,
+    ));
+    let mut slow = vec![];
+    for _ in 0..2 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n")
+            .await
+            .expect("partial header");
+        slow.push(s);
+    }
+    // Both slots are held by slow clients; this request is served once they are cut off.
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client");
+    let health = client
+        .get(format!("http://{addr}/health"))
+        .send()
+        .await
+        .expect("served once a slot is free");
+    assert_eq!(health.status(), 200);
+    for mut s in slow {
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "a slow client was never cut off");
+        let text = String::from_utf8_lossy(&rest);
+        assert!(
+            !text.contains("200 OK"),
+            "an unfinished request was answered: {text}"
+        );
+    }
+    let _ = stop.send(());
+    server.await.expect("join").expect("served");
+}
