@@ -20,6 +20,7 @@ mod openapi_users;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
+use axum::http::{HeaderValue, header};
 use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, State},
@@ -28,6 +29,7 @@ use axum::{
     routing::get,
 };
 use be_app::App;
+use tower_http::set_header::SetResponseHeaderLayer as Set;
 use tower_http::{
     LatencyUnit,
     catch_panic::CatchPanicLayer,
@@ -40,6 +42,9 @@ pub use openapi::document as openapi_document;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -70,6 +75,13 @@ pub fn router(app: App, settings: HttpSettings) -> Router {
         .merge(console::router(state.clone()))
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Every answer: no inline script or style and no framing (CSP), no MIME sniffing, no
+        // referrer to other sites, nothing cached unless the handler said so (static files do).
+        .layer(Set::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+        .layer(Set::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(Set::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(Set::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(Set::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             // The panic message is not echoed: it may name internal details.
             tracing::error!("a request handler panicked");

@@ -161,3 +161,36 @@ async fn slow_clients_are_cut_off_and_connections_are_bounded() {
     let _ = stop.send(());
     server.await.expect("join").expect("served");
 }
+
+/// Every answer carries the security headers; pages are never cached, static files are.
+#[tokio::test]
+async fn answers_carry_security_headers() {
+    let test = spawn_app().await;
+    let t = test.tenant("Org").await;
+    let mut b = crate::harness::Browser::new(&test);
+    b.login(&t.email, &t.password).await;
+    let client = test.raw();
+    for path in ["/login", "/api/v1/openapi.json"] {
+        let resp = client.get(test.url(path)).send().await.expect("get");
+        let h = resp.headers();
+        let csp = h["content-security-policy"].to_str().expect("csp");
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+    }
+    let css = client
+        .get(test.url("/static/app.css"))
+        .send()
+        .await
+        .expect("css");
+    assert!(
+        css.headers()["cache-control"]
+            .to_str()
+            .expect("cc")
+            .contains("max-age")
+    );
+}
