@@ -794,23 +794,45 @@ mod tests {
         let ok = Config::load_from(
             None,
             env(&[
-                ("BILLING_ENGINE_MAIL_SMTP_URL", "smtps://billing:url-pw@mail.example.com:465"),
+                (
+                    "BILLING_ENGINE_MAIL_SMTP_URL",
+                    "smtps://billing:url-pw@mail.example.com:465",
+                ),
                 ("BILLING_ENGINE_MAIL_FROM", "Billing <billing@example.com>"),
                 ("BILLING_ENGINE_MAIL_PASSWORD", "123456"),
             ]),
         )
         .expect("valid mail settings");
-        assert_eq!(ok.mail.password.as_deref(), Some("123456"), "digits stay text");
+        assert_eq!(
+            ok.mail.password.as_deref(),
+            Some("123456"),
+            "digits stay text"
+        );
         let shown = format!("{ok:?}");
-        assert!(!shown.contains("url-pw") && !shown.contains("123456"), "{shown}");
+        assert!(
+            !shown.contains("url-pw") && !shown.contains("123456"),
+            "{shown}"
+        );
         assert!(shown.contains("mail.example.com"), "{shown}");
         for (pairs, needle) in [
-            (vec![("BILLING_ENGINE_MAIL_SMTP_URL", "smtp://mail.example.com")], "mail.from is not"),
-            (vec![("BILLING_ENGINE_MAIL_FROM", "billing@example.com")], "mail.smtp_url is not"),
-            (vec![("BILLING_ENGINE_MAIL_PASSWORD", "secret-pw")], "mail.password is set"),
+            (
+                vec![("BILLING_ENGINE_MAIL_SMTP_URL", "smtp://mail.example.com")],
+                "mail.from is not",
+            ),
+            (
+                vec![("BILLING_ENGINE_MAIL_FROM", "billing@example.com")],
+                "mail.smtp_url is not",
+            ),
+            (
+                vec![("BILLING_ENGINE_MAIL_PASSWORD", "secret-pw")],
+                "mail.password is set",
+            ),
             (
                 vec![
-                    ("BILLING_ENGINE_MAIL_SMTP_URL", "https://user:secret-pw@mail.example.com"),
+                    (
+                        "BILLING_ENGINE_MAIL_SMTP_URL",
+                        "https://user:secret-pw@mail.example.com",
+                    ),
                     ("BILLING_ENGINE_MAIL_FROM", "billing@example.com"),
                 ],
                 "smtps://host",

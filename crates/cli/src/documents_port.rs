@@ -69,7 +69,11 @@ mod tests {
     fn a_bad_logo_crosses_the_port_with_its_code_and_remedy() {
         let mut doc: InvoiceDocument = serde_json::from_str(DOCUMENT).expect("a stored document");
         let csv = DocumentsPort.render_csv(&doc).expect("csv");
-        assert!(String::from_utf8(csv).expect("utf-8").contains("Contoso Web"));
+        assert!(
+            String::from_utf8(csv)
+                .expect("utf-8")
+                .contains("Contoso Web")
+        );
         doc.issuer.logo_base64 = Some("bm90IGFuIGltYWdl".into());
         let e = DocumentsPort.render_pdf(&doc).expect_err("not an image");
         assert_eq!(e.code, "logo_invalid");

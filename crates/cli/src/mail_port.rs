@@ -88,7 +88,9 @@ mod tests {
             from: Some("billing@example.com".into()),
             password: None,
         };
-        let mailer = MailPortSmtp::from_config(&config).expect("valid").expect("set");
+        let mailer = MailPortSmtp::from_config(&config)
+            .expect("valid")
+            .expect("set");
         let failure = mailer
             .send(OutgoingMail {
                 to: vec!["ap@contoso.example".into()],
@@ -115,7 +117,10 @@ mod tests {
         };
         let e = MailPortSmtp::from_config(&config).expect_err("password in clear");
         let text = format!("{e:#}");
-        assert!(text.contains("unencrypted") && text.contains("mail.smtp_url"), "{text}");
+        assert!(
+            text.contains("unencrypted") && text.contains("mail.smtp_url"),
+            "{text}"
+        );
         assert!(!text.contains("pw-secret"), "{text}");
     }
 }

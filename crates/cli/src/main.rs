@@ -151,7 +151,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config(ConfigCommand::Check) => {
             let c = be_app::config::Config::load(config)?;
             let mail = match mail_port::MailPortSmtp::from_config(&c.mail)? {
-                Some(_) => be_app::config::redacted_smtp_url(c.mail.smtp_url.as_deref().unwrap_or("")),
+                Some(_) => {
+                    be_app::config::redacted_smtp_url(c.mail.smtp_url.as_deref().unwrap_or(""))
+                }
                 None => "not configured (no e-mail is sent)".into(),
             };
             println!(

@@ -33,12 +33,34 @@ pub(crate) fn render(doc: &InvoiceDocument) -> Result<Vec<u8>, DocumentError> {
     }
     let label = |text: String| line_values(&[text], width);
     let subtotal = label("Subtotal".into());
-    row("subtotal", subtotal, "", plain(doc.subtotal), doc.exact_total.to_string())?;
+    row(
+        "subtotal",
+        subtotal,
+        "",
+        plain(doc.subtotal),
+        doc.exact_total.to_string(),
+    )?;
     for f in &doc.formulas {
-        let kind = if f.adds_to_total { "formula" } else { "information" };
-        row(kind, label(f.label.clone()), &f.formula, plain(f.amount), String::new())?;
+        let kind = if f.adds_to_total {
+            "formula"
+        } else {
+            "information"
+        };
+        row(
+            kind,
+            label(f.label.clone()),
+            &f.formula,
+            plain(f.amount),
+            String::new(),
+        )?;
     }
-    row("total", label("Total".into()), "", plain(doc.total), String::new())?;
+    row(
+        "total",
+        label("Total".into()),
+        "",
+        plain(doc.total),
+        String::new(),
+    )?;
     w.into_inner()
         .map_err(|e| DocumentError::Csv(e.into_error().into()))
 }

@@ -107,7 +107,7 @@ impl Mailer {
             .password
             .as_ref()
             .map(|p| p.expose_secret().to_string())
-            .or_else(|| url.password().map(|p| percent_decode(p)));
+            .or_else(|| url.password().map(percent_decode));
         if password.is_some() && !tls && !is_loopback(&host) {
             return Err(MailError::config(format!(
                 "a password would travel unencrypted to {host}; use smtps:// or add ?tls=required"
@@ -129,7 +129,10 @@ impl Mailer {
             let user = percent_decode(url.username());
             builder = builder.credentials(Credentials::new(user, password));
         }
-        let server = format!("{host}:{}", url.port().unwrap_or(if tls { 465 } else { 25 }));
+        let server = format!(
+            "{host}:{}",
+            url.port().unwrap_or(if tls { 465 } else { 25 })
+        );
         Ok(Self {
             transport: builder.build(),
             from,
@@ -153,7 +156,9 @@ impl Mailer {
             .await
             .map_err(|e| MailError::from_smtp(&e, &self.server))?;
         let text: Vec<&str> = response.message().collect();
-        Ok(format!("{} {}", response.code(), text.join(" ")).trim_end().to_string())
+        Ok(format!("{} {}", response.code(), text.join(" "))
+            .trim_end()
+            .to_string())
     }
 
     fn message(
@@ -181,7 +186,8 @@ impl Mailer {
                     a.filename, a.content_type
                 ))
             })?;
-            body = body.singlepart(Part::new(a.filename.clone()).body(a.bytes.clone(), content_type));
+            body =
+                body.singlepart(Part::new(a.filename.clone()).body(a.bytes.clone(), content_type));
         }
         builder
             .multipart(body)

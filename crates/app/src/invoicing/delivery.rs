@@ -174,10 +174,13 @@ impl App {
                 message: "Only a final invoice can be sent; finalize its run first.".into(),
             });
         }
+        // Who receives it may change after finalization (the billed details may not).
         let recipients = if to.iter().any(|t| !t.trim().is_empty()) {
             parse_recipients(to)?
         } else {
-            document_of(record)?.customer.emails
+            let current = self.customer_map(record.organization_id).await?.remove(&record.customer_key);
+            let emails = current.map(|c| c.emails).filter(|e| !e.is_empty());
+            emails.unwrap_or(document_of(record)?.customer.emails)
         };
         let recipients: Vec<String> = parse_recipients(
             &recipients
@@ -448,7 +451,7 @@ impl App {
             .map_err(|e| (e.to_string(), true))?;
         let invoice = invoice.ok_or_else(|| (invoice_not_found().to_string(), false))?;
         let doc = document_of(&invoice).map_err(|e| (e.to_string(), false))?;
-        let pdf = self.render_pdf(&doc).map_err(|e| (e.to_string(), true))?;
+        let pdf = self.render_pdf(&doc).await.map_err(|e| (e.to_string(), true))?;
         let number = invoice.number.clone().unwrap_or_default();
         let mail = OutgoingMail {
             to: serde_json::from_str(&d.recipients).unwrap_or_default(),

@@ -519,10 +519,8 @@ impl App {
     /// download (the document itself is already frozen).
     pub(crate) async fn freeze_pdf(&self, invoice: &InvoiceRecord) {
         let result = async {
-            let pdf = self.render_pdf(&document_of(invoice)?)?;
-            self.store
-                .set_invoice_pdf_hash(invoice.organization_id, invoice.id, &sha256_hex(&pdf))
-                .await?;
+            let pdf = self.render_pdf(&document_of(invoice)?).await?;
+            self.store.set_invoice_pdf_hash(invoice.organization_id, invoice.id, &sha256_hex(&pdf)).await?;
             Ok::<_, AppError>(())
         };
         if let Err(e) = result.await {
@@ -674,7 +672,7 @@ impl App {
     pub async fn invoice_pdf(&self, caller: &Caller, id: &str) -> Result<(String, Vec<u8>)> {
         caller.require(be_domain::Permission::ReadInvoices)?;
         let record = self.invoice_record(caller.organization_id, id).await?;
-        let pdf = self.render_pdf(&document_of(&record)?)?;
+        let pdf = self.render_pdf(&document_of(&record)?).await?;
         if record.state == InvoiceState::Final {
             let hash = sha256_hex(&pdf);
             match &record.pdf_sha256 {
@@ -702,8 +700,14 @@ impl App {
         Ok((file_name(&record, "csv"), csv))
     }
 
-    pub(crate) fn render_pdf(&self, doc: &InvoiceDocument) -> Result<Vec<u8>> {
-        self.documents()?.render_pdf(doc).map_err(AppError::Engine)
+    /// Render on the blocking pool: a long invoice takes a CPU for a while.
+    pub(crate) async fn render_pdf(&self, doc: &InvoiceDocument) -> Result<Vec<u8>> {
+        let port = self.documents()?;
+        let doc = doc.clone();
+        tokio::task::spawn_blocking(move || port.render_pdf(&doc))
+            .await
+            .map_err(AppError::internal)?
+            .map_err(AppError::Engine)
     }
 
     fn documents(&self) -> Result<std::sync::Arc<dyn super::DocumentPort>> {

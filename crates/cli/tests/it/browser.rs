@@ -8,13 +8,13 @@ use serde_json::json;
 
 use crate::process::{DEMO_EMAIL, DEMO_PASSWORD, Server, TempDir, free_port, start_demo};
 
-struct Driver {
+pub(crate) struct Driver {
     _process: Server,
     port: u16,
     _profile: TempDir,
 }
 
-fn start_chromedriver() -> Driver {
+pub(crate) fn start_chromedriver() -> Driver {
     let driver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     assert!(
         std::path::Path::new(&driver).exists(),
@@ -32,7 +32,7 @@ fn start_chromedriver() -> Driver {
     }
 }
 
-async fn browser(driver: &Driver) -> Client {
+pub(crate) async fn browser(driver: &Driver) -> Client {
     let caps = json!({
         "goog:chromeOptions": {
             "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
@@ -221,7 +221,7 @@ async fn log_in_create_an_account_and_see_a_duplicate_refused() {
     outcome.expect("the browser test finished in time");
 }
 
-async fn fill(c: &Client, css: &str, text: &str) {
+pub(crate) async fn fill(c: &Client, css: &str, text: &str) {
     let field = c
         .wait()
         .for_element(Locator::Css(css))
@@ -231,7 +231,7 @@ async fn fill(c: &Client, css: &str, text: &str) {
     field.send_keys(text).await.expect("type");
 }
 
-async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     c.wait()
         .for_element(Locator::Css(css))
         .await
@@ -241,7 +241,7 @@ async fn click(c: &Client, css: &str) {
         .expect("click");
 }
 
-async fn text_of(c: &Client, css: &str) -> String {
+pub(crate) async fn text_of(c: &Client, css: &str) -> String {
     c.wait()
         .for_element(Locator::Css(css))
         .await
@@ -498,7 +498,7 @@ async fn viewport(c: &Client, width: u64, height: u64) {
 }
 
 /// A full-page screenshot at 1400 and at 800 px wide (`<name>-1400.png`, `<name>-800.png`).
-async fn shots(c: &Client, name: &str) {
+pub(crate) async fn shots(c: &Client, name: &str) {
     for width in [1400u64, 800] {
         viewport(c, width, 900).await;
         let height = c
@@ -518,7 +518,7 @@ async fn shots(c: &Client, name: &str) {
         .expect("reset the viewport");
 }
 
-async fn attr(c: &Client, css: &str, name: &str) -> String {
+pub(crate) async fn attr(c: &Client, css: &str, name: &str) -> String {
     let e = c
         .wait()
         .for_element(Locator::Css(css))
@@ -537,14 +537,14 @@ async fn choose(c: &Client, select: &str, label: &str) {
         .unwrap_or_else(|_| panic!("{select}: {label}"));
 }
 
-async fn goto(c: &Client, url: &str, path: &str) {
+pub(crate) async fn goto(c: &Client, url: &str, path: &str) {
     c.goto(&format!("{url}{path}"))
         .await
         .unwrap_or_else(|_| panic!("open {path}"));
 }
 
 /// Wait (without reloading) until `css` shows `expected`: the page a click leads to has loaded.
-async fn until_shown(c: &Client, css: &str, expected: &str) -> String {
+pub(crate) async fn until_shown(c: &Client, css: &str, expected: &str) -> String {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(e) = c.find(Locator::Css(css)).await

@@ -215,10 +215,16 @@ fn mail_settings_are_checked_and_the_password_stays_hidden() {
     let (ok, text) = check(&[]);
     assert!(ok && text.contains("mail: not configured"), "{text}");
     let (ok, text) = check(&[
-        ("BILLING_ENGINE_MAIL_SMTP_URL", "smtps://billing:pw-secret@mail.example.com:465"),
+        (
+            "BILLING_ENGINE_MAIL_SMTP_URL",
+            "smtps://billing:pw-secret@mail.example.com:465",
+        ),
         ("BILLING_ENGINE_MAIL_FROM", "Billing <billing@example.com>"),
     ]);
-    assert!(ok && text.contains("mail: smtps://billing:***@mail.example.com:465"), "{text}");
+    assert!(
+        ok && text.contains("mail: smtps://billing:***@mail.example.com:465"),
+        "{text}"
+    );
     let (ok, text) = check(&[
         ("BILLING_ENGINE_MAIL_SMTP_URL", "smtp://mail.example.com:25"),
         ("BILLING_ENGINE_MAIL_FROM", "billing@example.com"),

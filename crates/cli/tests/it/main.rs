@@ -3,6 +3,7 @@
 
 mod architecture;
 mod browser;
+mod browser_invoices;
 mod commands;
 mod invoices;
 mod process;

@@ -31,12 +31,20 @@ pub const EMAIL: &str = "ops@msp.example";
 
 impl Fresh {
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// [`Fresh::start`] with more server settings (`BILLING_ENGINE_*` variables).
+    pub fn start_with(settings: &[(&str, String)]) -> Self {
         let dir = TempDir::new("rating");
         let port = free_port();
         let env = |c: &mut std::process::Command| {
             c.env("BILLING_ENGINE_DATA_DIR", &dir.0)
                 .env("BILLING_ENGINE_LISTEN", format!("127.0.0.1:{port}"))
                 .env("BILLING_ENGINE_LOG_FORMAT", "text");
+            for (k, v) in settings {
+                c.env(k, v);
+            }
         };
         let mut create = command();
         create.args([

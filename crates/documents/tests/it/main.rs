@@ -40,7 +40,11 @@ pub fn contoso() -> InvoiceDocument {
         currency: Currency::parse("EUR").expect("EUR"),
         issuer: Issuer {
             name: "Northwind Cloud Services GmbH".into(),
-            address: vec!["Hafenstraße 12".into(), "20457 Hamburg".into(), "Germany".into()],
+            address: vec![
+                "Hafenstraße 12".into(),
+                "20457 Hamburg".into(),
+                "Germany".into(),
+            ],
             tax_id: Some("DE123456789".into()),
             email: Some("billing@northwind.example".into()),
             logo_base64: Some(logo_base64()),
@@ -48,7 +52,11 @@ pub fn contoso() -> InvoiceDocument {
         customer: Customer {
             key: "Contoso".into(),
             billing_name: "Contoso Ltd".into(),
-            address: vec!["1 Contoso Way".into(), "Redmond, WA 98052".into(), "United States".into()],
+            address: vec![
+                "1 Contoso Way".into(),
+                "Redmond, WA 98052".into(),
+                "United States".into(),
+            ],
             emails: vec![Email::parse("ap@contoso.example").expect("email")],
             tax_id: Some("US-98-7654321".into()),
             purchase_order: Some("PO-7781".into()),
@@ -88,7 +96,8 @@ pub fn contoso() -> InvoiceDocument {
                 period: "2026-10".into(),
                 rating_run: "7f1c2a9e-3b4d-4e5f-8a6b-1c2d3e4f5a6b".into(),
                 pricing_version: 3,
-                inputs_sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+                inputs_sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                    .into(),
             }],
         },
         measures: Default::default(),
@@ -101,7 +110,11 @@ pub fn long(n: usize) -> InvoiceDocument {
     doc.lines = (1..=n)
         .map(|i| {
             let exact = format!("{}.{:04}", 1000 + i * 37, (i * 1234) % 10000);
-            line(&[&format!("sub-{i:04}"), &format!("Service {i}")], None, &exact)
+            line(
+                &[&format!("sub-{i:04}"), &format!("Service {i}")],
+                None,
+                &exact,
+            )
         })
         .collect();
     let sum: Exact = doc.lines.iter().map(|l| l.amount).sum();

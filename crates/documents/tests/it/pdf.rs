@@ -1,6 +1,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use base64::Engine as _;
 use be_documents::render_pdf;
 use be_domain::invoicing::{InvoiceDocument, Paper};
 
@@ -28,7 +29,11 @@ fn run(program: &str, args: &[&str], path: &Path) -> String {
         .arg("-")
         .output()
         .unwrap_or_else(|e| panic!("{program} (apt package poppler-utils): {e}"));
-    assert!(out.status.success(), "{program}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
@@ -50,7 +55,10 @@ fn page_text(pdf: &Pdf, page: usize) -> String {
 
 /// pdfinfo's `Key: value` lines.
 fn info(pdf: &Pdf, key: &str) -> String {
-    let out = Command::new("pdfinfo").arg(&pdf.path).output().expect("pdfinfo");
+    let out = Command::new("pdfinfo")
+        .arg(&pdf.path)
+        .output()
+        .expect("pdfinfo");
     let text = String::from_utf8(out.stdout).expect("utf-8");
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{key}:")))
@@ -134,10 +142,17 @@ fn the_same_document_gives_the_same_bytes() {
     assert!(one == two, "two renderings differ");
     let mut other = doc.clone();
     other.number = Some("INV-000043".into());
-    assert!(render_pdf(&other).expect("other") != one, "the number is in the bytes");
+    assert!(
+        render_pdf(&other).expect("other") != one,
+        "the number is in the bytes"
+    );
     // The creation date is the issue date, not the time of rendering.
     let pdf = render(&doc);
-    assert!(info(&pdf, "CreationDate").contains("2026"), "{}", info(&pdf, "CreationDate"));
+    assert!(
+        info(&pdf, "CreationDate").contains("2026"),
+        "{}",
+        info(&pdf, "CreationDate")
+    );
 }
 
 #[test]
@@ -146,7 +161,11 @@ fn a4_and_letter_pages() {
     assert!(info(&render(&doc), "Page size").contains("595.276 x 841.89 pts"));
     doc.paper = Paper::Letter;
     let pdf = render(&doc);
-    assert!(info(&pdf, "Page size").contains("612 x 792 pts"), "{}", info(&pdf, "Page size"));
+    assert!(
+        info(&pdf, "Page size").contains("612 x 792 pts"),
+        "{}",
+        info(&pdf, "Page size")
+    );
     assert_row(&text(&pdf), "Total due", &["307.45 EUR"]);
     picture(&pdf, 1, "invoice-letter");
 }
@@ -164,8 +183,14 @@ fn a_long_invoice_runs_over_numbered_pages_with_its_header_repeated() {
     }
     for page in 1..=n {
         let p = page_text(&pdf, page);
-        assert!(p.contains(&format!("Page {page} of {n}")), "page {page}:\n{p}");
-        assert!(p.contains("Invoice INV-000042 · Contoso Ltd"), "running footer");
+        assert!(
+            p.contains(&format!("Page {page} of {n}")),
+            "page {page}:\n{p}"
+        );
+        assert!(
+            p.contains("Invoice INV-000042 · Contoso Ltd"),
+            "running footer"
+        );
         if p.contains("sub-") {
             assert_row(&p, "Sub-account", &["Amount (EUR)"]);
         }
@@ -191,7 +216,10 @@ fn user_text_is_shown_as_written_never_run_as_typst() {
     doc.footer = hostile.join(" | ");
     doc.header_fields = vec![("#let x = 1".into(), "#x".into())];
     let pdf = render(&doc);
-    assert!(info(&pdf, "Page size").contains("595.276 x 841.89 pts"), "the page size held");
+    assert!(
+        info(&pdf, "Page size").contains("595.276 x 841.89 pts"),
+        "the page size held"
+    );
     let flat = flat_text(&pdf);
     for h in hostile {
         assert!(flat.contains(h), "{h:?} not shown as written in:\n{flat}");
@@ -219,12 +247,20 @@ fn a_credit_note_names_the_invoice_it_corrects() {
     assert!(t.contains("CN-000001"));
     let one_line = t.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        one_line.contains("This credit note corrects invoice INV-000042 of 2026-11-05 (total 307.45 EUR)."),
+        one_line.contains(
+            "This credit note corrects invoice INV-000042 of 2026-11-05 (total 307.45 EUR)."
+        ),
         "{one_line}"
     );
     assert_row(&t, "Total credited", &["-3.30 EUR"]);
-    assert!(one_line.contains("3.30 EUR will be credited to your account"), "{one_line}");
-    assert!(!t.contains("Due date") && !t.contains("Payment terms"), "{t}");
+    assert!(
+        one_line.contains("3.30 EUR will be credited to your account"),
+        "{one_line}"
+    );
+    assert!(
+        !t.contains("Due date") && !t.contains("Payment terms"),
+        "{t}"
+    );
     picture(&pdf, 1, "credit-note");
 }
 
@@ -239,6 +275,15 @@ fn a_logo_that_is_not_an_image_is_refused_with_its_code() {
     assert_eq!(e.code(), "logo_invalid");
     assert!(e.to_string().contains("PNG"), "{e}");
     doc.issuer.logo_base64 = None;
+    assert_row(&text(&render(&doc)), "Total due", &["307.45 EUR"]);
+    let without = render_pdf(&doc).expect("no logo");
+    // An SVG logo (the template accepts PNG or SVG) is placed.
+    let svg = r##"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="40" height="40" fill="#1f3a5f"/></svg>"##;
+    doc.issuer.logo_base64 = Some(base64::engine::general_purpose::STANDARD.encode(svg));
+    assert!(
+        render_pdf(&doc).expect("SVG logo") != without,
+        "the logo is drawn"
+    );
     assert_row(&text(&render(&doc)), "Total due", &["307.45 EUR"]);
 }
 
@@ -293,5 +338,8 @@ fn the_bytes_do_not_depend_on_the_process() {
         others.push(std::fs::read(&path).expect("child's PDF"));
     }
     let here = render_pdf(&doc).expect("rendered");
-    assert!(others.iter().all(|o| *o == here), "a child process rendered other bytes");
+    assert!(
+        others.iter().all(|o| *o == here),
+        "a child process rendered other bytes"
+    );
 }

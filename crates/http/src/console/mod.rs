@@ -10,6 +10,7 @@ mod connect;
 mod csrf;
 mod data;
 mod families;
+mod invoicing;
 mod pages;
 mod plans;
 mod rating;
@@ -103,7 +104,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         )
         .route("/dashboard", get(soon::dashboard))
         .route("/analysis", get(soon::analysis))
-        .route("/invoices", get(soon::invoices))
+        .merge(invoicing::routes())
         .route(
             "/families",
             get(families::families_page).post(families::create_family),

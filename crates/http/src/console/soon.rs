@@ -1,4 +1,4 @@
-//! Dashboard, Analysis and Invoices are not built yet (issue 10 and the invoicing issue): their
+//! Dashboard and Analysis are not built yet (issue 10): their
 //! navigation entries lead to honest pages that say so and point to what exists today. No
 //! made-up figures.
 
@@ -61,20 +61,4 @@ pub(crate) async fn analysis(State(s): State<AppState>, user: ConsoleUser) -> Re
         ],
     };
     soon(&s, &user, "analysis", page).await
-}
-
-pub(crate) async fn invoices(State(s): State<AppState>, user: ConsoleUser) -> Response {
-    let page = SoonPage {
-        layout: None,
-        title: "Invoices",
-        what: "Invoices per family, sub-account or other field (PDF and CSV), with customer details, each line rounded to the currency's minor unit and the exact total beside it, delivered monthly by e-mail.",
-        meanwhile: &[
-            (
-                "/rating",
-                "Rating: what each family owes this month, exact to the last digit",
-            ),
-            ("/families", "Families: who is billed together"),
-        ],
-    };
-    soon(&s, &user, "invoices", page).await
 }

@@ -41,7 +41,10 @@ async fn server(script: Script) -> (u16, Arc<Mutex<Received>>) {
                 "AUTH" => script.auth.unwrap_or("235 2.7.0 Authenticated").into(),
                 "RCPT" => script.rcpt.unwrap_or("250 2.1.5 Ok").into(),
                 "DATA" => {
-                    write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await.ok();
+                    write
+                        .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                        .await
+                        .ok();
                     let mut data = String::new();
                     while let Ok(Some(l)) = lines.next_line().await {
                         if l == "." {
@@ -51,7 +54,10 @@ async fn server(script: Script) -> (u16, Arc<Mutex<Received>>) {
                         data.push('\n');
                     }
                     keep.lock().expect("lock").data = data;
-                    script.data_end.unwrap_or("250 2.0.0 Ok: queued as 42").into()
+                    script
+                        .data_end
+                        .unwrap_or("250 2.0.0 Ok: queued as 42")
+                        .into()
                 }
                 "QUIT" => {
                     write.write_all(b"221 2.0.0 Bye\r\n").await.ok();
@@ -59,7 +65,10 @@ async fn server(script: Script) -> (u16, Arc<Mutex<Received>>) {
                 }
                 _ => "250 2.0.0 Ok".into(),
             };
-            write.write_all(format!("{answer}\r\n").as_bytes()).await.ok();
+            write
+                .write_all(format!("{answer}\r\n").as_bytes())
+                .await
+                .ok();
         }
     });
     (port, received)
@@ -98,14 +107,27 @@ async fn a_message_arrives_with_its_attachment() {
     let answer = send(&mailer(port, "")).await.expect("sent");
     assert_eq!(answer, "250 2.0.0 Ok: queued as 42");
     let r = received.lock().expect("lock");
-    assert!(r.commands.iter().any(|c| c.contains("<billing@example.com>")), "{r:?}");
+    assert!(
+        r.commands
+            .iter()
+            .any(|c| c.contains("<billing@example.com>")),
+        "{r:?}"
+    );
     for to in ["<ap@contoso.example>", "<cfo@contoso.example>"] {
-        assert!(r.commands.iter().any(|c| c.starts_with("RCPT TO:") && c.contains(to)), "{to}");
+        assert!(
+            r.commands
+                .iter()
+                .any(|c| c.starts_with("RCPT TO:") && c.contains(to)),
+            "{to}"
+        );
     }
     assert!(r.data.contains("Subject: Invoice INV-000001"), "{}", r.data);
     assert!(r.data.contains("Please find attached invoice INV-000001."));
     // The attachment: its part's headers, then its base64 body up to the next boundary.
-    let at = r.data.find("filename=\"INV-000001.pdf\"").expect("attachment part");
+    let at = r
+        .data
+        .find("filename=\"INV-000001.pdf\"")
+        .expect("attachment part");
     let part = &r.data[at..];
     assert!(r.data[..at].contains("application/pdf") || part.contains("application/pdf"));
     let body_start = part.find("\n\n").expect("part body") + 2;
@@ -155,7 +177,11 @@ async fn a_refused_connection_is_transient() {
     let e = send(&mailer(port, "")).await.expect_err("refused");
     assert_eq!(e.kind, MailErrorKind::Unreachable, "{e:?}");
     assert!(e.transient);
-    assert!(e.message.contains(&format!("127.0.0.1:{port}")), "{}", e.message);
+    assert!(
+        e.message.contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        e.message
+    );
 }
 
 #[tokio::test]
@@ -173,6 +199,11 @@ async fn a_refused_password_is_permanent_and_never_shown() {
     assert!(e.message.contains("535"), "{}", e.message);
     assert!(!format!("{e:?} {e}").contains("Sup3r"), "{e:?}");
     // The password did reach the server (AUTH PLAIN carries it in base64).
-    let auth = received.lock().expect("lock").commands.iter().any(|c| c.starts_with("AUTH"));
+    let auth = received
+        .lock()
+        .expect("lock")
+        .commands
+        .iter()
+        .any(|c| c.starts_with("AUTH"));
     assert!(auth, "lettre authenticated");
 }
