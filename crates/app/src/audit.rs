@@ -197,30 +197,6 @@ pub(crate) fn diff_items(
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn items_are_diffed_by_key() {
-        let before = [json!({"id": "a", "n": 1}), json!({"id": "b", "n": 1})];
-        let after = [json!({"id": "b", "n": 2}), json!({"id": "c", "n": 1})];
-        let d = diff_items(&before, &after, "id");
-        let summary: Vec<(AuditAction, &str)> =
-            d.iter().map(|(a, k, _, _)| (*a, k.as_str())).collect();
-        assert_eq!(
-            summary,
-            vec![
-                (AuditAction::Delete, "a"),
-                (AuditAction::Update, "b"),
-                (AuditAction::Create, "c")
-            ]
-        );
-    }
-}
-
 impl App {
     /// One event per family, plan, rule, strategy set and allocation a pricing change touched.
     pub(crate) async fn audit_pricing(
@@ -297,5 +273,29 @@ impl App {
         let after = serde_json::to_value(run).ok();
         self.audit(caller, AuditKind::Invoice, action, &run.id, None, after)
             .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn items_are_diffed_by_key() {
+        let before = [json!({"id": "a", "n": 1}), json!({"id": "b", "n": 1})];
+        let after = [json!({"id": "b", "n": 2}), json!({"id": "c", "n": 1})];
+        let d = diff_items(&before, &after, "id");
+        let summary: Vec<(AuditAction, &str)> =
+            d.iter().map(|(a, k, _, _)| (*a, k.as_str())).collect();
+        assert_eq!(
+            summary,
+            vec![
+                (AuditAction::Delete, "a"),
+                (AuditAction::Update, "b"),
+                (AuditAction::Create, "c")
+            ]
+        );
     }
 }
