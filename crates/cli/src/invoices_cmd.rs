@@ -188,11 +188,16 @@ pub async fn invoices(cmd: InvoicesCommand) -> anyhow::Result<()> {
         InvoicesCommand::Run(args) => run(&api, args).await,
         InvoicesCommand::Finalize { run, json } => {
             let (_, r) = api.call(Method::POST, &format!("/invoice-runs/{}/finalize", q(&run)), None).await?;
-            if json { print_json(&r) } else { Ok(print_run(&r)) }
+            if json {
+                return print_json(&r);
+            }
+            print_run(&r);
+            Ok(())
         }
         InvoicesCommand::Discard { run } => {
             api.call(Method::POST, &format!("/invoice-runs/{}/discard", q(&run)), None).await?;
-            Ok(println!("run {run} discarded"))
+            println!("run {run} discarded");
+            Ok(())
         }
         InvoicesCommand::Runs { json } => runs(&api, json).await,
         InvoicesCommand::List { json } => list(&api, json).await,
@@ -201,17 +206,20 @@ pub async fn invoices(cmd: InvoicesCommand) -> anyhow::Result<()> {
         InvoicesCommand::Send { invoice, to } => {
             let id = invoice_id(&api, &invoice).await?;
             let (_, d) = api.call(Method::POST, &format!("/invoices/{id}/send"), Some(json!({"to": to}))).await?;
-            Ok(println!("queued an e-mail to {} (delivery {})", join(&d["recipients"]), str_of(&d, "id")))
+            println!("queued an e-mail to {} (delivery {})", join(&d["recipients"]), str_of(&d, "id"));
+            Ok(())
         }
         InvoicesCommand::Rerate { period, dry_run, json } => rerate(&api, &period, dry_run, json).await,
         InvoicesCommand::TieOut { period, json } => tie_out(&api, &period, json).await,
         InvoicesCommand::Lock { period } => {
             api.call(Method::PUT, &format!("/period-locks/{}", q(&period)), None).await?;
-            Ok(println!("{period} locked"))
+            println!("{period} locked");
+            Ok(())
         }
         InvoicesCommand::Unlock { period } => {
             api.call(Method::DELETE, &format!("/period-locks/{}", q(&period)), None).await?;
-            Ok(println!("{period} unlocked"))
+            println!("{period} unlocked");
+            Ok(())
         }
         InvoicesCommand::Locks { json } => locks(&api, json).await,
         InvoicesCommand::Templates(cmd) => templates(&api, cmd).await,
@@ -334,7 +342,8 @@ async fn runs(api: &Api, json: bool) -> anyhow::Result<()> {
             run["invoices"].as_array().map_or(0, Vec::len).to_string(),
         ]);
     }
-    Ok(println!("{t}"))
+    println!("{t}");
+    Ok(())
 }
 
 async fn list(api: &Api, json: bool) -> anyhow::Result<()> {
@@ -356,7 +365,8 @@ async fn list(api: &Api, json: bool) -> anyhow::Result<()> {
         ]);
     }
     right_align(&mut t, &[5]);
-    Ok(println!("{t}"))
+    println!("{t}");
+    Ok(())
 }
 
 /// An invoice's ID from its ID or its number.
@@ -410,7 +420,8 @@ async fn download(api: &Api, a: DownloadArgs) -> anyhow::Result<()> {
     let bytes = resp.bytes().await?;
     let path = a.output.unwrap_or_else(|| PathBuf::from(name));
     std::fs::write(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(println!("wrote {} ({} bytes)", path.display(), bytes.len()))
+    println!("wrote {} ({} bytes)", path.display(), bytes.len());
+    Ok(())
 }
 
 async fn rerate(api: &Api, period: &str, dry_run: bool, json: bool) -> anyhow::Result<()> {
@@ -481,7 +492,8 @@ async fn locks(api: &Api, json: bool) -> anyhow::Result<()> {
     for l in r["items"].as_array().into_iter().flatten() {
         t.add_row([str_of(l, "period"), str_of(l, "reason"), str_of(l, "locked_at"), l["pending_since"].as_str().unwrap_or("-")]);
     }
-    Ok(println!("{t}"))
+    println!("{t}");
+    Ok(())
 }
 
 /// A template's ID from its ID or its name.

@@ -311,7 +311,10 @@ pub async fn analysis(args: AnalysisArgs) -> anyhow::Result<()> {
                 eprintln!("wrote {}", p.display());
                 Ok(())
             }
-            None => Ok(print!("{}", String::from_utf8_lossy(&bytes))),
+            None => {
+                print!("{}", String::from_utf8_lossy(&bytes));
+                Ok(())
+            }
         };
     }
     let (_, t) = api.call(Method::POST, "/analysis", Some(query)).await?;
@@ -817,7 +820,8 @@ pub async fn rate(args: RateArgs) -> anyhow::Result<()> {
         return if args.json {
             print_json(&queued)
         } else {
-            Ok(println!("rating of {} queued", args.period))
+            println!("rating of {} queued", args.period);
+            Ok(())
         };
     }
     let since = time::OffsetDateTime::now_utc()

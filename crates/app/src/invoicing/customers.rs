@@ -169,16 +169,8 @@ impl App {
                 }
             })
             .collect();
-        out.extend(configured.into_values().map(|customer| CustomerView {
-            customer,
-            configured: true,
-        }));
-        out.sort_by(|a, b| {
-            a.customer
-                .key
-                .to_lowercase()
-                .cmp(&b.customer.key.to_lowercase())
-        });
+        out.extend(configured.into_values().map(|customer| CustomerView { customer, configured: true }));
+        out.sort_by_key(|c| c.customer.key.to_lowercase());
         Ok(out)
     }
 

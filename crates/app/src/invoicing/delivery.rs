@@ -518,7 +518,7 @@ mod tests {
     fn recipients_are_checked() {
         assert!(parse_recipients(&["".into()]).is_err());
         assert!(parse_recipients(&["not an address".into()]).is_err());
-        let ok = parse_recipients(&["Billing@Example.com".into()]).unwrap();
+        let ok = parse_recipients(&["Billing@Example.com".into()]).expect("a valid address");
         assert_eq!(ok[0].as_str(), "billing@example.com");
     }
 }

@@ -224,25 +224,15 @@ impl App {
             {
                 continue;
             }
-            if !by_run.contains_key(&r.run_id) {
-                let run = self
-                    .store
-                    .get_invoice_run(org, r.run_id)
-                    .await?
-                    .ok_or_else(super::runs::run_not_found)?;
-                let template = serde_json::from_str(&run.template).map_err(AppError::internal)?;
-                by_run.insert(
-                    r.run_id,
-                    Covered {
-                        run,
-                        template,
-                        originals: vec![],
-                    },
-                );
-            }
-            if let Some(c) = by_run.get_mut(&r.run_id) {
-                c.originals.push((r.clone(), doc));
-            }
+            let covered = match by_run.entry(r.run_id) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    let run = self.store.get_invoice_run(org, r.run_id).await?.ok_or_else(super::runs::run_not_found)?;
+                    let template = serde_json::from_str(&run.template).map_err(AppError::internal)?;
+                    e.insert(Covered { run, template, originals: vec![] })
+                }
+            };
+            covered.originals.push((r.clone(), doc));
         }
         // Notes issued earlier count as billed.
         let notes: Vec<&InvoiceRecord> = finals
