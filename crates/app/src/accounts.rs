@@ -42,6 +42,7 @@ impl App {
     }
 
     pub async fn create_account(&self, caller: &Caller, name: &str) -> Result<Account> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let name = AccountName::parse(name)?;
         let now = self.clock.now();
         let account = Account {
@@ -54,6 +55,16 @@ impl App {
         match self.store.create_account(&account).await {
             Ok(()) => {
                 tracing::info!(org = %caller.organization_id, account = %account.id, "account created");
+                let after = serde_json::to_value(&account).ok();
+                self.audit(
+                    caller,
+                    be_domain::AuditKind::Account,
+                    be_domain::AuditAction::Create,
+                    account.id,
+                    None,
+                    after,
+                )
+                .await;
                 Ok(account)
             }
             Err(StoreError::Conflict(Conflict::AccountName)) => {
@@ -64,10 +75,12 @@ impl App {
     }
 
     pub async fn list_accounts(&self, caller: &Caller) -> Result<Vec<Account>> {
+        caller.require(be_domain::Permission::Read)?;
         Ok(self.store.list_accounts(caller.organization_id).await?)
     }
 
     pub async fn get_account(&self, caller: &Caller, id: &str) -> Result<Account> {
+        caller.require(be_domain::Permission::Read)?;
         self.store
             .get_account(caller.organization_id, parse_id(id)?)
             .await?
@@ -75,8 +88,10 @@ impl App {
     }
 
     pub async fn rename_account(&self, caller: &Caller, id: &str, name: &str) -> Result<Account> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let id = parse_id(id)?;
         let name = AccountName::parse(name)?;
+        let before = self.store.get_account(caller.organization_id, id).await?;
         match self
             .store
             .rename_account(caller.organization_id, id, &name, self.clock.now())
@@ -84,6 +99,19 @@ impl App {
         {
             Ok(Some(account)) => {
                 tracing::info!(org = %caller.organization_id, account = %id, "account renamed");
+                let (before, after) = (
+                    before.and_then(|b| serde_json::to_value(b).ok()),
+                    serde_json::to_value(&account).ok(),
+                );
+                self.audit(
+                    caller,
+                    be_domain::AuditKind::Account,
+                    be_domain::AuditAction::Update,
+                    id,
+                    before,
+                    after,
+                )
+                .await;
                 Ok(account)
             }
             Ok(None) => Err(not_found()),
@@ -96,6 +124,7 @@ impl App {
 
     /// Delete an account with its connection and that connection's data.
     pub async fn delete_account(&self, caller: &Caller, id: &str) -> Result<()> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let id = parse_id(id)?;
         let connections: Vec<_> = self
             .store
@@ -104,6 +133,7 @@ impl App {
             .into_iter()
             .filter(|c| c.account_id == id)
             .collect();
+        let before = self.store.get_account(caller.organization_id, id).await?;
         let mut periods = Vec::new();
         for c in &connections {
             periods.extend(
@@ -121,6 +151,16 @@ impl App {
             }
             self.data_changed(caller.organization_id, &periods).await?;
             tracing::info!(org = %caller.organization_id, account = %id, "account deleted");
+            let before = before.and_then(|b| serde_json::to_value(b).ok());
+            self.audit(
+                caller,
+                be_domain::AuditKind::Account,
+                be_domain::AuditAction::Delete,
+                id,
+                before,
+                None,
+            )
+            .await;
             Ok(())
         } else {
             Err(not_found())

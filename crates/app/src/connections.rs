@@ -336,6 +336,7 @@ impl App {
 
     /// Accounts that can still be connected to Azure: no Azure connection or registration for any product.
     pub async fn connectable_accounts(&self, caller: &Caller) -> Result<Vec<Account>> {
+        caller.require(be_domain::Permission::Read)?;
         let registered: Vec<AccountId> = self
             .store
             .list_registrations(caller.organization_id)
@@ -362,6 +363,7 @@ impl App {
 
     /// The Administration page: every account with its registered products and its connection.
     pub async fn administration(&self, caller: &Caller) -> Result<Vec<AdminRow>> {
+        caller.require(be_domain::Permission::Read)?;
         let registrations = self
             .store
             .list_registrations(caller.organization_id)
@@ -400,6 +402,7 @@ impl App {
         account_id: &str,
         product: &str,
     ) -> Result<()> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let account = self.get_account(caller, account_id).await?;
         let product = Product::parse(product)?;
         if product == Product::BillingEngine {
@@ -438,6 +441,7 @@ impl App {
         provider: &str,
         product: &str,
     ) -> Result<ConnectionRecord> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let provider = Provider::parse(provider)?;
         let product = Product::parse(product)?;
         if product != Product::BillingEngine {
@@ -483,6 +487,15 @@ impl App {
         match self.store.create_connection(&c).await {
             Ok(()) => {
                 tracing::info!(org = %caller.organization_id, connection = %c.id, account = %account.id, "connection draft started");
+                self.audit(
+                    caller,
+                    be_domain::AuditKind::Connection,
+                    be_domain::AuditAction::Create,
+                    c.id,
+                    None,
+                    Some(audit_json(&c)),
+                )
+                .await;
                 Ok(c)
             }
             Err(StoreError::Conflict(Conflict::AccountConnected)) => {
@@ -493,10 +506,12 @@ impl App {
     }
 
     pub async fn get_connection(&self, caller: &Caller, id: &str) -> Result<ConnectionRecord> {
+        caller.require(be_domain::Permission::Read)?;
         self.load(caller, id).await
     }
 
     pub async fn list_connections(&self, caller: &Caller) -> Result<Vec<ConnectionRecord>> {
+        caller.require(be_domain::Permission::Read)?;
         Ok(self.store.list_connections(caller.organization_id).await?)
     }
 
@@ -507,6 +522,7 @@ impl App {
         id: &str,
         step: &str,
     ) -> Result<ConnectionRecord> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let mut c = self.load(caller, id).await?;
         Self::advance(&mut c, step);
         self.save(&mut c).await?;
@@ -521,8 +537,10 @@ impl App {
         id: &str,
         input: &ConnectionDetails,
     ) -> Result<ConnectionRecord> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let mut c = self.load(caller, id).await?;
         let before = c.clone();
+        let audit_before = audit_json(&c);
         let mut errors = vec![];
         let tenant = input.tenant_id.as_deref().map(TenantId::parse);
         let client = input.client_id.as_deref().map(ClientId::parse);
@@ -603,6 +621,18 @@ impl App {
         if replaced {
             self.forget_periods(&c).await?;
         }
+        let after = audit_json(&c);
+        if after != audit_before {
+            self.audit(
+                caller,
+                be_domain::AuditKind::Connection,
+                be_domain::AuditAction::Update,
+                c.id,
+                Some(audit_before),
+                Some(after),
+            )
+            .await;
+        }
         Ok(c)
     }
 
@@ -671,6 +701,7 @@ impl App {
         secret: &str,
         expires_on: &str,
     ) -> Result<ConnectionRecord> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let mut c = self.load(caller, id).await?;
         let today = self.clock.now().date();
         let mut errors = vec![];
@@ -710,6 +741,23 @@ impl App {
         Self::advance(&mut c, "grant");
         self.save(&mut c).await?;
         tracing::info!(org = %caller.organization_id, connection = %c.id, rotated = rotating, "client secret stored");
+        // Never the value: only that it was set or rotated, and its expiry.
+        let after = serde_json::json!({"connection": c.id, "rotated": rotating,
+            "expires_on": c.secret_expires_on.map(|d| d.to_string())});
+        let action = if rotating {
+            be_domain::AuditAction::Update
+        } else {
+            be_domain::AuditAction::Create
+        };
+        self.audit(
+            caller,
+            be_domain::AuditKind::Secret,
+            action,
+            c.id,
+            None,
+            Some(after),
+        )
+        .await;
         Ok(c)
     }
 
@@ -734,6 +782,7 @@ impl App {
     /// Step 7: the role grant, with the service principal's object ID read from the `oid` claim of
     /// a token obtained with the user's credentials.
     pub async fn role_grant(&self, caller: &Caller, id: &str) -> Result<RoleGrant> {
+        caller.require(be_domain::Permission::Read)?;
         let mut c = self.load(caller, id).await?;
         let secret = self.stored_secret(&c)?;
         let creds = self.credentials(&c, secret)?;
@@ -880,6 +929,7 @@ impl App {
     /// Step 8: run the checks in order (token, billing account readable, agreement type, cost data).
     /// All passing makes the connection connected and queues its first sync.
     pub async fn validate_connection(&self, caller: &Caller, id: &str) -> Result<Validation> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let mut c = self.load(caller, id).await?;
         let secret = self.stored_secret(&c)?;
         let creds = self.credentials(&c, secret)?;
@@ -1143,6 +1193,7 @@ impl App {
 
     /// The connection's jobs, newest first (the last 50).
     pub async fn connection_jobs(&self, caller: &Caller, id: &str) -> Result<Vec<JobRecord>> {
+        caller.require(be_domain::Permission::Read)?;
         let c = self.load(caller, id).await?;
         Ok(self
             .store
@@ -1152,6 +1203,7 @@ impl App {
 
     /// The connection's sync in progress: the running one, else the queued one.
     pub async fn active_sync(&self, caller: &Caller, id: &str) -> Result<Option<JobRecord>> {
+        caller.require(be_domain::Permission::Read)?;
         let jobs = self.connection_jobs(caller, id).await?;
         let of = |state| {
             jobs.iter()
@@ -1163,6 +1215,7 @@ impl App {
 
     /// The organization's jobs (syncs and ratings), newest first.
     pub async fn organization_jobs(&self, caller: &Caller, limit: i64) -> Result<Vec<JobRecord>> {
+        caller.require(be_domain::Permission::Read)?;
         Ok(self.store.list_jobs(caller.organization_id, limit).await?)
     }
 
@@ -1175,6 +1228,7 @@ impl App {
     }
 
     pub async fn pause_connection(&self, caller: &Caller, id: &str) -> Result<ConnectionRecord> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let mut c = self.load(caller, id).await?;
         if c.state != ConnectionState::Connected {
             return Err(AppError::Conflict {
@@ -1186,13 +1240,24 @@ impl App {
                 ),
             });
         }
+        let before = audit_json(&c);
         c.state = ConnectionState::Paused;
         self.save(&mut c).await?;
+        self.audit(
+            caller,
+            be_domain::AuditKind::Connection,
+            be_domain::AuditAction::Update,
+            c.id,
+            Some(before),
+            Some(audit_json(&c)),
+        )
+        .await;
         Ok(c)
     }
 
     /// Resume a paused connection: it is validated again, and syncs resume if it passes.
     pub async fn resume_connection(&self, caller: &Caller, id: &str) -> Result<Validation> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let c = self.load(caller, id).await?;
         if c.state != ConnectionState::Paused {
             return Err(AppError::Conflict {
@@ -1209,6 +1274,7 @@ impl App {
 
     /// Delete a connection and its data. `confirm` must repeat the account's name.
     pub async fn delete_connection(&self, caller: &Caller, id: &str, confirm: &str) -> Result<()> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let c = self.load(caller, id).await?;
         let account = self.get_account(caller, &c.account_id.to_string()).await?;
         if confirm.trim() != account.name.as_str() {
@@ -1235,6 +1301,15 @@ impl App {
         }
         self.remove_connection_data(c.id).await;
         tracing::info!(org = %caller.organization_id, connection = %c.id, "connection deleted with its data");
+        self.audit(
+            caller,
+            be_domain::AuditKind::Connection,
+            be_domain::AuditAction::Delete,
+            c.id,
+            Some(audit_json(&c)),
+            None,
+        )
+        .await;
         // Its periods are rated again without its rows.
         self.data_changed(caller.organization_id, &periods).await?;
         Ok(())
@@ -1333,4 +1408,17 @@ fn account_connected(account: &Account) -> AppError {
             account.name
         ),
     }
+}
+
+/// A connection as the audit trail records it: its identifiers and state, never its secret.
+fn audit_json(c: &ConnectionRecord) -> serde_json::Value {
+    serde_json::json!({
+        "account_id": c.account_id,
+        "product": c.product,
+        "state": c.state.to_string(),
+        "tenant_id": c.tenant_id.as_ref().map(|t| t.to_string()),
+        "client_id": c.client_id,
+        "agreement_type": c.agreement_type,
+        "billing_account_id": c.billing_account_id.as_ref().map(|b| b.to_string()),
+    })
 }

@@ -32,6 +32,9 @@ pub enum AppError {
     /// No valid credentials.
     #[error("{message}")]
     Unauthenticated { code: &'static str, message: String },
+    /// Signed in, but the caller's role does not allow this.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     /// Too many attempts; try again later.
     #[error("{message}")]
     RateLimited {
@@ -61,7 +64,8 @@ impl AppError {
             AppError::RateLimited { code, .. } => code,
             AppError::Conflict { code, .. }
             | AppError::NotFound { code, .. }
-            | AppError::Unauthenticated { code, .. } => code,
+            | AppError::Unauthenticated { code, .. }
+            | AppError::Forbidden { code, .. } => code,
             AppError::Engine(e) => e.code,
             AppError::Unavailable(_) => "service_unavailable",
             AppError::Internal(_) => "internal_error",
@@ -101,7 +105,12 @@ impl AppError {
                 "Something went wrong on our side. It has been logged; try again.".into()
             }
             AppError::Engine(e) if e.kind == crate::rating::PortErrorKind::Failed => {
-                format!("{} could not finish ({}): {}", e.port.what(), e.code, e.remedy)
+                format!(
+                    "{} could not finish ({}): {}",
+                    e.port.what(),
+                    e.code,
+                    e.remedy
+                )
             }
             AppError::Engine(e) => format!("{} {}", e.message, capitalized(&e.remedy)),
             other => other.to_string(),

@@ -3,6 +3,7 @@
 //! [`Store`] trait only, never on a backend, and reads time from its [`Clock`].
 
 mod accounts;
+mod audit;
 mod auth;
 mod clock;
 pub mod config;
@@ -17,11 +18,15 @@ mod orgs;
 pub mod pricing;
 pub mod rating;
 pub mod sync;
+mod users;
 
 use std::sync::Arc;
 
+pub use audit::{AuditEvent, AuditQuery};
 pub use auth::{Caller, IssuedToken, SessionToken};
-pub use be_domain::{ConnectionState, JobKind, JobState, JobSubject, Role, RunnerId, SyncOutcome};
+pub use be_domain::{
+    ConnectionState, JobKind, JobState, JobSubject, Permission, Role, RunnerId, SyncOutcome,
+};
 pub use be_store::Store;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use connections::{
@@ -35,6 +40,7 @@ pub use pricing::{
     AssignTo, ConfigFormat, PricingImport, PricingState, PricingVersionInfo, PricingView, RuleView,
 };
 pub use rating::{Port, PortError, PortErrorKind, RatingPort};
+pub use users::{InviteView, IssuedInvite, UserView};
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
@@ -85,6 +91,8 @@ pub struct App {
     wake: Arc<tokio::sync::Notify>,
     /// Recent analyses, keyed by the runs they read.
     analysis_cache: Arc<rating::AnalysisCache>,
+    /// Bounds the Argon2 hashes running at once (each takes a core and 19 MiB for a moment).
+    hashing: Arc<tokio::sync::Semaphore>,
     /// Failed sign-ins per e-mail address (brute-force protection).
     login_failures: Arc<std::sync::Mutex<std::collections::HashMap<String, auth::Failures>>>,
     /// Entra ID tokens of the syncs, per connection (renewed before they expire).
@@ -114,6 +122,7 @@ impl App {
             runner: be_domain::RunnerId::new(),
             wake: Arc::default(),
             analysis_cache: Arc::default(),
+            hashing: Arc::new(tokio::sync::Semaphore::new(auth::MAX_CONCURRENT_HASHES)),
             login_failures: Arc::default(),
             sync_tokens: Arc::default(),
         })

@@ -3,7 +3,7 @@
 use be_domain::{Email, OrganizationId, OrganizationName, Password, Role, UserId};
 use be_store::{Conflict, NewUser, Organization, StoreError, User};
 
-use crate::{App, AppError, IssuedToken, Result, auth::hash_password};
+use crate::{App, AppError, IssuedToken, Result};
 
 /// What `demo` prints after seeding.
 #[derive(Debug)]
@@ -47,8 +47,9 @@ impl App {
             id: UserId::new(),
             organization_id: org,
             email: email.clone(),
-            password_hash: hash_password(password.expose())?,
+            password_hash: self.hash(password.expose()).await?,
             role,
+            families: None,
             created_at: self.clock.now(),
         };
         match self.store.create_user(&user).await {
@@ -73,12 +74,12 @@ impl App {
         let user = match self.store.find_user_credentials(&email_v).await? {
             Some(creds) => {
                 self.store
-                    .set_password_hash(creds.user.id, &hash_password(password)?)
+                    .set_password_hash(creds.user.id, &self.hash(password).await?)
                     .await?;
                 creds.user
             }
             None => {
-                self.create_user(org.id, email, password, Role::Admin)
+                self.create_user(org.id, email, password, Role::Owner)
                     .await?
             }
         };
@@ -105,6 +106,7 @@ impl App {
 impl App {
     /// The caller's own organization.
     pub async fn organization(&self, caller: &crate::Caller) -> Result<Organization> {
+        caller.require(be_domain::Permission::OwnTokens)?;
         self.store
             .get_organization(caller.organization_id)
             .await?
@@ -136,7 +138,7 @@ impl App {
         }
         let org = self.create_organization(name).await?;
         let user = self
-            .create_user(org.id, email, password, Role::Admin)
+            .create_user(org.id, email, password, Role::Owner)
             .await?;
         Ok((org, user))
     }

@@ -134,11 +134,13 @@ impl App {
     }
 
     pub async fn pricing(&self, caller: &Caller) -> Result<PricingState> {
+        caller.require(be_domain::Permission::Read)?;
         self.load_pricing(caller.organization_id).await
     }
 
     /// The configuration as it was at a version.
     pub async fn pricing_version(&self, caller: &Caller, version: i32) -> Result<PricingConfig> {
+        caller.require(be_domain::Permission::Read)?;
         let v = self
             .store
             .get_pricing_version(caller.organization_id, version)
@@ -153,6 +155,7 @@ impl App {
         caller: &Caller,
         limit: i64,
     ) -> Result<Vec<PricingVersionInfo>> {
+        caller.require(be_domain::Permission::Read)?;
         let versions = self
             .store
             .list_pricing_versions(caller.organization_id, limit.clamp(1, 500))
@@ -176,6 +179,7 @@ impl App {
         summary: &str,
         change: impl Fn(&mut PricingConfig) -> Result<T>,
     ) -> Result<T> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         for _ in 0..5 {
             let current = self.load_pricing(caller.organization_id).await?;
             let mut next = current.config.clone();
@@ -195,6 +199,7 @@ impl App {
             match self.store.save_pricing_version(&record).await {
                 Ok(()) => {
                     tracing::info!(org = %caller.organization_id, version = record.version, summary, "pricing changed");
+                    self.audit_pricing(caller, &current.config, &next).await;
                     self.pricing_changed(caller.organization_id, &current.config, &next)
                         .await?;
                     return Ok(out);
@@ -212,6 +217,7 @@ impl App {
     // Families.
 
     pub async fn create_family(&self, caller: &Caller, name: &str) -> Result<Family> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let name = Name::parse(name, "name")?;
         let family = Family {
             id: FamilyId::new(),
@@ -228,6 +234,7 @@ impl App {
     }
 
     pub async fn rename_family(&self, caller: &Caller, id: &str, name: &str) -> Result<()> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let id: FamilyId = parse_id(id, "family")?;
         let name = Name::parse(name, "name")?;
         self.change_pricing(caller, &format!("family renamed to {name}"), |c| {
@@ -244,6 +251,7 @@ impl App {
     /// Refused while a plan is assigned to the family (unassign it first: its customers' prices
     /// would change silently otherwise).
     pub async fn delete_family(&self, caller: &Caller, id: &str) -> Result<()> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let id: FamilyId = parse_id(id, "family")?;
         self.change_pricing(caller, "family deleted", |c| {
             let family = c.family(id).ok_or_else(|| not_found("family"))?;
@@ -275,6 +283,7 @@ impl App {
         subs: &[String],
         from: Option<&str>,
     ) -> Result<()> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let id: FamilyId = parse_id(id, "family")?;
         let from = period_or(from, self.current_period())?;
         let subs = subs
@@ -323,6 +332,7 @@ impl App {
         sub: &str,
         from: Option<&str>,
     ) -> Result<()> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let id: FamilyId = parse_id(id, "family")?;
         let sub = SubAccountId::parse(sub)?;
         let from = period_or(from, self.current_period())?;
@@ -344,6 +354,7 @@ impl App {
     // Plans and rules.
 
     pub async fn create_plan(&self, caller: &Caller, name: &str) -> Result<Plan> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let name = Name::parse(name, "name")?;
         let plan = Plan {
             id: PlanId::new(),
@@ -361,6 +372,7 @@ impl App {
     }
 
     pub async fn rename_plan(&self, caller: &Caller, id: &str, name: &str) -> Result<()> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let id: PlanId = parse_id(id, "plan")?;
         let name = Name::parse(name, "name")?;
         self.change_pricing(caller, &format!("plan renamed to {name}"), |c| {
@@ -376,6 +388,7 @@ impl App {
 
     /// Delete a plan with its rules and assignments.
     pub async fn delete_plan(&self, caller: &Caller, id: &str) -> Result<()> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let id: PlanId = parse_id(id, "plan")?;
         self.change_pricing(caller, "plan deleted", |c| {
             c.plan(id).ok_or_else(|| not_found("plan"))?;
@@ -388,6 +401,7 @@ impl App {
     /// Assign a plan to a family or a sub-account from a period (default: the current one). An
     /// earlier assignment of the same target to another plan ends the period before.
     pub async fn assign_plan(&self, caller: &Caller, id: &str, target: &AssignTo) -> Result<()> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let id: PlanId = parse_id(id, "plan")?;
         let from = period_or(target.from.as_deref(), self.current_period())?;
         let target = target.parse()?;
@@ -413,6 +427,7 @@ impl App {
 
     /// End a plan's assignment to a target from a period on (default: the current one).
     pub async fn unassign_plan(&self, caller: &Caller, id: &str, target: &AssignTo) -> Result<()> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let id: PlanId = parse_id(id, "plan")?;
         let from = period_or(target.from.as_deref(), self.current_period())?;
         let target = target.parse()?;
@@ -439,6 +454,7 @@ impl App {
         rule: &RuleFile,
         position: Option<usize>,
     ) -> Result<Rule> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let plan: PlanId = parse_id(plan, "plan")?;
         let now = self.current_period();
         self.change_pricing(caller, &format!("rule {} added", rule.name.trim()), |c| {
@@ -459,6 +475,7 @@ impl App {
 
     /// Replace a rule's definition (its ID and place stay).
     pub async fn update_rule(&self, caller: &Caller, id: &str, rule: &RuleFile) -> Result<Rule> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let id: RuleId = parse_id(id, "rule")?;
         let now = self.current_period();
         self.change_pricing(caller, &format!("rule {} changed", rule.name.trim()), |c| {
@@ -479,6 +496,7 @@ impl App {
     }
 
     pub async fn delete_rule(&self, caller: &Caller, id: &str) -> Result<()> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let id: RuleId = parse_id(id, "rule")?;
         self.change_pricing(caller, "rule deleted", |c| {
             let plan = c
@@ -494,6 +512,7 @@ impl App {
 
     /// Move a rule to `position` (0-based) in its plan: rules run in order.
     pub async fn move_rule(&self, caller: &Caller, id: &str, position: usize) -> Result<()> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let id: RuleId = parse_id(id, "rule")?;
         self.change_pricing(
             caller,
@@ -519,6 +538,7 @@ impl App {
     }
 
     pub async fn set_rule_enabled(&self, caller: &Caller, id: &str, enabled: bool) -> Result<()> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let id: RuleId = parse_id(id, "rule")?;
         let what = if enabled { "enabled" } else { "disabled" };
         self.change_pricing(caller, &format!("rule {what}"), |c| {
@@ -537,6 +557,7 @@ impl App {
 
     /// Set the strategies effective from a period (replacing a set from the same period).
     pub async fn set_strategy(&self, caller: &Caller, s: &StrategyFile) -> Result<()> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let set = s.into_strategy().map_err(invalid)?;
         self.change_pricing(caller, &format!("strategies from {}", set.from), |c| {
             c.strategies.retain(|x| x.from != set.from);
@@ -548,6 +569,7 @@ impl App {
     }
 
     pub async fn delete_strategy(&self, caller: &Caller, from: &str) -> Result<()> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let from = BillingPeriod::parse(from)?;
         self.change_pricing(caller, &format!("strategies from {from} removed"), |c| {
             let before = c.strategies.len();
@@ -567,6 +589,7 @@ impl App {
         caller: &Caller,
         a: &AllocationFile,
     ) -> Result<be_domain::pricing::Allocation> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let now = self.current_period();
         self.change_pricing(caller, &format!("allocation {} saved", a.key.trim()), |c| {
             let at = c
@@ -588,6 +611,7 @@ impl App {
     }
 
     pub async fn delete_allocation(&self, caller: &Caller, key: &str) -> Result<()> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         self.change_pricing(caller, &format!("allocation {} deleted", key.trim()), |c| {
             let before = c.allocations.len();
             c.allocations
@@ -604,6 +628,7 @@ impl App {
     // Rules as code.
 
     pub async fn export_pricing(&self, caller: &Caller, format: ConfigFormat) -> Result<String> {
+        caller.require(be_domain::Permission::Export)?;
         let state = self.load_pricing(caller.organization_id).await?;
         let file = ConfigFile::from_config(&state.config);
         match format {
@@ -624,6 +649,7 @@ impl App {
         format: ConfigFormat,
         dry_run: bool,
     ) -> Result<PricingImport> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let file = parse_config_file(text, format)?;
         let current = self.load_pricing(caller.organization_id).await?;
         let next = file

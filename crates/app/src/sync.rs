@@ -240,6 +240,7 @@ impl App {
 
     /// Queue a sync now ("sync now" in the console, API and CLI).
     pub async fn sync_now(&self, caller: &Caller, id: &str) -> Result<JobRecord> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let c = self.get_connection(caller, id).await?;
         if c.state != ConnectionState::Connected {
             return Err(AppError::Conflict {
@@ -260,6 +261,7 @@ impl App {
         id: &str,
         limit: i64,
     ) -> Result<Vec<SyncPeriodRecord>> {
+        caller.require(be_domain::Permission::Read)?;
         let c = self.get_connection(caller, id).await?;
         Ok(self
             .store
@@ -292,6 +294,7 @@ impl App {
     }
 
     pub async fn stored_periods(&self, caller: &Caller, id: &str) -> Result<Vec<PeriodRecord>> {
+        caller.require(be_domain::Permission::Read)?;
         let c = self.get_connection(caller, id).await?;
         Ok(self
             .store

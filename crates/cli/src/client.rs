@@ -84,6 +84,9 @@ pub enum TokensCommand {
     /// Create an API token; its value is printed once.
     Create {
         name: String,
+        /// A role narrower than yours (owner, billing_admin, analyst, viewer); default: yours.
+        #[arg(long)]
+        role: Option<String>,
         #[command(flatten)]
         out: Output,
     },
@@ -486,10 +489,12 @@ pub async fn tokens(cmd: TokensCommand) -> anyhow::Result<()> {
             }
             println!("{t}");
         }
-        TokensCommand::Create { name, out } => {
-            let (_, body) = api
-                .call(Method::POST, "/tokens", Some(json!({"name": name})))
-                .await?;
+        TokensCommand::Create { name, role, out } => {
+            let mut input = json!({"name": name});
+            if let Some(role) = role {
+                input["role"] = json!(role);
+            }
+            let (_, body) = api.call(Method::POST, "/tokens", Some(input)).await?;
             if out.json {
                 return print_json(&body);
             }

@@ -12,6 +12,7 @@ mod mail_port;
 mod rating_cmd;
 mod server;
 mod sim_admin;
+mod users_cmd;
 mod world;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -99,6 +100,9 @@ enum Command {
     /// Manage your API tokens (uses the REST API).
     #[command(subcommand)]
     Tokens(client::TokensCommand),
+    /// The organization's users: invite by link, change roles, remove (owners; REST API).
+    #[command(subcommand)]
+    Users(users_cmd::UsersCommand),
 }
 
 #[derive(Subcommand)]
@@ -162,6 +166,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Login(args) => client::login(args).await,
         Command::Accounts(cmd) => client::accounts(cmd).await,
         Command::Tokens(cmd) => client::tokens(cmd).await,
+        Command::Users(cmd) => users_cmd::run(cmd).await,
         Command::Connect(cmd) => connect::connect(cmd).await,
         Command::Connections(cmd) => connect::connections(cmd).await,
         Command::Sync(args) => connect::sync(args).await,

@@ -49,6 +49,14 @@ id_type!(
     OrganizationId
 );
 id_type!(
+    /// An invitation to join an organization.
+    InviteId
+);
+id_type!(
+    /// One entry of the audit trail.
+    AuditEventId
+);
+id_type!(
     /// A person who logs in to the console or owns API tokens.
     UserId
 );

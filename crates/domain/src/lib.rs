@@ -4,6 +4,7 @@
 //! these types is valid by construction, so the code behind the boundary never re-checks it.
 
 mod account;
+mod audit;
 mod azure;
 mod connection;
 mod dimension;
@@ -17,6 +18,7 @@ pub mod pricing;
 mod user;
 
 pub use account::{Account, AccountName};
+pub use audit::{AuditAction, AuditKind};
 pub use azure::{
     AgreementType, BillingAccountId, ClientId, ClientSecretValue, TenantId, parse_secret_expiry,
 };
@@ -27,11 +29,11 @@ pub use dimension::{
 };
 pub use error::{DomainError, FieldError};
 pub use ids::{
-    AccountId, AllocationId, ApiTokenId, ConnectionId, DeliveryId, FamilyId, ImportSourceId,
-    InvoiceId, InvoiceRunId, JobId, OrganizationId, PlanId, RatingRunId, RuleId, RunnerId,
-    SavedViewId, ScheduleId, SyncPeriodId, TemplateId, UserId,
+    AccountId, AllocationId, ApiTokenId, AuditEventId, ConnectionId, DeliveryId, FamilyId,
+    ImportSourceId, InviteId, InvoiceId, InvoiceRunId, JobId, OrganizationId, PlanId, RatingRunId,
+    RuleId, RunnerId, SavedViewId, ScheduleId, SyncPeriodId, TemplateId, UserId,
 };
 pub use job::{JobKind, JobState, JobSubject, SyncOutcome};
 pub use money::{Amount, Currency, Exact, MONEY_SCALE, PERCENT_PLACES, Percent};
 pub use period::BillingPeriod;
-pub use user::{Email, OrganizationName, Password, Role, TokenName};
+pub use user::{Email, OrganizationName, Password, Permission, Role, TokenName};

@@ -158,27 +158,123 @@ impl TokenName {
     }
 }
 
-/// What a user may do in their organization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A user's role in their organization. Each role can do everything the one below it can:
+/// owner > billing admin > analyst > viewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    Admin,
-    Member,
+    /// Dashboard and analysis (optionally limited to some families).
+    Viewer,
+    /// Reads everything, saves views, exports.
+    Analyst,
+    /// Connections, families, plans, rules, allocations, invoices.
+    BillingAdmin,
+    /// Everything, users and roles included.
+    Owner,
 }
 
 impl Role {
+    pub const FIELD: &'static str = "role";
+    pub const ALL: [Role; 4] = [Role::Owner, Role::BillingAdmin, Role::Analyst, Role::Viewer];
+
     pub fn as_str(self) -> &'static str {
         match self {
-            Role::Admin => "admin",
-            Role::Member => "member",
+            Role::Owner => "owner",
+            Role::BillingAdmin => "billing_admin",
+            Role::Analyst => "analyst",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// A person's name for the role.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::BillingAdmin => "Billing admin",
+            Role::Analyst => "Analyst",
+            Role::Viewer => "Viewer",
         }
     }
 
     pub fn from_db(s: &str) -> Option<Self> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "member" => Some(Role::Member),
-            _ => None,
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Parse a role named in a request or a form.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        Self::from_db(raw.trim()).ok_or_else(|| {
+            FieldError::new(
+                Self::FIELD,
+                "role_invalid",
+                "Choose a role: owner, billing_admin, analyst or viewer.",
+            )
+        })
+    }
+
+    /// The lowest role that holds `permission`.
+    pub fn least_for(permission: Permission) -> Role {
+        match permission {
+            Permission::ViewAnalysis | Permission::OwnTokens => Role::Viewer,
+            Permission::Read
+            | Permission::Export
+            | Permission::SaveViews
+            | Permission::ReadInvoices
+            | Permission::ReadAudit => Role::Analyst,
+            Permission::ManageConnections
+            | Permission::ManagePricing
+            | Permission::ManageInvoices => Role::BillingAdmin,
+            Permission::ManageUsers => Role::Owner,
+        }
+    }
+
+    pub fn allows(self, permission: Permission) -> bool {
+        self >= Role::least_for(permission)
+    }
+}
+
+/// What a request may need. Every use case names the one it needs; [`Role::least_for`] is the
+/// one table from permissions to roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// The dashboard, analysis and saved views (read); a viewer's family limit applies.
+    ViewAnalysis,
+    /// The caller's own API tokens and profile.
+    OwnTokens,
+    /// Read everything else: accounts, connections, jobs, pricing, rating, lines, explain.
+    Read,
+    /// Downloads: pricing export, CSV analysis, audit CSV.
+    Export,
+    /// Save, change and delete saved views and asset groups.
+    SaveViews,
+    /// Read invoices.
+    ReadInvoices,
+    /// Read the audit trail.
+    ReadAudit,
+    /// Accounts, connections, secrets, imports, syncs.
+    ManageConnections,
+    /// Families, plans, rules, strategies, allocations, rating runs.
+    ManagePricing,
+    /// Invoice drafts, finalization, corrections, templates, customers.
+    ManageInvoices,
+    /// Invite and remove users, change roles.
+    ManageUsers,
+}
+
+impl Permission {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::ViewAnalysis => "view_analysis",
+            Permission::OwnTokens => "own_tokens",
+            Permission::Read => "read",
+            Permission::Export => "export",
+            Permission::SaveViews => "save_views",
+            Permission::ReadInvoices => "read_invoices",
+            Permission::ReadAudit => "read_audit",
+            Permission::ManageConnections => "manage_connections",
+            Permission::ManagePricing => "manage_pricing",
+            Permission::ManageInvoices => "manage_invoices",
+            Permission::ManageUsers => "manage_users",
         }
     }
 }
@@ -186,6 +282,21 @@ impl Role {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_nest_and_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::from_db(r.as_str()), Some(r));
+        }
+        assert!(Role::Owner.allows(Permission::ManageUsers));
+        assert!(!Role::BillingAdmin.allows(Permission::ManageUsers));
+        assert!(Role::BillingAdmin.allows(Permission::ManageInvoices));
+        assert!(!Role::Analyst.allows(Permission::ManagePricing));
+        assert!(Role::Analyst.allows(Permission::Export));
+        assert!(!Role::Viewer.allows(Permission::Read));
+        assert!(Role::Viewer.allows(Permission::ViewAnalysis));
+        assert_eq!(Role::parse("boss").expect_err("bad").code, "role_invalid");
+    }
 
     #[test]
     fn emails_are_normalized() {

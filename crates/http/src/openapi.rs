@@ -24,10 +24,12 @@ pub fn document() -> Value {
     let mut doc = base_document();
     if let Some(paths) = doc["paths"].as_object_mut() {
         paths.extend(crate::openapi_rating::paths());
+        paths.extend(crate::openapi_users::paths());
         paths.extend(crate::openapi_invoicing::paths());
     }
     if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
         schemas.extend(crate::openapi_rating::schemas());
+        schemas.extend(crate::openapi_users::schemas());
         schemas.extend(crate::openapi_invoicing::schemas());
     }
     doc
@@ -66,7 +68,7 @@ fn base_document() -> Value {
         "info": {
             "title": "Billing Engine API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Billing Engine's REST API. Authenticate with 'Authorization: Bearer <API token>'; create a token in the console under API tokens, with `billing-engine login`, or with POST /api/v1/auth/tokens. Every error is JSON with a stable `code`, a `message` a person can act on, and the `field` it concerns when there is one. Everything is scoped to the token's organization: another organization's objects answer 404."
+            "description": "Billing Engine's REST API. Authenticate with 'Authorization: Bearer <API token>'; create a token in the console under API tokens, with `billing-engine login`, or with POST /api/v1/auth/tokens. Every error is JSON with a stable `code`, a `message` a person can act on, and the `field` it concerns when there is one. Everything is scoped to the token's organization: another organization's objects answer 404. Each operation needs a role (owner > billing_admin > analyst > viewer; see the `Role` schema); a role below it answers 403 `forbidden`."
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
@@ -296,6 +298,7 @@ fn base_document() -> Value {
                         "id": {"type": "string", "format": "uuid"},
                         "name": {"type": "string"},
                         "prefix": {"type": "string", "description": "The token's first characters, to tell tokens apart."},
+                        "role": {"$ref": "#/components/schemas/Role"},
                         "created_at": {"type": "string", "format": "date-time"},
                         "last_used_at": {"type": ["string", "null"], "format": "date-time"}
                     }
@@ -305,7 +308,8 @@ fn base_document() -> Value {
                     "allOf": [{"$ref": "#/components/schemas/Token"},
                               {"type": "object", "required": ["token_value"], "properties": {"token_value": {"type": "string", "description": "The secret. Returned only once."}}}]
                 },
-                "TokenInput": {"type": "object", "required": ["name"], "additionalProperties": false, "properties": {"name": {"type": "string"}}},
+                "TokenInput": {"type": "object", "required": ["name"], "additionalProperties": false, "properties": {"name": {"type": "string"}, "role": {"$ref": "#/components/schemas/Role"}}},
+                "Role": {"type": "string", "enum": ["owner", "billing_admin", "analyst", "viewer"], "description": "owner: everything, users and roles; billing_admin: connections, families, plans, rules, allocations, invoices; analyst: reads everything, saved views, exports; viewer: dashboard and analysis, optionally limited to some families. A token's role defaults to its creator's and may be narrower (`role_too_wide` otherwise)."},
                 "PasswordExchange": {
                     "type": "object", "required": ["email", "password"], "additionalProperties": false,
                     "properties": {"email": {"type": "string"}, "password": {"type": "string"}, "name": {"type": "string", "description": "A label for the token; default \"CLI\"."}}
@@ -399,7 +403,7 @@ fn base_document() -> Value {
                     "type": "object", "required": ["user_id", "email", "role", "organization_id", "organization_name"],
                     "properties": {
                         "user_id": {"type": "string", "format": "uuid"}, "email": {"type": "string"},
-                        "role": {"type": "string", "enum": ["admin", "member"]},
+                        "role": {"type": "string", "enum": ["owner", "billing_admin", "analyst", "viewer"], "description": "The role in force (an API token can carry a narrower role than its creator)."},
                         "organization_id": {"type": "string", "format": "uuid"}, "organization_name": {"type": "string"}
                     }
                 }

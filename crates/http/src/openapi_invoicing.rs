@@ -19,13 +19,23 @@ fn limit() -> Value {
 }
 
 /// An operation with the errors every invoicing call can give, plus its own.
-fn op(id: &str, summary: &str, params: Vec<Value>, request: Option<&str>, success: (&str, Value), errors: &[(&str, &str)]) -> Value {
+fn op(
+    id: &str,
+    summary: &str,
+    params: Vec<Value>,
+    request: Option<&str>,
+    success: (&str, Value),
+    errors: &[(&str, &str)],
+) -> Value {
     let mut responses = Map::new();
     responses.insert(success.0.into(), success.1);
     responses.insert("401".into(), error("No valid API token."));
     if request.is_some() {
         responses.insert("400".into(), error("The body is not acceptable JSON (`malformed_json`, `unknown_field`, `missing_field`, `invalid_field`)."));
-        responses.insert("415".into(), error("The body is not JSON (`unsupported_media_type`)."));
+        responses.insert(
+            "415".into(),
+            error("The body is not JSON (`unsupported_media_type`)."),
+        );
     }
     for (status, description) in errors {
         responses.insert((*status).into(), error(description));
@@ -41,7 +51,8 @@ fn file(description: &str, content_type: &str) -> Value {
     json!({"description": description, "content": {content_type: {"schema": {"type": "string", "format": "binary"}}}})
 }
 
-const INVALID: &str = "A value is not valid; each problem names its field (`invalid_fields` lists several).";
+const INVALID: &str =
+    "A value is not valid; each problem names its field (`invalid_fields` lists several).";
 
 pub(crate) fn paths() -> Map<String, Value> {
     let id = param("id", "The object's ID.");
@@ -123,30 +134,75 @@ pub(crate) fn paths() -> Map<String, Value> {
 pub(crate) fn schemas() -> Map<String, Value> {
     let mut m = Map::new();
     for (name, description) in [
-        ("TemplateBody", "{name, invoice_by (dimension, default BillingFamilyName), line_by: [dimension], measure: BilledCost|EffectiveCost|ListCost, formulas: [{label, formula (e.g. `BilledCost * 0.2`), adds_to_total}], header_fields: [{label, value}], footer, issuer: {name, address: [line], tax_id, email, logo_base64}, paper: a4|letter, show_zero_lines, series, credit_series, debit_series, payment_terms_days}."),
+        (
+            "TemplateBody",
+            "{name, invoice_by (dimension, default BillingFamilyName), line_by: [dimension], measure: BilledCost|EffectiveCost|ListCost, formulas: [{label, formula (e.g. `BilledCost * 0.2`), adds_to_total}], header_fields: [{label, value}], footer, issuer: {name, address: [line], tax_id, email, logo_base64}, paper: a4|letter, show_zero_lines, series, credit_series, debit_series, payment_terms_days}.",
+        ),
         ("Template", "{id, builtin, updated_at, ...TemplateBody}."),
         ("TemplateList", "{items: [Template]}."),
-        ("CustomerInput", "{key, billing_name, address: [line], emails: [address], tax_id, purchase_order, payment_terms_days}."),
-        ("Customer", "{key, family (whether a family has this name), ...CustomerInput}."),
+        (
+            "CustomerInput",
+            "{key, billing_name, address: [line], emails: [address], tax_id, purchase_order, payment_terms_days}.",
+        ),
+        (
+            "Customer",
+            "{key, family (whether a family has this name), ...CustomerInput}.",
+        ),
         ("CustomerList", "{items: [Customer]}."),
-        ("RunRequest", "{template (ID or name; the out-of-the-box one when absent), from: YYYY-MM, to?: YYYY-MM, issue_date?: YYYY-MM-DD, parameters: [{label, value}]}."),
-        ("Run", "{id, state: draft|final|discarded, template_id, template, period_from, period_to, issue_date, created_at, finalized_at, invoices: [InvoiceSummary with number_to_be on drafts], totals: [[currency, total]], outdated, uninvoiced}."),
+        (
+            "RunRequest",
+            "{template (ID or name; the out-of-the-box one when absent), from: YYYY-MM, to?: YYYY-MM, issue_date?: YYYY-MM-DD, parameters: [{label, value}]}.",
+        ),
+        (
+            "Run",
+            "{id, state: draft|final|discarded, template_id, template, period_from, period_to, issue_date, created_at, finalized_at, invoices: [InvoiceSummary with number_to_be on drafts], totals: [[currency, total]], outdated, uninvoiced}.",
+        ),
         ("RunList", "{items: [Run]}."),
-        ("InvoiceSummary", "{id, run_id, kind: invoice|credit_note|debit_note, state, number, number_to_be, customer_key, customer, currency, period_from, period_to, issue_date, total, exact_total, lines, pdf_sha256, related_invoice}."),
+        (
+            "InvoiceSummary",
+            "{id, run_id, kind: invoice|credit_note|debit_note, state, number, number_to_be, customer_key, customer, currency, period_from, period_to, issue_date, total, exact_total, lines, pdf_sha256, related_invoice}.",
+        ),
         ("InvoiceList", "{items: [InvoiceSummary]}."),
-        ("Invoice", "{...InvoiceSummary, document: {kind, number, issue_date, due_date, period_from, period_to, currency, issuer, customer, header_fields, line_headings, lines: [{values, rule, amount, exact}], subtotal, formulas: [{label, formula, amount, adds_to_total}], total, exact_total, footer, paper, corrects, sources: {periods: [{period, rating_run, pricing_version, inputs_sha256}]}, measures}, deliveries: [Delivery], notes: [InvoiceSummary]}."),
-        ("SendInput", "{to?: [address]} (the customer's recipients when empty)."),
-        ("Delivery", "{id, invoice_id, recipients, state: pending|sent|failed, attempts, server_answer, next_attempt_at, created_at, sent_at}."),
-        ("Lock", "{period, reason: invoiced|manual|provider_closed, locked_by, locked_at, pending_since}."),
+        (
+            "Invoice",
+            "{...InvoiceSummary, document: {kind, number, issue_date, due_date, period_from, period_to, currency, issuer, customer, header_fields, line_headings, lines: [{values, rule, amount, exact}], subtotal, formulas: [{label, formula, amount, adds_to_total}], total, exact_total, footer, paper, corrects, sources: {periods: [{period, rating_run, pricing_version, inputs_sha256}]}, measures}, deliveries: [Delivery], notes: [InvoiceSummary]}.",
+        ),
+        (
+            "SendInput",
+            "{to?: [address]} (the customer's recipients when empty).",
+        ),
+        (
+            "Delivery",
+            "{id, invoice_id, recipients, state: pending|sent|failed, attempts, server_answer, next_attempt_at, created_at, sent_at}.",
+        ),
+        (
+            "Lock",
+            "{period, reason: invoiced|manual|provider_closed, locked_by, locked_at, pending_since}.",
+        ),
         ("LockList", "{items: [Lock]}."),
         ("RerateInput", "{dry_run?: bool}."),
-        ("Rerate", "{period, applied, pricing_version, changes: [{invoice_id, number, customer_key, customer, currency, before, after, difference, settled_by: credit_note|debit_note|invoice, lines: [{values, rule, before, after, difference}]}], issued: [InvoiceSummary]}."),
-        ("TieOut", "{period, basis: final|draft, template, provider_reported, currencies: [{currency, provider_total, steps: [{label, kind: uninvoiced|stage|measure|rounding|formulas|unexplained, stage_kind, amount}], invoiced_total, invoices, reconciled}]}."),
-        ("ScheduleInput", "{name, template?, day_of_month: 1-28, finalize, send}."),
-        ("Schedule", "{id, name, template_id, day_of_month, finalize, send, next_run_at, last_run_id}."),
+        (
+            "Rerate",
+            "{period, applied, pricing_version, changes: [{invoice_id, number, customer_key, customer, currency, before, after, difference, settled_by: credit_note|debit_note|invoice, lines: [{values, rule, before, after, difference}]}], issued: [InvoiceSummary]}.",
+        ),
+        (
+            "TieOut",
+            "{period, basis: final|draft, template, provider_reported, currencies: [{currency, provider_total, steps: [{label, kind: uninvoiced|stage|measure|rounding|formulas|unexplained, stage_kind, amount}], invoiced_total, invoices, reconciled}]}.",
+        ),
+        (
+            "ScheduleInput",
+            "{name, template?, day_of_month: 1-28, finalize, send}.",
+        ),
+        (
+            "Schedule",
+            "{id, name, template_id, day_of_month, finalize, send, next_run_at, last_run_id}.",
+        ),
         ("ScheduleList", "{items: [Schedule]}."),
     ] {
-        m.insert(name.into(), json!({"type": "object", "description": description}));
+        m.insert(
+            name.into(),
+            json!({"type": "object", "description": description}),
+        );
     }
     m
 }

@@ -11,6 +11,8 @@ pub enum Conflict {
     ImportSourceName,
     ViewName,
     TemplateName,
+    /// An invitation for this e-mail address is pending.
+    InviteEmail,
     Other,
 }
 

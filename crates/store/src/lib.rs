@@ -8,6 +8,7 @@
 mod error;
 mod records;
 mod sql;
+mod sql_access;
 mod sql_invoices;
 mod sql_rating;
 
@@ -22,11 +23,12 @@ use time::OffsetDateTime;
 
 pub use error::{Conflict, StoreError};
 pub use records::{
-    ApiTokenRecord, ClaimedJob, ConnectionRecord, CustomerRecord, DeliveryRecord,
-    ImportSourceRecord, ImportedPeriodRecord, InvoiceRecord, InvoiceRunRecord, JobRecord,
-    NewApiToken, NewUser, Organization, PeriodLockRecord, PeriodRecord, PricingVersionRecord,
-    RatedPeriodRecord, RatingRunRecord, Registration, SavedViewRecord, ScheduleRecord,
-    SessionRecord, SubAccountRecord, SyncPeriodRecord, TemplateRecord, User, UserCredentials,
+    ApiTokenRecord, AuditFilter, AuditRecord, ClaimedJob, ConnectionRecord, CustomerRecord,
+    DeliveryRecord, ImportSourceRecord, ImportedPeriodRecord, InviteRecord, InvoiceRecord,
+    InvoiceRunRecord, JobRecord, NewApiToken, NewUser, Organization, PeriodLockRecord,
+    PeriodRecord, PricingVersionRecord, RatedPeriodRecord, RatingRunRecord, Registration,
+    SavedViewRecord, ScheduleRecord, SessionRecord, SubAccountRecord, SyncPeriodRecord,
+    TemplateRecord, User, UserChange, UserCredentials,
 };
 pub use sql::{PgStore, SqliteStore};
 
@@ -65,7 +67,7 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
 
 /// All of Billing Engine's state behind one interface.
 #[async_trait]
-pub trait Store: RatingStore + InvoiceStore + Send + Sync + 'static {
+pub trait Store: RatingStore + InvoiceStore + AccessStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Apply the backend's pending migrations. Idempotent.
@@ -256,6 +258,48 @@ pub trait Store: RatingStore + InvoiceStore + Send + Sync + 'static {
         org: OrganizationId,
         connection: ConnectionId,
     ) -> Result<Vec<String>>;
+}
+
+/// Users, their roles, and invitations (a part of [`Store`], in `sql_access.rs`).
+#[async_trait]
+pub trait AccessStore: Send + Sync + 'static {
+    async fn list_users(&self, org: OrganizationId) -> Result<Vec<User>>;
+    async fn get_user(&self, org: OrganizationId, id: UserId) -> Result<Option<User>>;
+    /// Refused ([`UserChange::LastOwner`]) if it would leave the organization without an owner.
+    async fn set_user_role(
+        &self,
+        org: OrganizationId,
+        id: UserId,
+        role: be_domain::Role,
+        families: Option<&[be_domain::FamilyId]>,
+    ) -> Result<UserChange>;
+    /// Removes the user with their sessions and API tokens; never the last owner.
+    async fn delete_user(&self, org: OrganizationId, id: UserId) -> Result<UserChange>;
+    /// Fails with [`Conflict::InviteEmail`] if one is pending for the address.
+    async fn create_invite(&self, invite: &InviteRecord, token_hash: &[u8]) -> Result<()>;
+    async fn list_invites(&self, org: OrganizationId) -> Result<Vec<InviteRecord>>;
+    async fn delete_invite(&self, org: OrganizationId, id: be_domain::InviteId) -> Result<bool>;
+    /// A pending, unexpired invitation by its secret's hash.
+    async fn find_invite(
+        &self,
+        token_hash: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<Option<InviteRecord>>;
+    /// Append to the audit trail (there is no way to change or remove an entry).
+    async fn append_audit(&self, event: &AuditRecord) -> Result<()>;
+    /// The organization's audit events matching the filter, newest first.
+    async fn list_audit(
+        &self,
+        org: OrganizationId,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditRecord>>;
+    /// Use up the invitation and create its user, in one transaction; false if it is gone.
+    async fn accept_invite(
+        &self,
+        token_hash: &[u8],
+        now: OffsetDateTime,
+        user: &NewUser,
+    ) -> Result<bool>;
 }
 
 /// The billing side of the state: pricing versions, imported sources, sub-accounts, rating runs
@@ -459,7 +503,11 @@ pub trait InvoiceStore: Send + Sync + 'static {
         invoice: be_domain::InvoiceId,
     ) -> Result<Vec<DeliveryRecord>>;
     /// The organization's pending deliveries, the earliest next attempt first.
-    async fn pending_deliveries(&self, org: OrganizationId, limit: i64) -> Result<Vec<DeliveryRecord>>;
+    async fn pending_deliveries(
+        &self,
+        org: OrganizationId,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRecord>>;
     /// Take a pending delivery for one attempt: counts the attempt and moves its next attempt to
     /// `retry_at` (so a crash mid-send retries later). False if another runner took it first.
     async fn claim_delivery(&self, d: &DeliveryRecord, retry_at: OffsetDateTime) -> Result<bool>;

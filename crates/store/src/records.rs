@@ -14,6 +14,8 @@ pub struct User {
     pub organization_id: OrganizationId,
     pub email: Email,
     pub role: Role,
+    /// The families a viewer is limited to; `None`: no limit.
+    pub families: Option<Vec<be_domain::FamilyId>>,
     pub created_at: OffsetDateTime,
 }
 
@@ -24,6 +26,7 @@ pub struct NewUser {
     pub email: Email,
     pub password_hash: String,
     pub role: Role,
+    pub families: Option<Vec<be_domain::FamilyId>>,
     pub created_at: OffsetDateTime,
 }
 
@@ -49,6 +52,8 @@ pub struct NewApiToken {
     pub token_hash: Vec<u8>,
     /// The first characters of the token, shown so a person can tell tokens apart.
     pub prefix: String,
+    /// A role narrower than the creator's; `None`: the creator's role.
+    pub role: Option<Role>,
     pub created_at: OffsetDateTime,
 }
 
@@ -59,8 +64,63 @@ pub struct ApiTokenRecord {
     pub user_id: UserId,
     pub name: TokenName,
     pub prefix: String,
+    /// A role narrower than the creator's; `None`: the creator's role.
+    pub role: Option<Role>,
     pub created_at: OffsetDateTime,
     pub last_used_at: Option<OffsetDateTime>,
+}
+
+/// An invitation to join an organization, accepted through a link carrying its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteRecord {
+    pub id: be_domain::InviteId,
+    pub organization_id: OrganizationId,
+    pub email: Email,
+    pub role: Role,
+    pub families: Option<Vec<be_domain::FamilyId>>,
+    pub invited_by: Option<UserId>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// One entry of the audit trail: who changed what, when, from where, before and after (JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: be_domain::AuditEventId,
+    pub organization_id: OrganizationId,
+    pub at: OffsetDateTime,
+    pub actor_id: Option<UserId>,
+    pub actor_email: String,
+    /// The client's IP address, when known.
+    pub address: Option<String>,
+    pub kind: be_domain::AuditKind,
+    pub action: be_domain::AuditAction,
+    /// The changed thing's ID (or key).
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Which audit events to list (every part optional but the limit), newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub kind: Option<be_domain::AuditKind>,
+    pub action: Option<be_domain::AuditAction>,
+    /// The actor's e-mail address.
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    pub from: Option<OffsetDateTime>,
+    pub to: Option<OffsetDateTime>,
+    pub limit: i64,
+}
+
+/// What became of a change to a user (role change or removal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserChange {
+    Done,
+    NotFound,
+    /// Refused: the organization would be left without an owner.
+    LastOwner,
 }
 
 /// An account's connection to a cloud billing account, with the wizard's progress.

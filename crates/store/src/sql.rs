@@ -95,12 +95,39 @@ impl From<OrganizationRow> for Organization {
 }
 
 #[derive(FromRow)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: Uuid,
     organization_id: Uuid,
     email: String,
     role: String,
+    families: Option<String>,
     created_at: OffsetDateTime,
+}
+
+/// A stored family list (IDs separated by commas).
+pub(crate) fn families_to_db(f: Option<&[be_domain::FamilyId]>) -> Option<String> {
+    f.map(|ids| {
+        ids.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    })
+}
+
+pub(crate) fn families_from_db(s: Option<&str>) -> Result<Option<Vec<be_domain::FamilyId>>> {
+    let Some(s) = s else { return Ok(None) };
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse()
+                .map_err(|_| StoreError::Corrupt(format!("bad family ID {p:?}")))
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
+pub(crate) fn role_from_db(s: &str) -> Result<Role> {
+    Role::from_db(s).ok_or_else(|| StoreError::Corrupt(format!("unknown role {s:?}")))
 }
 
 impl TryFrom<UserRow> for User {
@@ -110,8 +137,8 @@ impl TryFrom<UserRow> for User {
             id: UserId::from_uuid(r.id),
             organization_id: OrganizationId::from_uuid(r.organization_id),
             email: Email::from_trusted(r.email),
-            role: Role::from_db(&r.role)
-                .ok_or_else(|| StoreError::Corrupt(format!("unknown role {:?}", r.role)))?,
+            role: role_from_db(&r.role)?,
+            families: families_from_db(r.families.as_deref())?,
             created_at: r.created_at,
         })
     }
@@ -138,21 +165,24 @@ struct ApiTokenRow {
     user_id: Uuid,
     name: String,
     prefix: String,
+    role: Option<String>,
     created_at: OffsetDateTime,
     last_used_at: Option<OffsetDateTime>,
 }
 
-impl From<ApiTokenRow> for ApiTokenRecord {
-    fn from(r: ApiTokenRow) -> Self {
-        ApiTokenRecord {
+impl TryFrom<ApiTokenRow> for ApiTokenRecord {
+    type Error = StoreError;
+    fn try_from(r: ApiTokenRow) -> Result<Self> {
+        Ok(ApiTokenRecord {
             id: ApiTokenId::from_uuid(r.id),
             organization_id: OrganizationId::from_uuid(r.organization_id),
             user_id: UserId::from_uuid(r.user_id),
             name: TokenName::from_trusted(r.name),
             prefix: r.prefix,
+            role: r.role.as_deref().map(role_from_db).transpose()?,
             created_at: r.created_at,
             last_used_at: r.last_used_at,
-        }
+        })
     }
 }
 
@@ -402,12 +432,12 @@ macro_rules! sync_period_columns {
 // Column lists as macros so queries stay `&'static str` (sqlx refuses dynamic SQL text).
 macro_rules! user_columns {
     () => {
-        "u.id, u.organization_id, u.email, u.role, u.created_at"
+        "u.id, u.organization_id, u.email, u.role, u.families, u.created_at"
     };
 }
 macro_rules! token_columns {
     () => {
-        "t.id, t.organization_id, t.user_id, t.name, t.prefix, t.created_at, t.last_used_at"
+        "t.id, t.organization_id, t.user_id, t.name, t.prefix, t.role, t.created_at, t.last_used_at"
     };
 }
 macro_rules! account_columns {
@@ -576,14 +606,15 @@ macro_rules! sql_store {
 
             async fn create_user(&self, user: &NewUser) -> Result<User> {
                 sqlx::query(
-                    "INSERT INTO users (id, organization_id, email, password_hash, role, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO users (id, organization_id, email, password_hash, role, families, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(user.id.as_uuid())
                 .bind(user.organization_id.as_uuid())
                 .bind(user.email.as_str())
                 .bind(&user.password_hash)
                 .bind(user.role.as_str())
+                .bind(families_to_db(user.families.as_deref()))
                 .bind(user.created_at)
                 .execute(&self.pool)
                 .await
@@ -593,6 +624,7 @@ macro_rules! sql_store {
                     organization_id: user.organization_id,
                     email: user.email.clone(),
                     role: user.role,
+                    families: user.families.clone(),
                     created_at: user.created_at,
                 })
             }
@@ -660,8 +692,8 @@ macro_rules! sql_store {
 
             async fn create_api_token(&self, token: &NewApiToken) -> Result<ApiTokenRecord> {
                 sqlx::query(
-                    "INSERT INTO api_tokens (id, organization_id, user_id, name, token_hash, prefix, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO api_tokens (id, organization_id, user_id, name, token_hash, prefix, role, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(token.id.as_uuid())
                 .bind(token.organization_id.as_uuid())
@@ -669,6 +701,7 @@ macro_rules! sql_store {
                 .bind(token.name.as_str())
                 .bind(&token.token_hash)
                 .bind(&token.prefix)
+                .bind(token.role.map(Role::as_str))
                 .bind(token.created_at)
                 .execute(&self.pool)
                 .await
@@ -679,6 +712,7 @@ macro_rules! sql_store {
                     user_id: token.user_id,
                     name: token.name.clone(),
                     prefix: token.prefix.clone(),
+                    role: token.role,
                     created_at: token.created_at,
                     last_used_at: None,
                 })
@@ -705,7 +739,7 @@ macro_rules! sql_store {
                     .bind(token.id)
                     .execute(&self.pool)
                     .await?;
-                let mut record: ApiTokenRecord = token.into();
+                let mut record: ApiTokenRecord = token.try_into()?;
                 record.last_used_at = Some(now);
                 Ok(Some((record, user.try_into()?)))
             }
@@ -717,7 +751,7 @@ macro_rules! sql_store {
                 .bind(user.as_uuid())
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                rows.into_iter().map(TryInto::try_into).collect()
             }
 
             async fn revoke_api_token(&self, org: OrganizationId, user: UserId, id: ApiTokenId) -> Result<bool> {

@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 
 use be_domain::invoicing::{
-    Customer, DocumentKind, FORMULA_MEASURES, FormulaLine, InvoiceDocument, InvoiceLine, InvoiceSources, InvoiceTemplate, round_line,
+    Customer, DocumentKind, FORMULA_MEASURES, FormulaLine, InvoiceDocument, InvoiceLine,
+    InvoiceSources, InvoiceTemplate, round_line,
 };
 use be_domain::{BillingPeriod, Currency, Dimension, Exact};
 
@@ -82,7 +83,11 @@ pub(crate) struct Grouped {
 
 fn add<K: Ord>(map: &mut BTreeMap<K, Exact>, key: K, v: Exact) -> Result<()> {
     let slot = map.entry(key).or_default();
-    *slot = slot.checked_add(v).ok_or_else(|| AppError::internal(std::io::Error::other("an invoice sum exceeds 14 integral digits")))?;
+    *slot = slot.checked_add(v).ok_or_else(|| {
+        AppError::internal(std::io::Error::other(
+            "an invoice sum exceeds 14 integral digits",
+        ))
+    })?;
     Ok(())
 }
 
@@ -101,18 +106,33 @@ pub(crate) fn currency_of(row: &GroupedRow, default: Currency) -> Result<Currenc
 pub(crate) fn group(ctx: &Context<'_>, rows: &[GroupedRow]) -> Result<Grouped> {
     let depth = ctx.template.line_by.len();
     let measure = ctx.template.measure.column();
-    let mut out = Grouped { invoices: BTreeMap::new(), uninvoiced: vec![] };
+    let mut out = Grouped {
+        invoices: BTreeMap::new(),
+        uninvoiced: vec![],
+    };
     for row in rows {
         let Some(value) = row.keys.first().cloned().flatten() else {
             out.uninvoiced.push(row.clone());
             continue;
         };
-        let sums = out.invoices.entry((value, currency_of(row, ctx.default_currency)?)).or_default();
+        let sums = out
+            .invoices
+            .entry((value, currency_of(row, ctx.default_currency)?))
+            .or_default();
         let key = match row.keys.get(depth + 1).cloned().flatten() {
             Some(rule) => LineKey::Rule(ctx.rule_names.get(&rule).cloned().unwrap_or(rule)),
-            None => LineKey::Cost(row.keys[1..=depth].iter().map(|v| v.clone().unwrap_or_else(|| NO_VALUE.into())).collect()),
+            None => LineKey::Cost(
+                row.keys[1..=depth]
+                    .iter()
+                    .map(|v| v.clone().unwrap_or_else(|| NO_VALUE.into()))
+                    .collect(),
+            ),
         };
-        add(&mut sums.lines, key, row.sums.get(measure).copied().unwrap_or_default())?;
+        add(
+            &mut sums.lines,
+            key,
+            row.sums.get(measure).copied().unwrap_or_default(),
+        )?;
         for (m, v) in &row.sums {
             add(&mut sums.measures, m.clone(), *v)?;
         }
@@ -121,7 +141,11 @@ pub(crate) fn group(ctx: &Context<'_>, rows: &[GroupedRow]) -> Result<Grouped> {
 }
 
 /// The lines of an invoice from exact sums: rounded, zero ones left out unless asked for.
-pub(crate) fn lines_of(t: &InvoiceTemplate, minor: u32, sums: &BTreeMap<LineKey, Exact>) -> Vec<InvoiceLine> {
+pub(crate) fn lines_of(
+    t: &InvoiceTemplate,
+    minor: u32,
+    sums: &BTreeMap<LineKey, Exact>,
+) -> Vec<InvoiceLine> {
     sums.iter()
         .map(|(key, exact)| {
             let (values, rule) = match key {
@@ -132,16 +156,32 @@ pub(crate) fn lines_of(t: &InvoiceTemplate, minor: u32, sums: &BTreeMap<LineKey,
                     (values, Some(name.clone()))
                 }
             };
-            InvoiceLine { values, rule, amount: round_line(*exact, minor), exact: *exact }
+            InvoiceLine {
+                values,
+                rule,
+                amount: round_line(*exact, minor),
+                exact: *exact,
+            }
         })
         .filter(|l| t.show_zero_lines || !l.amount.is_zero())
         .collect()
 }
 
 /// The formula lines, the measures as a formula sees them.
-pub(crate) fn formulas_of(t: &InvoiceTemplate, minor: u32, subtotal: Exact, measures: &BTreeMap<String, Exact>) -> Vec<FormulaLine> {
+pub(crate) fn formulas_of(
+    t: &InvoiceTemplate,
+    minor: u32,
+    subtotal: Exact,
+    measures: &BTreeMap<String, Exact>,
+) -> Vec<FormulaLine> {
     let measure = t.measure.column();
-    let value = |name: &str| if name == measure { subtotal } else { measures.get(name).copied().unwrap_or_default() };
+    let value = |name: &str| {
+        if name == measure {
+            subtotal
+        } else {
+            measures.get(name).copied().unwrap_or_default()
+        }
+    };
     t.formulas
         .iter()
         .map(|f| FormulaLine {
@@ -174,7 +214,12 @@ pub(crate) fn document(
     let customer = customer_for(ctx.customers, key);
     let subtotal = sum(lines.iter().map(|l| l.amount));
     let formulas = formulas_of(t, minor, subtotal, measures);
-    let total = sum(std::iter::once(subtotal).chain(formulas.iter().filter(|f| f.adds_to_total).map(|f| f.amount)));
+    let total = sum(std::iter::once(subtotal).chain(
+        formulas
+            .iter()
+            .filter(|f| f.adds_to_total)
+            .map(|f| f.amount),
+    ));
     let terms = customer.payment_terms_days.unwrap_or(t.payment_terms_days);
     InvoiceDocument {
         kind,
@@ -186,7 +231,12 @@ pub(crate) fn document(
         currency,
         issuer: t.issuer.clone(),
         customer,
-        header_fields: t.header_fields.iter().chain(ctx.parameters.iter()).cloned().collect(),
+        header_fields: t
+            .header_fields
+            .iter()
+            .chain(ctx.parameters.iter())
+            .cloned()
+            .collect(),
         line_headings: t.line_by.iter().map(Dimension::label).collect(),
         lines,
         subtotal,
@@ -209,7 +259,15 @@ pub(crate) fn invoices(ctx: &Context<'_>, grouped: &Grouped) -> Vec<InvoiceDocum
         .map(|((key, currency), sums)| {
             let lines = lines_of(ctx.template, currency.minor_units(), &sums.lines);
             let exact_total = sum(sums.lines.values().copied());
-            document(ctx, DocumentKind::Invoice, key, *currency, lines, exact_total, &sums.measures)
+            document(
+                ctx,
+                DocumentKind::Invoice,
+                key,
+                *currency,
+                lines,
+                exact_total,
+                &sums.measures,
+            )
         })
         .collect()
 }
@@ -227,27 +285,94 @@ mod tests {
             keys: keys.iter().map(|k| k.map(str::to_string)).collect(),
             currency: Some("USD".into()),
             rows: 1,
-            sums: [("BilledCost".to_string(), e(billed)), ("ProviderCost".to_string(), e(provider))].into_iter().collect(),
+            sums: [
+                ("BilledCost".to_string(), e(billed)),
+                ("ProviderCost".to_string(), e(provider)),
+            ]
+            .into_iter()
+            .collect(),
         }
     }
 
     /// The worked example's rated sums (example-expected.md, section A).
     fn example() -> Vec<GroupedRow> {
         vec![
-            row([Some("Contoso"), Some("Contoso Web"), Some("Virtual Machines"), None], "110", "100"),
-            row([Some("Contoso"), Some("Contoso Web"), Some("Storage"), None], "52.25", "50"),
-            row([Some("Contoso"), Some("Contoso Batch"), Some("Virtual Machines"), None], "77", "360"),
-            row([Some("Contoso"), None, None, Some("rule-support")], "16.9625", "0"),
-            row([Some("Fabrikam"), Some("Fabrikam Data"), Some("SQL Database"), None], "160", "200"),
-            row([Some("Fabrikam"), Some("Fabrikam Data"), Some("Azure Credits"), None], "0", "-20"),
-            row([Some("Fabrikam"), Some("Fabrikam Data"), None, Some("rule-onboarding")], "15", "0"),
-            row([None, Some("Other"), Some("Virtual Machines"), None], "10", "10"),
+            row(
+                [
+                    Some("Contoso"),
+                    Some("Contoso Web"),
+                    Some("Virtual Machines"),
+                    None,
+                ],
+                "110",
+                "100",
+            ),
+            row(
+                [Some("Contoso"), Some("Contoso Web"), Some("Storage"), None],
+                "52.25",
+                "50",
+            ),
+            row(
+                [
+                    Some("Contoso"),
+                    Some("Contoso Batch"),
+                    Some("Virtual Machines"),
+                    None,
+                ],
+                "77",
+                "360",
+            ),
+            row(
+                [Some("Contoso"), None, None, Some("rule-support")],
+                "16.9625",
+                "0",
+            ),
+            row(
+                [
+                    Some("Fabrikam"),
+                    Some("Fabrikam Data"),
+                    Some("SQL Database"),
+                    None,
+                ],
+                "160",
+                "200",
+            ),
+            row(
+                [
+                    Some("Fabrikam"),
+                    Some("Fabrikam Data"),
+                    Some("Azure Credits"),
+                    None,
+                ],
+                "0",
+                "-20",
+            ),
+            row(
+                [
+                    Some("Fabrikam"),
+                    Some("Fabrikam Data"),
+                    None,
+                    Some("rule-onboarding"),
+                ],
+                "15",
+                "0",
+            ),
+            row(
+                [None, Some("Other"), Some("Virtual Machines"), None],
+                "10",
+                "10",
+            ),
         ]
     }
 
     fn run(template: &InvoiceTemplate) -> (Vec<InvoiceDocument>, Grouped) {
-        let names: BTreeMap<String, String> =
-            [("rule-support", "Support fee"), ("rule-onboarding", "Onboarding")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let names: BTreeMap<String, String> = [
+            ("rule-support", "Support fee"),
+            ("rule-onboarding", "Onboarding"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
         let sources = InvoiceSources::default();
         let period = BillingPeriod::parse("2026-10").expect("period");
         let ctx = Context {
@@ -270,22 +395,44 @@ mod tests {
         let (docs, grouped) = run(&InvoiceTemplate::standard());
         assert_eq!(docs.len(), 2);
         let contoso = &docs[0];
-        let lines: Vec<(String, String)> = contoso.lines.iter().map(|l| (l.values.join(" · "), l.amount.to_string())).collect();
+        let lines: Vec<(String, String)> = contoso
+            .lines
+            .iter()
+            .map(|l| (l.values.join(" · "), l.amount.to_string()))
+            .collect();
         assert_eq!(
             lines,
             [
-                ("Contoso Batch · Virtual Machines".to_string(), "77".to_string()),
+                (
+                    "Contoso Batch · Virtual Machines".to_string(),
+                    "77".to_string()
+                ),
                 ("Contoso Web · Storage".into(), "52.25".into()),
                 ("Contoso Web · Virtual Machines".into(), "110".into()),
                 ("Support fee · ".into(), "16.96".into()),
             ]
         );
         assert_eq!(contoso.lines[3].rule.as_deref(), Some("Support fee"));
-        assert_eq!((contoso.subtotal, contoso.total, contoso.exact_total), (e("256.21"), e("256.21"), e("256.2125")));
-        assert_eq!(contoso.due_date, time::macros::date!(2026 - 12 - 05), "30 days of the standard terms");
+        assert_eq!(
+            (contoso.subtotal, contoso.total, contoso.exact_total),
+            (e("256.21"), e("256.21"), e("256.2125"))
+        );
+        assert_eq!(
+            contoso.due_date,
+            time::macros::date!(2026 - 12 - 05),
+            "30 days of the standard terms"
+        );
         let fabrikam = &docs[1];
-        assert_eq!(fabrikam.lines.len(), 2, "the credit's zero line is left out: {:?}", fabrikam.lines);
-        assert_eq!((fabrikam.lines[1].rule.as_deref(), fabrikam.lines[1].amount), (Some("Onboarding"), e("15")));
+        assert_eq!(
+            fabrikam.lines.len(),
+            2,
+            "the credit's zero line is left out: {:?}",
+            fabrikam.lines
+        );
+        assert_eq!(
+            (fabrikam.lines[1].rule.as_deref(), fabrikam.lines[1].amount),
+            (Some("Onboarding"), e("15"))
+        );
         assert_eq!(fabrikam.total, e("175"));
         assert_eq!(grouped.uninvoiced.len(), 1, "sub-D is in no family");
     }
@@ -297,12 +444,14 @@ mod tests {
         t.formulas = vec![
             be_domain::invoicing::FormulaField {
                 label: "VAT 20 %".into(),
-                formula: be_domain::invoicing::Formula::parse("BilledCost * 0.2", "f").expect("formula"),
+                formula: be_domain::invoicing::Formula::parse("BilledCost * 0.2", "f")
+                    .expect("formula"),
                 adds_to_total: true,
             },
             be_domain::invoicing::FormulaField {
                 label: "Profit".into(),
-                formula: be_domain::invoicing::Formula::parse("BilledCost - ProviderCost", "f").expect("formula"),
+                formula: be_domain::invoicing::Formula::parse("BilledCost - ProviderCost", "f")
+                    .expect("formula"),
                 adds_to_total: false,
             },
         ];
@@ -311,7 +460,15 @@ mod tests {
         // VAT on the subtotal shown (256.21 * 0.2 = 51.242 -> 51.24); profit against 510 exact.
         assert_eq!(contoso.formulas[0].amount, e("51.24"));
         assert_eq!(contoso.formulas[1].amount, e("-253.79"));
-        assert_eq!(contoso.total, e("307.45"), "256.21 + 51.24; the profit figure is only shown");
-        assert_eq!(docs[1].lines.len(), 3, "the zero line is shown when asked for");
+        assert_eq!(
+            contoso.total,
+            e("307.45"),
+            "256.21 + 51.24; the profit figure is only shown"
+        );
+        assert_eq!(
+            docs[1].lines.len(),
+            3,
+            "the zero line is shown when asked for"
+        );
     }
 }

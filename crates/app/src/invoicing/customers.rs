@@ -40,12 +40,20 @@ pub struct CustomerView {
     pub configured: bool,
 }
 
-fn text(raw: Option<String>, field: &str, max: usize) -> std::result::Result<Option<String>, FieldError> {
+fn text(
+    raw: Option<String>,
+    field: &str,
+    max: usize,
+) -> std::result::Result<Option<String>, FieldError> {
     let Some(t) = raw.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
     if t.chars().count() > max || t.chars().any(char::is_control) {
-        return Err(FieldError::new(field.to_string(), "text_invalid", format!("At most {max} characters, on one line.")));
+        return Err(FieldError::new(
+            field.to_string(),
+            "text_invalid",
+            format!("At most {max} characters, on one line."),
+        ));
     }
     Ok(Some(t))
 }
@@ -53,7 +61,9 @@ fn text(raw: Option<String>, field: &str, max: usize) -> std::result::Result<Opt
 impl CustomerInput {
     pub fn parse(self) -> std::result::Result<Customer, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut keep = |r: std::result::Result<Option<String>, FieldError>| r.map_err(|e| errors.push(e)).ok().flatten();
+        let mut keep = |r: std::result::Result<Option<String>, FieldError>| {
+            r.map_err(|e| errors.push(e)).ok().flatten()
+        };
         let key = keep(text(Some(self.key), "key", 200));
         let billing_name = keep(text(Some(self.billing_name), "billing_name", 200));
         let address: Vec<String> = self
@@ -69,16 +79,32 @@ impl CustomerInput {
             .iter()
             .enumerate()
             .filter(|(_, e)| !e.trim().is_empty())
-            .filter_map(|(i, e)| Email::parse(e).map_err(|err| errors.push(super::templates::at(err, format!("emails[{i}]")))).ok())
+            .filter_map(|(i, e)| {
+                Email::parse(e)
+                    .map_err(|err| errors.push(super::templates::at(err, format!("emails[{i}]"))))
+                    .ok()
+            })
             .collect();
         if address.len() > 6 {
-            errors.push(FieldError::new("address", "address_too_long", "An address has at most 6 lines."));
+            errors.push(FieldError::new(
+                "address",
+                "address_too_long",
+                "An address has at most 6 lines.",
+            ));
         }
         if emails.len() > 10 {
-            errors.push(FieldError::new("emails", "too_many_recipients", "At most 10 recipients."));
+            errors.push(FieldError::new(
+                "emails",
+                "too_many_recipients",
+                "At most 10 recipients.",
+            ));
         }
         if self.payment_terms_days.is_some_and(|d| d > 365) {
-            errors.push(FieldError::new("payment_terms_days", "terms_invalid", "Payment terms are 0 to 365 days."));
+            errors.push(FieldError::new(
+                "payment_terms_days",
+                "terms_invalid",
+                "Payment terms are 0 to 365 days.",
+            ));
         }
         match (key, billing_name) {
             (Some(key), Some(billing_name)) if errors.is_empty() => Ok(Customer {
@@ -92,10 +118,18 @@ impl CustomerInput {
             }),
             (key, name) => {
                 if key.is_none() {
-                    errors.push(FieldError::new("key", "required", "Name the family (or other value) this customer is billed for."));
+                    errors.push(FieldError::new(
+                        "key",
+                        "required",
+                        "Name the family (or other value) this customer is billed for.",
+                    ));
                 }
                 if name.is_none() {
-                    errors.push(FieldError::new("billing_name", "required", "Give the name invoices are addressed to."));
+                    errors.push(FieldError::new(
+                        "billing_name",
+                        "required",
+                        "Give the name invoices are addressed to.",
+                    ));
                 }
                 Err(errors)
             }
@@ -119,6 +153,7 @@ pub(crate) fn customer_for(customers: &BTreeMap<String, Customer>, key: &str) ->
 impl App {
     /// Every family with its customer (configured or not), and customers of other values.
     pub async fn customers(&self, caller: &Caller) -> Result<Vec<CustomerView>> {
+        caller.require(be_domain::Permission::ReadInvoices)?;
         let org = caller.organization_id;
         let mut configured = self.customer_map(org).await?;
         let families = self.load_pricing(org).await?.config.families;
@@ -128,7 +163,9 @@ impl App {
                 let key = f.name.to_string();
                 CustomerView {
                     configured: configured.contains_key(&key),
-                    customer: configured.remove(&key).unwrap_or_else(|| customer_for(&BTreeMap::new(), &key)),
+                    customer: configured
+                        .remove(&key)
+                        .unwrap_or_else(|| customer_for(&BTreeMap::new(), &key)),
                 }
             })
             .collect();
@@ -137,7 +174,12 @@ impl App {
         Ok(out)
     }
 
-    pub async fn set_customer(&self, caller: &Caller, input: CustomerInput) -> Result<CustomerView> {
+    pub async fn set_customer(
+        &self,
+        caller: &Caller,
+        input: CustomerInput,
+    ) -> Result<CustomerView> {
+        caller.require(be_domain::Permission::ManageInvoices)?;
         let customer = input.parse().map_err(AppError::InvalidFields)?;
         let record = CustomerRecord {
             organization_id: caller.organization_id,
@@ -146,17 +188,31 @@ impl App {
             updated_at: self.clock.now(),
         };
         self.store.upsert_customer(&record).await?;
-        Ok(CustomerView { customer, configured: true })
+        Ok(CustomerView {
+            customer,
+            configured: true,
+        })
     }
 
     pub async fn delete_customer(&self, caller: &Caller, key: &str) -> Result<()> {
-        if !self.store.delete_customer(caller.organization_id, key).await? {
-            return Err(AppError::NotFound { code: "customer_not_found", message: "There is no customer for this value.".into() });
+        caller.require(be_domain::Permission::ManageInvoices)?;
+        if !self
+            .store
+            .delete_customer(caller.organization_id, key)
+            .await?
+        {
+            return Err(AppError::NotFound {
+                code: "customer_not_found",
+                message: "There is no customer for this value.".into(),
+            });
         }
         Ok(())
     }
 
-    pub(crate) async fn customer_map(&self, org: OrganizationId) -> Result<BTreeMap<String, Customer>> {
+    pub(crate) async fn customer_map(
+        &self,
+        org: OrganizationId,
+    ) -> Result<BTreeMap<String, Customer>> {
         self.store
             .list_customers(org)
             .await?
@@ -164,7 +220,9 @@ impl App {
             .map(|r| {
                 serde_json::from_str::<Customer>(&r.document)
                     .map(|c| (r.key.clone(), c))
-                    .map_err(|e| AppError::internal(StoreError::Corrupt(format!("customer {}: {e}", r.key))))
+                    .map_err(|e| {
+                        AppError::internal(StoreError::Corrupt(format!("customer {}: {e}", r.key)))
+                    })
             })
             .collect()
     }

@@ -102,7 +102,14 @@ pub(crate) fn next_schedule_time(now: OffsetDateTime, day: u8) -> OffsetDateTime
     let this_month = BillingPeriod::of(now.date());
     [this_month, this_month.next()]
         .into_iter()
-        .map(|p| p.first_day().replace_day(day).expect("day 1-28").with_hms(SCHEDULE_HOUR, 0, 0).expect("valid hour").assume_utc())
+        .map(|p| {
+            p.first_day()
+                .replace_day(day)
+                .expect("day 1-28")
+                .with_hms(SCHEDULE_HOUR, 0, 0)
+                .expect("valid hour")
+                .assume_utc()
+        })
         .find(|t| *t > now)
         .expect("next month's day is after now")
 }
@@ -125,12 +132,28 @@ fn parse_recipients(raw: &[String]) -> Result<Vec<Email>> {
 }
 
 impl App {
-    pub(crate) async fn deliveries_of(&self, org: OrganizationId, invoice: InvoiceId) -> Result<Vec<DeliveryView>> {
-        Ok(self.store.list_deliveries(org, invoice).await?.into_iter().map(delivery_view).collect())
+    pub(crate) async fn deliveries_of(
+        &self,
+        org: OrganizationId,
+        invoice: InvoiceId,
+    ) -> Result<Vec<DeliveryView>> {
+        Ok(self
+            .store
+            .list_deliveries(org, invoice)
+            .await?
+            .into_iter()
+            .map(delivery_view)
+            .collect())
     }
 
     /// Queue an e-mail of a final invoice to `to`, or to its customer's recipients.
-    pub async fn send_invoice(&self, caller: &Caller, id: &str, to: &[String]) -> Result<DeliveryView> {
+    pub async fn send_invoice(
+        &self,
+        caller: &Caller,
+        id: &str,
+        to: &[String],
+    ) -> Result<DeliveryView> {
+        caller.require(be_domain::Permission::ManageInvoices)?;
         let org = caller.organization_id;
         let record = self.invoice_record(org, id).await?;
         self.mailer()?;
@@ -139,7 +162,11 @@ impl App {
         Ok(delivery_view(d))
     }
 
-    async fn queue_delivery(&self, record: &InvoiceRecord, to: &[String]) -> Result<DeliveryRecord> {
+    async fn queue_delivery(
+        &self,
+        record: &InvoiceRecord,
+        to: &[String],
+    ) -> Result<DeliveryRecord> {
         if record.state != InvoiceState::Final {
             return Err(AppError::Conflict {
                 code: "invoice_not_final",
@@ -155,10 +182,15 @@ impl App {
             let emails = current.map(|c| c.emails).filter(|e| !e.is_empty());
             emails.unwrap_or(document_of(record)?.customer.emails)
         };
-        let recipients: Vec<String> = parse_recipients(&recipients.iter().map(|e| e.as_str().to_string()).collect::<Vec<_>>())?
-            .iter()
-            .map(|e| e.as_str().to_string())
-            .collect();
+        let recipients: Vec<String> = parse_recipients(
+            &recipients
+                .iter()
+                .map(|e| e.as_str().to_string())
+                .collect::<Vec<_>>(),
+        )?
+        .iter()
+        .map(|e| e.as_str().to_string())
+        .collect();
         let now = self.clock.now();
         let d = DeliveryRecord {
             id: DeliveryId::new(),
@@ -186,14 +218,31 @@ impl App {
     }
 
     pub async fn invoice_schedules(&self, caller: &Caller) -> Result<Vec<ScheduleView>> {
-        Ok(self.store.list_schedules(caller.organization_id).await?.into_iter().map(schedule_view).collect())
+        caller.require(be_domain::Permission::ReadInvoices)?;
+        Ok(self
+            .store
+            .list_schedules(caller.organization_id)
+            .await?
+            .into_iter()
+            .map(schedule_view)
+            .collect())
     }
 
-    pub async fn create_invoice_schedule(&self, caller: &Caller, input: ScheduleInput) -> Result<ScheduleView> {
+    pub async fn create_invoice_schedule(
+        &self,
+        caller: &Caller,
+        input: ScheduleInput,
+    ) -> Result<ScheduleView> {
+        caller.require(be_domain::Permission::ManageInvoices)?;
         let org = caller.organization_id;
         let name = input.name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(FieldError::new("name", "schedule_name_invalid", "Give the schedule a name of 1 to 100 characters.").into());
+            return Err(FieldError::new(
+                "name",
+                "schedule_name_invalid",
+                "Give the schedule a name of 1 to 100 characters.",
+            )
+            .into());
         }
         if !(1..=28).contains(&input.day_of_month) {
             return Err(FieldError::new(
@@ -204,7 +253,12 @@ impl App {
             .into());
         }
         if input.send && !input.finalize {
-            return Err(FieldError::new("send", "schedule_send_needs_finalize", "Only final invoices are sent: also tick finalize.").into());
+            return Err(FieldError::new(
+                "send",
+                "schedule_send_needs_finalize",
+                "Only final invoices are sent: also tick finalize.",
+            )
+            .into());
         }
         if input.send {
             self.mailer()?;
@@ -229,18 +283,39 @@ impl App {
     }
 
     pub async fn delete_invoice_schedule(&self, caller: &Caller, id: &str) -> Result<()> {
-        let not_found = || AppError::NotFound { code: "schedule_not_found", message: "No such schedule in this organization.".into() };
+        caller.require(be_domain::Permission::ManageInvoices)?;
+        let not_found = || AppError::NotFound {
+            code: "schedule_not_found",
+            message: "No such schedule in this organization.".into(),
+        };
         let id: ScheduleId = id.parse().map_err(|_| not_found())?;
-        if self.store.delete_schedule(caller.organization_id, id).await? { Ok(()) } else { Err(not_found()) }
+        if self
+            .store
+            .delete_schedule(caller.organization_id, id)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
     }
 
-    pub(crate) async fn queue_invoicing(&self, org: OrganizationId, when: OffsetDateTime) -> Result<JobRecord> {
-        self.enqueue_by(org, JobSubject::Organization, JobKind::Invoice, when).await
+    pub(crate) async fn queue_invoicing(
+        &self,
+        org: OrganizationId,
+        when: OffsetDateTime,
+    ) -> Result<JobRecord> {
+        self.enqueue_by(org, JobSubject::Organization, JobKind::Invoice, when)
+            .await
     }
 
     /// The invoicing job: lock closed periods, run due schedules, send due e-mails, then queue
     /// itself for the next thing due.
-    pub(crate) async fn run_invoicing(&self, job: &JobRecord, control: &JobControl) -> std::result::Result<(), Stop> {
+    pub(crate) async fn run_invoicing(
+        &self,
+        job: &JobRecord,
+        control: &JobControl,
+    ) -> std::result::Result<(), Stop> {
         let org = job.organization_id;
         let mut next = self.lock_closed_periods(org).await?;
         control.check()?;
@@ -284,7 +359,12 @@ impl App {
             parameters: vec![],
         };
         let run = self.draft_run(org, None, request).await?;
-        self.store.update_schedule(&ScheduleRecord { last_run_id: Some(run), ..s.clone() }).await?;
+        self.store
+            .update_schedule(&ScheduleRecord {
+                last_run_id: Some(run),
+                ..s.clone()
+            })
+            .await?;
         tracing::info!(schedule = %s.id, run = %run, period = %last_month, "scheduled invoice run drafted");
         if !s.finalize {
             return Ok(());
@@ -301,7 +381,11 @@ impl App {
     }
 
     /// Attempt every delivery due now; returns when the next retry is due.
-    async fn send_due_deliveries(&self, org: OrganizationId, control: &JobControl) -> std::result::Result<Option<OffsetDateTime>, Stop> {
+    async fn send_due_deliveries(
+        &self,
+        org: OrganizationId,
+        control: &JobControl,
+    ) -> std::result::Result<Option<OffsetDateTime>, Stop> {
         let mut next = None;
         for d in self.store.pending_deliveries(org, 100).await? {
             control.check()?;
@@ -320,7 +404,8 @@ impl App {
     /// One attempt; returns the retry time when it stays pending.
     async fn attempt_delivery(&self, d: DeliveryRecord) -> Result<Option<OffsetDateTime>> {
         let settings = &self.settings.invoicing;
-        let backoff = settings.mail_retry * 2i32.pow(u32::try_from(d.attempts).unwrap_or(0).min(10));
+        let backoff =
+            settings.mail_retry * 2i32.pow(u32::try_from(d.attempts).unwrap_or(0).min(10));
         let retry_at = self.clock.now() + backoff;
         if !self.store.claim_delivery(&d, retry_at).await? {
             return Ok(None);
@@ -336,12 +421,14 @@ impl App {
                 sent_at: Some(self.clock.now()),
                 ..d
             },
-            Err((answer, transient)) if transient && attempts < settings.mail_attempts => DeliveryRecord {
-                attempts,
-                server_answer: Some(answer),
-                next_attempt_at: Some(retry_at),
-                ..d
-            },
+            Err((answer, transient)) if transient && attempts < settings.mail_attempts => {
+                DeliveryRecord {
+                    attempts,
+                    server_answer: Some(answer),
+                    next_attempt_at: Some(retry_at),
+                    ..d
+                }
+            }
             Err((answer, _)) => DeliveryRecord {
                 state: DeliveryState::Failed,
                 attempts,
@@ -357,7 +444,11 @@ impl App {
 
     /// Render and send; an error is the answer to record and whether to try again.
     async fn send_one(&self, d: &DeliveryRecord) -> std::result::Result<String, (String, bool)> {
-        let invoice = self.store.get_invoice(d.organization_id, d.invoice_id).await.map_err(|e| (e.to_string(), true))?;
+        let invoice = self
+            .store
+            .get_invoice(d.organization_id, d.invoice_id)
+            .await
+            .map_err(|e| (e.to_string(), true))?;
         let invoice = invoice.ok_or_else(|| (invoice_not_found().to_string(), false))?;
         let doc = document_of(&invoice).map_err(|e| (e.to_string(), false))?;
         let pdf = self.render_pdf(&doc).await.map_err(|e| (e.to_string(), true))?;
@@ -373,7 +464,10 @@ impl App {
             }],
         };
         let mailer = self.mailer().map_err(|e| (e.to_string(), true))?;
-        mailer.send(mail).await.map_err(|f| (f.error.to_string(), f.transient))
+        mailer
+            .send(mail)
+            .await
+            .map_err(|f| (f.error.to_string(), f.transient))
     }
 }
 
@@ -406,9 +500,18 @@ mod tests {
 
     #[test]
     fn schedules_run_on_their_day_at_six() {
-        assert_eq!(next_schedule_time(datetime!(2026-11-03 07:00 UTC), 5), datetime!(2026-11-05 06:00 UTC));
-        assert_eq!(next_schedule_time(datetime!(2026-11-05 06:00 UTC), 5), datetime!(2026-12-05 06:00 UTC));
-        assert_eq!(next_schedule_time(datetime!(2026-12-20 00:00 UTC), 1), datetime!(2027-01-01 06:00 UTC));
+        assert_eq!(
+            next_schedule_time(datetime!(2026-11-03 07:00 UTC), 5),
+            datetime!(2026-11-05 06:00 UTC)
+        );
+        assert_eq!(
+            next_schedule_time(datetime!(2026-11-05 06:00 UTC), 5),
+            datetime!(2026-12-05 06:00 UTC)
+        );
+        assert_eq!(
+            next_schedule_time(datetime!(2026-12-20 00:00 UTC), 1),
+            datetime!(2027-01-01 06:00 UTC)
+        );
     }
 
     #[test]

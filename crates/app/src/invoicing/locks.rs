@@ -36,11 +36,19 @@ fn view_of(l: PeriodLockRecord) -> LockView {
 
 impl App {
     pub async fn period_locks(&self, caller: &Caller) -> Result<Vec<LockView>> {
-        Ok(self.store.list_period_locks(caller.organization_id).await?.into_iter().map(view_of).collect())
+        caller.require(be_domain::Permission::ReadInvoices)?;
+        Ok(self
+            .store
+            .list_period_locks(caller.organization_id)
+            .await?
+            .into_iter()
+            .map(view_of)
+            .collect())
     }
 
     /// Lock a period by hand.
     pub async fn lock_period(&self, caller: &Caller, period: &str) -> Result<LockView> {
+        caller.require(be_domain::Permission::ManageInvoices)?;
         let period = BillingPeriod::parse(period)?;
         let org = caller.organization_id;
         if let Some(existing) = self.lock_of(org, period).await? {
@@ -54,12 +62,16 @@ impl App {
 
     /// Unlock a period: it is rated automatically again, at once if changes are pending.
     pub async fn unlock_period(&self, caller: &Caller, period: &str) -> Result<()> {
+        caller.require(be_domain::Permission::ManageInvoices)?;
         let period = BillingPeriod::parse(period)?;
         let org = caller.organization_id;
-        let lock = self.lock_of(org, period).await?.ok_or_else(|| AppError::NotFound {
-            code: "period_not_locked",
-            message: format!("{period} is not locked."),
-        })?;
+        let lock = self
+            .lock_of(org, period)
+            .await?
+            .ok_or_else(|| AppError::NotFound {
+                code: "period_not_locked",
+                message: format!("{period} is not locked."),
+            })?;
         self.store.unlock_period(org, &period.key()).await?;
         tracing::info!(period = %period, "period unlocked");
         if lock.pending_since.is_some() {
@@ -68,21 +80,49 @@ impl App {
         Ok(())
     }
 
-    pub(crate) async fn lock_of(&self, org: OrganizationId, period: BillingPeriod) -> Result<Option<PeriodLockRecord>> {
-        Ok(self.store.list_period_locks(org).await?.into_iter().find(|l| l.period == period.key()))
+    pub(crate) async fn lock_of(
+        &self,
+        org: OrganizationId,
+        period: BillingPeriod,
+    ) -> Result<Option<PeriodLockRecord>> {
+        Ok(self
+            .store
+            .list_period_locks(org)
+            .await?
+            .into_iter()
+            .find(|l| l.period == period.key()))
     }
 
-    pub(crate) fn new_lock(&self, org: OrganizationId, period: BillingPeriod, reason: LockReason, by: Option<UserId>) -> PeriodLockRecord {
-        PeriodLockRecord { organization_id: org, period: period.key(), reason, locked_by: by, locked_at: self.clock.now(), pending_since: None }
+    pub(crate) fn new_lock(
+        &self,
+        org: OrganizationId,
+        period: BillingPeriod,
+        reason: LockReason,
+        by: Option<UserId>,
+    ) -> PeriodLockRecord {
+        PeriodLockRecord {
+            organization_id: org,
+            period: period.key(),
+            reason,
+            locked_by: by,
+            locked_at: self.clock.now(),
+            pending_since: None,
+        }
     }
 
     /// Split changed periods into those to rate and the locked ones (marked pending).
-    pub(crate) async fn hold_locked(&self, org: OrganizationId, periods: &[BillingPeriod]) -> Result<Vec<BillingPeriod>> {
+    pub(crate) async fn hold_locked(
+        &self,
+        org: OrganizationId,
+        periods: &[BillingPeriod],
+    ) -> Result<Vec<BillingPeriod>> {
         let locks = self.store.list_period_locks(org).await?;
         let mut open = Vec::new();
         for p in periods {
             if locks.iter().any(|l| l.period == p.key()) {
-                self.store.mark_lock_pending(org, &p.key(), self.clock.now()).await?;
+                self.store
+                    .mark_lock_pending(org, &p.key(), self.clock.now())
+                    .await?;
                 tracing::info!(period = %p, "a change arrived for a locked period; kept and shown as pending");
             } else {
                 open.push(*p);
@@ -93,14 +133,25 @@ impl App {
 
     /// Lock the periods the provider closed at least the configured number of days ago; returns
     /// when the next one would be due (none if nothing waits).
-    pub(crate) async fn lock_closed_periods(&self, org: OrganizationId) -> Result<Option<OffsetDateTime>> {
-        let Some(days) = self.settings.invoicing.lock_days_after_close else { return Ok(None) };
+    pub(crate) async fn lock_closed_periods(
+        &self,
+        org: OrganizationId,
+    ) -> Result<Option<OffsetDateTime>> {
+        let Some(days) = self.settings.invoicing.lock_days_after_close else {
+            return Ok(None);
+        };
         let delay = time::Duration::days(i64::from(days));
         let locks = self.store.list_period_locks(org).await?;
         let now = self.clock.now();
         let mut next: Option<OffsetDateTime> = None;
         for c in self.store.list_connections(org).await? {
-            for p in self.store.list_periods(org, c.id).await?.into_iter().filter(|p| p.closed) {
+            for p in self
+                .store
+                .list_periods(org, c.id)
+                .await?
+                .into_iter()
+                .filter(|p| p.closed)
+            {
                 if locks.iter().any(|l| l.period == p.period) {
                     continue;
                 }
@@ -109,7 +160,14 @@ impl App {
                 if due <= now {
                     let period = BillingPeriod::parse(&p.period)?;
                     if self.lock_of(org, period).await?.is_none() {
-                        self.store.lock_period(&self.new_lock(org, period, LockReason::ProviderClosed, None)).await?;
+                        self.store
+                            .lock_period(&self.new_lock(
+                                org,
+                                period,
+                                LockReason::ProviderClosed,
+                                None,
+                            ))
+                            .await?;
                         tracing::info!(period = %period, days, "period locked after the provider closed it");
                     }
                 } else {

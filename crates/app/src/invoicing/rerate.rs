@@ -6,14 +6,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use be_domain::invoicing::{CorrectedInvoice, DocumentKind, InvoiceDocument, InvoiceLine, InvoiceState, InvoiceTemplate};
+use be_domain::invoicing::{
+    CorrectedInvoice, DocumentKind, InvoiceDocument, InvoiceLine, InvoiceState, InvoiceTemplate,
+};
 use be_domain::{BillingPeriod, Currency, Exact, InvoiceRunId, OrganizationId};
 use be_store::{InvoiceRecord, InvoiceRunRecord};
 use serde::Serialize;
 
+use super::InvoiceSummary;
 use super::build::{self, LineKey};
 use super::runs::{RatedPeriod, document_of, invoice_record, summary_of};
-use super::InvoiceSummary;
 use crate::rating::{RateInput, SourceInput};
 use crate::{App, AppError, Caller, Result};
 
@@ -74,7 +76,10 @@ struct Billed {
 impl Billed {
     fn add(&mut self, doc: &InvoiceDocument) {
         for l in &doc.lines {
-            let slot = self.lines.entry(LineKey::of(l)).or_insert_with(|| (Exact::ZERO, Exact::ZERO, l.clone()));
+            let slot = self
+                .lines
+                .entry(LineKey::of(l))
+                .or_insert_with(|| (Exact::ZERO, Exact::ZERO, l.clone()));
             slot.0 = slot.0.checked_add(l.amount).unwrap_or(slot.0);
             slot.1 = slot.1.checked_add(l.exact).unwrap_or(slot.1);
         }
@@ -92,20 +97,35 @@ fn diff(a: Exact, b: Exact) -> Exact {
 
 impl App {
     /// Re-rate a locked period; with `dry_run`, only show what would change.
-    pub async fn rerate_period(&self, caller: &Caller, period: &str, dry_run: bool) -> Result<Rerate> {
+    pub async fn rerate_period(
+        &self,
+        caller: &Caller,
+        period: &str,
+        dry_run: bool,
+    ) -> Result<Rerate> {
+        caller.require(be_domain::Permission::ManageInvoices)?;
         let org = caller.organization_id;
         let period = BillingPeriod::parse(period)?;
         if self.lock_of(org, period).await?.is_none() {
             return Err(AppError::Conflict {
                 code: "period_not_locked",
                 field: Some("period"),
-                message: format!("{period} is not locked: it is rated automatically after every change, and has nothing to correct."),
+                message: format!(
+                    "{period} is not locked: it is rated automatically after every change, and has nothing to correct."
+                ),
             });
         }
         let pricing_version = self.load_pricing(org).await?.version;
         let covered = self.covered_by_final_invoices(org, period).await?;
-        let scratch = self.layout().tmp_root().join(format!("rerate-{}", uuid::Uuid::new_v4()));
-        let fresh = if dry_run { Some(self.rate_to_scratch(org, period, &scratch).await?) } else { self.rate_locked_now(org, period).await? };
+        let scratch = self
+            .layout()
+            .tmp_root()
+            .join(format!("rerate-{}", uuid::Uuid::new_v4()));
+        let fresh = if dry_run {
+            Some(self.rate_to_scratch(org, period, &scratch).await?)
+        } else {
+            self.rate_locked_now(org, period).await?
+        };
         let result = self.compare(org, period, &covered, fresh).await;
         let _ = tokio::fs::remove_dir_all(&scratch).await;
         let changes = result?;
@@ -113,12 +133,18 @@ impl App {
             period: period.key(),
             applied: !dry_run,
             pricing_version,
-            changes: changes.iter().flat_map(|(_, c)| c.iter().map(|(c, _)| c.clone())).collect(),
+            changes: changes
+                .iter()
+                .flat_map(|(_, c)| c.iter().map(|(c, _)| c.clone()))
+                .collect(),
             issued: vec![],
         };
         if !dry_run {
             for (group, docs) in changes {
-                out.issued.extend(self.issue_corrections(caller, &covered[group], docs).await?);
+                out.issued.extend(
+                    self.issue_corrections(caller, &covered[group], docs)
+                        .await?,
+                );
             }
             self.store.clear_lock_pending(org, &period.key()).await?;
             tracing::info!(period = %period, issued = out.issued.len(), "locked period re-rated");
@@ -127,7 +153,12 @@ impl App {
     }
 
     /// Rate the period into a scratch folder (nothing recorded).
-    async fn rate_to_scratch(&self, org: OrganizationId, period: BillingPeriod, dir: &std::path::Path) -> Result<RatedPeriod> {
+    async fn rate_to_scratch(
+        &self,
+        org: OrganizationId,
+        period: BillingPeriod,
+        dir: &std::path::Path,
+    ) -> Result<RatedPeriod> {
         let pricing = self.load_pricing(org).await?;
         let sources: Vec<SourceInput> = self.period_sources(org, period).await?;
         let input = RateInput {
@@ -151,25 +182,46 @@ impl App {
 
     /// Rate the period for good: its new rating becomes current. `None`: it read from the
     /// current rating as usual (see [`App::compare`]).
-    async fn rate_locked_now(&self, org: OrganizationId, period: BillingPeriod) -> Result<Option<RatedPeriod>> {
-        let generation = self.store.list_rated_periods(org).await?.into_iter().find(|p| p.period == period.key()).map_or(0, |p| p.generation);
-        if !self.rate_period(self.engine()?.as_ref(), org, period, generation).await? {
+    async fn rate_locked_now(
+        &self,
+        org: OrganizationId,
+        period: BillingPeriod,
+    ) -> Result<Option<RatedPeriod>> {
+        let generation = self
+            .store
+            .list_rated_periods(org)
+            .await?
+            .into_iter()
+            .find(|p| p.period == period.key())
+            .map_or(0, |p| p.generation);
+        if !self
+            .rate_period(self.engine()?.as_ref(), org, period, generation)
+            .await?
+        {
             return Err(AppError::Conflict {
                 code: "rating_failed",
                 field: None,
-                message: format!("{period} could not be rated; its rating page says why. Nothing was issued."),
+                message: format!(
+                    "{period} could not be rated; its rating page says why. Nothing was issued."
+                ),
             });
         }
         Ok(None)
     }
 
     /// Final invoices covering the period, by the run that made them.
-    async fn covered_by_final_invoices(&self, org: OrganizationId, period: BillingPeriod) -> Result<Vec<Covered>> {
+    async fn covered_by_final_invoices(
+        &self,
+        org: OrganizationId,
+        period: BillingPeriod,
+    ) -> Result<Vec<Covered>> {
         let finals = self.store.list_final_invoices(org, 100_000).await?;
         let mut by_run: BTreeMap<InvoiceRunId, Covered> = BTreeMap::new();
         for r in finals.iter().filter(|r| r.kind == DocumentKind::Invoice) {
             let doc = document_of(r)?;
-            if !(doc.period_from.as_str() <= period.key().as_str() && period.key().as_str() <= doc.period_to.as_str()) {
+            if !(doc.period_from.as_str() <= period.key().as_str()
+                && period.key().as_str() <= doc.period_to.as_str())
+            {
                 continue;
             }
             let covered = match by_run.entry(r.run_id) {
@@ -183,10 +235,16 @@ impl App {
             covered.originals.push((r.clone(), doc));
         }
         // Notes issued earlier count as billed.
-        let notes: Vec<&InvoiceRecord> = finals.iter().filter(|r| r.kind != DocumentKind::Invoice).collect();
+        let notes: Vec<&InvoiceRecord> = finals
+            .iter()
+            .filter(|r| r.kind != DocumentKind::Invoice)
+            .collect();
         for c in by_run.values_mut() {
             let ids: BTreeSet<_> = c.originals.iter().map(|(r, _)| r.id).collect();
-            for n in notes.iter().filter(|n| n.related_invoice.is_some_and(|i| ids.contains(&i))) {
+            for n in notes
+                .iter()
+                .filter(|n| n.related_invoice.is_some_and(|i| ids.contains(&i)))
+            {
                 c.originals.push(((*n).clone(), document_of(n)?));
             }
         }
@@ -212,14 +270,21 @@ impl App {
                 rated.sort_by_key(|r| r.period);
             }
             let today = self.clock.now().date();
-            let (now_docs, _) = self.build_documents(org, &c.template, (from, to), today, &[], &rated).await?;
+            let (now_docs, _) = self
+                .build_documents(org, &c.template, (from, to), today, &[], &rated)
+                .await?;
             out.push((i, corrections(c, &now_docs, today)));
         }
         Ok(out)
     }
 
     /// Issue the documents of one covering run as a finalized run of their own.
-    async fn issue_corrections(&self, caller: &Caller, c: &Covered, docs: Vec<(InvoiceChange, InvoiceDocument)>) -> Result<Vec<InvoiceSummary>> {
+    async fn issue_corrections(
+        &self,
+        caller: &Caller,
+        c: &Covered,
+        docs: Vec<(InvoiceChange, InvoiceDocument)>,
+    ) -> Result<Vec<InvoiceSummary>> {
         if docs.is_empty() {
             return Ok(vec![]);
         }
@@ -241,10 +306,22 @@ impl App {
         let records: Vec<InvoiceRecord> = docs
             .iter()
             .enumerate()
-            .map(|(i, (change, doc))| invoice_record(&run, i, doc, &c.template, change.invoice_id.as_deref().and_then(|id| id.parse().ok())))
+            .map(|(i, (change, doc))| {
+                invoice_record(
+                    &run,
+                    i,
+                    doc,
+                    &c.template,
+                    change.invoice_id.as_deref().and_then(|id| id.parse().ok()),
+                )
+            })
             .collect::<Result<_>>()?;
         self.store.create_invoice_run(&run, &records).await?;
-        let finals = self.store.finalize_invoice_run(org, run.id, now).await?.unwrap_or_default();
+        let finals = self
+            .store
+            .finalize_invoice_run(org, run.id, now)
+            .await?
+            .unwrap_or_default();
         let mut out = Vec::new();
         for f in &finals {
             self.freeze_pdf(f).await;
@@ -255,22 +332,38 @@ impl App {
 }
 
 /// The changes of one covering run's invoices against what the current rating bills.
-fn corrections(c: &Covered, now_docs: &[InvoiceDocument], today: time::Date) -> Vec<(InvoiceChange, InvoiceDocument)> {
+fn corrections(
+    c: &Covered,
+    now_docs: &[InvoiceDocument],
+    today: time::Date,
+) -> Vec<(InvoiceChange, InvoiceDocument)> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
-    for (record, original) in c.originals.iter().filter(|(r, _)| r.kind == DocumentKind::Invoice) {
+    for (record, original) in c
+        .originals
+        .iter()
+        .filter(|(r, _)| r.kind == DocumentKind::Invoice)
+    {
         let mut billed = Billed::default();
         billed.add(original);
-        for (_, note) in c.originals.iter().filter(|(n, _)| n.kind != DocumentKind::Invoice && n.related_invoice == Some(record.id)) {
+        for (_, note) in c.originals.iter().filter(|(n, _)| {
+            n.kind != DocumentKind::Invoice && n.related_invoice == Some(record.id)
+        }) {
             billed.add(note);
         }
-        let now = now_docs.iter().find(|d| d.customer.key == original.customer.key && d.currency == original.currency);
+        let now = now_docs
+            .iter()
+            .find(|d| d.customer.key == original.customer.key && d.currency == original.currency);
         seen.insert((original.customer.key.clone(), original.currency));
-        if let Some(change) = correction(&c.template, Some((record, original)), &billed, now, today) {
+        if let Some(change) = correction(&c.template, Some((record, original)), &billed, now, today)
+        {
             out.push(change);
         }
     }
-    for doc in now_docs.iter().filter(|d| !seen.contains(&(d.customer.key.clone(), d.currency))) {
+    for doc in now_docs
+        .iter()
+        .filter(|d| !seen.contains(&(d.customer.key.clone(), d.currency)))
+    {
         if let Some(change) = correction(&c.template, None, &Billed::default(), Some(doc), today) {
             out.push(change);
         }
@@ -289,7 +382,11 @@ fn correction(
     // The parties and sources as they are now; a value billed no more keeps the original's.
     let base = &match (now, original) {
         (Some(d), _) => d.clone(),
-        (None, Some((_, o))) => InvoiceDocument { issue_date: today, due_date: today + (o.due_date - o.issue_date), ..o.clone() },
+        (None, Some((_, o))) => InvoiceDocument {
+            issue_date: today,
+            due_date: today + (o.due_date - o.issue_date),
+            ..o.clone()
+        },
         (None, None) => return None,
     };
     let mut after: BTreeMap<LineKey, (Exact, Exact, InvoiceLine)> = BTreeMap::new();
@@ -302,13 +399,28 @@ fn correction(
     for key in keys {
         let (b, be, bl) = billed.lines.get(key).cloned().unzip3();
         let (a, ae, al) = after.get(key).cloned().unzip3();
-        let (b, be, a, ae) = (b.unwrap_or_default(), be.unwrap_or_default(), a.unwrap_or_default(), ae.unwrap_or_default());
+        let (b, be, a, ae) = (
+            b.unwrap_or_default(),
+            be.unwrap_or_default(),
+            a.unwrap_or_default(),
+            ae.unwrap_or_default(),
+        );
         if a == b {
             continue;
         }
         let line = al.or(bl).expect("a key comes from one side");
-        changes.push(LineChange { values: line.values.clone(), rule: line.rule.clone(), before: b, after: a, difference: diff(a, b) });
-        lines.push(InvoiceLine { amount: diff(a, b), exact: diff(ae, be), ..line });
+        changes.push(LineChange {
+            values: line.values.clone(),
+            rule: line.rule.clone(),
+            before: b,
+            after: a,
+            difference: diff(a, b),
+        });
+        lines.push(InvoiceLine {
+            amount: diff(a, b),
+            exact: diff(ae, be),
+            ..line
+        });
     }
     if lines.is_empty() {
         return None;
@@ -317,7 +429,15 @@ fn correction(
     let names: BTreeSet<&String> = measures_now.keys().chain(billed.measures.keys()).collect();
     let measures: BTreeMap<String, Exact> = names
         .into_iter()
-        .map(|m| (m.clone(), diff(measures_now.get(m).copied().unwrap_or_default(), billed.measures.get(m).copied().unwrap_or_default())))
+        .map(|m| {
+            (
+                m.clone(),
+                diff(
+                    measures_now.get(m).copied().unwrap_or_default(),
+                    billed.measures.get(m).copied().unwrap_or_default(),
+                ),
+            )
+        })
         .collect();
     let difference: Exact = lines.iter().map(|l| l.amount).sum();
     let kind = match original {
@@ -356,7 +476,14 @@ fn note_document(
     let currency: Currency = base.currency;
     let subtotal: Exact = lines.iter().map(|l| l.amount).sum();
     let formulas = build::formulas_of(template, currency.minor_units(), subtotal, &measures);
-    let total = build::sum(std::iter::once(subtotal).chain(formulas.iter().filter(|f| f.adds_to_total).map(|f| f.amount)));
+    let total = build::sum(
+        std::iter::once(subtotal).chain(
+            formulas
+                .iter()
+                .filter(|f| f.adds_to_total)
+                .map(|f| f.amount),
+        ),
+    );
     InvoiceDocument {
         kind,
         number: None,
@@ -366,7 +493,11 @@ fn note_document(
         total,
         exact_total,
         measures,
-        corrects: original.map(|(r, d)| CorrectedInvoice { number: r.number.clone().unwrap_or_default(), issue_date: d.issue_date, total: d.total }),
+        corrects: original.map(|(r, d)| CorrectedInvoice {
+            number: r.number.clone().unwrap_or_default(),
+            issue_date: d.issue_date,
+            total: d.total,
+        }),
         ..base.clone()
     }
 }

@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use be_domain::invoicing::{DocumentKind, InvoiceDocument, InvoiceSources, InvoiceState, InvoiceTemplate, LockReason, SourcePeriod, document_number};
+use be_domain::invoicing::{
+    DocumentKind, InvoiceDocument, InvoiceSources, InvoiceState, InvoiceTemplate, LockReason,
+    SourcePeriod, document_number,
+};
 use be_domain::{BillingPeriod, FieldError, InvoiceId, InvoiceRunId, OrganizationId, RatingRunId};
 use be_store::{InvoiceRecord, InvoiceRunRecord, PeriodLockRecord, StoreError};
 use serde::{Deserialize, Serialize};
@@ -107,11 +110,17 @@ pub struct RunView {
 time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
 
 pub(crate) fn run_not_found() -> AppError {
-    AppError::NotFound { code: "invoice_run_not_found", message: "There is no such invoice run.".into() }
+    AppError::NotFound {
+        code: "invoice_run_not_found",
+        message: "There is no such invoice run.".into(),
+    }
 }
 
 pub(crate) fn invoice_not_found() -> AppError {
-    AppError::NotFound { code: "invoice_not_found", message: "There is no such invoice.".into() }
+    AppError::NotFound {
+        code: "invoice_not_found",
+        message: "There is no such invoice.".into(),
+    }
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> AppError {
@@ -119,12 +128,17 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> AppError {
 }
 
 pub(crate) fn document_of(r: &InvoiceRecord) -> Result<InvoiceDocument> {
-    let mut doc: InvoiceDocument = serde_json::from_str(&r.document).map_err(|e| corrupt("invoice document", e))?;
+    let mut doc: InvoiceDocument =
+        serde_json::from_str(&r.document).map_err(|e| corrupt("invoice document", e))?;
     doc.number = r.number.clone();
     Ok(doc)
 }
 
-pub(crate) fn summary_of(r: &InvoiceRecord, doc: &InvoiceDocument, number_to_be: Option<String>) -> InvoiceSummary {
+pub(crate) fn summary_of(
+    r: &InvoiceRecord,
+    doc: &InvoiceDocument,
+    number_to_be: Option<String>,
+) -> InvoiceSummary {
     InvoiceSummary {
         id: r.id.to_string(),
         run_id: r.run_id.to_string(),
@@ -147,8 +161,17 @@ pub(crate) fn summary_of(r: &InvoiceRecord, doc: &InvoiceDocument, number_to_be:
 }
 
 fn parse_date(raw: &str, field: &'static str) -> std::result::Result<time::Date, FieldError> {
-    time::Date::parse(raw.trim(), time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| FieldError::new(field, "date_invalid", format!("{raw:?} is not a date; write it as YYYY-MM-DD.")))
+    time::Date::parse(
+        raw.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| {
+        FieldError::new(
+            field,
+            "date_invalid",
+            format!("{raw:?} is not a date; write it as YYYY-MM-DD."),
+        )
+    })
 }
 
 /// The range of a request, at most 36 months.
@@ -159,10 +182,20 @@ pub(crate) fn parse_range(from: &str, to: Option<&str>) -> Result<(BillingPeriod
         None => from,
     };
     if to < from {
-        return Err(FieldError::new("to", "period_range_invalid", format!("The range ends ({to}) before it starts ({from}).")).into());
+        return Err(FieldError::new(
+            "to",
+            "period_range_invalid",
+            format!("The range ends ({to}) before it starts ({from})."),
+        )
+        .into());
     }
     if from.months_until(to) >= 36 {
-        return Err(FieldError::new("to", "period_range_too_long", "An invoice covers at most 36 months.").into());
+        return Err(FieldError::new(
+            "to",
+            "period_range_too_long",
+            "An invoice covers at most 36 months.",
+        )
+        .into());
     }
     Ok((from, to))
 }
@@ -176,19 +209,34 @@ pub(crate) struct RatedPeriod {
 }
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl App {
     /// The current rating of every period of a range with data; fails when one is not rated yet
     /// (or its last rating failed), since an invoice must not leave costs out silently.
-    pub(crate) async fn rated_range(&self, org: OrganizationId, from: BillingPeriod, to: BillingPeriod) -> Result<Vec<RatedPeriod>> {
-        let states: BTreeMap<String, be_store::RatedPeriodRecord> =
-            self.store.list_rated_periods(org).await?.into_iter().map(|p| (p.period.clone(), p)).collect();
+    pub(crate) async fn rated_range(
+        &self,
+        org: OrganizationId,
+        from: BillingPeriod,
+        to: BillingPeriod,
+    ) -> Result<Vec<RatedPeriod>> {
+        let states: BTreeMap<String, be_store::RatedPeriodRecord> = self
+            .store
+            .list_rated_periods(org)
+            .await?
+            .into_iter()
+            .map(|p| (p.period.clone(), p))
+            .collect();
         let mut out = Vec::new();
         let mut pending = Vec::new();
         for period in BillingPeriod::range(from, to) {
-            let Some(state) = states.get(&period.key()) else { continue };
+            let Some(state) = states.get(&period.key()) else {
+                continue;
+            };
             match state.current_run {
                 Some(run) if !state.stale => out.push(self.rated_period(org, period, run).await?),
                 _ => pending.push(period.key()),
@@ -208,8 +256,17 @@ impl App {
         Ok(out)
     }
 
-    pub(crate) async fn rated_period(&self, org: OrganizationId, period: BillingPeriod, run: RatingRunId) -> Result<RatedPeriod> {
-        let record = self.store.get_rating_run(org, run).await?.ok_or_else(|| corrupt("rated period", format!("{period} has no run {run}")))?;
+    pub(crate) async fn rated_period(
+        &self,
+        org: OrganizationId,
+        period: BillingPeriod,
+        run: RatingRunId,
+    ) -> Result<RatedPeriod> {
+        let record = self
+            .store
+            .get_rating_run(org, run)
+            .await?
+            .ok_or_else(|| corrupt("rated period", format!("{period} has no run {run}")))?;
         Ok(RatedPeriod {
             period,
             dir: self.layout().rated_run_dir(org, period, run),
@@ -224,15 +281,21 @@ impl App {
 
     /// Rule IDs to names, from the configuration versions the periods were rated with (a rule
     /// deleted since keeps the name it had).
-    async fn rule_names(&self, org: OrganizationId, rated: &[RatedPeriod]) -> Result<BTreeMap<String, String>> {
+    async fn rule_names(
+        &self,
+        org: OrganizationId,
+        rated: &[RatedPeriod],
+    ) -> Result<BTreeMap<String, String>> {
         let mut names = BTreeMap::new();
         let mut versions: Vec<i32> = rated.iter().map(|r| r.source.pricing_version).collect();
         versions.sort_unstable();
         versions.dedup();
         for v in versions {
-            let Some(record) = self.store.get_pricing_version(org, v).await? else { continue };
-            let config: be_domain::pricing::PricingConfig =
-                serde_json::from_str(&record.document).map_err(|e| corrupt("pricing version", e))?;
+            let Some(record) = self.store.get_pricing_version(org, v).await? else {
+                continue;
+            };
+            let config: be_domain::pricing::PricingConfig = serde_json::from_str(&record.document)
+                .map_err(|e| corrupt("pricing version", e))?;
             for rule in config.plans.iter().flat_map(|p| &p.rules) {
                 names.insert(rule.id.to_string(), rule.name.to_string());
             }
@@ -266,7 +329,9 @@ impl App {
         };
         let customers = self.customer_map(org).await?;
         let rule_names = self.rule_names(org, rated).await?;
-        let sources = InvoiceSources { periods: rated.iter().map(|r| r.source.clone()).collect() };
+        let sources = InvoiceSources {
+            periods: rated.iter().map(|r| r.source.clone()).collect(),
+        };
         let ctx = Context {
             template,
             customers: &customers,
@@ -283,15 +348,34 @@ impl App {
     }
 
     /// Make a draft run.
-    pub async fn create_invoice_run(&self, caller: &Caller, request: RunRequest) -> Result<RunView> {
-        let id = self.draft_run(caller.organization_id, Some(caller.user_id), request).await?;
-        self.run_view(caller.organization_id, id).await
+    pub async fn create_invoice_run(
+        &self,
+        caller: &Caller,
+        request: RunRequest,
+    ) -> Result<RunView> {
+        caller.require(be_domain::Permission::ManageInvoices)?;
+        let id = self
+            .draft_run(caller.organization_id, Some(caller.user_id), request)
+            .await?;
+        let view = self.run_view(caller.organization_id, id).await?;
+        self.audit_invoice_run(caller, be_domain::AuditAction::Create, &view)
+            .await;
+        Ok(view)
     }
 
     /// Draft a run for an organization (by a user, or by a schedule).
-    pub(crate) async fn draft_run(&self, org: OrganizationId, by: Option<be_domain::UserId>, request: RunRequest) -> Result<InvoiceRunId> {
+    pub(crate) async fn draft_run(
+        &self,
+        org: OrganizationId,
+        by: Option<be_domain::UserId>,
+        request: RunRequest,
+    ) -> Result<InvoiceRunId> {
         let range = parse_range(&request.from, request.to.as_deref())?;
-        let issue_date = match request.issue_date.as_deref().filter(|d| !d.trim().is_empty()) {
+        let issue_date = match request
+            .issue_date
+            .as_deref()
+            .filter(|d| !d.trim().is_empty())
+        {
             Some(d) => parse_date(d, "issue_date")?,
             None => self.clock.now().date(),
         };
@@ -304,7 +388,9 @@ impl App {
         let record = self.template_by(org, request.template.as_deref()).await?;
         let template = templates::decode(&record)?;
         let rated = self.rated_range(org, range.0, range.1).await?;
-        let (docs, _) = self.build_documents(org, &template, range, issue_date, &parameters, &rated).await?;
+        let (docs, _) = self
+            .build_documents(org, &template, range, issue_date, &parameters, &rated)
+            .await?;
         let now = self.clock.now();
         let run = InvoiceRunRecord {
             id: InvoiceRunId::new(),
@@ -319,48 +405,78 @@ impl App {
             created_at: now,
             finalized_at: None,
         };
-        let invoices: Vec<InvoiceRecord> =
-            docs.iter().enumerate().map(|(i, d)| invoice_record(&run, i, d, &template, None)).collect::<Result<_>>()?;
+        let invoices: Vec<InvoiceRecord> = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| invoice_record(&run, i, d, &template, None))
+            .collect::<Result<_>>()?;
         self.store.create_invoice_run(&run, &invoices).await?;
         tracing::info!(run = %run.id, invoices = invoices.len(), from = %range.0, to = %range.1, "invoice run drafted");
         Ok(run.id)
     }
 
     pub async fn invoice_runs(&self, caller: &Caller, limit: i64) -> Result<Vec<RunView>> {
+        caller.require(be_domain::Permission::ReadInvoices)?;
         let org = caller.organization_id;
         let mut out = Vec::new();
-        for run in self.store.list_invoice_runs(org, limit.clamp(1, 200)).await? {
+        for run in self
+            .store
+            .list_invoice_runs(org, limit.clamp(1, 200))
+            .await?
+        {
             out.push(self.run_view(org, run.id).await?);
         }
         Ok(out)
     }
 
     pub async fn invoice_run(&self, caller: &Caller, id: &str) -> Result<RunView> {
+        caller.require(be_domain::Permission::ReadInvoices)?;
         let id: InvoiceRunId = id.parse().map_err(|_| run_not_found())?;
         self.run_view(caller.organization_id, id).await
     }
 
     pub async fn discard_invoice_run(&self, caller: &Caller, id: &str) -> Result<RunView> {
+        caller.require(be_domain::Permission::ManageInvoices)?;
         let org = caller.organization_id;
         let id: InvoiceRunId = id.parse().map_err(|_| run_not_found())?;
         if !self.store.discard_invoice_run(org, id).await? {
-            let run = self.store.get_invoice_run(org, id).await?.ok_or_else(run_not_found)?;
+            let run = self
+                .store
+                .get_invoice_run(org, id)
+                .await?
+                .ok_or_else(run_not_found)?;
             return Err(not_draft(run.state));
         }
-        self.run_view(org, id).await
+        let view = self.run_view(org, id).await?;
+        self.audit_invoice_run(caller, be_domain::AuditAction::Delete, &view)
+            .await;
+        Ok(view)
     }
 
     /// Finalize a draft: lock its periods, number its invoices, freeze their PDFs.
     pub async fn finalize_invoice_run(&self, caller: &Caller, id: &str) -> Result<RunView> {
+        caller.require(be_domain::Permission::ManageInvoices)?;
         let org = caller.organization_id;
         let id: InvoiceRunId = id.parse().map_err(|_| run_not_found())?;
         self.finalize_run(org, id, Some(caller.user_id)).await?;
-        self.run_view(org, id).await
+        let view = self.run_view(org, id).await?;
+        self.audit_invoice_run(caller, be_domain::AuditAction::Update, &view)
+            .await;
+        Ok(view)
     }
 
     /// Finalize a draft run (by a user, or by a schedule); returns its final invoices.
-    pub(crate) async fn finalize_run(&self, org: OrganizationId, id: InvoiceRunId, by: Option<be_domain::UserId>) -> Result<Vec<InvoiceRecord>> {
-        let run = self.store.get_invoice_run(org, id).await?.ok_or_else(run_not_found)?;
+    pub(crate) async fn finalize_run(
+        &self,
+        org: OrganizationId,
+        id: InvoiceRunId,
+        by: Option<be_domain::UserId>,
+    ) -> Result<Vec<InvoiceRecord>> {
+        let run = self
+            .store
+            .get_invoice_run(org, id)
+            .await?
+            .ok_or_else(run_not_found)?;
         if run.state != InvoiceState::Draft {
             return Err(not_draft(run.state));
         }
@@ -380,8 +496,16 @@ impl App {
             });
         }
         self.lock_range(org, &run, by).await?;
-        let Some(finals) = self.store.finalize_invoice_run(org, id, self.clock.now()).await? else {
-            let run = self.store.get_invoice_run(org, id).await?.ok_or_else(run_not_found)?;
+        let Some(finals) = self
+            .store
+            .finalize_invoice_run(org, id, self.clock.now())
+            .await?
+        else {
+            let run = self
+                .store
+                .get_invoice_run(org, id)
+                .await?
+                .ok_or_else(run_not_found)?;
             return Err(not_draft(run.state));
         };
         for invoice in &finals {
@@ -404,12 +528,20 @@ impl App {
         }
     }
 
-    async fn run_outdated(&self, org: OrganizationId, run: &InvoiceRunRecord, invoices: &[InvoiceRecord]) -> Result<bool> {
+    async fn run_outdated(
+        &self,
+        org: OrganizationId,
+        run: &InvoiceRunRecord,
+        invoices: &[InvoiceRecord],
+    ) -> Result<bool> {
         let from = BillingPeriod::parse(&run.period_from)?;
         let to = BillingPeriod::parse(&run.period_to)?;
         let current: Vec<SourcePeriod> = match self.rated_range(org, from, to).await {
             Ok(rated) => rated.into_iter().map(|r| r.source).collect(),
-            Err(AppError::Conflict { code: "rating_pending", .. }) => return Ok(true),
+            Err(AppError::Conflict {
+                code: "rating_pending",
+                ..
+            }) => return Ok(true),
             Err(e) => return Err(e),
         };
         let drafted = document_of(&invoices[0])?.sources.periods;
@@ -417,7 +549,12 @@ impl App {
     }
 
     /// Lock every period of a finalized run that is not locked yet.
-    async fn lock_range(&self, org: OrganizationId, run: &InvoiceRunRecord, by: Option<be_domain::UserId>) -> Result<()> {
+    async fn lock_range(
+        &self,
+        org: OrganizationId,
+        run: &InvoiceRunRecord,
+        by: Option<be_domain::UserId>,
+    ) -> Result<()> {
         let locked = self.store.list_period_locks(org).await?;
         let from = BillingPeriod::parse(&run.period_from)?;
         let to = BillingPeriod::parse(&run.period_to)?;
@@ -440,8 +577,13 @@ impl App {
     }
 
     pub(crate) async fn run_view(&self, org: OrganizationId, id: InvoiceRunId) -> Result<RunView> {
-        let run = self.store.get_invoice_run(org, id).await?.ok_or_else(run_not_found)?;
-        let template: InvoiceTemplate = serde_json::from_str(&run.template).map_err(|e| corrupt("run template", e))?;
+        let run = self
+            .store
+            .get_invoice_run(org, id)
+            .await?
+            .ok_or_else(run_not_found)?;
+        let template: InvoiceTemplate =
+            serde_json::from_str(&run.template).map_err(|e| corrupt("run template", e))?;
         let records = self.store.list_run_invoices(org, id).await?;
         let mut next: BTreeMap<String, i64> = BTreeMap::new();
         let mut invoices = Vec::new();
@@ -462,7 +604,9 @@ impl App {
             *slot = slot.checked_add(doc.total).unwrap_or(*slot);
             invoices.push(summary_of(r, &doc, to_be));
         }
-        let outdated = run.state == InvoiceState::Draft && !records.is_empty() && self.run_outdated(org, &run, &records).await?;
+        let outdated = run.state == InvoiceState::Draft
+            && !records.is_empty()
+            && self.run_outdated(org, &run, &records).await?;
         Ok(RunView {
             id: run.id.to_string(),
             state: run.state,
@@ -481,6 +625,7 @@ impl App {
 
     /// Final invoices and notes, newest first.
     pub async fn invoices(&self, caller: &Caller, limit: i64) -> Result<Vec<InvoiceSummary>> {
+        caller.require(be_domain::Permission::ReadInvoices)?;
         self.store
             .list_final_invoices(caller.organization_id, limit.clamp(1, 1000))
             .await?
@@ -489,12 +634,20 @@ impl App {
             .collect()
     }
 
-    pub(crate) async fn invoice_record(&self, org: OrganizationId, id: &str) -> Result<InvoiceRecord> {
+    pub(crate) async fn invoice_record(
+        &self,
+        org: OrganizationId,
+        id: &str,
+    ) -> Result<InvoiceRecord> {
         let id: InvoiceId = id.parse().map_err(|_| invoice_not_found())?;
-        self.store.get_invoice(org, id).await?.ok_or_else(invoice_not_found)
+        self.store
+            .get_invoice(org, id)
+            .await?
+            .ok_or_else(invoice_not_found)
     }
 
     pub async fn invoice(&self, caller: &Caller, id: &str) -> Result<InvoiceView> {
+        caller.require(be_domain::Permission::ReadInvoices)?;
         let org = caller.organization_id;
         let record = self.invoice_record(org, id).await?;
         let document = document_of(&record)?;
@@ -517,12 +670,17 @@ impl App {
     /// The PDF of an invoice (a draft's says so). A final invoice's bytes are checked against
     /// the SHA-256 stored at finalization.
     pub async fn invoice_pdf(&self, caller: &Caller, id: &str) -> Result<(String, Vec<u8>)> {
+        caller.require(be_domain::Permission::ReadInvoices)?;
         let record = self.invoice_record(caller.organization_id, id).await?;
         let pdf = self.render_pdf(&document_of(&record)?).await?;
         if record.state == InvoiceState::Final {
             let hash = sha256_hex(&pdf);
             match &record.pdf_sha256 {
-                None => self.store.set_invoice_pdf_hash(record.organization_id, record.id, &hash).await?,
+                None => {
+                    self.store
+                        .set_invoice_pdf_hash(record.organization_id, record.id, &hash)
+                        .await?
+                }
                 Some(stored) if *stored != hash => {
                     tracing::error!(invoice = %record.id, stored = %stored, rendered = %hash, "a final invoice's PDF renders differently than at finalization");
                 }
@@ -533,8 +691,12 @@ impl App {
     }
 
     pub async fn invoice_csv(&self, caller: &Caller, id: &str) -> Result<(String, Vec<u8>)> {
+        caller.require(be_domain::Permission::ReadInvoices)?;
         let record = self.invoice_record(caller.organization_id, id).await?;
-        let csv = self.documents()?.render_csv(&document_of(&record)?).map_err(AppError::Engine)?;
+        let csv = self
+            .documents()?
+            .render_csv(&document_of(&record)?)
+            .map_err(AppError::Engine)?;
         Ok((file_name(&record, "csv"), csv))
     }
 
@@ -549,11 +711,15 @@ impl App {
     }
 
     fn documents(&self) -> Result<std::sync::Arc<dyn super::DocumentPort>> {
-        self.settings.invoicing.documents.clone().ok_or_else(|| AppError::Conflict {
-            code: "documents_unavailable",
-            field: None,
-            message: "This server cannot render invoices (no renderer configured).".into(),
-        })
+        self.settings
+            .invoicing
+            .documents
+            .clone()
+            .ok_or_else(|| AppError::Conflict {
+                code: "documents_unavailable",
+                field: None,
+                message: "This server cannot render invoices (no renderer configured).".into(),
+            })
     }
 }
 
@@ -561,14 +727,29 @@ fn not_draft(state: InvoiceState) -> AppError {
     AppError::Conflict {
         code: "invoice_run_not_draft",
         field: None,
-        message: format!("This run is {}; only a draft can be finalized or discarded.", state.as_str()),
+        message: format!(
+            "This run is {}; only a draft can be finalized or discarded.",
+            state.as_str()
+        ),
     }
 }
 
 /// `INV-000042.pdf`; a draft: `draft-Contoso-USD.pdf`.
 fn file_name(r: &InvoiceRecord, ext: &str) -> String {
-    let stem = r.number.clone().unwrap_or_else(|| format!("draft-{}-{}", r.customer_key, r.currency));
-    let safe: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    let stem = r
+        .number
+        .clone()
+        .unwrap_or_else(|| format!("draft-{}-{}", r.customer_key, r.currency));
+    let safe: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     format!("{safe}.{ext}")
 }
 

@@ -11,7 +11,7 @@ use be_domain::{BillingPeriod, Currency, Exact, OrganizationId};
 use serde::Serialize;
 
 use super::build;
-use super::runs::{document_of, RatedPeriod};
+use super::runs::{RatedPeriod, document_of};
 use crate::rating::{GroupedRow, PivotInput};
 use crate::{App, AppError, Caller, Result};
 
@@ -43,7 +43,12 @@ pub enum StepKind {
 }
 
 fn step(label: impl Into<String>, kind: StepKind, amount: Exact) -> TieOutStep {
-    TieOutStep { label: label.into(), kind, stage_kind: None, amount }
+    TieOutStep {
+        label: label.into(),
+        kind,
+        stage_kind: None,
+        amount,
+    }
 }
 
 /// The tie-out of one currency.
@@ -88,11 +93,15 @@ fn plus(a: Exact, b: Exact) -> Exact {
 
 impl App {
     pub async fn tie_out(&self, caller: &Caller, period: &str) -> Result<TieOut> {
+        caller.require(be_domain::Permission::ReadInvoices)?;
         let org = caller.organization_id;
         let period = BillingPeriod::parse(period)?;
         let rated = self.rated_range(org, period, period).await?;
         let Some(rp) = rated.first() else {
-            return Err(AppError::NotFound { code: "period_not_rated", message: format!("{period} has no rated cost to tie out.") });
+            return Err(AppError::NotFound {
+                code: "period_not_rated",
+                message: format!("{period} has no rated cost to tie out."),
+            });
         };
         let (basis, template, docs) = self.period_documents(org, period, &rated).await?;
         let mut invoiced: BTreeMap<String, Invoiced> = BTreeMap::new();
@@ -101,20 +110,38 @@ impl App {
             i.total = plus(i.total, d.total);
             i.subtotal = plus(i.subtotal, d.subtotal);
             i.exact = plus(i.exact, d.exact_total);
-            i.formulas = plus(i.formulas, d.formulas.iter().filter(|f| f.adds_to_total).map(|f| f.amount).sum());
+            i.formulas = plus(
+                i.formulas,
+                d.formulas
+                    .iter()
+                    .filter(|f| f.adds_to_total)
+                    .map(|f| f.amount)
+                    .sum(),
+            );
             i.count += 1;
         }
         let stages = self.engine()?.summary(rp.dir.clone()).await?.stages;
-        let mut sums = vec!["ProviderCost".to_string(), template.measure.column().to_string()];
+        let mut sums = vec![
+            "ProviderCost".to_string(),
+            template.measure.column().to_string(),
+        ];
         sums.extend(stages.iter().map(|s| s.column.clone()));
         let rows = self
             .engine()?
-            .pivot(PivotInput { runs: vec![rp.dir.clone()], group_by: vec![template.invoice_by.clone()], filter: Default::default(), sums, by_period: false })
+            .pivot(PivotInput {
+                runs: vec![rp.dir.clone()],
+                group_by: vec![template.invoice_by.clone()],
+                filter: Default::default(),
+                sums,
+                by_period: false,
+            })
             .await?;
         let mut currencies = Vec::new();
         let mut codes: Vec<String> = invoiced.keys().cloned().collect();
         for r in &rows {
-            let code = build::currency_of(r, self.settings.rating.default_currency)?.code().to_string();
+            let code = build::currency_of(r, self.settings.rating.default_currency)?
+                .code()
+                .to_string();
             if !codes.contains(&code) {
                 codes.push(code);
             }
@@ -122,10 +149,21 @@ impl App {
         codes.sort();
         for code in codes {
             let currency = Currency::parse(&code)?;
-            let of_currency: Vec<&GroupedRow> =
-                rows.iter().filter(|r| build::currency_of(r, self.settings.rating.default_currency).is_ok_and(|c| c == currency)).collect();
+            let of_currency: Vec<&GroupedRow> = rows
+                .iter()
+                .filter(|r| {
+                    build::currency_of(r, self.settings.rating.default_currency)
+                        .is_ok_and(|c| c == currency)
+                })
+                .collect();
             let inv = invoiced.remove(&code).unwrap_or_default();
-            currencies.push(tie_out_currency(&code, &template, &stages, &of_currency, &inv));
+            currencies.push(tie_out_currency(
+                &code,
+                &template,
+                &stages,
+                &of_currency,
+                &inv,
+            ));
         }
         Ok(TieOut {
             period: period.key(),
@@ -143,7 +181,11 @@ impl App {
         org: OrganizationId,
         period: BillingPeriod,
         rated: &[RatedPeriod],
-    ) -> Result<(InvoiceState, InvoiceTemplate, Vec<be_domain::invoicing::InvoiceDocument>)> {
+    ) -> Result<(
+        InvoiceState,
+        InvoiceTemplate,
+        Vec<be_domain::invoicing::InvoiceDocument>,
+    )> {
         let key = period.key();
         let mut docs = Vec::new();
         let mut template = None;
@@ -153,8 +195,15 @@ impl App {
                 continue;
             }
             if template.is_none() && r.kind == DocumentKind::Invoice {
-                let run = self.store.get_invoice_run(org, r.run_id).await?.ok_or_else(super::runs::run_not_found)?;
-                template = Some(serde_json::from_str::<InvoiceTemplate>(&run.template).map_err(AppError::internal)?);
+                let run = self
+                    .store
+                    .get_invoice_run(org, r.run_id)
+                    .await?
+                    .ok_or_else(super::runs::run_not_found)?;
+                template = Some(
+                    serde_json::from_str::<InvoiceTemplate>(&run.template)
+                        .map_err(AppError::internal)?,
+                );
             }
             docs.push(doc);
         }
@@ -162,14 +211,33 @@ impl App {
             return Ok((InvoiceState::Final, t, docs));
         }
         let t = super::templates::decode(&self.template_by(org, None).await?)?;
-        let (docs, _) = self.build_documents(org, &t, (period, period), self.clock.now().date(), &[], rated).await?;
+        let (docs, _) = self
+            .build_documents(
+                org,
+                &t,
+                (period, period),
+                self.clock.now().date(),
+                &[],
+                rated,
+            )
+            .await?;
         Ok((InvoiceState::Draft, t, docs))
     }
 
-    async fn provider_reported(&self, org: OrganizationId, period: BillingPeriod) -> Result<Option<Exact>> {
+    async fn provider_reported(
+        &self,
+        org: OrganizationId,
+        period: BillingPeriod,
+    ) -> Result<Option<Exact>> {
         let mut total: Option<Exact> = None;
         for c in self.store.list_connections(org).await? {
-            for p in self.store.list_periods(org, c.id).await?.into_iter().filter(|p| p.period == period.key()) {
+            for p in self
+                .store
+                .list_periods(org, c.id)
+                .await?
+                .into_iter()
+                .filter(|p| p.period == period.key())
+            {
                 if let Some(v) = Exact::parse(&p.source_total) {
                     total = Some(plus(total.unwrap_or_default(), v));
                 }
@@ -180,50 +248,98 @@ impl App {
 }
 
 /// The steps of one currency, from the provider's cost to the invoiced total.
-fn tie_out_currency(code: &str, t: &InvoiceTemplate, stages: &[crate::rating::StageInfo], rows: &[&GroupedRow], inv: &Invoiced) -> TieOutCurrency {
-    let sum_of = |rows: &mut dyn Iterator<Item = &&GroupedRow>, col: &str| -> Exact { rows.map(|r| r.sums.get(col).copied().unwrap_or_default()).sum() };
+fn tie_out_currency(
+    code: &str,
+    t: &InvoiceTemplate,
+    stages: &[crate::rating::StageInfo],
+    rows: &[&GroupedRow],
+    inv: &Invoiced,
+) -> TieOutCurrency {
+    let sum_of = |rows: &mut dyn Iterator<Item = &&GroupedRow>, col: &str| -> Exact {
+        rows.map(|r| r.sums.get(col).copied().unwrap_or_default())
+            .sum()
+    };
     let provider_total = sum_of(&mut rows.iter(), "ProviderCost");
-    let outside: Vec<&&GroupedRow> = rows.iter().filter(|r| r.keys.first().cloned().flatten().is_none()).collect();
-    let inside: Vec<&&GroupedRow> = rows.iter().filter(|r| r.keys.first().cloned().flatten().is_some()).collect();
+    let outside: Vec<&&GroupedRow> = rows
+        .iter()
+        .filter(|r| r.keys.first().cloned().flatten().is_none())
+        .collect();
+    let inside: Vec<&&GroupedRow> = rows
+        .iter()
+        .filter(|r| r.keys.first().cloned().flatten().is_some())
+        .collect();
     let mut steps = Vec::new();
     let uninvoiced = sum_of(&mut outside.iter().copied(), "ProviderCost");
     if !uninvoiced.is_zero() {
-        steps.push(step(format!("Costs outside every invoice (no {})", t.invoice_by.label()), StepKind::Uninvoiced, Exact::ZERO.checked_sub(uninvoiced).unwrap_or_default()));
+        steps.push(step(
+            format!("Costs outside every invoice (no {})", t.invoice_by.label()),
+            StepKind::Uninvoiced,
+            Exact::ZERO.checked_sub(uninvoiced).unwrap_or_default(),
+        ));
     }
     let measure = t.measure.column();
-    let change = sum_of(&mut inside.iter().copied(), measure).checked_sub(sum_of(&mut inside.iter().copied(), "ProviderCost")).unwrap_or_default();
+    let change = sum_of(&mut inside.iter().copied(), measure)
+        .checked_sub(sum_of(&mut inside.iter().copied(), "ProviderCost"))
+        .unwrap_or_default();
     let mut explained = Exact::ZERO;
     if t.measure == InvoiceMeasure::BilledCost {
         for s in stages {
             let effect = sum_of(&mut inside.iter().copied(), &s.column);
             if !effect.is_zero() {
                 explained = plus(explained, effect);
-                steps.push(TieOutStep { label: s.label.clone(), kind: StepKind::Stage, stage_kind: Some(s.kind.clone()), amount: effect });
+                steps.push(TieOutStep {
+                    label: s.label.clone(),
+                    kind: StepKind::Stage,
+                    stage_kind: Some(s.kind.clone()),
+                    amount: effect,
+                });
             }
         }
     } else if !change.is_zero() {
         explained = change;
-        steps.push(step(format!("{measure} instead of ProviderCost"), StepKind::Measure, change));
+        steps.push(step(
+            format!("{measure} instead of ProviderCost"),
+            StepKind::Measure,
+            change,
+        ));
     }
     let rated_other = change.checked_sub(explained).unwrap_or_default();
     if !rated_other.is_zero() {
-        steps.push(step("Rated differences no stage explains", StepKind::Unexplained, rated_other));
+        steps.push(step(
+            "Rated differences no stage explains",
+            StepKind::Unexplained,
+            rated_other,
+        ));
     }
     let rounding = inv.subtotal.checked_sub(inv.exact).unwrap_or_default();
     if !rounding.is_zero() {
-        steps.push(step("Rounding of each line to the currency's minor unit", StepKind::Rounding, rounding));
+        steps.push(step(
+            "Rounding of each line to the currency's minor unit",
+            StepKind::Rounding,
+            rounding,
+        ));
     }
     if !inv.formulas.is_zero() {
-        steps.push(step("Formula lines added to the totals (taxes)", StepKind::Formulas, inv.formulas));
+        steps.push(step(
+            "Formula lines added to the totals (taxes)",
+            StepKind::Formulas,
+            inv.formulas,
+        ));
     }
     // What the invoices bill against the rated cost inside them: an invoice made before a change
     // that was not re-rated, a value billed twice or not at all.
     let expected_exact = sum_of(&mut inside.iter().copied(), measure);
     let billing_gap = inv.exact.checked_sub(expected_exact).unwrap_or_default();
     if !billing_gap.is_zero() {
-        steps.push(step("Invoiced amounts that differ from the current rating (a change not re-rated yet)", StepKind::Unexplained, billing_gap));
+        steps.push(step(
+            "Invoiced amounts that differ from the current rating (a change not re-rated yet)",
+            StepKind::Unexplained,
+            billing_gap,
+        ));
     }
-    let reached: Exact = std::iter::once(provider_total).chain(steps.iter().map(|s| s.amount)).sum();
+    let reached: Exact = std::iter::once(provider_total)
+        .chain(steps.iter().map(|s| s.amount))
+        .sum();
     TieOutCurrency {
         currency: code.to_string(),
         provider_total,

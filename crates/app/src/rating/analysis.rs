@@ -180,6 +180,7 @@ impl AnalysisQuery {
 impl App {
     /// Run an analysis over the rated periods of a range.
     pub async fn analysis(&self, caller: &Caller, query: &AnalysisQuery) -> Result<AnalysisTable> {
+        caller.require(be_domain::Permission::ViewAnalysis)?;
         let org = caller.organization_id;
         let periods = query.periods()?;
         let measures = query.measures()?;
@@ -200,7 +201,7 @@ impl App {
         let filter =
             parse_filter(&query.filter, &key_refs, "filter").map_err(AppError::InvalidFields)?;
         let filter = match query.asset_group.as_deref() {
-            None => filter,
+            None => super::saved::and(&self.family_limit(caller).await?, &filter),
             Some(chosen) => {
                 let (_, group) = self
                     .asset_group_filter(

@@ -106,6 +106,7 @@ fn top(rows: &[GroupedRow], i: usize) -> Vec<TopRow> {
 impl App {
     /// The dashboard under an asset group: `None` for the default one, `Some("")` for none.
     pub async fn dashboard(&self, caller: &Caller, asset_group: Option<&str>) -> Result<Dashboard> {
+        caller.require(be_domain::Permission::ViewAnalysis)?;
         let org = caller.organization_id;
         let (group, filter) = self.asset_group_filter(caller, asset_group).await?;
         let this_month = self.current_period();

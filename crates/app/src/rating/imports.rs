@@ -145,6 +145,7 @@ impl App {
         file: &Path,
         original_name: &str,
     ) -> Result<(String, ImportOutcome)> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let engine = self.engine()?;
         let source = self
             .import_source(caller, source.unwrap_or(DEFAULT_SOURCE))
@@ -186,6 +187,7 @@ impl App {
 
     /// Delete an import source with its stored periods; its periods are rated again without it.
     pub async fn delete_import_source(&self, caller: &Caller, id: &str) -> Result<()> {
+        caller.require(be_domain::Permission::ManageConnections)?;
         let not_found = || AppError::NotFound {
             code: "source_not_found",
             message: "There is no such import source.".into(),
@@ -211,6 +213,7 @@ impl App {
     }
 
     pub async fn sources(&self, caller: &Caller) -> Result<SourcesOverview> {
+        caller.require(be_domain::Permission::Read)?;
         let org = caller.organization_id;
         let names = self.source_names(org).await?;
         let mut sources = Vec::new();

@@ -151,6 +151,7 @@ impl App {
         name: &str,
         query: &AnalysisQuery,
     ) -> Result<SavedView> {
+        caller.require(be_domain::Permission::SaveViews)?;
         query.clone().validate_shape()?;
         self.store_view(
             caller,
@@ -169,6 +170,7 @@ impl App {
         id: Option<&str>,
         input: &AssetGroupInput,
     ) -> Result<SavedView> {
+        caller.require(be_domain::Permission::SaveViews)?;
         let keys = self.allocation_key_names(caller).await?;
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         parse_filter(&input.filter, &keys, "filter").map_err(AppError::InvalidFields)?;
@@ -191,6 +193,7 @@ impl App {
     }
 
     pub async fn list_views(&self, caller: &Caller, kind: ViewKind) -> Result<Vec<SavedView>> {
+        caller.require(be_domain::Permission::ViewAnalysis)?;
         Ok(self
             .store
             .list_views(caller.organization_id, kind)
@@ -201,6 +204,7 @@ impl App {
     }
 
     pub async fn get_view(&self, caller: &Caller, id: &str) -> Result<SavedView> {
+        caller.require(be_domain::Permission::ViewAnalysis)?;
         let id: SavedViewId = id.trim().parse().map_err(|_| not_found())?;
         self.store
             .get_view(caller.organization_id, id)
@@ -210,6 +214,7 @@ impl App {
     }
 
     pub async fn delete_view(&self, caller: &Caller, id: &str) -> Result<()> {
+        caller.require(be_domain::Permission::SaveViews)?;
         let id: SavedViewId = id.trim().parse().map_err(|_| not_found())?;
         if self.store.delete_view(caller.organization_id, id).await? {
             Ok(())
@@ -220,6 +225,7 @@ impl App {
 
     /// Make an asset group the default (or none).
     pub async fn set_default_asset_group(&self, caller: &Caller, id: Option<&str>) -> Result<()> {
+        caller.require(be_domain::Permission::SaveViews)?;
         let id = match id {
             Some(raw) => {
                 let v = self.get_view(caller, raw).await?;
@@ -236,8 +242,48 @@ impl App {
             .await?)
     }
 
-    /// The filter of an asset group: the one named, else the default one (`Some("")`: none).
+    /// The filter of an asset group: the one named, else the default one (`Some("")`: none),
+    /// and a viewer's family limit.
     pub(crate) async fn asset_group_filter(
+        &self,
+        caller: &Caller,
+        chosen: Option<&str>,
+    ) -> Result<(Option<SavedView>, Filter)> {
+        caller.require(be_domain::Permission::ViewAnalysis)?;
+        let (group, filter) = self.asset_group_only(caller, chosen).await?;
+        Ok((group, and(&self.family_limit(caller).await?, &filter)))
+    }
+
+    /// A viewer limited to some families sees only rows of those families (by their current
+    /// names); everyone else sees everything.
+    pub(crate) async fn family_limit(&self, caller: &Caller) -> Result<Filter> {
+        let Some(ids) = &caller.families else {
+            return Ok(Filter::all());
+        };
+        let config = self.load_pricing(caller.organization_id).await?.config;
+        let names: Vec<String> = config
+            .families
+            .iter()
+            .filter(|f| ids.contains(&f.id))
+            .map(|f| f.name.to_string())
+            .collect();
+        if names.is_empty() {
+            return Err(AppError::Forbidden {
+                code: "no_families_visible",
+                message: "None of the families you may see exist any more. Ask an owner of your organization.".into(),
+            });
+        }
+        let condition = ConditionFile {
+            dimension: Some(be_domain::FAMILY_DIMENSION.to_string()),
+            tag: None,
+            op: "in".into(),
+            value: None,
+            values: Some(names),
+        };
+        parse_filter(&[vec![condition]], &[], "families").map_err(AppError::InvalidFields)
+    }
+
+    async fn asset_group_only(
         &self,
         caller: &Caller,
         chosen: Option<&str>,

@@ -415,6 +415,7 @@ fn compare(before: &RatedSummary, after: &RatedSummary, by: TotalsBy) -> Vec<Wha
 impl App {
     /// Every period with data, and its rating.
     pub async fn rating_status(&self, caller: &Caller) -> Result<Vec<PeriodRating>> {
+        caller.require(be_domain::Permission::Read)?;
         let org = caller.organization_id;
         let mut out = Vec::new();
         for p in self.store.list_rated_periods(org).await?.into_iter().rev() {
@@ -439,6 +440,7 @@ impl App {
     }
 
     pub async fn period_rating(&self, caller: &Caller, period: &str) -> Result<PeriodRating> {
+        caller.require(be_domain::Permission::Read)?;
         let period = BillingPeriod::parse(period)?;
         self.rating_status(caller)
             .await?
@@ -449,6 +451,7 @@ impl App {
 
     /// Rate a period now (also when nothing changed); returns once it is queued.
     pub async fn rate_now(&self, caller: &Caller, period: &str) -> Result<PeriodRating> {
+        caller.require(be_domain::Permission::ManagePricing)?;
         let period = BillingPeriod::parse(period)?;
         if !self
             .data_periods(caller.organization_id)
@@ -506,6 +509,7 @@ impl App {
         by: TotalsBy,
         show_rules: bool,
     ) -> Result<TotalsTable> {
+        caller.require(be_domain::Permission::Read)?;
         let period = BillingPeriod::parse(period)?;
         let (run, dir) = self.current_run(caller, period).await?;
         let summary = self.engine()?.summary(dir).await?;
@@ -524,6 +528,7 @@ impl App {
 
     /// A rated line with its source row and each stage's effect. The line ID names its period.
     pub async fn explain_line(&self, caller: &Caller, line: &str) -> Result<LineExplanation> {
+        caller.require(be_domain::Permission::Read)?;
         let period = line.split('/').next().and_then(|p| BillingPeriod::parse(p).ok()).ok_or_else(|| {
             AppError::Invalid(FieldError::new("line", "line_id_invalid", format!("{line:?} is not a line ID: it looks like 2026-10/3f2a1b4c/17 or 2026-10/new/0.")))
         })?;
@@ -537,6 +542,7 @@ impl App {
         period: &str,
         query: LinesQuery,
     ) -> Result<Vec<RatedLine>> {
+        caller.require(be_domain::Permission::Read)?;
         let period = BillingPeriod::parse(period)?;
         let (_, dir) = self.current_run(caller, period).await?;
         let query = LinesQuery {
@@ -554,6 +560,7 @@ impl App {
         period: &str,
         changes: &[WhatIfChange],
     ) -> Result<WhatIf> {
+        caller.require(be_domain::Permission::Read)?;
         let period = BillingPeriod::parse(period)?;
         let engine = self.engine()?;
         let pricing = self.load_pricing(caller.organization_id).await?;
@@ -628,6 +635,7 @@ impl App {
         allocation: &be_domain::pricing::file::AllocationFile,
         period: Option<&str>,
     ) -> Result<AllocationPreview> {
+        caller.require(be_domain::Permission::Read)?;
         let period = match period {
             Some(p) => BillingPeriod::parse(p)?,
             None => self.current_period(),

@@ -1,12 +1,14 @@
 //! The JSON API under `/api/v1`. Authenticated with `Authorization: Bearer <API token>`.
 
 mod accounts;
+pub(crate) mod audit;
 pub(crate) mod connections;
 pub(crate) mod invoicing;
 mod json;
 mod pricing;
 pub(crate) mod rating;
 mod tokens;
+mod users;
 
 use axum::{
     Json, Router,
@@ -23,7 +25,7 @@ pub(crate) use json::ApiJson;
 /// Largest rules-as-code file accepted (a configuration with thousands of sub-accounts).
 pub(crate) const PRICING_FILE_BYTES: usize = 8 * 1024 * 1024;
 
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route(
             "/openapi.json",
@@ -143,7 +145,21 @@ pub(crate) fn router() -> Router<AppState> {
             axum::routing::put(rating::update_asset_group).delete(rating::delete_view),
         )
         .route("/dashboard", get(rating::dashboard))
+        .route("/audit", get(audit::list))
+        .route("/audit.csv", get(audit::csv))
+        .route("/users", get(users::list))
+        .route(
+            "/users/{id}",
+            axum::routing::patch(users::set_role).delete(users::remove),
+        )
+        .route("/invites", get(users::invites).post(users::invite))
+        .route("/invites/{id}", axum::routing::delete(users::revoke_invite))
         .merge(invoicing_routes())
+        // After every route: it guards only the routes added before it.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::access::api_guard,
+        ))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
 }
@@ -161,7 +177,10 @@ fn invoicing_routes() -> Router<AppState> {
                 .put(invoicing::update_template)
                 .delete(invoicing::delete_template),
         )
-        .route("/invoice-templates/{id}/copy", post(invoicing::copy_template))
+        .route(
+            "/invoice-templates/{id}/copy",
+            post(invoicing::copy_template),
+        )
         .route(
             "/customers",
             get(invoicing::list_customers).put(invoicing::put_customer),
@@ -190,7 +209,10 @@ fn invoicing_routes() -> Router<AppState> {
             "/invoice-schedules",
             get(invoicing::list_schedules).post(invoicing::create_schedule),
         )
-        .route("/invoice-schedules/{id}", delete(invoicing::delete_schedule))
+        .route(
+            "/invoice-schedules/{id}",
+            delete(invoicing::delete_schedule),
+        )
 }
 
 /// The caller of an API request, from its bearer token.
@@ -203,6 +225,9 @@ impl FromRequestParts<AppState> for ApiCaller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(ApiCaller(caller.clone()));
+        }
         let header = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -215,6 +240,8 @@ impl FromRequestParts<AppState> for ApiCaller {
             .or_else(|| value.strip_prefix("bearer "))
             .map(str::trim)
             .ok_or_else(|| ApiError::from(be_app::AppError::unauthenticated()))?;
-        Ok(ApiCaller(state.app.token_caller(token).await?))
+        let mut caller = state.app.token_caller(token).await?;
+        caller.address = crate::access::client_address(&parts.extensions);
+        Ok(ApiCaller(caller))
     }
 }

@@ -325,6 +325,7 @@ pub(crate) async fn analysis(
     match f.format.as_deref().unwrap_or("json") {
         "json" => Ok(Json(table).into_response()),
         "csv" => {
+            caller.require(be_app::Permission::Export)?;
             let bytes = table.to_csv()?;
             Ok((
                 [

@@ -16,6 +16,9 @@ pub(crate) struct TokenView {
     id: String,
     name: String,
     prefix: String,
+    /// The token's role (never more than its creator's current role).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<be_domain::Role>,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -28,6 +31,7 @@ impl From<ApiTokenRecord> for TokenView {
             id: r.id.to_string(),
             name: r.name.as_str().to_string(),
             prefix: r.prefix,
+            role: r.role,
             created_at: r.created_at,
             last_used_at: r.last_used_at,
         }
@@ -65,16 +69,25 @@ pub(crate) struct PasswordExchange {
 #[serde(deny_unknown_fields)]
 pub(crate) struct TokenInput {
     name: String,
+    /// The caller's role (default) or a narrower one.
+    #[serde(default)]
+    role: Option<String>,
 }
 
 pub(crate) async fn create_with_password(
     State(s): State<AppState>,
+    request: axum::http::Extensions,
     ApiJson(input): ApiJson<PasswordExchange>,
 ) -> Result<(StatusCode, Json<IssuedView>), ApiError> {
     let name = input.name.unwrap_or_else(|| "CLI".to_string());
     let issued = s
         .app
-        .create_api_token_with_password(&input.email, &input.password, &name)
+        .create_api_token_with_password(
+            &input.email,
+            &input.password,
+            &name,
+            crate::access::client_address(&request).as_deref(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(issued.into())))
 }
@@ -84,7 +97,10 @@ pub(crate) async fn create(
     ApiCaller(caller): ApiCaller,
     ApiJson(input): ApiJson<TokenInput>,
 ) -> Result<(StatusCode, Json<IssuedView>), ApiError> {
-    let issued = s.app.create_api_token(&caller, &input.name).await?;
+    let issued = s
+        .app
+        .create_api_token_with_role(&caller, &input.name, input.role.as_deref())
+        .await?;
     Ok((StatusCode::CREATED, Json(issued.into())))
 }
 

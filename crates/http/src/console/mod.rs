@@ -3,6 +3,7 @@
 //! [`csrf::guard`] refuses any POST without a valid one.
 
 mod allocations;
+mod audit;
 mod code;
 mod conditions;
 mod connect;
@@ -17,6 +18,7 @@ mod rule_form;
 mod soon;
 mod strategies;
 mod upload;
+mod users;
 mod view;
 mod what_if;
 
@@ -34,7 +36,7 @@ use crate::{AppState, cookies};
 
 pub(crate) fn router(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/accounts") }))
+        .route("/", get(pages::home))
         .route("/login", get(pages::login_page).post(pages::login))
         .route("/logout", post(pages::logout))
         .route(
@@ -49,6 +51,17 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         )
         .route("/tokens", get(pages::tokens_page).post(pages::create_token))
         .route("/tokens/{id}/revoke", post(pages::revoke_token))
+        .route("/audit", get(audit::audit_page))
+        .route("/audit.csv", get(audit::audit_csv))
+        .route("/users", get(users::users_page))
+        .route("/users/invite", post(users::invite))
+        .route("/users/{id}/role", post(users::set_role))
+        .route("/users/{id}/remove", post(users::remove))
+        .route("/invites/{id}/revoke", post(users::revoke_invite))
+        .route(
+            "/invite/{token}",
+            get(users::invite_page).post(users::accept),
+        )
         .route(
             "/connect",
             get(connect::account_step).post(connect::create_account),
@@ -147,14 +160,20 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/app.js", get(pages::app_script))
         .route("/static/wizard.js", get(pages::wizard_script))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::access::console_guard,
+        ))
         .fallback(pages::not_found)
-        .layer(middleware::from_fn_with_state(state, csrf::guard))
-        .merge(upload_routes())
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
+        .merge(upload_routes(state))
 }
+
+pub(crate) use pages::error_page;
 
 /// Upload forms: streamed, so not buffered by the CSRF guard; each checks its token itself
 /// ([`upload::read`]).
-fn upload_routes() -> Router<AppState> {
+fn upload_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route(
             "/import/upload",
@@ -166,6 +185,10 @@ fn upload_routes() -> Router<AppState> {
                 2 * crate::api::PRICING_FILE_BYTES + 64 * 1024,
             )),
         )
+        .route_layer(middleware::from_fn_with_state(
+            state,
+            crate::access::console_guard,
+        ))
 }
 
 /// A signed-in console user, with the CSRF token for the forms on the page.
@@ -196,9 +219,18 @@ impl FromRequestParts<AppState> for ConsoleUser {
         let Some(token) = cookies::get(&parts.headers, cookies::SESSION) else {
             return Err(to_login());
         };
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(ConsoleUser {
+                caller: caller.clone(),
+                csrf: state.app.keys().csrf_token(&csrf::session_binding(&token)),
+            });
+        }
         match state.app.session_caller(&token).await {
-            Ok(Some(caller)) => Ok(ConsoleUser {
-                caller,
+            Ok(Some(mut caller)) => Ok(ConsoleUser {
+                caller: {
+                    caller.address = crate::access::client_address(&parts.extensions);
+                    caller
+                },
                 csrf: state.app.keys().csrf_token(&csrf::session_binding(&token)),
             }),
             Ok(None) => {

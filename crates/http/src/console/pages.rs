@@ -88,6 +88,7 @@ pub(crate) fn error_page(err: &AppError) -> Response {
     let title = match status {
         StatusCode::NOT_FOUND => "Not found",
         StatusCode::UNAUTHORIZED => "Sign in required",
+        StatusCode::FORBIDDEN => "Not allowed",
         s if s.is_server_error() => "Something went wrong",
         _ => "That did not work",
     };
@@ -153,16 +154,36 @@ pub(crate) struct LoginQuery {
 }
 
 /// Only same-site paths are followed after login (no open redirect).
+/// Where to go after signing in: `next` only if it is a path on this site, else `/`. It must
+/// start with one `/`, hold no control character, space or backslash (browsers read `/\t/host`
+/// and `/\\host` as another site), and stay on this origin once parsed; what is returned is the
+/// parsed path and query, so it is always a valid `Location`.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
-            n.to_string()
-        }
-        _ => "/accounts".to_string(),
+    let home = || "/".to_string();
+    let Some(n) = next else { return home() };
+    let suspicious = |c: char| c.is_control() || c.is_whitespace() || c == '\\';
+    if !n.starts_with('/') || n.starts_with("//") || n.chars().any(suspicious) {
+        return home();
+    }
+    let Ok(base) = url::Url::parse("http://console.invalid/") else {
+        return home();
+    };
+    match base.join(n) {
+        Ok(u) if u.origin() == base.origin() => u[url::Position::BeforePath..].to_string(),
+        _ => home(),
     }
 }
 
-fn new_pre_login_value() -> String {
+/// `/`: the first page the role can use.
+pub(crate) async fn home(user: ConsoleUser) -> Redirect {
+    if user.caller.can(be_app::Permission::Read) {
+        Redirect::to("/accounts")
+    } else {
+        Redirect::to("/dashboard")
+    }
+}
+
+pub(crate) fn new_pre_login_value() -> String {
     uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string()
 }
 
@@ -207,9 +228,15 @@ pub(crate) struct LoginForm {
 pub(crate) async fn login(
     State(s): State<AppState>,
     headers: HeaderMap,
+    request: axum::http::Extensions,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    match s.app.login(&form.email, &form.password).await {
+    let address = crate::access::client_address(&request);
+    match s
+        .app
+        .login(&form.email, &form.password, address.as_deref())
+        .await
+    {
         Ok((token, _)) => {
             let mut r = Redirect::to(&safe_next(form.next.as_deref())).into_response();
             let ttl = s.settings.session_ttl.whole_seconds();
@@ -233,7 +260,16 @@ pub(crate) async fn login(
                 email: form.email,
                 error: Some(e.public_message()),
             };
-            render(error::status_of(&e), &page)
+            let mut r = render(error::status_of(&e), &page);
+            if let AppError::RateLimited {
+                retry_after_seconds,
+                ..
+            } = &e
+            {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+            }
+            r
         }
         Err(e) => error_page(&e),
     }

@@ -740,6 +740,25 @@ async fn rotation_validates_the_new_secret_before_replacing_the_old() {
     );
     assert!(!c.to_string().contains(&new.value));
     assert_eq!(flow.validate(&id).await["state"], "connected");
+    // The audit trail records the rotation, never the value; the refused one is not a change.
+    let (status, audit) = flow
+        .call(
+            Method::GET,
+            &format!("/audit?kind=secret&target={id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{audit}");
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(actions, ["update", "create"], "{audit}");
+    assert_eq!(audit["items"][0]["after"]["rotated"], true);
+    assert!(!audit.to_string().contains(&new.value));
+    assert!(!audit.to_string().contains("wrong-new-secret"));
 }
 
 #[tokio::test]

@@ -171,6 +171,7 @@ pub struct Browser<'a> {
 pub struct Page {
     pub status: u16,
     pub location: Option<String>,
+    pub retry_after: Option<String>,
     pub body: String,
 }
 
@@ -246,9 +247,14 @@ impl<'a> Browser<'a> {
             .headers()
             .get(header::LOCATION)
             .map(|l| l.to_str().expect("ascii").to_string());
+        let retry_after = resp
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|l| l.to_str().expect("ascii").to_string());
         Page {
             status,
             location,
+            retry_after,
             body: resp.text().await.expect("body"),
         }
     }

@@ -2,8 +2,11 @@
 //! per test, driven over HTTP like a client or a browser would.
 
 mod api;
+mod audit;
 mod connect;
 mod console;
 mod console_invoicing;
 mod console_pricing;
 mod harness;
+mod roles;
+mod security;

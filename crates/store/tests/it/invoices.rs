@@ -233,7 +233,11 @@ async fn a_run_is_finalized_or_discarded_once(store: Arc<dyn Store>) {
         .create_invoice_run(&r, &[invoice(&r, 0, "INV", "Contoso", "256.21")])
         .await
         .expect("create");
-    assert_eq!(store.next_invoice_number(a, "INV").await.expect("next"), 1, "a new series starts at 1");
+    assert_eq!(
+        store.next_invoice_number(a, "INV").await.expect("next"),
+        1,
+        "a new series starts at 1"
+    );
     let first = store
         .finalize_invoice_run(a, r.id, now())
         .await
@@ -396,7 +400,14 @@ async fn a_delivery_is_claimed_by_one_runner(store: Arc<dyn Store>) {
     store.create_delivery(&d).await.expect("create");
     let due = store.pending_deliveries(a, 10).await.expect("pending");
     assert_eq!(due.iter().map(|d| d.id).collect::<Vec<_>>(), [d.id]);
-    assert!(store.pending_deliveries(org(&store, "B").await, 10).await.expect("pending").is_empty(), "scoped to the organization");
+    assert!(
+        store
+            .pending_deliveries(org(&store, "B").await, 10)
+            .await
+            .expect("pending")
+            .is_empty(),
+        "scoped to the organization"
+    );
     let retry = now() + Duration::minutes(5);
     assert!(store.claim_delivery(&due[0], retry).await.expect("claim"));
     assert!(
@@ -407,7 +418,11 @@ async fn a_delivery_is_claimed_by_one_runner(store: Arc<dyn Store>) {
         "a second runner holding the same view loses"
     );
     let again = store.pending_deliveries(a, 10).await.expect("pending");
-    assert_eq!(again[0].next_attempt_at, Some(retry), "not due again before the retry time");
+    assert_eq!(
+        again[0].next_attempt_at,
+        Some(retry),
+        "not due again before the retry time"
+    );
     assert_eq!(again[0].attempts, 1);
     (d.state, d.attempts, d.server_answer, d.sent_at) = (
         DeliveryState::Sent,

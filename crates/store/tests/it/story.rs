@@ -203,7 +203,8 @@ async fn users_sessions_and_tokens(store: Arc<dyn Store>) {
         organization_id: a,
         email: Email::parse("ada@example.com").expect("email"),
         password_hash: "$argon2id$stub".into(),
-        role: Role::Admin,
+        role: Role::Owner,
+        families: None,
         created_at: now(),
     };
     store.create_user(&user).await.expect("create user");
@@ -280,6 +281,7 @@ async fn users_sessions_and_tokens(store: Arc<dyn Store>) {
         name: TokenName::parse("cli").expect("name"),
         token_hash: b"token-hash".to_vec(),
         prefix: "be_abcd".into(),
+        role: None,
         created_at: t,
     };
     store.create_api_token(&token).await.expect("token");
