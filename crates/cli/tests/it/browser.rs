@@ -113,10 +113,11 @@ async fn log_in_create_an_account_and_see_a_duplicate_refused() {
             .await
             .expect("click");
         c.wait()
-            .for_element(Locator::Css("input#name"))
+            .for_element(Locator::Css("#trend, #no-data"))
             .await
-            .expect("accounts page");
-        assert_eq!(c.current_url().await.expect("url").path(), "/accounts");
+            .expect("dashboard");
+        assert_eq!(c.current_url().await.expect("url").path(), "/dashboard");
+        goto(&c, &demo.url, "/accounts").await;
         shots(&c, "1-accounts").await;
 
         submit_name(&c, "Wingtip Toys").await;
@@ -261,9 +262,9 @@ async fn sign_in(c: &Client, url: &str) {
     fill(c, "input#password", DEMO_PASSWORD).await;
     click(c, "button[type=submit]").await;
     c.wait()
-        .for_element(Locator::Css("input#name"))
+        .for_element(Locator::Css("#trend, #no-data"))
         .await
-        .expect("signed in");
+        .expect("signed in, on the dashboard");
 }
 
 /// The seed's flow in the console: create an account, Azure, Billing Engine, the app registration
@@ -595,9 +596,9 @@ async fn pricing_and_rating_in_the_console() {
         fill(&c, "input#password", "a very good password").await;
         click(&c, "button[type=submit]").await;
         c.wait()
-            .for_element(Locator::Css("input#name"))
+            .for_element(Locator::Css("#no-data"))
             .await
-            .expect("signed in");
+            .expect("signed in, on the empty dashboard");
 
         // Before any data: honest empty states and placeholders.
         goto(&c, &url, "/rating").await;
@@ -607,8 +608,12 @@ async fn pricing_and_rating_in_the_console() {
                 .contains("No cost data yet")
         );
         goto(&c, &url, "/dashboard").await;
-        assert!(text_of(&c, "#coming-next").await.contains("Not built yet"));
-        shots(&c, "dashboard-placeholder").await;
+        assert!(
+            text_of(&c, "#no-data")
+                .await
+                .contains("No rated costs in the last 13 months")
+        );
+        shots(&c, "dashboard-empty").await;
 
         // Import the FOCUS file through the upload form.
         goto(&c, &url, "/import").await;

@@ -3,10 +3,12 @@
 //! [`csrf::guard`] refuses any POST without a valid one.
 
 mod allocations;
+mod chart;
 mod code;
 mod conditions;
 mod connect;
 mod csrf;
+mod dashboard;
 mod data;
 mod families;
 mod pages;
@@ -33,7 +35,7 @@ use crate::{AppState, cookies};
 
 pub(crate) fn router(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/accounts") }))
+        .route("/", get(|| async { Redirect::to("/dashboard") }))
         .route("/login", get(pages::login_page).post(pages::login))
         .route("/logout", post(pages::logout))
         .route(
@@ -88,7 +90,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
             "/administration/cloud-account",
             get(connect::cloud_account).post(connect::add_cloud_account),
         )
-        .route("/dashboard", get(soon::dashboard))
+        .route("/dashboard", get(dashboard::dashboard_page))
         .route("/analysis", get(soon::analysis))
         .route("/invoices", get(soon::invoices))
         .route(

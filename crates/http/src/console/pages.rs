@@ -158,7 +158,7 @@ fn safe_next(next: Option<&str>) -> String {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
             n.to_string()
         }
-        _ => "/accounts".to_string(),
+        _ => "/dashboard".to_string(),
     }
 }
 

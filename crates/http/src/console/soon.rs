@@ -1,4 +1,4 @@
-//! Dashboard, Analysis and Invoices are not built yet (issue 10 and the invoicing issue): their
+//! Analysis and Invoices are not built yet (issue 10 and the invoicing issue): their
 //! navigation entries lead to honest pages that say so and point to what exists today. No
 //! made-up figures.
 
@@ -26,22 +26,6 @@ async fn soon(s: &AppState, user: &ConsoleUser, section: &'static str, page: Soo
             ..page
         },
     )
-}
-
-pub(crate) async fn dashboard(State(s): State<AppState>, user: ConsoleUser) -> Response {
-    let page = SoonPage {
-        layout: None,
-        title: "Dashboard",
-        what: "This month so far and last month (provider cost, billed, profit, margin), the trend over 13 months, top families, sub-accounts and services, and each connection's freshness, as charts.",
-        meanwhile: &[
-            (
-                "/rating",
-                "Rating: totals per family, sub-account and rule for every month",
-            ),
-            ("/connections", "Connections: each source's freshness"),
-        ],
-    };
-    soon(&s, &user, "dashboard", page).await
 }
 
 pub(crate) async fn analysis(State(s): State<AppState>, user: ConsoleUser) -> Response {

@@ -24,7 +24,7 @@ async fn login_sets_a_secure_http_only_session_cookie() {
     let page = b.login(&t.email, &t.password).await;
     assert_eq!(
         (page.status, page.location.as_deref()),
-        (303, Some("/accounts"))
+        (303, Some("/dashboard"))
     );
     let cookie = b
         .last_set_cookies
@@ -57,7 +57,7 @@ async fn login_never_redirects_off_site() {
             ],
         )
         .await;
-    assert_eq!(page.location.as_deref(), Some("/accounts"));
+    assert_eq!(page.location.as_deref(), Some("/dashboard"));
 }
 
 #[tokio::test]

@@ -4,5 +4,7 @@
 mod api;
 mod connect;
 mod console;
+mod console_analysis;
 mod console_pricing;
 mod harness;
+mod stub_engine;
