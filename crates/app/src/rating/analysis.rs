@@ -155,9 +155,16 @@ impl AnalysisQuery {
     }
 
     fn periods(&self) -> Result<Vec<BillingPeriod>> {
+        // Each side's mistake is named by its own field.
+        let at = |field: &'static str| {
+            move |mut e: FieldError| {
+                e.field = field.into();
+                AppError::Invalid(e)
+            }
+        };
         let (from, to) = (
-            BillingPeriod::parse(&self.from)?,
-            BillingPeriod::parse(&self.to)?,
+            BillingPeriod::parse(&self.from).map_err(at("from"))?,
+            BillingPeriod::parse(&self.to).map_err(at("to"))?,
         );
         if to < from {
             return Err(invalid(
@@ -237,13 +244,17 @@ impl App {
         if let Some(hit) = self.analysis_cache.get(&cache_key) {
             return Ok(hit);
         }
-        let engine = self.engine()?;
         let dirs: Vec<std::path::PathBuf> = runs
             .iter()
             .map(|(p, run)| self.layout().rated_run_dir(org, *p, *run))
             .collect();
+        // Nothing rated in the range: an empty table, even on a server without an engine.
+        let engine = match dirs.is_empty() {
+            true => None,
+            false => Some(self.engine()?),
+        };
         let mut stages: Vec<StageInfo> = Vec::new();
-        if query.show_rules {
+        if let Some(engine) = engine.as_ref().filter(|_| query.show_rules) {
             for dir in &dirs {
                 for s in engine.summary(dir.clone()).await?.stages {
                     if !stages.iter().any(|x| x.column == s.column) {
@@ -265,10 +276,9 @@ impl App {
             }
         }
         sums.extend(stages.iter().map(|s| s.column.clone()));
-        let leaves = if dirs.is_empty() {
-            vec![]
-        } else {
-            engine
+        let leaves = match &engine {
+            None => vec![],
+            Some(engine) => engine
                 .pivot(super::port::PivotInput {
                     runs: dirs,
                     group_by: group_by.clone(),
@@ -276,7 +286,7 @@ impl App {
                     sums,
                     by_period: false,
                 })
-                .await?
+                .await?,
         };
         let mut columns: Vec<String> = measures
             .iter()

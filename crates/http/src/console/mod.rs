@@ -3,6 +3,7 @@
 //! [`csrf::guard`] refuses any POST without a valid one.
 
 mod allocations;
+mod analysis;
 mod chart;
 mod code;
 mod conditions;
@@ -91,7 +92,10 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
             get(connect::cloud_account).post(connect::add_cloud_account),
         )
         .route("/dashboard", get(dashboard::dashboard_page))
-        .route("/analysis", get(soon::analysis))
+        .route("/analysis", get(analysis::analysis_page))
+        .route("/analysis/export", get(analysis::export))
+        .route("/analysis/views", post(analysis::save_view))
+        .route("/analysis/views/{id}/delete", post(analysis::delete_view))
         .route("/invoices", get(soon::invoices))
         .route(
             "/families",

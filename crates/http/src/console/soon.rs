@@ -1,4 +1,4 @@
-//! Analysis and Invoices are not built yet (issue 10 and the invoicing issue): their
+//! Invoices are not built yet (the invoicing issue): their
 //! navigation entries lead to honest pages that say so and point to what exists today. No
 //! made-up figures.
 
@@ -26,25 +26,6 @@ async fn soon(s: &AppState, user: &ConsoleUser, section: &'static str, page: Soo
             ..page
         },
     )
-}
-
-pub(crate) async fn analysis(State(s): State<AppState>, user: ConsoleUser) -> Response {
-    let page = SoonPage {
-        layout: None,
-        title: "Analysis",
-        what: "A pivot over rated costs: group by any FOCUS field, family, plan, allocation key or tag, with filters, one column per rule, saved views and CSV or Parquet exports.",
-        meanwhile: &[
-            (
-                "/rating",
-                "Rating: totals per family, sub-account and rule, with one column per rule",
-            ),
-            (
-                "/pricing/code",
-                "Rules as code: the whole configuration as a file",
-            ),
-        ],
-    };
-    soon(&s, &user, "analysis", page).await
 }
 
 pub(crate) async fn invoices(State(s): State<AppState>, user: ConsoleUser) -> Response {

@@ -98,3 +98,148 @@ async fn the_dashboard_shows_each_currency_apart_with_a_trend_chart() {
     let lower = body.to_lowercase();
     assert!(!lower.contains(" style=") && !lower.contains("<script>"));
 }
+
+/// `/analysis?...` for a range and groupings, the asset group left at none.
+fn analysis_url(from: BillingPeriod, to: BillingPeriod, group_by: &[&str], extra: &str) -> String {
+    let mut url = format!("/analysis?from={from}&to={to}&asset_group=");
+    for g in group_by {
+        url.push_str(&format!("&group_by={g}"));
+    }
+    url + extra
+}
+
+#[tokio::test]
+async fn the_analysis_page_groups_nests_and_totals_per_currency() {
+    let (app, email, password, _) = rated().await;
+    let mut b = Browser::new(&app);
+    b.login(&email, &password).await;
+    // It opens on the latest rated month, by family.
+    let page = b.get("/analysis").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&format!("name=\"from\" type=\"text\" value=\"{}\"", now())), "{}", page.body);
+    let result = section(&page.body, "result");
+    assert!(result.contains(">Contoso</th>") && result.contains(">Fabrikam</th>"), "{result}");
+    assert!(result.contains(">Total USD</th>") && result.contains(">Total EUR</th>"));
+    assert!(result.contains("title=\"USD 1484.625\">USD 1,484.62<"));
+    assert!(!result.contains("1,584"), "never summed across currencies");
+
+    // Two levels over two months: subtotals, nested rows, and the table folds.
+    let url = analysis_url(
+        now().previous(),
+        now(),
+        &["BillingFamilyName", "SubAccountName"],
+        "",
+    );
+    let page = b.get(&url).await;
+    let result = section(&page.body, "result");
+    assert!(result.contains("data-collapsible"));
+    assert!(
+        result.contains("class=\"level-1 subtotal\" data-level=\"1\" data-path=\"USD|Contoso\""),
+        "{result}"
+    );
+    assert!(result.contains("data-path=\"USD|Contoso/web-prod\" data-parent=\"USD|Contoso\""));
+    assert!(result.contains(">USD 2,469.00<"), "web-prod over two months: {result}");
+    assert!(result.contains(">USD 2,969.25<"), "the USD total: {result}");
+    let web = result.find("USD|Contoso/web-prod").expect("web");
+    let data = result.find("USD|Contoso/data-prod").expect("data");
+    assert!(web < data, "largest first by default");
+
+    // Sorted by name, and top 1 with others.
+    let page = b
+        .get(&analysis_url(now(), now(), &["SubAccountName"], "&sort=SubAccountName&top=1"))
+        .await;
+    let result = section(&page.body, "result");
+    assert!(result.contains(">data-prod</th>") && result.contains(">Others</th>"), "{result}");
+    assert!(!result.contains(">web-prod</th>"));
+}
+
+#[tokio::test]
+async fn analysis_mistakes_are_shown_beside_their_fields() {
+    let (app, email, password, _) = rated().await;
+    let mut b = Browser::new(&app);
+    b.login(&email, &password).await;
+    let page = b.get("/analysis?from=October&to=2026-10&group_by=BillingFamilyName").await;
+    assert_eq!(page.status, 200);
+    assert!(page.field_error("from").is_some(), "{}", page.body);
+    assert!(!page.body.contains("id=\"result\""));
+    let page = b.get(&analysis_url(now(), now(), &["NoSuchField"], "")).await;
+    assert!(
+        page.field_error("group_by").expect("beside group by").contains("NoSuchField"),
+        "{}",
+        page.body
+    );
+    let page = b.get(&analysis_url(now(), now(), &[], "&top=many")).await;
+    assert!(page.field_error("top").expect("beside top").contains("whole number"));
+    let page = b
+        .get(&analysis_url(
+            now(),
+            now(),
+            &[],
+            "&when[0][0].on=dimension&when[0][0].name=Nope&when[0][0].op=equals&when[0][0].value=x",
+        ))
+        .await;
+    assert!(page.field_error("when[0][0].name").is_some(), "{}", page.body);
+    // A condition row is added by the form's own button (no JavaScript).
+    let page = b.get(&analysis_url(now(), now(), &[], "&act=add:when")).await;
+    assert!(page.body.contains("name=\"when[0][0].name\""));
+}
+
+#[tokio::test]
+async fn the_current_table_exports_as_csv_with_exact_values() {
+    let (app, email, password, _) = rated().await;
+    let mut b = Browser::new(&app);
+    b.login(&email, &password).await;
+    let page = b.get(&analysis_url(now(), now(), &["BillingFamilyName"], "")).await;
+    let marker = "id=\"export-csv\"";
+    let at = page.body.find(marker).expect("export link");
+    let href_at = page.body[..at].rfind("href=\"").expect("href") + 6;
+    let href = page.body[href_at..].split('"').next().expect("href").replace("&amp;", "&").replace("&#38;", "&");
+    let csv = b.get(&href).await;
+    assert_eq!(csv.status, 200, "{href}");
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert!(lines[0].starts_with("row,BillingFamilyName,BillingCurrency,ProviderCost,BilledCost"), "{}", csv.body);
+    assert!(lines.iter().any(|l| l.starts_with("group,Contoso,USD,1200,1484.625,")), "{}", csv.body);
+    assert!(lines.iter().any(|l| l.starts_with("total,,EUR,80,100,")), "{}", csv.body);
+}
+
+#[tokio::test]
+async fn a_saved_view_opens_by_its_address_inside_the_organization_only() {
+    let (app, email, password, _) = rated().await;
+    let mut b = Browser::new(&app);
+    b.login(&email, &password).await;
+    let url = analysis_url(now(), now(), &["SubAccountName"], "&sort=SubAccountName");
+    let page = b.get(&url).await;
+    let csrf = page.csrf();
+    let q_at = page.body.find("name=\"query\" value=\"").expect("query field") + 20;
+    let query = page.body[q_at..].split('"').next().expect("value").replace("&amp;", "&").replace("&#38;", "&");
+    // A name is required, said beside the field.
+    let refused = b
+        .post("/analysis/views", &[("csrf", &csrf), ("query", &query), ("name", " ")])
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.field_error("name").is_some(), "{}", refused.body);
+    let saved = b
+        .post("/analysis/views", &[("csrf", &csrf), ("query", &query), ("name", "By sub-account")])
+        .await;
+    assert_eq!(saved.status, 303);
+    let location = saved.location.expect("to the view");
+    assert!(location.starts_with("/analysis?view="), "{location}");
+    let opened = b.get(&location).await;
+    assert!(opened.body.contains("id=\"view-name\">By sub-account<"));
+    assert!(opened.body.contains("id=\"notice\""));
+    assert!(opened.body.contains("value=\"SubAccountName\""));
+    assert!(section(&opened.body, "result").contains(">web-prod</th>"));
+    assert!(section(&opened.body, "views").contains(">By sub-account</a>"));
+    // Another organization cannot open it.
+    let other = app.tenant("Other").await;
+    let mut stranger = Browser::new(&app);
+    stranger.login(&other.email, &other.password).await;
+    let id = location.trim_start_matches("/analysis?view=").split('&').next().expect("id");
+    assert_eq!(stranger.get(&format!("/analysis?view={id}")).await.status, 404);
+    // Deleted, it is gone.
+    let gone = b
+        .post(&format!("/analysis/views/{id}/delete"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(gone.location.as_deref(), Some("/analysis?notice=deleted"));
+    assert_eq!(b.get(&format!("/analysis?view={id}")).await.status, 404);
+}
