@@ -49,6 +49,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "BILLING_ENGINE_RATING_DEFAULT_CURRENCY",
         "rating.default_currency",
     ),
+    (
+        "BILLING_ENGINE_INVOICING_LOCK_DAYS_AFTER_CLOSE",
+        "invoicing.lock_days_after_close",
+    ),
     ("BILLING_ENGINE_LOG_FORMAT", "log.format"),
     ("BILLING_ENGINE_LOG", "log.level"),
 ];
@@ -72,7 +76,31 @@ pub struct Config {
     pub sync: SyncConfig,
     pub jobs: JobsConfig,
     pub rating: RatingConfig,
+    pub invoicing: InvoicingConfig,
     pub log: LogConfig,
+}
+
+/// Period locks and e-mail delivery of invoices.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct InvoicingConfig {
+    /// Lock a period this many days after the provider closed it; 0 locks only by hand and at
+    /// finalization.
+    pub lock_days_after_close: u32,
+    /// Minutes before the first retry of a transient e-mail failure (doubling each time).
+    pub mail_retry_minutes: u32,
+    /// Attempts before an e-mail is marked failed.
+    pub mail_attempts: u32,
+}
+
+impl Default for InvoicingConfig {
+    fn default() -> Self {
+        Self {
+            lock_days_after_close: 0,
+            mail_retry_minutes: 5,
+            mail_attempts: 6,
+        }
+    }
 }
 
 /// How the rating engine runs.
@@ -355,6 +383,24 @@ impl Config {
         }
         be_domain::Currency::parse(&self.rating.default_currency)
             .map_err(|e| ConfigError(format!("rating.default_currency: {}", e.message)))?;
+        if self.invoicing.lock_days_after_close > 366 {
+            return Err(ConfigError(format!(
+                "invoicing.lock_days_after_close must be between 0 (off) and 366; it is {}",
+                self.invoicing.lock_days_after_close
+            )));
+        }
+        if !(1..=1440).contains(&self.invoicing.mail_retry_minutes) {
+            return Err(ConfigError(format!(
+                "invoicing.mail_retry_minutes must be between 1 and 1440; it is {}",
+                self.invoicing.mail_retry_minutes
+            )));
+        }
+        if !(1..=20).contains(&self.invoicing.mail_attempts) {
+            return Err(ConfigError(format!(
+                "invoicing.mail_attempts must be between 1 and 20; it is {}",
+                self.invoicing.mail_attempts
+            )));
+        }
         if !(1..=64).contains(&self.jobs.concurrency) {
             return Err(ConfigError(format!(
                 "jobs.concurrency must be between 1 and 64; it is {}",
@@ -417,6 +463,13 @@ impl Config {
             rating: crate::rating::RatingSettings {
                 default_currency: be_domain::Currency::parse(&self.rating.default_currency)
                     .unwrap_or(crate::rating::RatingSettings::default().default_currency),
+                ..Default::default()
+            },
+            invoicing: crate::invoicing::InvoiceSettings {
+                lock_days_after_close: Some(self.invoicing.lock_days_after_close)
+                    .filter(|d| *d > 0),
+                mail_retry: time::Duration::minutes(i64::from(self.invoicing.mail_retry_minutes)),
+                mail_attempts: self.invoicing.mail_attempts as i32,
                 ..Default::default()
             },
         }

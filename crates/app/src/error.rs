@@ -101,10 +101,7 @@ impl AppError {
                 "Something went wrong on our side. It has been logged; try again.".into()
             }
             AppError::Engine(e) if e.kind == crate::rating::PortErrorKind::Failed => {
-                format!(
-                    "The rating engine could not finish ({}): {}",
-                    e.code, e.remedy
-                )
+                format!("{} could not finish ({}): {}", e.port.what(), e.code, e.remedy)
             }
             AppError::Engine(e) => format!("{} {}", e.message, capitalized(&e.remedy)),
             other => other.to_string(),

@@ -274,6 +274,7 @@ impl App {
         match job.kind {
             JobKind::Sync => self.run_sync(job, control).await,
             JobKind::Rate => self.run_rating(job, control).await,
+            JobKind::Invoice => self.run_invoicing(job, control).await,
         }
     }
 

@@ -9,6 +9,7 @@ pub mod config;
 mod connections;
 mod crypto;
 mod error;
+pub mod invoicing;
 pub mod jobs;
 mod keys;
 pub mod layout;
@@ -33,7 +34,7 @@ pub use orgs::DemoSeed;
 pub use pricing::{
     AssignTo, ConfigFormat, PricingImport, PricingState, PricingVersionInfo, PricingView, RuleView,
 };
-pub use rating::{PortError, PortErrorKind, RatingPort};
+pub use rating::{Port, PortError, PortErrorKind, RatingPort};
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
@@ -50,6 +51,7 @@ pub struct AppSettings {
     pub sync: sync::SyncSettings,
     pub jobs: jobs::JobSettings,
     pub rating: rating::RatingSettings,
+    pub invoicing: invoicing::InvoiceSettings,
 }
 
 impl Default for AppSettings {
@@ -62,6 +64,7 @@ impl Default for AppSettings {
             sync: sync::SyncSettings::default(),
             jobs: jobs::JobSettings::default(),
             rating: rating::RatingSettings::default(),
+            invoicing: invoicing::InvoiceSettings::default(),
         }
     }
 }

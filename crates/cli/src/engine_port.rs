@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use be_app::rating::{
     GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery,
-    PivotInput, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary, RatingPort,
+    PivotInput, Port, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary, RatingPort,
     SplitShare, StageEffect, StageInfo,
 };
 use be_domain::{BillingPeriod, Exact};
@@ -38,6 +38,7 @@ fn engine_error(e: EngineError) -> PortError {
         message: e.to_string(),
         remedy: e.remedy().to_string(),
         kind,
+        port: Port::Engine,
     }
 }
 
@@ -57,6 +58,7 @@ fn ingest_error(e: IngestError) -> PortError {
         message: e.to_string(),
         remedy: e.remedy().to_string(),
         kind,
+        port: Port::Engine,
     }
 }
 

@@ -15,6 +15,8 @@ pub enum JobKind {
     Sync,
     /// Rate an organization's cost data.
     Rate,
+    /// An organization's invoicing chores: lock closed periods, run due schedules, send e-mail.
+    Invoice,
 }
 
 impl JobKind {
@@ -22,6 +24,7 @@ impl JobKind {
         match self {
             Self::Sync => "sync",
             Self::Rate => "rate",
+            Self::Invoice => "invoice",
         }
     }
 
@@ -29,6 +32,7 @@ impl JobKind {
         Some(match s {
             "sync" => Self::Sync,
             "rate" => Self::Rate,
+            "invoice" => Self::Invoice,
             _ => return None,
         })
     }
@@ -40,6 +44,7 @@ impl JobKind {
         match self {
             Self::Sync => true,
             Self::Rate => false,
+            Self::Invoice => false,
         }
     }
 }

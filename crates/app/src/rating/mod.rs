@@ -25,7 +25,7 @@ pub use dashboard::{Dashboard, Freshness, MonthFigures, TopRow};
 pub use imports::SourcesOverview;
 pub use port::{
     GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery,
-    PivotInput, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary, RatingPort,
+    PivotInput, Port, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary, RatingPort,
     SourceInput, SplitShare, StageEffect, StageInfo,
 };
 pub use saved::{AssetGroupInput, SavedView};
@@ -134,12 +134,14 @@ impl App {
         Ok(out)
     }
 
-    /// Data of these periods changed (a sync, an import, a deletion): rate them again.
+    /// Data of these periods changed (a sync, an import, a deletion): rate them again; a locked
+    /// period is only marked as having a change pending.
     pub(crate) async fn data_changed(
         &self,
         org: OrganizationId,
         periods: &[BillingPeriod],
     ) -> Result<()> {
+        let periods = self.hold_locked(org, periods).await?;
         if periods.is_empty() {
             return Ok(());
         }
@@ -193,6 +195,14 @@ impl App {
         for p in stale {
             control.check()?;
             let period = BillingPeriod::parse(&p.period).map_err(AppError::from)?;
+            if self.lock_of(org, period).await?.is_some() {
+                // Locked after the change was queued: keep the rating, show the change as pending.
+                self.hold_locked(org, &[period]).await?;
+                self.store
+                    .finish_period_rating(org, &p.period, None, p.generation)
+                    .await?;
+                continue;
+            }
             if !self
                 .rate_period(engine.as_ref(), org, period, p.generation)
                 .await?
@@ -214,7 +224,7 @@ impl App {
 
     /// Rate one period; `false` when the run failed (recorded with its cause; the previous rating
     /// stays current).
-    async fn rate_period(
+    pub(crate) async fn rate_period(
         &self,
         engine: &dyn RatingPort,
         org: OrganizationId,

@@ -17,6 +17,30 @@ pub struct PortError {
     pub message: String,
     pub remedy: String,
     pub kind: PortErrorKind,
+    /// Which adapter failed (decides how a failure is worded).
+    pub port: Port,
+}
+
+/// The adapters behind the app's ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Port {
+    /// The rating engine and the FOCUS importer.
+    Engine,
+    /// The PDF and CSV renderer of invoices.
+    Documents,
+    /// The SMTP mailer.
+    Mail,
+}
+
+impl Port {
+    /// The adapter, for people: "The rating engine could not finish".
+    pub fn what(self) -> &'static str {
+        match self {
+            Self::Engine => "The rating engine",
+            Self::Documents => "The invoice renderer",
+            Self::Mail => "The mail server",
+        }
+    }
 }
 
 /// Who is at fault, which decides the HTTP status and whether the cause is logged as a bug.
