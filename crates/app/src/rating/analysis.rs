@@ -278,15 +278,17 @@ impl App {
         sums.extend(stages.iter().map(|s| s.column.clone()));
         let leaves = match &engine {
             None => vec![],
-            Some(engine) => engine
-                .pivot(super::port::PivotInput {
-                    runs: dirs,
-                    group_by: group_by.clone(),
-                    filter: filter.clone(),
-                    sums,
-                    by_period: false,
-                })
-                .await?,
+            Some(engine) => {
+                engine
+                    .pivot(super::port::PivotInput {
+                        runs: dirs,
+                        group_by: group_by.clone(),
+                        filter: filter.clone(),
+                        sums,
+                        by_period: false,
+                    })
+                    .await?
+            }
         };
         let mut columns: Vec<String> = measures
             .iter()

@@ -102,8 +102,10 @@ impl Draft {
 
     /// The form's fields as a query string: the page's address for this analysis.
     fn url_query(&self) -> String {
-        let mut pairs: Vec<(String, String)> =
-            vec![("from".into(), self.from.clone()), ("to".into(), self.to.clone())];
+        let mut pairs: Vec<(String, String)> = vec![
+            ("from".into(), self.from.clone()),
+            ("to".into(), self.to.clone()),
+        ];
         pairs.extend(self.group_by.iter().map(|g| ("group_by".into(), g.clone())));
         for (i, set) in self.sets.iter().enumerate() {
             for (j, c) in set.iter().enumerate() {
@@ -261,7 +263,11 @@ fn row_view(t: &AnalysisTable, r: &AnalysisRow) -> RowView {
         label,
         currency: currency.unwrap_or("").to_string(),
         cells,
-        margin: r.margin.clone().map(|m| format!("{m} %")).unwrap_or("–".into()),
+        margin: r
+            .margin
+            .clone()
+            .map(|m| format!("{m} %"))
+            .unwrap_or("–".into()),
         rows: r.rows,
         subtotal: r.subtotal,
         others: r.others,
@@ -291,7 +297,10 @@ fn table_view(t: &AnalysisTable) -> TableView {
         totals: t.totals.iter().map(|r| row_view(t, r)).collect(),
         margin: t.rows.iter().chain(&t.totals).any(|r| r.margin.is_some())
             || t.query.measures.is_empty()
-            || t.query.measures.iter().any(|m| m.eq_ignore_ascii_case("Margin")),
+            || t.query
+                .measures
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case("Margin")),
         nested: t.group_by.len() > 1,
     }
 }
@@ -313,10 +322,16 @@ async fn latest_rated(s: &AppState, user: &ConsoleUser) -> String {
 
 fn choices(draft: &Draft, groups: &[SavedView]) -> (Vec<Choice>, Vec<Choice>, Vec<Choice>) {
     let chosen: Vec<String> = if draft.measures.is_empty() {
-        ["ProviderCost", "BilledCost", "EffectiveCost", "Profit", "Margin"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        [
+            "ProviderCost",
+            "BilledCost",
+            "EffectiveCost",
+            "Profit",
+            "Margin",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
     } else {
         draft.measures.clone()
     };
@@ -391,7 +406,13 @@ async fn run(s: &AppState, user: &ConsoleUser, draft: &Draft) -> Result<Outcome,
             table: Some(t),
             errors: Errors::none(),
         }),
-        Err(e @ (AppError::Invalid(_) | AppError::InvalidFields(_) | AppError::NotFound { .. } | AppError::Conflict { .. } | AppError::Engine(_))) => Ok(Outcome {
+        Err(
+            e @ (AppError::Invalid(_)
+            | AppError::InvalidFields(_)
+            | AppError::NotFound { .. }
+            | AppError::Conflict { .. }
+            | AppError::Engine(_)),
+        ) => Ok(Outcome {
             table: None,
             errors: Errors::of(&e, &[]).renamed_head("filter", "when"),
         }),
@@ -426,7 +447,13 @@ async fn page(
         .app
         .pricing(&user.caller)
         .await
-        .map(|st| st.view().allocations.into_iter().map(|a| a.allocation.key).collect())
+        .map(|st| {
+            st.view()
+                .allocations
+                .into_iter()
+                .map(|a| a.allocation.key)
+                .collect()
+        })
         .unwrap_or_default();
     let layout = layout(s, user, "analysis").await;
     let e = &outcome.errors;
@@ -528,7 +555,9 @@ pub(crate) async fn analysis_page(
     };
     let name = view.as_ref().map(|v| v.name.clone()).unwrap_or_default();
     let notice = match form.get("notice") {
-        Some("saved") => Some("The view is saved. Its address opens it for anyone in your organization.".to_string()),
+        Some("saved") => Some(
+            "The view is saved. Its address opens it for anyone in your organization.".to_string(),
+        ),
         Some("deleted") => Some("The view is deleted.".to_string()),
         _ => None,
     };
@@ -601,7 +630,11 @@ pub(crate) async fn save_view(
     let name = form.text("name");
     let id = form.opt("id");
     let saved = match draft.query() {
-        Ok(q) => s.app.save_view(&user.caller, id.as_deref(), &name, &q).await,
+        Ok(q) => {
+            s.app
+                .save_view(&user.caller, id.as_deref(), &name, &q)
+                .await
+        }
         Err(e) => Err(e),
     };
     match saved {
@@ -609,7 +642,9 @@ pub(crate) async fn save_view(
             Some(id) => Redirect::to(&format!("/analysis?view={id}&notice=saved")).into_response(),
             None => error_page(&view_not_found()),
         },
-        Err(e @ (AppError::Invalid(_) | AppError::InvalidFields(_) | AppError::Conflict { .. })) => {
+        Err(
+            e @ (AppError::Invalid(_) | AppError::InvalidFields(_) | AppError::Conflict { .. }),
+        ) => {
             let errors = Errors::of(&e, &[]);
             let save_name = errors.input("name", name);
             let outcome = match run(&s, &user, &draft).await {

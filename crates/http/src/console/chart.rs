@@ -223,7 +223,10 @@ mod tests {
         assert!(svg.starts_with("<svg"), "{svg}");
         assert!(svg.contains("<title>2026-09 Billed: USD 1,234.50</title>"));
         assert!(svg.contains("<title>2026-10 Billed: USD -20.00</title>"));
-        assert!(svg.contains(">USD 1,500<"), "a tick above the largest: {svg}");
+        assert!(
+            svg.contains(">USD 1,500<"),
+            "a tick above the largest: {svg}"
+        );
         assert!(svg.contains(">USD 0<"));
     }
 

@@ -37,7 +37,11 @@ impl Figures {
             provider: Money::of(m.provider_cost, c),
             billed: Money::of(m.billed_cost, c),
             profit: Money::of(m.profit, c),
-            margin: m.margin.clone().map(|p| format!("{p} %")).unwrap_or("–".into()),
+            margin: m
+                .margin
+                .clone()
+                .map(|p| format!("{p} %"))
+                .unwrap_or("–".into()),
         }
     }
 }

@@ -117,7 +117,11 @@ impl Errors {
         let names: BTreeSet<String> = self
             .fields
             .iter()
-            .filter(|(f, _)| f == head || f.starts_with(&format!("{head}.")) || f.starts_with(&format!("{head}[")))
+            .filter(|(f, _)| {
+                f == head
+                    || f.starts_with(&format!("{head}."))
+                    || f.starts_with(&format!("{head}["))
+            })
             .map(|(f, _)| f.clone())
             .collect();
         let found: Vec<String> = names.iter().filter_map(|n| self.take(n)).collect();

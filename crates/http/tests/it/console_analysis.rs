@@ -33,7 +33,9 @@ fn section<'a>(body: &'a str, id: &str) -> &'a str {
     let start = body
         .find(&format!("id=\"{id}\""))
         .unwrap_or_else(|| panic!("no #{id} in {body}"));
-    let end = body[start..].find("</section>").map_or(body.len(), |e| start + e);
+    let end = body[start..]
+        .find("</section>")
+        .map_or(body.len(), |e| start + e);
     &body[start..end]
 }
 
@@ -48,7 +50,10 @@ async fn signing_in_lands_on_an_empty_dashboard_that_says_what_to_do() {
     let page = b.get("/dashboard").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("id=\"no-data\""), "{}", page.body);
-    assert!(page.body.contains("href=\"/dashboard\" aria-current=\"page\""));
+    assert!(
+        page.body
+            .contains("href=\"/dashboard\" aria-current=\"page\"")
+    );
     assert!(!page.body.contains("<svg"));
 }
 
@@ -63,17 +68,38 @@ async fn the_dashboard_shows_each_currency_apart_with_a_trend_chart() {
     assert!(!body.contains("id=\"no-data\""));
     // This month: USD 1,234.50 + 250.125 billed (half-even to the cent), EUR apart.
     let this = section(body, "this-month");
-    assert!(this.contains(&format!("{} {}", now().month(), now().year())), "{this}");
-    assert!(this.contains(">USD 1,484.62<") && this.contains("title=\"USD 1484.625\""), "{this}");
-    assert!(this.contains(">USD 1,200.00<") && this.contains(">USD 284.62<"), "{this}");
-    assert!(this.contains(">EUR 100.00<") && this.contains(">EUR 80.00<"), "{this}");
-    assert!(!this.contains("1,584") && !this.contains("1,280"), "never summed across currencies");
+    assert!(
+        this.contains(&format!("{} {}", now().month(), now().year())),
+        "{this}"
+    );
+    assert!(
+        this.contains(">USD 1,484.62<") && this.contains("title=\"USD 1484.625\""),
+        "{this}"
+    );
+    assert!(
+        this.contains(">USD 1,200.00<") && this.contains(">USD 284.62<"),
+        "{this}"
+    );
+    assert!(
+        this.contains(">EUR 100.00<") && this.contains(">EUR 80.00<"),
+        "{this}"
+    );
+    assert!(
+        !this.contains("1,584") && !this.contains("1,280"),
+        "never summed across currencies"
+    );
     assert!(section(body, "last-month").contains(">USD 1,484.62<"));
     // One trend chart per currency, axis in the currency, exact titles on the bars.
     let trend = section(body, "trend");
-    assert!(trend.contains("<svg class=\"chart\" id=\"trend-usd\""), "{trend}");
+    assert!(
+        trend.contains("<svg class=\"chart\" id=\"trend-usd\""),
+        "{trend}"
+    );
     assert!(trend.contains("<svg class=\"chart\" id=\"trend-eur\""));
-    assert!(trend.contains(">USD 1,500</text>") && trend.contains(">EUR 100</text>"), "{trend}");
+    assert!(
+        trend.contains(">USD 1,500</text>") && trend.contains(">EUR 100</text>"),
+        "{trend}"
+    );
     let last = now().previous();
     let label = format!(
         "{} {:02}",
@@ -84,16 +110,28 @@ async fn the_dashboard_shows_each_currency_apart_with_a_trend_chart() {
         trend.contains(&format!("<title>{label} Billed: USD 1,484.62</title>")),
         "{trend}"
     );
-    assert_eq!(trend.matches("<rect class=\"bar s1\"").count(), 2 * 13 + 2, "13 months and a legend per currency");
+    assert_eq!(
+        trend.matches("<rect class=\"bar s1\"").count(),
+        2 * 13 + 2,
+        "13 months and a legend per currency"
+    );
     // Top lists and categories per currency.
     let fam = section(body, "top-families-usd");
-    assert!(fam.contains(">Contoso<") && fam.contains(">USD 1,484.62<") && !fam.contains("Fabrikam"));
+    assert!(
+        fam.contains(">Contoso<") && fam.contains(">USD 1,484.62<") && !fam.contains("Fabrikam")
+    );
     assert!(section(body, "top-families-eur").contains(">Fabrikam<"));
     let subs = section(body, "top-sub-accounts-usd");
-    assert!(subs.find("web-prod") < subs.find("data-prod"), "largest first");
+    assert!(
+        subs.find("web-prod") < subs.find("data-prod"),
+        "largest first"
+    );
     assert!(section(body, "top-services-usd").contains(">Virtual Machines<"));
     let cats = section(body, "categories-usd");
-    assert!(cats.contains("<title>Compute: USD 1,234.50</title>") && cats.contains(">Storage</text>"), "{cats}");
+    assert!(
+        cats.contains("<title>Compute: USD 1,234.50</title>") && cats.contains(">Storage</text>"),
+        "{cats}"
+    );
     assert!(section(body, "freshness").contains("No connections"));
     let lower = body.to_lowercase();
     assert!(!lower.contains(" style=") && !lower.contains("<script>"));
@@ -116,9 +154,17 @@ async fn the_analysis_page_groups_nests_and_totals_per_currency() {
     // It opens on the latest rated month, by family.
     let page = b.get("/analysis").await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains(&format!("name=\"from\" type=\"text\" value=\"{}\"", now())), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("name=\"from\" type=\"text\" value=\"{}\"", now())),
+        "{}",
+        page.body
+    );
     let result = section(&page.body, "result");
-    assert!(result.contains(">Contoso</th>") && result.contains(">Fabrikam</th>"), "{result}");
+    assert!(
+        result.contains(">Contoso</th>") && result.contains(">Fabrikam</th>"),
+        "{result}"
+    );
     assert!(result.contains(">Total USD</th>") && result.contains(">Total EUR</th>"));
     assert!(result.contains("title=\"USD 1484.625\">USD 1,484.62<"));
     assert!(!result.contains("1,584"), "never summed across currencies");
@@ -138,7 +184,10 @@ async fn the_analysis_page_groups_nests_and_totals_per_currency() {
         "{result}"
     );
     assert!(result.contains("data-path=\"USD|Contoso/web-prod\" data-parent=\"USD|Contoso\""));
-    assert!(result.contains(">USD 2,469.00<"), "web-prod over two months: {result}");
+    assert!(
+        result.contains(">USD 2,469.00<"),
+        "web-prod over two months: {result}"
+    );
     assert!(result.contains(">USD 2,969.25<"), "the USD total: {result}");
     let web = result.find("USD|Contoso/web-prod").expect("web");
     let data = result.find("USD|Contoso/data-prod").expect("data");
@@ -146,10 +195,18 @@ async fn the_analysis_page_groups_nests_and_totals_per_currency() {
 
     // Sorted by name, and top 1 with others.
     let page = b
-        .get(&analysis_url(now(), now(), &["SubAccountName"], "&sort=SubAccountName&top=1"))
+        .get(&analysis_url(
+            now(),
+            now(),
+            &["SubAccountName"],
+            "&sort=SubAccountName&top=1",
+        ))
         .await;
     let result = section(&page.body, "result");
-    assert!(result.contains(">data-prod</th>") && result.contains(">Others</th>"), "{result}");
+    assert!(
+        result.contains(">data-prod</th>") && result.contains(">Others</th>"),
+        "{result}"
+    );
     assert!(!result.contains(">web-prod</th>"));
 }
 
@@ -158,18 +215,28 @@ async fn analysis_mistakes_are_shown_beside_their_fields() {
     let (app, email, password, _) = rated().await;
     let mut b = Browser::new(&app);
     b.login(&email, &password).await;
-    let page = b.get("/analysis?from=October&to=2026-10&group_by=BillingFamilyName").await;
+    let page = b
+        .get("/analysis?from=October&to=2026-10&group_by=BillingFamilyName")
+        .await;
     assert_eq!(page.status, 200);
     assert!(page.field_error("from").is_some(), "{}", page.body);
     assert!(!page.body.contains("id=\"result\""));
-    let page = b.get(&analysis_url(now(), now(), &["NoSuchField"], "")).await;
+    let page = b
+        .get(&analysis_url(now(), now(), &["NoSuchField"], ""))
+        .await;
     assert!(
-        page.field_error("group_by").expect("beside group by").contains("NoSuchField"),
+        page.field_error("group_by")
+            .expect("beside group by")
+            .contains("NoSuchField"),
         "{}",
         page.body
     );
     let page = b.get(&analysis_url(now(), now(), &[], "&top=many")).await;
-    assert!(page.field_error("top").expect("beside top").contains("whole number"));
+    assert!(
+        page.field_error("top")
+            .expect("beside top")
+            .contains("whole number")
+    );
     let page = b
         .get(&analysis_url(
             now(),
@@ -178,9 +245,15 @@ async fn analysis_mistakes_are_shown_beside_their_fields() {
             "&when[0][0].on=dimension&when[0][0].name=Nope&when[0][0].op=equals&when[0][0].value=x",
         ))
         .await;
-    assert!(page.field_error("when[0][0].name").is_some(), "{}", page.body);
+    assert!(
+        page.field_error("when[0][0].name").is_some(),
+        "{}",
+        page.body
+    );
     // A condition row is added by the form's own button (no JavaScript).
-    let page = b.get(&analysis_url(now(), now(), &[], "&act=add:when")).await;
+    let page = b
+        .get(&analysis_url(now(), now(), &[], "&act=add:when"))
+        .await;
     assert!(page.body.contains("name=\"when[0][0].name\""));
 }
 
@@ -189,17 +262,38 @@ async fn the_current_table_exports_as_csv_with_exact_values() {
     let (app, email, password, _) = rated().await;
     let mut b = Browser::new(&app);
     b.login(&email, &password).await;
-    let page = b.get(&analysis_url(now(), now(), &["BillingFamilyName"], "")).await;
+    let page = b
+        .get(&analysis_url(now(), now(), &["BillingFamilyName"], ""))
+        .await;
     let marker = "id=\"export-csv\"";
     let at = page.body.find(marker).expect("export link");
     let href_at = page.body[..at].rfind("href=\"").expect("href") + 6;
-    let href = page.body[href_at..].split('"').next().expect("href").replace("&amp;", "&").replace("&#38;", "&");
+    let href = page.body[href_at..]
+        .split('"')
+        .next()
+        .expect("href")
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
     let csv = b.get(&href).await;
     assert_eq!(csv.status, 200, "{href}");
     let lines: Vec<&str> = csv.body.lines().collect();
-    assert!(lines[0].starts_with("row,BillingFamilyName,BillingCurrency,ProviderCost,BilledCost"), "{}", csv.body);
-    assert!(lines.iter().any(|l| l.starts_with("group,Contoso,USD,1200,1484.625,")), "{}", csv.body);
-    assert!(lines.iter().any(|l| l.starts_with("total,,EUR,80,100,")), "{}", csv.body);
+    assert!(
+        lines[0].starts_with("row,BillingFamilyName,BillingCurrency,ProviderCost,BilledCost"),
+        "{}",
+        csv.body
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("group,Contoso,USD,1200,1484.625,")),
+        "{}",
+        csv.body
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("total,,EUR,80,100,")),
+        "{}",
+        csv.body
+    );
 }
 
 #[tokio::test]
@@ -210,16 +304,35 @@ async fn a_saved_view_opens_by_its_address_inside_the_organization_only() {
     let url = analysis_url(now(), now(), &["SubAccountName"], "&sort=SubAccountName");
     let page = b.get(&url).await;
     let csrf = page.csrf();
-    let q_at = page.body.find("name=\"query\" value=\"").expect("query field") + 20;
-    let query = page.body[q_at..].split('"').next().expect("value").replace("&amp;", "&").replace("&#38;", "&");
+    let q_at = page
+        .body
+        .find("name=\"query\" value=\"")
+        .expect("query field")
+        + 20;
+    let query = page.body[q_at..]
+        .split('"')
+        .next()
+        .expect("value")
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
     // A name is required, said beside the field.
     let refused = b
-        .post("/analysis/views", &[("csrf", &csrf), ("query", &query), ("name", " ")])
+        .post(
+            "/analysis/views",
+            &[("csrf", &csrf), ("query", &query), ("name", " ")],
+        )
         .await;
     assert_eq!(refused.status, 422);
     assert!(refused.field_error("name").is_some(), "{}", refused.body);
     let saved = b
-        .post("/analysis/views", &[("csrf", &csrf), ("query", &query), ("name", "By sub-account")])
+        .post(
+            "/analysis/views",
+            &[
+                ("csrf", &csrf),
+                ("query", &query),
+                ("name", "By sub-account"),
+            ],
+        )
         .await;
     assert_eq!(saved.status, 303);
     let location = saved.location.expect("to the view");
@@ -234,8 +347,15 @@ async fn a_saved_view_opens_by_its_address_inside_the_organization_only() {
     let other = app.tenant("Other").await;
     let mut stranger = Browser::new(&app);
     stranger.login(&other.email, &other.password).await;
-    let id = location.trim_start_matches("/analysis?view=").split('&').next().expect("id");
-    assert_eq!(stranger.get(&format!("/analysis?view={id}")).await.status, 404);
+    let id = location
+        .trim_start_matches("/analysis?view=")
+        .split('&')
+        .next()
+        .expect("id");
+    assert_eq!(
+        stranger.get(&format!("/analysis?view={id}")).await.status,
+        404
+    );
     // Deleted, it is gone.
     let gone = b
         .post(&format!("/analysis/views/{id}/delete"), &[("csrf", &csrf)])

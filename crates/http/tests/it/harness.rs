@@ -74,6 +74,10 @@ async fn spawn_full(
             max_delay: std::time::Duration::from_secs(2),
             request_timeout: std::time::Duration::from_secs(10),
         },
+        sync: be_app::sync::SyncSettings {
+            data_dir: dir.join("data"),
+            ..Default::default()
+        },
         rating: be_app::rating::RatingSettings {
             debounce: time::Duration::ZERO,
             engine,
@@ -339,7 +343,11 @@ impl<'a> Browser<'a> {
         // The form's own `next` (where signing in leads by default).
         let marker = "name=\"next\" value=\"";
         let start = page.body.find(marker).expect("next field") + marker.len();
-        let next = page.body[start..].split('"').next().expect("value").to_string();
+        let next = page.body[start..]
+            .split('"')
+            .next()
+            .expect("value")
+            .to_string();
         self.post(
             "/login",
             &[

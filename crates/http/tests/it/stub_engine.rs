@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use be_app::rating::{
-    GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery, PivotInput, PortError,
-    PortErrorKind, RateInput, RatedLine, RatedSummary, RatingPort,
+    GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery, PivotInput, Port,
+    PortError, PortErrorKind, RateInput, RatedLine, RatedSummary, RatingPort,
 };
 use be_domain::{BillingPeriod, Exact};
 
@@ -74,6 +74,7 @@ fn unsupported(what: &str) -> PortError {
         message: format!("The stand-in engine does not {what}."),
         remedy: String::new(),
         kind: PortErrorKind::Failed,
+        port: Port::Engine,
     }
 }
 
@@ -117,7 +118,11 @@ impl RatingPort for StubEngine {
         Err(unsupported("preview"))
     }
 
-    async fn explain(&self, _run_dir: PathBuf, _line: String) -> Result<LineExplanation, PortError> {
+    async fn explain(
+        &self,
+        _run_dir: PathBuf,
+        _line: String,
+    ) -> Result<LineExplanation, PortError> {
         Err(unsupported("explain"))
     }
 
