@@ -288,6 +288,7 @@ impl RatingPort for EnginePort {
             sub_account_id: query.sub_account_id,
             new_lines_only: query.new_lines_only,
             limit: query.limit,
+            filter: query.filter,
         };
         let lines = self
             .engine

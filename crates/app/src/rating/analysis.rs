@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
+use be_domain::pricing::Filter;
 use be_domain::pricing::file::{ConditionFile, parse_filter};
 use be_domain::{BillingPeriod, Dimension, Exact, FieldError, RatingRunId};
 use serde::{Deserialize, Serialize};
@@ -185,43 +186,93 @@ impl AnalysisQuery {
 }
 
 impl App {
-    /// Run an analysis over the rated periods of a range.
-    pub async fn analysis(&self, caller: &Caller, query: &AnalysisQuery) -> Result<AnalysisTable> {
-        let org = caller.organization_id;
-        let periods = query.periods()?;
-        let measures = query.measures()?;
-        let config = self.load_pricing(org).await?.config;
-        let keys: Vec<String> = config
-            .allocations
-            .iter()
-            .map(|a| a.key.to_string())
-            .collect();
-        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let group_by = query
+    /// The rated lines behind one row of an analysis: the query's filter and asset group, and
+    /// each grouping level's value (`None`: no value) and the currency, over the range's periods.
+    pub async fn analysis_lines(
+        &self,
+        caller: &Caller,
+        query: &AnalysisQuery,
+        keys: &[Option<String>],
+        currency: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<super::port::RatedLine>> {
+        let mut cell: Vec<ConditionFile> = query
             .group_by
             .iter()
-            .map(|d| {
-                Dimension::parse(d, &key_refs).map_err(|e| AppError::Invalid(e.under("group_by")))
+            .zip(keys)
+            .map(|(dim, key)| {
+                let (dimension, tag) = match dim.strip_prefix("tag:") {
+                    Some(k) => (None, Some(k.to_string())),
+                    None => (Some(dim.clone()), None),
+                };
+                ConditionFile {
+                    dimension,
+                    tag,
+                    op: if key.is_some() { "equals" } else { "not_exists" }.into(),
+                    value: key.clone(),
+                    values: None,
+                }
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
+        cell.extend(currency.map(|c| ConditionFile {
+            dimension: Some("BillingCurrency".into()),
+            tag: None,
+            op: "equals".into(),
+            value: Some(c.to_string()),
+            values: None,
+        }));
+        let mut q = query.clone();
+        q.filter = if q.filter.is_empty() {
+            vec![cell]
+        } else {
+            q.filter
+                .iter()
+                .map(|set| set.iter().chain(&cell).cloned().collect())
+                .collect()
+        };
+        let org = caller.organization_id;
+        let filter = self.analysis_filter(caller, &q).await?;
+        let (runs, _) = self.analysis_runs(org, &q.periods()?).await?;
+        let limit = limit.clamp(1, 1000);
+        let mut out = Vec::new();
+        for (p, run) in runs.iter().rev() {
+            if out.len() >= limit {
+                break;
+            }
+            let query = super::port::LinesQuery {
+                limit: limit - out.len(),
+                filter: filter.clone(),
+                ..Default::default()
+            };
+            let dir = self.layout().rated_run_dir(org, *p, *run);
+            out.extend(self.engine()?.lines(dir, query).await?);
+        }
+        Ok(out)
+    }
+
+    /// The query's filter, under its asset group.
+    async fn analysis_filter(&self, caller: &Caller, query: &AnalysisQuery) -> Result<Filter> {
+        let keys = self.allocation_key_names(caller).await?;
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         let filter =
             parse_filter(&query.filter, &key_refs, "filter").map_err(AppError::InvalidFields)?;
-        let filter = match query.asset_group.as_deref() {
+        Ok(match query.asset_group.as_deref() {
             None => filter,
             Some(chosen) => {
                 let (_, group) = self
-                    .asset_group_filter(
-                        caller,
-                        if chosen == "default" {
-                            None
-                        } else {
-                            Some(chosen)
-                        },
-                    )
+                    .asset_group_filter(caller, (chosen != "default").then_some(chosen))
                     .await?;
                 super::saved::and(&group, &filter)
             }
-        };
+        })
+    }
+
+    /// The current run of each rated period, and the periods without one.
+    async fn analysis_runs(
+        &self,
+        org: be_domain::OrganizationId,
+        periods: &[BillingPeriod],
+    ) -> Result<(Vec<(BillingPeriod, RatingRunId)>, Vec<BillingPeriod>)> {
         let rated: BTreeMap<String, Option<RatingRunId>> = self
             .store
             .list_rated_periods(org)
@@ -231,12 +282,31 @@ impl App {
             .collect();
         let mut runs = Vec::new();
         let mut unrated = Vec::new();
-        for p in &periods {
+        for p in periods {
             match rated.get(&p.key()).copied().flatten() {
                 Some(run) => runs.push((*p, run)),
                 None => unrated.push(*p),
             }
         }
+        Ok((runs, unrated))
+    }
+
+    /// Run an analysis over the rated periods of a range.
+    pub async fn analysis(&self, caller: &Caller, query: &AnalysisQuery) -> Result<AnalysisTable> {
+        let org = caller.organization_id;
+        let periods = query.periods()?;
+        let measures = query.measures()?;
+        let keys = self.allocation_key_names(caller).await?;
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let group_by = query
+            .group_by
+            .iter()
+            .map(|d| {
+                Dimension::parse(d, &key_refs).map_err(|e| AppError::Invalid(e.under("group_by")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let filter = self.analysis_filter(caller, query).await?;
+        let (runs, unrated) = self.analysis_runs(org, &periods).await?;
         let cache_key = format!(
             "{org}|{runs:?}|{filter:?}|{}",
             serde_json::to_string(query).map_err(AppError::internal)?

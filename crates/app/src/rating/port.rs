@@ -170,6 +170,8 @@ pub struct LinesQuery {
     /// New lines only.
     pub new_lines_only: bool,
     pub limit: usize,
+    /// Conditions as rules write them (an analysis cell's rows); empty: every line.
+    pub filter: be_domain::pricing::Filter,
 }
 
 /// Sums of one group of a grouping by columns.

@@ -271,6 +271,7 @@ pub(crate) async fn lines(
         sub_account_id: q.sub_account_id,
         new_lines_only: q.new_lines.unwrap_or(false),
         limit: q.limit.unwrap_or(100),
+        filter: Default::default(),
     };
     Ok(Json(Items {
         items: s.app.rated_lines(&caller, &p, query).await?,

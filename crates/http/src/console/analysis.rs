@@ -166,6 +166,8 @@ pub(crate) struct RowView {
     rows: i64,
     subtotal: bool,
     others: bool,
+    /// The rated rows behind the row.
+    drill: Option<String>,
 }
 
 pub(crate) struct TableView {
@@ -218,7 +220,7 @@ fn measure_label(m: &str) -> String {
     }
 }
 
-fn row_view(t: &AnalysisTable, r: &AnalysisRow) -> RowView {
+fn row_view(t: &AnalysisTable, r: &AnalysisRow, base: &str) -> RowView {
     let currency = r.currency.as_deref();
     let path_of = |keys: &[Option<String>]| {
         keys.iter()
@@ -252,7 +254,15 @@ fn row_view(t: &AnalysisTable, r: &AnalysisRow) -> RowView {
         })
         .collect();
     let keys = &r.keys[..r.level.min(r.keys.len())];
+    let drill = (!r.others).then(|| {
+        let mut href = format!("/analysis/rows?{base}");
+        for k in keys {
+            href.push_str(&format!("&key={}", enc(k.as_deref().unwrap_or(""))));
+        }
+        href + &format!("&currency={}", enc(currency.unwrap_or("")))
+    });
     RowView {
+        drill,
         level: r.level,
         path: format!("{}|{}", currency.unwrap_or(""), path_of(keys)),
         parent: format!(
@@ -274,7 +284,7 @@ fn row_view(t: &AnalysisTable, r: &AnalysisRow) -> RowView {
     }
 }
 
-fn table_view(t: &AnalysisTable) -> TableView {
+fn table_view(t: &AnalysisTable, base: &str) -> TableView {
     let mut headers = vec![Header {
         label: if t.group_by.is_empty() {
             "Group".into()
@@ -293,8 +303,8 @@ fn table_view(t: &AnalysisTable) -> TableView {
     }));
     TableView {
         headers,
-        rows: t.rows.iter().map(|r| row_view(t, r)).collect(),
-        totals: t.totals.iter().map(|r| row_view(t, r)).collect(),
+        rows: t.rows.iter().map(|r| row_view(t, r, base)).collect(),
+        totals: t.totals.iter().map(|r| row_view(t, r, base)).collect(),
         margin: t.rows.iter().chain(&t.totals).any(|r| r.margin.is_some())
             || t.query.measures.is_empty()
             || t.query
@@ -491,7 +501,10 @@ async fn page(
             .as_ref()
             .map(|t| t.unrated.iter().map(|p| p.to_string()).collect())
             .unwrap_or_default(),
-        table: outcome.table.as_ref().map(table_view),
+        table: outcome
+            .table
+            .as_ref()
+            .map(|t| table_view(t, &draft.url_query())),
         query: draft.url_query(),
         views,
         view: extra.view,
@@ -686,4 +699,68 @@ pub(crate) async fn delete_view(
         Ok(()) => Redirect::to("/analysis?notice=deleted").into_response(),
         Err(e) => error_page(&e),
     }
+}
+
+pub(crate) struct RowsPage {
+    back: String,
+    what: String,
+    limit: usize,
+    lines: Vec<super::rating::LineRow>,
+}
+
+#[derive(Template)]
+#[template(path = "analysis_rows.html")]
+struct RowsTemplate {
+    layout: Option<Layout>,
+    page: RowsPage,
+}
+
+/// `GET /analysis/rows?...&key=K1&key=K2&currency=C`: the rated rows behind a row of the table
+/// (each links to its explanation). An empty key is "no value".
+pub(crate) async fn rows_page(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    const LIMIT: usize = 200;
+    let form = form_of(raw.as_deref());
+    let draft = Draft::from_form(&form);
+    let query = match draft.query() {
+        Ok(q) => q,
+        Err(e) => return error_page(&e),
+    };
+    let keys: Vec<Option<String>> = form
+        .all("key")
+        .into_iter()
+        .map(|k| Some(k).filter(|k| !k.is_empty()))
+        .collect();
+    let currency = form.opt("currency");
+    let lines = match s
+        .app
+        .analysis_lines(&user.caller, &query, &keys, currency.as_deref(), LIMIT)
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => return error_page(&e),
+    };
+    let mut what: Vec<String> = draft
+        .group_by
+        .iter()
+        .zip(&keys)
+        .map(|(d, k)| format!("{d} = {}", k.as_deref().unwrap_or("(none)")))
+        .collect();
+    what.extend(currency.map(|c| format!("BillingCurrency = {c}")));
+    let page = RowsPage {
+        back: format!("/analysis?{}", draft.url_query()),
+        what: if what.is_empty() { "every row".into() } else { what.join(", ") },
+        limit: LIMIT,
+        lines: lines.into_iter().map(super::rating::LineRow::of).collect(),
+    };
+    render(
+        StatusCode::OK,
+        &RowsTemplate {
+            layout: Some(layout(&s, &user, "analysis").await),
+            page,
+        },
+    )
 }

@@ -94,6 +94,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/dashboard", get(dashboard::dashboard_page))
         .route("/analysis", get(analysis::analysis_page))
         .route("/analysis/export", get(analysis::export))
+        .route("/analysis/rows", get(analysis::rows_page))
         .route("/analysis/views", post(analysis::save_view))
         .route("/analysis/views/{id}/delete", post(analysis::delete_view))
         .route("/invoices", get(soon::invoices))

@@ -363,3 +363,30 @@ async fn a_saved_view_opens_by_its_address_inside_the_organization_only() {
     assert_eq!(gone.location.as_deref(), Some("/analysis?notice=deleted"));
     assert_eq!(b.get(&format!("/analysis?view={id}")).await.status, 404);
 }
+
+#[tokio::test]
+async fn a_row_drills_down_to_its_rated_rows_and_each_to_its_explanation() {
+    let (app, email, password, _) = rated().await;
+    let mut b = Browser::new(&app);
+    b.login(&email, &password).await;
+    let page = b
+        .get(&analysis_url(now(), now(), &["BillingFamilyName", "SubAccountName"], ""))
+        .await;
+    let result = section(&page.body, "result");
+    let row = result.find("data-path=\"USD|Contoso/web-prod\"").expect("row");
+    let href_at = result[row..].find("class=\"drill\"").map(|i| row + i).expect("drill link");
+    let start = result[..href_at].rfind("href=\"").expect("href") + 6;
+    let href = result[start..]
+        .split('"')
+        .next()
+        .expect("href")
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    let rows = b.get(&href).await;
+    assert_eq!(rows.status, 200, "{href}");
+    assert!(rows.body.contains("BillingFamilyName = Contoso, SubAccountName = web-prod, BillingCurrency = USD"), "{}", rows.body);
+    assert!(rows.body.contains(&format!("data-line=\"{}/stub/0\"", now())), "{}", rows.body);
+    assert!(!rows.body.contains("/stub/1\""), "only the cell's rows");
+    assert!(rows.body.contains(&format!("href=\"/explain?line={}%2Fstub%2F0\"", now())));
+    assert!(rows.body.contains("id=\"back-to-analysis\""));
+}

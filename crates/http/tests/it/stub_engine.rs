@@ -170,12 +170,36 @@ impl RatingPort for StubEngine {
         Ok(acc.into_values().collect())
     }
 
-    async fn lines(
-        &self,
-        _run_dir: PathBuf,
-        _query: LinesQuery,
-    ) -> Result<Vec<RatedLine>, PortError> {
-        Ok(vec![])
+    /// The rows of `ROWS` the query's filter accepts (dimensions by label), line IDs by position.
+    async fn lines(&self, run_dir: PathBuf, query: LinesQuery) -> Result<Vec<RatedLine>, PortError> {
+        let period = period_of(&run_dir).unwrap_or_default();
+        Ok(ROWS
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| {
+                query.filter.matches(|d| {
+                    let label = d.label();
+                    if label == "BillingCurrency" {
+                        return Some(row.currency);
+                    }
+                    row.dims.iter().find(|(k, _)| *k == label).map(|(_, v)| *v)
+                })
+            })
+            .take(query.limit)
+            .map(|(i, row)| {
+                let dim = |k: &str| row.dims.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+                RatedLine {
+                    line_id: format!("{period}/stub/{i}"),
+                    family: dim("BillingFamilyName"),
+                    sub_account_id: dim("SubAccountName"),
+                    service: dim("ServiceName"),
+                    description: None,
+                    currency: Some(row.currency.to_string()),
+                    provider_cost: ex(row.provider),
+                    billed_cost: ex(row.billed),
+                }
+            })
+            .collect())
     }
 
     fn import_focus(
