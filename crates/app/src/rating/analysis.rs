@@ -208,7 +208,12 @@ impl App {
                 ConditionFile {
                     dimension,
                     tag,
-                    op: if key.is_some() { "equals" } else { "not_exists" }.into(),
+                    op: if key.is_some() {
+                        "equals"
+                    } else {
+                        "not_exists"
+                    }
+                    .into(),
                     value: key.clone(),
                     values: None,
                 }

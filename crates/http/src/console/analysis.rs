@@ -752,7 +752,11 @@ pub(crate) async fn rows_page(
     what.extend(currency.map(|c| format!("BillingCurrency = {c}")));
     let page = RowsPage {
         back: format!("/analysis?{}", draft.url_query()),
-        what: if what.is_empty() { "every row".into() } else { what.join(", ") },
+        what: if what.is_empty() {
+            "every row".into()
+        } else {
+            what.join(", ")
+        },
         limit: LIMIT,
         lines: lines.into_iter().map(super::rating::LineRow::of).collect(),
     };

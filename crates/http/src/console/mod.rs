@@ -4,6 +4,7 @@
 
 mod allocations;
 mod analysis;
+mod asset_groups;
 mod chart;
 mod code;
 mod conditions;
@@ -96,6 +97,15 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/analysis/export", get(analysis::export))
         .route("/analysis/rows", get(analysis::rows_page))
         .route("/analysis/views", post(analysis::save_view))
+        .route(
+            "/asset-groups",
+            get(asset_groups::asset_groups_page).post(asset_groups::create),
+        )
+        .route(
+            "/asset-groups/{id}/default",
+            post(asset_groups::make_default),
+        )
+        .route("/asset-groups/{id}/delete", post(asset_groups::delete))
         .route("/analysis/views/{id}/delete", post(analysis::delete_view))
         .route("/invoices", get(soon::invoices))
         .route(

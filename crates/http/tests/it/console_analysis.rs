@@ -370,11 +370,21 @@ async fn a_row_drills_down_to_its_rated_rows_and_each_to_its_explanation() {
     let mut b = Browser::new(&app);
     b.login(&email, &password).await;
     let page = b
-        .get(&analysis_url(now(), now(), &["BillingFamilyName", "SubAccountName"], ""))
+        .get(&analysis_url(
+            now(),
+            now(),
+            &["BillingFamilyName", "SubAccountName"],
+            "",
+        ))
         .await;
     let result = section(&page.body, "result");
-    let row = result.find("data-path=\"USD|Contoso/web-prod\"").expect("row");
-    let href_at = result[row..].find("class=\"drill\"").map(|i| row + i).expect("drill link");
+    let row = result
+        .find("data-path=\"USD|Contoso/web-prod\"")
+        .expect("row");
+    let href_at = result[row..]
+        .find("class=\"drill\"")
+        .map(|i| row + i)
+        .expect("drill link");
     let start = result[..href_at].rfind("href=\"").expect("href") + 6;
     let href = result[start..]
         .split('"')
@@ -384,9 +394,134 @@ async fn a_row_drills_down_to_its_rated_rows_and_each_to_its_explanation() {
         .replace("&#38;", "&");
     let rows = b.get(&href).await;
     assert_eq!(rows.status, 200, "{href}");
-    assert!(rows.body.contains("BillingFamilyName = Contoso, SubAccountName = web-prod, BillingCurrency = USD"), "{}", rows.body);
-    assert!(rows.body.contains(&format!("data-line=\"{}/stub/0\"", now())), "{}", rows.body);
+    assert!(
+        rows.body.contains(
+            "BillingFamilyName = Contoso, SubAccountName = web-prod, BillingCurrency = USD"
+        ),
+        "{}",
+        rows.body
+    );
+    assert!(
+        rows.body
+            .contains(&format!("data-line=\"{}/stub/0\"", now())),
+        "{}",
+        rows.body
+    );
     assert!(!rows.body.contains("/stub/1\""), "only the cell's rows");
-    assert!(rows.body.contains(&format!("href=\"/explain?line={}%2Fstub%2F0\"", now())));
+    assert!(
+        rows.body
+            .contains(&format!("href=\"/explain?line={}%2Fstub%2F0\"", now()))
+    );
     assert!(rows.body.contains("id=\"back-to-analysis\""));
+}
+
+#[tokio::test]
+async fn asset_groups_are_created_made_default_and_deleted() {
+    let (app, email, password, _) = rated().await;
+    let mut b = Browser::new(&app);
+    b.login(&email, &password).await;
+    let page = b.get("/asset-groups").await;
+    assert!(page.body.contains("id=\"no-groups\""));
+    assert!(
+        page.body
+            .contains("href=\"/asset-groups\" aria-current=\"page\"")
+    );
+    let csrf = page.csrf();
+    // Mistakes beside their fields.
+    let empty = b
+        .post("/asset-groups", &[("csrf", &csrf), ("name", "Nothing")])
+        .await;
+    assert_eq!(empty.status, 422);
+    assert!(
+        empty
+            .field_error("provider")
+            .expect("beside the first field")
+            .contains("at least one")
+    );
+    let unnamed = b
+        .post(
+            "/asset-groups",
+            &[("csrf", &csrf), ("name", ""), ("family", "Contoso")],
+        )
+        .await;
+    assert!(unnamed.field_error("name").is_some(), "{}", unnamed.body);
+    assert!(
+        unnamed.body.contains(">Contoso</textarea>"),
+        "what was typed stays"
+    );
+    // Created as the default: the dashboard and the analysis show only its costs.
+    let created = b
+        .post(
+            "/asset-groups",
+            &[
+                ("csrf", &csrf),
+                ("name", "Contoso only"),
+                ("family", "Contoso\n"),
+                ("is_default", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        created.location.as_deref(),
+        Some("/asset-groups?notice=created")
+    );
+    let list = b.get("/asset-groups").await;
+    let groups = section(&list.body, "groups");
+    assert!(groups.contains(">Contoso only</a>") && groups.contains("id=\"default-badge\""));
+    assert!(
+        groups.contains("BillingFamilyName is one of [Contoso]"),
+        "{groups}"
+    );
+    let taken = b
+        .post(
+            "/asset-groups",
+            &[
+                ("csrf", &csrf),
+                ("name", "contoso ONLY"),
+                ("service", "Storage"),
+            ],
+        )
+        .await;
+    assert!(taken.field_error("name").is_some(), "{}", taken.body);
+    let dash = b.get("/dashboard").await;
+    assert!(dash.body.contains("id=\"asset-group-name\">Contoso only<"));
+    let this = section(&dash.body, "this-month");
+    assert!(
+        this.contains(">USD 1,484.62<") && !this.contains("EUR"),
+        "{this}"
+    );
+    // "All costs" on the dashboard ignores the default.
+    let all = b.get("/dashboard?asset_group=").await;
+    assert!(section(&all.body, "this-month").contains(">EUR 100.00<"));
+    let analysis = b.get("/analysis").await;
+    let result = section(&analysis.body, "result");
+    assert!(
+        result.contains(">Contoso</th>") && !result.contains("Fabrikam"),
+        "{result}"
+    );
+    // No default, then deleted.
+    let id_at = groups.find("data-group=\"").expect("row") + 12;
+    let id = groups[id_at..].split('"').next().expect("id").to_string();
+    b.post("/asset-groups/none/default", &[("csrf", &csrf)])
+        .await;
+    assert!(
+        !b.get("/asset-groups")
+            .await
+            .body
+            .contains("id=\"default-badge\"")
+    );
+    assert!(section(&b.get("/dashboard").await.body, "this-month").contains(">EUR 100.00<"));
+    let gone = b
+        .post(&format!("/asset-groups/{id}/delete"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(
+        gone.location.as_deref(),
+        Some("/asset-groups?notice=deleted")
+    );
+    assert!(
+        b.get("/asset-groups")
+            .await
+            .body
+            .contains("id=\"no-groups\"")
+    );
 }

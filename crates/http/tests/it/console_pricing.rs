@@ -52,6 +52,7 @@ async fn every_page_has_the_navigation_and_no_inline_script_or_style() {
         "/rating",
         "/dashboard",
         "/analysis",
+        "/asset-groups",
         "/invoices",
     ];
     for path in pages {

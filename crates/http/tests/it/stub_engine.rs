@@ -60,6 +60,19 @@ pub const ROWS: &[StubRow] = &[
     },
 ];
 
+impl StubRow {
+    /// Whether the row meets a filter (dimensions by label; the currency too).
+    fn matches(&self, filter: &be_domain::pricing::Filter) -> bool {
+        filter.matches(|d| {
+            let label = d.label();
+            if label == "BillingCurrency" {
+                return Some(self.currency);
+            }
+            self.dims.iter().find(|(k, _)| *k == label).map(|(_, v)| *v)
+        })
+    }
+}
+
 pub struct StubEngine {
     pub periods: Vec<BillingPeriod>,
 }
@@ -129,7 +142,7 @@ impl RatingPort for StubEngine {
     async fn pivot(&self, q: PivotInput) -> Result<Vec<GroupedRow>, PortError> {
         let mut acc: BTreeMap<(Vec<Option<String>>, String), GroupedRow> = BTreeMap::new();
         for dir in &q.runs {
-            for row in ROWS {
+            for row in ROWS.iter().filter(|r| r.matches(&q.filter)) {
                 let mut keys: Vec<Option<String>> = vec![];
                 if q.by_period {
                     keys.push(period_of(dir));
@@ -171,23 +184,24 @@ impl RatingPort for StubEngine {
     }
 
     /// The rows of `ROWS` the query's filter accepts (dimensions by label), line IDs by position.
-    async fn lines(&self, run_dir: PathBuf, query: LinesQuery) -> Result<Vec<RatedLine>, PortError> {
+    async fn lines(
+        &self,
+        run_dir: PathBuf,
+        query: LinesQuery,
+    ) -> Result<Vec<RatedLine>, PortError> {
         let period = period_of(&run_dir).unwrap_or_default();
         Ok(ROWS
             .iter()
             .enumerate()
-            .filter(|(_, row)| {
-                query.filter.matches(|d| {
-                    let label = d.label();
-                    if label == "BillingCurrency" {
-                        return Some(row.currency);
-                    }
-                    row.dims.iter().find(|(k, _)| *k == label).map(|(_, v)| *v)
-                })
-            })
+            .filter(|(_, row)| row.matches(&query.filter))
             .take(query.limit)
             .map(|(i, row)| {
-                let dim = |k: &str| row.dims.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+                let dim = |k: &str| {
+                    row.dims
+                        .iter()
+                        .find(|(n, _)| *n == k)
+                        .map(|(_, v)| v.to_string())
+                };
                 RatedLine {
                     line_id: format!("{period}/stub/{i}"),
                     family: dim("BillingFamilyName"),
