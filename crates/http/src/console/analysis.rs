@@ -220,7 +220,7 @@ fn measure_label(m: &str) -> String {
     }
 }
 
-fn row_view(t: &AnalysisTable, r: &AnalysisRow, base: &str) -> RowView {
+fn row_view(t: &AnalysisTable, r: &AnalysisRow, base: &str, alloc_keys: &[String]) -> RowView {
     let currency = r.currency.as_deref();
     let path_of = |keys: &[Option<String>]| {
         keys.iter()
@@ -237,7 +237,19 @@ fn row_view(t: &AnalysisTable, r: &AnalysisRow, base: &str) -> RowView {
             .get(r.level - 1)
             .cloned()
             .flatten()
-            .unwrap_or_else(|| "(none)".into())
+            .unwrap_or_else(|| {
+                // No value of an allocation key: the cost no entry took.
+                let dim = t
+                    .group_by
+                    .get(r.level - 1)
+                    .map(String::as_str)
+                    .unwrap_or("");
+                if alloc_keys.iter().any(|k| k == dim) {
+                    "(unallocated)".into()
+                } else {
+                    "(none)".into()
+                }
+            })
     };
     let cells = t
         .columns
@@ -284,7 +296,7 @@ fn row_view(t: &AnalysisTable, r: &AnalysisRow, base: &str) -> RowView {
     }
 }
 
-fn table_view(t: &AnalysisTable, base: &str) -> TableView {
+fn table_view(t: &AnalysisTable, base: &str, alloc_keys: &[String]) -> TableView {
     let mut headers = vec![Header {
         label: if t.group_by.is_empty() {
             "Group".into()
@@ -303,8 +315,16 @@ fn table_view(t: &AnalysisTable, base: &str) -> TableView {
     }));
     TableView {
         headers,
-        rows: t.rows.iter().map(|r| row_view(t, r, base)).collect(),
-        totals: t.totals.iter().map(|r| row_view(t, r, base)).collect(),
+        rows: t
+            .rows
+            .iter()
+            .map(|r| row_view(t, r, base, alloc_keys))
+            .collect(),
+        totals: t
+            .totals
+            .iter()
+            .map(|r| row_view(t, r, base, alloc_keys))
+            .collect(),
         margin: t.rows.iter().chain(&t.totals).any(|r| r.margin.is_some())
             || t.query.measures.is_empty()
             || t.query
@@ -504,7 +524,7 @@ async fn page(
         table: outcome
             .table
             .as_ref()
-            .map(|t| table_view(t, &draft.url_query())),
+            .map(|t| table_view(t, &draft.url_query(), &keys)),
         query: draft.url_query(),
         views,
         view: extra.view,
