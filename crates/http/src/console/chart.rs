@@ -164,7 +164,7 @@ pub(crate) fn ranking(
     currency: Option<Currency>,
 ) -> String {
     let row_h = 26.0;
-    let (w, label_w) = (420.0, 150.0);
+    let (w, label_w, amount_w) = (460.0, 140.0, 100.0);
     let h = row_h * rows.len().max(1) as f64 + 4.0;
     let max = rows.iter().map(|(_, v)| px(*v)).fold(0.0, f64::max);
     let mut s = String::new();
@@ -176,14 +176,14 @@ pub(crate) fn ranking(
     for (i, (name, v)) in rows.iter().enumerate() {
         let y0 = 2.0 + row_h * i as f64;
         let len = if max > 0.0 {
-            (px(*v).max(0.0) / max) * (w - label_w - 8.0)
+            (px(*v).max(0.0) / max) * (w - label_w - amount_w - 8.0)
         } else {
             0.0
         };
         let short: String = name.chars().take(22).collect();
         let _ = write!(
             s,
-            r#"<text class="axis" x="{}" y="{:.1}" text-anchor="end">{}</text><rect class="bar s1" x="{label_w}" y="{:.1}" width="{:.1}" height="{:.1}"><title>{}: {}</title></rect>"#,
+            r#"<text class="axis" x="{}" y="{:.1}" text-anchor="end">{}</text><rect class="bar s1" x="{label_w}" y="{:.1}" width="{:.1}" height="{:.1}"><title>{}: {}</title></rect><text class="amount" x="{:.1}" y="{:.1}">{}</text>"#,
             label_w - 8.0,
             y0 + row_h / 2.0 + 4.0,
             esc(&short),
@@ -192,6 +192,9 @@ pub(crate) fn ranking(
             row_h - 8.0,
             esc(name),
             esc(&v.display_in(currency)),
+            label_w + len.max(1.0) + 6.0,
+            y0 + row_h / 2.0 + 4.0,
+            esc(&v.display_in(None)),
         );
     }
     s.push_str("</svg>");
