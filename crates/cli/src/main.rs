@@ -5,6 +5,7 @@
 mod client;
 mod connect;
 mod engine_port;
+mod invoices_cmd;
 mod ingest_writer;
 mod rating_cmd;
 mod server;
@@ -89,6 +90,10 @@ enum Command {
     WhatIf(rating_cmd::WhatIfArgs),
     /// A rated line: its source row and each strategy's and rule's effect, in order.
     Explain(rating_cmd::ExplainArgs),
+    /// Invoices: draft a run, finalize, list, download PDF or CSV, send, re-rate a locked period,
+    /// tie-out, locks, templates, customers, schedules.
+    #[command(subcommand)]
+    Invoices(invoices_cmd::InvoicesCommand),
     /// Manage your API tokens (uses the REST API).
     #[command(subcommand)]
     Tokens(client::TokensCommand),
@@ -163,5 +168,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Analysis(args) => rating_cmd::analysis(args).await,
         Command::AssetGroups(cmd) => rating_cmd::asset_groups(cmd).await,
         Command::Dashboard(args) => rating_cmd::dashboard(args).await,
+        Command::Invoices(cmd) => invoices_cmd::invoices(cmd).await,
     }
 }

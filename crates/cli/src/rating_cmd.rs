@@ -558,11 +558,11 @@ pub struct LinesArgs {
     json: bool,
 }
 
-fn q(s: &str) -> String {
+pub(crate) fn q(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-fn print_json(v: &Value) -> anyhow::Result<()> {
+pub(crate) fn print_json(v: &Value) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
@@ -866,7 +866,7 @@ pub async fn rate(args: RateArgs) -> anyhow::Result<()> {
 }
 
 /// Money for people: grouped digits, two decimals (the exact value is in --json).
-fn money(exact: &str, currency: &str) -> String {
+pub(crate) fn money(exact: &str, currency: &str) -> String {
     be_domain::Exact::parse(exact)
         .map(|e| e.display_in(be_domain::Currency::parse(currency).ok()))
         .unwrap_or_else(|| exact.to_string())

@@ -13,6 +13,7 @@ mod console;
 mod cookies;
 mod error;
 mod openapi;
+mod openapi_invoicing;
 mod openapi_rating;
 
 use std::{future::Future, sync::Arc, time::Duration};

@@ -24,9 +24,11 @@ pub fn document() -> Value {
     let mut doc = base_document();
     if let Some(paths) = doc["paths"].as_object_mut() {
         paths.extend(crate::openapi_rating::paths());
+        paths.extend(crate::openapi_invoicing::paths());
     }
     if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
         schemas.extend(crate::openapi_rating::schemas());
+        schemas.extend(crate::openapi_invoicing::schemas());
     }
     doc
 }

@@ -4,6 +4,7 @@
 mod architecture;
 mod browser;
 mod commands;
+mod invoices;
 mod process;
 mod rating;
 mod sync;

@@ -2,6 +2,7 @@
 
 mod accounts;
 pub(crate) mod connections;
+pub(crate) mod invoicing;
 mod json;
 mod pricing;
 pub(crate) mod rating;
@@ -142,8 +143,54 @@ pub(crate) fn router() -> Router<AppState> {
             axum::routing::put(rating::update_asset_group).delete(rating::delete_view),
         )
         .route("/dashboard", get(rating::dashboard))
+        .merge(invoicing_routes())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+}
+
+fn invoicing_routes() -> Router<AppState> {
+    use axum::routing::{delete, put};
+    Router::new()
+        .route(
+            "/invoice-templates",
+            get(invoicing::list_templates).post(invoicing::create_template),
+        )
+        .route(
+            "/invoice-templates/{id}",
+            get(invoicing::get_template)
+                .put(invoicing::update_template)
+                .delete(invoicing::delete_template),
+        )
+        .route("/invoice-templates/{id}/copy", post(invoicing::copy_template))
+        .route(
+            "/customers",
+            get(invoicing::list_customers).put(invoicing::put_customer),
+        )
+        .route("/customers/{key}", delete(invoicing::delete_customer))
+        .route(
+            "/invoice-runs",
+            get(invoicing::list_runs).post(invoicing::create_run),
+        )
+        .route("/invoice-runs/{id}", get(invoicing::get_run))
+        .route("/invoice-runs/{id}/finalize", post(invoicing::finalize_run))
+        .route("/invoice-runs/{id}/discard", post(invoicing::discard_run))
+        .route("/invoices", get(invoicing::list_invoices))
+        .route("/invoices/{id}", get(invoicing::get_invoice))
+        .route("/invoices/{id}/pdf", get(invoicing::invoice_pdf))
+        .route("/invoices/{id}/csv", get(invoicing::invoice_csv))
+        .route("/invoices/{id}/send", post(invoicing::send_invoice))
+        .route("/period-locks", get(invoicing::list_locks))
+        .route(
+            "/period-locks/{period}",
+            put(invoicing::lock).delete(invoicing::unlock),
+        )
+        .route("/periods/{period}/rerate", post(invoicing::rerate))
+        .route("/periods/{period}/tie-out", get(invoicing::tie_out))
+        .route(
+            "/invoice-schedules",
+            get(invoicing::list_schedules).post(invoicing::create_schedule),
+        )
+        .route("/invoice-schedules/{id}", delete(invoicing::delete_schedule))
 }
 
 /// The caller of an API request, from its bearer token.
