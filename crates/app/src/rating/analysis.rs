@@ -581,7 +581,77 @@ fn sort_column(
     ))
 }
 
+impl App {
+    /// An analysis as a Parquet file (the same rows as the CSV; money exact).
+    pub async fn analysis_parquet(
+        &self,
+        caller: &Caller,
+        query: &AnalysisQuery,
+    ) -> Result<Vec<u8>> {
+        let table = self.analysis(caller, query).await?;
+        let engine = self.engine()?;
+        let columns = table.export_columns();
+        Ok(
+            tokio::task::spawn_blocking(move || engine.table_parquet(columns))
+                .await
+                .map_err(AppError::internal)??,
+        )
+    }
+}
+
 impl AnalysisTable {
+    /// Every row (groups, subtotals, others, totals) as typed columns, like [`Self::to_csv`].
+    fn export_columns(&self) -> Vec<(String, super::port::ExportValues)> {
+        use super::port::ExportValues as V;
+        let all: Vec<(&str, &AnalysisRow)> = self
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    if r.others {
+                        "others"
+                    } else if r.subtotal {
+                        "subtotal"
+                    } else {
+                        "group"
+                    },
+                    r,
+                )
+            })
+            .chain(self.totals.iter().map(|r| ("total", r)))
+            .collect();
+        let mut cols = vec![(
+            "row".to_string(),
+            V::Text(all.iter().map(|(k, _)| Some(k.to_string())).collect()),
+        )];
+        for (i, g) in self.group_by.iter().enumerate() {
+            let keys = all
+                .iter()
+                .map(|(_, r)| r.keys.get(i).cloned().flatten())
+                .collect();
+            cols.push((g.clone(), V::Text(keys)));
+        }
+        cols.push((
+            "BillingCurrency".into(),
+            V::Text(all.iter().map(|(_, r)| r.currency.clone()).collect()),
+        ));
+        for (j, c) in self.columns.iter().enumerate() {
+            cols.push((
+                c.clone(),
+                V::Money(all.iter().map(|(_, r)| r.values[j]).collect()),
+            ));
+        }
+        cols.push((
+            "MarginPercent".into(),
+            V::Text(all.iter().map(|(_, r)| r.margin.clone()).collect()),
+        ));
+        cols.push((
+            "Rows".into(),
+            V::Count(all.iter().map(|(_, r)| r.rows).collect()),
+        ));
+        cols
+    }
+
     /// The table as CSV (exact decimals, every row: groups, subtotals, others, totals), for export.
     pub fn to_csv(&self) -> Result<Vec<u8>> {
         let mut w = csv::Writer::from_writer(Vec::new());

@@ -1067,6 +1067,25 @@ async fn dashboard_analysis_and_saved_views_in_the_console() {
             "{csv}"
         );
 
+        // The Parquet export: a whole Parquet file (the engine's test reads its exact values).
+        let href = attr(&c, "#export-parquet", "href").await;
+        let magic = c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch(arguments[0]).then((r) => r.arrayBuffer()).then((b) => {
+                   const t = new TextDecoder().decode(new Uint8Array(b));
+                   done([t.slice(0, 4), t.slice(-4), b.byteLength]);
+                 }, (e) => done(['failed: ' + e]));",
+                vec![json!(href)],
+            )
+            .await
+            .expect("fetch");
+        assert_eq!(
+            (magic[0].as_str(), magic[1].as_str()),
+            (Some("PAR1"), Some("PAR1")),
+            "{magic}"
+        );
+
         // Saved, then reopened by its address.
         fill(&c, "#f-name", "By cost center").await;
         click(&c, "#save-view-button").await;

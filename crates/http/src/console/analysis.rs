@@ -630,10 +630,14 @@ pub(crate) async fn export(
             Ok(bytes) => file_response("text/csv; charset=utf-8", "analysis.csv", bytes),
             Err(e) => error_page(&e),
         },
+        "parquet" => match s.app.analysis_parquet(&user.caller, &query).await {
+            Ok(bytes) => file_response("application/vnd.apache.parquet", "analysis.parquet", bytes),
+            Err(e) => error_page(&e),
+        },
         other => error_page(&AppError::Invalid(be_domain::FieldError::new(
             "format",
             "format_invalid",
-            format!("The export format is csv, not {other:?}."),
+            format!("The export format is csv or parquet, not {other:?}."),
         ))),
     }
 }
