@@ -53,9 +53,15 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "BILLING_ENGINE_INVOICING_LOCK_DAYS_AFTER_CLOSE",
         "invoicing.lock_days_after_close",
     ),
+    ("BILLING_ENGINE_MAIL_SMTP_URL", "mail.smtp_url"),
+    ("BILLING_ENGINE_MAIL_FROM", "mail.from"),
+    ("BILLING_ENGINE_MAIL_PASSWORD", "mail.password"),
     ("BILLING_ENGINE_LOG_FORMAT", "log.format"),
     ("BILLING_ENGINE_LOG", "log.level"),
 ];
+
+/// Settings read from the environment as text whatever they look like.
+const TEXT_SETTINGS: &[&str] = &["mail.smtp_url", "mail.from", "mail.password"];
 
 /// Variables with the prefix that are not server settings (the CLI's own, and tests').
 const NOT_SETTINGS: &[&str] = &[
@@ -77,7 +83,93 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub rating: RatingConfig,
     pub invoicing: InvoicingConfig,
+    pub mail: MailConfig,
     pub log: LogConfig,
+}
+
+/// The SMTP server invoices are sent through; unset, the server sends no e-mail.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// `smtp://host:25`, `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465`;
+    /// `user:password@` may stand before the host.
+    pub smtp_url: Option<String>,
+    /// The sender: `billing@example.com` or `Billing <billing@example.com>`.
+    pub from: Option<String>,
+    /// The SMTP password kept out of the URL (best from `BILLING_ENGINE_MAIL_PASSWORD`).
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = self.smtp_url.as_deref().map(redacted_smtp_url);
+        f.debug_struct("MailConfig")
+            .field("smtp_url", &url)
+            .field("from", &self.from)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+/// An SMTP URL with its password hidden, for messages and logs.
+pub fn redacted_smtp_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "[not a URL]".into(),
+    }
+}
+
+impl MailConfig {
+    /// Both the URL and the sender, or neither; a URL an SMTP client can use; a sender address.
+    fn check(&self) -> Result<(), ConfigError> {
+        let (url, from) = match (&self.smtp_url, &self.from) {
+            (None, None) if self.password.is_some() => {
+                return Err(ConfigError(
+                    "mail.password is set but mail.smtp_url is not: set both (and mail.from) to send e-mail".into(),
+                ));
+            }
+            (None, None) => return Ok(()),
+            (Some(_), None) => {
+                return Err(ConfigError(
+                    "mail.smtp_url is set but mail.from is not: set the sender address, e.g. from = \"billing@example.com\"".into(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError(
+                    "mail.from is set but mail.smtp_url is not: set the SMTP server, e.g. smtp_url = \"smtps://mail.example.com:465\"".into(),
+                ));
+            }
+            (Some(url), Some(from)) => (url, from),
+        };
+        let parsed = url::Url::parse(url).map_err(|e| {
+            ConfigError(format!(
+                "mail.smtp_url {} cannot be read ({e}); write smtp://host:25, smtp://host:587?tls=required or smtps://host:465",
+                redacted_smtp_url(url)
+            ))
+        })?;
+        if !matches!(parsed.scheme(), "smtp" | "smtps") || parsed.host_str().is_none() {
+            return Err(ConfigError(format!(
+                "mail.smtp_url must be smtp://host[:port] or smtps://host[:port]; it is {}",
+                redacted_smtp_url(url)
+            )));
+        }
+        let address = match (from.rfind('<'), from.trim_end().strip_suffix('>')) {
+            (Some(open), Some(rest)) => &rest[open + 1..],
+            _ => from.as_str(),
+        };
+        be_domain::Email::parse(address).map_err(|e| {
+            ConfigError(format!(
+                "mail.from {from:?} is not a sender address ({}); write billing@example.com or Billing <billing@example.com>",
+                e.message
+            ))
+        })?;
+        Ok(())
+    }
 }
 
 /// Period locks and e-mail delivery of invoices.
@@ -324,7 +416,14 @@ impl Config {
             .collect();
         let from_env: Vec<String> = mapped.iter().map(|(path, _)| path.clone()).collect();
         for (path, value) in mapped {
-            figment = figment.merge((path.as_str(), env_value(&value)));
+            // Text settings stay text: a password of digits must not become a number (whose
+            // type error would print it).
+            let value = if TEXT_SETTINGS.contains(&path.as_str()) {
+                figment::value::Value::from(value)
+            } else {
+                env_value(&value)
+            };
+            figment = figment.merge((path.as_str(), value));
         }
         let config: Config = figment.extract().map_err(|e| {
             let msgs: Vec<String> = e.into_iter().map(|e| describe(e, &from_env)).collect();
@@ -417,6 +516,7 @@ impl Config {
                 )));
             }
         }
+        self.mail.check()?;
         tracing_subscriber_filter_check(&self.log.level)?;
         Ok(())
     }
@@ -687,5 +787,47 @@ mod tests {
         let missing = Config::load_from(Some(Path::new("/nonexistent/be.toml")), env(&[]))
             .expect_err("missing");
         assert!(missing.to_string().contains("does not exist"));
+    }
+
+    #[test]
+    fn mail_settings_are_checked_and_the_password_never_shown() {
+        let ok = Config::load_from(
+            None,
+            env(&[
+                ("BILLING_ENGINE_MAIL_SMTP_URL", "smtps://billing:url-pw@mail.example.com:465"),
+                ("BILLING_ENGINE_MAIL_FROM", "Billing <billing@example.com>"),
+                ("BILLING_ENGINE_MAIL_PASSWORD", "123456"),
+            ]),
+        )
+        .expect("valid mail settings");
+        assert_eq!(ok.mail.password.as_deref(), Some("123456"), "digits stay text");
+        let shown = format!("{ok:?}");
+        assert!(!shown.contains("url-pw") && !shown.contains("123456"), "{shown}");
+        assert!(shown.contains("mail.example.com"), "{shown}");
+        for (pairs, needle) in [
+            (vec![("BILLING_ENGINE_MAIL_SMTP_URL", "smtp://mail.example.com")], "mail.from is not"),
+            (vec![("BILLING_ENGINE_MAIL_FROM", "billing@example.com")], "mail.smtp_url is not"),
+            (vec![("BILLING_ENGINE_MAIL_PASSWORD", "secret-pw")], "mail.password is set"),
+            (
+                vec![
+                    ("BILLING_ENGINE_MAIL_SMTP_URL", "https://user:secret-pw@mail.example.com"),
+                    ("BILLING_ENGINE_MAIL_FROM", "billing@example.com"),
+                ],
+                "smtps://host",
+            ),
+            (
+                vec![
+                    ("BILLING_ENGINE_MAIL_SMTP_URL", "smtp://mail.example.com"),
+                    ("BILLING_ENGINE_MAIL_FROM", "Billing"),
+                ],
+                "mail.from \"Billing\" is not a sender address",
+            ),
+        ] {
+            let msg = Config::load_from(None, env(&pairs))
+                .expect_err(needle)
+                .to_string();
+            assert!(msg.contains(needle), "{msg}");
+            assert!(!msg.contains("secret-pw"), "{msg}");
+        }
     }
 }

@@ -4,9 +4,11 @@
 
 mod client;
 mod connect;
+mod documents_port;
 mod engine_port;
 mod invoices_cmd;
 mod ingest_writer;
+mod mail_port;
 mod rating_cmd;
 mod server;
 mod sim_admin;
@@ -144,8 +146,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Config(ConfigCommand::Check) => {
             let c = be_app::config::Config::load(config)?;
+            let mail = match mail_port::MailPortSmtp::from_config(&c.mail)? {
+                Some(_) => be_app::config::redacted_smtp_url(c.mail.smtp_url.as_deref().unwrap_or("")),
+                None => "not configured (no e-mail is sent)".into(),
+            };
             println!(
-                "configuration is valid; database: {}",
+                "configuration is valid; database: {}; mail: {mail}",
                 server::redact_url(&c.database_url())
             );
             Ok(())

@@ -114,6 +114,10 @@ async fn open_app(config: &Config) -> anyhow::Result<App> {
     let engine = crate::engine_port::EnginePort::new(config.rating.threads as usize)
         .context("cannot start the rating engine's threads")?;
     settings.rating.engine = Some(Arc::new(engine));
+    settings.invoicing.documents = Some(Arc::new(crate::documents_port::DocumentsPort));
+    if let Some(mail) = crate::mail_port::MailPortSmtp::from_config(&config.mail)? {
+        settings.invoicing.mail = Some(Arc::new(mail));
+    }
     Ok(App::new(store, Arc::new(SystemClock), keys, settings)?)
 }
 
@@ -255,6 +259,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         .context("cannot seed the demo data")?;
     let connected = connect_demo_enrollment(&app, &seed.caller, &sim).await;
     let priced = seed_demo_pricing(&app, &seed.caller, &sim).await;
+    let invoicing = seed_demo_invoicing(&app, &seed.caller).await;
     let data_dir = args.data_dir.display().to_string();
     let token = seed.cli_token.secret.clone();
     let org = seed.organization.name.as_str().to_string();
@@ -278,6 +283,10 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
             Ok(()) => println!("    Pricing: families Northwind Traders and Tailspin Toys, plans Standard and Premium; rated as the months sync."),
             Err(e) => println!("    the demo pricing could not be set up: {e:#}"),
         }
+        match &invoicing {
+            Ok(()) => println!("    Invoices: template \"Contoso Cloud Services\" (VAT 20 %), customers for both families; `billing-engine invoices run --from <last month> --template \"Contoso Cloud Services\"` once rated."),
+            Err(e) => println!("    the demo invoicing could not be set up: {e:#}"),
+        }
         println!("    To try the wizard yourself (Connect an account), use:");
         println!("      Directory (tenant) ID:    {}   (or {})", crate::world::TENANT_DOMAIN, crate::world::TENANT_ID);
         println!("      Application (client) ID:  {}", crate::world::TRY_APP);
@@ -289,6 +298,44 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         println!("Press Ctrl-C to stop.");
     })
     .await
+}
+
+/// The demo's invoice template and customers, unless the organization already has its own
+/// template (a restarted demo keeps the user's changes).
+async fn seed_demo_invoicing(app: &App, caller: &be_app::Caller) -> anyhow::Result<()> {
+    use be_app::invoicing::{CustomerInput, FormulaBody, TemplateBody};
+    if app.invoice_templates(caller).await?.iter().any(|t| !t.builtin) {
+        return Ok(());
+    }
+    let template: TemplateBody = serde_json::from_value(serde_json::json!({
+        "name": "Contoso Cloud Services",
+        "footer": "Payment by bank transfer to IBAN GB33 BUKB 2020 1555 5555 55, quoting the invoice number.",
+        "issuer": {
+            "name": "Contoso Cloud Services Ltd",
+            "address": ["1 Cloud Street", "London EC1A 1BB", "United Kingdom"],
+            "tax_id": "GB123456789",
+            "email": "billing@contoso-cloud.example"
+        }
+    }))?;
+    let template = TemplateBody {
+        formulas: vec![FormulaBody { label: "VAT 20 %".into(), formula: "BilledCost * 0.2".into(), adds_to_total: true }],
+        ..template
+    };
+    app.create_invoice_template(caller, template).await?;
+    for (key, name, street, city, email) in [
+        ("Northwind Traders", "Northwind Traders Inc.", "42 Harbour Road", "Seattle, WA 98101", "ap@northwind.example"),
+        ("Tailspin Toys", "Tailspin Toys GmbH", "Flughafenstrasse 7", "80331 Munich", "invoices@tailspin.example"),
+    ] {
+        app.set_customer(caller, CustomerInput {
+            key: key.into(),
+            billing_name: name.into(),
+            address: vec![street.into(), city.into()],
+            emails: vec![email.into()],
+            ..Default::default()
+        })
+        .await?;
+    }
+    Ok(())
 }
 
 /// The demo's families, plans, strategies and allocations, unless the organization already has a

@@ -20,12 +20,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "be-azure-sim",
             "be-ingest",
             "be-engine",
+            "be-documents",
+            "be-mail",
             "be-domain",
         ],
     ),
     ("be-azure-sim", &[]),
     ("be-ingest", &["be-domain"]),
     ("be-engine", &["be-domain", "be-ingest"]),
+    ("be-documents", &["be-domain"]),
+    ("be-mail", &[]),
 ];
 
 /// External crates only some workspace crates may know.
@@ -37,6 +41,10 @@ const CONFINED: &[(&str, &[&str])] = &[
     ("arrow", &["be-ingest", "be-engine"]),
     ("parquet", &["be-ingest", "be-engine"]),
     ("reqwest", &["be-cli", "be-azure"]),
+    ("typst", &["be-documents"]),
+    ("typst-pdf", &["be-documents"]),
+    ("typst-layout", &["be-documents"]),
+    ("lettre", &["be-mail"]),
 ];
 
 fn metadata() -> Value {

@@ -195,6 +195,40 @@ fn config_example_is_printed_and_checks_clean() {
     );
 }
 
+#[test]
+fn mail_settings_are_checked_and_the_password_stays_hidden() {
+    let check = |pairs: &[(&str, &str)]| {
+        let mut c = command();
+        c.args(["config", "check"]);
+        for (k, v) in pairs {
+            c.env(k, v);
+        }
+        let out = c.output().expect("run");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!text.contains("pw-secret"), "{text}");
+        (out.status.success(), text)
+    };
+    let (ok, text) = check(&[]);
+    assert!(ok && text.contains("mail: not configured"), "{text}");
+    let (ok, text) = check(&[
+        ("BILLING_ENGINE_MAIL_SMTP_URL", "smtps://billing:pw-secret@mail.example.com:465"),
+        ("BILLING_ENGINE_MAIL_FROM", "Billing <billing@example.com>"),
+    ]);
+    assert!(ok && text.contains("mail: smtps://billing:***@mail.example.com:465"), "{text}");
+    let (ok, text) = check(&[
+        ("BILLING_ENGINE_MAIL_SMTP_URL", "smtp://mail.example.com:25"),
+        ("BILLING_ENGINE_MAIL_FROM", "billing@example.com"),
+        ("BILLING_ENGINE_MAIL_PASSWORD", "pw-secret"),
+    ]);
+    assert!(!ok && text.contains("unencrypted"), "{text}");
+    let (ok, text) = check(&[("BILLING_ENGINE_MAIL_SMTP_URL", "smtp://mail.example.com")]);
+    assert!(!ok && text.contains("mail.from"), "{text}");
+}
+
 /// `serve` on PostgreSQL: migrate, create an organization, serve, log JSON with request IDs,
 /// and stop cleanly on SIGTERM.
 #[test]
