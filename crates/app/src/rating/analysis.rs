@@ -500,7 +500,7 @@ fn build(
             kids
         };
     let mut rows = Vec::new();
-    for (currency, _) in &totals {
+    for currency in totals.keys() {
         let mut first = children(&[], currency);
         let mut others: Option<Acc> = None;
         if let Some(n) = q.top

@@ -14,7 +14,7 @@ fn now() -> BillingPeriod {
 /// A server whose organization has this month and last month rated (by the stand-in), and a
 /// browser signed in to it.
 async fn rated() -> (TestApp, String, String, String) {
-    let app = spawn_app_with_engine(StubEngine::new(vec![now(), now().previous()])).await;
+    let app = spawn_app_with_engine(StubEngine::port(vec![now(), now().previous()])).await;
     let t = app.tenant("MSP").await;
     let caller = app.app.token_caller(&t.token).await.expect("caller");
     let file = std::env::temp_dir().join(format!("be-stub-{}.csv", uuid::Uuid::new_v4()));

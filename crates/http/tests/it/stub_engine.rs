@@ -251,7 +251,7 @@ impl RatingPort for StubEngine {
 }
 
 impl StubEngine {
-    pub fn new(periods: Vec<BillingPeriod>) -> Arc<dyn RatingPort> {
+    pub fn port(periods: Vec<BillingPeriod>) -> Arc<dyn RatingPort> {
         Arc::new(StubEngine { periods })
     }
 }
