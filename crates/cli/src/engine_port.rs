@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use be_app::rating::{
-    GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery,
-    PivotInput, Port, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary, RatingPort,
-    SplitShare, StageEffect, StageInfo,
+    ExportValues, GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation,
+    LinesQuery, PivotInput, Port, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary,
+    RatingPort, SplitShare, StageEffect, StageInfo,
 };
 use be_domain::{BillingPeriod, Exact};
 use be_engine::{Engine, EngineError, Manifest, Preview, RateRequest, SourceFile};
@@ -288,6 +288,7 @@ impl RatingPort for EnginePort {
             sub_account_id: query.sub_account_id,
             new_lines_only: query.new_lines_only,
             limit: query.limit,
+            filter: query.filter,
         };
         let lines = self
             .engine
@@ -309,6 +310,23 @@ impl RatingPort for EnginePort {
                 })
             })
             .collect()
+    }
+
+    fn table_parquet(&self, columns: Vec<(String, ExportValues)>) -> Result<Vec<u8>, PortError> {
+        let columns: Vec<(String, be_engine::TableValues)> = columns
+            .into_iter()
+            .map(|(name, v)| {
+                let v = match v {
+                    ExportValues::Text(t) => be_engine::TableValues::Text(t),
+                    ExportValues::Money(m) => {
+                        be_engine::TableValues::Money(m.into_iter().map(|x| x.scaled()).collect())
+                    }
+                    ExportValues::Count(c) => be_engine::TableValues::Count(c),
+                };
+                (name, v)
+            })
+            .collect();
+        be_engine::table_parquet(&columns).map_err(engine_error)
     }
 
     fn import_focus(

@@ -162,7 +162,7 @@ pub struct AnalysisArgs {
     /// Print the API's JSON.
     #[arg(long)]
     json: bool,
-    /// Export the table: csv.
+    /// Export the table: csv, or parquet (with --output).
     #[arg(long, value_name = "FORMAT")]
     format: Option<String>,
     /// Where to write the export (standard output without it).
@@ -288,10 +288,17 @@ pub async fn analysis(args: AnalysisArgs) -> anyhow::Result<()> {
         str_of(&query, "to").to_string(),
     );
     if let Some(format) = &args.format {
-        anyhow::ensure!(format == "csv", "--format is csv (JSON: --json)");
+        anyhow::ensure!(
+            format == "csv" || format == "parquet",
+            "--format is csv or parquet (JSON: --json)"
+        );
+        anyhow::ensure!(
+            format == "csv" || args.output.is_some(),
+            "--format parquet needs --output FILE"
+        );
         let resp = api
             .http()
-            .post(format!("{}/api/v1/analysis?format=csv", api.base()))
+            .post(format!("{}/api/v1/analysis?format={format}", api.base()))
             .bearer_auth(api.token())
             .json(&query)
             .send()

@@ -6,15 +6,18 @@ use std::path::Path;
 use std::str::FromStr;
 
 use be_domain::BillingPeriod;
+use be_domain::pricing::Filter;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Decimal128Type};
 use datafusion::arrow::util::display::array_value_to_string;
+use datafusion::common::ScalarValue;
 use datafusion::functions::expr_fn::starts_with;
 use datafusion::logical_expr::lit;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
+use crate::filter::filter_expr;
 use crate::money::{self, Exact};
 use crate::rate::Manifest;
 use crate::schema::{self, c};
@@ -452,6 +455,22 @@ pub struct LineFilter {
     pub sub_account_id: Option<String>,
     pub new_lines_only: bool,
     pub limit: usize,
+    /// Conditions as rules write them (an analysis cell's drill-down); empty: every line.
+    pub filter: Filter,
+}
+
+/// A rated file's rows with every column the filter reads (missing ones as nulls), filtered.
+fn with_filter(mut df: DataFrame, filter: &Filter) -> datafusion::error::Result<DataFrame> {
+    if filter.is_empty() {
+        return Ok(df);
+    }
+    for d in filter.dimensions() {
+        let col = crate::pivot::column_of(d).unwrap_or_else(|| "Tags".into());
+        if !df.schema().has_column_with_unqualified_name(&col) {
+            df = df.with_column(&col, lit(ScalarValue::Utf8(None)))?;
+        }
+    }
+    df.filter(filter_expr(filter))
 }
 
 /// Rated lines of a run, new lines first, then source rows in their order.
@@ -473,8 +492,13 @@ pub(crate) async fn list_lines(
         let mut index = 0;
         for b in &batches {
             for r in 0..b.num_rows() {
+                let cells = row_cells(b, r);
+                if !new_line_matches(&filter.filter, &cells) {
+                    index += 1;
+                    continue;
+                }
                 out.push(summary_of(
-                    &row_cells(b, r),
+                    &cells,
                     LineId::New {
                         period: m.period,
                         index,
@@ -514,6 +538,7 @@ pub(crate) async fn list_lines(
                     reason: e.to_string(),
                 })?
                 .filter(cond)
+                .and_then(|df| with_filter(df, &filter.filter))
                 .and_then(|df| df.limit(0, Some(filter.limit.max(1))))
                 .map_err(EngineError::query("listing lines"))?;
             for b in &df
@@ -552,6 +577,15 @@ pub(crate) async fn list_lines(
         .filter(keep)
         .take(filter.limit.max(1))
         .collect())
+}
+
+/// Whether a new line (a handful per run, read whole) meets the filter; tags are not on them.
+fn new_line_matches(filter: &Filter, cells: &[(String, Option<String>)]) -> bool {
+    filter.matches(|d| {
+        crate::pivot::column_of(d)
+            .and_then(|col| value(cells, &col))
+            .filter(|v| !v.is_empty())
+    })
 }
 
 fn summary_of(cells: &[(String, Option<String>)], line_id: String) -> LineSummary {

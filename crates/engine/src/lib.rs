@@ -16,6 +16,7 @@
 
 mod error;
 mod explain;
+mod export;
 mod filter;
 mod input;
 mod lines;
@@ -30,6 +31,7 @@ mod udf;
 use std::path::{Path, PathBuf};
 
 pub use error::{EngineError, Result};
+pub use export::{TableValues, table_parquet};
 pub use explain::{Explanation, LineFilter, LineId, LineSummary, SplitShare, StageEffect};
 pub use input::SourceFile;
 pub use lines::NewLine;

@@ -43,7 +43,7 @@ fn period_of(dir: &std::path::Path) -> Option<String> {
 const PERIOD_KEY: &str = "__period";
 
 /// The column a dimension is read from (`None` for tags, read from `Tags`).
-fn column_of(d: &Dimension) -> Option<String> {
+pub(crate) fn column_of(d: &Dimension) -> Option<String> {
     match d {
         Dimension::Focus(n) | Dimension::Extension(n) | Dimension::Allocation(n) => Some(n.clone()),
         Dimension::Family => Some(schema::FAMILY.into()),

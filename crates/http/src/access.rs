@@ -84,7 +84,12 @@ pub(crate) fn console_permission(method: &Method, path: &str) -> Access {
         ("/" | "/login" | "/logout" | "/invite/{token}", _) => return Public,
         (p, _) if p.starts_with("/static/") => return Public,
         ("/tokens" | "/tokens/{id}/revoke", _) => OwnTokens,
-        ("/dashboard" | "/analysis", _) => ViewAnalysis,
+        ("/dashboard" | "/analysis" | "/analysis/rows" | "/asset-groups", true) => ViewAnalysis,
+        ("/analysis/export", true) => Export,
+        ("/analysis/views" | "/analysis/views/{id}/delete", false) => SaveViews,
+        ("/asset-groups" | "/asset-groups/{id}/default" | "/asset-groups/{id}/delete", false) => {
+            SaveViews
+        }
         ("/users" | "/users/{id}" | "/users/{id}/role" | "/users/{id}/remove", _) => ManageUsers,
         ("/users/invite" | "/invites/{id}/revoke", _) => ManageUsers,
         ("/audit" | "/audit.csv", true) => ReadAudit,

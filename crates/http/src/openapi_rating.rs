@@ -195,7 +195,7 @@ pub(crate) fn paths() -> Map<String, Value> {
         "/analysis".into(),
         json!({"post": {"operationId": "analysis",
             "summary": "A pivot over the rated periods of a range: group by any dimension (nested, with subtotals), filter like rules, measures, one column per rule, sort, top N with others, totals per currency",
-            "parameters": [query("format", "string", "json (default) or csv (the same table, exact decimals).")],
+            "parameters": [query("format", "string", "json (default), csv or parquet (the same table, exact decimals; money as Decimal128(38, 24) in Parquet).")],
             "requestBody": body("AnalysisQuery"),
             "responses": {"200": ok("The table.", "AnalysisTable"), "400": error("Bad JSON."), "401": error("No valid API token."), "409": error("Rating is not available."),
                           "415": error("Not JSON."), "422": error("A value is not valid (`period_invalid`, `dimension_unknown`, `measure_unknown`, `sort_unknown`, `format_invalid`, a condition's own codes).")}}}),

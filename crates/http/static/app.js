@@ -34,4 +34,32 @@
       setTimeout(() => { button.disabled = true; button.textContent = form.getAttribute("data-busy"); }, 0);
     });
   });
+
+  // Nested groups of an analysis fold and unfold from their subtotal row (a real button, so the
+  // keyboard reaches it). Without JavaScript every row shows.
+  document.querySelectorAll("table[data-collapsible]").forEach((table) => {
+    const rows = Array.from(table.querySelectorAll("tbody tr[data-path]"));
+    const below = (path) => rows.filter((r) => r.dataset.path.startsWith(path + "/"));
+    rows.filter((r) => r.classList.contains("subtotal")).forEach((row) => {
+      const cell = row.querySelector("th");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "fold";
+      button.setAttribute("aria-expanded", "true");
+      button.setAttribute("aria-label", "Fold " + cell.textContent.trim());
+      button.textContent = "−";
+      button.addEventListener("click", () => {
+        const open = button.getAttribute("aria-expanded") !== "true";
+        button.setAttribute("aria-expanded", String(open));
+        button.textContent = open ? "−" : "+";
+        button.setAttribute("aria-label", (open ? "Fold " : "Unfold ") + cell.textContent.trim());
+        below(row.dataset.path).forEach((r) => {
+          r.hidden = !open;
+          const inner = r.querySelector("button.fold");
+          if (inner) { inner.setAttribute("aria-expanded", String(open)); inner.textContent = open ? "−" : "+"; }
+        });
+      });
+      cell.prepend(button);
+    });
+  });
 })();

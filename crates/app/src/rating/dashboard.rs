@@ -133,7 +133,6 @@ impl App {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let engine = self.engine()?;
         let trend_runs = runs(&mut BillingPeriod::range(
             this_month.plus_months(-12),
             this_month,
@@ -141,7 +140,7 @@ impl App {
         let trend_rows = if trend_runs.is_empty() {
             vec![]
         } else {
-            engine
+            self.engine()?
                 .pivot(PivotInput {
                     runs: trend_runs,
                     group_by: vec![],
@@ -179,7 +178,7 @@ impl App {
         let month_rows = if month_runs.is_empty() {
             vec![]
         } else {
-            engine
+            self.engine()?
                 .pivot(PivotInput {
                     runs: month_runs,
                     group_by: dims,

@@ -24,9 +24,9 @@ pub use analysis::{AnalysisQuery, AnalysisRow, AnalysisTable, MEASURES};
 pub use dashboard::{Dashboard, Freshness, MonthFigures, TopRow};
 pub use imports::SourcesOverview;
 pub use port::{
-    GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery,
-    PivotInput, Port, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary, RatingPort,
-    SourceInput, SplitShare, StageEffect, StageInfo,
+    ExportValues, GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation,
+    LinesQuery, PivotInput, Port, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary,
+    RatingPort, SourceInput, SplitShare, StageEffect, StageInfo,
 };
 pub use saved::{AssetGroupInput, SavedView};
 pub use views::{

@@ -170,6 +170,8 @@ pub struct LinesQuery {
     /// New lines only.
     pub new_lines_only: bool,
     pub limit: usize,
+    /// Conditions as rules write them (an analysis cell's rows); empty: every line.
+    pub filter: be_domain::pricing::Filter,
 }
 
 /// Sums of one group of a grouping by columns.
@@ -215,6 +217,14 @@ pub struct ImportOutcome {
     pub rounded_values: u64,
 }
 
+/// One column of a table to export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportValues {
+    Text(Vec<Option<String>>),
+    Money(Vec<Exact>),
+    Count(Vec<i64>),
+}
+
 /// The engine, as the app uses it.
 #[async_trait::async_trait]
 pub trait RatingPort: Send + Sync + 'static {
@@ -238,6 +248,18 @@ pub trait RatingPort: Send + Sync + 'static {
     async fn pivot(&self, query: PivotInput) -> Result<Vec<GroupedRow>, PortError>;
     async fn lines(&self, run_dir: PathBuf, query: LinesQuery)
     -> Result<Vec<RatedLine>, PortError>;
+    /// A table (an analysis) as a Parquet file: money exact at the stored scale. Adapters that
+    /// write no Parquet say so.
+    fn table_parquet(&self, columns: Vec<(String, ExportValues)>) -> Result<Vec<u8>, PortError> {
+        let _ = columns;
+        Err(PortError {
+            code: "export_unavailable",
+            message: "This server cannot write Parquet.".into(),
+            remedy: "Export as CSV.".into(),
+            kind: PortErrorKind::Failed,
+            port: Port::Engine,
+        })
+    }
     /// Import a FOCUS file; each period's rows go to `dest(period)`, replaced atomically.
     /// Blocking work: call it off the async threads.
     fn import_focus(

@@ -71,7 +71,7 @@ pub(crate) fn and(a: &Filter, b: &Filter) -> Filter {
 }
 
 impl App {
-    async fn allocation_key_names(&self, caller: &Caller) -> Result<Vec<String>> {
+    pub(crate) async fn allocation_key_names(&self, caller: &Caller) -> Result<Vec<String>> {
         Ok(self
             .load_pricing(caller.organization_id)
             .await?

@@ -113,10 +113,11 @@ async fn log_in_create_an_account_and_see_a_duplicate_refused() {
             .await
             .expect("click");
         c.wait()
-            .for_element(Locator::Css("input#name"))
+            .for_element(Locator::Css("#trend, #no-data"))
             .await
-            .expect("accounts page");
-        assert_eq!(c.current_url().await.expect("url").path(), "/accounts");
+            .expect("dashboard");
+        assert_eq!(c.current_url().await.expect("url").path(), "/dashboard");
+        goto(&c, &demo.url, "/accounts").await;
         shots(&c, "1-accounts").await;
 
         submit_name(&c, "Wingtip Toys").await;
@@ -261,9 +262,9 @@ async fn sign_in(c: &Client, url: &str) {
     fill(c, "input#password", DEMO_PASSWORD).await;
     click(c, "button[type=submit]").await;
     c.wait()
-        .for_element(Locator::Css("input#name"))
+        .for_element(Locator::Css("#trend, #no-data"))
         .await
-        .expect("signed in");
+        .expect("signed in, on the dashboard");
 }
 
 /// The seed's flow in the console: create an account, Azure, Billing Engine, the app registration
@@ -595,9 +596,9 @@ async fn pricing_and_rating_in_the_console() {
         fill(&c, "input#password", "a very good password").await;
         click(&c, "button[type=submit]").await;
         c.wait()
-            .for_element(Locator::Css("input#name"))
+            .for_element(Locator::Css("#no-data"))
             .await
-            .expect("signed in");
+            .expect("signed in, on the empty dashboard");
 
         // Before any data: honest empty states and placeholders.
         goto(&c, &url, "/rating").await;
@@ -607,8 +608,12 @@ async fn pricing_and_rating_in_the_console() {
                 .contains("No cost data yet")
         );
         goto(&c, &url, "/dashboard").await;
-        assert!(text_of(&c, "#coming-next").await.contains("Not built yet"));
-        shots(&c, "dashboard-placeholder").await;
+        assert!(
+            text_of(&c, "#no-data")
+                .await
+                .contains("No rated costs in the last 13 months")
+        );
+        shots(&c, "dashboard-empty").await;
 
         // Import the FOCUS file through the upload form.
         goto(&c, &url, "/import").await;
@@ -932,6 +937,232 @@ async fn pricing_and_rating_in_the_console() {
             .await
             .expect("signed out");
         shots(&c, "login").await;
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(300), result).await;
+    let _ = c.close().await;
+    outcome.expect("the browser test finished in time");
+}
+
+/// The fetched text of a link of the page, with the browser's session (an export).
+async fn fetch_text(c: &Client, css: &str) -> String {
+    let href = attr(c, css, "href").await;
+    c.execute_async(
+        "const done = arguments[arguments.length - 1];
+         fetch(arguments[0]).then((r) => r.text()).then(done, (e) => done('failed: ' + e));",
+        vec![json!(href)],
+    )
+    .await
+    .expect("fetch")
+    .as_str()
+    .expect("text")
+    .to_string()
+}
+
+/// Issue 10 in the console on the worked example (loaded through the CLI): the dashboard with
+/// figures and an SVG chart, the analysis by CostCenter (Web 66, Batch 44, Data 160, unallocated
+/// 171.2125) with a second level folding, a row drilled to its rated rows and explained, a saved
+/// view reopened by its address, the CSV export parsed, an asset group; screenshots at both widths.
+#[tokio::test]
+async fn dashboard_analysis_and_saved_views_in_the_console() {
+    let fresh = crate::rating::Fresh::start();
+    let csv = crate::rating::shared("data/engine/example-focus.csv");
+    let config = crate::rating::shared("data/engine/example-config.json");
+    let (ok, _, err) = fresh.run(&["import", "focus", csv.to_str().expect("path")]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = fresh.run(&["pricing", "import", config.to_str().expect("path")]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = fresh.run(&["rate", "2026-10"]);
+    assert!(ok && out.contains("BilledCost 441.2125"), "{out}{err}");
+    let url = fresh.url.clone();
+    let driver = start_chromedriver();
+    let c = browser(&driver).await;
+    let result = async {
+        goto(&c, &url, "/login").await;
+        fill(&c, "input#email", crate::rating::EMAIL).await;
+        fill(&c, "input#password", "a very good password").await;
+        click(&c, "button[type=submit]").await;
+        // The landing page: the dashboard, with October's figures in the trend chart.
+        let trend = text_of(&c, "#trend").await;
+        assert_eq!(path(&c).await, "/dashboard");
+        assert!(trend.contains("USD"), "{trend}");
+        let titles = c
+            .execute(
+                "return Array.from(document.querySelectorAll('#trend-usd title')).map((t) => t.textContent).join('|');",
+                vec![],
+            )
+            .await
+            .expect("titles");
+        let titles = titles.as_str().expect("text");
+        assert!(
+            titles.contains("Oct 26 Billed: USD 441.21")
+                && titles.contains("Oct 26 Provider cost: USD 700.00"),
+            "{titles}"
+        );
+        let top = text_of(&c, "#top-families-usd").await;
+        assert!(top.contains("Contoso"), "{top}");
+        shots(&c, "dashboard").await;
+
+        // The analysis by CostCenter, through the form.
+        goto(&c, &url, "/analysis").await;
+        fill(&c, "#f-from", "2026-10").await;
+        fill(&c, "#f-to", "2026-10").await;
+        fill(&c, "#f-group_by-0", "CostCenter").await;
+        click(&c, "#run").await;
+        let table = until_shown(&c, "#pivot", "Web").await;
+        for (name, billed) in [
+            ("Web", "USD 66.00"),
+            ("Batch", "USD 44.00"),
+            ("Data", "USD 160.00"),
+            ("(unallocated)", "USD 171.21"),
+        ] {
+            let row = text_of(
+                &c,
+                &format!(
+                    "#pivot tr[data-path='USD|{}']",
+                    if name.starts_with('(') { "" } else { name }
+                ),
+            )
+            .await;
+            assert!(
+                row.contains(name) && row.contains(billed),
+                "{row} in {table}"
+            );
+        }
+        assert!(text_of(&c, "#pivot tfoot").await.contains("USD 441.21"));
+        assert_eq!(
+            attr(
+                &c,
+                "#pivot tr[data-path='USD|'] td.num:nth-of-type(3)",
+                "title"
+            )
+            .await,
+            "USD 171.2125",
+            "exact on hover"
+        );
+        shots(&c, "analysis").await;
+
+        // The export of the current table, parsed.
+        let csv = fetch_text(&c, "#export-csv").await;
+        let lines: Vec<&str> = csv.lines().collect();
+        assert!(
+            lines[0].starts_with("row,CostCenter,BillingCurrency,ProviderCost,BilledCost"),
+            "{csv}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("group,,USD,") && l.contains(",171.2125,")),
+            "{csv}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("group,Web,USD,") && l.contains(",66,")),
+            "{csv}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("total,,USD,700,441.2125,")),
+            "{csv}"
+        );
+
+        // The Parquet export: a whole Parquet file (the engine's test reads its exact values).
+        let href = attr(&c, "#export-parquet", "href").await;
+        let magic = c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch(arguments[0]).then((r) => r.arrayBuffer()).then((b) => {
+                   const t = new TextDecoder().decode(new Uint8Array(b));
+                   done([t.slice(0, 4), t.slice(-4), b.byteLength]);
+                 }, (e) => done(['failed: ' + e]));",
+                vec![json!(href)],
+            )
+            .await
+            .expect("fetch");
+        assert_eq!(
+            (magic[0].as_str(), magic[1].as_str()),
+            (Some("PAR1"), Some("PAR1")),
+            "{magic}"
+        );
+
+        // Saved, then reopened by its address.
+        fill(&c, "#f-name", "By cost center").await;
+        click(&c, "#save-view-button").await;
+        until_shown(&c, "#notice", "saved").await;
+        let saved = c.current_url().await.expect("url");
+        let id = saved
+            .query_pairs()
+            .find(|(k, _)| k == "view")
+            .map(|(_, v)| v.to_string())
+            .expect("the view's address");
+        goto(&c, &url, "/dashboard").await;
+        goto(&c, &url, &format!("/analysis?view={id}")).await;
+        assert_eq!(text_of(&c, "#view-name").await, "By cost center");
+        assert!(text_of(&c, "#pivot").await.contains("USD 171.21"));
+        assert!(text_of(&c, "#views").await.contains("By cost center"));
+
+        // Two levels: a subtotal folds its groups (keyboard: Enter on the button).
+        fill(&c, "#f-group_by-1", "BillingFamilyName").await;
+        click(&c, "#run").await;
+        until_shown(&c, "#pivot", "Contoso").await;
+        let inner = "#pivot tr[data-parent='USD|Web']";
+        assert!(
+            c.find(Locator::Css(inner))
+                .await
+                .expect("a nested row")
+                .is_displayed()
+                .await
+                .expect("shown")
+        );
+        let fold = c
+            .find(Locator::Css("#pivot tr[data-path='USD|Web'] button.fold"))
+            .await
+            .expect("fold button");
+        fold.send_keys("\u{E007}").await.expect("Enter");
+        assert!(
+            !c.find(Locator::Css(inner))
+                .await
+                .expect("row")
+                .is_displayed()
+                .await
+                .expect("hidden")
+        );
+        assert_eq!(
+            fold.attr("aria-expanded").await.expect("attr").as_deref(),
+            Some("false")
+        );
+        fold.click().await.expect("unfold");
+        shots(&c, "analysis-nested").await;
+
+        // Drill down from Web's count to its rated rows, then explain one.
+        click(&c, "#pivot tr[data-path='USD|Web'] a.drill").await;
+        let rows = text_of(&c, "#lines").await;
+        assert!(
+            text_of(&c, "#drill-what")
+                .await
+                .contains("CostCenter = Web")
+        );
+        assert!(rows.contains("USD 66.00"), "{rows}");
+        shots(&c, "analysis-rows").await;
+        click(&c, "#lines a.button").await;
+        c.wait()
+            .for_element(Locator::Css("#pipeline"))
+            .await
+            .expect("explained");
+
+        // An asset group made the default narrows the dashboard.
+        goto(&c, &url, "/asset-groups").await;
+        fill(&c, "#f-name", "Contoso only").await;
+        fill(&c, "#f-family", "Contoso").await;
+        click(&c, "#is-default").await;
+        click(&c, "#create-group").await;
+        until_shown(&c, "#notice", "saved").await;
+        assert!(text_of(&c, "#group-list").await.contains("default"));
+        shots(&c, "asset-groups").await;
+        goto(&c, &url, "/dashboard").await;
+        assert_eq!(text_of(&c, "#asset-group-name").await, "Contoso only");
+        shots(&c, "dashboard-asset-group").await;
     };
     let outcome = tokio::time::timeout(Duration::from_secs(300), result).await;
     let _ = c.close().await;

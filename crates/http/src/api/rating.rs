@@ -271,6 +271,7 @@ pub(crate) async fn lines(
         sub_account_id: q.sub_account_id,
         new_lines_only: q.new_lines.unwrap_or(false),
         limit: q.limit.unwrap_or(100),
+        filter: Default::default(),
     };
     Ok(Json(Items {
         items: s.app.rated_lines(&caller, &p, query).await?,
@@ -313,7 +314,8 @@ pub(crate) struct AnalysisFormat {
     format: Option<String>,
 }
 
-/// `POST /analysis`: the pivot; `?format=csv` exports the same table as CSV (exact decimals).
+/// `POST /analysis`: the pivot; `?format=csv` or `?format=parquet` exports the same table
+/// (exact decimals).
 pub(crate) async fn analysis(
     State(s): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -339,10 +341,27 @@ pub(crate) async fn analysis(
             )
                 .into_response())
         }
+        "parquet" => {
+            let bytes = s.app.analysis_parquet(&caller, &query).await?;
+            Ok((
+                [
+                    (
+                        axum::http::header::CONTENT_TYPE,
+                        "application/vnd.apache.parquet",
+                    ),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"analysis.parquet\"",
+                    ),
+                ],
+                bytes,
+            )
+                .into_response())
+        }
         other => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "format_invalid",
-            format!("The format is json or csv, not {other:?}."),
+            format!("The format is json, csv or parquet, not {other:?}."),
         )
         .with_field("format")),
     }

@@ -3,11 +3,15 @@
 //! [`csrf::guard`] refuses any POST without a valid one.
 
 mod allocations;
+mod analysis;
+mod asset_groups;
 mod audit;
+mod chart;
 mod code;
 mod conditions;
 mod connect;
 mod csrf;
+mod dashboard;
 mod data;
 mod families;
 mod invoicing;
@@ -15,7 +19,6 @@ mod pages;
 mod plans;
 mod rating;
 mod rule_form;
-mod soon;
 mod strategies;
 mod upload;
 mod users;
@@ -102,8 +105,21 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
             "/administration/cloud-account",
             get(connect::cloud_account).post(connect::add_cloud_account),
         )
-        .route("/dashboard", get(soon::dashboard))
-        .route("/analysis", get(soon::analysis))
+        .route("/dashboard", get(dashboard::dashboard_page))
+        .route("/analysis", get(analysis::analysis_page))
+        .route("/analysis/export", get(analysis::export))
+        .route("/analysis/rows", get(analysis::rows_page))
+        .route("/analysis/views", post(analysis::save_view))
+        .route(
+            "/asset-groups",
+            get(asset_groups::asset_groups_page).post(asset_groups::create),
+        )
+        .route(
+            "/asset-groups/{id}/default",
+            post(asset_groups::make_default),
+        )
+        .route("/asset-groups/{id}/delete", post(asset_groups::delete))
+        .route("/analysis/views/{id}/delete", post(analysis::delete_view))
         .merge(invoicing::routes())
         .route(
             "/families",

@@ -174,13 +174,9 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// `/`: the first page the role can use.
-pub(crate) async fn home(user: ConsoleUser) -> Redirect {
-    if user.caller.can(be_app::Permission::Read) {
-        Redirect::to("/accounts")
-    } else {
-        Redirect::to("/dashboard")
-    }
+/// `/`: the dashboard, the landing page of every role.
+pub(crate) async fn home(_user: ConsoleUser) -> Redirect {
+    Redirect::to("/dashboard")
 }
 
 pub(crate) fn new_pre_login_value() -> String {

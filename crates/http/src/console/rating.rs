@@ -438,13 +438,32 @@ pub(crate) async fn period_page(
 // ----- Lines and explain -----
 
 pub(crate) struct LineRow {
-    id: String,
-    href: String,
-    family: String,
-    sub: String,
-    what: String,
-    provider: Money,
-    billed: Money,
+    pub(crate) id: String,
+    pub(crate) href: String,
+    pub(crate) family: String,
+    pub(crate) sub: String,
+    pub(crate) what: String,
+    pub(crate) provider: Money,
+    pub(crate) billed: Money,
+}
+
+impl LineRow {
+    pub(crate) fn of(l: be_app::rating::RatedLine) -> Self {
+        let c = l.currency.as_deref();
+        LineRow {
+            family: l.family.clone().unwrap_or_default(),
+            sub: l.sub_account_id.clone().unwrap_or_default(),
+            what: [l.service.as_deref(), l.description.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · "),
+            provider: Money::of(l.provider_cost, c),
+            billed: Money::of(l.billed_cost, c),
+            href: format!("/explain?line={}", enc(&l.line_id)),
+            id: l.line_id,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -492,6 +511,7 @@ pub(crate) async fn lines_page(
         sub_account_id: non_empty(&q.sub_account),
         new_lines_only: q.new.is_some(),
         limit,
+        filter: Default::default(),
     };
     let (lines, problem) = match s.app.rated_lines(&user.caller, &period, query).await {
         Ok(lines) => (lines, None),
@@ -518,25 +538,7 @@ pub(crate) async fn lines_page(
         new_only: q.new.is_some(),
         limit,
         families,
-        lines: lines
-            .into_iter()
-            .map(|l| {
-                let c = l.currency.as_deref();
-                LineRow {
-                    family: l.family.clone().unwrap_or_default(),
-                    sub: l.sub_account_id.clone().unwrap_or_default(),
-                    what: [l.service.as_deref(), l.description.as_deref()]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(" · "),
-                    provider: Money::of(l.provider_cost, c),
-                    billed: Money::of(l.billed_cost, c),
-                    href: format!("/explain?line={}", enc(&l.line_id)),
-                    id: l.line_id,
-                }
-            })
-            .collect(),
+        lines: lines.into_iter().map(LineRow::of).collect(),
         problem,
     };
     render(StatusCode::OK, &page)

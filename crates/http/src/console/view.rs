@@ -100,6 +100,34 @@ impl Errors {
         Self::default()
     }
 
+    /// Paths the form names otherwise by their head: `filter[0][1].value` is `when[0][1].value`.
+    pub(crate) fn renamed_head(mut self, from: &str, to: &str) -> Self {
+        for (f, _) in &mut self.fields {
+            if let Some(rest) = f.strip_prefix(from)
+                && (rest.is_empty() || rest.starts_with(['[', '.']))
+            {
+                *f = format!("{to}{rest}");
+            }
+        }
+        self
+    }
+
+    /// The messages about `head` and every path below it, claimed.
+    pub(crate) fn take_under(&self, head: &str) -> Option<String> {
+        let names: BTreeSet<String> = self
+            .fields
+            .iter()
+            .filter(|(f, _)| {
+                f == head
+                    || f.starts_with(&format!("{head}."))
+                    || f.starts_with(&format!("{head}["))
+            })
+            .map(|(f, _)| f.clone())
+            .collect();
+        let found: Vec<String> = names.iter().filter_map(|n| self.take(n)).collect();
+        (!found.is_empty()).then(|| found.join(" "))
+    }
+
     /// The message(s) about `name`, claimed.
     pub(crate) fn take(&self, name: &str) -> Option<String> {
         let found: Vec<&str> = self

@@ -52,6 +52,7 @@ async fn every_page_has_the_navigation_and_no_inline_script_or_style() {
         "/rating",
         "/dashboard",
         "/analysis",
+        "/asset-groups",
         "/invoices",
     ];
     for path in pages {
@@ -88,13 +89,6 @@ async fn every_page_has_the_navigation_and_no_inline_script_or_style() {
                 && !lower.contains(" onclick=")
                 && !lower.contains(" onchange="),
             "{path} has inline script or style"
-        );
-    }
-    for page in ["/dashboard", "/analysis"] {
-        let body = b.get(page).await.body;
-        assert!(
-            body.contains("coming next") && body.contains("Not built yet") && !body.contains("USD"),
-            "{page} is an honest placeholder"
         );
     }
     let js = app

@@ -40,7 +40,21 @@ async fn spawn_with_clock(manual: Option<Arc<ManualClock>>) -> TestApp {
     spawn_inner(manual, be_azure::Endpoints::default()).await
 }
 
+/// Starts the real server with a rating engine of the caller's choice (a stand-in), rating at
+/// once after a change (no debounce).
+pub async fn spawn_app_with_engine(engine: Arc<dyn be_app::rating::RatingPort>) -> TestApp {
+    spawn_full(None, be_azure::Endpoints::default(), Some(engine)).await
+}
+
 async fn spawn_inner(manual: Option<Arc<ManualClock>>, azure: be_azure::Endpoints) -> TestApp {
+    spawn_full(manual, azure, None).await
+}
+
+async fn spawn_full(
+    manual: Option<Arc<ManualClock>>,
+    azure: be_azure::Endpoints,
+    engine: Option<Arc<dyn be_app::rating::RatingPort>>,
+) -> TestApp {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = std::env::temp_dir().join(format!("be-http-test-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -59,6 +73,15 @@ async fn spawn_inner(manual: Option<Arc<ManualClock>>, azure: be_azure::Endpoint
             base_delay: std::time::Duration::from_millis(20),
             max_delay: std::time::Duration::from_secs(2),
             request_timeout: std::time::Duration::from_secs(10),
+        },
+        sync: be_app::sync::SyncSettings {
+            data_dir: dir.join("data"),
+            ..Default::default()
+        },
+        rating: be_app::rating::RatingSettings {
+            debounce: time::Duration::ZERO,
+            engine,
+            ..Default::default()
         },
         ..AppSettings::default()
     };
@@ -323,13 +346,21 @@ impl<'a> Browser<'a> {
     pub async fn login(&mut self, email: &str, password: &str) -> Page {
         let page = self.get("/login").await;
         let csrf = page.csrf();
+        // The form's own `next` (where signing in leads by default).
+        let marker = "name=\"next\" value=\"";
+        let start = page.body.find(marker).expect("next field") + marker.len();
+        let next = page.body[start..]
+            .split('"')
+            .next()
+            .expect("value")
+            .to_string();
         self.post(
             "/login",
             &[
                 ("csrf", &csrf),
                 ("email", email),
                 ("password", password),
-                ("next", "/accounts"),
+                ("next", &next),
             ],
         )
         .await
