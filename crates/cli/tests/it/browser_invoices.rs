@@ -20,9 +20,18 @@ async fn a_run_drafted_reviewed_and_finalized_in_the_console() {
         fill(&c, "input#email", crate::rating::EMAIL).await;
         fill(&c, "input#password", "a very good password").await;
         click(&c, "button[type=submit]").await;
-        c.wait().for_element(Locator::Css("input#name")).await.expect("signed in");
+        c.wait().for_element(Locator::Css("#trend")).await.expect("signed in, on the dashboard");
 
-        // A mistake first, beside its field; then the draft.
+        // A template of our own: the out-of-the-box one with a VAT line shown for information.
+        goto(&c, &url, "/invoices/templates/new").await;
+        fill(&c, "#f-name", "Monthly with VAT").await;
+        fill(&c, "#f-formulas-0-label", "VAT 20%").await;
+        fill(&c, "#f-formulas-0-formula", "BilledCost * 0.2").await;
+        click(&c, "#save-template").await;
+        until_shown(&c, "#notice", "created").await;
+        shots(&c, "invoice-template-created").await;
+
+        // A mistake first, beside its field; then the draft with that template.
         goto(&c, &url, "/invoices/runs").await;
         assert!(text_of(&c, "#no-runs").await.contains("No runs yet"));
         fill(&c, "#f-from", "2026-10").await;
@@ -34,6 +43,16 @@ async fn a_run_drafted_reviewed_and_finalized_in_the_console() {
         fill(&c, "#f-issue_date", "2026-11-05").await;
         fill(&c, "#f-parameters-0-label", "Contract").await;
         fill(&c, "#f-parameters-0-value", "C-1042").await;
+        let chosen = c
+            .execute(
+                "const s = document.querySelector('#f-template'); \
+                 for (const o of s.options) { if (o.text.includes('Monthly with VAT')) { s.value = o.value; } } \
+                 return s.options[s.selectedIndex].text;",
+                vec![],
+            )
+            .await
+            .expect("choose the template");
+        assert!(chosen.as_str().unwrap_or("").contains("Monthly with VAT"), "{chosen}");
         click(&c, "#create-run").await;
         until_shown(&c, "#run-state", "draft").await;
 
@@ -49,7 +68,9 @@ async fn a_run_drafted_reviewed_and_finalized_in_the_console() {
         assert_eq!(attr(&c, "#doc-total", "title").await, "USD 256.2125", "exact on hover");
         let lines = text_of(&c, "#doc-lines").await;
         assert!(lines.contains("Support fee") && lines.contains("USD 16.96"), "the rule's line: {lines}");
-        assert!(text_of(&c, "#invoice-document").await.contains("C-1042"), "the run's parameter");
+        let document = text_of(&c, "#invoice-document").await;
+        assert!(document.contains("C-1042"), "the run's parameter: {document}");
+        assert!(document.contains("VAT 20%") && document.contains("51.24"), "the template's formula line: {document}");
 
         // The other tab, by keyboard-reachable link.
         c.find(Locator::XPath("//nav[contains(@class,'invoice-tabs')]//a[contains(., 'Fabrikam')]"))
@@ -80,6 +101,19 @@ async fn a_run_drafted_reviewed_and_finalized_in_the_console() {
         click(&c, "tr[data-number='INV-000001'] a").await;
         until_shown(&c, "#doc-number", "INV-000001").await;
         assert!(attr(&c, "#download-pdf", "href").await.ends_with("/pdf"));
+        // The PDF as the browser downloads it, with the session's cookie.
+        let pdf = c
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 fetch(document.querySelector('#download-pdf').href).then((r) => r.arrayBuffer()).then((b) => { \
+                   const u = new Uint8Array(b); done(String.fromCharCode(...u.slice(0, 5)) + ' ' + u.length); });",
+                vec![],
+            )
+            .await
+            .expect("download the PDF");
+        let pdf = pdf.as_str().unwrap_or("").to_string();
+        let size: usize = pdf.split(' ').nth(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+        assert!(pdf.starts_with("%PDF-") && size > 10_000, "a PDF: {pdf}");
         shots(&c, "invoice").await;
 
         goto(&c, &url, "/invoices/periods/2026-10/tie-out").await;
