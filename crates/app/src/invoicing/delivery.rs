@@ -342,6 +342,7 @@ impl App {
         if !self.store.claim_schedule(&s, next).await? {
             return Ok(next);
         }
+        let s = ScheduleRecord { next_run_at: next, ..s };
         if let Err(e) = self.run_schedule(&s).await {
             tracing::error!(schedule = %s.id, error = %e.chain(), "scheduled invoice run failed; it runs again next month");
         }

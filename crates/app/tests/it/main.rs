@@ -2,5 +2,6 @@
 //! on one database, concurrency, retries, deletion during a sync, and the runner's log spans.
 
 mod harness;
+mod invoicing;
 mod jobs;
 mod sync;
