@@ -154,12 +154,12 @@ pub(crate) struct LoginQuery {
 }
 
 /// Only same-site paths are followed after login (no open redirect).
-/// Where to go after signing in: `next` only if it is a path on this site, else `/`. It must
+/// Where to go after signing in: `next` only if it is a path on this site, else the dashboard. It must
 /// start with one `/`, hold no control character, space or backslash (browsers read `/\t/host`
 /// and `/\\host` as another site), and stay on this origin once parsed; what is returned is the
 /// parsed path and query, so it is always a valid `Location`.
 fn safe_next(next: Option<&str>) -> String {
-    let home = || "/".to_string();
+    let home = || "/dashboard".to_string();
     let Some(n) = next else { return home() };
     let suspicious = |c: char| c.is_control() || c.is_whitespace() || c == '\\';
     if !n.starts_with('/') || n.starts_with("//") || n.chars().any(suspicious) {

@@ -24,7 +24,7 @@ async fn login_sets_a_secure_http_only_session_cookie() {
     let page = b.login(&t.email, &t.password).await;
     assert_eq!(
         (page.status, page.location.as_deref()),
-        (303, Some("/accounts"))
+        (303, Some("/dashboard"))
     );
     let cookie = b
         .last_set_cookies
@@ -57,7 +57,7 @@ async fn login_never_redirects_off_site() {
             ],
         )
         .await;
-    assert_eq!(page.location.as_deref(), Some("/"));
+    assert_eq!(page.location.as_deref(), Some("/dashboard"));
     // Tabs, line breaks and backslashes (which browsers drop or read as `/`) never lead off-site,
     // and a line break is no server error.
     for next in [
@@ -80,7 +80,7 @@ async fn login_never_redirects_off_site() {
         let page = b.post("/login", &form).await;
         assert_eq!(
             (page.status, page.location.as_deref()),
-            (303, Some("/")),
+            (303, Some("/dashboard")),
             "{next:?}"
         );
         assert!(b.has_cookie("be_session"), "{next:?}: signed in");
@@ -98,7 +98,7 @@ async fn login_never_redirects_off_site() {
     assert_eq!(page.location.as_deref(), Some("/rating/2026-01?x=1"));
     // The sign-in page's own link is checked the same way.
     let page = b.get("/login?next=/%09/127.0.0.1:28099/x").await;
-    assert_eq!((page.status, page.location.as_deref()), (303, Some("/")));
+    assert_eq!((page.status, page.location.as_deref()), (303, Some("/dashboard")));
 }
 
 #[tokio::test]
