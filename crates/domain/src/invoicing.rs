@@ -617,7 +617,8 @@ pub struct SourcePeriod {
 }
 
 // Dates as `2026-11-05` in the stored document and the API.
-time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+// Dates as `YYYY-MM-DD` in documents and views (`#[serde(with = "be_domain::invoicing::iso_date")]`).
+time::serde::format_description!(pub iso_date, Date, "[year]-[month]-[day]");
 
 /// The number of the `n`th document of a series: `INV-000042`.
 pub fn document_number(series: &str, n: i64) -> String {

@@ -114,6 +114,15 @@ pub(crate) fn next_schedule_time(now: OffsetDateTime, day: u8) -> OffsetDateTime
         .expect("next month's day is after now")
 }
 
+fn missing_recipients() -> AppError {
+    FieldError::new(
+        "recipients",
+        "recipients_missing",
+        "This customer has no e-mail recipient: add one to the customer, or give the addresses to send to.",
+    )
+    .into()
+}
+
 fn parse_recipients(raw: &[String]) -> Result<Vec<Email>> {
     let emails: Vec<Email> = raw
         .iter()
@@ -121,12 +130,7 @@ fn parse_recipients(raw: &[String]) -> Result<Vec<Email>> {
         .map(|r| Email::parse(r).map_err(|e| super::templates::at(e, "recipients")))
         .collect::<std::result::Result<_, FieldError>>()?;
     if emails.is_empty() {
-        return Err(FieldError::new(
-            "recipients",
-            "recipients_missing",
-            "This customer has no e-mail recipient: add one to the customer, or give the addresses to send to.",
-        )
-        .into());
+        return Err(missing_recipients());
     }
     Ok(emails)
 }
@@ -182,15 +186,10 @@ impl App {
             let emails = current.map(|c| c.emails).filter(|e| !e.is_empty());
             emails.unwrap_or(document_of(record)?.customer.emails)
         };
-        let recipients: Vec<String> = parse_recipients(
-            &recipients
-                .iter()
-                .map(|e| e.as_str().to_string())
-                .collect::<Vec<_>>(),
-        )?
-        .iter()
-        .map(|e| e.as_str().to_string())
-        .collect();
+        if recipients.is_empty() {
+            return Err(missing_recipients());
+        }
+        let recipients: Vec<String> = recipients.iter().map(|e| e.as_str().to_string()).collect();
         let now = self.clock.now();
         let d = DeliveryRecord {
             id: DeliveryId::new(),

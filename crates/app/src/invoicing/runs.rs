@@ -56,7 +56,7 @@ pub struct InvoiceSummary {
     pub currency: String,
     pub period_from: String,
     pub period_to: String,
-    #[serde(with = "iso_date")]
+    #[serde(with = "be_domain::invoicing::iso_date")]
     pub issue_date: time::Date,
     pub total: be_domain::Exact,
     pub exact_total: be_domain::Exact,
@@ -94,7 +94,7 @@ pub struct RunView {
     pub template: String,
     pub period_from: String,
     pub period_to: String,
-    #[serde(with = "iso_date")]
+    #[serde(with = "be_domain::invoicing::iso_date")]
     pub issue_date: time::Date,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -107,7 +107,6 @@ pub struct RunView {
     pub outdated: bool,
 }
 
-time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
 
 pub(crate) fn run_not_found() -> AppError {
     AppError::NotFound {
