@@ -672,11 +672,13 @@ impl App {
         writer: Arc<dyn PeriodWriter>,
     ) -> std::result::Result<(PeriodSummary, u64), (&'static str, String, String, u64)> {
         let dir = work.join(period.key());
-        tokio::fs::create_dir_all(&dir).await.map_err(|e| {
+        crate::layout::create_private_dir_async(&dir).await.map_err(|e| {
+            // The path goes to the log only; people see what the server chose to say.
+            tracing::error!(dir = %dir.display(), error = %e, "cannot create the period's download folder");
             (
                 "sync_disk",
-                format!("cannot create {}: {e}", dir.display()),
-                "Check the data directory's disk space and permissions.".into(),
+                format!("The download folder could not be created ({}).", e.kind()),
+                "Check the data directory's disk space and permissions (the server log names the folder).".into(),
                 0,
             )
         })?;
@@ -713,11 +715,12 @@ impl App {
         };
         let dest = self.layout().connection_period(c.id, period);
         if let Some(parent) = dest.parent() {
-            tokio::fs::create_dir_all(parent).await.map_err(|e| {
+            crate::layout::create_private_dir_async(parent).await.map_err(|e| {
+                tracing::error!(dir = %parent.display(), error = %e, "cannot create the connection's data folder");
                 (
                     "sync_disk",
-                    e.to_string(),
-                    "Check the data directory.".into(),
+                    format!("The connection's data folder could not be created ({}).", e.kind()),
+                    "Check the data directory's disk space and permissions (the server log names the folder).".into(),
                     bytes,
                 )
             })?;

@@ -44,6 +44,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(10));
+        if !url.contains("memory") {
+            private_sqlite_file(options.get_filename())
+                .map_err(|e| StoreError::Connect(sqlx::Error::Io(e)))?;
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
@@ -51,6 +55,37 @@ impl SqliteStore {
             .map_err(StoreError::Connect)?;
         Ok(Self { pool })
     }
+}
+
+/// Create the SQLite file readable by this user only (0600 on Unix, whatever the umask) before
+/// SQLite opens it, or take group and other permissions away from an existing one. SQLite gives
+/// its `-wal` and `-shm` files the database file's permissions.
+fn private_sqlite_file(path: &std::path::Path) -> std::io::Result<()> {
+    if path.as_os_str().is_empty() || path == std::path::Path::new(":memory:") {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        let mode = file.metadata()?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+            for suffix in ["-wal", "-shm"] {
+                let mut side = path.as_os_str().to_owned();
+                side.push(suffix);
+                if let Ok(f) = std::fs::File::open(&side) {
+                    f.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The production store.
@@ -794,6 +829,21 @@ macro_rules! sql_store {
             async fn list_accounts(&self, org: OrganizationId) -> Result<Vec<Account>> {
                 let rows: Vec<AccountRow> = sqlx::query_as(concat!("SELECT ", account_columns!(), " FROM accounts WHERE organization_id = $1 ORDER BY name_key, id"))
                 .bind(org.as_uuid())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn list_accounts_after(
+                &self,
+                org: OrganizationId,
+                after: Option<&str>,
+                limit: i64,
+            ) -> Result<Vec<Account>> {
+                let rows: Vec<AccountRow> = sqlx::query_as(concat!("SELECT ", account_columns!(), " FROM accounts WHERE organization_id = $1 AND name_key > $2 ORDER BY name_key LIMIT $3"))
+                .bind(org.as_uuid())
+                .bind(after.unwrap_or(""))
+                .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows.into_iter().map(Into::into).collect())

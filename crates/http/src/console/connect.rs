@@ -711,9 +711,10 @@ pub(crate) async fn validate(
 ) -> Response {
     match s.app.validate_connection(&user.caller, &id).await {
         Ok(_) => Redirect::to(&format!("/connections/{id}")).into_response(),
+        // The address carries a code, never text: the page says only what the server chose.
         Err(e @ AppError::Invalid(_)) => Redirect::to(&format!(
             "/connections/{id}?error={}",
-            url::form_urlencoded::byte_serialize(e.public_message().as_bytes()).collect::<String>()
+            url::form_urlencoded::byte_serialize(e.code().as_bytes()).collect::<String>()
         ))
         .into_response(),
         Err(e) => error_page(&e),
@@ -794,6 +795,18 @@ struct HistoryRowView {
     remedy: Option<String>,
 }
 
+/// The text of a validation refusal named by its code in the page's address (`?error=`); any
+/// other value shows nothing.
+fn validation_error_text(code: &str) -> Option<String> {
+    match code {
+        "connection_incomplete" => Some(
+            "Enter the missing details first (directory ID, application ID, client secret, agreement type and billing account ID), then validate."
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
 #[derive(Deserialize)]
 pub(crate) struct ConnectionNotice {
     notice: Option<String>,
@@ -857,7 +870,7 @@ pub(crate) async fn connection_page(
             Some("sync") => Some("A sync is queued; this page shows its progress when you reload it.".into()),
             _ => None,
         },
-        error: q.error,
+        error: q.error.as_deref().and_then(validation_error_text),
         secret_warning: s.app.secret_warning(&c),
         agreement: c.agreement_type.map(|a| a.code().to_string()).unwrap_or_else(none),
         billing_account_id: c.billing_account_id.as_ref().map(|b| b.to_string()).unwrap_or_else(none),
