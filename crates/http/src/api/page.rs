@@ -82,19 +82,22 @@ impl PageParams {
                     )
                 })?,
         };
+        // A cursor is a position: any text of the documented alphabet names one (the items
+        // whose key sorts after it), so only text outside the alphabet is refused.
         let after = match one("cursor")? {
             None => None,
+            Some(raw) if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
+                return Err(bad(
+                    "cursor",
+                    "`cursor` is not one this server gave: pass the `next_cursor` of the previous page as it is.",
+                ));
+            }
             Some(raw) => Some(
                 URL_SAFE_NO_PAD
                     .decode(raw)
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or_else(|| {
-                        bad(
-                            "cursor",
-                            "`cursor` is not one this server gave: pass the `next_cursor` of the previous page as it is.",
-                        )
-                    })?,
+                    .unwrap_or_else(|| raw.to_string()),
             ),
         };
         Ok(Self { limit, after })
@@ -254,6 +257,7 @@ mod tests {
             ("limit=1&limit=2", "limit"),
             ("cursor=%FF", "cursor"),
             ("cursor=***", "cursor"),
+            ("cursor=", "cursor"),
         ] {
             let e = PageParams::from_query(Some(q)).expect_err(q);
             assert_eq!((e.code, e.field.as_deref()), ("invalid_parameter", Some(field)), "{q}");
