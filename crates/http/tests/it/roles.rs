@@ -293,6 +293,79 @@ const CONSOLE: &[(&str, &str, Option<Role>)] = &[
     ("GET", "/static/wizard.js", None),
     ("POST", "/import/upload", Some(Role::BillingAdmin)),
     ("POST", "/pricing/code/upload", Some(Role::BillingAdmin)),
+    // The Invoices area (console/invoicing/mod.rs): reading needs an analyst; changes and the
+    // forms that make them, a billing admin.
+    ("GET", "/invoices", Some(Role::Analyst)),
+    ("GET", "/invoices/runs", Some(Role::Analyst)),
+    ("POST", "/invoices/runs", Some(Role::BillingAdmin)),
+    ("GET", "/invoices/runs/{id}", Some(Role::Analyst)),
+    (
+        "GET",
+        "/invoices/runs/{id}/finalize",
+        Some(Role::BillingAdmin),
+    ),
+    (
+        "POST",
+        "/invoices/runs/{id}/finalize",
+        Some(Role::BillingAdmin),
+    ),
+    (
+        "POST",
+        "/invoices/runs/{id}/discard",
+        Some(Role::BillingAdmin),
+    ),
+    ("GET", "/invoices/{id}", Some(Role::Analyst)),
+    ("GET", "/invoices/{id}/pdf", Some(Role::Analyst)),
+    ("GET", "/invoices/{id}/csv", Some(Role::Analyst)),
+    ("GET", "/invoices/{id}/json", Some(Role::Analyst)),
+    ("POST", "/invoices/{id}/send", Some(Role::BillingAdmin)),
+    ("GET", "/invoices/templates", Some(Role::Analyst)),
+    ("POST", "/invoices/templates", Some(Role::BillingAdmin)),
+    ("GET", "/invoices/templates/new", Some(Role::BillingAdmin)),
+    ("GET", "/invoices/templates/{id}", Some(Role::Analyst)),
+    ("POST", "/invoices/templates/{id}", Some(Role::BillingAdmin)),
+    (
+        "POST",
+        "/invoices/templates/{id}/copy",
+        Some(Role::BillingAdmin),
+    ),
+    (
+        "POST",
+        "/invoices/templates/{id}/delete",
+        Some(Role::BillingAdmin),
+    ),
+    ("GET", "/invoices/customers", Some(Role::Analyst)),
+    ("POST", "/invoices/customers", Some(Role::BillingAdmin)),
+    ("GET", "/invoices/customers/edit", Some(Role::BillingAdmin)),
+    ("GET", "/invoices/schedules", Some(Role::Analyst)),
+    ("POST", "/invoices/schedules", Some(Role::BillingAdmin)),
+    (
+        "POST",
+        "/invoices/schedules/{id}/delete",
+        Some(Role::BillingAdmin),
+    ),
+    ("GET", "/invoices/periods", Some(Role::Analyst)),
+    ("POST", "/invoices/periods", Some(Role::BillingAdmin)),
+    (
+        "POST",
+        "/invoices/periods/{period}/unlock",
+        Some(Role::BillingAdmin),
+    ),
+    (
+        "GET",
+        "/invoices/periods/{period}/rerate",
+        Some(Role::BillingAdmin),
+    ),
+    (
+        "POST",
+        "/invoices/periods/{period}/rerate",
+        Some(Role::BillingAdmin),
+    ),
+    (
+        "GET",
+        "/invoices/periods/{period}/tie-out",
+        Some(Role::Analyst),
+    ),
 ];
 
 struct Member {
@@ -398,8 +471,20 @@ async fn every_api_operation_allows_exactly_the_roles_of_the_table() {
 
 /// Every `.route("...", get(..).post(..))` of the console's router, read from its source.
 fn console_routes() -> Vec<(String, String)> {
-    let src = include_str!("../../src/console/mod.rs");
     let mut out = vec![];
+    for src in CONSOLE_ROUTERS {
+        routes_of(src, &mut out);
+    }
+    out
+}
+
+/// The console's router and the routers it merges (`.merge(x::routes())`).
+const CONSOLE_ROUTERS: &[&str] = &[
+    include_str!("../../src/console/mod.rs"),
+    include_str!("../../src/console/invoicing/mod.rs"),
+];
+
+fn routes_of(src: &str, out: &mut Vec<(String, String)>) {
     let parts: Vec<&str> = src.split(".route(").skip(1).collect();
     for part in parts {
         let Some(start) = part.find('"') else {
@@ -416,7 +501,6 @@ fn console_routes() -> Vec<(String, String)> {
             }
         }
     }
-    out
 }
 
 async fn signed_in<'a>(test: &'a TestApp, email: &str) -> (Browser<'a>, String) {
@@ -433,6 +517,12 @@ async fn every_console_route_allows_exactly_the_roles_of_the_table() {
     let members = members(&test).await;
     let routes = console_routes();
     assert!(routes.len() > 60, "{} console routes found", routes.len());
+    let merged = CONSOLE_ROUTERS[0].matches("::routes())").count();
+    assert_eq!(
+        merged + 1,
+        CONSOLE_ROUTERS.len(),
+        "every router merged into the console is read by this test"
+    );
     let mut missing = vec![];
     let mut wrong = vec![];
     for member in members.iter().rev() {
