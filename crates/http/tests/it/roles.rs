@@ -730,3 +730,91 @@ async fn owners_invite_change_roles_and_remove_users_but_never_the_last_owner() 
         .await;
     assert_eq!((status, body["code"].clone()), (409, json!("last_owner")));
 }
+
+/// The navigation and the Invoices area's actions show only what the role may do.
+#[tokio::test]
+async fn pages_offer_only_the_actions_the_role_allows() {
+    let test = spawn_app().await;
+    let members = members(&test).await;
+    for member in &members {
+        let (mut b, _) = signed_in(&test, &member.email).await;
+        let dashboard = b.get("/dashboard").await;
+        assert_eq!(dashboard.status, 200, "{:?}", member.role);
+        let start = dashboard
+            .body
+            .find("<nav class=\"nav\"")
+            .expect("navigation");
+        let menu = &dashboard.body[start..];
+        let menu = &menu[..menu.find("</nav>").expect("end of navigation")];
+        let nav = |href: &str| menu.contains(&format!("<a href=\"{href}\""));
+        assert!(nav("/dashboard") && nav("/tokens"), "{:?}", member.role);
+        assert_eq!(
+            nav("/families"),
+            member.role >= Role::Analyst,
+            "{:?}",
+            member.role
+        );
+        assert_eq!(
+            nav("/invoices"),
+            member.role >= Role::Analyst,
+            "{:?}",
+            member.role
+        );
+        assert_eq!(
+            nav("/import"),
+            member.role >= Role::BillingAdmin,
+            "{:?}",
+            member.role
+        );
+        assert_eq!(
+            nav("/users"),
+            member.role == Role::Owner,
+            "{:?}",
+            member.role
+        );
+        if member.role < Role::Analyst {
+            continue;
+        }
+        let runs = b.get("/invoices/runs").await;
+        assert_eq!(runs.status, 200, "{:?}", member.role);
+        let manage = member.role >= Role::BillingAdmin;
+        assert_eq!(
+            runs.body.contains("id=\"create-run\""),
+            manage,
+            "{:?}",
+            member.role
+        );
+        let templates = b.get("/invoices/templates").await;
+        assert_eq!(
+            templates.body.contains("id=\"new-template\""),
+            manage,
+            "{:?}",
+            member.role
+        );
+        let periods = b.get("/invoices/periods").await;
+        assert_eq!(
+            periods.body.contains("id=\"lock-form\""),
+            manage,
+            "{:?}",
+            member.role
+        );
+    }
+}
+
+/// A viewer's empty dashboard does not send them to pages they cannot open.
+#[tokio::test]
+async fn an_empty_dashboard_offers_imports_only_to_who_may_import() {
+    let test = spawn_app().await;
+    let members = members(&test).await;
+    for member in &members {
+        let (mut b, _) = signed_in(&test, &member.email).await;
+        let page = b.get("/dashboard").await;
+        let main = &page.body[page.body.find("id=\"main\"").expect("main")..];
+        assert_eq!(
+            main.contains("href=\"/import\""),
+            member.role >= Role::BillingAdmin,
+            "{:?}",
+            member.role
+        );
+    }
+}

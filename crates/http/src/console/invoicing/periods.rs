@@ -16,7 +16,7 @@ use be_domain::invoicing::LockReason;
 use serde::Deserialize;
 
 use super::super::ConsoleUser;
-use super::super::pages::{Layout, error_page, layout, render, when};
+use super::super::pages::{Allowed as _, Layout, error_page, layout, render, when};
 use super::super::view::{Errors, FormData, Input, Money};
 use super::{Tabs, kind_badge};
 use crate::{AppState, error::status_of};

@@ -16,7 +16,7 @@ use be_domain::invoicing::InvoiceState;
 use serde::Deserialize;
 
 use super::super::ConsoleUser;
-use super::super::pages::{Layout, error_page, layout, render, when};
+use super::super::pages::{Allowed as _, Layout, error_page, layout, render, when};
 use super::super::view::{Errors, FormData, Input, Money, default_period, safe_segment};
 use super::document::{DocView, billed};
 use super::{Tabs, range_text, state_badge};

@@ -18,7 +18,7 @@ use be_domain::invoicing::Issuer;
 use serde::Deserialize;
 
 use super::super::ConsoleUser;
-use super::super::pages::{Layout, error_page, layout, render, when};
+use super::super::pages::{Allowed as _, Layout, error_page, layout, render, when};
 use super::super::view::{Errors, FormData, Input, safe_segment};
 use super::Tabs;
 use super::runs::beside;

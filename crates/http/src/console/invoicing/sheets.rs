@@ -14,7 +14,7 @@ use be_domain::invoicing::DeliveryState;
 use serde::Deserialize;
 
 use super::super::ConsoleUser;
-use super::super::pages::{Layout, error_page, layout, render, when};
+use super::super::pages::{Allowed as _, Layout, error_page, layout, render, when};
 use super::super::view::{Errors, FormData, Input, Money, safe_segment};
 use super::document::{DocView, billed};
 use super::{Tabs, kind_badge, range_text};
