@@ -818,3 +818,30 @@ async fn an_empty_dashboard_offers_imports_only_to_who_may_import() {
         );
     }
 }
+
+/// Pricing pages show their forms to billing admins and owners only; analysts read them.
+#[tokio::test]
+async fn pricing_pages_show_changes_only_to_who_may_make_them() {
+    let test = spawn_app().await;
+    let members = members(&test).await;
+    for member in members.iter().filter(|m| m.role >= Role::Analyst) {
+        let (mut b, _) = signed_in(&test, &member.email).await;
+        let manage = member.role >= Role::BillingAdmin;
+        for (page, form) in [
+            ("/families", "action=\"/families\""),
+            ("/plans", "action=\"/plans\""),
+            ("/strategies", "action=\"/strategies\""),
+            ("/allocations", "id=\"new-allocation\""),
+            ("/pricing/code", "id=\"code-form\""),
+        ] {
+            let got = b.get(page).await;
+            assert_eq!(got.status, 200, "{page} as {:?}", member.role);
+            assert_eq!(
+                got.body.contains(form),
+                manage,
+                "{page} as {:?}",
+                member.role
+            );
+        }
+    }
+}
