@@ -93,7 +93,7 @@ fn error_lines_are_right_for_lf_crlf_mixed_endings_and_quoted_line_breaks() {
     recs[9][cost] = "2.6.4".into();
     let lf = |_: usize| "\n";
     let crlf = |_: usize| "\r\n";
-    let mixed = |i: usize| if i % 2 == 0 { "\r\n" } else { "\n" };
+    let mixed = |i: usize| if i.is_multiple_of(2) { "\r\n" } else { "\n" };
     let endings: [(&str, &dyn Fn(usize) -> &'static str); 3] =
         [("LF", &lf), ("CRLF", &crlf), ("mixed", &mixed)];
     for (name, eol) in endings {
