@@ -62,7 +62,9 @@ fn schemathesis_finds_nothing_against_the_demo() {
         .args(["--max-examples", MAX_EXAMPLES])
         .args(["--seed", "1"])
         .args(["--request-timeout", "20"])
-        .args(["--workers", "2"])
+        // One worker: with threads, hypothesis (on Python 3.11) sometimes stops with a runtime
+        // error of its own ("AST constructor recursion depth mismatch"), not a finding.
+        .args(["--workers", "1"])
         .args(["-H", &format!("Authorization: Bearer {}", demo.token)])
         .env("NO_COLOR", "1")
         .env("SCHEMATHESIS_HOOKS", "")
