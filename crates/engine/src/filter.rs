@@ -9,14 +9,34 @@ use datafusion::logical_expr::{Expr, lit};
 use crate::schema::c;
 use crate::udf;
 
+/// Where a condition on a tag reads the tag's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tags {
+    /// From the row's `Tags` JSON, each time a condition needs it.
+    Json,
+    /// From the column [`tag_column`] that the rating plan filled once per row (the plan has
+    /// dozens of conditions on the same few tags; parsing the JSON for each was most of its work).
+    Columns,
+}
+
+/// The hidden column holding tag `key`'s value during rating (not in the rated output).
+pub fn tag_column(key: &str) -> String {
+    format!("__tag_{key}")
+}
+
 /// The column (or expression) holding a dimension's value for a row.
 pub fn dimension_expr(d: &Dimension) -> Expr {
+    dimension_in(d, Tags::Json)
+}
+
+fn dimension_in(d: &Dimension, tags: Tags) -> Expr {
     match d {
         Dimension::Focus(name) | Dimension::Extension(name) | Dimension::Allocation(name) => {
             c(name)
         }
         Dimension::Family => c(FAMILY_DIMENSION),
         Dimension::Plan => c(crate::schema::PLAN_NAME),
+        Dimension::Tag(key) if tags == Tags::Columns => c(&tag_column(key)),
         Dimension::Tag(key) => udf::tag(c("Tags"), key),
     }
 }
@@ -26,8 +46,8 @@ fn present(e: Expr) -> Expr {
     e.not_eq(lit("")).is_true()
 }
 
-fn condition(cond: &Condition) -> Expr {
-    let v = dimension_expr(&cond.dimension);
+fn condition(cond: &Condition, tags: Tags) -> Expr {
+    let v = dimension_in(&cond.dimension, tags);
     let non_empty = |xs: &[String]| {
         xs.iter()
             .filter(|x| !x.is_empty())
@@ -67,6 +87,11 @@ fn condition(cond: &Condition) -> Expr {
 
 /// The filter as one boolean expression; an empty filter is `true`.
 pub fn filter_expr(f: &Filter) -> Expr {
+    filter_in(f, Tags::Json)
+}
+
+/// [`filter_expr`], reading tags from `tags`.
+pub fn filter_in(f: &Filter, tags: Tags) -> Expr {
     if f.is_empty() {
         return lit(true);
     }
@@ -74,7 +99,7 @@ pub fn filter_expr(f: &Filter) -> Expr {
         .map(|set| {
             set.0
                 .iter()
-                .map(condition)
+                .map(|cond| condition(cond, tags))
                 .reduce(Expr::and)
                 .unwrap_or_else(|| lit(true))
         })

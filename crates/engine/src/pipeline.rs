@@ -23,7 +23,7 @@ use datafusion::prelude::{DataFrame, SessionContext};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
-use crate::filter::filter_expr;
+use crate::filter::{Tags, filter_in, tag_column};
 use crate::schema::{self, StageKey, c};
 use crate::udf::{self, money_type};
 
@@ -92,6 +92,7 @@ impl<'a> Pipeline<'a> {
 
     /// Every stage in order, the whole pipeline.
     pub fn build(mut self, ctx: &SessionContext) -> Result<Self> {
+        self.read_tags()?;
         self.strategies()?;
         self.resolve_families(ctx)?;
         for i in 0..self.cfg.allocations.len() {
@@ -113,6 +114,26 @@ impl<'a> Pipeline<'a> {
 
     fn effect_columns(&self) -> Vec<String> {
         self.stages.iter().map(|s| s.column.clone()).collect()
+    }
+
+    /// Every tag a condition reads, from the row's `Tags` JSON into a hidden column, once.
+    fn read_tags(&mut self) -> Result<()> {
+        let rules = self.cfg.plans.iter().flat_map(|p| p.rules.iter()).map(|r| &r.when);
+        let entries = self.cfg.allocations.iter().flat_map(|a| a.entries.iter()).map(|e| &e.when);
+        let mut keys: Vec<&str> = rules
+            .chain(entries)
+            .flat_map(|f| f.dimensions())
+            .filter_map(|d| match d {
+                be_domain::Dimension::Tag(key) => Some(key.as_str()),
+                _ => None,
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        for key in keys {
+            self.set(&tag_column(key), udf::tag(c("Tags"), key))?;
+        }
+        Ok(())
     }
 
     fn strategies(&mut self) -> Result<()> {
@@ -272,7 +293,7 @@ impl<'a> Pipeline<'a> {
     fn allocation(&mut self, i: usize) -> Result<()> {
         let a = &self.cfg.allocations[i];
         let key = a.key.as_str().to_string();
-        let matched = |j: usize| filter_expr(&a.entries[j].when);
+        let matched = |j: usize| filter_in(&a.entries[j].when, Tags::Columns);
         let null_text = || lit(ScalarValue::Utf8(None));
         if !a.entries.iter().any(|e| e.is_split()) {
             let branches = a
@@ -410,7 +431,7 @@ impl<'a> Pipeline<'a> {
                 let applies = c(schema::PLAN_ID)
                     .eq(lit(plan.id.to_string()))
                     .is_true()
-                    .and(filter_expr(&rule.when));
+                    .and(filter_in(&rule.when, Tags::Columns));
                 let key = StageKey::Rule(rule.id);
                 let mut stage = Stage {
                     key,
