@@ -14,6 +14,7 @@ pub mod invoicing;
 mod job;
 mod money;
 mod period;
+mod text;
 pub mod pricing;
 mod user;
 
@@ -36,4 +37,5 @@ pub use ids::{
 pub use job::{JobKind, JobState, JobSubject, SyncOutcome};
 pub use money::{Amount, Currency, Exact, MONEY_SCALE, PERCENT_PLACES, Percent};
 pub use period::BillingPeriod;
+pub use text::{has_deceptive, is_deceptive};
 pub use user::{Email, OrganizationName, Password, Permission, Role, TokenName};
