@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod auth;
+pub mod closing;
 mod clock;
 pub mod config;
 mod connections;

@@ -111,7 +111,7 @@ pub use reader::{CostReader, Record};
 pub use reconcile::{FocusTotals, Reconciliation, reconcile};
 pub use schema::{F, SOURCE_ROW_ID, focus_schema, mapped_schema};
 pub use store::{
-    Staged, WriteSummary, read_focus_totals, remove_stale_temp_files, write_period_parquet,
+    RowFacts, Staged, WriteSummary, read_focus_totals, remove_stale_temp_files, write_period_parquet,
     write_staged,
 };
 

@@ -3,5 +3,6 @@
 
 mod harness;
 mod invoicing;
+mod closing;
 mod jobs;
 mod sync;

@@ -7,6 +7,7 @@ mod connect;
 mod console;
 mod console_analysis;
 mod console_invoicing;
+mod console_once;
 mod console_pricing;
 mod harness;
 mod roles;
