@@ -105,7 +105,10 @@ mod tests {
     fn ea_closes_when_pulled_after_month_end_plus_the_window() {
         let rule = ClosingRule { ea_close_days: 10 };
         assert_eq!(rule.closing_point(nov()), datetime!(2026-12-11 00:00 UTC));
-        let none = Invoicing { rows: 5, invoiced_rows: 0 };
+        let none = Invoicing {
+            rows: 5,
+            invoiced_rows: 0,
+        };
         assert!(!rule.closed_by_pull(EA, nov(), datetime!(2026-12-10 23:59 UTC), none));
         assert!(rule.closed_by_pull(EA, nov(), datetime!(2026-12-11 00:00 UTC), none));
         let longer = ClosingRule { ea_close_days: 20 };
@@ -116,10 +119,22 @@ mod tests {
     fn mca_follows_the_invoice_ids_and_falls_back_to_the_window_without_any() {
         let rule = ClosingRule::default();
         let early = datetime!(2026-12-03 00:00 UTC);
-        let all = Invoicing { rows: 5, invoiced_rows: 5 };
-        let some = Invoicing { rows: 5, invoiced_rows: 4 };
-        let none = Invoicing { rows: 5, invoiced_rows: 0 };
-        assert!(rule.closed_by_pull(MCA, nov(), early, all), "invoiced before the window");
+        let all = Invoicing {
+            rows: 5,
+            invoiced_rows: 5,
+        };
+        let some = Invoicing {
+            rows: 5,
+            invoiced_rows: 4,
+        };
+        let none = Invoicing {
+            rows: 5,
+            invoiced_rows: 0,
+        };
+        assert!(
+            rule.closed_by_pull(MCA, nov(), early, all),
+            "invoiced before the window"
+        );
         assert!(!rule.closed_by_pull(MCA, nov(), datetime!(2027-01-20 00:00 UTC), some));
         assert!(!rule.closed_by_pull(MCA, nov(), early, none));
         assert!(rule.closed_by_pull(MCA, nov(), datetime!(2026-12-20 00:00 UTC), none));

@@ -1459,8 +1459,8 @@ fn not_visible(
             listed.join(", ")
         ),
         remedy: format!(
-            "If {billing} is your billing account, grant the app the {role} role on it (the grant step: it may have been skipped), then validate again. Otherwise correct the ID in the IDs step (the app can read: {})."
-            , listed.join(", ")
+            "If {billing} is your billing account, grant the app the {role} role on it (the grant step: it may have been skipped), then validate again. Otherwise correct the ID in the IDs step (the app can read: {}).",
+            listed.join(", ")
         ),
         retryable: false,
     }

@@ -5,8 +5,8 @@
 mod accounts;
 mod audit;
 mod auth;
-pub mod closing;
 mod clock;
+pub mod closing;
 pub mod config;
 mod connections;
 mod crypto;

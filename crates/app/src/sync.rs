@@ -302,7 +302,10 @@ impl App {
         caller.require(be_domain::Permission::Read)?;
         let c = self.get_connection(caller, id).await?;
         let rule = self.settings.sync.closing;
-        let mut periods = self.store.list_periods(caller.organization_id, c.id).await?;
+        let mut periods = self
+            .store
+            .list_periods(caller.organization_id, c.id)
+            .await?;
         for p in &mut periods {
             p.closed = rule.is_closed(c.agreement_type, p);
         }
@@ -797,17 +800,19 @@ mod tests {
         have.push(stored("2025-12", true));
         have.push(stored("2025-11", true));
         have.push(stored("2026-11", false));
-        let plan: Vec<String> = plan_periods(time::macros::date!(2026 - 11 - 25), 13, &have, |p| p.closed)
-            .iter()
-            .map(|p| p.key())
-            .collect();
+        let plan: Vec<String> =
+            plan_periods(time::macros::date!(2026 - 11 - 25), 13, &have, |p| p.closed)
+                .iter()
+                .map(|p| p.key())
+                .collect();
         assert_eq!(plan, ["2026-11"]);
         // At the turn of the month the new month comes in, the previous stays until closed.
         have.last_mut().expect("nov").closed = false;
-        let plan: Vec<String> = plan_periods(time::macros::date!(2026 - 12 - 02), 13, &have, |p| p.closed)
-            .iter()
-            .map(|p| p.key())
-            .collect();
+        let plan: Vec<String> =
+            plan_periods(time::macros::date!(2026 - 12 - 02), 13, &have, |p| p.closed)
+                .iter()
+                .map(|p| p.key())
+                .collect();
         assert_eq!(plan, ["2026-11", "2026-12"]);
     }
 

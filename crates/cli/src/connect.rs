@@ -244,7 +244,10 @@ fn check_flags(args: &ConnectArgs) -> anyhow::Result<Option<String>> {
     }
     if let Some(d) = &args.secret_expires {
         let today = time::OffsetDateTime::now_utc().date();
-        check("--secret-expires", be_domain::parse_secret_expiry(d, today).map(drop));
+        check(
+            "--secret-expires",
+            be_domain::parse_secret_expiry(d, today).map(drop),
+        );
     }
     let mut later: Vec<String> = vec![];
     if !interactive() {
@@ -253,7 +256,10 @@ fn check_flags(args: &ConnectArgs) -> anyhow::Result<Option<String>> {
             (args.client_id.is_none(), "--client-id"),
             (args.agreement.is_none(), "--agreement"),
             (args.billing_account.is_none(), "--billing-account"),
-            (args.secret_file.is_none() && !args.secret_stdin, "--secret-file or --secret-stdin"),
+            (
+                args.secret_file.is_none() && !args.secret_stdin,
+                "--secret-file or --secret-stdin",
+            ),
         ] {
             if missing {
                 later.push(format!("{flag} is needed (there is no terminal to ask on)"));
@@ -721,7 +727,10 @@ async fn account_name(
     if let Some(n) = names.get(id) {
         return n.clone();
     }
-    let name = match api.call(Method::GET, &format!("/accounts/{id}"), None).await {
+    let name = match api
+        .call(Method::GET, &format!("/accounts/{id}"), None)
+        .await
+    {
         Ok((_, a)) => str_of(&a, "name").to_string(),
         Err(_) => id.to_string(),
     };

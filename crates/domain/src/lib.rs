@@ -14,8 +14,8 @@ pub mod invoicing;
 mod job;
 mod money;
 mod period;
-mod text;
 pub mod pricing;
+mod text;
 mod user;
 
 pub use account::{Account, AccountName};

@@ -26,10 +26,23 @@ mod tests {
 
     #[test]
     fn invisible_and_direction_characters_are_refused_ordinary_text_is_not() {
-        for bad in ["a\u{200B}b", "\u{202E}exe.txt", "x\u{2066}y", "\u{FEFF}Contoso", "a\tb", "soft\u{00AD}hyphen"] {
+        for bad in [
+            "a\u{200B}b",
+            "\u{202E}exe.txt",
+            "x\u{2066}y",
+            "\u{FEFF}Contoso",
+            "a\tb",
+            "soft\u{00AD}hyphen",
+        ] {
             assert!(has_deceptive(bad), "{bad:?}");
         }
-        for good in ["Contoso Ltd.", "Société Générale", "東京支社", "שלום", "Müller & Söhne (EU)"] {
+        for good in [
+            "Contoso Ltd.",
+            "Société Générale",
+            "東京支社",
+            "שלום",
+            "Müller & Söhne (EU)",
+        ] {
             assert!(!has_deceptive(good), "{good:?}");
         }
     }

@@ -248,10 +248,11 @@ fn fields(line: &str) -> Vec<String> {
 /// Rows of a Cost Details CSV with a non-empty `invoiceId` (MCA's invoiced rows).
 fn invoiced_rows(text: &str) -> u64 {
     let mut lines = text.lines();
-    let Some(at) = lines
-        .next()
-        .and_then(|h| fields(h).iter().position(|f| f.eq_ignore_ascii_case("invoiceId")))
-    else {
+    let Some(at) = lines.next().and_then(|h| {
+        fields(h)
+            .iter()
+            .position(|f| f.eq_ignore_ascii_case("invoiceId"))
+    }) else {
         return 0;
     };
     lines
@@ -368,7 +369,14 @@ pub async fn connect(
     let details = ConnectionDetails {
         tenant_id: Some(TENANT.into()),
         client_id: Some(world.client_id.to_string()),
-        agreement_type: Some(if enrollment.contains(':') { "MCA" } else { "EA" }.into()),
+        agreement_type: Some(
+            if enrollment.contains(':') {
+                "MCA"
+            } else {
+                "EA"
+            }
+            .into(),
+        ),
         billing_account_id: Some(enrollment.into()),
         replace_data: false,
     };
@@ -400,7 +408,11 @@ pub async fn grant_and_validate(app: &App, caller: &Caller, world: &World, id: &
 }
 
 async fn grant_mca(world: &World, c: &ConnectionRecord) {
-    let billing = c.billing_account_id.as_ref().expect("billing account").to_string();
+    let billing = c
+        .billing_account_id
+        .as_ref()
+        .expect("billing account")
+        .to_string();
     let owner = world
         .sim
         .sim()

@@ -508,7 +508,10 @@ fn connect_azure_from_the_cli_and_the_secret_never_leaks() {
     );
     let (ok, out, err) = run(&["accounts", "list"], "", &[]);
     assert!(ok, "{err}");
-    assert!(!out.contains("Contoso Labs"), "no account was created: {out}");
+    assert!(
+        !out.contains("Contoso Labs"),
+        "no account was created: {out}"
+    );
 
     // The corrected command creates the account and its draft; the role is not granted yet.
     let (ok, out, _) = run(&connect_args, &format!("{SECRET}\n"), &[]);

@@ -192,7 +192,10 @@ fn a_crash_mid_sync_keeps_stored_periods_and_the_next_start_completes() {
     let (ok, out, _) = client(&url, &token, &["connections", "list", "--json"]);
     assert!(ok);
     let list: Value = serde_json::from_str(&out).expect("json");
-    let account_id = list["items"][0]["account_id"].as_str().expect("account").to_string();
+    let account_id = list["items"][0]["account_id"]
+        .as_str()
+        .expect("account")
+        .to_string();
     let account = std::process::Command::new("curl")
         .args([
             "-s",

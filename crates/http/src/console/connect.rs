@@ -95,7 +95,11 @@ pub(crate) async fn create_account(
     let token = form.form_token.clone();
     s.forms
         .clone()
-        .once(user.caller.user_id, &token, create_account_now(s, user, form))
+        .once(
+            user.caller.user_id,
+            &token,
+            create_account_now(s, user, form),
+        )
         .await
 }
 
@@ -251,7 +255,9 @@ async fn draft_of(s: &AppState, user: &ConsoleUser, account: &str) -> Option<Con
         .await
         .ok()?
         .into_iter()
-        .find(|c| c.account_id.to_string() == account && c.state == be_domain::ConnectionState::Draft)
+        .find(|c| {
+            c.account_id.to_string() == account && c.state == be_domain::ConnectionState::Draft
+        })
 }
 
 async fn choose_product_now(
@@ -854,7 +860,10 @@ struct PeriodTotalsView {
 /// when the periods are in several, or a value does not parse).
 fn period_totals(periods: &[be_store::PeriodRecord]) -> Option<PeriodTotalsView> {
     let first = periods.first()?;
-    if periods.iter().any(|p| p.billing_currency != first.billing_currency) {
+    if periods
+        .iter()
+        .any(|p| p.billing_currency != first.billing_currency)
+    {
         return None;
     }
     let currency = first.billing_currency.as_deref();

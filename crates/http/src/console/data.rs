@@ -100,9 +100,7 @@ pub(crate) async fn connections_page(
                     .map(|b| format!("{} {b}", c.agreement_type.map(|a| a.code()).unwrap_or("")))
                     .unwrap_or_else(|| "setup not finished".into()),
                 periods: stored
-                    .map(|src| {
-                        period_rows(src.periods.iter().map(period_row))
-                    })
+                    .map(|src| period_rows(src.periods.iter().map(period_row)))
                     .unwrap_or_default(),
                 id,
             }

@@ -433,7 +433,11 @@ pub(crate) async fn create_account(
     let token = form.form_token.clone();
     s.forms
         .clone()
-        .once(user.caller.user_id, &token, create_account_now(s, user, form))
+        .once(
+            user.caller.user_id,
+            &token,
+            create_account_now(s, user, form),
+        )
         .await
 }
 

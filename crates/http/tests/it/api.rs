@@ -141,13 +141,31 @@ async fn account_name_rules_have_stable_codes() {
     );
     // The same rule for every name people give: a token, a family.
     let (s, body) = app
-        .api(Method::POST, "/tokens", tok, Some(json!({"name": "laptop\u{202E}"})))
+        .api(
+            Method::POST,
+            "/tokens",
+            tok,
+            Some(json!({"name": "laptop\u{202E}"})),
+        )
         .await;
-    assert_eq!((s, body["code"].as_str()), (422, Some("token_name_invalid")), "{body}");
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (422, Some("token_name_invalid")),
+        "{body}"
+    );
     let (s, body) = app
-        .api(Method::POST, "/families", tok, Some(json!({"name": "Re\u{200D}tail"})))
+        .api(
+            Method::POST,
+            "/families",
+            tok,
+            Some(json!({"name": "Re\u{200D}tail"})),
+        )
         .await;
-    assert_eq!((s, body["code"].as_str()), (422, Some("name_invalid")), "{body}");
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (422, Some("name_invalid")),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -517,7 +517,8 @@ async fn every_failure_mode_is_diagnosed() {
         if code == "azure_role_missing_or_wrong_billing_account" {
             role_skipped = Some(id.clone());
             assert!(
-                remedy.contains("grant the app the EnrollmentReader role") && remedy.contains("correct the ID"),
+                remedy.contains("grant the app the EnrollmentReader role")
+                    && remedy.contains("correct the ID"),
                 "{name}: both fixes: {remedy}"
             );
         }
@@ -532,7 +533,9 @@ async fn every_failure_mode_is_diagnosed() {
     browser.login(&tenant.email, &tenant.password).await;
     let page = browser.get(&format!("/connections/{id}")).await;
     assert!(
-        page.body.contains(&format!("href=\"/connections/{id}/grant\" id=\"grant-step\"")),
+        page.body.contains(&format!(
+            "href=\"/connections/{id}/grant\" id=\"grant-step\""
+        )),
         "{}",
         page.body
     );
@@ -1237,7 +1240,10 @@ async fn stored_periods_are_shown_as_money_with_their_currency_and_a_total() {
         .expect("find")
         .expect("the organization")
         .id;
-    for (period, total) in [("2026-09", "11199.572203324984"), ("2026-10", "0.427796675016")] {
+    for (period, total) in [
+        ("2026-09", "11199.572203324984"),
+        ("2026-10", "0.427796675016"),
+    ] {
         app.app
             .store()
             .upsert_period(&be_store::PeriodRecord {
@@ -1272,13 +1278,17 @@ async fn stored_periods_are_shown_as_money_with_their_currency_and_a_total() {
         "{}",
         page.body
     );
-    let totals = &page.body[page.body.find("id=\"period-totals\"").expect("a totals row")..];
+    let totals = &page.body[page
+        .body
+        .find("id=\"period-totals\"")
+        .expect("a totals row")..];
     assert!(
         totals.contains(r#"title="EUR 11200">EUR 11,200.00</td>"#),
         "{totals}"
     );
     assert!(
-        page.body.contains("<div class=\"table-wrap\">\n  <table id=\"periods\" class=\"data\">"),
+        page.body
+            .contains("<div class=\"table-wrap\">\n  <table id=\"periods\" class=\"data\">"),
         "the periods table scrolls within its card"
     );
     assert!(
@@ -1288,7 +1298,8 @@ async fn stored_periods_are_shown_as_money_with_their_currency_and_a_total() {
     // The connections list shows the latest month the same way.
     let page = browser.get("/connections").await;
     assert!(
-        page.body.contains(r#"title="EUR 0.427796675016">EUR 0.43</td>"#),
+        page.body
+            .contains(r#"title="EUR 0.427796675016">EUR 0.43</td>"#),
         "{}",
         page.body
     );

@@ -24,7 +24,11 @@ async fn create_account_twice_lands_on_the_account_created_once() {
 
     let page = b.get("/accounts").await;
     let (csrf, token) = (page.csrf(), form_token(&page));
-    let form = [("csrf", csrf.as_str()), ("form_token", token.as_str()), ("name", "Contoso")];
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("form_token", token.as_str()),
+        ("name", "Contoso"),
+    ];
     let first = b.post("/accounts", &form).await;
     assert_eq!(first.status, 303, "{}", first.body);
     let second = b.post("/accounts", &form).await;
@@ -42,13 +46,24 @@ async fn create_account_twice_lands_on_the_account_created_once() {
     // A new rendering of the form has a new token: the same name is then refused beside the field.
     let page = b.get("/accounts").await;
     assert_ne!(form_token(&page), token);
-    let again = [("csrf", csrf.as_str()), ("form_token", &form_token(&page)), ("name", "Contoso")];
+    let again = [
+        ("csrf", csrf.as_str()),
+        ("form_token", &form_token(&page)),
+        ("name", "Contoso"),
+    ];
     let page = b.post("/accounts", &again).await;
     assert_eq!(page.status, 409);
-    assert!(page.field_error("name").is_some_and(|e| e.contains("already")));
+    assert!(
+        page.field_error("name")
+            .is_some_and(|e| e.contains("already"))
+    );
     // A refused submission is not remembered: corrected, the same token creates the account.
     let token = form_token(&page);
-    let fixed = [("csrf", csrf.as_str()), ("form_token", token.as_str()), ("name", "Contoso EU")];
+    let fixed = [
+        ("csrf", csrf.as_str()),
+        ("form_token", token.as_str()),
+        ("name", "Contoso EU"),
+    ];
     let page = b.post("/accounts", &fixed).await;
     assert_eq!(page.status, 303, "{}", page.body);
 }
@@ -62,7 +77,11 @@ async fn the_wizard_s_first_steps_submitted_twice_continue_the_same_draft() {
 
     let page = b.get("/connect").await;
     let (csrf, token) = (page.csrf(), form_token(&page));
-    let form = [("csrf", csrf.as_str()), ("form_token", token.as_str()), ("name", "Contoso")];
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("form_token", token.as_str()),
+        ("name", "Contoso"),
+    ];
     let first = b.post("/connect", &form).await;
     let second = b.post("/connect", &form).await;
     assert_eq!(first.status, 303, "{}", first.body);
@@ -77,7 +96,11 @@ async fn the_wizard_s_first_steps_submitted_twice_continue_the_same_draft() {
 
     let page = b.get(&product).await;
     let token = form_token(&page);
-    let form = [("csrf", csrf.as_str()), ("form_token", token.as_str()), ("product", "billing_engine")];
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("form_token", token.as_str()),
+        ("product", "billing_engine"),
+    ];
     let first = b.post(&product, &form).await;
     let second = b.post(&product, &form).await;
     let login = first.location.clone().expect("the login step");
@@ -90,7 +113,11 @@ async fn the_wizard_s_first_steps_submitted_twice_continue_the_same_draft() {
     );
     // Back to the product step (a new rendering) and submitted again: the draft is continued.
     let page = b.get(&product).await;
-    let form = [("csrf", csrf.as_str()), ("form_token", &form_token(&page)), ("product", "billing_engine")];
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("form_token", &form_token(&page)),
+        ("product", "billing_engine"),
+    ];
     let page = b.post(&product, &form).await;
     assert_eq!(
         (page.status, page.location.as_deref()),
@@ -122,7 +149,7 @@ async fn long_account_names_wrap_in_tables() {
     b.login(&t.email, &t.password).await;
     let page = b.get("/accounts").await;
     assert!(
-        page.body.contains(&format!("<td class=\"account-name\"><a href=")) && page.body.contains(&long),
+        page.body.contains("<td class=\"account-name\"><a href=") && page.body.contains(&long),
         "{}",
         page.body
     );

@@ -462,6 +462,10 @@ async fn a_connections_periods_are_deleted_alone(store: Arc<dyn Store>) {
     assert!(store.list_periods(a, c).await.expect("list").is_empty());
     let kept = store.list_periods(a, other).await.expect("list");
     assert_eq!(kept.len(), 1);
-    assert_eq!(kept[0].billing_currency.as_deref(), Some("EUR"), "the currency is stored");
+    assert_eq!(
+        kept[0].billing_currency.as_deref(),
+        Some("EUR"),
+        "the currency is stored"
+    );
     assert!(store.delete_periods(a, c).await.expect("again").is_empty());
 }
