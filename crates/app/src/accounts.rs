@@ -79,6 +79,22 @@ impl App {
         Ok(self.store.list_accounts(caller.organization_id).await?)
     }
 
+    /// A page of the accounts by name (ignoring case): at most `limit`, after the account whose
+    /// name key (its name in lower case) is `after`.
+    pub async fn list_accounts_after(
+        &self,
+        caller: &Caller,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Account>> {
+        caller.require(be_domain::Permission::Read)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        Ok(self
+            .store
+            .list_accounts_after(caller.organization_id, after, limit)
+            .await?)
+    }
+
     pub async fn get_account(&self, caller: &Caller, id: &str) -> Result<Account> {
         caller.require(be_domain::Permission::Read)?;
         self.store

@@ -65,6 +65,15 @@ fn blank(s: &Option<String>) -> Option<&str> {
 
 impl AuditQuery {
     fn filter(&self) -> Result<AuditFilter> {
+        let limit = self.limit.unwrap_or(200);
+        if !(1..=5000).contains(&limit) {
+            return Err(be_domain::FieldError::new(
+                "limit",
+                "limit_invalid",
+                "`limit` is a whole number from 1 to 5000.",
+            )
+            .into());
+        }
         Ok(AuditFilter {
             kind: blank(&self.kind).map(AuditKind::parse).transpose()?,
             action: blank(&self.action).map(AuditAction::parse).transpose()?,
@@ -72,7 +81,7 @@ impl AuditQuery {
             target: blank(&self.target).map(str::to_string),
             from: blank(&self.from).map(|s| instant(s, "from")).transpose()?,
             to: blank(&self.to).map(|s| instant(s, "to")).transpose()?,
-            limit: self.limit.unwrap_or(200).clamp(1, 5000),
+            limit,
         })
     }
 }

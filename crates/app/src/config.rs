@@ -21,6 +21,11 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("BILLING_ENGINE_PUBLIC_URL", "server.public_url"),
     ("BILLING_ENGINE_SECURE_COOKIES", "server.secure_cookies"),
     (
+        "BILLING_ENGINE_HEADER_READ_TIMEOUT_SECONDS",
+        "server.header_read_timeout_seconds",
+    ),
+    ("BILLING_ENGINE_MAX_CONNECTIONS", "server.max_connections"),
+    (
         "BILLING_ENGINE_SHUTDOWN_GRACE_SECONDS",
         "server.shutdown_grace_seconds",
     ),
@@ -274,9 +279,15 @@ impl Default for AzureConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
-    pub public_url: url::Url,
+    /// The address people use to reach the server; unset, it is made from `listen`
+    /// ([`Config::public_url`]).
+    pub public_url: Option<url::Url>,
     pub secure_cookies: bool,
     pub shutdown_grace_seconds: u64,
+    /// A client must send a request's whole header within this many seconds.
+    pub header_read_timeout_seconds: u64,
+    /// Client connections open at once, at most (more wait to be accepted).
+    pub max_connections: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -330,9 +341,11 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            public_url: url::Url::parse("http://localhost:8080").expect("valid default URL"),
+            public_url: None,
             secure_cookies: true,
             shutdown_grace_seconds: 20,
+            header_read_timeout_seconds: 10,
+            max_connections: 1024,
         }
     }
 }
@@ -456,10 +469,24 @@ impl Config {
         if let Some(key) = &self.security.secret_key {
             crate::Keys::from_base64(key).map_err(|e| ConfigError(e.to_string()))?;
         }
-        if !matches!(self.server.public_url.scheme(), "http" | "https") {
+        if let Some(u) = &self.server.public_url
+            && (!matches!(u.scheme(), "http" | "https") || u.host_str().is_none())
+        {
             return Err(ConfigError(
-                "server.public_url must be an http:// or https:// address".into(),
+                "server.public_url must be an http:// or https:// address, such as https://billing.example.com".into(),
             ));
+        }
+        if !(1..=300).contains(&self.server.header_read_timeout_seconds) {
+            return Err(ConfigError(format!(
+                "server.header_read_timeout_seconds must be between 1 and 300; it is {}",
+                self.server.header_read_timeout_seconds
+            )));
+        }
+        if !(1..=65_536).contains(&self.server.max_connections) {
+            return Err(ConfigError(format!(
+                "server.max_connections must be between 1 and 65536; it is {}",
+                self.server.max_connections
+            )));
         }
         if !(1..=168).contains(&self.sync.interval_hours) {
             return Err(ConfigError(format!(
@@ -551,12 +578,7 @@ impl Config {
                 management: self.azure.management_url.clone(),
             },
             azure_retry: be_azure::RetryPolicy::interactive(),
-            public_url: self
-                .server
-                .public_url
-                .as_str()
-                .trim_end_matches('/')
-                .to_string(),
+            public_url: self.public_url().as_str().trim_end_matches('/').to_string(),
             sync: crate::sync::SyncSettings {
                 data_dir: self.storage.data_dir.clone(),
                 interval: time::Duration::hours(i64::from(self.sync.interval_hours)),
@@ -587,6 +609,27 @@ impl Config {
                 ..Default::default()
             },
         }
+    }
+
+    /// The address people use to reach this server (links, the CLI hints, the wizard's redirect
+    /// URI): `server.public_url`, or else `http://` and the listen address (`localhost` for a
+    /// loopback or unspecified address). Never taken from a request's `Host` header.
+    pub fn public_url(&self) -> url::Url {
+        if let Some(u) = &self.server.public_url {
+            return u.clone();
+        }
+        let ip = self.server.listen.ip();
+        let host = if ip.is_loopback() || ip.is_unspecified() {
+            "localhost".to_string()
+        } else if ip.is_ipv6() {
+            format!("[{ip}]")
+        } else {
+            ip.to_string()
+        };
+        let text = format!("http://{host}:{}", self.server.listen.port());
+        url::Url::parse(&text).unwrap_or_else(|_| {
+            url::Url::parse("http://localhost:8080").expect("valid fallback URL")
+        })
     }
 
     /// The key file in force.
@@ -722,6 +765,57 @@ mod tests {
         let c = Config::load_from(None, env(&[("BILLING_ENGINE_JOBS_CONCURRENCY", "4")]))
             .expect("loads");
         assert_eq!(c.app_settings().jobs.concurrency, 4);
+    }
+
+    #[test]
+    fn the_public_url_defaults_to_the_listen_address() {
+        let c = Config::default();
+        assert_eq!(c.public_url().as_str(), "http://localhost:8080/");
+        let c = Config::load_from(None, env(&[("BILLING_ENGINE_LISTEN", "0.0.0.0:9100")]))
+            .expect("loads");
+        assert_eq!(c.app_settings().public_url, "http://localhost:9100");
+        let c = Config::load_from(None, env(&[("BILLING_ENGINE_LISTEN", "10.0.0.5:9100")]))
+            .expect("loads");
+        assert_eq!(c.app_settings().public_url, "http://10.0.0.5:9100");
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("BILLING_ENGINE_LISTEN", "10.0.0.5:9100"),
+                ("BILLING_ENGINE_PUBLIC_URL", "https://billing.example.com/"),
+            ]),
+        )
+        .expect("loads");
+        assert_eq!(c.app_settings().public_url, "https://billing.example.com");
+    }
+
+    #[test]
+    fn server_limits_are_read_and_checked() {
+        let c = Config::default();
+        assert_eq!(
+            (c.server.header_read_timeout_seconds, c.server.max_connections),
+            (10, 1024)
+        );
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("BILLING_ENGINE_HEADER_READ_TIMEOUT_SECONDS", "3"),
+                ("BILLING_ENGINE_MAX_CONNECTIONS", "64"),
+            ]),
+        )
+        .expect("loads");
+        assert_eq!(
+            (c.server.header_read_timeout_seconds, c.server.max_connections),
+            (3, 64)
+        );
+        for (var, value, needle) in [
+            ("BILLING_ENGINE_HEADER_READ_TIMEOUT_SECONDS", "0", "header_read_timeout_seconds"),
+            ("BILLING_ENGINE_MAX_CONNECTIONS", "0", "max_connections"),
+        ] {
+            let msg = Config::load_from(None, env(&[(var, value)]))
+                .expect_err(var)
+                .to_string();
+            assert!(msg.contains(needle), "{var}: {msg}");
+        }
     }
 
     #[test]

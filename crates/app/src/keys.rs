@@ -86,7 +86,7 @@ impl Keys {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if let Some(dir) = path.parent() {
-                    fs::create_dir_all(dir).map_err(io)?;
+                    crate::layout::create_private_dir(dir).map_err(io)?;
                 }
                 let mut master = [0u8; 32];
                 getrandom::fill(&mut master)

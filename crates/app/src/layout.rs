@@ -30,6 +30,23 @@ impl Layout {
         &self.root
     }
 
+    /// Create the data directory readable by this user only (0700 on Unix, whatever the umask),
+    /// or take group and other permissions away from an existing one: it holds the database, the
+    /// key file and every customer's cost data.
+    pub fn ensure_private_root(&self) -> std::io::Result<()> {
+        create_private_dir(&self.root)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&self.root)?.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                tracing::warn!(dir = %self.root.display(), mode = %format_args!("{mode:o}"), "the data directory was readable by other users; it is now 0700");
+                std::fs::set_permissions(&self.root, std::fs::Permissions::from_mode(0o700))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Every synced connection's folder lives here.
     pub fn datasets_root(&self) -> PathBuf {
         self.root.join("datasets")
@@ -100,6 +117,35 @@ impl Layout {
             .filter(|p| p.is_dir())
             .collect()
     }
+}
+
+/// Create `dir` and its missing parents readable by this user only (0700 on Unix, whatever the
+/// umask); an existing folder is left as it is.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+}
+
+/// [`create_private_dir`] for async code.
+pub async fn create_private_dir_async(dir: &Path) -> std::io::Result<()> {
+    let mut b = tokio::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    b.mode(0o700);
+    b.create(dir).await
+}
+
+/// Options creating (or truncating) a file readable by this user only (0600 on Unix, whatever
+/// the umask), for data under the data directory.
+pub fn private_file_options() -> tokio::fs::OpenOptions {
+    let mut o = tokio::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    o.mode(0o600);
+    o
 }
 
 fn period_file(period: BillingPeriod) -> String {

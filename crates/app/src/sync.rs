@@ -47,6 +47,11 @@ pub struct PeriodSummary {
     pub invoiced_rows: u64,
     /// The billing currency every row shares, if they share one.
     pub billing_currency: Option<String>,
+    /// Values the conversion could not use as written but did not need (an optional column that
+    /// only feeds an `x_` extension, stored as null; an unknown charge type, mapped to an
+    /// adjustment): how many, and the first few, one line each naming file, line and column.
+    pub warning_count: u64,
+    pub warnings: Vec<String>,
 }
 
 /// A period writer's failure, with its stable code and remedy (the period keeps its previous
@@ -537,6 +542,8 @@ impl App {
                 record.effective_total = Some(summary.effective_total.clone());
                 if summary.reconciled {
                     record.outcome = SyncOutcome::Succeeded;
+                    record.warning_count = summary.warning_count as i64;
+                    record.warnings = summary.warnings.clone();
                     self.store_period(c, period, summary).await?;
                 } else {
                     // Not stored: the previous file and its record stay; the period is still
@@ -694,11 +701,13 @@ impl App {
         writer: Arc<dyn PeriodWriter>,
     ) -> std::result::Result<(PeriodSummary, u64), (&'static str, String, String, u64)> {
         let dir = work.join(period.key());
-        tokio::fs::create_dir_all(&dir).await.map_err(|e| {
+        crate::layout::create_private_dir_async(&dir).await.map_err(|e| {
+            // The path goes to the log only; people see what the server chose to say.
+            tracing::error!(dir = %dir.display(), error = %e, "cannot create the period's download folder");
             (
                 "sync_disk",
-                format!("cannot create {}: {e}", dir.display()),
-                "Check the data directory's disk space and permissions.".into(),
+                format!("The download folder could not be created ({}).", e.kind()),
+                "Check the data directory's disk space and permissions (the server log names the folder).".into(),
                 0,
             )
         })?;
@@ -735,11 +744,12 @@ impl App {
         };
         let dest = self.layout().connection_period(c.id, period);
         if let Some(parent) = dest.parent() {
-            tokio::fs::create_dir_all(parent).await.map_err(|e| {
+            crate::layout::create_private_dir_async(parent).await.map_err(|e| {
+                tracing::error!(dir = %parent.display(), error = %e, "cannot create the connection's data folder");
                 (
                     "sync_disk",
-                    e.to_string(),
-                    "Check the data directory.".into(),
+                    format!("The connection's data folder could not be created ({}).", e.kind()),
+                    "Check the data directory's disk space and permissions (the server log names the folder).".into(),
                     bytes,
                 )
             })?;

@@ -127,10 +127,17 @@ impl AzureClient {
             e.retry_after = crate::http::retry_after(resp.headers());
             return Err(e);
         }
-        let mut file = tokio::fs::File::create(dest).await.map_err(|e| {
+        let mut options = tokio::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        // Cost data is readable by this user only, whatever the umask.
+        #[cfg(unix)]
+        options.mode(0o600);
+        let mut file = options.open(dest).await.map_err(|e| {
+            // The path is logged, never put in the message (which users see).
+            tracing::warn!(path = %dest.display(), error = %e, "cannot write a downloaded report");
             fail(
                 ErrorKind::DownloadFailed,
-                format!("cannot write {}: {e}", dest.display()),
+                format!("the downloaded report could not be written to disk ({})", e.kind()),
             )
         })?;
         let mut written: u64 = 0;
@@ -140,9 +147,10 @@ impl AzureClient {
                 Ok(Some(chunk)) => {
                     written += chunk.len() as u64;
                     file.write_all(&chunk).await.map_err(|e| {
+                        tracing::warn!(path = %dest.display(), error = %e, "cannot write a downloaded report");
                         fail(
                             ErrorKind::DownloadFailed,
-                            format!("cannot write {}: {e}", dest.display()),
+                            format!("the downloaded report could not be written to disk ({})", e.kind()),
                         )
                     })?;
                 }

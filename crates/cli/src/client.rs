@@ -117,7 +117,11 @@ fn save_profile(profile: &Profile) -> anyhow::Result<PathBuf> {
         anyhow!("cannot tell where to save the profile: set HOME or XDG_CONFIG_HOME")
     })?;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        let mut b = std::fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(dir)?;
     }
     let text = toml::to_string(profile)?;
     let mut options = std::fs::OpenOptions::new();
@@ -130,6 +134,14 @@ fn save_profile(profile: &Profile) -> anyhow::Result<PathBuf> {
     let mut file = options
         .open(&path)
         .with_context(|| format!("cannot write {}", path.display()))?;
+    // The mode above applies only to a new file: a profile saved before (or by hand) with wider
+    // permissions is made private before the token is written into it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} private", path.display()))?;
+    }
     file.write_all(text.as_bytes())?;
     Ok(path)
 }
@@ -227,7 +239,35 @@ impl Api {
         &self.token
     }
 
+    /// One API call. A list (`GET` answered with `items` and a `next_cursor`) is read to its end,
+    /// a page after another, and returned whole.
     pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        let get = method == Method::GET;
+        let (status, mut value) = self.call_once(method, path, body).await?;
+        if !get {
+            return Ok((status, value));
+        }
+        let sep = if path.contains('?') { '&' } else { '?' };
+        while let Some(cursor) = value["next_cursor"].as_str().map(str::to_owned) {
+            let (_, next) = self
+                .call_once(Method::GET, &format!("{path}{sep}cursor={cursor}"), None)
+                .await?;
+            let more = next["items"].as_array().cloned().unwrap_or_default();
+            match value["items"].as_array_mut() {
+                Some(items) => items.extend(more),
+                None => break,
+            }
+            value["next_cursor"] = next["next_cursor"].clone();
+        }
+        Ok((status, value))
+    }
+
+    async fn call_once(
         &self,
         method: Method,
         path: &str,

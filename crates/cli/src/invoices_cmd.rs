@@ -374,7 +374,7 @@ async fn invoice_id(api: &Api, wanted: &str) -> anyhow::Result<String> {
     if uuid::Uuid::parse_str(wanted).is_ok() {
         return Ok(wanted.to_string());
     }
-    let (_, r) = api.call(Method::GET, "/invoices?limit=1000", None).await?;
+    let (_, r) = api.call(Method::GET, "/invoices", None).await?;
     r["items"]
         .as_array()
         .into_iter()

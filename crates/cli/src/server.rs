@@ -91,16 +91,22 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-async fn open_app(config: &Config) -> anyhow::Result<App> {
-    let url = config.database_url();
-    if url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.storage.data_dir).with_context(|| {
+/// The data directory, created readable by this user only (or made so): it holds the SQLite
+/// database, the key file and the cost data.
+fn private_data_dir(config: &Config) -> anyhow::Result<()> {
+    be_app::Layout::new(&config.storage.data_dir)
+        .ensure_private_root()
+        .with_context(|| {
             format!(
-                "cannot create the data directory {}",
+                "cannot create the data directory {} (or make it private)",
                 config.storage.data_dir.display()
             )
-        })?;
-    }
+        })
+}
+
+async fn open_app(config: &Config) -> anyhow::Result<App> {
+    let url = config.database_url();
+    private_data_dir(config)?;
     let store = be_store::connect(&url)
         .await
         .with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
@@ -169,11 +175,16 @@ async fn run_server_on(
     tracing::info!(%addr, backend = ?app.store().backend(), "listening");
     announce(addr);
     let router = be_http::router(app, settings);
-    be_http::serve(
+    let limits = be_http::ServeLimits {
+        header_read_timeout: Duration::from_secs(config.server.header_read_timeout_seconds),
+        max_connections: config.server.max_connections as usize,
+    };
+    be_http::serve_with(
         listener,
         router,
         shutdown_signal(),
         Duration::from_secs(config.server.shutdown_grace_seconds),
+        limits,
     )
     .await?;
     // Running jobs stop after their current step (a sync after its current period) and release
@@ -217,7 +228,7 @@ pub async fn migrate(file: Option<&Path>) -> anyhow::Result<()> {
     init_logging(config.log.format, &config.log.level);
     let url = config.database_url();
     if url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.storage.data_dir)?;
+        private_data_dir(&config)?;
     }
     let store = be_store::connect(&url)
         .await
@@ -251,7 +262,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         })?;
     let addr = listener.local_addr()?;
     let url = format!("http://localhost:{}", addr.port());
-    config.server.public_url = url::Url::parse(&url)?;
+    config.server.public_url = Some(url::Url::parse(&url)?);
     let app = open_app(&config).await?;
     let seed = app
         .seed_demo(DEMO_ORG, DEMO_EMAIL, DEMO_PASSWORD)

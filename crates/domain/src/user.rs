@@ -58,8 +58,10 @@ impl fmt::Display for Email {
     }
 }
 
-/// A new password chosen by a person: at least 12 characters. (Login compares against the stored
-/// hash and does not apply this rule, so a policy change never locks anyone out.)
+/// A new password chosen by a person: at least 12 characters, not one of the most common passwords
+/// (an embedded list, compared ignoring case) and not a few characters repeated. (Login compares
+/// against the stored hash and does not apply these rules, so a policy change never locks anyone
+/// out.)
 #[derive(Clone)]
 pub struct Password(String);
 
@@ -83,12 +85,34 @@ impl Password {
                 "A password is at most 1024 characters.",
             ));
         }
+        if is_common_password(raw) {
+            return Err(FieldError::new(
+                Self::FIELD,
+                "password_too_common",
+                "This password is one of the most common ones (or a few characters repeated), so it is guessed first. Choose another, such as three or four unrelated words.",
+            ));
+        }
         Ok(Self(raw.to_owned()))
     }
 
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// Passwords of 12 characters or more at the top of published leaked-password lists.
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+/// Whether `raw` is on the embedded list (ignoring case) or made of fewer than four different
+/// characters (`aaaaaaaaaaaa`, `abababababab`, `123123123123`).
+fn is_common_password(raw: &str) -> bool {
+    let lower = raw.to_lowercase();
+    let distinct: std::collections::BTreeSet<char> = lower.chars().collect();
+    distinct.len() < 4
+        || COMMON_PASSWORDS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .any(|l| l == lower)
 }
 
 impl fmt::Debug for Password {
@@ -333,5 +357,33 @@ mod tests {
         );
         let p = Password::parse("correct horse battery").expect("long enough");
         assert!(!format!("{p:?}").contains("horse"));
+    }
+
+    #[test]
+    fn the_most_common_passwords_are_refused_whatever_their_case() {
+        for raw in [
+            "aaaaaaaaaaaa",
+            "abababababab",
+            "123123123123",
+            "123456789012",
+            "Password1234",
+            "QWERTYUIOP123",
+            "1q2w3e4r5t6y",
+            "correct horse battery staple",
+        ] {
+            assert_eq!(
+                Password::parse(raw).expect_err(raw).code,
+                "password_too_common",
+                "{raw}"
+            );
+        }
+        // The length rule still comes first, and ordinary passphrases pass.
+        assert_eq!(
+            Password::parse("aaaa").expect_err("short").code,
+            "password_too_short"
+        );
+        for ok in ["a long enough password", "billing-engine-demo", "tulip kettle 93 orbit"] {
+            Password::parse(ok).expect(ok);
+        }
     }
 }

@@ -127,12 +127,22 @@ impl Manifest {
     }
 }
 
+/// A file of the run's folder, created (or truncated) readable by this user only (0600 on Unix,
+/// whatever the umask).
+fn private_file(path: &Path) -> std::io::Result<File> {
+    let mut o = File::options();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
+}
+
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     let w = |e| EngineError::Write {
         path: path.to_path_buf(),
         source: e,
     };
-    let mut f = File::create(path).map_err(w)?;
+    let mut f = private_file(path).map_err(w)?;
     std::io::Write::write_all(&mut f, bytes).map_err(w)?;
     f.sync_all().map_err(w)
 }
@@ -225,7 +235,7 @@ pub(crate) async fn rate(
         .iter()
         .map(InputVersion::of)
         .collect::<Result<Vec<_>>>()?;
-    std::fs::create_dir_all(out_dir).map_err(|e| EngineError::Write {
+    be_ingest::store::private_dir_all(out_dir).map_err(|e| EngineError::Write {
         path: out_dir.to_path_buf(),
         source: e,
     })?;
@@ -319,7 +329,7 @@ async fn write_parts(df: DataFrame, dir: &Path, schema: &SchemaRef) -> Result<(V
         let path = dir.join(&name);
         let schema = schema.clone();
         tasks.push(tokio::spawn(async move {
-            let file = File::create(&path).map_err(|e| EngineError::Write {
+            let file = private_file(&path).map_err(|e| EngineError::Write {
                 path: path.clone(),
                 source: e,
             })?;
@@ -367,7 +377,7 @@ fn parquet_error(path: &Path, e: datafusion::parquet::errors::ParquetError) -> E
 }
 
 fn write_batch(path: &Path, schema: &SchemaRef, batch: &RecordBatch) -> Result<()> {
-    let file = File::create(path).map_err(|e| EngineError::Write {
+    let file = private_file(path).map_err(|e| EngineError::Write {
         path: path.to_path_buf(),
         source: e,
     })?;

@@ -3,6 +3,10 @@
 
 use serde_json::{Value, json};
 
+/// A name as `AccountName` and `TokenName` accept it: something besides spaces, no control
+/// characters (the length is checked after trimming, so `maxLength` bounds the raw text).
+pub(crate) const NAME_PATTERN: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
 fn error_response(description: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
 }
@@ -32,7 +36,116 @@ pub fn document() -> Value {
         schemas.extend(crate::openapi_users::schemas());
         schemas.extend(crate::openapi_invoicing::schemas());
     }
+    paginate(&mut doc);
+    complete_errors(&mut doc);
     doc
+}
+
+/// The list operations, each a page at a time (`api/page.rs`), with their order.
+const PAGINATED: &[(&str, &str)] = &[
+    ("/tokens", "newest first"),
+    ("/accounts", "by name, ignoring case"),
+    ("/connectable-accounts", "by name, ignoring case"),
+    ("/administration", "by account name, ignoring case"),
+    ("/connections", "oldest first"),
+    ("/connections/{id}/jobs", "newest first"),
+    ("/periods", "newest period first"),
+    ("/views", "by name, ignoring case"),
+    ("/asset-groups", "by name, ignoring case"),
+    ("/audit", "newest first"),
+    ("/users", "by e-mail address"),
+    ("/invites", "newest first"),
+    ("/invoice-templates", "by name, ignoring case"),
+    ("/customers", "by key"),
+    ("/invoice-runs", "newest first"),
+    ("/invoices", "newest issue date first"),
+    ("/period-locks", "newest period first"),
+    ("/invoice-schedules", "by name, ignoring case"),
+    ("/pricing/history", "newest version first"),
+];
+
+/// Add `limit` and `cursor` to every list operation and `next_cursor` to its answer.
+fn paginate(doc: &mut Value) {
+    let limit = json!({"name": "limit", "in": "query", "required": false,
+        "description": "Items per page (default 100).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}});
+    let cursor = json!({"name": "cursor", "in": "query", "required": false,
+        "description": "The `next_cursor` of the previous page, as it was given.",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}});
+    let mut lists = Vec::new();
+    for (path, order) in PAGINATED {
+        let op = &mut doc["paths"][*path]["get"];
+        if !op.is_object() {
+            continue;
+        }
+        let params = op["parameters"].as_array().cloned().unwrap_or_default();
+        let mut params: Vec<Value> = params
+            .into_iter()
+            .filter(|p| p["name"] != "limit" && p["name"] != "cursor")
+            .collect();
+        params.push(limit.clone());
+        params.push(cursor.clone());
+        op["parameters"] = Value::Array(params);
+        let summary = op["summary"].as_str().unwrap_or_default().to_string();
+        op["description"] = json!(format!(
+            "{summary}. A page at a time, {order}: pass `next_cursor` as `cursor` for the next page; `next_cursor` is null on the last page."
+        ));
+        if let Some(r) = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].as_str() {
+            lists.push(r.trim_start_matches("#/components/schemas/").to_string());
+        }
+    }
+    for name in lists {
+        let schema = &mut doc["components"]["schemas"][name.as_str()];
+        if schema["properties"].is_object() {
+            schema["properties"]["next_cursor"] = json!({"type": ["string", "null"],
+                "description": "The cursor of the next page; null on the last page."});
+            if let Some(req) = schema["required"].as_array_mut()
+                && !req.iter().any(|r| r == "next_cursor")
+            {
+                req.push(json!("next_cursor"));
+            }
+        }
+    }
+}
+
+/// Every operation documents the errors every route can give: a refused parameter (400), no or
+/// a bad token (401), a role too low (403), and, with a body, 400, 413 and 415; `default` covers
+/// the rest. Every error is the `Error` schema.
+fn complete_errors(doc: &mut Value) {
+    let security_default = doc["security"].clone();
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            if !matches!(method.as_str(), "get" | "post" | "put" | "patch" | "delete") {
+                continue;
+            }
+            let secured = op.get("security").unwrap_or(&security_default) != &json!([]);
+            let has_body = op.get("requestBody").is_some();
+            let Some(responses) = op["responses"].as_object_mut() else {
+                continue;
+            };
+            let mut add = |status: &str, description: &str| {
+                responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| error_response(description));
+            };
+            add("400", "A parameter or the body is not acceptable: codes `invalid_parameter` (a path or query parameter), `malformed_json`, `unknown_field`, `missing_field`, `invalid_field`.");
+            if secured {
+                add("401", "No valid API token (code `unauthenticated` or `invalid_token`).");
+                add("403", "The token's role may not do this (code `forbidden`).");
+            }
+            if has_body {
+                add("413", "The body is larger than the limit (code `payload_too_large`).");
+                add("415", "The body is not sent with the media type this operation reads (code `unsupported_media_type`).");
+            }
+            add("default", "Any other error, with its stable code (for example `not_found`, `method_not_allowed`, `too_many_attempts`, `service_unavailable`, `internal_error`).");
+        }
+    }
 }
 
 fn base_document() -> Value {
@@ -271,11 +384,14 @@ fn base_document() -> Value {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "An API token (be_...)."}},
             "schemas": {
                 "Error": {
-                    "type": "object", "required": ["code", "message"],
+                    "type": "object", "required": ["code", "message"], "additionalProperties": false,
                     "properties": {
                         "code": {"type": "string", "description": "Stable machine code."},
                         "message": {"type": "string", "description": "What went wrong and what to do, for a person."},
-                        "field": {"type": "string", "description": "The input field concerned, when there is one."}
+                        "field": {"type": "string", "description": "The input field concerned, when there is one."},
+                        "errors": {"type": "array", "description": "With code `invalid_fields`: every field that needs attention, each with its own code and message.",
+                            "items": {"type": "object", "required": ["field", "code", "message"], "additionalProperties": false,
+                                "properties": {"field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}}}}
                     }
                 },
                 "Account": {
@@ -290,7 +406,8 @@ fn base_document() -> Value {
                 "AccountList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Account"}}}},
                 "AccountInput": {
                     "type": "object", "required": ["name"], "additionalProperties": false,
-                    "properties": {"name": {"type": "string", "description": "Trimmed; 1 to 100 characters; unique in the organization ignoring case."}}
+                    "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": NAME_PATTERN,
+                        "description": "Trimmed; 1 to 100 characters, not only spaces, without control characters; unique in the organization ignoring case."}}
                 },
                 "Token": {
                     "type": "object", "required": ["id", "name", "prefix", "created_at", "last_used_at"],
@@ -321,10 +438,12 @@ fn base_document() -> Value {
                                    "provider": {"type": "string", "enum": ["azure"], "default": "azure"},
                                    "product": {"type": "string", "enum": ["billing_engine"], "default": "billing_engine"}}},
                 "ConnectionDetails": {"type": "object", "additionalProperties": false,
-                    "properties": {"tenant_id": {"type": "string", "description": "Directory (tenant) ID: a GUID or a verified domain."},
-                                   "client_id": {"type": "string", "description": "Application (client) ID (a GUID)."},
-                                   "agreement_type": {"type": "string", "enum": ["EA", "MCA"]},
-                                   "billing_account_id": {"type": "string", "description": "EA: the enrollment number. MCA: guid:guid_YYYY-MM-DD."},
+                    "description": "Any subset; a field absent or null is left as it is.",
+                    "properties": {"tenant_id": {"type": ["string", "null"], "description": "Directory (tenant) ID: a GUID or a verified domain."},
+                                   "client_id": {"type": ["string", "null"], "description": "Application (client) ID (a GUID)."},
+                                   "agreement_type": {"type": ["string", "null"], "pattern": "^\\s*([Ee][Aa]|[Mm][Cc][Aa])\\s*$",
+                                       "description": "EA or MCA, in any case (`ea` is EA); answers always say EA or MCA."},
+                                   "billing_account_id": {"type": ["string", "null"], "description": "EA: the enrollment number. MCA: guid:guid_YYYY-MM-DD."},
                                    "replace_data": {"type": "boolean", "default": false, "description": "Confirms a change of tenant, agreement type or billing account on a connection with stored data: its periods are removed now and backfilled from the new billing account after validation. Without it such a change is refused (409 `connection_has_data`)."}}},
                 "SecretInput": {"type": "object", "required": ["client_secret"], "additionalProperties": false,
                     "properties": {"client_secret": {"type": "string", "writeOnly": true, "description": "The secret's Value (not its ID)."},
@@ -394,7 +513,9 @@ fn base_document() -> Value {
                                        "actual_total": {"type": ["string", "null"]}, "billed_total": {"type": ["string", "null"]},
                                        "amortized_total": {"type": ["string", "null"]}, "effective_total": {"type": ["string", "null"]},
                                        "reconciled": {"type": ["boolean", "null"]}, "error_code": {"type": ["string", "null"]},
-                                       "error": {"type": ["string", "null"]}, "remedy": {"type": ["string", "null"]}}}}}},
+                                       "error": {"type": ["string", "null"]}, "remedy": {"type": ["string", "null"]},
+                                       "warnings": {"type": "object", "required": ["count", "examples"], "description": "Values the conversion could not use as written but did not need (an optional column that only feeds an x_ extension, stored as null; an unknown charge type, mapped to Adjustment). The period was stored.",
+                                           "properties": {"count": {"type": "integer"}, "examples": {"type": "array", "items": {"type": "string"}, "description": "The first few, in file order: file:line:column (header name): reason: value."}}}}}}}},
                 "JobList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}}}},
                 "AdministrationList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {
                     "type": "object", "required": ["account", "products"],

@@ -263,9 +263,7 @@ fn writer_properties() -> WriterProperties {
 impl PeriodSink {
     fn open(final_path: PathBuf, schema: &SchemaRef) -> Result<Self> {
         let tmp = temp_path(&final_path)?;
-        let file = File::options()
-            .write(true)
-            .create_new(true)
+        let file = crate::store::private_new_file()
             .open(&tmp)
             .map_err(|e| IngestError::Write {
                 path: tmp.clone(),

@@ -235,7 +235,7 @@ pub fn temp_path(final_path: &Path) -> Result<PathBuf> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&dir).map_err(|source| IngestError::Write {
+    private_dir_all(&dir).map_err(|source| IngestError::Write {
         path: dir.clone(),
         source,
     })?;
@@ -276,14 +276,31 @@ pub fn commit(tmp: &Path, final_path: &Path) -> Result<u64> {
     })
 }
 
+/// Create `dir` and its missing parents readable by this user only (0700 on Unix, whatever the
+/// umask).
+pub fn private_dir_all(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+}
+
+/// Options creating a new file readable by this user only (0600 on Unix, whatever the umask).
+pub fn private_new_file() -> std::fs::OpenOptions {
+    let mut o = File::options();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o
+}
+
 fn write_to<I>(batches: I, tmp: &Path) -> Result<(FocusTotals, RowFacts)>
 where
     I: IntoIterator<Item = Result<RecordBatch>>,
     I::IntoIter: Send,
 {
-    let file = File::options()
-        .write(true)
-        .create_new(true)
+    let file = private_new_file()
         .open(tmp)
         .map_err(|e| IngestError::Write {
             path: tmp.to_path_buf(),

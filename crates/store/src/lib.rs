@@ -135,6 +135,14 @@ pub trait Store: RatingStore + InvoiceStore + AccessStore + Send + Sync + 'stati
     /// Fails with [`Conflict::AccountName`] if the name (case-insensitively) is taken in the organization.
     async fn create_account(&self, account: &Account) -> Result<()>;
     async fn list_accounts(&self, org: OrganizationId) -> Result<Vec<Account>>;
+    /// At most `limit` accounts ordered by name ignoring case (the unique `name_key`), those
+    /// after `after` (a `name_key`) only: a page read by the index, whatever the count.
+    async fn list_accounts_after(
+        &self,
+        org: OrganizationId,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Account>>;
     async fn get_account(&self, org: OrganizationId, id: AccountId) -> Result<Option<Account>>;
     /// `None` if there is no such account in the organization.
     async fn rename_account(

@@ -44,6 +44,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(10));
+        if !url.contains("memory") {
+            private_sqlite_file(options.get_filename())
+                .map_err(|e| StoreError::Connect(sqlx::Error::Io(e)))?;
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
@@ -51,6 +55,37 @@ impl SqliteStore {
             .map_err(StoreError::Connect)?;
         Ok(Self { pool })
     }
+}
+
+/// Create the SQLite file readable by this user only (0600 on Unix, whatever the umask) before
+/// SQLite opens it, or take group and other permissions away from an existing one. SQLite gives
+/// its `-wal` and `-shm` files the database file's permissions.
+fn private_sqlite_file(path: &std::path::Path) -> std::io::Result<()> {
+    if path.as_os_str().is_empty() || path == std::path::Path::new(":memory:") {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        let mode = file.metadata()?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+            for suffix in ["-wal", "-shm"] {
+                let mut side = path.as_os_str().to_owned();
+                side.push(suffix);
+                if let Ok(f) = std::fs::File::open(&side) {
+                    f.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The production store.
@@ -356,6 +391,19 @@ struct SyncPeriodRow {
     error_code: Option<String>,
     error_message: Option<String>,
     remedy: Option<String>,
+    warning_count: i64,
+    warnings: Option<String>,
+}
+
+/// The warnings' examples as stored: one per line (each example is one line).
+fn warnings_text(examples: &[String]) -> Option<String> {
+    (!examples.is_empty()).then(|| {
+        examples
+            .iter()
+            .map(|w| w.replace(['\r', '\n'], " "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
 }
 
 impl TryFrom<SyncPeriodRow> for SyncPeriodRecord {
@@ -385,6 +433,11 @@ impl TryFrom<SyncPeriodRow> for SyncPeriodRecord {
             error_code: r.error_code,
             error_message: r.error_message,
             remedy: r.remedy,
+            warning_count: r.warning_count,
+            warnings: r
+                .warnings
+                .map(|w| w.lines().map(str::to_string).collect())
+                .unwrap_or_default(),
         })
     }
 }
@@ -427,7 +480,8 @@ impl From<PeriodRow> for PeriodRecord {
 macro_rules! sync_period_columns {
     () => {
         "id, organization_id, connection_id, job_id, period, started_at, finished_at, outcome, rows_written, \
-         bytes_downloaded, source_total, focus_total, amortized_total, effective_total, reconciled, error_code, error_message, remedy"
+         bytes_downloaded, source_total, focus_total, amortized_total, effective_total, reconciled, error_code, error_message, remedy, \
+         warning_count, warnings"
     };
 }
 
@@ -796,6 +850,21 @@ macro_rules! sql_store {
             async fn list_accounts(&self, org: OrganizationId) -> Result<Vec<Account>> {
                 let rows: Vec<AccountRow> = sqlx::query_as(concat!("SELECT ", account_columns!(), " FROM accounts WHERE organization_id = $1 ORDER BY name_key, id"))
                 .bind(org.as_uuid())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn list_accounts_after(
+                &self,
+                org: OrganizationId,
+                after: Option<&str>,
+                limit: i64,
+            ) -> Result<Vec<Account>> {
+                let rows: Vec<AccountRow> = sqlx::query_as(concat!("SELECT ", account_columns!(), " FROM accounts WHERE organization_id = $1 AND name_key > $2 ORDER BY name_key LIMIT $3"))
+                .bind(org.as_uuid())
+                .bind(after.unwrap_or(""))
+                .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows.into_iter().map(Into::into).collect())
@@ -1178,7 +1247,7 @@ macro_rules! sql_store {
                 let done = sqlx::query(
                     "UPDATE sync_periods SET finished_at = $2, outcome = $3, rows_written = $4, bytes_downloaded = $5, \
                      source_total = $6, focus_total = $7, reconciled = $8, error_code = $9, error_message = $10, remedy = $11, \
-                     amortized_total = $12, effective_total = $13 WHERE id = $1",
+                     amortized_total = $12, effective_total = $13, warning_count = $14, warnings = $15 WHERE id = $1",
                 )
                 .bind(r.id.as_uuid())
                 .bind(r.finished_at)
@@ -1193,12 +1262,14 @@ macro_rules! sql_store {
                 .bind(&r.remedy)
                 .bind(&r.amortized_total)
                 .bind(&r.effective_total)
+                .bind(r.warning_count)
+                .bind(warnings_text(&r.warnings))
                 .execute(&self.pool)
                 .await?;
                 if done.rows_affected() == 0 {
                     sqlx::query(concat!(
                         "INSERT INTO sync_periods (", sync_period_columns!(), ") VALUES ",
-                        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+                        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
                     ))
                     .bind(r.id.as_uuid())
                     .bind(r.organization_id.as_uuid())
@@ -1218,6 +1289,8 @@ macro_rules! sql_store {
                     .bind(&r.error_code)
                     .bind(&r.error_message)
                     .bind(&r.remedy)
+                    .bind(r.warning_count)
+                    .bind(warnings_text(&r.warnings))
                     .execute(&self.pool)
                     .await
                     .map_err(|e| StoreError::from_write(e, Conflict::Other))?;

@@ -109,6 +109,8 @@ struct Gate {
     waiting: usize,
     /// Connections whose pulls do not reconcile (nothing is written, as the contract says).
     mismatched: HashSet<String>,
+    /// Connections whose pulls have values the conversion could not use (stored with warnings).
+    warned: HashSet<String>,
 }
 
 impl TestWriter {
@@ -119,6 +121,16 @@ impl TestWriter {
     /// From now on `c`'s pulls do not reconcile (until [`TestWriter::reconcile_again`]).
     pub fn mismatch(&self, c: ConnectionId) {
         self.lock().mismatched.insert(c.to_string());
+    }
+
+    /// From now on `c`'s pulls are stored with warnings.
+    pub fn warn(&self, c: ConnectionId) {
+        self.lock().warned.insert(c.to_string());
+    }
+
+    fn warned(&self, dest: &Path) -> bool {
+        let key = dest.to_string_lossy().into_owned();
+        self.lock().warned.iter().any(|c| key.contains(c.as_str()))
     }
 
     pub fn reconcile_again(&self) {
@@ -200,6 +212,8 @@ impl PeriodWriter for TestWriter {
                 expected_rows: rows + 1,
                 invoiced_rows,
                 billing_currency: Some("EUR".into()),
+                warning_count: 0,
+                warnings: Vec::new(),
             });
         }
         // The folder may have been removed meanwhile (a deleted connection): write anyway, as a
@@ -222,6 +236,12 @@ impl PeriodWriter for TestWriter {
             expected_rows: rows,
             invoiced_rows,
             billing_currency: Some("EUR".into()),
+            warning_count: if self.warned(dest) { 9 } else { 0 },
+            warnings: if self.warned(dest) {
+                vec!["amortized-1.csv:4:61 (exchangeRateDate): not a date; stored as null: \"3/1/21\"".into()]
+            } else {
+                Vec::new()
+            },
         })
     }
 }

@@ -98,6 +98,16 @@ fn login_saves_a_private_profile_the_other_commands_use() {
     );
     assert!(!ok && err.contains("invalid_credentials"), "{err}");
 
+    // A profile left readable by others (saved by hand, or by an older version) is made private
+    // before the token goes into it (issue 12, item 11).
+    let profile = home.0.join("billing-engine/cli.toml");
+    std::fs::create_dir_all(profile.parent().expect("dir")).expect("dir");
+    std::fs::write(&profile, "").expect("old profile");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&profile, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
     let (ok, out, err) = run(
         &[
             "login",
@@ -111,7 +121,6 @@ fn login_saves_a_private_profile_the_other_commands_use() {
     );
     assert!(ok, "{err}");
     assert!(out.contains("signed in"), "{out}");
-    let profile = home.0.join("billing-engine/cli.toml");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -797,4 +806,90 @@ fn the_simulator_from_the_command_line() {
             .as_u64()
             .expect("size")
     );
+}
+
+/// `[server] header_read_timeout_seconds` and `max_connections` reach the server: a client that
+/// never finishes its header is cut off after the configured second (the default is 10), and
+/// with one connection allowed the next client waits for that slot.
+#[test]
+fn serve_applies_the_configured_connection_limits() {
+    use std::io::Read;
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+    let dir = TempDir::new("limits");
+    let port = free_port();
+    let mut serve = command();
+    serve
+        .arg("serve")
+        .env("BILLING_ENGINE_DATA_DIR", &dir.0)
+        .env("BILLING_ENGINE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("BILLING_ENGINE_HEADER_READ_TIMEOUT_SECONDS", "1")
+        .env("BILLING_ENGINE_MAX_CONNECTIONS", "1");
+    let server = Server::spawn(serve);
+    server.wait_stderr("\"listening\"");
+    let mut slow = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n")
+        .expect("half a header");
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut other = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    other
+        .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .expect("request");
+    other
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let mut answer = String::new();
+    other.read_to_string(&mut answer).expect("answered");
+    let waited = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        waited >= Duration::from_millis(800) && waited < Duration::from_secs(5),
+        "served after {waited:?}: the one slot was held until the slow client was cut off"
+    );
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the slow client was cut off after {:?}",
+        started.elapsed()
+    );
+    assert!(!String::from_utf8_lossy(&rest).contains("200 OK"));
+}
+
+/// Lists come a page at a time (100 by default); the CLI reads every page (issue 12, item 14).
+#[test]
+fn the_cli_lists_every_page() {
+    let demo = start_demo();
+    let (url, token) = (demo.url.as_str(), demo.token.as_str());
+    let script = r#"for i in $(seq 1 130); do
+        curl -sf -o /dev/null -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
+             -d "{\"name\": \"Paged $(printf %03d $i)\"}" "$1/api/v1/accounts" || exit 1
+    done"#;
+    let made = std::process::Command::new("sh")
+        .args(["-c", script, "sh", url, token])
+        .status()
+        .expect("curl");
+    assert!(made.success());
+    let first = std::process::Command::new("curl")
+        .args(["-s", "-H", &format!("Authorization: Bearer {token}"), &format!("{url}/api/v1/accounts")])
+        .output()
+        .expect("curl");
+    let page: Value = serde_json::from_slice(&first.stdout).expect("json");
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(100));
+    assert!(page["next_cursor"].is_string(), "{page}");
+    let (ok, out, err) = client(url, token, &["accounts", "list", "--json"]);
+    assert!(ok, "{err}");
+    let all: Value = serde_json::from_str(&out).expect("json");
+    let names: Vec<&str> = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|a| a["name"].as_str())
+        .filter(|n| n.starts_with("Paged "))
+        .collect();
+    let expected: Vec<String> = (1..=130).map(|i| format!("Paged {i:03}")).collect();
+    assert_eq!(names, expected);
 }

@@ -5,6 +5,8 @@ mod architecture;
 mod browser;
 mod browser_invoices;
 mod commands;
+mod contract;
+mod files;
 mod invoices;
 mod process;
 mod rating;

@@ -7,6 +7,7 @@ use axum::{
 use be_domain::Account;
 use serde::{Deserialize, Serialize};
 
+use super::page::{PageParams, Paged, encode_cursor};
 use super::{ApiCaller, ApiJson};
 use crate::{AppState, error::ApiError};
 
@@ -21,13 +22,23 @@ pub(crate) struct Items<T> {
     pub items: Vec<T>,
 }
 
+/// Accounts by name, a page at a time: read by the `(organization, name_key)` index, so a page
+/// costs the same with 600 accounts or 60 000. The cursor is the last name key.
 pub(crate) async fn list(
     State(s): State<AppState>,
     ApiCaller(caller): ApiCaller,
-) -> Result<Json<Items<Account>>, ApiError> {
-    Ok(Json(Items {
-        items: s.app.list_accounts(&caller).await?,
-    }))
+    page: PageParams,
+) -> Result<Json<Paged<Account>>, ApiError> {
+    let mut items = s
+        .app
+        .list_accounts_after(&caller, page.after.as_deref(), page.limit + 1)
+        .await?;
+    let more = items.len() > page.limit;
+    items.truncate(page.limit);
+    let next_cursor = more
+        .then(|| items.last().map(|a| encode_cursor(&a.name.key())))
+        .flatten();
+    Ok(Json(Paged { items, next_cursor }))
 }
 
 pub(crate) async fn create(

@@ -2,23 +2,28 @@
 
 use axum::{
     Json,
-    extract::{Query, State},
+    extract::{Query, RawQuery, State},
     http::header,
     response::{IntoResponse, Response},
 };
 use be_app::{AuditEvent, AuditQuery};
 
-use super::{ApiCaller, accounts::Items};
+use super::ApiCaller;
+use super::page::{Order, PageParams, Paged, paged_json};
 use crate::{AppState, error::ApiError};
 
+/// The events matching the filters, newest first, a page at a time (`limit` is the page size;
+/// the filters' window holds at most 5000 events).
 pub(crate) async fn list(
     State(s): State<AppState>,
     ApiCaller(caller): ApiCaller,
-    Query(q): Query<AuditQuery>,
-) -> Result<Json<Items<AuditEvent>>, ApiError> {
-    Ok(Json(Items {
-        items: s.app.audit_events(&caller, &q).await?,
-    }))
+    page: PageParams,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Paged<serde_json::Value>>, ApiError> {
+    let mut q: AuditQuery = super::page::own_params(raw.as_deref())?;
+    q.limit = Some(5000);
+    let items: Vec<AuditEvent> = s.app.audit_events(&caller, &q).await?;
+    Ok(Json(paged_json(&page, items, Order::Descending, &["at", "id"])?))
 }
 
 pub(crate) async fn csv(

@@ -10,7 +10,7 @@ use be_store::{ConnectionRecord, JobRecord};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{ApiCaller, ApiJson, accounts::Items};
+use super::{ApiCaller, ApiJson};
 use crate::{AppState, error::ApiError};
 
 /// A connection as the API shows it. The secret itself is never part of it.
@@ -98,15 +98,16 @@ fn billing_engine() -> String {
 pub(crate) async fn list(
     State(s): State<AppState>,
     ApiCaller(caller): ApiCaller,
-) -> Result<Json<Items<ConnectionView>>, ApiError> {
-    let items = s
+    page: super::page::PageParams,
+) -> Result<Json<super::page::Paged<serde_json::Value>>, ApiError> {
+    let items: Vec<_> = s
         .app
         .list_connections(&caller)
         .await?
         .iter()
         .map(|c| view(&s.app, c))
         .collect();
-    Ok(Json(Items { items }))
+    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Ascending, &["created_at", "id"])?))
 }
 
 pub(crate) async fn start(
@@ -143,8 +144,16 @@ pub(crate) async fn update(
     State(s): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Path(id): Path<String>,
-    ApiJson(input): ApiJson<ConnectionDetails>,
+    ApiJson(mut input): ApiJson<ConnectionDetails>,
 ) -> Result<Json<ConnectionView>, ApiError> {
+    // The API takes what its document says: EA or MCA in any case, not the long names the
+    // console and the CLI also understand (refused here as any other value is).
+    if let Some(a) = &input.agreement_type
+        && !a.trim().is_empty()
+        && !matches!(a.trim().to_ascii_lowercase().as_str(), "ea" | "mca")
+    {
+        input.agreement_type = Some("not EA or MCA".into());
+    }
     Ok(Json(view(
         &s.app,
         &s.app.set_connection_details(&caller, &id, &input).await?,
@@ -268,16 +277,17 @@ impl From<JobRecord> for JobView {
 pub(crate) async fn jobs(
     State(s): State<AppState>,
     ApiCaller(caller): ApiCaller,
+    page: super::page::PageParams,
     Path(id): Path<String>,
-) -> Result<Json<Items<JobView>>, ApiError> {
-    let items = s
+) -> Result<Json<super::page::Paged<serde_json::Value>>, ApiError> {
+    let items: Vec<JobView> = s
         .app
         .connection_jobs(&caller, &id)
         .await?
         .into_iter()
         .map(Into::into)
         .collect();
-    Ok(Json(Items { items }))
+    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Descending, &["created_at", "id"])?))
 }
 
 #[derive(Serialize)]
@@ -295,15 +305,16 @@ pub(crate) struct AdminQuery {
 pub(crate) async fn administration(
     State(s): State<AppState>,
     ApiCaller(caller): ApiCaller,
+    page: super::page::PageParams,
     Query(q): Query<AdminQuery>,
-) -> Result<Json<Items<AdminView>>, ApiError> {
+) -> Result<Json<super::page::Paged<serde_json::Value>>, ApiError> {
     let product = q
         .product
         .as_deref()
         .map(be_domain::Product::parse)
         .transpose()
         .map_err(be_app::AppError::from)?;
-    let items = s
+    let items: Vec<_> = s
         .app
         .administration(&caller)
         .await?
@@ -315,16 +326,16 @@ pub(crate) async fn administration(
             products: row.products,
         })
         .collect();
-    Ok(Json(Items { items }))
+    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Ascending, &["account.name", "account.id"])?))
 }
 
 pub(crate) async fn connectable(
     State(s): State<AppState>,
     ApiCaller(caller): ApiCaller,
-) -> Result<Json<Items<be_domain::Account>>, ApiError> {
-    Ok(Json(Items {
-        items: s.app.connectable_accounts(&caller).await?,
-    }))
+    page: super::page::PageParams,
+) -> Result<Json<super::page::Paged<serde_json::Value>>, ApiError> {
+    let items = s.app.connectable_accounts(&caller).await?;
+    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Ascending, &["name", "id"])?))
 }
 
 #[derive(Deserialize)]
@@ -390,6 +401,14 @@ pub(crate) struct SyncPeriodView {
     error_code: Option<String>,
     error: Option<String>,
     remedy: Option<String>,
+    warnings: WarningsView,
+}
+
+/// Values a pull's conversion could not use as written: how many, and the first few.
+#[derive(Serialize)]
+pub(crate) struct WarningsView {
+    count: i64,
+    examples: Vec<String>,
 }
 
 /// A period whose latest pull failed: it keeps its previous data and is pulled again.
@@ -480,6 +499,10 @@ pub(crate) async fn sync_status(
                 error_code: h.error_code,
                 error: h.error_message,
                 remedy: h.remedy,
+                warnings: WarningsView {
+                    count: h.warning_count,
+                    examples: h.warnings,
+                },
             })
             .collect(),
     }))

@@ -8,12 +8,12 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use be_app::invoicing::{
-    CustomerInput, CustomerView, DeliveryView, InvoiceSummary, InvoiceView, LockView, Rerate,
+    CustomerInput, CustomerView, DeliveryView, InvoiceView, LockView, Rerate,
     RunRequest, RunView, ScheduleInput, ScheduleView, TemplateBody, TemplateView, TieOut,
 };
 use serde::Deserialize;
 
-use super::{ApiCaller, ApiJson, accounts::Items};
+use super::{ApiCaller, ApiJson};
 use crate::{AppState, error::ApiError};
 
 type Api<T> = Result<Json<T>, ApiError>;
@@ -21,10 +21,10 @@ type Api<T> = Result<Json<T>, ApiError>;
 pub(crate) async fn list_templates(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-) -> Api<Items<TemplateView>> {
-    Ok(Json(Items {
-        items: s.app.invoice_templates(&c).await?,
-    }))
+    page: super::page::PageParams,
+) -> Api<super::page::Paged<serde_json::Value>> {
+    let items = s.app.invoice_templates(&c).await?;
+    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Ascending, &["name", "id"])?))
 }
 
 pub(crate) async fn create_template(
@@ -85,10 +85,10 @@ pub(crate) async fn copy_template(
 pub(crate) async fn list_customers(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-) -> Api<Items<CustomerView>> {
-    Ok(Json(Items {
-        items: s.app.customers(&c).await?,
-    }))
+    page: super::page::PageParams,
+) -> Api<super::page::Paged<serde_json::Value>> {
+    let items = s.app.customers(&c).await?;
+    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Ascending, &["key"])?))
 }
 
 pub(crate) async fn put_customer(
@@ -108,21 +108,29 @@ pub(crate) async fn delete_customer(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The page parameters of runs and invoices (read by [`super::page::PageParams`]).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LimitQuery {
     #[serde(default)]
+    #[allow(dead_code)]
     limit: Option<i64>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    cursor: Option<String>,
 }
+
+/// The newest runs and invoices pages are cut from.
+const WINDOW: i64 = 10_000;
 
 pub(crate) async fn list_runs(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Query(q): Query<LimitQuery>,
-) -> Api<Items<RunView>> {
-    Ok(Json(Items {
-        items: s.app.invoice_runs(&c, q.limit.unwrap_or(20)).await?,
-    }))
+    page: super::page::PageParams,
+    Query(_): Query<LimitQuery>,
+) -> Api<super::page::Paged<serde_json::Value>> {
+    let items = s.app.invoice_runs(&c, WINDOW).await?;
+    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Descending, &["created_at", "id"])?))
 }
 
 pub(crate) async fn create_run(
@@ -163,11 +171,11 @@ pub(crate) async fn discard_run(
 pub(crate) async fn list_invoices(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Query(q): Query<LimitQuery>,
-) -> Api<Items<InvoiceSummary>> {
-    Ok(Json(Items {
-        items: s.app.invoices(&c, q.limit.unwrap_or(100)).await?,
-    }))
+    page: super::page::PageParams,
+    Query(_): Query<LimitQuery>,
+) -> Api<super::page::Paged<serde_json::Value>> {
+    let items = s.app.invoices(&c, WINDOW).await?;
+    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Descending, &["issue_date", "id"])?))
 }
 
 pub(crate) async fn get_invoice(
@@ -234,10 +242,10 @@ pub(crate) async fn send_invoice(
 pub(crate) async fn list_locks(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-) -> Api<Items<LockView>> {
-    Ok(Json(Items {
-        items: s.app.period_locks(&c).await?,
-    }))
+    page: super::page::PageParams,
+) -> Api<super::page::Paged<serde_json::Value>> {
+    let items = s.app.period_locks(&c).await?;
+    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Descending, &["period"])?))
 }
 
 pub(crate) async fn lock(
@@ -285,10 +293,10 @@ pub(crate) async fn tie_out(
 pub(crate) async fn list_schedules(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-) -> Api<Items<ScheduleView>> {
-    Ok(Json(Items {
-        items: s.app.invoice_schedules(&c).await?,
-    }))
+    page: super::page::PageParams,
+) -> Api<super::page::Paged<serde_json::Value>> {
+    let items = s.app.invoice_schedules(&c).await?;
+    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Ascending, &["name", "id"])?))
 }
 
 pub(crate) async fn create_schedule(

@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod connections;
 pub(crate) mod invoicing;
 mod json;
+pub(crate) mod page;
 mod pricing;
 pub(crate) mod rating;
 mod tokens;
@@ -13,7 +14,7 @@ mod users;
 use axum::{
     Json, Router,
     extract::FromRequestParts,
-    http::{header, request::Parts},
+    http::request::Parts,
     routing::{get, post},
 };
 use be_app::Caller;
@@ -162,6 +163,59 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         ))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(axum::middleware::map_response(json_errors))
+}
+
+/// Every API error is the JSON error: a rejection written in plain text by the router or an
+/// extractor (a path segment that is not UTF-8, a query parameter given twice or of the wrong
+/// type) becomes `{"code", "message"}` with a stable code. Headers such as `Allow` are kept.
+async fn json_errors(response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{StatusCode, header::CONTENT_TYPE};
+    use axum::response::IntoResponse;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let mut error = match status {
+        StatusCode::NOT_FOUND => ApiError::not_found(),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::method_not_allowed(),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            status,
+            "payload_too_large",
+            format!("The request body is larger than the limit of {} bytes.", crate::MAX_BODY_BYTES),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            status,
+            "unsupported_media_type",
+            "Send the body as JSON with the header 'Content-Type: application/json'.",
+        ),
+        s if s.is_server_error() => ApiError::internal(),
+        _ => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            format!("A path or query parameter is not valid ({text}). See /api/v1/openapi.json."),
+        ),
+    };
+    if status.is_server_error() {
+        error.status = status;
+    }
+    let mut answer = error.into_response();
+    for (name, value) in &parts.headers {
+        if name != CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    answer
 }
 
 fn invoicing_routes() -> Router<AppState> {
@@ -228,17 +282,8 @@ impl FromRequestParts<AppState> for ApiCaller {
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(ApiCaller(caller.clone()));
         }
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let Some(value) = header else {
-            return Err(be_app::AppError::unauthenticated().into());
-        };
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .map(str::trim)
+        // The scheme is case-insensitive (RFC 9110 11.1): `BEARER x` is as good as `Bearer x`.
+        let token = crate::access::bearer(&parts.headers)
             .ok_or_else(|| ApiError::from(be_app::AppError::unauthenticated()))?;
         let mut caller = state.app.token_caller(token).await?;
         caller.address = crate::access::client_address(&parts.extensions);

@@ -9,11 +9,11 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use be_app::{AssignTo, ConfigFormat, PricingImport, PricingVersionInfo, PricingView, RuleView};
+use be_app::{AssignTo, ConfigFormat, PricingImport, PricingView, RuleView};
 use be_domain::pricing::file::{AllocationFile, RuleFile, StrategyFile};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiCaller, ApiJson, accounts::Items};
+use super::{ApiCaller, ApiJson};
 use crate::{AppState, error::ApiError};
 
 pub(crate) async fn get(
@@ -26,21 +26,26 @@ pub(crate) async fn get(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct HistoryQuery {
+    /// The page size and cursor (read by [`super::page::PageParams`]).
     #[serde(default)]
+    #[allow(dead_code)]
     limit: Option<i64>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    cursor: Option<String>,
 }
 
 pub(crate) async fn history(
     State(s): State<AppState>,
     ApiCaller(caller): ApiCaller,
-    Query(q): Query<HistoryQuery>,
-) -> Result<Json<Items<PricingVersionInfo>>, ApiError> {
-    Ok(Json(Items {
-        items: s
+    page: super::page::PageParams,
+    Query(_): Query<HistoryQuery>,
+) -> Result<Json<super::page::Paged<serde_json::Value>>, ApiError> {
+    let items = s
             .app
-            .pricing_history(&caller, q.limit.unwrap_or(50))
-            .await?,
-    }))
+            .pricing_history(&caller, 10_000)
+            .await?;
+    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Descending, &["version"])?))
 }
 
 #[derive(Deserialize)]

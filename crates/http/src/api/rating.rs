@@ -69,12 +69,13 @@ pub(crate) async fn store_upload<E>(
     stream: impl futures_util::Stream<Item = Result<axum::body::Bytes, E>>,
 ) -> Result<UploadGuard, ApiError> {
     let dir = s.app.layout().uploads_dir();
-    tokio::fs::create_dir_all(&dir)
+    be_app::layout::create_private_dir_async(&dir)
         .await
         .map_err(|e| upload_failed(&e))?;
     let path = dir.join(uuid::Uuid::new_v4().to_string());
     let guard = UploadGuard(path.clone());
-    let mut file = tokio::fs::File::create(&path)
+    let mut file = be_app::layout::private_file_options()
+        .open(&path)
         .await
         .map_err(|e| upload_failed(&e))?;
     let mut stream = std::pin::pin!(stream);
@@ -147,10 +148,10 @@ pub(crate) async fn import(
 pub(crate) async fn periods(
     State(s): State<AppState>,
     ApiCaller(caller): ApiCaller,
-) -> Result<Json<Items<PeriodRating>>, ApiError> {
-    Ok(Json(Items {
-        items: s.app.rating_status(&caller).await?,
-    }))
+    page: super::page::PageParams,
+) -> Result<Json<super::page::Paged<serde_json::Value>>, ApiError> {
+    let items = s.app.rating_status(&caller).await?;
+    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Descending, &["period"])?))
 }
 
 pub(crate) async fn period(
@@ -377,13 +378,13 @@ pub(crate) struct ViewInput {
 pub(crate) async fn list_views(
     State(s): State<AppState>,
     ApiCaller(caller): ApiCaller,
-) -> Result<Json<Items<be_app::rating::SavedView>>, ApiError> {
-    Ok(Json(Items {
-        items: s
+    page: super::page::PageParams,
+) -> Result<Json<super::page::Paged<serde_json::Value>>, ApiError> {
+    let items = s
             .app
             .list_views(&caller, be_domain::ViewKind::Analysis)
-            .await?,
-    }))
+            .await?;
+    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Ascending, &["name", "id"])?))
 }
 
 pub(crate) async fn create_view(
@@ -434,13 +435,13 @@ pub(crate) async fn delete_view(
 pub(crate) async fn list_asset_groups(
     State(s): State<AppState>,
     ApiCaller(caller): ApiCaller,
-) -> Result<Json<Items<be_app::rating::SavedView>>, ApiError> {
-    Ok(Json(Items {
-        items: s
+    page: super::page::PageParams,
+) -> Result<Json<super::page::Paged<serde_json::Value>>, ApiError> {
+    let items = s
             .app
             .list_views(&caller, be_domain::ViewKind::AssetGroup)
-            .await?,
-    }))
+            .await?;
+    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Ascending, &["name", "id"])?))
 }
 
 pub(crate) async fn create_asset_group(

@@ -8,7 +8,7 @@ use be_store::ApiTokenRecord;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{ApiCaller, ApiJson, accounts::Items};
+use super::{ApiCaller, ApiJson};
 use crate::{AppState, error::ApiError};
 
 #[derive(Serialize)]
@@ -107,15 +107,17 @@ pub(crate) async fn create(
 pub(crate) async fn list(
     State(s): State<AppState>,
     ApiCaller(caller): ApiCaller,
-) -> Result<Json<Items<TokenView>>, ApiError> {
-    let items = s
+    page: crate::api::page::PageParams,
+) -> Result<Json<crate::api::page::Paged<serde_json::Value>>, ApiError> {
+    let items: Vec<TokenView> = s
         .app
         .list_api_tokens(&caller)
         .await?
         .into_iter()
         .map(Into::into)
         .collect();
-    Ok(Json(Items { items }))
+    let order = crate::api::page::Order::Descending;
+    Ok(Json(crate::api::page::paged_json(&page, items, order, &["created_at", "id"])?))
 }
 
 pub(crate) async fn revoke(

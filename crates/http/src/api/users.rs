@@ -5,10 +5,11 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use be_app::{InviteView, IssuedInvite, UserView};
+use be_app::{IssuedInvite, UserView};
 use serde::Deserialize;
 
-use super::{ApiCaller, ApiJson, accounts::Items};
+use super::page::{Order, PageParams, Paged, paged_json};
+use super::{ApiCaller, ApiJson};
 use crate::{AppState, error::ApiError};
 
 #[derive(Deserialize)]
@@ -32,10 +33,10 @@ pub(crate) struct InviteInput {
 pub(crate) async fn list(
     State(s): State<AppState>,
     ApiCaller(caller): ApiCaller,
-) -> Result<Json<Items<UserView>>, ApiError> {
-    Ok(Json(Items {
-        items: s.app.list_users(&caller).await?,
-    }))
+    page: PageParams,
+) -> Result<Json<Paged<serde_json::Value>>, ApiError> {
+    let items = s.app.list_users(&caller).await?;
+    Ok(Json(paged_json(&page, items, Order::Ascending, &["email", "id"])?))
 }
 
 pub(crate) async fn set_role(
@@ -63,10 +64,10 @@ pub(crate) async fn remove(
 pub(crate) async fn invites(
     State(s): State<AppState>,
     ApiCaller(caller): ApiCaller,
-) -> Result<Json<Items<InviteView>>, ApiError> {
-    Ok(Json(Items {
-        items: s.app.list_invites(&caller).await?,
-    }))
+    page: PageParams,
+) -> Result<Json<Paged<serde_json::Value>>, ApiError> {
+    let items = s.app.list_invites(&caller).await?;
+    Ok(Json(paged_json(&page, items, Order::Descending, &["created_at", "id"])?))
 }
 
 pub(crate) async fn invite(

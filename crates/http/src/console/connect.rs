@@ -773,9 +773,10 @@ pub(crate) async fn validate(
 ) -> Response {
     match s.app.validate_connection(&user.caller, &id).await {
         Ok(_) => Redirect::to(&format!("/connections/{id}")).into_response(),
+        // The address carries a code, never text: the page says only what the server chose.
         Err(e @ AppError::Invalid(_)) => Redirect::to(&format!(
             "/connections/{id}?error={}",
-            url::form_urlencoded::byte_serialize(e.public_message().as_bytes()).collect::<String>()
+            url::form_urlencoded::byte_serialize(e.code().as_bytes()).collect::<String>()
         ))
         .into_response(),
         Err(e) => error_page(&e),
@@ -893,6 +894,32 @@ struct HistoryRowView {
     reconciliation: String,
     error: Option<String>,
     remedy: Option<String>,
+    /// Values the conversion could not use as written (stored as null): how many, the first few.
+    warning_count: i64,
+    warnings: Vec<String>,
+    warnings_note: String,
+}
+
+/// What a pull's warnings mean, and whether all are listed.
+fn warnings_note(count: i64, shown: usize) -> String {
+    let what = "The rows are kept: optional values that could not be read are empty, unknown charge types count as adjustments.";
+    if count > shown as i64 {
+        format!("{what} The first {shown} of {count}:")
+    } else {
+        what.to_string()
+    }
+}
+
+/// The text of a validation refusal named by its code in the page's address (`?error=`); any
+/// other value shows nothing.
+fn validation_error_text(code: &str) -> Option<String> {
+    match code {
+        "connection_incomplete" => Some(
+            "Enter the missing details first (directory ID, application ID, client secret, agreement type and billing account ID), then validate."
+                .into(),
+        ),
+        _ => None,
+    }
 }
 
 #[derive(Deserialize)]
@@ -958,7 +985,7 @@ pub(crate) async fn connection_page(
             Some("sync") => Some("A sync is queued; this page shows its progress when you reload it.".into()),
             _ => None,
         },
-        error: q.error,
+        error: q.error.as_deref().and_then(validation_error_text),
         secret_warning: s.app.secret_warning(&c),
         agreement: c.agreement_type.map(|a| a.code().to_string()).unwrap_or_else(none),
         billing_account_id: c.billing_account_id.as_ref().map(|b| b.to_string()).unwrap_or_else(none),
@@ -1048,6 +1075,9 @@ pub(crate) async fn connection_page(
                 bytes: h.bytes_downloaded,
                 error: h.error_message,
                 remedy: h.remedy,
+                warnings_note: warnings_note(h.warning_count, h.warnings.len()),
+                warning_count: h.warning_count,
+                warnings: h.warnings,
             })
             .collect(),
     };

@@ -1,6 +1,9 @@
 //! CSRF protection for every console form: a POST must carry a `csrf` field equal to the HMAC of
-//! a cookie the attacker's page can neither read nor set for us (the session cookie, or before
-//! login the pre-login cookie). Cookies are also SameSite=Lax, a second line of defence.
+//! a cookie the attacker's page can neither read nor set for us. The forms sent before sign-in
+//! (`/login`, `/invite/{token}`) are bound to the pre-login cookie; every other form only to the
+//! session cookie, so a token made before sign-in (which a page could have obtained while the
+//! browser was signed out) never authorizes a signed-in action. Cookies are also SameSite=Lax
+//! and, when Secure, `__Host-` prefixed (`cookies.rs`).
 
 use axum::{
     body::{Body, to_bytes},
@@ -41,7 +44,12 @@ pub(crate) async fn guard(State(state): State<AppState>, request: Request, next:
                 .map(|(_, v)| v)
         })
         .unwrap_or_default();
-    if !valid(&state, &parts.headers, &token) {
+    let binding = if before_sign_in(parts.uri.path()) {
+        Binding::PreLogin
+    } else {
+        Binding::Session
+    };
+    if !valid(&state, &parts.headers, &token, binding) {
         tracing::warn!(path = %parts.uri.path(), "form refused: missing or invalid CSRF token");
         return refused();
     }
@@ -49,19 +57,34 @@ pub(crate) async fn guard(State(state): State<AppState>, request: Request, next:
         .await
 }
 
-/// Whether `token` is the CSRF token of this browser's session (or pre-login cookie). Upload
-/// forms, which the guard does not buffer, check their first field with it.
-pub(crate) fn valid(state: &AppState, headers: &HeaderMap, token: &str) -> bool {
-    let keys = state.app.keys();
-    let bindings = [
-        cookies::get(headers, cookies::SESSION).map(|s| session_binding(&s)),
-        cookies::get(headers, cookies::PRE_LOGIN).map(|p| pre_login_binding(&p)),
-    ];
-    !token.is_empty()
-        && bindings
-            .iter()
-            .flatten()
-            .any(|b| keys.verify_csrf(b, token))
+/// The forms sent before there is a session: signing in and accepting an invitation.
+fn before_sign_in(path: &str) -> bool {
+    path == "/login" || path.starts_with("/invite/")
+}
+
+/// What a form's token must be bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Binding {
+    /// The session cookie: every form of a signed-in user.
+    Session,
+    /// The pre-login cookie: only the forms sent before sign-in.
+    PreLogin,
+}
+
+/// Whether `token` is the CSRF token of this browser's session (or, for `Binding::PreLogin`, of
+/// its pre-login cookie). Upload forms, which the guard does not buffer, check their first field
+/// with it.
+pub(crate) fn valid(state: &AppState, headers: &HeaderMap, token: &str, binding: Binding) -> bool {
+    let secure = state.settings.secure_cookies;
+    let bound = match binding {
+        Binding::Session => {
+            cookies::get(headers, cookies::SESSION, secure).map(|s| session_binding(&s))
+        }
+        Binding::PreLogin => {
+            cookies::get(headers, cookies::PRE_LOGIN, secure).map(|p| pre_login_binding(&p))
+        }
+    };
+    !token.is_empty() && bound.is_some_and(|b| state.app.keys().verify_csrf(&b, token))
 }
 
 /// The answer to a form without a valid token.

@@ -231,12 +231,12 @@ pub(crate) async fn login_page(
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
 ) -> Response {
-    if let Some(token) = cookies::get(&headers, cookies::SESSION)
+    if let Some(token) = cookies::get(&headers, cookies::SESSION, s.settings.secure_cookies)
         && let Ok(Some(_)) = s.app.session_caller(&token).await
     {
         return Redirect::to(&safe_next(q.next.as_deref())).into_response();
     }
-    let (pre, fresh) = match cookies::get(&headers, cookies::PRE_LOGIN) {
+    let (pre, fresh) = match cookies::get(&headers, cookies::PRE_LOGIN, s.settings.secure_cookies) {
         Some(p) => (p, false),
         None => (new_pre_login_value(), true),
     };
@@ -291,7 +291,7 @@ pub(crate) async fn login(
             r
         }
         Err(e @ (AppError::Unauthenticated { .. } | AppError::RateLimited { .. })) => {
-            let pre = cookies::get(&headers, cookies::PRE_LOGIN).unwrap_or_default();
+            let pre = cookies::get(&headers, cookies::PRE_LOGIN, s.settings.secure_cookies).unwrap_or_default();
             let page = LoginPage {
                 layout: None,
                 csrf: s.app.keys().csrf_token(&csrf::pre_login_binding(&pre)),
@@ -315,7 +315,7 @@ pub(crate) async fn login(
 }
 
 pub(crate) async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = cookies::get(&headers, cookies::SESSION)
+    if let Some(token) = cookies::get(&headers, cookies::SESSION, s.settings.secure_cookies)
         && let Err(e) = s.app.logout(&token).await
     {
         return error_page(&e);
@@ -410,8 +410,9 @@ pub(crate) async fn accounts_page(
             page.notice = Some(format!("Account “{}” created.", a.name));
             page.highlight = Some(a.id.to_string());
         }
-    } else if let Some(name) = n.deleted {
-        page.notice = Some(format!("Account “{name}” deleted."));
+    } else if n.deleted.is_some() {
+        // Only a mark in the address: a name there could be any text an attacker links to.
+        page.notice = Some("The account was deleted.".into());
     }
     accounts_view(&s, &user, StatusCode::OK, page).await
 }
@@ -546,17 +547,8 @@ pub(crate) async fn delete_account(
     user: ConsoleUser,
     Path(id): Path<String>,
 ) -> Response {
-    let name = match s.app.get_account(&user.caller, &id).await {
-        Ok(a) => a.name.to_string(),
-        Err(e) => return error_page(&e),
-    };
     match s.app.delete_account(&user.caller, &id).await {
-        Ok(()) => {
-            let q = url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("deleted", &name)
-                .finish();
-            Redirect::to(&format!("/accounts?{q}")).into_response()
-        }
+        Ok(()) => Redirect::to("/accounts?deleted=1").into_response(),
         Err(e) => error_page(&e),
     }
 }
@@ -647,20 +639,17 @@ pub(crate) async fn tokens_page(
 pub(crate) async fn create_token(
     State(s): State<AppState>,
     user: ConsoleUser,
-    headers: HeaderMap,
     Form(form): Form<NameForm>,
 ) -> Response {
     match s.app.create_api_token(&user.caller, &form.name).await {
         Ok(issued) => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost");
+            // The configured public address, never the request's Host header (which the client
+            // chooses).
             let page = TokensPage {
                 issued: Some(Issued {
                     name: issued.record.name.as_str().to_string(),
                     value: issued.secret,
-                    url: format!("http://{host}"),
+                    url: s.app.settings().public_url.clone(),
                 }),
                 ..empty_tokens_page()
             };

@@ -68,7 +68,7 @@ pub(crate) async fn read(
             } else {
                 String::new()
             };
-            if !csrf::valid(s, headers, &token) {
+            if !csrf::valid(s, headers, &token, csrf::Binding::Session) {
                 tracing::warn!("upload refused: the first field is not a valid CSRF token");
                 return Err(csrf::refused());
             }

@@ -308,7 +308,7 @@ pub(crate) async fn invite_page(
         Ok(i) => i,
         Err(e) => return error_page(&e),
     };
-    let (pre, fresh) = match cookies::get(&headers, cookies::PRE_LOGIN) {
+    let (pre, fresh) = match cookies::get(&headers, cookies::PRE_LOGIN, s.settings.secure_cookies) {
         Some(p) => (p, false),
         None => (super::pages::new_pre_login_value(), true),
     };
@@ -351,7 +351,7 @@ pub(crate) async fn accept(
             let Ok(invite) = s.app.invite_by_link(&token).await else {
                 return error_page(&e);
             };
-            let pre = cookies::get(&headers, cookies::PRE_LOGIN).unwrap_or_default();
+            let pre = cookies::get(&headers, cookies::PRE_LOGIN, s.settings.secure_cookies).unwrap_or_default();
             let page = InvitePage {
                 layout: None,
                 csrf: s.app.keys().csrf_token(&csrf::pre_login_binding(&pre)),

@@ -307,6 +307,21 @@ impl<'a> Browser<'a> {
         self.finish(resp).await
     }
 
+    /// [`Browser::post`] naming another `Host` than the server's (as a client may).
+    pub async fn post_with_host(&mut self, path: &str, form: &[(&str, &str)], host: &str) -> Page {
+        let resp = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::HOST, host)
+            .form(form)
+            .send()
+            .await
+            .expect("post");
+        self.finish(resp).await
+    }
+
     /// A `multipart/form-data` form, fields in the given order: `(name, file name, content)`.
     pub async fn post_multipart(
         &mut self,

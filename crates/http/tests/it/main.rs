@@ -5,6 +5,7 @@ mod api;
 mod audit;
 mod connect;
 mod console;
+mod contract;
 mod console_analysis;
 mod console_invoicing;
 mod console_once;

@@ -636,6 +636,14 @@ async fn owners_invite_change_roles_and_remove_users_but_never_the_last_owner() 
         .post(&path, &[("csrf", &csrf), ("password", "short")])
         .await;
     assert_eq!(short.status, 422);
+    // A most common password is refused too (issue 12, item 12), said once, beside the field.
+    let common = b
+        .post(&path, &[("csrf", &csrf), ("password", "Password1234")])
+        .await;
+    assert_eq!(common.status, 422);
+    let said = common.field_error("password").expect("beside the password");
+    assert!(said.contains("most common"), "{said}");
+    assert_eq!(common.body.matches("most common").count(), 1, "{}", common.body);
     let joined = b
         .post(&path, &[("csrf", &csrf), ("password", PASSWORD)])
         .await;

@@ -194,3 +194,95 @@ async fn answers_carry_security_headers() {
             .contains("max-age")
     );
 }
+
+/// Item 7: a CSRF token made for the pre-login cookie (which a page could obtain while the
+/// browser was signed out) does not authorize a signed-in action; cookies are `__Host-` prefixed.
+#[tokio::test]
+async fn a_token_made_before_sign_in_is_refused_after_it() {
+    let test = spawn_app().await;
+    let t = test.tenant("Org").await;
+    let mut b = crate::harness::Browser::new(&test);
+    let before = b.get("/login").await.csrf();
+    let page = b.login(&t.email, &t.password).await;
+    assert_eq!(page.status, 303);
+    assert!(
+        b.has_cookie("__Host-be_session") && b.has_cookie("__Host-be_pre"),
+        "Secure cookies carry the __Host- prefix"
+    );
+    let refused = b
+        .post("/accounts", &[("csrf", &before), ("name", "Planted")])
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    // The session's own token works, and the planted account does not exist.
+    let csrf = b.get("/accounts").await.csrf();
+    let created = b
+        .post("/accounts", &[("csrf", &csrf), ("name", "Mine")])
+        .await;
+    assert_eq!(created.status, 303);
+    let list = b.get("/accounts").await;
+    assert!(list.body.contains("Mine") && !list.body.contains("Planted"));
+    // The session's token is no good for the sign-in form either (bound to the other cookie).
+    let mut other = crate::harness::Browser::new(&test);
+    other.get("/login").await;
+    let cross = other
+        .post(
+            "/login",
+            &[("csrf", &csrf), ("email", &t.email), ("password", &t.password)],
+        )
+        .await;
+    assert_eq!(cross.status, 403);
+}
+
+/// Item 9: text in the address is never shown as the server's word, and the tokens page's CLI
+/// address is the configured public URL, not the request's Host header.
+#[tokio::test]
+async fn pages_show_only_what_the_server_chose_to_say() {
+    use reqwest::Method;
+    use serde_json::json;
+    let test = spawn_app().await;
+    let t = test.tenant("Org").await;
+    let mut b = crate::harness::Browser::new(&test);
+    b.login(&t.email, &t.password).await;
+    let (_, account) = test
+        .api(Method::POST, "/accounts", Some(t.token.as_str()), Some(json!({"name": "Contoso"})))
+        .await;
+    let (status, c) = test
+        .api(
+            Method::POST,
+            "/connections",
+            Some(t.token.as_str()),
+            Some(json!({"account_id": account["id"], "provider": "azure", "product": "billing_engine"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{c}");
+    let id = c["id"].as_str().expect("id");
+    let bait = "Support says: call 555-0100 now";
+    let q: String = url::form_urlencoded::byte_serialize(bait.as_bytes()).collect();
+    for path in [
+        format!("/accounts?deleted={q}"),
+        format!("/connections/{id}?error={q}"),
+        format!("/connections/{id}?notice={q}"),
+    ] {
+        let page = b.get(&path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(!page.body.contains("555-0100"), "{path} shows the address's text");
+    }
+    // Validating an incomplete connection names what is missing in the server's words.
+    let csrf = b.get(&format!("/connections/{id}")).await.csrf();
+    let refused = b
+        .post(&format!("/connections/{id}/validate"), &[("csrf", &csrf)])
+        .await;
+    let to = refused.location.expect("redirect");
+    assert_eq!(to, format!("/connections/{id}?error=connection_incomplete"));
+    let page = b.get(&to).await;
+    assert!(page.body.contains("Enter the missing details first"), "{}", page.body);
+
+    // The CLI hint on the tokens page: the configured address, whatever Host the request named.
+    let csrf = b.get("/tokens").await.csrf();
+    let issued = b
+        .post_with_host("/tokens", &[("csrf", &csrf), ("name", "laptop")], "evil.example")
+        .await;
+    assert_eq!(issued.status, 201, "{}", issued.body);
+    assert!(!issued.body.contains("evil.example"), "the Host header is not trusted");
+    assert!(issued.body.contains("http://localhost:8080"), "{}", issued.body);
+}
