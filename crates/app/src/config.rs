@@ -48,6 +48,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "BILLING_ENGINE_SYNC_REPORTS_IN_FLIGHT",
         "sync.reports_in_flight",
     ),
+    ("BILLING_ENGINE_SYNC_EA_CLOSE_DAYS", "sync.ea_close_days"),
     ("BILLING_ENGINE_JOBS_CONCURRENCY", "jobs.concurrency"),
     ("BILLING_ENGINE_RATING_THREADS", "rating.threads"),
     (
@@ -241,6 +242,9 @@ pub struct SyncConfig {
     pub backfill_months: u32,
     /// Cost Details reports requested at once per billing account.
     pub reports_in_flight: u32,
+    /// An EA month is closed when its last pull happened this many days after it ended
+    /// ([`crate::closing`]).
+    pub ea_close_days: u32,
 }
 
 impl Default for SyncConfig {
@@ -249,6 +253,7 @@ impl Default for SyncConfig {
             interval_hours: 4,
             backfill_months: 13,
             reports_in_flight: 2,
+            ea_close_days: crate::closing::DEFAULT_EA_CLOSE_DAYS,
         }
     }
 }
@@ -495,6 +500,12 @@ impl Config {
                 self.sync.backfill_months
             )));
         }
+        if !(1..=60).contains(&self.sync.ea_close_days) {
+            return Err(ConfigError(format!(
+                "sync.ea_close_days must be between 1 and 60 (days after month end an EA month is closed); it is {}",
+                self.sync.ea_close_days
+            )));
+        }
         if !(1..=8).contains(&self.sync.reports_in_flight) {
             return Err(ConfigError(format!(
                 "sync.reports_in_flight must be between 1 and 8; it is {}",
@@ -575,6 +586,9 @@ impl Config {
                 fetch: be_azure::FetchLimits {
                     reports_in_flight: self.sync.reports_in_flight as usize,
                     ..Default::default()
+                },
+                closing: crate::closing::ClosingRule {
+                    ea_close_days: self.sync.ea_close_days,
                 },
                 ..Default::default()
             },

@@ -1012,19 +1012,11 @@ impl App {
                                     .iter()
                                     .any(|a| a.name.eq_ignore_ascii_case(billing.as_str())) =>
                         {
-                            let names: Vec<String> = visible
+                            let names: Vec<(String, Option<String>)> = visible
                                 .iter()
-                                .map(|a| match &a.display_name {
-                                    Some(d) => format!("{} ({d})", a.name),
-                                    None => a.name.clone(),
-                                })
+                                .map(|a| (a.name.clone(), a.display_name.clone()))
                                 .collect();
-                            Diagnosis {
-                                code: "azure_billing_account_not_found",
-                                message: format!("The app cannot see billing account {billing}; it can see: {}.", names.join(", ")),
-                                remedy: "Check the billing account ID: it is probably one of those listed. Correct it in the IDs step, then validate again.".into(),
-                                retryable: false,
-                            }
+                            not_visible(&c, billing.as_str(), &names)
                         }
                         Ok(_) => self.role_missing(&c),
                         Err(e2)
@@ -1421,4 +1413,74 @@ fn audit_json(c: &ConnectionRecord) -> serde_json::Value {
         "agreement_type": c.agreement_type,
         "billing_account_id": c.billing_account_id.as_ref().map(|b| b.to_string()),
     })
+}
+
+/// The billing account the app could not read is not among those it can read (`visible`, with
+/// their display names): either the ID is wrong or the role on it is not granted, and Azure's answer
+/// cannot tell which (azure-protocol.md 2.4). An ID a typo away from a visible one is most likely
+/// that one; otherwise both causes are given, each with its fix.
+fn not_visible(
+    c: &ConnectionRecord,
+    billing: &str,
+    visible: &[(String, Option<String>)],
+) -> Diagnosis {
+    let label = |(name, display): &(String, Option<String>)| match display {
+        Some(d) => format!("{name} ({d})"),
+        None => name.clone(),
+    };
+    let listed: Vec<String> = visible.iter().map(label).collect();
+    let role = match c.agreement_type {
+        Some(AgreementType::MicrosoftCustomerAgreement) => "Billing account reader",
+        _ => "EnrollmentReader",
+    };
+    let near: Vec<String> = visible
+        .iter()
+        .filter(|(name, _)| typo_distance(&name.to_lowercase(), &billing.to_lowercase()) <= 2)
+        .map(label)
+        .collect();
+    if !near.is_empty() {
+        return Diagnosis {
+            code: "azure_billing_account_not_found",
+            message: format!(
+                "The app cannot read billing account {billing}; it can read {}, which differs by a character or two.",
+                near.join(", ")
+            ),
+            remedy: format!(
+                "Check the billing account ID: it is probably {}. Correct it in the IDs step, then validate again. If {billing} is right, grant the app the {role} role on it (the grant step).",
+                near.join(" or ")
+            ),
+            retryable: false,
+        };
+    }
+    Diagnosis {
+        code: "azure_role_missing_or_wrong_billing_account",
+        message: format!(
+            "The app cannot read billing account {billing}. It can read {}, so its sign-in works. Either {billing} is not the right ID, or it is right and the {role} role on it is not granted yet (Azure answers both the same way).",
+            listed.join(", ")
+        ),
+        remedy: format!(
+            "If {billing} is your billing account, grant the app the {role} role on it (the grant step: it may have been skipped), then validate again. Otherwise correct the ID in the IDs step (the app can read: {}).",
+            listed.join(", ")
+        ),
+        retryable: false,
+    }
+}
+
+/// Levenshtein distance, stopping early past 2 (only "one or two characters off" matters).
+fn typo_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 2 {
+        return 3;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }

@@ -6,6 +6,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod clock;
+pub mod closing;
 pub mod config;
 mod connections;
 mod crypto;

@@ -43,6 +43,10 @@ pub struct PeriodSummary {
     pub effective_difference: String,
     /// The rows the merge rule expects (equal to `rows` when reconciled).
     pub expected_rows: u64,
+    /// Rows with a non-empty invoice ID (MCA's signal that the month is invoiced; 0 for EA).
+    pub invoiced_rows: u64,
+    /// The billing currency every row shares, if they share one.
+    pub billing_currency: Option<String>,
     /// Values the conversion could not use as written but did not need (an optional column that
     /// only feeds an `x_` extension, stored as null; an unknown charge type, mapped to an
     /// adjustment): how many, and the first few, one line each naming file, line and column.
@@ -127,8 +131,8 @@ pub struct SyncSettings {
     pub interval: time::Duration,
     /// Months pulled on a new connection (including the current one).
     pub backfill_months: u32,
-    /// A period is considered closed by the provider this long after it ended.
-    pub close_after: time::Duration,
+    /// When the provider has closed a period ([`crate::closing`]).
+    pub closing: crate::closing::ClosingRule,
     pub fetch: FetchLimits,
     pub writer: Option<Arc<dyn PeriodWriter>>,
 }
@@ -148,7 +152,7 @@ impl Default for SyncSettings {
             data_dir: PathBuf::from("./billing-engine-data"),
             interval: time::Duration::hours(4),
             backfill_months: 13,
-            close_after: time::Duration::days(10),
+            closing: crate::closing::ClosingRule::default(),
             fetch: FetchLimits::default(),
             writer: None,
         }
@@ -156,11 +160,12 @@ impl Default for SyncSettings {
 }
 
 /// Which periods to pull now, oldest first: every month of the backfill window not stored yet, and
-/// every stored month the provider has not closed.
+/// every stored month the provider has not closed (`closed`: [`crate::closing::ClosingRule`]).
 pub fn plan_periods(
     today: Date,
     backfill_months: u32,
     stored: &[PeriodRecord],
+    closed: impl Fn(&PeriodRecord) -> bool,
 ) -> Vec<BillingPeriod> {
     let current = BillingPeriod::of(today);
     let mut first = current;
@@ -172,7 +177,7 @@ pub fn plan_periods(
     while p <= current {
         let key = p.key();
         match stored.iter().find(|s| s.period == key) {
-            Some(s) if s.closed => {}
+            Some(s) if closed(s) => {}
             _ => out.push(p),
         }
         p = p.next();
@@ -301,10 +306,15 @@ impl App {
     pub async fn stored_periods(&self, caller: &Caller, id: &str) -> Result<Vec<PeriodRecord>> {
         caller.require(be_domain::Permission::Read)?;
         let c = self.get_connection(caller, id).await?;
-        Ok(self
+        let rule = self.settings.sync.closing;
+        let mut periods = self
             .store
             .list_periods(caller.organization_id, c.id)
-            .await?)
+            .await?;
+        for p in &mut periods {
+            p.closed = rule.is_closed(c.agreement_type, p);
+        }
+        Ok(periods)
     }
 
     /// The connection's token: the cached one while more than [`TOKEN_RENEW_MARGIN`] of its life
@@ -441,7 +451,10 @@ impl App {
         let scope = be_azure::AzureClient::billing_account_scope(&billing);
         let today = self.clock.now().date();
         let stored = self.store.list_periods(c.organization_id, c.id).await?;
-        let plan = plan_periods(today, self.settings.sync.backfill_months, &stored);
+        let rule = self.settings.sync.closing;
+        let plan = plan_periods(today, self.settings.sync.backfill_months, &stored, |p| {
+            rule.is_closed(c.agreement_type, p)
+        });
         self.store
             .set_job_progress(job.id, 0, plan.len() as i32)
             .await?;
@@ -531,7 +544,7 @@ impl App {
                     record.outcome = SyncOutcome::Succeeded;
                     record.warning_count = summary.warning_count as i64;
                     record.warnings = summary.warnings.clone();
-                    self.store_period(c, period, today, summary).await?;
+                    self.store_period(c, period, summary).await?;
                 } else {
                     // Not stored: the previous file and its record stay; the period is still
                     // planned (not stored, or not closed), so the next run pulls it again.
@@ -559,10 +572,18 @@ impl App {
         &self,
         c: &ConnectionRecord,
         period: BillingPeriod,
-        today: Date,
         summary: PeriodSummary,
     ) -> std::result::Result<(), Stop> {
-        let closed = (period.last_day() + self.settings.sync.close_after) < today;
+        let pulled_at = self.clock.now();
+        let closed = self.settings.sync.closing.closed_by_pull(
+            c.agreement_type,
+            period,
+            pulled_at,
+            crate::closing::Invoicing {
+                rows: summary.rows,
+                invoiced_rows: summary.invoiced_rows,
+            },
+        );
         let stored = self
             .store
             .upsert_period(&PeriodRecord {
@@ -575,8 +596,9 @@ impl App {
                 amortized_total: summary.amortized_total,
                 effective_total: summary.effective_total,
                 reconciled: true,
-                pulled_at: self.clock.now(),
+                pulled_at,
                 closed,
+                billing_currency: summary.billing_currency,
             })
             .await;
         self.gone_or(c, stored).await?;
@@ -767,12 +789,13 @@ mod tests {
             reconciled: true,
             pulled_at: OffsetDateTime::now_utc(),
             closed,
+            billing_currency: None,
         }
     }
 
     #[test]
     fn a_new_connection_backfills_thirteen_months_oldest_first() {
-        let plan = plan_periods(time::macros::date!(2026 - 11 - 25), 13, &[]);
+        let plan = plan_periods(time::macros::date!(2026 - 11 - 25), 13, &[], |_| true);
         let keys: Vec<String> = plan.iter().map(|p| p.key()).collect();
         assert_eq!(keys.len(), 13);
         assert_eq!(keys.first().map(String::as_str), Some("2025-11"));
@@ -787,17 +810,19 @@ mod tests {
         have.push(stored("2025-12", true));
         have.push(stored("2025-11", true));
         have.push(stored("2026-11", false));
-        let plan: Vec<String> = plan_periods(time::macros::date!(2026 - 11 - 25), 13, &have)
-            .iter()
-            .map(|p| p.key())
-            .collect();
+        let plan: Vec<String> =
+            plan_periods(time::macros::date!(2026 - 11 - 25), 13, &have, |p| p.closed)
+                .iter()
+                .map(|p| p.key())
+                .collect();
         assert_eq!(plan, ["2026-11"]);
         // At the turn of the month the new month comes in, the previous stays until closed.
         have.last_mut().expect("nov").closed = false;
-        let plan: Vec<String> = plan_periods(time::macros::date!(2026 - 12 - 02), 13, &have)
-            .iter()
-            .map(|p| p.key())
-            .collect();
+        let plan: Vec<String> =
+            plan_periods(time::macros::date!(2026 - 12 - 02), 13, &have, |p| p.closed)
+                .iter()
+                .map(|p| p.key())
+                .collect();
         assert_eq!(plan, ["2026-11", "2026-12"]);
     }
 

@@ -212,16 +212,131 @@ fn print_grant(g: &Value) {
     }
 }
 
+fn agreement_code(a: Agreement) -> &'static str {
+    match a {
+        Agreement::Ea => "EA",
+        Agreement::Mca => "MCA",
+    }
+}
+
+/// Every value the flags give, checked with the server's own parsers before anything is created,
+/// so a typo leaves no account or draft behind; returns the secret when a flag says where it is.
+fn check_flags(args: &ConnectArgs) -> anyhow::Result<Option<String>> {
+    use be_domain::{AccountName, AgreementType, BillingAccountId, ClientId, TenantId};
+    let mut problems: Vec<String> = vec![];
+    let mut check = |flag: &str, r: Result<(), be_domain::FieldError>| {
+        if let Err(e) = r {
+            problems.push(format!("{flag}: {} ({})", e.message, e.code));
+        }
+    };
+    if let Some(n) = &args.new_account {
+        check("--new-account", AccountName::parse(n).map(drop));
+    }
+    if let Some(t) = &args.tenant {
+        check("--tenant", TenantId::parse(t).map(drop));
+    }
+    if let Some(c) = &args.client_id {
+        check("--client-id", ClientId::parse(c).map(drop));
+    }
+    if let (Some(a), Some(b)) = (args.agreement, &args.billing_account) {
+        let a = AgreementType::parse(agreement_code(a)).map_err(|e| anyhow!(e.message))?;
+        check("--billing-account", BillingAccountId::parse(a, b).map(drop));
+    }
+    if let Some(d) = &args.secret_expires {
+        let today = time::OffsetDateTime::now_utc().date();
+        check(
+            "--secret-expires",
+            be_domain::parse_secret_expiry(d, today).map(drop),
+        );
+    }
+    let mut later: Vec<String> = vec![];
+    if !interactive() {
+        for (missing, flag) in [
+            (args.tenant.is_none(), "--tenant"),
+            (args.client_id.is_none(), "--client-id"),
+            (args.agreement.is_none(), "--agreement"),
+            (args.billing_account.is_none(), "--billing-account"),
+            (
+                args.secret_file.is_none() && !args.secret_stdin,
+                "--secret-file or --secret-stdin",
+            ),
+        ] {
+            if missing {
+                later.push(format!("{flag} is needed (there is no terminal to ask on)"));
+            }
+        }
+    }
+    let secret = if args.secret_file.is_some() || args.secret_stdin {
+        match read_secret(args.secret_file.as_ref(), args.secret_stdin) {
+            Ok(secret) => {
+                check(
+                    "the client secret",
+                    be_domain::ClientSecretValue::parse(&secret).map(drop),
+                );
+                Some(secret)
+            }
+            Err(e) => {
+                later.push(format!("{e:#}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    problems.extend(later);
+    if !problems.is_empty() {
+        bail!(
+            "nothing was created; fix these and run the command again:\n  {}",
+            problems.join("\n  ")
+        );
+    }
+    Ok(secret)
+}
+
+/// `--new-account NAME`: refused when NAME exists (the command was probably run before and
+/// stopped: `--account` continues that account's draft).
+async fn create_account(api: &Api, name: &str) -> anyhow::Result<String> {
+    let use_account = || {
+        anyhow!(
+            "an account named \"{}\" already exists (account_name_taken); to connect it or continue its unfinished connection, run the same command with --account \"{}\" instead of --new-account",
+            name.trim(),
+            name.trim()
+        )
+    };
+    let key = name.trim().to_lowercase();
+    let (_, list) = api.call(Method::GET, "/accounts", None).await?;
+    if list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|a| str_of(a, "name").to_lowercase() == key)
+    {
+        return Err(use_account());
+    }
+    match api
+        .call(Method::POST, "/accounts", Some(json!({"name": name})))
+        .await
+    {
+        Ok((_, a)) => {
+            println!("created account \"{}\"", str_of(&a, "name"));
+            Ok(str_of(&a, "id").to_string())
+        }
+        Err(e)
+            if e.downcast_ref::<ApiFailure>()
+                .is_some_and(|f| f.code == "account_name_taken") =>
+        {
+            Err(use_account())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Resolve or create the account; start the draft, or continue the account's existing draft.
 async fn start(api: &Api, args: &ConnectArgs) -> anyhow::Result<Value> {
     let account_id = if let Some(id) = &args.account_id {
         id.clone()
     } else if let Some(name) = &args.new_account {
-        let (_, a) = api
-            .call(Method::POST, "/accounts", Some(json!({"name": name})))
-            .await?;
-        println!("created account \"{}\"", str_of(&a, "name"));
-        str_of(&a, "id").to_string()
+        create_account(api, name).await?
     } else {
         let name = ask(
             args.account.clone(),
@@ -287,6 +402,7 @@ async fn start(api: &Api, args: &ConnectArgs) -> anyhow::Result<Value> {
 pub async fn connect(cmd: ConnectCommand) -> anyhow::Result<()> {
     let ConnectCommand::Azure(args) = cmd;
     let api = Api::from_env()?;
+    let mut secret_given = check_flags(&args)?;
     let c = start(&api, &args).await?;
     let id = str_of(&c, "id").to_string();
     println!();
@@ -305,10 +421,7 @@ pub async fn connect(cmd: ConnectCommand) -> anyhow::Result<()> {
     let mut tenant = args.tenant.clone();
     let mut client = args.client_id.clone();
     let mut billing = args.billing_account.clone();
-    let mut agreement = args.agreement.map(|a| match a {
-        Agreement::Ea => "EA".to_string(),
-        Agreement::Mca => "MCA".to_string(),
-    });
+    let mut agreement = args.agreement.map(|a| agreement_code(a).to_string());
     loop {
         let details = json!({
             "client_id": ask(client.clone(), "Application (client) ID", "--client-id")?,
@@ -355,7 +468,10 @@ pub async fn connect(cmd: ConnectCommand) -> anyhow::Result<()> {
         "Step: create a client secret (the app → Certificates & secrets → + New client secret) and copy its Value."
     );
     loop {
-        let secret = read_secret(args.secret_file.as_ref(), args.secret_stdin)?;
+        let secret = match secret_given.take() {
+            Some(s) => s,
+            None => read_secret(args.secret_file.as_ref(), args.secret_stdin)?,
+        };
         let mut body = json!({"client_secret": secret});
         if let Some(exp) = &args.secret_expires {
             body["expires_on"] = json!(exp);
@@ -431,7 +547,9 @@ pub async fn connections(cmd: ConnectionsCommand) -> anyhow::Result<()> {
                     "BILLING ACCOUNT",
                     "SECRET",
                 ]);
+            let mut names = std::collections::HashMap::new();
             for c in list["items"].as_array().into_iter().flatten() {
+                let account = account_name(&api, &mut names, str_of(c, "account_id")).await;
                 let secret = c["secret"]["warning"]
                     .as_str()
                     .map(|_| "expires soon")
@@ -442,7 +560,7 @@ pub async fn connections(cmd: ConnectionsCommand) -> anyhow::Result<()> {
                     });
                 t.add_row([
                     str_of(c, "id"),
-                    str_of(c, "account_id"),
+                    account.as_str(),
                     str_of(c, "state"),
                     str_of(c, "agreement_type"),
                     str_of(c, "billing_account_id"),
@@ -459,7 +577,13 @@ pub async fn connections(cmd: ConnectionsCommand) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&c)?);
                 return Ok(());
             }
-            println!("connection {} ({})", str_of(&c, "id"), str_of(&c, "state"));
+            let account =
+                account_name(&api, &mut Default::default(), str_of(&c, "account_id")).await;
+            println!(
+                "connection {} of \"{account}\" ({})",
+                str_of(&c, "id"),
+                str_of(&c, "state")
+            );
             println!(
                 "  billing account: {} {}",
                 str_of(&c, "agreement_type"),
@@ -594,12 +718,45 @@ pub async fn connections(cmd: ConnectionsCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The stored periods (newest first) and the periods whose last pull failed.
+/// An account's name by its ID (each asked once); the ID itself if it cannot be read.
+async fn account_name(
+    api: &Api,
+    names: &mut std::collections::HashMap<String, String>,
+    id: &str,
+) -> String {
+    if let Some(n) = names.get(id) {
+        return n.clone();
+    }
+    let name = match api
+        .call(Method::GET, &format!("/accounts/{id}"), None)
+        .await
+    {
+        Ok((_, a)) => str_of(&a, "name").to_string(),
+        Err(_) => id.to_string(),
+    };
+    names.insert(id.to_string(), name.clone());
+    name
+}
+
+/// What the console's connection page shows: freshness and the running sync, the stored periods
+/// (newest first) with their totals, the periods whose last pull failed, and the sync history.
 fn print_sync_status(status: &Value) {
     println!(
         "data as of: {}",
         status["data_as_of"].as_str().unwrap_or("no data yet")
     );
+    if status["job"].is_object() {
+        let j = &status["job"];
+        println!(
+            "sync: {} ({} of {} periods)",
+            str_of(j, "state"),
+            j["progress_done"],
+            j["progress_total"]
+        );
+    }
+    if let Some(rule) = status["closing_rule"].as_str() {
+        println!("closed months: {rule}");
+    }
     let mut periods: Vec<&Value> = status["periods"].as_array().into_iter().flatten().collect();
     periods.sort_by_key(|p| std::cmp::Reverse(str_of(p, "period").to_string()));
     for p in periods {
@@ -634,6 +791,23 @@ fn print_sync_status(status: &Value) {
             str_of(f, "code"),
             str_of(f, "message"),
             str_of(f, "remedy")
+        );
+    }
+    let history: Vec<&Value> = status["history"].as_array().into_iter().flatten().collect();
+    if !history.is_empty() {
+        println!("sync history (newest first, at most 20):");
+    }
+    for h in history.iter().take(20) {
+        let what = match h["error_code"].as_str() {
+            Some(code) => format!("{code}: {}", str_of(h, "error")),
+            None => format!("{} rows, {} bytes", h["rows"], h["bytes"]),
+        };
+        println!(
+            "  {} {} {} ({} ms) {what}",
+            str_of(h, "started_at"),
+            str_of(h, "period"),
+            str_of(h, "outcome"),
+            h["duration_ms"]
         );
     }
 }

@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use be_app::sync::{PeriodSummary, PeriodWriteError, PeriodWriter};
-use be_ingest::{ConvertOptions, IngestError, Reconciliation, Source, Warnings, ingest_period};
+use be_ingest::{
+    ConvertOptions, IngestError, Reconciliation, Source, Warnings, WriteSummary, ingest_period,
+};
 
 pub struct IngestWriter;
 
@@ -55,7 +57,7 @@ fn open(files: &[PathBuf]) -> Result<Vec<Source>, PeriodWriteError> {
         .collect()
 }
 
-fn summary(r: &Reconciliation, warnings: &Warnings) -> PeriodSummary {
+fn summary(r: &Reconciliation, warnings: &Warnings, write: Option<&WriteSummary>) -> PeriodSummary {
     PeriodSummary {
         rows: r.focus.rows,
         actual_total: r.source.actual_cost.to_string(),
@@ -66,6 +68,8 @@ fn summary(r: &Reconciliation, warnings: &Warnings) -> PeriodSummary {
         billed_difference: r.billed_difference.to_string(),
         effective_difference: r.effective_difference.to_string(),
         expected_rows: r.expected_rows,
+        invoiced_rows: write.map_or(0, |w| w.invoiced_rows),
+        billing_currency: write.and_then(|w| w.billing_currency.clone()),
         warning_count: warnings.count,
         warnings: warnings.examples.iter().map(ToString::to_string).collect(),
     }
@@ -84,9 +88,13 @@ impl PeriodWriter for IngestWriter {
             dest,
             ConvertOptions::default(),
         ) {
-            Ok(report) => Ok(summary(&report.reconciliation, &report.warnings)),
+            Ok(report) => Ok(summary(
+                &report.reconciliation,
+                &report.warnings,
+                Some(&report.write),
+            )),
             // Not stored; the summary says so (`reconciled: false`) with both differences.
-            Err(IngestError::NotReconciled(r)) => Ok(summary(&r, &Warnings::default())),
+            Err(IngestError::NotReconciled(r)) => Ok(summary(&r, &Warnings::default(), None)),
             Err(e) => Err(port_error(e)),
         }
     }

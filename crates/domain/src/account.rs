@@ -8,7 +8,8 @@ use crate::{AccountId, FieldError, OrganizationId};
 /// Longest account name, in characters (not bytes).
 pub const ACCOUNT_NAME_MAX_CHARS: usize = 100;
 
-/// An account's name: trimmed, 1 to 100 characters, no control characters. Uniqueness inside an
+/// An account's name: trimmed, 1 to 100 characters, no control, invisible or bidirectional-control
+/// characters ([`crate::is_deceptive`]). Uniqueness inside an
 /// organization is case-insensitive; [`AccountName::key`] is the value compared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
@@ -36,11 +37,11 @@ impl AccountName {
                 ),
             ));
         }
-        if name.chars().any(char::is_control) {
+        if crate::has_deceptive(name) {
             return Err(FieldError::new(
                 Self::FIELD,
                 "account_name_invalid",
-                "An account name cannot contain control characters such as tabs or line breaks.",
+                "An account name cannot contain control characters (tabs, line breaks), invisible characters (zero-width spaces) or text-direction characters (such as U+202E): they can make one name look like another.",
             ));
         }
         Ok(Self(name.to_owned()))

@@ -15,6 +15,7 @@ mod job;
 mod money;
 mod period;
 pub mod pricing;
+mod text;
 mod user;
 
 pub use account::{Account, AccountName};
@@ -36,4 +37,5 @@ pub use ids::{
 pub use job::{JobKind, JobState, JobSubject, SyncOutcome};
 pub use money::{Amount, Currency, Exact, MONEY_SCALE, PERCENT_PLACES, Percent};
 pub use period::BillingPeriod;
+pub use text::{has_deceptive, is_deceptive};
 pub use user::{Email, OrganizationName, Password, Permission, Role, TokenName};

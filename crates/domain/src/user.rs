@@ -129,11 +129,11 @@ pub struct OrganizationName(String);
 impl OrganizationName {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let name = raw.trim();
-        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        if name.is_empty() || name.chars().count() > 100 || crate::has_deceptive(name) {
             return Err(FieldError::new(
                 "name",
                 "organization_name_invalid",
-                "An organization name is 1 to 100 characters, without control characters.",
+                "An organization name is 1 to 100 characters, without control, invisible or text-direction characters.",
             ));
         }
         Ok(Self(name.to_owned()))
@@ -163,11 +163,11 @@ impl TokenName {
                 "Enter a name for the token, such as \"laptop CLI\".",
             ));
         }
-        if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        if name.chars().count() > 100 || crate::has_deceptive(name) {
             return Err(FieldError::new(
                 "name",
                 "token_name_invalid",
-                "A token name is at most 100 characters, without control characters.",
+                "A token name is at most 100 characters, without control, invisible or text-direction characters.",
             ));
         }
         Ok(Self(name.to_owned()))

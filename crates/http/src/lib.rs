@@ -61,6 +61,8 @@ pub struct HttpSettings {
 pub(crate) struct AppState {
     pub app: App,
     pub settings: Arc<HttpSettings>,
+    /// Console forms already submitted ([`console::once`]).
+    pub forms: Arc<console::once::Submitted>,
 }
 
 /// The whole HTTP surface: API, console, health, with request IDs, tracing and panic safety.
@@ -68,6 +70,7 @@ pub fn router(app: App, settings: HttpSettings) -> Router {
     let state = AppState {
         app,
         settings: Arc::new(settings),
+        forms: Arc::default(),
     };
     Router::new()
         .route("/health", get(health))

@@ -489,8 +489,9 @@ fn base_document() -> Value {
                     "progress_done": {"type": "integer"}, "progress_total": {"type": "integer"},
                     "run_after": {"type": "string", "format": "date-time"}, "attempts": {"type": "integer"}, "last_error": {"type": ["string", "null"]},
                     "created_at": {"type": "string", "format": "date-time"}}},
-                "SyncStatus": {"type": "object", "required": ["periods", "failing", "history"],
+                "SyncStatus": {"type": "object", "required": ["periods", "failing", "history", "closing_rule"],
                     "properties": {"data_as_of": {"type": ["string", "null"], "format": "date-time"},
+                                   "closing_rule": {"type": "string", "description": "When a month is closed (no longer pulled again): MCA when every row carries an invoice ID, EA when its last pull came the configured number of days ([sync] ea_close_days) after month end."},
                                    "failing": {"type": "array", "description": "Periods whose latest pull failed (for example reconciliation_mismatch, with both differences in the message): they keep their previous data (previous_kept) and are pulled again at the next sync.",
                                        "items": {"type": "object", "required": ["period", "at", "code", "message", "remedy", "previous_kept"], "properties": {
                                        "period": {"type": "string"}, "at": {"type": "string", "format": "date-time"}, "code": {"type": "string"},
@@ -502,7 +503,8 @@ fn base_document() -> Value {
                                        "billed_total": {"type": "string", "description": "Exact decimal: SUM(BilledCost) of the FOCUS data; equals actual_total when reconciled."},
                                        "amortized_total": {"type": "string", "description": "Exact decimal: the sum of Azure's AmortizedCost cost column."},
                                        "effective_total": {"type": "string", "description": "Exact decimal: SUM(EffectiveCost); equals amortized_total when reconciled."},
-                                       "reconciled": {"type": "boolean"}, "closed": {"type": "boolean"},
+                                       "currency": {"type": ["string", "null"], "description": "ISO 4217 billing currency of the period's rows (null when unknown or mixed)."},
+                                       "reconciled": {"type": "boolean"}, "closed": {"type": "boolean", "description": "Closed by the provider (see closing_rule): not pulled again."},
                                        "pulled_at": {"type": "string", "format": "date-time"}}}},
                                    "history": {"type": "array", "items": {"type": "object", "properties": {
                                        "job_id": {"type": "string"}, "period": {"type": "string"}, "outcome": {"type": "string", "enum": ["running", "succeeded", "failed"]},

@@ -123,8 +123,8 @@ pub use reader::{CostReader, Record};
 pub use reconcile::{FocusTotals, Reconciliation, reconcile};
 pub use schema::{F, SOURCE_ROW_ID, focus_schema, mapped_schema};
 pub use store::{
-    Staged, WriteSummary, read_focus_totals, remove_stale_temp_files, write_period_parquet,
-    write_staged,
+    RowFacts, Staged, WriteSummary, read_focus_totals, remove_stale_temp_files,
+    write_period_parquet, write_staged,
 };
 pub use warning::{Warning, Warnings};
 

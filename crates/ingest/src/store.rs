@@ -4,7 +4,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use arrow::array::{Array, Decimal128Array, Int64Array, RecordBatch};
+use arrow::array::{Array, Decimal128Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::DataType;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
@@ -39,6 +39,49 @@ pub struct WriteSummary {
     pub bytes: u64,
     /// Exact sums of the FOCUS cost columns of the rows written.
     pub focus: FocusTotals,
+    /// Rows with a non-empty `InvoiceId` (MCA marks invoiced rows; the sync's closing signal).
+    #[serde(default)]
+    pub invoiced_rows: u64,
+    /// The `BillingCurrency` of every row, when they all share one (what the costs are shown in).
+    #[serde(default)]
+    pub billing_currency: Option<String>,
+}
+
+/// What the rows written say beyond their sums: invoicing and currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowFacts {
+    /// Rows with a non-empty `InvoiceId`.
+    pub invoiced_rows: u64,
+    /// Every distinct non-empty `BillingCurrency`.
+    pub currencies: std::collections::BTreeSet<String>,
+}
+
+impl RowFacts {
+    fn add(&mut self, batch: &RecordBatch) {
+        let strings = |f: F| {
+            batch
+                .column(f as usize)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .into_iter()
+                .flat_map(|a| a.iter().flatten().filter(|v| !v.is_empty()))
+        };
+        self.invoiced_rows += strings(F::InvoiceId).count() as u64;
+        let mut last: Option<&str> = None;
+        for c in strings(F::BillingCurrency) {
+            if last != Some(c) && !self.currencies.contains(c) {
+                self.currencies.insert(c.to_string());
+            }
+            last = Some(c);
+        }
+    }
+
+    /// The one currency of the rows, if they have exactly one.
+    pub fn billing_currency(&self) -> Option<String> {
+        (self.currencies.len() == 1)
+            .then(|| self.currencies.first().cloned())
+            .flatten()
+    }
 }
 
 /// Snappy, 128K-row row groups, statistics (and page index) on the timestamp and boolean columns
@@ -70,6 +113,7 @@ fn writer_properties() -> WriterProperties {
 struct Sums {
     rows: u64,
     cost: [SumBuilder; 4],
+    facts: RowFacts,
 }
 
 const SUMMED: [F; 4] = [
@@ -82,6 +126,7 @@ const SUMMED: [F; 4] = [
 impl Sums {
     fn add(&mut self, batch: &RecordBatch) {
         self.rows += batch.num_rows() as u64;
+        self.facts.add(batch);
         for (f, sum) in SUMMED.iter().zip(self.cost.iter_mut()) {
             if let Some(a) = batch
                 .column(*f as usize)
@@ -95,16 +140,17 @@ impl Sums {
         }
     }
 
-    fn totals(&self) -> FocusTotals {
+    fn totals(&self) -> (FocusTotals, RowFacts) {
         let [billed_cost, effective_cost, list_cost, contracted_cost] =
             self.cost.each_ref().map(SumBuilder::finish);
-        FocusTotals {
+        let totals = FocusTotals {
             rows: self.rows,
             billed_cost,
             effective_cost,
             list_cost,
             contracted_cost,
-        }
+        };
+        (totals, self.facts.clone())
     }
 }
 
@@ -132,6 +178,8 @@ pub struct Staged {
     final_path: PathBuf,
     /// Exact sums of the FOCUS cost columns of the rows written.
     pub focus: FocusTotals,
+    /// Invoicing and currency of the rows written.
+    pub facts: RowFacts,
 }
 
 impl Staged {
@@ -147,6 +195,8 @@ impl Staged {
             rows: self.focus.rows,
             bytes,
             focus: self.focus.clone(),
+            invoiced_rows: self.facts.invoiced_rows,
+            billing_currency: self.facts.billing_currency(),
         })
     }
 }
@@ -167,13 +217,14 @@ where
     I::IntoIter: Send,
 {
     let tmp = temp_path(final_path)?;
-    let focus = write_to(batches, &tmp).inspect_err(|_| {
+    let (focus, facts) = write_to(batches, &tmp).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })?;
     Ok(Staged {
         tmp: Some(tmp),
         final_path: final_path.to_path_buf(),
         focus,
+        facts,
     })
 }
 
@@ -244,7 +295,7 @@ pub fn private_new_file() -> std::fs::OpenOptions {
     o
 }
 
-fn write_to<I>(batches: I, tmp: &Path) -> Result<FocusTotals>
+fn write_to<I>(batches: I, tmp: &Path) -> Result<(FocusTotals, RowFacts)>
 where
     I: IntoIterator<Item = Result<RecordBatch>>,
     I::IntoIter: Send,
@@ -260,7 +311,7 @@ where
         context: format!("writing {}", tmp.display()),
         source: e,
     };
-    std::thread::scope(|scope| -> Result<FocusTotals> {
+    std::thread::scope(|scope| -> Result<(FocusTotals, RowFacts)> {
         let (tx, rx) = mpsc::sync_channel::<Result<RecordBatch>>(2);
         let producer = scope.spawn(move || {
             for b in iter {
@@ -504,7 +555,7 @@ impl ParallelWriter<'_> {
     }
 
     /// Stop the encoders and finish the file.
-    fn close(self) -> Result<(File, FocusTotals), WriteError> {
+    fn close(self) -> Result<(File, (FocusTotals, RowFacts)), WriteError> {
         let ParallelWriter {
             file_writer,
             encoders,

@@ -305,8 +305,11 @@ pub struct PeriodRecord {
     pub effective_total: String,
     pub reconciled: bool,
     pub pulled_at: OffsetDateTime,
-    /// The provider has closed the period (its invoice is final): no more re-pulls.
+    /// What the last pull saw about closing (`app::closing`): MCA, every row invoiced (or, with no
+    /// invoice ID at all, pulled after the EA window); EA, pulled after the window.
     pub closed: bool,
+    /// The `BillingCurrency` every row shares (none when the rows have none or several).
+    pub billing_currency: Option<String>,
 }
 
 /// One version of an organization's pricing configuration.

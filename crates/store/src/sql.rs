@@ -455,6 +455,7 @@ struct PeriodRow {
     reconciled: bool,
     pulled_at: OffsetDateTime,
     closed: bool,
+    billing_currency: Option<String>,
 }
 
 impl From<PeriodRow> for PeriodRecord {
@@ -471,6 +472,7 @@ impl From<PeriodRow> for PeriodRecord {
             reconciled: r.reconciled,
             pulled_at: r.pulled_at,
             closed: r.closed,
+            billing_currency: r.billing_currency,
         }
     }
 }
@@ -1312,11 +1314,11 @@ macro_rules! sql_store {
             async fn upsert_period(&self, p: &PeriodRecord) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO periods (organization_id, connection_id, period, rows_stored, source_total, focus_total, reconciled, pulled_at, closed, \
-                     amortized_total, effective_total) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                     amortized_total, effective_total, billing_currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                      ON CONFLICT (connection_id, period) DO UPDATE SET rows_stored = excluded.rows_stored, \
                      source_total = excluded.source_total, focus_total = excluded.focus_total, reconciled = excluded.reconciled, \
                      pulled_at = excluded.pulled_at, closed = excluded.closed, amortized_total = excluded.amortized_total, \
-                     effective_total = excluded.effective_total",
+                     effective_total = excluded.effective_total, billing_currency = excluded.billing_currency",
                 )
                 .bind(p.organization_id.as_uuid())
                 .bind(p.connection_id.as_uuid())
@@ -1329,6 +1331,7 @@ macro_rules! sql_store {
                 .bind(p.closed)
                 .bind(&p.amortized_total)
                 .bind(&p.effective_total)
+                .bind(&p.billing_currency)
                 .execute(&self.pool)
                 .await
                 .map_err(|e| StoreError::from_write(e, Conflict::Other))?;
@@ -1338,7 +1341,7 @@ macro_rules! sql_store {
             async fn list_periods(&self, org: OrganizationId, connection: ConnectionId) -> Result<Vec<PeriodRecord>> {
                 let rows: Vec<PeriodRow> = sqlx::query_as(
                     "SELECT organization_id, connection_id, period, rows_stored, source_total, focus_total, amortized_total, effective_total, \
-                     reconciled, pulled_at, closed \
+                     reconciled, pulled_at, closed, billing_currency \
                      FROM periods WHERE organization_id = $1 AND connection_id = $2 ORDER BY period",
                 )
                 .bind(org.as_uuid())

@@ -48,11 +48,11 @@ fn text(
     let Some(t) = raw.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    if t.chars().count() > max || t.chars().any(char::is_control) {
+    if t.chars().count() > max || be_domain::has_deceptive(&t) {
         return Err(FieldError::new(
             field.to_string(),
             "text_invalid",
-            format!("At most {max} characters, on one line."),
+            format!("At most {max} characters, on one line, without invisible or text-direction characters."),
         ));
     }
     Ok(Some(t))

@@ -144,13 +144,14 @@ impl App {
         let locks = self.store.list_period_locks(org).await?;
         let now = self.clock.now();
         let mut next: Option<OffsetDateTime> = None;
+        let rule = self.settings.sync.closing;
         for c in self.store.list_connections(org).await? {
             for p in self
                 .store
                 .list_periods(org, c.id)
                 .await?
                 .into_iter()
-                .filter(|p| p.closed)
+                .filter(|p| rule.is_closed(c.agreement_type, p))
             {
                 if locks.iter().any(|l| l.period == p.period) {
                     continue;

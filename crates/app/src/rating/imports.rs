@@ -30,6 +30,8 @@ pub struct SourcePeriod {
     pub period: String,
     pub rows: i64,
     pub billed_total: String,
+    /// The billing currency of the period's rows (synced periods; none when unknown or mixed).
+    pub currency: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub stored_at: OffsetDateTime,
 }
@@ -229,6 +231,7 @@ impl App {
                         period: p.period,
                         rows: p.rows_stored,
                         billed_total: p.focus_total,
+                        currency: p.billing_currency,
                         stored_at: p.pulled_at,
                     })
                     .collect(),
@@ -243,6 +246,7 @@ impl App {
                     period: p.period.clone(),
                     rows: p.rows_stored,
                     billed_total: p.billed_total.clone(),
+                    currency: None,
                     stored_at: p.imported_at,
                 })
                 .collect();

@@ -22,7 +22,7 @@ use be_store::{RatingRunRecord, SubAccountRecord};
 pub(crate) use analysis::AnalysisCache;
 pub use analysis::{AnalysisQuery, AnalysisRow, AnalysisTable, MEASURES};
 pub use dashboard::{Dashboard, Freshness, MonthFigures, TopRow};
-pub use imports::SourcesOverview;
+pub use imports::{SourcePeriod, SourcesOverview};
 pub use port::{
     ExportValues, GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation,
     LinesQuery, PivotInput, Port, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary,

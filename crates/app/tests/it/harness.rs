@@ -28,6 +28,8 @@ pub struct World {
     client_id: Uuid,
     secret: String,
     admin: Uuid,
+    tenant_id: Uuid,
+    sp_object_id: Uuid,
 }
 
 pub async fn world(enrollments: &[&str]) -> World {
@@ -39,12 +41,14 @@ pub async fn world_with(enrollments: &[&str], config: SimConfig) -> World {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let sim = AzureSim::start(config).await.expect("simulator");
     let s = sim.sim();
-    s.create_tenant(NewTenant {
-        id: None,
-        display_name: Some("Fabrikam".into()),
-        domains: vec![TENANT.into()],
-    })
-    .expect("tenant");
+    let tenant_id = s
+        .create_tenant(NewTenant {
+            id: None,
+            display_name: Some("Fabrikam".into()),
+            domains: vec![TENANT.into()],
+        })
+        .expect("tenant")
+        .id;
     let app = s
         .create_app(
             TENANT,
@@ -67,11 +71,17 @@ pub async fn world_with(enrollments: &[&str], config: SimConfig) -> World {
         )
         .expect("user");
     for name in enrollments {
+        // An MCA billing account's ID has the form `guid:guid_date`.
+        let agreement = if name.contains(':') {
+            Agreement::Mca
+        } else {
+            Agreement::Ea
+        };
         s.create_billing_account(NewBillingAccount {
             name: Some((*name).into()),
             administrators: vec![admin.object_id],
             rows_per_month: Some(20),
-            ..NewBillingAccount::new(Agreement::Ea, TENANT)
+            ..NewBillingAccount::new(agreement, TENANT)
         })
         .expect("billing account");
     }
@@ -79,6 +89,8 @@ pub async fn world_with(enrollments: &[&str], config: SimConfig) -> World {
         client_id: app.client_id,
         secret: app.secrets[0].value.clone(),
         admin: admin.object_id,
+        tenant_id,
+        sp_object_id: app.service_principal_object_id,
         sim,
     }
 }
@@ -181,6 +193,11 @@ impl PeriodWriter for TestWriter {
             .map(|f| std::fs::read_to_string(f).map(|t| t.lines().count().saturating_sub(1) as u64))
             .sum::<std::io::Result<u64>>();
         let rows = rows.map_err(|e| failed(format!("cannot read the download: {e}")))?;
+        let invoiced_rows = actual
+            .iter()
+            .map(|f| std::fs::read_to_string(f).map(|t| invoiced_rows(&t)))
+            .sum::<std::io::Result<u64>>()
+            .map_err(|e| failed(format!("cannot read the download: {e}")))?;
         let total = |s: &str| s.to_string();
         if self.mismatched(dest) {
             return Ok(PeriodSummary {
@@ -193,6 +210,8 @@ impl PeriodWriter for TestWriter {
                 billed_difference: total("-10.25"),
                 effective_difference: total("0"),
                 expected_rows: rows + 1,
+                invoiced_rows,
+                billing_currency: Some("EUR".into()),
                 warning_count: 0,
                 warnings: Vec::new(),
             });
@@ -215,6 +234,8 @@ impl PeriodWriter for TestWriter {
             billed_difference: total("0"),
             effective_difference: total("0"),
             expected_rows: rows,
+            invoiced_rows,
+            billing_currency: Some("EUR".into()),
             warning_count: if self.warned(dest) { 9 } else { 0 },
             warnings: if self.warned(dest) {
                 vec!["amortized-1.csv:4:61 (exchangeRateDate): not a date; stored as null: \"3/1/21\"".into()]
@@ -223,6 +244,40 @@ impl PeriodWriter for TestWriter {
             },
         })
     }
+}
+
+/// The fields of one CSV line (quoted fields may hold commas and doubled quotes).
+fn fields(line: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted) = (vec![], String::new(), false);
+    let mut chars = line.trim_start_matches('\u{feff}').chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(ch),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// Rows of a Cost Details CSV with a non-empty `invoiceId` (MCA's invoiced rows).
+fn invoiced_rows(text: &str) -> u64 {
+    let mut lines = text.lines();
+    let Some(at) = lines.next().and_then(|h| {
+        fields(h)
+            .iter()
+            .position(|f| f.eq_ignore_ascii_case("invoiceId"))
+    }) else {
+        return 0;
+    };
+    lines
+        .filter(|l| fields(l).get(at).is_some_and(|v| !v.trim().is_empty()))
+        .count() as u64
 }
 
 /// A fresh SQLite database in `dir`.
@@ -264,7 +319,16 @@ pub struct ServerSpec<'a> {
 
 /// One "server": an `App` with its own runner ID, on a shared store and clock.
 pub fn server(world: &World, spec: ServerSpec<'_>) -> App {
-    let settings = AppSettings {
+    server_with(world, spec, |_| {})
+}
+
+/// [`server`] with its settings changed by `edit` (a configuration option).
+pub fn server_with(
+    world: &World,
+    spec: ServerSpec<'_>,
+    edit: impl FnOnce(&mut AppSettings),
+) -> App {
+    let mut settings = AppSettings {
         azure: be_azure::Endpoints {
             login: url::Url::parse(&world.sim.login_url()).expect("url"),
             management: url::Url::parse(&world.sim.management_url()).expect("url"),
@@ -287,6 +351,7 @@ pub fn server(world: &World, spec: ServerSpec<'_>) -> App {
         },
         ..AppSettings::default()
     };
+    edit(&mut settings);
     App::new(
         spec.store,
         spec.clock,
@@ -324,7 +389,14 @@ pub async fn connect(
     let details = ConnectionDetails {
         tenant_id: Some(TENANT.into()),
         client_id: Some(world.client_id.to_string()),
-        agreement_type: Some("EA".into()),
+        agreement_type: Some(
+            if enrollment.contains(':') {
+                "MCA"
+            } else {
+                "EA"
+            }
+            .into(),
+        ),
         billing_account_id: Some(enrollment.into()),
         replace_data: false,
     };
@@ -338,8 +410,53 @@ pub async fn connect(
     app.get_connection(caller, &id).await.expect("connection")
 }
 
-/// The EA role call run as the administrator, then a validation that connects.
+/// The role granted by the administrator (EA: the generated call; MCA: what the portal's IAM
+/// blade does), then a validation that connects.
 pub async fn grant_and_validate(app: &App, caller: &Caller, world: &World, id: &str) {
+    let id = id.to_string();
+    let c = app.get_connection(caller, &id).await.expect("connection");
+    if c.agreement_type == Some(be_domain::AgreementType::MicrosoftCustomerAgreement) {
+        grant_mca(world, &c).await;
+    } else {
+        grant_ea(app, caller, world, &id).await;
+    }
+    let v = app
+        .validate_connection(caller, &id)
+        .await
+        .expect("validate");
+    assert_eq!(v.state, ConnectionState::Connected, "{:?}", v.checks);
+}
+
+async fn grant_mca(world: &World, c: &ConnectionRecord) {
+    let billing = c
+        .billing_account_id
+        .as_ref()
+        .expect("billing account")
+        .to_string();
+    let owner = world
+        .sim
+        .sim()
+        .user_token(world.admin)
+        .expect("owner token")
+        .access_token;
+    let resp = reqwest::Client::new()
+        .post(format!(
+            "{}/providers/Microsoft.Billing/billingAccounts/{billing}/createBillingRoleAssignment?api-version=2024-04-01",
+            world.sim.management_url()
+        ))
+        .bearer_auth(owner)
+        .json(&serde_json::json!({
+            "principalId": world.sp_object_id,
+            "principalTenantId": world.tenant_id,
+            "roleDefinitionId": format!("/providers/Microsoft.Billing/billingAccounts/{billing}/billingRoleDefinitions/50000000-aaaa-bbbb-cccc-100000000002"),
+        }))
+        .send()
+        .await
+        .expect("grant");
+    assert!(resp.status().is_success(), "{}", resp.status());
+}
+
+async fn grant_ea(app: &App, caller: &Caller, world: &World, id: &str) {
     let id = id.to_string();
     let call = app
         .role_grant(caller, &id)
@@ -365,11 +482,6 @@ pub async fn grant_and_validate(app: &App, caller: &Caller, world: &World, id: &
         "the role call answered {}",
         resp.status()
     );
-    let v = app
-        .validate_connection(caller, &id)
-        .await
-        .expect("validate");
-    assert_eq!(v.state, ConnectionState::Connected, "{:?}", v.checks);
 }
 
 /// Wait (up to a minute) for `cond`; the deadline only stops a hung test, nothing is timed.

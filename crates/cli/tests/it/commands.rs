@@ -505,8 +505,35 @@ fn connect_azure_from_the_cli_and_the_secret_never_leaks() {
     ];
     let (ok, _, err) = run(&connect_args, "7c0c1b59-4c4a-4a43-9e0f-5ec2e1d0a111\n", &[]);
     assert!(!ok && err.contains("client_secret_is_secret_id"), "{err}");
+    // Every flag is checked before anything is created: a typo leaves no account behind.
+    let mut typo = connect_args.to_vec();
+    typo[5] = "contoso onmicrosoft";
+    typo[11] = "86115x7";
+    let (ok, _, err) = run(&typo, &format!("{SECRET}\n"), &[]);
+    assert!(!ok && err.contains("nothing was created"), "{err}");
+    assert!(
+        err.contains("--tenant") && err.contains("--billing-account"),
+        "each bad flag is named: {err}"
+    );
+    let (ok, out, err) = run(&["accounts", "list"], "", &[]);
+    assert!(ok, "{err}");
+    assert!(
+        !out.contains("Contoso Labs"),
+        "no account was created: {out}"
+    );
 
-    // Continue the draft (the account exists now) with the real secret: the role is not granted yet.
+    // The corrected command creates the account and its draft; the role is not granted yet.
+    let (ok, out, _) = run(&connect_args, &format!("{SECRET}\n"), &[]);
+    assert!(!ok && out.contains("created account"), "{out}");
+    // Run again as it was: the name exists, so it says to use --account.
+    let (ok, out, err) = run(&connect_args, &format!("{SECRET}\n"), &[]);
+    assert!(!ok && !out.contains("created account"), "{out}");
+    assert!(
+        err.contains("already exists") && err.contains("--account \"Contoso Labs\""),
+        "{err}"
+    );
+
+    // Continue the draft with --account: the role is not granted yet.
     let mut again = connect_args.to_vec();
     again[2] = "--account";
     let (ok, out, err) = run(&again, &format!("{SECRET}\n"), &[]);

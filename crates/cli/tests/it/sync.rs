@@ -186,4 +186,44 @@ fn a_crash_mid_sync_keeps_stored_periods_and_the_next_start_completes() {
     );
     let pulled = out.lines().filter(|l| l.contains(" rows, ")).count();
     assert!((1..=2).contains(&pulled), "only open months: {out}");
+
+    // The connection as the console shows it, from a terminal: the account by its name, and the
+    // periods, freshness and history.
+    let (ok, out, _) = client(&url, &token, &["connections", "list", "--json"]);
+    assert!(ok);
+    let list: Value = serde_json::from_str(&out).expect("json");
+    let account_id = list["items"][0]["account_id"]
+        .as_str()
+        .expect("account")
+        .to_string();
+    let account = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+            &format!("{url}/api/v1/accounts/{account_id}"),
+        ])
+        .output()
+        .expect("curl");
+    let account: Value = serde_json::from_slice(&account.stdout).expect("account json");
+    let name = account["name"].as_str().expect("name").to_string();
+    let (ok, out, err) = client(&url, &token, &["connections", "list"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&name) && !out.contains(&account_id),
+        "the account's name, not its ID: {out}"
+    );
+    let (ok, out, err) = client(&url, &token, &["connections", "show", &id]);
+    assert!(ok, "{err}");
+    let newest = done["periods"][0]["period"].as_str().expect("period");
+    for expected in [
+        format!("of \"{name}\""),
+        "data as of: 2".to_string(),
+        "closed months: EA: a month is closed".to_string(),
+        format!("  {newest}: "),
+        "sync history".to_string(),
+        " succeeded (".to_string(),
+    ] {
+        assert!(out.contains(&expected), "{expected:?} in {out}");
+    }
 }

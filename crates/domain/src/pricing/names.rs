@@ -6,12 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::{FieldError, dimension};
 
-/// Characters that would let a name look like another: control characters, zero-width and
-/// bidirectional-control characters.
-pub(crate) fn is_deceptive(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
-}
+pub(crate) use crate::text::is_deceptive;
 
 /// A display name (family, plan, rule): trimmed, 1 to 100 characters, no control, invisible or
 /// bidirectional-control characters. Unique where it is used, ignoring case ([`Name::key`]).

@@ -375,6 +375,8 @@ pub(crate) struct PeriodView {
     /// Azure's AmortizedCost total and the FOCUS SUM(EffectiveCost): equal when reconciled.
     amortized_total: String,
     effective_total: String,
+    /// The billing currency of the period's rows (none when unknown or mixed).
+    currency: Option<String>,
     reconciled: bool,
     closed: bool,
     #[serde(with = "time::serde::rfc3339")]
@@ -444,6 +446,8 @@ pub(crate) struct SyncView {
     periods: Vec<PeriodView>,
     failing: Vec<PeriodFailureView>,
     history: Vec<SyncPeriodView>,
+    /// When a month is closed, in a sentence (`[sync] ea_close_days`).
+    closing_rule: String,
 }
 
 pub(crate) async fn sync_status(
@@ -458,6 +462,7 @@ pub(crate) async fn sync_status(
     Ok(Json(SyncView {
         data_as_of: periods.iter().map(|p| p.pulled_at).max(),
         job,
+        closing_rule: s.app.sync_settings().closing.describe(),
         failing: failing.into_iter().map(Into::into).collect(),
         periods: periods
             .into_iter()
@@ -468,6 +473,7 @@ pub(crate) async fn sync_status(
                 billed_total: p.focus_total,
                 amortized_total: p.amortized_total,
                 effective_total: p.effective_total,
+                currency: p.billing_currency,
                 reconciled: p.reconciled,
                 closed: p.closed,
                 pulled_at: p.pulled_at,

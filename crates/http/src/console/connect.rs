@@ -18,6 +18,7 @@ use serde::Deserialize;
 use super::{
     ConsoleUser,
     pages::{Layout, error_page, layout, render, when},
+    view::Money,
 };
 use crate::AppState;
 
@@ -60,6 +61,8 @@ struct AccountStep {
     wizard_step: usize,
     name_value: String,
     name_error: Option<String>,
+    /// This rendering's token: the form is submitted once ([`super::once`]).
+    form_token: String,
 }
 
 pub(crate) async fn account_step(State(s): State<AppState>, user: ConsoleUser) -> Response {
@@ -70,6 +73,7 @@ pub(crate) async fn account_step(State(s): State<AppState>, user: ConsoleUser) -
         wizard_step: 1,
         name_value: String::new(),
         name_error: None,
+        form_token: super::once::new_token(),
     };
     render(StatusCode::OK, &page)
 }
@@ -78,13 +82,28 @@ pub(crate) async fn account_step(State(s): State<AppState>, user: ConsoleUser) -
 pub(crate) struct NameForm {
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    form_token: String,
 }
 
+/// Step 1: a second submission of the same form continues with the account the first created.
 pub(crate) async fn create_account(
     State(s): State<AppState>,
     user: ConsoleUser,
     Form(form): Form<NameForm>,
 ) -> Response {
+    let token = form.form_token.clone();
+    s.forms
+        .clone()
+        .once(
+            user.caller.user_id,
+            &token,
+            create_account_now(s, user, form),
+        )
+        .await
+}
+
+async fn create_account_now(s: AppState, user: ConsoleUser, form: NameForm) -> Response {
     match s.app.create_account(&user.caller, &form.name).await {
         Ok(a) => Redirect::to(&format!("/connect/{}/provider", a.id)).into_response(),
         Err(e) if e.field() == Some("name") => {
@@ -95,6 +114,7 @@ pub(crate) async fn create_account(
                 wizard_step: 1,
                 name_error: Some(e.public_message()),
                 name_value: form.name,
+                form_token: super::once::new_token(),
             };
             render(crate::error::status_of(&e), &page)
         }
@@ -165,6 +185,8 @@ struct ProductStep {
     account_id: String,
     account_name: String,
     error: Option<String>,
+    /// This rendering's token: the form is submitted once ([`super::once`]).
+    form_token: String,
 }
 
 async fn product_page(
@@ -184,6 +206,7 @@ async fn product_page(
                 account_id: a.id.to_string(),
                 account_name: a.name.to_string(),
                 error: error.map(AppError::public_message),
+                form_token: super::once::new_token(),
             },
         ),
         Err(e) => error_page(&e),
@@ -202,19 +225,58 @@ pub(crate) async fn product_step(
 pub(crate) struct ProductForm {
     #[serde(default)]
     product: String,
+    #[serde(default)]
+    form_token: String,
 }
 
+/// Step 3: start the draft. The same form sent twice lands on the draft the first created; the
+/// account's own unfinished draft is continued rather than refused as "already connected".
 pub(crate) async fn choose_product(
     State(s): State<AppState>,
     user: ConsoleUser,
     Path(account): Path<String>,
     Form(form): Form<ProductForm>,
 ) -> Response {
-    match s
+    let token = form.form_token.clone();
+    s.forms
+        .clone()
+        .once(
+            user.caller.user_id,
+            &token,
+            choose_product_now(s, user, account, form),
+        )
+        .await
+}
+
+/// The account's draft, if it has one (where a repeated step 3 continues).
+async fn draft_of(s: &AppState, user: &ConsoleUser, account: &str) -> Option<ConnectionRecord> {
+    s.app
+        .list_connections(&user.caller)
+        .await
+        .ok()?
+        .into_iter()
+        .find(|c| {
+            c.account_id.to_string() == account && c.state == be_domain::ConnectionState::Draft
+        })
+}
+
+async fn choose_product_now(
+    s: AppState,
+    user: ConsoleUser,
+    account: String,
+    form: ProductForm,
+) -> Response {
+    let started = s
         .app
         .start_connection(&user.caller, &account, "azure", &form.product)
-        .await
+        .await;
+    if let Err(AppError::Conflict { .. }) = &started
+        && let Some(c) = draft_of(&s, &user, &account).await
     {
+        return Redirect::to(&format!("/connections/{}/{}", c.id, step_path(&c.step)))
+            .into_response();
+    }
+    match started {
         Ok(c) => Redirect::to(&format!("/connections/{}/login", c.id)).into_response(),
         Err(e @ (AppError::Conflict { .. } | AppError::Invalid(_))) => {
             product_page(&s, &user, &account, Some(&e)).await
@@ -755,8 +817,12 @@ struct ConnectionPage {
     checks: Vec<CheckView>,
     next: Option<String>,
     data_as_of: String,
+    /// When a month is closed (`[sync] ea_close_days`).
+    closing_rule: String,
     sync_job: Option<String>,
     periods: Vec<PeriodRowView>,
+    /// The sums of the periods' columns, when they share one currency.
+    period_totals: Option<PeriodTotalsView>,
     failing: Vec<FailingRowView>,
     history: Vec<HistoryRowView>,
 }
@@ -774,13 +840,48 @@ struct FailingRowView {
 struct PeriodRowView {
     period: String,
     rows: i64,
-    actual_total: String,
-    billed_total: String,
-    amortized_total: String,
-    effective_total: String,
+    actual_total: Money,
+    billed_total: Money,
+    amortized_total: Money,
+    effective_total: Money,
     reconciled: bool,
     closed: bool,
     pulled_at: String,
+}
+
+struct PeriodTotalsView {
+    rows: i64,
+    actual_total: Money,
+    billed_total: Money,
+    amortized_total: Money,
+    effective_total: Money,
+}
+
+/// The totals row of the stored periods: exact sums of each column, in their one currency (none
+/// when the periods are in several, or a value does not parse).
+fn period_totals(periods: &[be_store::PeriodRecord]) -> Option<PeriodTotalsView> {
+    let first = periods.first()?;
+    if periods
+        .iter()
+        .any(|p| p.billing_currency != first.billing_currency)
+    {
+        return None;
+    }
+    let currency = first.billing_currency.as_deref();
+    let sum = |column: fn(&be_store::PeriodRecord) -> &str| -> Option<Money> {
+        let mut total = be_domain::Exact::ZERO;
+        for p in periods {
+            total = total.checked_add(be_domain::Exact::parse(column(p))?)?;
+        }
+        Some(Money::of(total, currency))
+    };
+    Some(PeriodTotalsView {
+        rows: periods.iter().map(|p| p.rows_stored).sum(),
+        actual_total: sum(|p| &p.source_total)?,
+        billed_total: sum(|p| &p.focus_total)?,
+        amortized_total: sum(|p| &p.amortized_total)?,
+        effective_total: sum(|p| &p.effective_total)?,
+    })
 }
 
 struct HistoryRowView {
@@ -923,21 +1024,25 @@ pub(crate) async fn connection_page(
             })
             .collect(),
         data_as_of: periods.iter().map(|p| p.pulled_at).max().map(when).unwrap_or_else(|| "no data yet".into()),
+        closing_rule: s.app.sync_settings().closing.describe(),
         sync_job,
+        period_totals: period_totals(&periods),
         periods: periods
             .into_iter()
             .rev()
-            .map(|p| PeriodRowView {
+            .map(|p| {
+                let c = p.billing_currency.as_deref();
+                PeriodRowView {
                 period: p.period,
                 rows: p.rows_stored,
-                actual_total: p.source_total,
-                billed_total: p.focus_total,
-                amortized_total: p.amortized_total,
-                effective_total: p.effective_total,
+                actual_total: Money::of_text(&p.source_total, c),
+                billed_total: Money::of_text(&p.focus_total, c),
+                amortized_total: Money::of_text(&p.amortized_total, c),
+                effective_total: Money::of_text(&p.effective_total, c),
                 reconciled: p.reconciled,
                 closed: p.closed,
                 pulled_at: when(p.pulled_at),
-            })
+            }})
             .collect(),
         failing: failing
             .into_iter()

@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use be_app::AppError;
-use be_app::rating::{ImportOutcome, SourcesOverview};
+use be_app::rating::{ImportOutcome, SourcePeriod, SourcesOverview};
 use serde::Deserialize;
 
 use super::ConsoleUser;
@@ -41,12 +41,12 @@ fn period_rows(periods: impl Iterator<Item = PeriodRow>) -> Vec<PeriodRow> {
     periods
 }
 
-fn period_row(period: &str, rows: i64, billed: &str, stored: time::OffsetDateTime) -> PeriodRow {
+fn period_row(p: &SourcePeriod) -> PeriodRow {
     PeriodRow {
-        period: period.to_string(),
-        rows,
-        billed: Money::of_text(billed, None),
-        stored: super::pages::when(stored),
+        period: p.period.clone(),
+        rows: p.rows,
+        billed: Money::of_text(&p.billed_total, p.currency.as_deref()),
+        stored: super::pages::when(p.stored_at),
     }
 }
 
@@ -100,13 +100,7 @@ pub(crate) async fn connections_page(
                     .map(|b| format!("{} {b}", c.agreement_type.map(|a| a.code()).unwrap_or("")))
                     .unwrap_or_else(|| "setup not finished".into()),
                 periods: stored
-                    .map(|src| {
-                        period_rows(
-                            src.periods.iter().map(|p| {
-                                period_row(&p.period, p.rows, &p.billed_total, p.stored_at)
-                            }),
-                        )
-                    })
+                    .map(|src| period_rows(src.periods.iter().map(period_row)))
                     .unwrap_or_default(),
                 id,
             }
@@ -122,11 +116,7 @@ pub(crate) async fn connections_page(
             href: None,
             state: None,
             detail: "FOCUS file import".into(),
-            periods: period_rows(
-                src.periods
-                    .iter()
-                    .map(|p| period_row(&p.period, p.rows, &p.billed_total, p.stored_at)),
-            ),
+            periods: period_rows(src.periods.iter().map(period_row)),
         })
         .collect();
     let notice = (q.notice.as_deref() == Some("source-deleted")).then(|| "The import source and its months were deleted; the months are being rated again without them.".to_string());

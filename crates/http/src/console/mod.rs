@@ -15,6 +15,7 @@ mod dashboard;
 mod data;
 mod families;
 mod invoicing;
+pub(crate) mod once;
 mod pages;
 mod plans;
 mod rating;

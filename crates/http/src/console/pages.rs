@@ -358,6 +358,8 @@ struct AccountsPage {
     highlight: Option<String>,
     name_value: String,
     name_error: Option<String>,
+    /// This rendering's token: the form is submitted once ([`super::once`]).
+    form_token: String,
 }
 
 #[derive(Deserialize)]
@@ -393,6 +395,7 @@ fn empty_accounts_page() -> AccountsPage {
         highlight: None,
         name_value: String::new(),
         name_error: None,
+        form_token: super::once::new_token(),
     }
 }
 
@@ -418,13 +421,28 @@ pub(crate) async fn accounts_page(
 pub(crate) struct NameForm {
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    form_token: String,
 }
 
+/// Create an account; a second submission of the same form lands on the account the first created.
 pub(crate) async fn create_account(
     State(s): State<AppState>,
     user: ConsoleUser,
     Form(form): Form<NameForm>,
 ) -> Response {
+    let token = form.form_token.clone();
+    s.forms
+        .clone()
+        .once(
+            user.caller.user_id,
+            &token,
+            create_account_now(s, user, form),
+        )
+        .await
+}
+
+async fn create_account_now(s: AppState, user: ConsoleUser, form: NameForm) -> Response {
     match s.app.create_account(&user.caller, &form.name).await {
         Ok(a) => Redirect::to(&format!("/accounts?created={}", a.id)).into_response(),
         Err(e) if e.field() == Some("name") => {

@@ -111,6 +111,11 @@ async fn account_name_rules_have_stable_codes() {
         ("   ", 422, "account_name_empty"),
         (long.as_str(), 422, "account_name_too_long"),
         ("tab\there", 422, "account_name_invalid"),
+        // Invisible and text-direction characters: "Con\u{200B}toso" would pass for "Contoso",
+        // and U+202E shows "\u{202E}exe.fdp" as "pdf.exe".
+        ("Con\u{200B}toso", 422, "account_name_invalid"),
+        ("\u{202E}exe.fdp", 422, "account_name_invalid"),
+        ("Contoso\u{2066}", 422, "account_name_invalid"),
         ("contoso", 409, "account_name_taken"),
         (" CONTOSO ", 409, "account_name_taken"),
     ] {
@@ -133,6 +138,33 @@ async fn account_name_rules_have_stable_codes() {
         list["items"].as_array().map(Vec::len),
         Some(1),
         "nothing was created by refused requests"
+    );
+    // The same rule for every name people give: a token, a family.
+    let (s, body) = app
+        .api(
+            Method::POST,
+            "/tokens",
+            tok,
+            Some(json!({"name": "laptop\u{202E}"})),
+        )
+        .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (422, Some("token_name_invalid")),
+        "{body}"
+    );
+    let (s, body) = app
+        .api(
+            Method::POST,
+            "/families",
+            tok,
+            Some(json!({"name": "Re\u{200D}tail"})),
+        )
+        .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (422, Some("name_invalid")),
+        "{body}"
     );
 }
 

@@ -428,9 +428,10 @@ async fn mca_connection_gives_portal_steps_and_connects_once_the_role_is_granted
 async fn every_failure_mode_is_diagnosed() {
     let w = world().await;
     let app = spawn_app_with_azure(endpoints(&w.sim)).await;
+    let tenant = app.tenant("MSP").await;
     let flow = Flow {
         app: &app,
-        token: app.tenant("MSP").await.token,
+        token: tenant.token.clone(),
     };
     let client = w.client_id.to_string();
     let s = w.sim.sim();
@@ -476,16 +477,29 @@ async fn every_failure_mode_is_diagnosed() {
             "azure_secret_invalid",
             "refused the client secret",
         ),
+        // 7654321 exists but its role was never granted: Azure answers as for a wrong ID, so
+        // both causes are given (issue 9, item 13), the role first.
+        (
+            "role skipped on another billing account",
+            "fabrikam.onmicrosoft.com",
+            client.clone(),
+            OTHER_EA,
+            "",
+            "azure_role_missing_or_wrong_billing_account",
+            "Either 7654321 is not the right ID, or it is right and the EnrollmentReader role on it is not granted",
+        ),
+        // A character off a billing account the app can read: most likely a typo of it.
         (
             "wrong billing account",
             "fabrikam.onmicrosoft.com",
             client.clone(),
-            OTHER_EA,
+            "1234568",
             "",
             "azure_billing_account_not_found",
             EA,
         ),
     ];
+    let mut role_skipped = None;
     for (name, tenant, client_id, billing, secret, code, words) in cases {
         let secret = if secret.is_empty() {
             w.secret.as_str()
@@ -500,8 +514,31 @@ async fn every_failure_mode_is_diagnosed() {
         assert_eq!(got, code, "{name}: {v}");
         assert!(message.contains(words), "{name}: {message}");
         assert!(!remedy.is_empty(), "{name}: a fix is offered");
+        if code == "azure_role_missing_or_wrong_billing_account" {
+            role_skipped = Some(id.clone());
+            assert!(
+                remedy.contains("grant the app the EnrollmentReader role")
+                    && remedy.contains("correct the ID"),
+                "{name}: both fixes: {remedy}"
+            );
+        }
+        if code == "azure_billing_account_not_found" {
+            assert!(remedy.contains("probably 1234567"), "{name}: {remedy}");
+        }
         assert_eq!(v["state"], "failed");
     }
+    // The failed connection's page leads to the grant step.
+    let id = role_skipped.expect("the role-skipped case ran");
+    let mut browser = crate::harness::Browser::new(&app);
+    browser.login(&tenant.email, &tenant.password).await;
+    let page = browser.get(&format!("/connections/{id}")).await;
+    assert!(
+        page.body.contains(&format!(
+            "href=\"/connections/{id}/grant\" id=\"grant-step\""
+        )),
+        "{}",
+        page.body
+    );
 
     // A connection that worked, then each thing that can break on Azure's side.
     let id = flow
@@ -1160,6 +1197,7 @@ async fn changing_the_billing_account_of_a_connection_with_data_says_what_happen
                 reconciled: true,
                 pulled_at: time::OffsetDateTime::now_utc(),
                 closed: true,
+                billing_currency: Some("EUR".into()),
             })
             .await
             .expect("period");
@@ -1248,5 +1286,109 @@ async fn changing_the_billing_account_of_a_connection_with_data_says_what_happen
     assert_eq!(
         (c["billing_account_id"].as_str(), c["state"].as_str()),
         (Some(OTHER_EA), Some("failed"))
+    );
+}
+
+/// Issue 9 item 15: a connection's periods as money (currency, grouped digits, two decimals, the
+/// exact value on hover), with a totals row; the API keeps the exact text and gives the currency
+/// and the closing rule (item 5).
+#[tokio::test]
+async fn stored_periods_are_shown_as_money_with_their_currency_and_a_total() {
+    let w = world().await;
+    let app = spawn_app_with_azure(endpoints(&w.sim)).await;
+    let tenant = app.tenant("MSP").await;
+    let flow = Flow {
+        app: &app,
+        token: tenant.token.clone(),
+    };
+    let id = flow.connected(&w, "Contoso", EA).await;
+    let org = app
+        .app
+        .store()
+        .find_organization_by_name("MSP")
+        .await
+        .expect("find")
+        .expect("the organization")
+        .id;
+    for (period, total) in [
+        ("2026-09", "11199.572203324984"),
+        ("2026-10", "0.427796675016"),
+    ] {
+        app.app
+            .store()
+            .upsert_period(&be_store::PeriodRecord {
+                organization_id: org,
+                connection_id: id.parse().expect("id"),
+                period: period.into(),
+                rows_stored: 3,
+                source_total: total.into(),
+                focus_total: total.into(),
+                amortized_total: total.into(),
+                effective_total: total.into(),
+                reconciled: true,
+                pulled_at: time::OffsetDateTime::now_utc(),
+                closed: true,
+                billing_currency: Some("EUR".into()),
+            })
+            .await
+            .expect("period");
+    }
+
+    let mut browser = crate::harness::Browser::new(&app);
+    browser.login(&tenant.email, &tenant.password).await;
+    let page = browser.get(&format!("/connections/{id}")).await;
+    assert!(
+        !page.body.contains(">11199.572203324984<"),
+        "no raw amount in a cell: {}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(r#"title="EUR 11199.572203324984">EUR 11,199.57</td>"#),
+        "{}",
+        page.body
+    );
+    let totals = &page.body[page
+        .body
+        .find("id=\"period-totals\"")
+        .expect("a totals row")..];
+    assert!(
+        totals.contains(r#"title="EUR 11200">EUR 11,200.00</td>"#),
+        "{totals}"
+    );
+    assert!(
+        page.body
+            .contains("<div class=\"table-wrap\">\n  <table id=\"periods\" class=\"data\">"),
+        "the periods table scrolls within its card"
+    );
+    assert!(
+        page.body.contains("id=\"closing-rule\"") && page.body.contains("at least 10 days"),
+        "the closing rule is shown"
+    );
+    // The connections list shows the latest month the same way.
+    let page = browser.get("/connections").await;
+    assert!(
+        page.body
+            .contains(r#"title="EUR 0.427796675016">EUR 0.43</td>"#),
+        "{}",
+        page.body
+    );
+    // The API keeps the exact text, with the currency and the rule.
+    let (_, sync) = flow
+        .call(Method::GET, &format!("/connections/{id}/sync"), None)
+        .await;
+    let september = sync["periods"]
+        .as_array()
+        .expect("periods")
+        .iter()
+        .find(|p| p["period"] == "2026-09")
+        .expect("september");
+    assert_eq!(september["billed_total"], "11199.572203324984");
+    assert_eq!(september["currency"], "EUR");
+    assert!(
+        sync["closing_rule"]
+            .as_str()
+            .is_some_and(|r| r.contains("MCA") && r.contains("10 days")),
+        "{sync}"
     );
 }

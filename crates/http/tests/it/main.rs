@@ -8,6 +8,7 @@ mod console;
 mod contract;
 mod console_analysis;
 mod console_invoicing;
+mod console_once;
 mod console_pricing;
 mod harness;
 mod roles;

@@ -78,6 +78,12 @@ fn check(layout: Layout, cost_header: &str) {
         Some(want_amortized.normalize())
     );
     assert_eq!(r.source.rounded_values, 0);
+    // What the sync needs to judge and show the period: MCA marks every invoiced row (all of
+    // them: the month ended long before `until`), EA has no invoice ID; one billing currency.
+    let invoiced = if layout.is_mca() { rep.write.rows } else { 0 };
+    assert_eq!(rep.write.invoiced_rows, invoiced, "{layout:?}");
+    let currency = if layout.is_mca() { "EUR" } else { "USD" };
+    assert_eq!(rep.write.billing_currency.as_deref(), Some(currency));
 }
 
 #[test]

@@ -346,6 +346,7 @@ async fn deleting_cancels_jobs_and_refuses_their_late_writes(store: Arc<dyn Stor
         reconciled: true,
         pulled_at: t,
         closed: false,
+        billing_currency: Some("EUR".into()),
     };
     assert!(matches!(
         store.upsert_period(&period).await,
@@ -446,6 +447,7 @@ async fn a_connections_periods_are_deleted_alone(store: Arc<dyn Store>) {
         reconciled: true,
         pulled_at: t,
         closed: false,
+        billing_currency: Some("EUR".into()),
     };
     for p in [
         period(c, "2026-10"),
@@ -459,7 +461,13 @@ async fn a_connections_periods_are_deleted_alone(store: Arc<dyn Store>) {
         ["2026-09", "2026-10"]
     );
     assert!(store.list_periods(a, c).await.expect("list").is_empty());
-    assert_eq!(store.list_periods(a, other).await.expect("list").len(), 1);
+    let kept = store.list_periods(a, other).await.expect("list");
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        kept[0].billing_currency.as_deref(),
+        Some("EUR"),
+        "the currency is stored"
+    );
     assert!(store.delete_periods(a, c).await.expect("again").is_empty());
 }
 
