@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use be_app::rating::{
     GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery, PivotInput, Port,
@@ -75,6 +76,8 @@ impl StubRow {
 
 pub struct StubEngine {
     pub periods: Vec<BillingPeriod>,
+    /// How many pivots it computed.
+    pub pivots: Arc<AtomicUsize>,
 }
 
 fn ex(s: &str) -> Exact {
@@ -140,6 +143,7 @@ impl RatingPort for StubEngine {
     }
 
     async fn pivot(&self, q: PivotInput) -> Result<Vec<GroupedRow>, PortError> {
+        self.pivots.fetch_add(1, Ordering::SeqCst);
         let mut acc: BTreeMap<(Vec<Option<String>>, String), GroupedRow> = BTreeMap::new();
         for dir in &q.runs {
             for row in ROWS.iter().filter(|r| r.matches(&q.filter)) {
@@ -252,6 +256,16 @@ impl RatingPort for StubEngine {
 
 impl StubEngine {
     pub fn port(periods: Vec<BillingPeriod>) -> Arc<dyn RatingPort> {
-        Arc::new(StubEngine { periods })
+        Self::counting(periods).0
+    }
+
+    /// The stand-in and its count of pivots computed.
+    pub fn counting(periods: Vec<BillingPeriod>) -> (Arc<dyn RatingPort>, Arc<AtomicUsize>) {
+        let pivots = Arc::new(AtomicUsize::new(0));
+        let engine = StubEngine {
+            periods,
+            pivots: pivots.clone(),
+        };
+        (Arc::new(engine), pivots)
     }
 }
