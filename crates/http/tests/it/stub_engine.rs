@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use be_app::rating::{
-    GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery, PivotInput, Port,
+    GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery, PivotInput, Port,
     PortError, PortErrorKind, RateInput, RatedLine, RatedSummary, RatingPort,
 };
 use be_domain::{BillingPeriod, Exact};
@@ -62,6 +62,25 @@ pub const ROWS: &[StubRow] = &[
 ];
 
 impl StubRow {
+    /// The row's measures.
+    fn sums(&self) -> [(&'static str, Exact); 5] {
+        let profit = ex(self.billed).checked_sub(ex(self.provider)).expect("fits");
+        [
+            ("ProviderCost", ex(self.provider)),
+            ("BilledCost", ex(self.billed)),
+            ("EffectiveCost", ex(self.provider)),
+            ("ListCost", ex(self.provider)),
+            ("Profit", profit),
+        ]
+    }
+
+    fn dim(&self, name: &str) -> Option<String> {
+        self.dims
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+
     /// Whether the row meets a filter (dimensions by label; the currency too).
     fn matches(&self, filter: &be_domain::pricing::Filter) -> bool {
         filter.matches(|d| {
@@ -122,8 +141,27 @@ impl RatingPort for StubEngine {
         Ok(summary())
     }
 
+    /// A run's totals, as a manifest holds them: one group per row of `ROWS`.
     async fn summary(&self, _run_dir: PathBuf) -> Result<RatedSummary, PortError> {
-        Ok(summary())
+        let groups = ROWS
+            .iter()
+            .map(|r| GroupTotals {
+                family: r.dim("BillingFamilyName"),
+                sub_account_id: r.dim("SubAccountName"),
+                sub_account_name: r.dim("SubAccountName"),
+                billing_account_id: None,
+                source_id: None,
+                currency: Some(r.currency.to_string()),
+                plan: None,
+                rule_id: None,
+                rows: 1,
+                sums: r.sums().iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            })
+            .collect();
+        Ok(RatedSummary {
+            groups,
+            ..summary()
+        })
     }
 
     async fn preview_grouped(
@@ -169,14 +207,7 @@ impl RatingPort for StubEngine {
                         sums: BTreeMap::new(),
                     });
                 g.rows += 1;
-                let profit = ex(row.billed).checked_sub(ex(row.provider)).expect("fits");
-                for (k, v) in [
-                    ("ProviderCost", ex(row.provider)),
-                    ("BilledCost", ex(row.billed)),
-                    ("EffectiveCost", ex(row.provider)),
-                    ("ListCost", ex(row.provider)),
-                    ("Profit", profit),
-                ] {
+                for (k, v) in row.sums() {
                     if q.sums.iter().any(|s| s == k) {
                         let slot = g.sums.entry(k.to_string()).or_default();
                         *slot = slot.checked_add(v).expect("fits");
