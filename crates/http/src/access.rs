@@ -124,6 +124,13 @@ pub(crate) fn console_permission(method: &Method, path: &str) -> Access {
             ManagePricing
         }
         ("/invoices", true) => ReadInvoices,
+        (
+            "/invoices/templates/new"
+            | "/invoices/customers/edit"
+            | "/invoices/runs/{id}/finalize"
+            | "/invoices/periods/{period}/rerate",
+            true,
+        ) => ManageInvoices,
         (p, false) if p.starts_with("/invoices") => ManageInvoices,
         (_, true) => Read,
         _ => ManageUsers,

@@ -144,7 +144,8 @@ impl IntoResponse for ApiError {
         let status = self.status;
         let retry_after = self.retry_after;
         let mut response = (status, Json(self)).into_response();
-        if let Some(v) = retry_after.and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok()) {
+        if let Some(v) = retry_after.and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok())
+        {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         if status == StatusCode::UNAUTHORIZED {

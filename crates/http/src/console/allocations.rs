@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::ConsoleUser;
 use super::conditions::{self, ConditionsView, Sets};
-use super::pages::{Layout, error_page, layout, render};
+use super::pages::{Allowed as _, Layout, error_page, layout, render};
 use super::view::{Errors, FormData, Input, Money, default_period};
 use crate::{AppState, error::status_of};
 

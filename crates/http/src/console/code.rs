@@ -12,7 +12,7 @@ use be_app::{AppError, ConfigFormat};
 use serde::Deserialize;
 
 use super::ConsoleUser;
-use super::pages::{Layout, error_page, layout, render, when};
+use super::pages::{Allowed as _, Layout, error_page, layout, render, when};
 use super::upload::{self, UploadForm};
 use crate::AppState;
 

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::ConsoleUser;
 use super::chart::{self, Series};
-use super::pages::{Layout, error_page, layout, render, when};
+use super::pages::{Allowed as _, Layout, error_page, layout, render, when};
 use super::view::Money;
 use crate::AppState;
 

@@ -16,7 +16,7 @@ use be_domain::BillingPeriod;
 use serde::Deserialize;
 
 use super::ConsoleUser;
-use super::pages::{Layout, error_page, layout, render};
+use super::pages::{Allowed as _, Layout, error_page, layout, render};
 use super::view::{Errors, FormData, Input, default_period, enc, safe_segment};
 use crate::{AppState, error::status_of};
 

@@ -31,6 +31,48 @@ pub(crate) struct Layout {
     pub(crate) organization: String,
     pub(crate) csrf: String,
     pub(crate) section: &'static str,
+    /// What the signed-in user's role allows: the navigation and the action buttons show only
+    /// what the user may do (the route table refuses the rest anyway).
+    pub(crate) can: Can,
+}
+
+/// The permissions a page asks about, from the caller's role ([`be_domain::Role::allows`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Can {
+    pub(crate) read: bool,
+    pub(crate) read_invoices: bool,
+    pub(crate) read_audit: bool,
+    pub(crate) manage_connections: bool,
+    pub(crate) manage_pricing: bool,
+    pub(crate) manage_invoices: bool,
+    pub(crate) manage_users: bool,
+}
+
+impl Can {
+    pub(crate) fn of(caller: &be_app::Caller) -> Self {
+        use be_domain::Permission as P;
+        let allows = |p| caller.role.allows(p);
+        Can {
+            read: allows(P::Read),
+            read_invoices: allows(P::ReadInvoices),
+            read_audit: allows(P::ReadAudit),
+            manage_connections: allows(P::ManageConnections),
+            manage_pricing: allows(P::ManagePricing),
+            manage_invoices: allows(P::ManageInvoices),
+            manage_users: allows(P::ManageUsers),
+        }
+    }
+}
+
+/// `layout.can()` in a page's template: what the user may do (nothing when not signed in).
+pub(crate) trait Allowed {
+    fn can(&self) -> Can;
+}
+
+impl Allowed for Option<Layout> {
+    fn can(&self) -> Can {
+        self.as_ref().map(|l| l.can).unwrap_or_default()
+    }
 }
 
 pub(crate) async fn layout(state: &AppState, user: &ConsoleUser, section: &'static str) -> Layout {
@@ -45,6 +87,7 @@ pub(crate) async fn layout(state: &AppState, user: &ConsoleUser, section: &'stat
         organization,
         csrf: user.csrf.clone(),
         section,
+        can: Can::of(&user.caller),
     }
 }
 

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::ConsoleUser;
 use super::conditions;
-use super::pages::{Layout, error_page, layout, render};
+use super::pages::{Allowed as _, Layout, error_page, layout, render};
 use super::rule_form::{self, Draft, RuleFormView};
 use super::view::{Errors, FormData, Input, default_period, enc, safe_segment};
 use crate::{AppState, error::status_of};

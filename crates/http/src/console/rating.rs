@@ -15,7 +15,7 @@ use be_domain::{BillingPeriod, Exact, RatingRunState};
 use serde::Deserialize;
 
 use super::ConsoleUser;
-use super::pages::{Layout, error_page, layout, render, when};
+use super::pages::{Allowed as _, Layout, error_page, layout, render, when};
 use super::view::{Money, enc};
 use crate::AppState;
 

@@ -14,7 +14,7 @@ use be_domain::pricing::file::StrategyFile;
 use serde::Deserialize;
 
 use super::ConsoleUser;
-use super::pages::{Layout, error_page, layout, render};
+use super::pages::{Allowed as _, Layout, error_page, layout, render};
 use super::view::{Errors, FormData, Input, default_period};
 use crate::{AppState, error::status_of};
 

@@ -98,7 +98,10 @@ async fn login_never_redirects_off_site() {
     assert_eq!(page.location.as_deref(), Some("/rating/2026-01?x=1"));
     // The sign-in page's own link is checked the same way.
     let page = b.get("/login?next=/%09/127.0.0.1:28099/x").await;
-    assert_eq!((page.status, page.location.as_deref()), (303, Some("/dashboard")));
+    assert_eq!(
+        (page.status, page.location.as_deref()),
+        (303, Some("/dashboard"))
+    );
 }
 
 #[tokio::test]

@@ -293,6 +293,79 @@ const CONSOLE: &[(&str, &str, Option<Role>)] = &[
     ("GET", "/static/wizard.js", None),
     ("POST", "/import/upload", Some(Role::BillingAdmin)),
     ("POST", "/pricing/code/upload", Some(Role::BillingAdmin)),
+    // The Invoices area (console/invoicing/mod.rs): reading needs an analyst; changes and the
+    // forms that make them, a billing admin.
+    ("GET", "/invoices", Some(Role::Analyst)),
+    ("GET", "/invoices/runs", Some(Role::Analyst)),
+    ("POST", "/invoices/runs", Some(Role::BillingAdmin)),
+    ("GET", "/invoices/runs/{id}", Some(Role::Analyst)),
+    (
+        "GET",
+        "/invoices/runs/{id}/finalize",
+        Some(Role::BillingAdmin),
+    ),
+    (
+        "POST",
+        "/invoices/runs/{id}/finalize",
+        Some(Role::BillingAdmin),
+    ),
+    (
+        "POST",
+        "/invoices/runs/{id}/discard",
+        Some(Role::BillingAdmin),
+    ),
+    ("GET", "/invoices/{id}", Some(Role::Analyst)),
+    ("GET", "/invoices/{id}/pdf", Some(Role::Analyst)),
+    ("GET", "/invoices/{id}/csv", Some(Role::Analyst)),
+    ("GET", "/invoices/{id}/json", Some(Role::Analyst)),
+    ("POST", "/invoices/{id}/send", Some(Role::BillingAdmin)),
+    ("GET", "/invoices/templates", Some(Role::Analyst)),
+    ("POST", "/invoices/templates", Some(Role::BillingAdmin)),
+    ("GET", "/invoices/templates/new", Some(Role::BillingAdmin)),
+    ("GET", "/invoices/templates/{id}", Some(Role::Analyst)),
+    ("POST", "/invoices/templates/{id}", Some(Role::BillingAdmin)),
+    (
+        "POST",
+        "/invoices/templates/{id}/copy",
+        Some(Role::BillingAdmin),
+    ),
+    (
+        "POST",
+        "/invoices/templates/{id}/delete",
+        Some(Role::BillingAdmin),
+    ),
+    ("GET", "/invoices/customers", Some(Role::Analyst)),
+    ("POST", "/invoices/customers", Some(Role::BillingAdmin)),
+    ("GET", "/invoices/customers/edit", Some(Role::BillingAdmin)),
+    ("GET", "/invoices/schedules", Some(Role::Analyst)),
+    ("POST", "/invoices/schedules", Some(Role::BillingAdmin)),
+    (
+        "POST",
+        "/invoices/schedules/{id}/delete",
+        Some(Role::BillingAdmin),
+    ),
+    ("GET", "/invoices/periods", Some(Role::Analyst)),
+    ("POST", "/invoices/periods", Some(Role::BillingAdmin)),
+    (
+        "POST",
+        "/invoices/periods/{period}/unlock",
+        Some(Role::BillingAdmin),
+    ),
+    (
+        "GET",
+        "/invoices/periods/{period}/rerate",
+        Some(Role::BillingAdmin),
+    ),
+    (
+        "POST",
+        "/invoices/periods/{period}/rerate",
+        Some(Role::BillingAdmin),
+    ),
+    (
+        "GET",
+        "/invoices/periods/{period}/tie-out",
+        Some(Role::Analyst),
+    ),
 ];
 
 struct Member {
@@ -398,8 +471,20 @@ async fn every_api_operation_allows_exactly_the_roles_of_the_table() {
 
 /// Every `.route("...", get(..).post(..))` of the console's router, read from its source.
 fn console_routes() -> Vec<(String, String)> {
-    let src = include_str!("../../src/console/mod.rs");
     let mut out = vec![];
+    for src in CONSOLE_ROUTERS {
+        routes_of(src, &mut out);
+    }
+    out
+}
+
+/// The console's router and the routers it merges (`.merge(x::routes())`).
+const CONSOLE_ROUTERS: &[&str] = &[
+    include_str!("../../src/console/mod.rs"),
+    include_str!("../../src/console/invoicing/mod.rs"),
+];
+
+fn routes_of(src: &str, out: &mut Vec<(String, String)>) {
     let parts: Vec<&str> = src.split(".route(").skip(1).collect();
     for part in parts {
         let Some(start) = part.find('"') else {
@@ -416,7 +501,6 @@ fn console_routes() -> Vec<(String, String)> {
             }
         }
     }
-    out
 }
 
 async fn signed_in<'a>(test: &'a TestApp, email: &str) -> (Browser<'a>, String) {
@@ -433,6 +517,12 @@ async fn every_console_route_allows_exactly_the_roles_of_the_table() {
     let members = members(&test).await;
     let routes = console_routes();
     assert!(routes.len() > 60, "{} console routes found", routes.len());
+    let merged = CONSOLE_ROUTERS[0].matches("::routes())").count();
+    assert_eq!(
+        merged + 1,
+        CONSOLE_ROUTERS.len(),
+        "every router merged into the console is read by this test"
+    );
     let mut missing = vec![];
     let mut wrong = vec![];
     for member in members.iter().rev() {
@@ -639,4 +729,119 @@ async fn owners_invite_change_roles_and_remove_users_but_never_the_last_owner() 
         )
         .await;
     assert_eq!((status, body["code"].clone()), (409, json!("last_owner")));
+}
+
+/// The navigation and the Invoices area's actions show only what the role may do.
+#[tokio::test]
+async fn pages_offer_only_the_actions_the_role_allows() {
+    let test = spawn_app().await;
+    let members = members(&test).await;
+    for member in &members {
+        let (mut b, _) = signed_in(&test, &member.email).await;
+        let dashboard = b.get("/dashboard").await;
+        assert_eq!(dashboard.status, 200, "{:?}", member.role);
+        let start = dashboard
+            .body
+            .find("<nav class=\"nav\"")
+            .expect("navigation");
+        let menu = &dashboard.body[start..];
+        let menu = &menu[..menu.find("</nav>").expect("end of navigation")];
+        let nav = |href: &str| menu.contains(&format!("<a href=\"{href}\""));
+        assert!(nav("/dashboard") && nav("/tokens"), "{:?}", member.role);
+        assert_eq!(
+            nav("/families"),
+            member.role >= Role::Analyst,
+            "{:?}",
+            member.role
+        );
+        assert_eq!(
+            nav("/invoices"),
+            member.role >= Role::Analyst,
+            "{:?}",
+            member.role
+        );
+        assert_eq!(
+            nav("/import"),
+            member.role >= Role::BillingAdmin,
+            "{:?}",
+            member.role
+        );
+        assert_eq!(
+            nav("/users"),
+            member.role == Role::Owner,
+            "{:?}",
+            member.role
+        );
+        if member.role < Role::Analyst {
+            continue;
+        }
+        let runs = b.get("/invoices/runs").await;
+        assert_eq!(runs.status, 200, "{:?}", member.role);
+        let manage = member.role >= Role::BillingAdmin;
+        assert_eq!(
+            runs.body.contains("id=\"create-run\""),
+            manage,
+            "{:?}",
+            member.role
+        );
+        let templates = b.get("/invoices/templates").await;
+        assert_eq!(
+            templates.body.contains("id=\"new-template\""),
+            manage,
+            "{:?}",
+            member.role
+        );
+        let periods = b.get("/invoices/periods").await;
+        assert_eq!(
+            periods.body.contains("id=\"lock-form\""),
+            manage,
+            "{:?}",
+            member.role
+        );
+    }
+}
+
+/// A viewer's empty dashboard does not send them to pages they cannot open.
+#[tokio::test]
+async fn an_empty_dashboard_offers_imports_only_to_who_may_import() {
+    let test = spawn_app().await;
+    let members = members(&test).await;
+    for member in &members {
+        let (mut b, _) = signed_in(&test, &member.email).await;
+        let page = b.get("/dashboard").await;
+        let main = &page.body[page.body.find("id=\"main\"").expect("main")..];
+        assert_eq!(
+            main.contains("href=\"/import\""),
+            member.role >= Role::BillingAdmin,
+            "{:?}",
+            member.role
+        );
+    }
+}
+
+/// Pricing pages show their forms to billing admins and owners only; analysts read them.
+#[tokio::test]
+async fn pricing_pages_show_changes_only_to_who_may_make_them() {
+    let test = spawn_app().await;
+    let members = members(&test).await;
+    for member in members.iter().filter(|m| m.role >= Role::Analyst) {
+        let (mut b, _) = signed_in(&test, &member.email).await;
+        let manage = member.role >= Role::BillingAdmin;
+        for (page, form) in [
+            ("/families", "action=\"/families\""),
+            ("/plans", "action=\"/plans\""),
+            ("/strategies", "action=\"/strategies\""),
+            ("/allocations", "id=\"new-allocation\""),
+            ("/pricing/code", "id=\"code-form\""),
+        ] {
+            let got = b.get(page).await;
+            assert_eq!(got.status, 200, "{page} as {:?}", member.role);
+            assert_eq!(
+                got.body.contains(form),
+                manage,
+                "{page} as {:?}",
+                member.role
+            );
+        }
+    }
 }

@@ -19,7 +19,10 @@ use crate::AppState;
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/invoices", get(sheets::invoices_page))
-        .route("/invoices/runs", get(runs::runs_page).post(runs::create_run))
+        .route(
+            "/invoices/runs",
+            get(runs::runs_page).post(runs::create_run),
+        )
         .route("/invoices/runs/{id}", get(runs::run_page))
         .route(
             "/invoices/runs/{id}/finalize",

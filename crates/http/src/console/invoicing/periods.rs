@@ -16,7 +16,7 @@ use be_domain::invoicing::LockReason;
 use serde::Deserialize;
 
 use super::super::ConsoleUser;
-use super::super::pages::{Layout, error_page, layout, render, when};
+use super::super::pages::{Allowed as _, Layout, error_page, layout, render, when};
 use super::super::view::{Errors, FormData, Input, Money};
 use super::{Tabs, kind_badge};
 use crate::{AppState, error::status_of};
@@ -81,13 +81,24 @@ async fn periods_view(
         .iter()
         .map(|p| {
             let key = p.period.to_string();
-            (key.clone(), MonthRow { period: key, rated: p.current.is_some(), lock: None })
+            (
+                key.clone(),
+                MonthRow {
+                    period: key,
+                    rated: p.current.is_some(),
+                    lock: None,
+                },
+            )
         })
         .collect();
     for l in &locks {
         months
             .entry(l.period.clone())
-            .or_insert_with(|| MonthRow { period: l.period.clone(), rated: false, lock: None })
+            .or_insert_with(|| MonthRow {
+                period: l.period.clone(),
+                rated: false,
+                lock: None,
+            })
             .lock = Some(lock_facts(l));
     }
     let mut page = PeriodsPage {
@@ -110,10 +121,20 @@ pub(crate) async fn locks_page(
 ) -> Response {
     let notice = match q.notice.as_deref() {
         Some("locked") => Some("Locked: changes to this month now wait for a re-rate.".to_string()),
-        Some("unlocked") => Some("Unlocked: the month is rated again after every change.".to_string()),
+        Some("unlocked") => {
+            Some("Unlocked: the month is rated again after every change.".to_string())
+        }
         _ => None,
     };
-    periods_view(&s, &user, StatusCode::OK, notice, String::new(), Errors::none()).await
+    periods_view(
+        &s,
+        &user,
+        StatusCode::OK,
+        notice,
+        String::new(),
+        Errors::none(),
+    )
+    .await
 }
 
 pub(crate) async fn lock(
@@ -328,7 +349,10 @@ pub(crate) async fn tie_out(
     Path(period): Path<String>,
 ) -> Response {
     match s.app.tie_out(&user.caller, &period).await {
-        Ok(t) => render(StatusCode::OK, &tie_out_page(layout(&s, &user, "invoices").await, &t)),
+        Ok(t) => render(
+            StatusCode::OK,
+            &tie_out_page(layout(&s, &user, "invoices").await, &t),
+        ),
         Err(e) => error_page(&e),
     }
 }

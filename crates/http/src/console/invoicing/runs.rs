@@ -16,7 +16,7 @@ use be_domain::invoicing::InvoiceState;
 use serde::Deserialize;
 
 use super::super::ConsoleUser;
-use super::super::pages::{Layout, error_page, layout, render, when};
+use super::super::pages::{Allowed as _, Layout, error_page, layout, render, when};
 use super::super::view::{Errors, FormData, Input, Money, default_period, safe_segment};
 use super::document::{DocView, billed};
 use super::{Tabs, range_text, state_badge};
@@ -105,9 +105,9 @@ async fn runs_view(
         Err(e) => return error_page(&e),
     };
     let now = BillingPeriod::of_instant(s.app.now()).previous();
-    let from = entered.from.unwrap_or_else(|| {
-        default_period(rating.iter().map(|p| p.period.to_string()), now)
-    });
+    let from = entered
+        .from
+        .unwrap_or_else(|| default_period(rating.iter().map(|p| p.period.to_string()), now));
     let parameters = (0..PARAMETER_ROWS)
         .map(|i| {
             let (l, v) = entered.parameters.get(i).cloned().unwrap_or_default();
@@ -122,7 +122,10 @@ async fn runs_view(
         tabs: Tabs { current: "runs" },
         csrf: user.csrf.clone(),
         runs: runs.iter().map(run_row).collect(),
-        templates: templates.iter().map(|t| (t.id.clone(), t.body.name.clone())).collect(),
+        templates: templates
+            .iter()
+            .map(|t| (t.id.clone(), t.body.name.clone()))
+            .collect(),
         template: errors.input("template", entered.template),
         from: errors.input("from", from),
         to: errors.input("to", entered.to),
@@ -135,7 +138,14 @@ async fn runs_view(
 }
 
 pub(crate) async fn runs_page(State(s): State<AppState>, user: ConsoleUser) -> Response {
-    runs_view(&s, &user, StatusCode::OK, Entered::default(), Errors::none()).await
+    runs_view(
+        &s,
+        &user,
+        StatusCode::OK,
+        Entered::default(),
+        Errors::none(),
+    )
+    .await
 }
 
 fn entered_of(form: &FormData) -> Entered {
@@ -179,7 +189,11 @@ pub(crate) async fn create_run(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let entered = entered_of(&FormData(form));
-    match s.app.create_invoice_run(&user.caller, request_of(&entered)).await {
+    match s
+        .app
+        .create_invoice_run(&user.caller, request_of(&entered))
+        .await
+    {
         Ok(run) => match safe_segment(&run.id) {
             Some(id) => Redirect::to(&format!("/invoices/runs/{id}")).into_response(),
             None => Redirect::to("/invoices/runs").into_response(),

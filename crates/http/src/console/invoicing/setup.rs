@@ -18,7 +18,7 @@ use be_domain::invoicing::Issuer;
 use serde::Deserialize;
 
 use super::super::ConsoleUser;
-use super::super::pages::{Layout, error_page, layout, render, when};
+use super::super::pages::{Allowed as _, Layout, error_page, layout, render, when};
 use super::super::view::{Errors, FormData, Input, safe_segment};
 use super::Tabs;
 use super::runs::beside;
@@ -144,7 +144,15 @@ pub(crate) async fn templates_page(
     user: ConsoleUser,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
-    templates_view(&s, &user, StatusCode::OK, notice_text(&q), String::new(), Errors::none()).await
+    templates_view(
+        &s,
+        &user,
+        StatusCode::OK,
+        notice_text(&q),
+        String::new(),
+        Errors::none(),
+    )
+    .await
 }
 
 pub(crate) struct FormulaInputs {
@@ -187,8 +195,14 @@ fn template_inputs(b: &TemplateBody, terms: String, errors: &Errors) -> Template
         .map(|i| {
             let f = b.formulas.get(i);
             FormulaInputs {
-                label: errors.input(&format!("formulas[{i}].label"), f.map(|f| f.label.clone()).unwrap_or_default()),
-                formula: errors.input(&format!("formulas[{i}].formula"), f.map(|f| f.formula.clone()).unwrap_or_default()),
+                label: errors.input(
+                    &format!("formulas[{i}].label"),
+                    f.map(|f| f.label.clone()).unwrap_or_default(),
+                ),
+                formula: errors.input(
+                    &format!("formulas[{i}].formula"),
+                    f.map(|f| f.formula.clone()).unwrap_or_default(),
+                ),
                 adds: f.is_some_and(|f| f.adds_to_total),
                 adds_name: format!("formulas[{i}].adds_to_total"),
             }
@@ -198,8 +212,14 @@ fn template_inputs(b: &TemplateBody, terms: String, errors: &Errors) -> Template
         .map(|i| {
             let h = b.header_fields.get(i);
             PairInputs {
-                label: errors.input(&format!("header_fields[{i}].label"), h.map(|h| h.label.clone()).unwrap_or_default()),
-                value: errors.input(&format!("header_fields[{i}].value"), h.map(|h| h.value.clone()).unwrap_or_default()),
+                label: errors.input(
+                    &format!("header_fields[{i}].label"),
+                    h.map(|h| h.label.clone()).unwrap_or_default(),
+                ),
+                value: errors.input(
+                    &format!("header_fields[{i}].value"),
+                    h.map(|h| h.value.clone()).unwrap_or_default(),
+                ),
             }
         })
         .collect();
@@ -322,7 +342,17 @@ pub(crate) async fn edit_template(
     Query(q): Query<NoticeQuery>,
 ) -> Response {
     match s.app.invoice_template(&user.caller, &id).await {
-        Ok(t) => template_view(&s, &user, StatusCode::OK, notice_text(&q), shown_of(t), Errors::none()).await,
+        Ok(t) => {
+            template_view(
+                &s,
+                &user,
+                StatusCode::OK,
+                notice_text(&q),
+                shown_of(t),
+                Errors::none(),
+            )
+            .await
+        }
         Err(e) => error_page(&e),
     }
 }
@@ -374,25 +404,26 @@ fn body_of(form: &FormData) -> (TemplateBody, String) {
 }
 
 /// Save a new template (`id` None) or an existing one.
-async fn save(
-    s: &AppState,
-    user: &ConsoleUser,
-    id: Option<String>,
-    form: FormData,
-) -> Response {
+async fn save(s: &AppState, user: &ConsoleUser, id: Option<String>, form: FormData) -> Response {
     let (mut body, terms) = body_of(&form);
     let result = match days(&form, "payment_terms_days") {
         Err(e) => Err(AppError::Invalid(e)),
         Ok(d) => {
             body.payment_terms_days = d.unwrap_or(30);
             match &id {
-                None => s.app.create_invoice_template(&user.caller, body.clone()).await,
+                None => {
+                    s.app
+                        .create_invoice_template(&user.caller, body.clone())
+                        .await
+                }
                 Some(id) => {
                     // The form has no logo field: keep the template's logo (set over the API).
                     if let Ok(current) = s.app.invoice_template(&user.caller, id).await {
                         body.issuer.logo_base64 = current.body.issuer.logo_base64;
                     }
-                    s.app.update_invoice_template(&user.caller, id, body.clone()).await
+                    s.app
+                        .update_invoice_template(&user.caller, id, body.clone())
+                        .await
                 }
             }
         }
@@ -402,8 +433,15 @@ async fn save(
             let notice = if id.is_some() { "saved" } else { "created" };
             to_template(&t.id, notice)
         }
-        Err(e @ (AppError::Invalid(_) | AppError::InvalidFields(_) | AppError::Conflict { .. })) => {
-            let shown = Shown { id, builtin: false, body, terms };
+        Err(
+            e @ (AppError::Invalid(_) | AppError::InvalidFields(_) | AppError::Conflict { .. }),
+        ) => {
+            let shown = Shown {
+                id,
+                builtin: false,
+                body,
+                terms,
+            };
             template_view(s, user, status_of(&e), None, shown, Errors::of(&e, &[])).await
         }
         Err(e) => error_page(&e),
@@ -412,7 +450,9 @@ async fn save(
 
 fn to_template(id: &str, notice: &str) -> Response {
     match safe_segment(id) {
-        Some(id) => Redirect::to(&format!("/invoices/templates/{id}?notice={notice}")).into_response(),
+        Some(id) => {
+            Redirect::to(&format!("/invoices/templates/{id}?notice={notice}")).into_response()
+        }
         None => Redirect::to("/invoices/templates").into_response(),
     }
 }
@@ -487,7 +527,12 @@ fn customer_row(c: &CustomerView) -> CustomerRow {
         key: k.key.clone(),
         key_query: super::super::view::enc(&k.key),
         name: k.billing_name.clone(),
-        emails: k.emails.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "),
+        emails: k
+            .emails
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         tax_id: k.tax_id.clone().unwrap_or_default(),
         configured: c.configured,
     }
@@ -598,13 +643,29 @@ pub(crate) async fn edit_customer(
             key: k.key.clone(),
             billing_name: k.billing_name.clone(),
             address: k.address.join("\n"),
-            emails: k.emails.iter().map(|e| e.as_str()).collect::<Vec<_>>().join("\n"),
+            emails: k
+                .emails
+                .iter()
+                .map(|e| e.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
             tax_id: k.tax_id.clone().unwrap_or_default(),
             purchase_order: k.purchase_order.clone().unwrap_or_default(),
-            terms: k.payment_terms_days.map(|d| d.to_string()).unwrap_or_default(),
+            terms: k
+                .payment_terms_days
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
         }
     });
-    customer_view(&s, &user, StatusCode::OK, found.is_some(), text, Errors::none()).await
+    customer_view(
+        &s,
+        &user,
+        StatusCode::OK,
+        found.is_some(),
+        text,
+        Errors::none(),
+    )
+    .await
 }
 
 fn customer_text(form: &FormData) -> CustomerText {
@@ -733,10 +794,16 @@ async fn schedules_view(
         csrf: user.csrf.clone(),
         notice,
         schedules: rows,
-        templates: templates.iter().map(|t| (t.id.clone(), t.body.name.clone())).collect(),
+        templates: templates
+            .iter()
+            .map(|t| (t.id.clone(), t.body.name.clone()))
+            .collect(),
         name: errors.input("name", t.name),
         template: errors.input("template", t.template),
-        day: errors.input("day_of_month", if t.day.is_empty() { "5".into() } else { t.day }),
+        day: errors.input(
+            "day_of_month",
+            if t.day.is_empty() { "5".into() } else { t.day },
+        ),
         finalize: t.finalize,
         send: t.send,
         leftover: vec![],
@@ -750,7 +817,15 @@ pub(crate) async fn schedules_page(
     user: ConsoleUser,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
-    schedules_view(&s, &user, StatusCode::OK, notice_text(&q), ScheduleText::default(), Errors::none()).await
+    schedules_view(
+        &s,
+        &user,
+        StatusCode::OK,
+        notice_text(&q),
+        ScheduleText::default(),
+        Errors::none(),
+    )
+    .await
 }
 
 pub(crate) async fn create_schedule(
@@ -785,7 +860,12 @@ pub(crate) async fn create_schedule(
     };
     match result {
         Ok(_) => Redirect::to("/invoices/schedules?notice=scheduled").into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::InvalidFields(_) | AppError::Conflict { .. } | AppError::NotFound { .. })) => {
+        Err(
+            e @ (AppError::Invalid(_)
+            | AppError::InvalidFields(_)
+            | AppError::Conflict { .. }
+            | AppError::NotFound { .. }),
+        ) => {
             let errors = if matches!(e, AppError::NotFound { .. }) {
                 beside(&e, "template")
             } else {

@@ -14,7 +14,7 @@ use be_domain::invoicing::DeliveryState;
 use serde::Deserialize;
 
 use super::super::ConsoleUser;
-use super::super::pages::{Layout, error_page, layout, render, when};
+use super::super::pages::{Allowed as _, Layout, error_page, layout, render, when};
 use super::super::view::{Errors, FormData, Input, Money, safe_segment};
 use super::document::{DocView, billed};
 use super::{Tabs, kind_badge, range_text};
@@ -188,7 +188,16 @@ pub(crate) async fn invoice_page(
 ) -> Response {
     let notice = (q.notice.as_deref() == Some("queued"))
         .then(|| "The e-mail is queued; its delivery is listed below.".to_string());
-    show_invoice(&s, &user, &id, StatusCode::OK, String::new(), Errors::none(), notice).await
+    show_invoice(
+        &s,
+        &user,
+        &id,
+        StatusCode::OK,
+        String::new(),
+        Errors::none(),
+        notice,
+    )
+    .await
 }
 
 /// Addresses typed one per line or separated by commas.
@@ -207,12 +216,20 @@ pub(crate) async fn send(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let raw = FormData(form).text("recipients");
-    match s.app.send_invoice(&user.caller, &id, &addresses(&raw)).await {
+    match s
+        .app
+        .send_invoice(&user.caller, &id, &addresses(&raw))
+        .await
+    {
         Ok(_) => match safe_segment(&id) {
-            Some(id) => Redirect::to(&format!("/invoices/{id}?notice=queued#deliveries")).into_response(),
+            Some(id) => {
+                Redirect::to(&format!("/invoices/{id}?notice=queued#deliveries")).into_response()
+            }
             None => Redirect::to("/invoices").into_response(),
         },
-        Err(e @ (AppError::Invalid(_) | AppError::InvalidFields(_) | AppError::Conflict { .. })) => {
+        Err(
+            e @ (AppError::Invalid(_) | AppError::InvalidFields(_) | AppError::Conflict { .. }),
+        ) => {
             let errors = Errors::of(&e, &[]);
             show_invoice(&s, &user, &id, status_of(&e), raw, errors, None).await
         }
@@ -227,18 +244,33 @@ fn download(r: Result<(String, Vec<u8>), AppError>, content_type: &'static str) 
     }
 }
 
-pub(crate) async fn pdf(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
-    download(s.app.invoice_pdf(&user.caller, &id).await, "application/pdf")
+pub(crate) async fn pdf(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
+    download(
+        s.app.invoice_pdf(&user.caller, &id).await,
+        "application/pdf",
+    )
 }
 
-pub(crate) async fn csv(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn csv(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     download(
         s.app.invoice_csv(&user.caller, &id).await,
         "text/csv; charset=utf-8",
     )
 }
 
-pub(crate) async fn json(State(s): State<AppState>, user: ConsoleUser, Path(id): Path<String>) -> Response {
+pub(crate) async fn json(
+    State(s): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
     match s.app.invoice(&user.caller, &id).await {
         Ok(v) => Json(v).into_response(),
         Err(e) => error_page(&e),
