@@ -43,6 +43,11 @@ pub struct PeriodSummary {
     pub effective_difference: String,
     /// The rows the merge rule expects (equal to `rows` when reconciled).
     pub expected_rows: u64,
+    /// Values the conversion could not use as written but did not need (an optional column that
+    /// only feeds an `x_` extension, stored as null; an unknown charge type, mapped to an
+    /// adjustment): how many, and the first few, one line each naming file, line and column.
+    pub warning_count: u64,
+    pub warnings: Vec<String>,
 }
 
 /// A period writer's failure, with its stable code and remedy (the period keeps its previous
@@ -524,6 +529,8 @@ impl App {
                 record.effective_total = Some(summary.effective_total.clone());
                 if summary.reconciled {
                     record.outcome = SyncOutcome::Succeeded;
+                    record.warning_count = summary.warning_count as i64;
+                    record.warnings = summary.warnings.clone();
                     self.store_period(c, period, today, summary).await?;
                 } else {
                     // Not stored: the previous file and its record stay; the period is still

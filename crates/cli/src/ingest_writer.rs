@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use be_app::sync::{PeriodSummary, PeriodWriteError, PeriodWriter};
-use be_ingest::{ConvertOptions, IngestError, Reconciliation, Source, ingest_period};
+use be_ingest::{ConvertOptions, IngestError, Reconciliation, Source, Warnings, ingest_period};
 
 pub struct IngestWriter;
 
@@ -23,7 +23,7 @@ fn open(files: &[PathBuf]) -> Result<Vec<Source>, PeriodWriteError> {
         .collect()
 }
 
-fn summary(r: &Reconciliation) -> PeriodSummary {
+fn summary(r: &Reconciliation, warnings: &Warnings) -> PeriodSummary {
     PeriodSummary {
         rows: r.focus.rows,
         actual_total: r.source.actual_cost.to_string(),
@@ -34,6 +34,8 @@ fn summary(r: &Reconciliation) -> PeriodSummary {
         billed_difference: r.billed_difference.to_string(),
         effective_difference: r.effective_difference.to_string(),
         expected_rows: r.expected_rows,
+        warning_count: warnings.count,
+        warnings: warnings.examples.iter().map(ToString::to_string).collect(),
     }
 }
 
@@ -50,9 +52,9 @@ impl PeriodWriter for IngestWriter {
             dest,
             ConvertOptions::default(),
         ) {
-            Ok(report) => Ok(summary(&report.reconciliation)),
+            Ok(report) => Ok(summary(&report.reconciliation, &report.warnings)),
             // Not stored; the summary says so (`reconciled: false`) with both differences.
-            Err(IngestError::NotReconciled(r)) => Ok(summary(&r)),
+            Err(IngestError::NotReconciled(r)) => Ok(summary(&r, &Warnings::default())),
             Err(e) => Err(port_error(e)),
         }
     }

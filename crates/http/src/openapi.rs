@@ -392,7 +392,9 @@ fn base_document() -> Value {
                                        "actual_total": {"type": ["string", "null"]}, "billed_total": {"type": ["string", "null"]},
                                        "amortized_total": {"type": ["string", "null"]}, "effective_total": {"type": ["string", "null"]},
                                        "reconciled": {"type": ["boolean", "null"]}, "error_code": {"type": ["string", "null"]},
-                                       "error": {"type": ["string", "null"]}, "remedy": {"type": ["string", "null"]}}}}}},
+                                       "error": {"type": ["string", "null"]}, "remedy": {"type": ["string", "null"]},
+                                       "warnings": {"type": "object", "required": ["count", "examples"], "description": "Values the conversion could not use as written but did not need (an optional column that only feeds an x_ extension, stored as null; an unknown charge type, mapped to Adjustment). The period was stored.",
+                                           "properties": {"count": {"type": "integer"}, "examples": {"type": "array", "items": {"type": "string"}, "description": "The first few, in file order: file:line:column (header name): reason: value."}}}}}}}},
                 "JobList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}}}},
                 "AdministrationList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {
                     "type": "object", "required": ["account", "products"],

@@ -111,7 +111,7 @@ pub const ALIASES: &[(Col, &[&str])] = &[
         &["ResourceLocationNormalized"],
     ),
     (Col::Location, &["Location"]),
-    (Col::Date, &["Date", "UsageDate"]),
+    (Col::Date, &["Date", "UsageDate", "UsageDateTime"]),
     (Col::ProductName, &["ProductName", "Product"]),
     (Col::MeterCategory, &["MeterCategory"]),
     (
@@ -122,7 +122,7 @@ pub const ALIASES: &[(Col, &[&str])] = &[
     (Col::MeterName, &["MeterName"]),
     (Col::MeterRegion, &["MeterRegion"]),
     (Col::UnitOfMeasure, &["UnitOfMeasure"]),
-    (Col::Quantity, &["Quantity", "ConsumedQuantity"]),
+    (Col::Quantity, &["Quantity", "ConsumedQuantity", "UsageQuantity"]),
     (Col::EffectivePrice, &["EffectivePrice", "ResourceRate"]),
     (
         Col::CostInBillingCurrency,
@@ -142,7 +142,8 @@ pub const ALIASES: &[(Col, &[&str])] = &[
     (Col::ResourceName, &["ResourceName"]),
     (Col::ReservationId, &["ReservationId"]),
     (Col::ReservationName, &["ReservationName"]),
-    (Col::UnitPrice, &["UnitPrice"]),
+    // the legacy layout's one rate is the rate charged: PreTaxCost = UsageQuantity x ResourceRate
+    (Col::UnitPrice, &["UnitPrice", "ResourceRate"]),
     (Col::ProductOrderId, &["ProductOrderId"]),
     (Col::ProductOrderName, &["ProductOrderName"]),
     (Col::Term, &["Term"]),
@@ -198,8 +199,44 @@ pub const ALIASES: &[(Col, &[&str])] = &[
     (Col::Provider, &["Provider"]),
 ];
 
-/// Columns a file must have.
-pub const REQUIRED: &[Col] = &[Col::Date, Col::CostInBillingCurrency];
+/// Columns a file must have: without a charge type every row would have to be guessed a kind of
+/// charge, without a currency its costs could not be billed.
+pub const REQUIRED: &[Col] = &[
+    Col::Date,
+    Col::CostInBillingCurrency,
+    Col::ChargeType,
+    Col::BillingCurrency,
+];
+
+/// Header names found only in the legacy EA usage-details layout (the EA portal's and the first
+/// Cost Management exports' "usage details": `UsageDateTime`, `PreTaxCost`, `SubscriptionGuid`,
+/// `InstanceId`, `ResourceRate`, `UsageQuantity`, `Currency`).
+const LEGACY_MARKERS: &[&str] = &["UsageDateTime", "PreTaxCost", "UsageQuantity"];
+
+/// The legacy layout's name, as error messages say it.
+pub const LEGACY_EA_USAGE: &str = "the legacy EA usage-details layout (UsageDateTime, PreTaxCost)";
+
+/// The family of Cost Details layouts a header belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// The Cost Details layouts of azure-protocol.md section 5 (EA and MCA, every version).
+    CostDetails,
+    /// The legacy EA usage details: usage rows only, so a file of it has no `ChargeType`; every
+    /// row is usage charged at `ResourceRate`.
+    LegacyEaUsage,
+}
+
+/// Why a header is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderError {
+    /// A required column is missing.
+    Missing(Col),
+    /// A layout recognized, but not convertible without guessing.
+    Unsupported {
+        layout: &'static str,
+        reason: &'static str,
+    },
+}
 
 /// Columns whose presence marks an MCA file (EA files have none of them).
 pub const MCA_MARKERS: &[Col] = &[
@@ -237,12 +274,16 @@ pub struct ColumnMap {
     /// The header names, for error messages.
     names: Vec<String>,
     agreement: Agreement,
+    layout: Layout,
 }
 
 impl ColumnMap {
-    /// Match a header (BOM already removed) through the alias table. Returns the missing required
-    /// column, if any.
-    pub fn from_header<'a>(header: impl IntoIterator<Item = &'a str>) -> Result<ColumnMap, Col> {
+    /// Match a header (BOM already removed) through the alias table. Refused: a missing required
+    /// column (a legacy EA usage-details file needs no `ChargeType`: all its rows are usage), and
+    /// a legacy file without its `Currency`.
+    pub fn from_header<'a>(
+        header: impl IntoIterator<Item = &'a str>,
+    ) -> Result<ColumnMap, HeaderError> {
         let names: Vec<String> = header.into_iter().map(|h| h.trim().to_string()).collect();
         let mut idx = [None; N_COLS];
         let mut rank = [usize::MAX; N_COLS];
@@ -256,8 +297,27 @@ impl ColumnMap {
                 }
             }
         }
-        if let Some(missing) = REQUIRED.iter().find(|c| idx[**c as usize].is_none()) {
-            return Err(*missing);
+        let legacy = idx[Col::ChargeType as usize].is_none()
+            && names
+                .iter()
+                .any(|n| LEGACY_MARKERS.iter().any(|m| m.eq_ignore_ascii_case(n)));
+        let layout = if legacy {
+            Layout::LegacyEaUsage
+        } else {
+            Layout::CostDetails
+        };
+        if legacy && idx[Col::BillingCurrency as usize].is_none() {
+            return Err(HeaderError::Unsupported {
+                layout: LEGACY_EA_USAGE,
+                reason: "this export has no Currency column, and its costs cannot be billed without their currency; export the period again with the Currency column (or as current Cost Details)",
+            });
+        }
+        let optional = |c: &Col| layout == Layout::LegacyEaUsage && *c == Col::ChargeType;
+        if let Some(missing) = REQUIRED
+            .iter()
+            .find(|c| idx[**c as usize].is_none() && !optional(c))
+        {
+            return Err(HeaderError::Missing(*missing));
         }
         let agreement = if MCA_MARKERS.iter().any(|c| idx[*c as usize].is_some()) {
             Agreement::Mca
@@ -268,6 +328,7 @@ impl ColumnMap {
             idx,
             names,
             agreement,
+            layout,
         })
     }
 
@@ -293,6 +354,11 @@ impl ColumnMap {
     /// EA or MCA, detected from the header.
     pub fn agreement(&self) -> Agreement {
         self.agreement
+    }
+
+    /// The layout family, detected from the header.
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 }
 
@@ -320,15 +386,41 @@ mod tests {
 
     #[test]
     fn matches_case_insensitively_and_prefers_the_first_alias() {
-        let m = ColumnMap::from_header(["costInBillingCurrency", "DATE", "Cost", "product"])
-            .expect("required present");
+        let m = ColumnMap::from_header([
+            "costInBillingCurrency",
+            "DATE",
+            "Cost",
+            "product",
+            "chargeType",
+            "billingCurrency",
+        ])
+        .expect("required present");
         assert_eq!(m.get(Col::CostInBillingCurrency), Some(0));
         assert_eq!(m.get(Col::Date), Some(1));
         assert_eq!(m.get(Col::ProductName), Some(3));
         assert_eq!(m.agreement(), Agreement::Ea);
         assert_eq!(
             ColumnMap::from_header(["Date", "Quantity"]),
-            Err(Col::CostInBillingCurrency)
+            Err(HeaderError::Missing(Col::CostInBillingCurrency))
         );
+    }
+
+    #[test]
+    fn a_file_without_charge_type_or_currency_is_refused_unless_legacy() {
+        assert_eq!(
+            ColumnMap::from_header(["Date", "Cost", "BillingCurrency"]),
+            Err(HeaderError::Missing(Col::ChargeType))
+        );
+        assert_eq!(
+            ColumnMap::from_header(["Date", "Cost", "ChargeType"]),
+            Err(HeaderError::Missing(Col::BillingCurrency))
+        );
+        let legacy = ColumnMap::from_header(["UsageDateTime", "PreTaxCost", "Currency"])
+            .expect("legacy with currency");
+        assert_eq!(legacy.layout(), Layout::LegacyEaUsage);
+        assert!(matches!(
+            ColumnMap::from_header(["UsageDateTime", "UsageQuantity", "PreTaxCost"]),
+            Err(HeaderError::Unsupported { layout, .. }) if layout == LEGACY_EA_USAGE
+        ));
     }
 }

@@ -19,6 +19,7 @@ use crate::lookup::{Lookups, Service, arm_resource_type_into};
 use crate::reader::{Record, check_utf8, check_width, read_header, scan_error};
 use crate::scan::{CHUNK_BYTES, ChunkBuf, Chunker, Fields, ScanError, Scanner};
 use crate::schema::{COLUMNS, F, Kind, mapped_schema};
+use crate::warning::Warnings;
 
 /// Which Cost Details dataset a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -246,6 +247,46 @@ struct DateCache {
     value: Option<i64>,
 }
 
+/// The last currency code checked (codes repeat in long runs: one check per change, no
+/// allocation per row).
+#[derive(Default)]
+struct CurrencyCache {
+    text: String,
+    code: &'static str,
+}
+
+impl CurrencyCache {
+    /// The ISO 4217 code of column `c`; empty only when it may be (`required` false). An unknown
+    /// code is refused: it would reach BillingCurrency or PricingCurrency as written.
+    fn get(&mut self, rec: &Record<'_>, c: Col, required: bool) -> Result<&'static str> {
+        let s = rec.str(c);
+        if s == self.text && !s.is_empty() {
+            return Ok(self.code);
+        }
+        let bad = |reason| IngestError::BadCurrency {
+            at: rec.position(c),
+            value: s.chars().take(80).collect(),
+            reason,
+        };
+        if s.trim().is_empty() {
+            return if required {
+                Err(bad(
+                    "the currency is empty; every row needs its ISO 4217 currency code",
+                ))
+            } else {
+                Ok("")
+            };
+        }
+        let code = be_domain::Currency::parse(s)
+            .map_err(|_| bad("not an ISO 4217 currency code (three letters such as USD, EUR or JPY)"))?
+            .code();
+        self.text.clear();
+        self.text.push_str(s);
+        self.code = code;
+        Ok(code)
+    }
+}
+
 /// Row-level mapping state: lookups and caches (bounded by the number of distinct values of
 /// low-cardinality columns: units, locations, services).
 struct Mapper {
@@ -259,6 +300,11 @@ struct Mapper {
     info: AdditionalInfo,
     arm_type: String,
     rounded: u64,
+    billing_currency: CurrencyCache,
+    pricing_currency: CurrencyCache,
+    /// Values of optional `x_` columns stored as null, in the chunk being mapped (lines counted
+    /// from the chunk's first line).
+    warnings: Warnings,
 }
 
 /// Normalize ChargeType / PricingModel values for comparison: lower case, no spaces.
@@ -290,6 +336,7 @@ fn norm(s: &str) -> NormKind {
         b"onetime" => NormKind::OneTime,
         b"recurring" => NormKind::Recurring,
         b"usagebased" => NormKind::UsageBased,
+        b"adjustment" | b"roundingadjustment" => NormKind::Adjustment,
         b"" => NormKind::Empty,
         _ => NormKind::Other,
     }
@@ -311,6 +358,7 @@ enum NormKind {
     OneTime,
     Recurring,
     UsageBased,
+    Adjustment,
     Empty,
     Other,
 }
@@ -400,6 +448,9 @@ impl Mapper {
             info: AdditionalInfo::default(),
             arm_type: String::new(),
             rounded: 0,
+            billing_currency: CurrencyCache::default(),
+            pricing_currency: CurrencyCache::default(),
+            warnings: Warnings::default(),
         }
     }
 
@@ -488,6 +539,47 @@ impl Mapper {
         }
     }
 
+    /// A decimal of an optional column that only feeds an `x_` extension (null with a warning
+    /// when it does not parse).
+    fn optional_x_decimal(&mut self, rec: &Record<'_>, c: Col) -> Option<i128> {
+        let (v, rounded) = rec.optional_stored_decimal(c, &mut self.warnings);
+        if rounded {
+            self.rounded += 1;
+        }
+        v
+    }
+
+    /// The row's kind of charge. A file of the legacy usage-details layout has no ChargeType
+    /// column (its rows are all usage; other files without one are refused at the header). An
+    /// empty value is refused; an unknown one is an adjustment, with a warning.
+    fn charge_type(&mut self, rec: &Record<'_>) -> Result<NormKind> {
+        if !rec.has(Col::ChargeType) {
+            return Ok(NormKind::Usage);
+        }
+        match norm(rec.str(Col::ChargeType)) {
+            NormKind::Empty => Err(rec.error(
+                Col::ChargeType,
+                "the charge type is empty; without it the row's kind of charge is unknown",
+            )),
+            k @ (NormKind::Usage
+            | NormKind::Purchase
+            | NormKind::Refund
+            | NormKind::UnusedReservation
+            | NormKind::UnusedSavingsPlan
+            | NormKind::Credit
+            | NormKind::Tax
+            | NormKind::Adjustment) => Ok(k),
+            _ => {
+                rec.warn(
+                    Col::ChargeType,
+                    &mut self.warnings,
+                    "not a known charge type; mapped to ChargeCategory Adjustment",
+                );
+                Ok(NormKind::Other)
+            }
+        }
+    }
+
     /// Append one source row as one FOCUS row.
     fn map_row(
         &mut self,
@@ -500,7 +592,7 @@ impl Mapper {
         let mca = agreement == Agreement::Mca;
         let ct_raw = rec.str(Col::ChargeType);
         let pm_raw = rec.str(Col::PricingModel);
-        let ct = norm(ct_raw);
+        let ct = self.charge_type(rec)?;
         let pm = norm(pm_raw);
         let commitment = matches!(pm, NormKind::Reservation | NormKind::SavingsPlan);
 
@@ -539,7 +631,7 @@ impl Mapper {
                 "Billing Account"
             },
         );
-        let currency = rec.str(Col::BillingCurrency);
+        let currency = self.billing_currency.get(rec, Col::BillingCurrency, true)?;
         b.s(F::BillingCurrency, currency);
 
         // Periods
@@ -605,7 +697,7 @@ impl Mapper {
             NormKind::Tax => "Tax",
             NormKind::UnusedReservation | NormKind::UnusedSavingsPlan => "Usage",
             NormKind::Refund => "Purchase",
-            _ => "Adjustment",
+            _ => "Adjustment", // Adjustment, RoundingAdjustment, or unknown (with a warning)
         };
         b.s(F::ChargeCategory, charge_category);
         b.s(
@@ -762,7 +854,7 @@ impl Mapper {
         b.s(F::x_PricingUnitDescription, uom);
 
         let pricing_currency = if mca {
-            rec.str(Col::PricingCurrency)
+            self.pricing_currency.get(rec, Col::PricingCurrency, false)?
         } else {
             currency
         };
@@ -854,21 +946,18 @@ impl Mapper {
                 b.s(F::x_ServiceModel, &s.service_model);
             }
             None => {
-                b.s(F::ServiceCategory, "Other");
-                let name = rec.str(Col::MeterCategory);
-                b.s(
-                    F::ServiceName,
-                    if name.is_empty() {
-                        if consumed_service.is_empty() {
-                            "Other"
-                        } else {
-                            consumed_service
-                        }
-                    } else {
-                        name
-                    },
-                );
-                b.s(F::ServiceSubcategory, "Other (Other)");
+                let name = match rec.str(Col::MeterCategory) {
+                    "" if consumed_service.is_empty() => "Other",
+                    "" => consumed_service,
+                    n => n,
+                };
+                let (category, subcategory) = self
+                    .lookups
+                    .category_of_service_name(name)
+                    .unwrap_or(("Other", "Other (Other)"));
+                b.s(F::ServiceCategory, category);
+                b.s(F::ServiceName, name);
+                b.s(F::ServiceSubcategory, subcategory);
                 b.s(F::x_ServiceModel, "");
             }
         }
@@ -954,8 +1043,7 @@ impl Mapper {
         b.s(F::x_AccountId, rec.str(Col::AccountId));
         b.s(F::x_AccountName, rec.str(Col::AccountName));
         b.s(F::x_AccountOwnerId, rec.str(Col::AccountOwnerId));
-        let usd = rec.decimal(Col::CostInUsd)?;
-        let usd = self.store(rec, Col::CostInUsd, usd)?;
+        let usd = self.optional_x_decimal(rec, Col::CostInUsd);
         b.d(
             F::x_BilledCostInUsd,
             if billed_zero { usd.map(|_| 0) } else { usd },
@@ -964,11 +1052,8 @@ impl Mapper {
             F::x_EffectiveCostInUsd,
             if effective_zero { usd.map(|_| 0) } else { usd },
         );
-        let payg_usd = rec.decimal(Col::PaygCostInUsd)?;
-        b.d(
-            F::x_ListCostInUsd,
-            self.store(rec, Col::PaygCostInUsd, payg_usd)?,
-        );
+        let payg_usd = self.optional_x_decimal(rec, Col::PaygCostInUsd);
+        b.d(F::x_ListCostInUsd, payg_usd);
         b.s(F::x_BillingAccountId, rec.str(Col::BillingAccountId));
         b.s(F::x_BillingAccountName, rec.str(Col::BillingAccountName));
         b.d(
@@ -977,7 +1062,7 @@ impl Mapper {
         );
         b.t(
             F::x_BillingExchangeRateDate,
-            rec.timestamp(Col::ExchangeRateDate)?,
+            rec.optional_timestamp(Col::ExchangeRateDate, &mut self.warnings),
         );
         b.s(F::x_BillingProfileId, rec.str(Col::BillingProfileId));
         b.s(F::x_BillingProfileName, rec.str(Col::BillingProfileName));
@@ -996,19 +1081,27 @@ impl Mapper {
         b.s(F::x_ResourceGroupName, rec.str(Col::ResourceGroup));
         b.t(
             F::x_ServicePeriodStart,
-            rec.timestamp(Col::ServicePeriodStartDate)?,
+            rec.optional_timestamp(Col::ServicePeriodStartDate, &mut self.warnings),
         );
         b.t(
             F::x_ServicePeriodEnd,
-            rec.timestamp(Col::ServicePeriodEndDate)?
+            rec.optional_timestamp(Col::ServicePeriodEndDate, &mut self.warnings)
                 .map(|v| day_start(v) + MICROS_PER_DAY),
         );
         b.b(
             F::x_SkuIsCreditEligible,
             match rec.str(Col::IsAzureCreditEligible).trim() {
+                "" => None,
                 s if s.eq_ignore_ascii_case("true") => Some(true),
                 s if s.eq_ignore_ascii_case("false") => Some(false),
-                _ => None,
+                _ => {
+                    rec.warn(
+                        Col::IsAzureCreditEligible,
+                        &mut self.warnings,
+                        "neither True nor False; stored as null",
+                    );
+                    None
+                }
             },
         );
         b.s(F::x_SkuMeterCategory, rec.str(Col::MeterCategory));
@@ -1051,6 +1144,7 @@ pub struct FocusConverter {
     next: u64,
     ready: VecDeque<RecordBatch>,
     totals: SourceTotals,
+    warnings: Warnings,
     /// Line of the next chunk of the current source (errors name absolute lines).
     line: u64,
     done: bool,
@@ -1117,6 +1211,8 @@ struct ChunkOut {
     batches: Vec<RecordBatch>,
     totals: SourceTotals,
     lines: u64,
+    /// Lines counted from the chunk's first line.
+    warnings: Warnings,
 }
 
 enum Task {
@@ -1272,6 +1368,7 @@ impl ChunkMapper<'_> {
     fn map(&mut self, bytes: &[u8], info: &SourceInfo, agreement: Agreement) -> Result<ChunkOut> {
         let text = check_utf8(bytes, &info.name, 1, Some(&info.map))?;
         let rounded_before = self.m.rounded;
+        self.m.warnings = Warnings::default();
         let amortized = info.dataset == Dataset::AmortizedCost;
         let cap = if amortized {
             self.batch_rows.min(bytes.len() / 1024 + 16)
@@ -1329,6 +1426,7 @@ impl ChunkMapper<'_> {
             batches,
             totals,
             lines,
+            warnings: std::mem::take(&mut self.m.warnings),
         })
     }
 
@@ -1475,6 +1573,7 @@ impl FocusConverter {
             next: 0,
             ready: VecDeque::new(),
             totals: SourceTotals::default(),
+            warnings: Warnings::default(),
             line: 1,
             done: false,
         }
@@ -1483,6 +1582,13 @@ impl FocusConverter {
     /// Exact totals of the source files read so far (complete once the iterator is exhausted).
     pub fn source_totals(&self) -> SourceTotals {
         self.totals.clone()
+    }
+
+    /// Values of optional `x_` columns stored as null (and unknown charge types mapped to
+    /// adjustments) so far, with the first few in file order; complete once the iterator is
+    /// exhausted.
+    pub fn warnings(&self) -> &Warnings {
+        &self.warnings
     }
 
     /// The agreement type (from options or the first header).
@@ -1556,6 +1662,7 @@ impl FocusConverter {
                     }
                     let out = out.map_err(|e| e.on_line_after(self.line - 1))?;
                     self.totals.add(&out.totals);
+                    self.warnings.append_chunk(out.warnings, self.line);
                     self.line += out.lines;
                     self.ready.extend(out.batches);
                 }

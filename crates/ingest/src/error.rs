@@ -45,6 +45,22 @@ pub enum IngestError {
         aliases: String,
     },
 
+    /// The header is of a layout this version recognizes but cannot convert without guessing.
+    #[error("{at}: {layout}: {reason}")]
+    UnsupportedLayout {
+        at: Position,
+        layout: &'static str,
+        reason: String,
+    },
+
+    /// A currency code that is not ISO 4217 (or none) where FOCUS needs one.
+    #[error("{at}: {reason}: {value:?}")]
+    BadCurrency {
+        at: Position,
+        value: String,
+        reason: &'static str,
+    },
+
     /// A value of an imported FOCUS file is not of its column's type, or not allowed there.
     #[error("{at}: {reason}: {value:?}")]
     ImportBadValue {
@@ -127,6 +143,8 @@ impl IngestError {
         match self {
             IngestError::MalformedCsv { .. } => "ingest_malformed_csv",
             IngestError::MissingColumn { .. } => "ingest_missing_column",
+            IngestError::UnsupportedLayout { .. } => "ingest_unsupported_layout",
+            IngestError::BadCurrency { .. } => "ingest_bad_currency",
             IngestError::MissingFocusColumn { .. } => "import_missing_column",
             IngestError::ImportBadValue { .. } => "import_bad_value",
             IngestError::BadValue { .. } => "ingest_bad_value",
@@ -149,6 +167,12 @@ impl IngestError {
             }
             IngestError::MissingColumn { .. } => {
                 "the Cost Details file has a layout this version does not know; the period keeps its previous data. Report the header line."
+            }
+            IngestError::UnsupportedLayout { .. } => {
+                "export the costs again as Cost Details (Cost Management, Exports or the Cost Details API: any current layout); nothing of this file was stored."
+            }
+            IngestError::BadCurrency { .. } => {
+                "the costs of that row cannot be billed without an ISO 4217 currency (USD, EUR, JPY...); the period keeps its previous data. Report the file, line and column with the value."
             }
             IngestError::ImportBadValue { .. } => {
                 "correct the value at the file, line and column named, then import the file again; nothing was imported."
@@ -178,6 +202,7 @@ impl IngestError {
     pub(crate) fn on_line_after(mut self, lines: u64) -> Self {
         if let IngestError::MalformedCsv { at, .. }
         | IngestError::MissingColumn { at, .. }
+        | IngestError::BadCurrency { at, .. }
         | IngestError::BadValue { at, .. } = &mut self
         {
             at.line += lines;
@@ -191,6 +216,8 @@ impl IngestError {
             IngestError::MalformedCsv { at, .. }
             | IngestError::MissingColumn { at, .. }
             | IngestError::BadValue { at, .. }
+            | IngestError::BadCurrency { at, .. }
+            | IngestError::UnsupportedLayout { at, .. }
             | IngestError::ImportBadValue { at, .. } => Some(at),
             _ => None,
         }

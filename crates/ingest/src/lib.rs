@@ -45,6 +45,17 @@
 //!   whatever the thread timing.
 //! - [`reconcile()`]: exact sums ([`ExactSum`]) of source and FOCUS cost columns, row counts.
 //!
+//! ## Refused, or kept with a warning
+//!
+//! Refused with file, line and column ([`IngestError::code`]): a header without `ChargeType`
+//! (`ingest_missing_column`; only the legacy EA usage-details layout, whose rows are all usage,
+//! has none) or without a currency column; a currency that is not ISO 4217, or empty
+//! (`ingest_bad_currency`); an empty charge type; the legacy layout without its `Currency`
+//! (`ingest_unsupported_layout`). Kept with a warning ([`Warnings`], [`PeriodReport::warnings`]):
+//! a value that does not parse in an optional column that only feeds an `x_` column
+//! (`ExchangeRateDate`, `ServicePeriodStartDate`/`EndDate`, `CostInUsd`, `PaygCostInUsd`,
+//! `IsAzureCreditEligible`) is stored as null; an unknown charge type maps to `Adjustment`.
+//!
 //! ## Numbers
 //!
 //! Money, prices and quantities are Arrow `Decimal128(38, 24)`: 24 places hold the finest values in
@@ -101,8 +112,9 @@ pub mod reconcile;
 pub mod scan;
 pub mod schema;
 pub mod store;
+pub mod warning;
 
-pub use columns::{Agreement, Col, ColumnMap};
+pub use columns::{Agreement, Col, ColumnMap, HeaderError, Layout};
 pub use convert::{ConvertOptions, Dataset, FocusConverter, Source, SourceTotals};
 pub use decimal::{Dec, ExactSum, SumBuilder};
 pub use error::{IngestError, Position, Result};
@@ -114,6 +126,7 @@ pub use store::{
     Staged, WriteSummary, read_focus_totals, remove_stale_temp_files, write_period_parquet,
     write_staged,
 };
+pub use warning::{Warning, Warnings};
 
 /// What [`ingest_period`] did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -121,6 +134,9 @@ pub struct PeriodReport {
     pub agreement: Option<Agreement>,
     pub write: WriteSummary,
     pub reconciliation: Reconciliation,
+    /// Values stored as null because they did not parse, in optional columns that only feed
+    /// `x_` extensions: how many, and the first few with file, line and column.
+    pub warnings: Warnings,
 }
 
 /// Convert one period's AmortizedCost and ActualCost files to FOCUS, reconcile, and only then store
@@ -151,9 +167,14 @@ pub fn ingest_period(
         "{}",
         reconciliation.summary()
     );
+    let warnings = conv.warnings().clone();
+    if !warnings.is_empty() {
+        tracing::warn!(count = warnings.count, "{}", warnings.summary());
+    }
     Ok(PeriodReport {
         agreement: conv.agreement(),
         write,
         reconciliation,
+        warnings,
     })
 }

@@ -44,6 +44,8 @@ pub struct Lookups {
     resource_types: HashMap<String, String>,
     services: HashMap<(String, String), Service>,
     services_by_type: HashMap<String, Service>,
+    /// Every ServiceName of Services.csv: its ServiceCategory and `Other (<category>)`.
+    service_names: HashMap<String, (String, String)>,
 }
 
 fn rows(text: &'static str) -> impl Iterator<Item = csv::StringRecord> {
@@ -103,6 +105,7 @@ impl Lookups {
         }
         let mut services = HashMap::new();
         let mut services_by_type = HashMap::new();
+        let mut service_names = HashMap::new();
         for r in rows(SERVICES) {
             let f = |i: usize| r.get(i).unwrap_or("").to_string();
             let s = Service {
@@ -112,6 +115,13 @@ impl Lookups {
                 publisher_name: f(5),
                 service_model: f(8),
             };
+            service_names
+                .entry(s.service_name.clone())
+                .or_insert_with(|| {
+                    let category = s.service_category.clone();
+                    let other = format!("Other ({category})");
+                    (category, other)
+                });
             let cs = f(0).to_ascii_lowercase();
             let rt = f(1).to_ascii_lowercase();
             services_by_type
@@ -126,7 +136,18 @@ impl Lookups {
             resource_types,
             services,
             services_by_type,
+            service_names,
         }
+    }
+
+    /// The ServiceCategory of a ServiceName of Services.csv (exact name), and the `Other`
+    /// subcategory of that category: a service missing from the table but named like one in it
+    /// (its MeterCategory) takes that category, so a ServiceName has one ServiceCategory in a
+    /// file (FOCUS ServiceName-C-005-C) whatever the rows around it.
+    pub fn category_of_service_name(&self, name: &str) -> Option<(&str, &str)> {
+        self.service_names
+            .get(name)
+            .map(|(c, o)| (c.as_str(), o.as_str()))
     }
 
     /// PricingUnits.csv by UnitOfMeasure (exact, then ignoring case and surrounding spaces).

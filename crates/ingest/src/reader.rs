@@ -3,10 +3,14 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use crate::columns::{Agreement, Col, ColumnMap, aliases_of};
+use crate::columns::{Agreement, Col, ColumnMap, HeaderError, aliases_of};
 use crate::date::parse_timestamp_micros;
 use crate::decimal::Dec;
 use crate::error::{IngestError, Position, Result};
+use crate::warning::{Warning, Warnings};
+
+const NOT_A_DATE_NULL: &str =
+    "not a date in a known format (MM/DD/YYYY, YYYY-MM-DD, ISO 8601); stored as null";
 use crate::scan::{
     CHUNK_BYTES, ChunkBuf, Chunker, Fields, ScanError, Scanner, last_record_end, malformed,
     utf8_error_position,
@@ -142,15 +146,23 @@ pub(crate) fn read_header<R: Read>(
         .map(|i| f.get(text, i).unwrap_or(""))
         .map(|h| h.trim_start_matches('\u{feff}'))
         .collect();
-    let map = ColumnMap::from_header(names).map_err(|missing| IngestError::MissingColumn {
-        at: Position {
-            file: name.to_string(),
-            line: 1,
-            column: None,
-            column_name: None,
+    let at = || Position {
+        file: name.to_string(),
+        line: 1,
+        column: None,
+        column_name: None,
+    };
+    let map = ColumnMap::from_header(names).map_err(|e| match e {
+        HeaderError::Missing(missing) => IngestError::MissingColumn {
+            at: at(),
+            column: aliases_of(missing)[0],
+            aliases: aliases_of(missing).join(", "),
         },
-        column: aliases_of(missing)[0],
-        aliases: aliases_of(missing).join(", "),
+        HeaderError::Unsupported { layout, reason } => IngestError::UnsupportedLayout {
+            at: at(),
+            layout,
+            reason: reason.to_string(),
+        },
     })?;
     let rest = buf[end..].to_vec();
     Ok((map, rest, 1 + lines))
@@ -359,6 +371,42 @@ impl<'a> Record<'a> {
                 "not a date in a known format (MM/DD/YYYY, YYYY-MM-DD, ISO 8601)",
             )
         })
+    }
+
+    /// An optional date column that only feeds an `x_` extension: a value that does not parse is
+    /// `None`, counted in `warnings`.
+    pub fn optional_timestamp(&self, c: Col, warnings: &mut Warnings) -> Option<i64> {
+        let s = self.str(c);
+        if s.trim().is_empty() {
+            return None;
+        }
+        let v = parse_timestamp_micros(s);
+        if v.is_none() {
+            self.warn(c, warnings, NOT_A_DATE_NULL);
+        }
+        v
+    }
+
+    /// An optional decimal column that only feeds an `x_` extension: a value that does not parse
+    /// (or does not fit the stored scale) is `None`, counted in `warnings`. The second value says
+    /// whether a valid value was rounded when stored.
+    pub fn optional_stored_decimal(&self, c: Col, warnings: &mut Warnings) -> (Option<i128>, bool) {
+        let s = self.str(c);
+        if s.is_empty() {
+            return (None, false);
+        }
+        match Dec::parse(s).map(|d| d.to_store()) {
+            Ok(Ok((v, rounded))) => (Some(v), rounded),
+            _ => {
+                self.warn(c, warnings, "not a decimal number; stored as null");
+                (None, false)
+            }
+        }
+    }
+
+    /// Count a value of column `c` that was not used.
+    pub fn warn(&self, c: Col, warnings: &mut Warnings, reason: &str) {
+        warnings.push(|| Warning::new(self.position(c), self.str(c), reason));
     }
 
     /// An error about this record's column `c`.

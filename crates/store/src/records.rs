@@ -250,6 +250,11 @@ pub struct SyncPeriodRecord {
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub remedy: Option<String>,
+    /// Values the conversion could not use as written (stored as null, or an unknown charge type
+    /// mapped to an adjustment): how many, and the first few, each naming its file, line and
+    /// column (one line each).
+    pub warning_count: i64,
+    pub warnings: Vec<String>,
 }
 
 impl SyncPeriodRecord {
@@ -280,6 +285,8 @@ impl SyncPeriodRecord {
             error_code: None,
             error_message: None,
             remedy: None,
+            warning_count: 0,
+            warnings: Vec::new(),
         }
     }
 }

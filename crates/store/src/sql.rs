@@ -356,6 +356,19 @@ struct SyncPeriodRow {
     error_code: Option<String>,
     error_message: Option<String>,
     remedy: Option<String>,
+    warning_count: i64,
+    warnings: Option<String>,
+}
+
+/// The warnings' examples as stored: one per line (each example is one line).
+fn warnings_text(examples: &[String]) -> Option<String> {
+    (!examples.is_empty()).then(|| {
+        examples
+            .iter()
+            .map(|w| w.replace(['\r', '\n'], " "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
 }
 
 impl TryFrom<SyncPeriodRow> for SyncPeriodRecord {
@@ -385,6 +398,11 @@ impl TryFrom<SyncPeriodRow> for SyncPeriodRecord {
             error_code: r.error_code,
             error_message: r.error_message,
             remedy: r.remedy,
+            warning_count: r.warning_count,
+            warnings: r
+                .warnings
+                .map(|w| w.lines().map(str::to_string).collect())
+                .unwrap_or_default(),
         })
     }
 }
@@ -425,7 +443,8 @@ impl From<PeriodRow> for PeriodRecord {
 macro_rules! sync_period_columns {
     () => {
         "id, organization_id, connection_id, job_id, period, started_at, finished_at, outcome, rows_written, \
-         bytes_downloaded, source_total, focus_total, amortized_total, effective_total, reconciled, error_code, error_message, remedy"
+         bytes_downloaded, source_total, focus_total, amortized_total, effective_total, reconciled, error_code, error_message, remedy, \
+         warning_count, warnings"
     };
 }
 
@@ -1176,7 +1195,7 @@ macro_rules! sql_store {
                 let done = sqlx::query(
                     "UPDATE sync_periods SET finished_at = $2, outcome = $3, rows_written = $4, bytes_downloaded = $5, \
                      source_total = $6, focus_total = $7, reconciled = $8, error_code = $9, error_message = $10, remedy = $11, \
-                     amortized_total = $12, effective_total = $13 WHERE id = $1",
+                     amortized_total = $12, effective_total = $13, warning_count = $14, warnings = $15 WHERE id = $1",
                 )
                 .bind(r.id.as_uuid())
                 .bind(r.finished_at)
@@ -1191,12 +1210,14 @@ macro_rules! sql_store {
                 .bind(&r.remedy)
                 .bind(&r.amortized_total)
                 .bind(&r.effective_total)
+                .bind(r.warning_count)
+                .bind(warnings_text(&r.warnings))
                 .execute(&self.pool)
                 .await?;
                 if done.rows_affected() == 0 {
                     sqlx::query(concat!(
                         "INSERT INTO sync_periods (", sync_period_columns!(), ") VALUES ",
-                        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+                        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
                     ))
                     .bind(r.id.as_uuid())
                     .bind(r.organization_id.as_uuid())
@@ -1216,6 +1237,8 @@ macro_rules! sql_store {
                     .bind(&r.error_code)
                     .bind(&r.error_message)
                     .bind(&r.remedy)
+                    .bind(r.warning_count)
+                    .bind(warnings_text(&r.warnings))
                     .execute(&self.pool)
                     .await
                     .map_err(|e| StoreError::from_write(e, Conflict::Other))?;

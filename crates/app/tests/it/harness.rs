@@ -97,6 +97,8 @@ struct Gate {
     waiting: usize,
     /// Connections whose pulls do not reconcile (nothing is written, as the contract says).
     mismatched: HashSet<String>,
+    /// Connections whose pulls have values the conversion could not use (stored with warnings).
+    warned: HashSet<String>,
 }
 
 impl TestWriter {
@@ -107,6 +109,16 @@ impl TestWriter {
     /// From now on `c`'s pulls do not reconcile (until [`TestWriter::reconcile_again`]).
     pub fn mismatch(&self, c: ConnectionId) {
         self.lock().mismatched.insert(c.to_string());
+    }
+
+    /// From now on `c`'s pulls are stored with warnings.
+    pub fn warn(&self, c: ConnectionId) {
+        self.lock().warned.insert(c.to_string());
+    }
+
+    fn warned(&self, dest: &Path) -> bool {
+        let key = dest.to_string_lossy().into_owned();
+        self.lock().warned.iter().any(|c| key.contains(c.as_str()))
     }
 
     pub fn reconcile_again(&self) {
@@ -181,6 +193,8 @@ impl PeriodWriter for TestWriter {
                 billed_difference: total("-10.25"),
                 effective_difference: total("0"),
                 expected_rows: rows + 1,
+                warning_count: 0,
+                warnings: Vec::new(),
             });
         }
         // The folder may have been removed meanwhile (a deleted connection): write anyway, as a
@@ -201,6 +215,12 @@ impl PeriodWriter for TestWriter {
             billed_difference: total("0"),
             effective_difference: total("0"),
             expected_rows: rows,
+            warning_count: if self.warned(dest) { 9 } else { 0 },
+            warnings: if self.warned(dest) {
+                vec!["amortized-1.csv:4:61 (exchangeRateDate): not a date; stored as null: \"3/1/21\"".into()]
+            } else {
+                Vec::new()
+            },
         })
     }
 }

@@ -60,6 +60,34 @@ pub(crate) async fn synced(enrollments: &[&str], months: u32) -> Synced {
     }
 }
 
+/// The values a conversion could not use as written reach the pull's history: how many, and the
+/// first examples.
+#[tokio::test]
+async fn a_stored_pull_records_its_warnings_in_the_history() {
+    let Synced {
+        w: _w,
+        _dir,
+        clock,
+        app,
+        caller,
+        c,
+        writer,
+    } = synced(&[EA], 1).await;
+    let id = c.id.to_string();
+    let history = app.sync_history(&caller, &id, 1).await.expect("history");
+    assert_eq!((history[0].warning_count, history[0].warnings.len()), (0, 0));
+    writer.warn(c.id);
+    clock.advance(app.sync_settings().interval);
+    app.run_due_jobs().await.expect("run");
+    let history = app.sync_history(&caller, &id, 1).await.expect("history");
+    assert_eq!(history[0].outcome, be_app::SyncOutcome::Succeeded);
+    assert_eq!(history[0].warning_count, 9);
+    assert_eq!(
+        history[0].warnings,
+        vec!["amortized-1.csv:4:61 (exchangeRateDate): not a date; stored as null: \"3/1/21\"".to_string()]
+    );
+}
+
 #[tokio::test]
 async fn a_pull_that_does_not_reconcile_keeps_the_stored_period_and_is_retried() {
     let Synced {

@@ -388,6 +388,14 @@ pub(crate) struct SyncPeriodView {
     error_code: Option<String>,
     error: Option<String>,
     remedy: Option<String>,
+    warnings: WarningsView,
+}
+
+/// Values a pull's conversion could not use as written: how many, and the first few.
+#[derive(Serialize)]
+pub(crate) struct WarningsView {
+    count: i64,
+    examples: Vec<String>,
 }
 
 /// A period whose latest pull failed: it keeps its previous data and is pulled again.
@@ -474,6 +482,10 @@ pub(crate) async fn sync_status(
                 error_code: h.error_code,
                 error: h.error_message,
                 remedy: h.remedy,
+                warnings: WarningsView {
+                    count: h.warning_count,
+                    examples: h.warnings,
+                },
             })
             .collect(),
     }))

@@ -792,6 +792,20 @@ struct HistoryRowView {
     reconciliation: String,
     error: Option<String>,
     remedy: Option<String>,
+    /// Values the conversion could not use as written (stored as null): how many, the first few.
+    warning_count: i64,
+    warnings: Vec<String>,
+    warnings_note: String,
+}
+
+/// What a pull's warnings mean, and whether all are listed.
+fn warnings_note(count: i64, shown: usize) -> String {
+    let what = "The rows are kept: optional values that could not be read are empty, unknown charge types count as adjustments.";
+    if count > shown as i64 {
+        format!("{what} The first {shown} of {count}:")
+    } else {
+        what.to_string()
+    }
 }
 
 #[derive(Deserialize)]
@@ -943,6 +957,9 @@ pub(crate) async fn connection_page(
                 bytes: h.bytes_downloaded,
                 error: h.error_message,
                 remedy: h.remedy,
+                warnings_note: warnings_note(h.warning_count, h.warnings.len()),
+                warning_count: h.warning_count,
+                warnings: h.warnings,
             })
             .collect(),
     };

@@ -987,6 +987,76 @@ async fn a_period_whose_last_pull_failed_is_shown_with_its_difference() {
     assert_eq!(failing["previous_kept"], false);
 }
 
+/// A pull stored with warnings (values the conversion could not use as written) shows the count
+/// and the first examples, with file, line and column, in the API's history and on the console's
+/// connection page.
+#[tokio::test]
+async fn a_pull_with_warnings_shows_them_in_the_history() {
+    let w = world().await;
+    let app = spawn_app_with_azure(endpoints(&w.sim)).await;
+    let tenant = app.tenant("MSP").await;
+    let flow = Flow {
+        app: &app,
+        token: tenant.token.clone(),
+    };
+    let id = flow.connected(&w, "Contoso", EA).await;
+    let org = app
+        .app
+        .store()
+        .find_organization_by_name("MSP")
+        .await
+        .expect("find")
+        .expect("the organization")
+        .id;
+    let now = time::OffsetDateTime::now_utc();
+    let mut record = be_store::SyncPeriodRecord::started(
+        org,
+        id.parse().expect("id"),
+        be_domain::JobId::new(),
+        "2019-01".into(),
+        now,
+    );
+    record.finished_at = Some(now);
+    record.outcome = be_domain::SyncOutcome::Succeeded;
+    record.reconciled = Some(true);
+    record.warning_count = 7;
+    record.warnings = vec![
+        "amortized-1.csv:4:61 (exchangeRateDate): not a date in a known format (MM/DD/YYYY, YYYY-MM-DD, ISO 8601); stored as null: \"3/1/21\"".into(),
+        "amortized-1.csv:9:61 (exchangeRateDate): not a date in a known format (MM/DD/YYYY, YYYY-MM-DD, ISO 8601); stored as null: \"3/1/21\"".into(),
+    ];
+    app.app
+        .store()
+        .record_sync_period(&record)
+        .await
+        .expect("record");
+
+    let (_, status) = flow
+        .call(Method::GET, &format!("/connections/{id}/sync"), None)
+        .await;
+    let pulled = status["history"]
+        .as_array()
+        .and_then(|h| h.iter().find(|p| p["period"] == "2019-01"))
+        .unwrap_or_else(|| panic!("the pull in the history: {status}"));
+    assert_eq!(pulled["warnings"]["count"], 7, "{pulled}");
+    assert_eq!(
+        pulled["warnings"]["examples"][0]
+            .as_str()
+            .map(|e| e.starts_with("amortized-1.csv:4:61 (exchangeRateDate)")),
+        Some(true),
+        "{pulled}"
+    );
+    let mut browser = crate::harness::Browser::new(&app);
+    browser.login(&tenant.email, &tenant.password).await;
+    let page = browser.get(&format!("/connections/{id}")).await;
+    assert!(
+        page.body.contains("7 values not used as written")
+            && page.body.contains("The first 2 of 7")
+            && page.body.contains("amortized-1.csv:9:61 (exchangeRateDate)"),
+        "{}",
+        page.body
+    );
+}
+
 #[tokio::test]
 async fn a_billing_account_connected_in_the_organization_is_refused_for_another_account() {
     let w = world().await;

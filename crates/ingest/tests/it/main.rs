@@ -3,6 +3,7 @@
 mod chunking;
 mod common;
 mod focus;
+mod foreign;
 mod golden;
 mod layouts;
 mod malformed;

@@ -18,6 +18,7 @@ crate::story!(
     a_live_lease_keeps_a_job_its_expiry_lets_another_runner_take_it_over,
     deleting_cancels_jobs_and_refuses_their_late_writes,
     a_connections_periods_are_deleted_alone,
+    a_pulls_warnings_are_kept_with_its_history,
 );
 
 async fn connection(store: &Arc<dyn Store>, org: OrganizationId, name: &str) -> ConnectionId {
@@ -460,4 +461,29 @@ async fn a_connections_periods_are_deleted_alone(store: Arc<dyn Store>) {
     assert!(store.list_periods(a, c).await.expect("list").is_empty());
     assert_eq!(store.list_periods(a, other).await.expect("list").len(), 1);
     assert!(store.delete_periods(a, c).await.expect("again").is_empty());
+}
+
+/// A pull's warnings (count and examples, one line each) survive the update that finishes it.
+async fn a_pulls_warnings_are_kept_with_its_history(store: Arc<dyn Store>) {
+    let a = org(&store, "Org").await;
+    let c = connection(&store, a, "Contoso").await;
+    let t = now();
+    let job = store.enqueue_job(&sync(a, c, t)).await.expect("enqueue");
+    let mut record = running_period(&job, c, t);
+    store.record_sync_period(&record).await.expect("started");
+    let history = store.list_sync_periods(a, c, 10).await.expect("history");
+    assert_eq!((history[0].warning_count, history[0].warnings.len()), (0, 0));
+    record.outcome = SyncOutcome::Succeeded;
+    record.finished_at = Some(t + Duration::seconds(3));
+    record.warning_count = 12;
+    record.warnings = vec![
+        "a.csv:4:61 (exchangeRateDate): not a date; stored as null: \"3/1/21\"".into(),
+        "a.csv:9:12 (costInUsd): not a decimal number; stored as null: \"n/a\"".into(),
+    ];
+    store.record_sync_period(&record).await.expect("finished");
+    let history = store.list_sync_periods(a, c, 10).await.expect("history");
+    assert_eq!(
+        (history[0].warning_count, &history[0].warnings),
+        (12, &record.warnings)
+    );
 }
