@@ -83,7 +83,7 @@ impl Layout {
         self.rated_org_dir(org).join(period.key())
     }
 
-    /// One rating run's output folder (its Parquet parts).
+    /// One rating run's output folder (its Parquet parts). [`period_of_run`] reads the period back.
     pub fn rated_run_dir(
         &self,
         org: OrganizationId,
@@ -152,6 +152,13 @@ fn period_file(period: BillingPeriod) -> String {
     format!("{period}.parquet")
 }
 
+/// The period (`YYYY-MM`) of a folder made by [`Layout::rated_run_dir`]: its parent's name.
+pub(crate) fn period_of_run(dir: &std::path::Path) -> Option<String> {
+    dir.parent()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,7 +182,12 @@ mod tests {
             l.rated_run_dir(o, p, r),
             PathBuf::from(format!("/data/rated/{o}/2026-10/{r}"))
         );
+        assert_eq!(
+            period_of_run(&l.rated_run_dir(o, p, r)).as_deref(),
+            Some("2026-10")
+        );
         let j = JobId::new();
         assert_eq!(l.job_scratch(j), PathBuf::from(format!("/data/tmp/{j}")));
     }
 }
+

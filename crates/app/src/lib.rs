@@ -90,8 +90,8 @@ pub struct App {
     runner: be_domain::RunnerId,
     /// Wakes the runner when a job is queued here.
     wake: Arc<tokio::sync::Notify>,
-    /// Recent analyses, keyed by the runs they read.
-    analysis_cache: Arc<rating::AnalysisCache>,
+    /// Recent pivots (analysis, dashboard), keyed by the query and the runs they read.
+    pivot_cache: Arc<rating::PivotCache>,
     /// Bounds the Argon2 hashes running at once (each takes a core and 19 MiB for a moment).
     hashing: Arc<tokio::sync::Semaphore>,
     /// Failed sign-ins per e-mail address (brute-force protection).
@@ -122,7 +122,7 @@ impl App {
             sync_azure,
             runner: be_domain::RunnerId::new(),
             wake: Arc::default(),
-            analysis_cache: Arc::default(),
+            pivot_cache: Arc::default(),
             hashing: Arc::new(tokio::sync::Semaphore::new(auth::MAX_CONCURRENT_HASHES)),
             login_failures: Arc::default(),
             sync_tokens: Arc::default(),

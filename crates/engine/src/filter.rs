@@ -4,7 +4,7 @@
 use be_domain::pricing::{Condition, Filter, Operator};
 use be_domain::{Dimension, FAMILY_DIMENSION};
 use datafusion::functions::expr_fn::{contains, regexp_like, starts_with};
-use datafusion::logical_expr::{Expr, lit};
+use datafusion::logical_expr::{BinaryExpr, Expr, Operator as Op, lit};
 
 use crate::schema::c;
 use crate::udf;
@@ -105,4 +105,26 @@ pub fn filter_in(f: &Filter, tags: Tags) -> Expr {
         })
         .reduce(Expr::or)
         .unwrap_or_else(|| lit(true))
+}
+
+/// The filter as a row filter (`WHERE`): the same rows as [`filter_expr`], written so that
+/// DataFusion can prune Parquet row groups and pages with it. A `WHERE` keeps the rows where its
+/// predicate is true, so under AND and OR (and nowhere else) `x IS TRUE` keeps what `x` keeps;
+/// the pruning predicate understands `x = 'v'` and `x IN (...)`, not `(x = 'v') IS TRUE`.
+pub fn row_filter(f: &Filter) -> Expr {
+    positive(filter_expr(f))
+}
+
+fn positive(e: Expr) -> Expr {
+    match e {
+        Expr::IsTrue(inner) => *inner,
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) if matches!(op, Op::And | Op::Or) => {
+            Expr::BinaryExpr(BinaryExpr::new(
+                Box::new(positive(*left)),
+                op,
+                Box::new(positive(*right)),
+            ))
+        }
+        other => other,
+    }
 }

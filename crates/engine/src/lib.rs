@@ -38,7 +38,7 @@ pub use lines::NewLine;
 pub use money::Exact;
 pub use pipeline::Stage;
 pub use pivot::PivotQuery;
-pub use rate::{InputVersion, Manifest, RateRequest};
+pub use rate::{FILTER_COLUMNS, InputVersion, Layout, Manifest, RateRequest};
 pub use schema::StageKey;
 pub use summary::{Group, PivotRow};
 
@@ -47,6 +47,7 @@ pub use summary::{Group, PivotRow};
 pub struct Engine {
     runtime: std::sync::Arc<EngineRuntime>,
     partitions: usize,
+    layout: Layout,
 }
 
 /// The engine's threads. Shut down in the background when the last handle goes, so dropping an
@@ -89,7 +90,14 @@ impl Engine {
         Ok(Self {
             runtime: std::sync::Arc::new(EngineRuntime(Some(runtime))),
             partitions: threads,
+            layout: Layout::default(),
         })
+    }
+
+    /// The same engine writing rated parts in another layout (benchmarks compare them).
+    pub fn with_layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
     }
 
     async fn on_engine<T: Send + 'static>(
@@ -111,10 +119,10 @@ impl Engine {
 
     /// Rate a period into `out_dir` (a new, empty folder for this run) and return its manifest.
     pub async fn rate(&self, req: RateRequest, out_dir: PathBuf) -> Result<Manifest> {
-        let partitions = self.partitions;
+        let (partitions, layout) = (self.partitions, self.layout);
         self.on_engine(async move {
             let ctx = rate::session(partitions);
-            rate::rate(&ctx, &req, &out_dir).await
+            rate::rate(&ctx, &req, &out_dir, layout).await
         })
         .await
     }

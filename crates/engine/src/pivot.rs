@@ -14,7 +14,7 @@ use datafusion::logical_expr::{Expr, cast, lit};
 use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext};
 
 use crate::error::{EngineError, Result};
-use crate::filter::{dimension_expr, filter_expr};
+use crate::filter::{dimension_expr, row_filter};
 use crate::schema::{self, c};
 use crate::summary::{PivotRow, group_by};
 use crate::udf::money_type;
@@ -123,7 +123,7 @@ pub(crate) async fn pivot(ctx: &SessionContext, q: &PivotQuery) -> Result<Vec<Pi
     let Some(mut df) = all else { return Ok(vec![]) };
     if !q.filter.is_empty() {
         df = df
-            .filter(filter_expr(&q.filter))
+            .filter(row_filter(&q.filter))
             .map_err(EngineError::query("filtering"))?;
     }
     let mut keys: Vec<String> = if q.by_period {

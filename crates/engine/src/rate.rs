@@ -15,6 +15,9 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::schema::types::ColumnPath;
+use datafusion::physical_expr::{LexOrdering, PhysicalSortExpr, expressions::col};
+use datafusion::physical_plan::sorts::sort::SortExec;
+use datafusion::physical_plan::{ExecutionPlan, execute_stream_partitioned};
 use datafusion::prelude::{DataFrame, SessionContext};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -147,9 +150,34 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     f.sync_all().map_err(w)
 }
 
-/// Snappy, 128K-row groups, statistics on timestamps and integers only (parquet 59 pins the buffers
-/// of byte-array statistics until the file closes; see BENCHMARKS.md).
-fn writer_properties(schema: &Schema) -> WriterProperties {
+/// How a run's parts are laid out. Measured in BENCHMARKS.md ("Analysis pivot: be-engine against
+/// DuckDB"), which says why the default is what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// Statistics on timestamps and integers only; rows in the plan's order.
+    #[default]
+    Plain,
+    /// Also min/max statistics and page indexes on the text columns analysis filters most
+    /// ([`FILTER_COLUMNS`]).
+    Statistics,
+    /// `Statistics`, and each part's rows sorted by sub-account then service, so that a filter on
+    /// them skips row groups.
+    Sorted,
+}
+
+/// The text columns a [`Layout::Statistics`] part keeps statistics on.
+pub const FILTER_COLUMNS: [&str; 5] = [
+    "SubAccountId",
+    "SubAccountName",
+    "ServiceName",
+    "ServiceCategory",
+    schema::FAMILY,
+];
+
+/// Snappy, 128K-row groups, statistics on timestamps and integers (parquet 59 pins the buffers
+/// of byte-array statistics until the file closes; see BENCHMARKS.md), and on the filter columns
+/// when the layout asks for them.
+fn writer_properties(schema: &Schema, layout: Layout) -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(128 * 1024))
@@ -157,14 +185,36 @@ fn writer_properties(schema: &Schema) -> WriterProperties {
             concat!("billing-engine be-engine ", env!("CARGO_PKG_VERSION")).to_string(),
         );
     for f in schema.fields() {
-        if matches!(f.data_type(), DataType::Utf8 | DataType::Decimal128(_, _)) {
-            b = b.set_column_statistics_enabled(
-                ColumnPath::from(f.name().as_str()),
-                EnabledStatistics::None,
-            );
+        let name = f.name().as_str();
+        let kept = layout != Layout::Plain && FILTER_COLUMNS.contains(&name);
+        if !kept && matches!(f.data_type(), DataType::Utf8 | DataType::Decimal128(_, _)) {
+            b = b.set_column_statistics_enabled(ColumnPath::from(name), EnabledStatistics::None);
         }
     }
     b.build()
+}
+
+/// The plan to write: each partition sorted by sub-account and service for [`Layout::Sorted`].
+async fn physical_plan(df: DataFrame, layout: Layout) -> Result<Arc<dyn ExecutionPlan>> {
+    let plan = df
+        .create_physical_plan()
+        .await
+        .map_err(EngineError::query("starting the rating"))?;
+    if layout != Layout::Sorted {
+        return Ok(plan);
+    }
+    let schema = plan.schema();
+    let mut keys = Vec::new();
+    for name in ["SubAccountId", "ServiceName"] {
+        let e = col(name, &schema).map_err(EngineError::query("sorting rated rows"))?;
+        keys.push(PhysicalSortExpr::new_default(e));
+    }
+    let Some(ordering) = LexOrdering::new(keys) else {
+        return Ok(plan);
+    };
+    Ok(Arc::new(
+        SortExec::new(ordering, plan).with_preserve_partitioning(true),
+    ))
 }
 
 pub(crate) fn session(partitions: usize) -> SessionContext {
@@ -229,6 +279,7 @@ pub(crate) async fn rate(
     ctx: &SessionContext,
     req: &RateRequest,
     out_dir: &Path,
+    layout: Layout,
 ) -> Result<Manifest> {
     let inputs = req
         .sources
@@ -249,7 +300,10 @@ pub(crate) async fn rate(
             .map(|f| f.as_ref().clone().with_nullable(true))
             .collect::<Vec<_>>(),
     ));
-    let (mut files, rows) = write_parts(df, out_dir, &schema).await?;
+    let plan = physical_plan(df, layout).await?;
+    let streams = execute_stream_partitioned(plan, ctx.task_ctx())
+        .map_err(EngineError::query("starting the rating"))?;
+    let (mut files, rows) = write_parts(streams, out_dir, &schema, layout).await?;
     let summed = Manifest::summed_columns(&stages);
     let mut groups = if files.is_empty() {
         vec![]
@@ -267,7 +321,7 @@ pub(crate) async fn rate(
     if !lines.is_empty() {
         let batch = lines_batch(&lines, &schema, req.period)?;
         let name = "lines.parquet";
-        write_batch(&out_dir.join(name), &schema, &batch)?;
+        write_batch(&out_dir.join(name), &schema, &batch, layout)?;
         files.push(name.to_string());
         groups.extend(lines.iter().map(line_group));
     }
@@ -317,12 +371,13 @@ pub(crate) fn line_group(l: &NewLine) -> Group {
     }
 }
 
-/// Execute the plan and write each partition to its own part file, in parallel.
-async fn write_parts(df: DataFrame, dir: &Path, schema: &SchemaRef) -> Result<(Vec<String>, u64)> {
-    let streams = df
-        .execute_stream_partitioned()
-        .await
-        .map_err(EngineError::query("starting the rating"))?;
+/// Write each partition's stream to its own part file, in parallel.
+async fn write_parts(
+    streams: Vec<datafusion::physical_plan::SendableRecordBatchStream>,
+    dir: &Path,
+    schema: &SchemaRef,
+    layout: Layout,
+) -> Result<(Vec<String>, u64)> {
     let mut tasks = Vec::new();
     for (i, mut stream) in streams.into_iter().enumerate() {
         let name = format!("part-{i:03}.parquet");
@@ -334,7 +389,7 @@ async fn write_parts(df: DataFrame, dir: &Path, schema: &SchemaRef) -> Result<(V
                 source: e,
             })?;
             let mut writer =
-                ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(&schema)))
+                ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(&schema, layout)))
                     .map_err(|e| parquet_error(&path, e))?;
             let mut rows = 0u64;
             while let Some(batch) = stream.next().await {
@@ -376,12 +431,18 @@ fn parquet_error(path: &Path, e: datafusion::parquet::errors::ParquetError) -> E
     }
 }
 
-fn write_batch(path: &Path, schema: &SchemaRef, batch: &RecordBatch) -> Result<()> {
+fn write_batch(
+    path: &Path,
+    schema: &SchemaRef,
+    batch: &RecordBatch,
+    layout: Layout,
+) -> Result<()> {
     let file = private_file(path).map_err(|e| EngineError::Write {
         path: path.to_path_buf(),
         source: e,
     })?;
-    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(schema)))
+    let mut writer =
+        ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(schema, layout)))
         .map_err(|e| parquet_error(path, e))?;
     writer.write(batch).map_err(|e| parquet_error(path, e))?;
     let file = writer.into_inner().map_err(|e| parquet_error(path, e))?;

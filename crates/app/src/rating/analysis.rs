@@ -1,10 +1,10 @@
 //! Analysis: a pivot over the rated data of a range of periods. Groups by any dimension (nested,
 //! with subtotals), filters with the rules' condition model, measures and one column per stage,
 //! sorted, top N with "others", a total per currency. Sums are exact and never cross currencies.
-//! Recent results are cached by the runs they read, so a new rating invalidates them.
+//! The pivot's results are cached by the runs they read (`pivot_cache.rs`), so a new rating
+//! invalidates them.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
 
 use be_domain::pricing::Filter;
 use be_domain::pricing::file::{ConditionFile, parse_filter};
@@ -93,32 +93,6 @@ pub struct AnalysisTable {
     pub rows: Vec<AnalysisRow>,
     /// One per currency.
     pub totals: Vec<AnalysisRow>,
-}
-
-/// The cache of recent analyses, keyed by the runs read and the query.
-#[derive(Default)]
-pub(crate) struct AnalysisCache {
-    entries: Mutex<Vec<(String, AnalysisTable)>>,
-}
-
-const CACHE_ENTRIES: usize = 64;
-
-impl AnalysisCache {
-    fn get(&self, key: &str) -> Option<AnalysisTable> {
-        let entries = self.entries.lock().ok()?;
-        entries
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, t)| t.clone())
-    }
-
-    fn put(&self, key: String, table: AnalysisTable) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.retain(|(k, _)| *k != key);
-            entries.insert(0, (key, table));
-            entries.truncate(CACHE_ENTRIES);
-        }
-    }
 }
 
 fn invalid(field: &'static str, code: &'static str, message: impl std::fmt::Display) -> AppError {
@@ -314,13 +288,6 @@ impl App {
             .collect::<Result<Vec<_>>>()?;
         let filter = self.analysis_filter(caller, query).await?;
         let (runs, unrated) = self.analysis_runs(org, &periods).await?;
-        let cache_key = format!(
-            "{org}|{runs:?}|{filter:?}|{}",
-            serde_json::to_string(query).map_err(AppError::internal)?
-        );
-        if let Some(hit) = self.analysis_cache.get(&cache_key) {
-            return Ok(hit);
-        }
         let dirs: Vec<std::path::PathBuf> = runs
             .iter()
             .map(|(p, run)| self.layout().rated_run_dir(org, *p, *run))
@@ -355,9 +322,8 @@ impl App {
         sums.extend(stages.iter().map(|s| s.column.clone()));
         let leaves = match &engine {
             None => vec![],
-            Some(engine) => {
-                engine
-                    .pivot(super::port::PivotInput {
+            Some(_) => {
+                self.cached_pivot(super::port::PivotInput {
                         runs: dirs,
                         group_by: group_by.clone(),
                         filter: filter.clone(),
@@ -398,7 +364,6 @@ impl App {
             rows: table.0,
             totals: table.1,
         };
-        self.analysis_cache.put(cache_key, out.clone());
         Ok(out)
     }
 }

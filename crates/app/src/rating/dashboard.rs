@@ -137,19 +137,36 @@ impl App {
             this_month.plus_months(-12),
             this_month,
         ));
-        let trend_rows = if trend_runs.is_empty() {
-            vec![]
-        } else {
-            self.engine()?
-                .pivot(PivotInput {
-                    runs: trend_runs,
-                    group_by: vec![],
-                    filter: filter.clone(),
-                    sums: sums.clone(),
-                    by_period: true,
-                })
-                .await?
+        let top_period = [this_month, last_month]
+            .into_iter()
+            .find(|p| rated.get(&p.key()).copied().flatten().is_some());
+        let month_runs = runs(&mut top_period.into_iter());
+        let dims = vec![
+            Dimension::Family,
+            Dimension::Focus("SubAccountName".into()),
+            Dimension::Focus("ServiceName".into()),
+            Dimension::Focus("ServiceCategory".into()),
+        ];
+        // The two pivots and the freshness are independent: asked at once.
+        let trend_query = PivotInput {
+            runs: trend_runs,
+            group_by: vec![],
+            filter: filter.clone(),
+            sums: sums.clone(),
+            by_period: true,
         };
+        let month_query = PivotInput {
+            runs: month_runs,
+            group_by: dims,
+            filter,
+            sums,
+            by_period: false,
+        };
+        let (trend_rows, month_rows, freshness) = tokio::try_join!(
+            self.trend_rows(trend_query),
+            self.dashboard_pivot(month_query),
+            self.freshness(caller),
+        )?;
         let trend = trend_rows
             .iter()
             .filter_map(|r| {
@@ -165,29 +182,6 @@ impl App {
                 })
             })
             .collect();
-        let top_period = [this_month, last_month]
-            .into_iter()
-            .find(|p| rated.get(&p.key()).copied().flatten().is_some());
-        let month_runs = runs(&mut top_period.into_iter());
-        let dims = vec![
-            Dimension::Family,
-            Dimension::Focus("SubAccountName".into()),
-            Dimension::Focus("ServiceName".into()),
-            Dimension::Focus("ServiceCategory".into()),
-        ];
-        let month_rows = if month_runs.is_empty() {
-            vec![]
-        } else {
-            self.engine()?
-                .pivot(PivotInput {
-                    runs: month_runs,
-                    group_by: dims,
-                    filter,
-                    sums,
-                    by_period: false,
-                })
-                .await?
-        };
         Ok(Dashboard {
             asset_group: group,
             this_month,
@@ -198,8 +192,47 @@ impl App {
             top_sub_accounts: top(&month_rows, 1),
             top_services: top(&month_rows, 2),
             by_category: top(&month_rows, 3),
-            freshness: self.freshness(caller).await?,
+            freshness,
         })
+    }
+
+    /// A pivot of the dashboard; none without runs (also on a server without an engine).
+    async fn dashboard_pivot(&self, q: PivotInput) -> Result<Vec<GroupedRow>> {
+        if q.runs.is_empty() {
+            return Ok(vec![]);
+        }
+        self.cached_pivot(q).await
+    }
+
+    /// The trend's rows (by period and currency). Without a filter they are each run's totals,
+    /// which its manifest holds: no Parquet is read, so the 13 months cost 13 small reads.
+    async fn trend_rows(&self, q: PivotInput) -> Result<Vec<GroupedRow>> {
+        if !q.filter.is_empty() || q.runs.is_empty() {
+            return self.dashboard_pivot(q).await;
+        }
+        let engine = self.engine()?;
+        let mut acc: BTreeMap<(Option<String>, Option<String>), GroupedRow> = BTreeMap::new();
+        for dir in &q.runs {
+            let period = crate::layout::period_of_run(dir);
+            for g in engine.summary(dir.clone()).await?.groups {
+                let row = acc
+                    .entry((period.clone(), g.currency.clone()))
+                    .or_insert_with(|| GroupedRow {
+                        keys: vec![period.clone()],
+                        currency: g.currency.clone(),
+                        rows: 0,
+                        sums: BTreeMap::new(),
+                    });
+                row.rows += g.rows;
+                for col in &q.sums {
+                    if let Some(v) = g.sums.get(col) {
+                        let slot = row.sums.entry(col.clone()).or_default();
+                        *slot = slot.checked_add(*v).expect("sums of stored money fit");
+                    }
+                }
+            }
+        }
+        Ok(acc.into_values().collect())
     }
 
     async fn freshness(&self, caller: &Caller) -> Result<Vec<Freshness>> {

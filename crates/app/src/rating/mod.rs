@@ -6,6 +6,7 @@
 mod analysis;
 mod dashboard;
 mod imports;
+mod pivot_cache;
 mod port;
 mod saved;
 mod views;
@@ -19,7 +20,7 @@ use be_domain::{
 };
 use be_store::{RatingRunRecord, SubAccountRecord};
 
-pub(crate) use analysis::AnalysisCache;
+pub(crate) use pivot_cache::PivotCache;
 pub use analysis::{AnalysisQuery, AnalysisRow, AnalysisTable, MEASURES};
 pub use dashboard::{Dashboard, Freshness, MonthFigures, TopRow};
 pub use imports::{SourcePeriod, SourcesOverview};

@@ -2,4 +2,5 @@
 
 mod common;
 mod example;
+mod pivot;
 mod property;

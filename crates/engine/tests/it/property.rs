@@ -24,23 +24,23 @@ type RowsByKey<'a> = BTreeMap<(i64, Option<String>), &'a BTreeMap<String, Option
 type LineKey = (String, Option<String>, Option<String>, String, i128);
 
 /// splitmix64: a small deterministic generator driven by the case's seed.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
-    fn chance(&mut self, percent: u64) -> bool {
+    pub(crate) fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
         &xs[self.below(xs.len())]
     }
     /// Money in millionths, scaled to 24 places.
@@ -56,7 +56,7 @@ const REGIONS: [&str; 3] = ["westeurope", "eastus", ""];
 const TEAMS: [&str; 3] = ["a", "b", ""];
 
 #[derive(Debug, Clone)]
-struct Row {
+pub(crate) struct Row {
     sub: &'static str,
     service: &'static str,
     region: &'static str,
@@ -72,7 +72,7 @@ struct Row {
     quantity: Option<i128>,
 }
 
-fn rows(r: &mut Rng) -> Vec<Row> {
+pub(crate) fn rows(r: &mut Rng) -> Vec<Row> {
     let n = 1 + r.below(40);
     (0..n)
         .map(|_| {
@@ -117,7 +117,7 @@ fn fmt6(v: i128) -> String {
     be_engine::money::format(v)
 }
 
-fn write_csv(rows: &[Row], path: &std::path::Path) {
+pub(crate) fn write_csv(rows: &[Row], path: &std::path::Path) {
     let mut w = csv::Writer::from_path(path).expect("csv");
     w.write_record([
         "BillingAccountId",
@@ -212,7 +212,7 @@ fn condition(r: &mut Rng, keys: &[String]) -> Condition {
     Condition { dimension, op }
 }
 
-fn filter(r: &mut Rng, keys: &[String], allow_empty: bool) -> Filter {
+pub(crate) fn filter(r: &mut Rng, keys: &[String], allow_empty: bool) -> Filter {
     if allow_empty && r.chance(35) {
         return Filter::all();
     }
@@ -321,7 +321,7 @@ fn rule(r: &mut Rng, i: usize, keys: &[String]) -> Rule {
     }
 }
 
-fn config(r: &mut Rng) -> PricingConfig {
+pub(crate) fn config(r: &mut Rng) -> PricingConfig {
     let from = period("2026-01");
     let strategies = if r.chance(70) {
         vec![StrategySet {

@@ -14,7 +14,13 @@ fn now() -> BillingPeriod {
 /// A server whose organization has this month and last month rated (by the stand-in), and a
 /// browser signed in to it.
 async fn rated() -> (TestApp, String, String, String) {
-    let app = spawn_app_with_engine(StubEngine::port(vec![now(), now().previous()])).await;
+    rated_with(StubEngine::port(vec![now(), now().previous()])).await
+}
+
+async fn rated_with(
+    engine: std::sync::Arc<dyn be_app::rating::RatingPort>,
+) -> (TestApp, String, String, String) {
+    let app = spawn_app_with_engine(engine).await;
     let t = app.tenant("MSP").await;
     let caller = app.app.token_caller(&t.token).await.expect("caller");
     let file = std::env::temp_dir().join(format!("be-stub-{}.csv", uuid::Uuid::new_v4()));
@@ -135,6 +141,45 @@ async fn the_dashboard_shows_each_currency_apart_with_a_trend_chart() {
     assert!(section(body, "freshness").contains("No connections"));
     let lower = body.to_lowercase();
     assert!(!lower.contains(" style=") && !lower.contains("<script>"));
+}
+
+#[tokio::test]
+async fn pivots_are_cached_until_a_new_rating_of_a_period_they_read() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let (engine, pivots) = StubEngine::counting(vec![now(), now().previous()]);
+    let (app, _, _, token) = rated_with(engine).await;
+    let caller = app.app.token_caller(&token).await.expect("caller");
+    let query: be_app::rating::AnalysisQuery = serde_json::from_value(serde_json::json!({
+        "from": now().previous().key(), "to": now().key(), "group_by": ["ServiceName"]
+    }))
+    .expect("query");
+    let first = app.app.analysis(&caller, &query).await.expect("analysis");
+    assert_eq!(pivots.load(SeqCst), 1);
+    let again = app.app.analysis(&caller, &query).await.expect("analysis");
+    assert_eq!(again, first);
+    assert_eq!(pivots.load(SeqCst), 1, "the same runs: from the cache");
+    // The dashboard: its trend without a filter comes from the runs' totals, its month is a pivot.
+    app.app.dashboard(&caller, Some("")).await.expect("dashboard");
+    assert_eq!(pivots.load(SeqCst), 2, "the month");
+    app.app.dashboard(&caller, Some("")).await.expect("dashboard");
+    assert_eq!(pivots.load(SeqCst), 2, "the dashboard again: from the cache");
+
+    // A new rating of this month: a new run, so every query reading it is computed again.
+    app.app.rate_now(&caller, &now().key()).await.expect("rate");
+    while app.app.run_due_jobs().await.expect("jobs") > 0 {}
+    let after = app.app.analysis(&caller, &query).await.expect("analysis");
+    assert_eq!(pivots.load(SeqCst), 3, "a new rating invalidates the analysis");
+    assert_eq!(after.periods, first.periods);
+    app.app.dashboard(&caller, Some("")).await.expect("dashboard");
+    assert_eq!(pivots.load(SeqCst), 4, "and the dashboard's month");
+    // Another query over last month only still reads the same run: cached after its first time.
+    let last: be_app::rating::AnalysisQuery = serde_json::from_value(serde_json::json!({
+        "from": now().previous().key(), "to": now().previous().key(), "group_by": ["ServiceName"]
+    }))
+    .expect("query");
+    app.app.analysis(&caller, &last).await.expect("analysis");
+    app.app.analysis(&caller, &last).await.expect("analysis");
+    assert_eq!(pivots.load(SeqCst), 5);
 }
 
 /// `/analysis?...` for a range and groupings, the asset group left at none.

@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use be_app::rating::{
-    GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery, PivotInput, Port,
+    GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery, PivotInput, Port,
     PortError, PortErrorKind, RateInput, RatedLine, RatedSummary, RatingPort,
 };
 use be_domain::{BillingPeriod, Exact};
@@ -61,6 +62,25 @@ pub const ROWS: &[StubRow] = &[
 ];
 
 impl StubRow {
+    /// The row's measures.
+    fn sums(&self) -> [(&'static str, Exact); 5] {
+        let profit = ex(self.billed).checked_sub(ex(self.provider)).expect("fits");
+        [
+            ("ProviderCost", ex(self.provider)),
+            ("BilledCost", ex(self.billed)),
+            ("EffectiveCost", ex(self.provider)),
+            ("ListCost", ex(self.provider)),
+            ("Profit", profit),
+        ]
+    }
+
+    fn dim(&self, name: &str) -> Option<String> {
+        self.dims
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+
     /// Whether the row meets a filter (dimensions by label; the currency too).
     fn matches(&self, filter: &be_domain::pricing::Filter) -> bool {
         filter.matches(|d| {
@@ -75,6 +95,8 @@ impl StubRow {
 
 pub struct StubEngine {
     pub periods: Vec<BillingPeriod>,
+    /// How many pivots it computed.
+    pub pivots: Arc<AtomicUsize>,
 }
 
 fn ex(s: &str) -> Exact {
@@ -119,8 +141,27 @@ impl RatingPort for StubEngine {
         Ok(summary())
     }
 
+    /// A run's totals, as a manifest holds them: one group per row of `ROWS`.
     async fn summary(&self, _run_dir: PathBuf) -> Result<RatedSummary, PortError> {
-        Ok(summary())
+        let groups = ROWS
+            .iter()
+            .map(|r| GroupTotals {
+                family: r.dim("BillingFamilyName"),
+                sub_account_id: r.dim("SubAccountName"),
+                sub_account_name: r.dim("SubAccountName"),
+                billing_account_id: None,
+                source_id: None,
+                currency: Some(r.currency.to_string()),
+                plan: None,
+                rule_id: None,
+                rows: 1,
+                sums: r.sums().iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            })
+            .collect();
+        Ok(RatedSummary {
+            groups,
+            ..summary()
+        })
     }
 
     async fn preview_grouped(
@@ -140,6 +181,7 @@ impl RatingPort for StubEngine {
     }
 
     async fn pivot(&self, q: PivotInput) -> Result<Vec<GroupedRow>, PortError> {
+        self.pivots.fetch_add(1, Ordering::SeqCst);
         let mut acc: BTreeMap<(Vec<Option<String>>, String), GroupedRow> = BTreeMap::new();
         for dir in &q.runs {
             for row in ROWS.iter().filter(|r| r.matches(&q.filter)) {
@@ -165,14 +207,7 @@ impl RatingPort for StubEngine {
                         sums: BTreeMap::new(),
                     });
                 g.rows += 1;
-                let profit = ex(row.billed).checked_sub(ex(row.provider)).expect("fits");
-                for (k, v) in [
-                    ("ProviderCost", ex(row.provider)),
-                    ("BilledCost", ex(row.billed)),
-                    ("EffectiveCost", ex(row.provider)),
-                    ("ListCost", ex(row.provider)),
-                    ("Profit", profit),
-                ] {
+                for (k, v) in row.sums() {
                     if q.sums.iter().any(|s| s == k) {
                         let slot = g.sums.entry(k.to_string()).or_default();
                         *slot = slot.checked_add(v).expect("fits");
@@ -252,6 +287,16 @@ impl RatingPort for StubEngine {
 
 impl StubEngine {
     pub fn port(periods: Vec<BillingPeriod>) -> Arc<dyn RatingPort> {
-        Arc::new(StubEngine { periods })
+        Self::counting(periods).0
+    }
+
+    /// The stand-in and its count of pivots computed.
+    pub fn counting(periods: Vec<BillingPeriod>) -> (Arc<dyn RatingPort>, Arc<AtomicUsize>) {
+        let pivots = Arc::new(AtomicUsize::new(0));
+        let engine = StubEngine {
+            periods,
+            pivots: pivots.clone(),
+        };
+        (Arc::new(engine), pivots)
     }
 }
