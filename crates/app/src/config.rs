@@ -792,7 +792,10 @@ mod tests {
     fn server_limits_are_read_and_checked() {
         let c = Config::default();
         assert_eq!(
-            (c.server.header_read_timeout_seconds, c.server.max_connections),
+            (
+                c.server.header_read_timeout_seconds,
+                c.server.max_connections
+            ),
             (10, 1024)
         );
         let c = Config::load_from(
@@ -804,11 +807,18 @@ mod tests {
         )
         .expect("loads");
         assert_eq!(
-            (c.server.header_read_timeout_seconds, c.server.max_connections),
+            (
+                c.server.header_read_timeout_seconds,
+                c.server.max_connections
+            ),
             (3, 64)
         );
         for (var, value, needle) in [
-            ("BILLING_ENGINE_HEADER_READ_TIMEOUT_SECONDS", "0", "header_read_timeout_seconds"),
+            (
+                "BILLING_ENGINE_HEADER_READ_TIMEOUT_SECONDS",
+                "0",
+                "header_read_timeout_seconds",
+            ),
             ("BILLING_ENGINE_MAX_CONNECTIONS", "0", "max_connections"),
         ] {
             let msg = Config::load_from(None, env(&[(var, value)]))

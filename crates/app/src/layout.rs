@@ -190,4 +190,3 @@ mod tests {
         assert_eq!(l.job_scratch(j), PathBuf::from(format!("/data/tmp/{j}")));
     }
 }
-

@@ -137,7 +137,10 @@ impl AzureClient {
             tracing::warn!(path = %dest.display(), error = %e, "cannot write a downloaded report");
             fail(
                 ErrorKind::DownloadFailed,
-                format!("the downloaded report could not be written to disk ({})", e.kind()),
+                format!(
+                    "the downloaded report could not be written to disk ({})",
+                    e.kind()
+                ),
             )
         })?;
         let mut written: u64 = 0;

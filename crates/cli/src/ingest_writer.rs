@@ -125,7 +125,11 @@ mod tests {
                 !e.message.contains("be-secret-folder") && !e.remedy.contains("be-secret-folder"),
                 "{e:?}"
             );
-            assert!(e.message.contains("part-"), "the file is named: {}", e.message);
+            assert!(
+                e.message.contains("part-"),
+                "the file is named: {}",
+                e.message
+            );
         }
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -121,18 +121,27 @@ pub struct DownloadArgs {
 pub enum TemplatesCommand {
     List,
     /// A template as JSON (a starting point for `create`).
-    Show { template: String },
+    Show {
+        template: String,
+    },
     /// Create a template from a JSON file (the shape `show` prints, without id and builtin).
-    Create { file: PathBuf },
+    Create {
+        file: PathBuf,
+    },
     /// Replace a template from a JSON file.
-    Update { template: String, file: PathBuf },
+    Update {
+        template: String,
+        file: PathBuf,
+    },
     /// Copy a template under a new name.
     Copy {
         template: String,
         #[arg(long)]
         name: String,
     },
-    Delete { template: String },
+    Delete {
+        template: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -140,7 +149,9 @@ pub enum CustomersCommand {
     List,
     /// Set a customer's details; KEY is the family's name (or the template's grouping value).
     Set(CustomerArgs),
-    Delete { key: String },
+    Delete {
+        key: String,
+    },
 }
 
 #[derive(Args)]
@@ -179,7 +190,9 @@ pub enum SchedulesCommand {
         #[arg(long)]
         send: bool,
     },
-    Delete { id: String },
+    Delete {
+        id: String,
+    },
 }
 
 pub async fn invoices(cmd: InvoicesCommand) -> anyhow::Result<()> {
@@ -187,7 +200,13 @@ pub async fn invoices(cmd: InvoicesCommand) -> anyhow::Result<()> {
     match cmd {
         InvoicesCommand::Run(args) => run(&api, args).await,
         InvoicesCommand::Finalize { run, json } => {
-            let (_, r) = api.call(Method::POST, &format!("/invoice-runs/{}/finalize", q(&run)), None).await?;
+            let (_, r) = api
+                .call(
+                    Method::POST,
+                    &format!("/invoice-runs/{}/finalize", q(&run)),
+                    None,
+                )
+                .await?;
             if json {
                 return print_json(&r);
             }
@@ -195,7 +214,12 @@ pub async fn invoices(cmd: InvoicesCommand) -> anyhow::Result<()> {
             Ok(())
         }
         InvoicesCommand::Discard { run } => {
-            api.call(Method::POST, &format!("/invoice-runs/{}/discard", q(&run)), None).await?;
+            api.call(
+                Method::POST,
+                &format!("/invoice-runs/{}/discard", q(&run)),
+                None,
+            )
+            .await?;
             println!("run {run} discarded");
             Ok(())
         }
@@ -205,19 +229,39 @@ pub async fn invoices(cmd: InvoicesCommand) -> anyhow::Result<()> {
         InvoicesCommand::Download(args) => download(&api, args).await,
         InvoicesCommand::Send { invoice, to } => {
             let id = invoice_id(&api, &invoice).await?;
-            let (_, d) = api.call(Method::POST, &format!("/invoices/{id}/send"), Some(json!({"to": to}))).await?;
-            println!("queued an e-mail to {} (delivery {})", join(&d["recipients"]), str_of(&d, "id"));
+            let (_, d) = api
+                .call(
+                    Method::POST,
+                    &format!("/invoices/{id}/send"),
+                    Some(json!({"to": to})),
+                )
+                .await?;
+            println!(
+                "queued an e-mail to {} (delivery {})",
+                join(&d["recipients"]),
+                str_of(&d, "id")
+            );
             Ok(())
         }
-        InvoicesCommand::Rerate { period, dry_run, json } => rerate(&api, &period, dry_run, json).await,
+        InvoicesCommand::Rerate {
+            period,
+            dry_run,
+            json,
+        } => rerate(&api, &period, dry_run, json).await,
         InvoicesCommand::TieOut { period, json } => tie_out(&api, &period, json).await,
         InvoicesCommand::Lock { period } => {
-            api.call(Method::PUT, &format!("/period-locks/{}", q(&period)), None).await?;
+            api.call(Method::PUT, &format!("/period-locks/{}", q(&period)), None)
+                .await?;
             println!("{period} locked");
             Ok(())
         }
         InvoicesCommand::Unlock { period } => {
-            api.call(Method::DELETE, &format!("/period-locks/{}", q(&period)), None).await?;
+            api.call(
+                Method::DELETE,
+                &format!("/period-locks/{}", q(&period)),
+                None,
+            )
+            .await?;
             println!("{period} unlocked");
             Ok(())
         }
@@ -229,18 +273,27 @@ pub async fn invoices(cmd: InvoicesCommand) -> anyhow::Result<()> {
 }
 
 fn join(v: &Value) -> String {
-    v.as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parameter(raw: &str) -> anyhow::Result<Value> {
-    let (label, value) = raw
-        .split_once('=')
-        .ok_or_else(|| anyhow!("--param {raw:?}: write LABEL=VALUE, e.g. --param \"Contract=C-1042\""))?;
+    let (label, value) = raw.split_once('=').ok_or_else(|| {
+        anyhow!("--param {raw:?}: write LABEL=VALUE, e.g. --param \"Contract=C-1042\"")
+    })?;
     Ok(json!({"label": label.trim(), "value": value.trim()}))
 }
 
 async fn run(api: &Api, a: RunArgs) -> anyhow::Result<()> {
-    let parameters = a.params.iter().map(|p| parameter(p)).collect::<anyhow::Result<Vec<_>>>()?;
+    let parameters = a
+        .params
+        .iter()
+        .map(|p| parameter(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let body = json!({"template": a.template, "from": a.from, "to": a.to, "issue_date": a.issue_date, "parameters": parameters});
     let (_, r) = api.call(Method::POST, "/invoice-runs", Some(body)).await?;
     if a.json {
@@ -249,7 +302,13 @@ async fn run(api: &Api, a: RunArgs) -> anyhow::Result<()> {
     print_run(&r);
     let id = str_of(&r, "id");
     for inv in r["invoices"].as_array().into_iter().flatten() {
-        let (_, full) = api.call(Method::GET, &format!("/invoices/{}", str_of(inv, "id")), None).await?;
+        let (_, full) = api
+            .call(
+                Method::GET,
+                &format!("/invoices/{}", str_of(inv, "id")),
+                None,
+            )
+            .await?;
         print_lines(&full["document"]);
     }
     println!("draft run {id}: `billing-engine invoices finalize {id}` numbers and locks it");
@@ -272,10 +331,15 @@ fn print_run(r: &Value) {
         str_of(r, "period_to"),
         str_of(r, "issue_date"),
         str_of(r, "template"),
-        if r["outdated"].as_bool() == Some(true) { " — OUTDATED: the rating changed since this draft" } else { "" }
+        if r["outdated"].as_bool() == Some(true) {
+            " — OUTDATED: the rating changed since this draft"
+        } else {
+            ""
+        }
     );
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(["NUMBER", "KIND", "CUSTOMER", "LINES", "TOTAL"]);
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(["NUMBER", "KIND", "CUSTOMER", "LINES", "TOTAL"]);
     for inv in r["invoices"].as_array().into_iter().flatten() {
         t.add_row([
             number_of(inv),
@@ -299,21 +363,49 @@ fn right_align(t: &mut Table, columns: &[usize]) {
 
 fn print_lines(doc: &Value) {
     let currency = str_of(doc, "currency");
-    println!("{} — {} {}", str_of(&doc["customer"], "billing_name"), doc["kind"].as_str().unwrap_or("").replace('_', " "), doc["number"].as_str().unwrap_or("(draft)"));
+    println!(
+        "{} — {} {}",
+        str_of(&doc["customer"], "billing_name"),
+        doc["kind"].as_str().unwrap_or("").replace('_', " "),
+        doc["number"].as_str().unwrap_or("(draft)")
+    );
     let mut t = Table::new();
-    let mut header: Vec<String> = doc["line_headings"].as_array().into_iter().flatten().filter_map(|h| h.as_str().map(str::to_string)).collect();
+    let mut header: Vec<String> = doc["line_headings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|h| h.as_str().map(str::to_string))
+        .collect();
     header.push("AMOUNT".into());
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(header.clone());
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(header.clone());
     for l in doc["lines"].as_array().into_iter().flatten() {
-        let mut row: Vec<String> = l["values"].as_array().into_iter().flatten().map(|v| v.as_str().unwrap_or("").to_string()).collect();
+        let mut row: Vec<String> = l["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_str().unwrap_or("").to_string())
+            .collect();
         row.push(money(str_of(l, "amount"), currency));
         t.add_row(row);
     }
-    t.add_row(total_row(&header, "Subtotal", &money(str_of(doc, "subtotal"), currency)));
+    t.add_row(total_row(
+        &header,
+        "Subtotal",
+        &money(str_of(doc, "subtotal"), currency),
+    ));
     for f in doc["formulas"].as_array().into_iter().flatten() {
-        t.add_row(total_row(&header, &format!("{} ({})", str_of(f, "label"), str_of(f, "formula")), &money(str_of(f, "amount"), currency)));
+        t.add_row(total_row(
+            &header,
+            &format!("{} ({})", str_of(f, "label"), str_of(f, "formula")),
+            &money(str_of(f, "amount"), currency),
+        ));
     }
-    t.add_row(total_row(&header, "Total", &money(str_of(doc, "total"), currency)));
+    t.add_row(total_row(
+        &header,
+        "Total",
+        &money(str_of(doc, "total"), currency),
+    ));
     right_align(&mut t, &[header.len() - 1]);
     println!("{t}");
 }
@@ -331,12 +423,17 @@ async fn runs(api: &Api, json: bool) -> anyhow::Result<()> {
         return print_json(&r);
     }
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(["RUN", "STATE", "PERIODS", "ISSUED", "TEMPLATE", "INVOICES"]);
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(["RUN", "STATE", "PERIODS", "ISSUED", "TEMPLATE", "INVOICES"]);
     for run in r["items"].as_array().into_iter().flatten() {
         t.add_row([
             str_of(run, "id").to_string(),
             str_of(run, "state").to_string(),
-            format!("{} to {}", str_of(run, "period_from"), str_of(run, "period_to")),
+            format!(
+                "{} to {}",
+                str_of(run, "period_from"),
+                str_of(run, "period_to")
+            ),
             str_of(run, "issue_date").to_string(),
             str_of(run, "template").to_string(),
             run["invoices"].as_array().map_or(0, Vec::len).to_string(),
@@ -352,13 +449,19 @@ async fn list(api: &Api, json: bool) -> anyhow::Result<()> {
         return print_json(&r);
     }
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(["NUMBER", "KIND", "ISSUED", "PERIODS", "CUSTOMER", "TOTAL", "ID"]);
+    t.load_preset(UTF8_FULL_CONDENSED).set_header([
+        "NUMBER", "KIND", "ISSUED", "PERIODS", "CUSTOMER", "TOTAL", "ID",
+    ]);
     for inv in r["items"].as_array().into_iter().flatten() {
         t.add_row([
             number_of(inv),
             str_of(inv, "kind").replace('_', " "),
             str_of(inv, "issue_date").to_string(),
-            format!("{} to {}", str_of(inv, "period_from"), str_of(inv, "period_to")),
+            format!(
+                "{} to {}",
+                str_of(inv, "period_from"),
+                str_of(inv, "period_to")
+            ),
             str_of(inv, "customer").to_string(),
             money(str_of(inv, "total"), str_of(inv, "currency")),
             str_of(inv, "id").to_string(),
@@ -386,13 +489,21 @@ async fn invoice_id(api: &Api, wanted: &str) -> anyhow::Result<String> {
 
 async fn show(api: &Api, invoice: &str, json: bool) -> anyhow::Result<()> {
     let id = invoice_id(api, invoice).await?;
-    let (_, r) = api.call(Method::GET, &format!("/invoices/{id}"), None).await?;
+    let (_, r) = api
+        .call(Method::GET, &format!("/invoices/{id}"), None)
+        .await?;
     if json {
         return print_json(&r);
     }
     print_lines(&r["document"]);
     for d in r["deliveries"].as_array().into_iter().flatten() {
-        println!("e-mail to {}: {} ({} attempts) {}", join(&d["recipients"]), str_of(d, "state"), d["attempts"], str_of(d, "server_answer"));
+        println!(
+            "e-mail to {}: {} ({} attempts) {}",
+            join(&d["recipients"]),
+            str_of(d, "state"),
+            d["attempts"],
+            str_of(d, "server_answer")
+        );
     }
     Ok(())
 }
@@ -408,7 +519,10 @@ async fn download(api: &Api, a: DownloadArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot reach the server at {}", api.base()))?;
     if !resp.status().is_success() {
-        return Err(crate::client::read(resp).await.err().unwrap_or_else(|| anyhow!("the server refused the request")));
+        return Err(crate::client::read(resp)
+            .await
+            .err()
+            .unwrap_or_else(|| anyhow!("the server refused the request")));
     }
     let name = resp
         .headers()
@@ -425,7 +539,13 @@ async fn download(api: &Api, a: DownloadArgs) -> anyhow::Result<()> {
 }
 
 async fn rerate(api: &Api, period: &str, dry_run: bool, json: bool) -> anyhow::Result<()> {
-    let (_, r) = api.call(Method::POST, &format!("/periods/{}/rerate", q(period)), Some(json!({"dry_run": dry_run}))).await?;
+    let (_, r) = api
+        .call(
+            Method::POST,
+            &format!("/periods/{}/rerate", q(period)),
+            Some(json!({"dry_run": dry_run})),
+        )
+        .await?;
     if json {
         return print_json(&r);
     }
@@ -445,12 +565,26 @@ async fn rerate(api: &Api, period: &str, dry_run: bool, json: bool) -> anyhow::R
             str_of(c, "settled_by").replace('_', " ")
         );
         for l in c["lines"].as_array().into_iter().flatten() {
-            let name = l["rule"].as_str().map(str::to_string).unwrap_or_else(|| join(&l["values"]));
-            println!("  {name}: {} -> {} ({})", money(str_of(l, "before"), cur), money(str_of(l, "after"), cur), money(str_of(l, "difference"), cur));
+            let name = l["rule"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| join(&l["values"]));
+            println!(
+                "  {name}: {} -> {} ({})",
+                money(str_of(l, "before"), cur),
+                money(str_of(l, "after"), cur),
+                money(str_of(l, "difference"), cur)
+            );
         }
     }
     for n in r["issued"].as_array().into_iter().flatten() {
-        println!("issued {} {} for {}: {}", str_of(n, "kind").replace('_', " "), number_of(n), str_of(n, "customer"), money(str_of(n, "total"), str_of(n, "currency")));
+        println!(
+            "issued {} {} for {}: {}",
+            str_of(n, "kind").replace('_', " "),
+            number_of(n),
+            str_of(n, "customer"),
+            money(str_of(n, "total"), str_of(n, "currency"))
+        );
     }
     if dry_run && !changes.is_empty() {
         println!("dry run: nothing was rated or issued; run without --dry-run to issue the notes");
@@ -459,22 +593,45 @@ async fn rerate(api: &Api, period: &str, dry_run: bool, json: bool) -> anyhow::R
 }
 
 async fn tie_out(api: &Api, period: &str, json: bool) -> anyhow::Result<()> {
-    let (_, r) = api.call(Method::GET, &format!("/periods/{}/tie-out", q(period)), None).await?;
+    let (_, r) = api
+        .call(
+            Method::GET,
+            &format!("/periods/{}/tie-out", q(period)),
+            None,
+        )
+        .await?;
     if json {
         return print_json(&r);
     }
     for c in r["currencies"].as_array().into_iter().flatten() {
         let cur = str_of(c, "currency");
         let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED).set_header([format!("{period} ({cur})"), "AMOUNT".into()]);
-        t.add_row(["Provider cost".to_string(), money(str_of(c, "provider_total"), cur)]);
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_header([format!("{period} ({cur})"), "AMOUNT".into()]);
+        t.add_row([
+            "Provider cost".to_string(),
+            money(str_of(c, "provider_total"), cur),
+        ]);
         for s in c["steps"].as_array().into_iter().flatten() {
-            t.add_row([str_of(s, "label").to_string(), money(str_of(s, "amount"), cur)]);
+            t.add_row([
+                str_of(s, "label").to_string(),
+                money(str_of(s, "amount"), cur),
+            ]);
         }
-        t.add_row([format!("Invoiced ({} documents)", c["invoices"]), money(str_of(c, "invoiced_total"), cur)]);
+        t.add_row([
+            format!("Invoiced ({} documents)", c["invoices"]),
+            money(str_of(c, "invoiced_total"), cur),
+        ]);
         right_align(&mut t, &[1]);
         println!("{t}");
-        println!("{}", if c["reconciled"].as_bool() == Some(true) { "✓ every step explained" } else { "✗ a difference is not explained (see the steps marked unexplained)" });
+        println!(
+            "{}",
+            if c["reconciled"].as_bool() == Some(true) {
+                "✓ every step explained"
+            } else {
+                "✗ a difference is not explained (see the steps marked unexplained)"
+            }
+        );
     }
     if let Some(p) = r["provider_reported"].as_str() {
         println!("the provider reported {p} for {period}");
@@ -488,9 +645,19 @@ async fn locks(api: &Api, json: bool) -> anyhow::Result<()> {
         return print_json(&r);
     }
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(["PERIOD", "REASON", "LOCKED AT", "CHANGES WAITING SINCE"]);
+    t.load_preset(UTF8_FULL_CONDENSED).set_header([
+        "PERIOD",
+        "REASON",
+        "LOCKED AT",
+        "CHANGES WAITING SINCE",
+    ]);
     for l in r["items"].as_array().into_iter().flatten() {
-        t.add_row([str_of(l, "period"), str_of(l, "reason"), str_of(l, "locked_at"), l["pending_since"].as_str().unwrap_or("-")]);
+        t.add_row([
+            str_of(l, "period"),
+            str_of(l, "reason"),
+            str_of(l, "locked_at"),
+            l["pending_since"].as_str().unwrap_or("-"),
+        ]);
     }
     println!("{t}");
     Ok(())
@@ -505,12 +672,16 @@ async fn template_id(api: &Api, wanted: &str) -> anyhow::Result<String> {
         .flatten()
         .find(|t| str_of(t, "id") == wanted || str_of(t, "name").eq_ignore_ascii_case(wanted))
         .map(|t| str_of(t, "id").to_string())
-        .ok_or_else(|| anyhow!("no template {wanted:?}; `billing-engine invoices templates list` shows them"))
+        .ok_or_else(|| {
+            anyhow!("no template {wanted:?}; `billing-engine invoices templates list` shows them")
+        })
 }
 
 fn read_json(file: &PathBuf) -> anyhow::Result<Value> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let mut v: Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mut v: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
     if let Some(o) = v.as_object_mut() {
         for k in ["id", "builtin", "updated_at"] {
             o.remove(k);
@@ -524,34 +695,80 @@ async fn templates(api: &Api, cmd: TemplatesCommand) -> anyhow::Result<()> {
         TemplatesCommand::List => {
             let (_, r) = api.call(Method::GET, "/invoice-templates", None).await?;
             let mut t = Table::new();
-            t.load_preset(UTF8_FULL_CONDENSED).set_header(["NAME", "ONE INVOICE PER", "LINES BY", "MEASURE", "ID"]);
+            t.load_preset(UTF8_FULL_CONDENSED).set_header([
+                "NAME",
+                "ONE INVOICE PER",
+                "LINES BY",
+                "MEASURE",
+                "ID",
+            ]);
             for x in r["items"].as_array().into_iter().flatten() {
-                let name = format!("{}{}", str_of(x, "name"), if x["builtin"].as_bool() == Some(true) { " (built in)" } else { "" });
-                t.add_row([name, str_of(x, "invoice_by").to_string(), join(&x["line_by"]), str_of(x, "measure").to_string(), str_of(x, "id").to_string()]);
+                let name = format!(
+                    "{}{}",
+                    str_of(x, "name"),
+                    if x["builtin"].as_bool() == Some(true) {
+                        " (built in)"
+                    } else {
+                        ""
+                    }
+                );
+                t.add_row([
+                    name,
+                    str_of(x, "invoice_by").to_string(),
+                    join(&x["line_by"]),
+                    str_of(x, "measure").to_string(),
+                    str_of(x, "id").to_string(),
+                ]);
             }
             println!("{t}");
         }
         TemplatesCommand::Show { template } => {
             let id = template_id(api, &template).await?;
-            print_json(&api.call(Method::GET, &format!("/invoice-templates/{id}"), None).await?.1)?;
+            print_json(
+                &api.call(Method::GET, &format!("/invoice-templates/{id}"), None)
+                    .await?
+                    .1,
+            )?;
         }
         TemplatesCommand::Create { file } => {
-            let (_, t) = api.call(Method::POST, "/invoice-templates", Some(read_json(&file)?)).await?;
-            println!("template {} created ({})", str_of(&t, "name"), str_of(&t, "id"));
+            let (_, t) = api
+                .call(Method::POST, "/invoice-templates", Some(read_json(&file)?))
+                .await?;
+            println!(
+                "template {} created ({})",
+                str_of(&t, "name"),
+                str_of(&t, "id")
+            );
         }
         TemplatesCommand::Update { template, file } => {
             let id = template_id(api, &template).await?;
-            api.call(Method::PUT, &format!("/invoice-templates/{id}"), Some(read_json(&file)?)).await?;
+            api.call(
+                Method::PUT,
+                &format!("/invoice-templates/{id}"),
+                Some(read_json(&file)?),
+            )
+            .await?;
             println!("template {template} updated");
         }
         TemplatesCommand::Copy { template, name } => {
             let id = template_id(api, &template).await?;
-            let (_, t) = api.call(Method::POST, &format!("/invoice-templates/{id}/copy"), Some(json!({"name": name}))).await?;
-            println!("template {} created ({})", str_of(&t, "name"), str_of(&t, "id"));
+            let (_, t) = api
+                .call(
+                    Method::POST,
+                    &format!("/invoice-templates/{id}/copy"),
+                    Some(json!({"name": name})),
+                )
+                .await?;
+            println!(
+                "template {} created ({})",
+                str_of(&t, "name"),
+                str_of(&t, "id")
+            );
         }
         TemplatesCommand::Delete { template } => {
             let id = template_id(api, &template).await?;
-            api.call(Method::DELETE, &format!("/invoice-templates/{id}"), None).await?;
+            api.call(Method::DELETE, &format!("/invoice-templates/{id}"), None)
+                .await?;
             println!("template {template} deleted");
         }
     }
@@ -563,9 +780,21 @@ async fn customers(api: &Api, cmd: CustomersCommand) -> anyhow::Result<()> {
         CustomersCommand::List => {
             let (_, r) = api.call(Method::GET, "/customers", None).await?;
             let mut t = Table::new();
-            t.load_preset(UTF8_FULL_CONDENSED).set_header(["KEY", "BILLING NAME", "RECIPIENTS", "TAX ID", "PO"]);
+            t.load_preset(UTF8_FULL_CONDENSED).set_header([
+                "KEY",
+                "BILLING NAME",
+                "RECIPIENTS",
+                "TAX ID",
+                "PO",
+            ]);
             for c in r["items"].as_array().into_iter().flatten() {
-                t.add_row([str_of(c, "key").to_string(), str_of(c, "billing_name").to_string(), join(&c["emails"]), str_of(c, "tax_id").to_string(), str_of(c, "purchase_order").to_string()]);
+                t.add_row([
+                    str_of(c, "key").to_string(),
+                    str_of(c, "billing_name").to_string(),
+                    join(&c["emails"]),
+                    str_of(c, "tax_id").to_string(),
+                    str_of(c, "purchase_order").to_string(),
+                ]);
             }
             println!("{t}");
         }
@@ -576,7 +805,8 @@ async fn customers(api: &Api, cmd: CustomersCommand) -> anyhow::Result<()> {
             println!("customer {} saved", a.key);
         }
         CustomersCommand::Delete { key } => {
-            api.call(Method::DELETE, &format!("/customers/{}", q(&key)), None).await?;
+            api.call(Method::DELETE, &format!("/customers/{}", q(&key)), None)
+                .await?;
             println!("customer {key} removed");
         }
     }
@@ -588,19 +818,44 @@ async fn schedules(api: &Api, cmd: SchedulesCommand) -> anyhow::Result<()> {
         SchedulesCommand::List => {
             let (_, r) = api.call(Method::GET, "/invoice-schedules", None).await?;
             let mut t = Table::new();
-            t.load_preset(UTF8_FULL_CONDENSED).set_header(["NAME", "DAY", "FINALIZE", "SEND", "NEXT RUN", "ID"]);
+            t.load_preset(UTF8_FULL_CONDENSED)
+                .set_header(["NAME", "DAY", "FINALIZE", "SEND", "NEXT RUN", "ID"]);
             for s in r["items"].as_array().into_iter().flatten() {
-                t.add_row([str_of(s, "name").to_string(), s["day_of_month"].to_string(), s["finalize"].to_string(), s["send"].to_string(), str_of(s, "next_run_at").to_string(), str_of(s, "id").to_string()]);
+                t.add_row([
+                    str_of(s, "name").to_string(),
+                    s["day_of_month"].to_string(),
+                    s["finalize"].to_string(),
+                    s["send"].to_string(),
+                    str_of(s, "next_run_at").to_string(),
+                    str_of(s, "id").to_string(),
+                ]);
             }
             println!("{t}");
         }
-        SchedulesCommand::Create { name, day, template, finalize, send } => {
+        SchedulesCommand::Create {
+            name,
+            day,
+            template,
+            finalize,
+            send,
+        } => {
             let body = json!({"name": name, "day_of_month": day, "template": template, "finalize": finalize, "send": send});
-            let (_, s) = api.call(Method::POST, "/invoice-schedules", Some(body)).await?;
-            println!("schedule {} created; next run {}", str_of(&s, "name"), str_of(&s, "next_run_at"));
+            let (_, s) = api
+                .call(Method::POST, "/invoice-schedules", Some(body))
+                .await?;
+            println!(
+                "schedule {} created; next run {}",
+                str_of(&s, "name"),
+                str_of(&s, "next_run_at")
+            );
         }
         SchedulesCommand::Delete { id } => {
-            api.call(Method::DELETE, &format!("/invoice-schedules/{}", q(&id)), None).await?;
+            api.call(
+                Method::DELETE,
+                &format!("/invoice-schedules/{}", q(&id)),
+                None,
+            )
+            .await?;
             println!("schedule deleted");
         }
     }

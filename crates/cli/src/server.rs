@@ -315,7 +315,12 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
 /// template (a restarted demo keeps the user's changes).
 async fn seed_demo_invoicing(app: &App, caller: &be_app::Caller) -> anyhow::Result<()> {
     use be_app::invoicing::{CustomerInput, FormulaBody, TemplateBody};
-    if app.invoice_templates(caller).await?.iter().any(|t| !t.builtin) {
+    if app
+        .invoice_templates(caller)
+        .await?
+        .iter()
+        .any(|t| !t.builtin)
+    {
         return Ok(());
     }
     let template: TemplateBody = serde_json::from_value(serde_json::json!({
@@ -329,21 +334,40 @@ async fn seed_demo_invoicing(app: &App, caller: &be_app::Caller) -> anyhow::Resu
         }
     }))?;
     let template = TemplateBody {
-        formulas: vec![FormulaBody { label: "VAT 20 %".into(), formula: "BilledCost * 0.2".into(), adds_to_total: true }],
+        formulas: vec![FormulaBody {
+            label: "VAT 20 %".into(),
+            formula: "BilledCost * 0.2".into(),
+            adds_to_total: true,
+        }],
         ..template
     };
     app.create_invoice_template(caller, template).await?;
     for (key, name, street, city, email) in [
-        ("Northwind Traders", "Northwind Traders Inc.", "42 Harbour Road", "Seattle, WA 98101", "ap@northwind.example"),
-        ("Tailspin Toys", "Tailspin Toys GmbH", "Flughafenstrasse 7", "80331 Munich", "invoices@tailspin.example"),
+        (
+            "Northwind Traders",
+            "Northwind Traders Inc.",
+            "42 Harbour Road",
+            "Seattle, WA 98101",
+            "ap@northwind.example",
+        ),
+        (
+            "Tailspin Toys",
+            "Tailspin Toys GmbH",
+            "Flughafenstrasse 7",
+            "80331 Munich",
+            "invoices@tailspin.example",
+        ),
     ] {
-        app.set_customer(caller, CustomerInput {
-            key: key.into(),
-            billing_name: name.into(),
-            address: vec![street.into(), city.into()],
-            emails: vec![email.into()],
-            ..Default::default()
-        })
+        app.set_customer(
+            caller,
+            CustomerInput {
+                key: key.into(),
+                billing_name: name.into(),
+                address: vec![street.into(), city.into()],
+                emails: vec![email.into()],
+                ..Default::default()
+            },
+        )
         .await?;
     }
     Ok(())

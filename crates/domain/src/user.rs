@@ -382,7 +382,11 @@ mod tests {
             Password::parse("aaaa").expect_err("short").code,
             "password_too_short"
         );
-        for ok in ["a long enough password", "billing-engine-demo", "tulip kettle 93 orbit"] {
+        for ok in [
+            "a long enough password",
+            "billing-engine-demo",
+            "tulip kettle 93 orbit",
+        ] {
             Password::parse(ok).expect(ok);
         }
     }

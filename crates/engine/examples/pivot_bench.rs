@@ -115,7 +115,8 @@ fn focus_month(dir: &Path, rows: u64) -> anyhow::Result<PathBuf> {
         ConvertOptions::default(),
     )?;
     for w in writers {
-        w.join().map_err(|_| anyhow::anyhow!("generator panicked"))??;
+        w.join()
+            .map_err(|_| anyhow::anyhow!("generator panicked"))??;
     }
     eprintln!(
         "FOCUS month: {} rows, {:.1} MB in {:.1} s (generated and ingested)",
@@ -361,7 +362,12 @@ fn duck_groups(q: &serde_json::Value) -> Groups {
         .into_iter()
         .flatten()
         .map(|g| {
-            let keys = g["keys"].as_array().into_iter().flatten().map(text).collect();
+            let keys = g["keys"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(text)
+                .collect();
             let sums = g["sums"]
                 .as_array()
                 .into_iter()
@@ -411,7 +417,11 @@ fn args() -> anyhow::Result<Args> {
 }
 
 /// The largest service by rows (the third query filters on it).
-fn top_service(rt: &tokio::runtime::Runtime, engine: &Engine, run: &Path) -> anyhow::Result<String> {
+fn top_service(
+    rt: &tokio::runtime::Runtime,
+    engine: &Engine,
+    run: &Path,
+) -> anyhow::Result<String> {
     let mut q = pivot_query(run, Filter::default());
     q.group_by = vec![Dimension::Focus("ServiceName".into())];
     let rows = rt.block_on(engine.pivot(q))?;
@@ -482,7 +492,10 @@ fn main() -> anyhow::Result<()> {
                 "{layout} / {}: be-engine {:.1} ms (runs {:?}), DuckDB {:.1} ms (runs {}), {} groups, {}",
                 q.name,
                 ours * 1e3,
-                ours_all.iter().map(|t| (t * 1e4).round() / 10.0).collect::<Vec<_>>(),
+                ours_all
+                    .iter()
+                    .map(|t| (t * 1e4).round() / 10.0)
+                    .collect::<Vec<_>>(),
                 theirs * 1e3,
                 dq["times"],
                 groups.len(),
@@ -494,11 +507,21 @@ fn main() -> anyhow::Result<()> {
                     eprintln!("  be-engine {k:?} {v:?} / DuckDB {:?}", d.get(k));
                 }
             }
-            report.push((layout.clone(), q.name, load.clone(), ours, theirs, groups.len(), same));
+            report.push((
+                layout.clone(),
+                q.name,
+                load.clone(),
+                ours,
+                theirs,
+                groups.len(),
+                same,
+            ));
         }
         report_rating(layout, &figures);
     }
-    println!("\nlayout | query | load avg | be-engine median ms | DuckDB median ms | ratio | groups | same");
+    println!(
+        "\nlayout | query | load avg | be-engine median ms | DuckDB median ms | ratio | groups | same"
+    );
     for (layout, q, load, ours, theirs, n, same) in &report {
         println!(
             "{layout} | {q} | {load} | {:.1} | {:.1} | {:.2}x | {n} | {}",

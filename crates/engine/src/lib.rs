@@ -31,8 +31,8 @@ mod udf;
 use std::path::{Path, PathBuf};
 
 pub use error::{EngineError, Result};
-pub use export::{TableValues, table_parquet};
 pub use explain::{Explanation, LineFilter, LineId, LineSummary, SplitShare, StageEffect};
+pub use export::{TableValues, table_parquet};
 pub use input::SourceFile;
 pub use lines::NewLine;
 pub use money::Exact;

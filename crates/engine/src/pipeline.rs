@@ -118,8 +118,18 @@ impl<'a> Pipeline<'a> {
 
     /// Every tag a condition reads, from the row's `Tags` JSON into a hidden column, once.
     fn read_tags(&mut self) -> Result<()> {
-        let rules = self.cfg.plans.iter().flat_map(|p| p.rules.iter()).map(|r| &r.when);
-        let entries = self.cfg.allocations.iter().flat_map(|a| a.entries.iter()).map(|e| &e.when);
+        let rules = self
+            .cfg
+            .plans
+            .iter()
+            .flat_map(|p| p.rules.iter())
+            .map(|r| &r.when);
+        let entries = self
+            .cfg
+            .allocations
+            .iter()
+            .flat_map(|a| a.entries.iter())
+            .map(|e| &e.when);
         let mut keys: Vec<&str> = rules
             .chain(entries)
             .flat_map(|f| f.dimensions())

@@ -388,9 +388,12 @@ async fn write_parts(
                 path: path.clone(),
                 source: e,
             })?;
-            let mut writer =
-                ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(&schema, layout)))
-                    .map_err(|e| parquet_error(&path, e))?;
+            let mut writer = ArrowWriter::try_new(
+                file,
+                schema.clone(),
+                Some(writer_properties(&schema, layout)),
+            )
+            .map_err(|e| parquet_error(&path, e))?;
             let mut rows = 0u64;
             while let Some(batch) = stream.next().await {
                 let batch = batch.map_err(EngineError::query("rating rows"))?;
@@ -431,19 +434,17 @@ fn parquet_error(path: &Path, e: datafusion::parquet::errors::ParquetError) -> E
     }
 }
 
-fn write_batch(
-    path: &Path,
-    schema: &SchemaRef,
-    batch: &RecordBatch,
-    layout: Layout,
-) -> Result<()> {
+fn write_batch(path: &Path, schema: &SchemaRef, batch: &RecordBatch, layout: Layout) -> Result<()> {
     let file = private_file(path).map_err(|e| EngineError::Write {
         path: path.to_path_buf(),
         source: e,
     })?;
-    let mut writer =
-        ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(schema, layout)))
-        .map_err(|e| parquet_error(path, e))?;
+    let mut writer = ArrowWriter::try_new(
+        file,
+        schema.clone(),
+        Some(writer_properties(schema, layout)),
+    )
+    .map_err(|e| parquet_error(path, e))?;
     writer.write(batch).map_err(|e| parquet_error(path, e))?;
     let file = writer.into_inner().map_err(|e| parquet_error(path, e))?;
     file.sync_all().map_err(|e| EngineError::Write {

@@ -202,7 +202,8 @@ pub(crate) async fn console_guard(
     let Some(Needs(permission)) = access else {
         return next.run(req).await;
     };
-    let Some(token) = cookies::get(req.headers(), cookies::SESSION, s.settings.secure_cookies) else {
+    let Some(token) = cookies::get(req.headers(), cookies::SESSION, s.settings.secure_cookies)
+    else {
         return next.run(req).await;
     };
     let mut caller: Caller = match s.app.session_caller(&token).await {

@@ -90,7 +90,9 @@ fn paginate(doc: &mut Value) {
         op["description"] = json!(format!(
             "{summary}. A page at a time, {order}: pass `next_cursor` as `cursor` for the next page; `next_cursor` is null on the last page."
         ));
-        if let Some(r) = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].as_str() {
+        if let Some(r) =
+            op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].as_str()
+        {
             lists.push(r.trim_start_matches("#/components/schemas/").to_string());
         }
     }
@@ -134,16 +136,34 @@ fn complete_errors(doc: &mut Value) {
                     .entry(status.to_string())
                     .or_insert_with(|| error_response(description));
             };
-            add("400", "A parameter or the body is not acceptable: codes `invalid_parameter` (a path or query parameter), `malformed_json`, `unknown_field`, `missing_field`, `invalid_field`.");
+            add(
+                "400",
+                "A parameter or the body is not acceptable: codes `invalid_parameter` (a path or query parameter), `malformed_json`, `unknown_field`, `missing_field`, `invalid_field`.",
+            );
             if secured {
-                add("401", "No valid API token (code `unauthenticated` or `invalid_token`).");
-                add("403", "The token's role may not do this (code `forbidden`).");
+                add(
+                    "401",
+                    "No valid API token (code `unauthenticated` or `invalid_token`).",
+                );
+                add(
+                    "403",
+                    "The token's role may not do this (code `forbidden`).",
+                );
             }
             if has_body {
-                add("413", "The body is larger than the limit (code `payload_too_large`).");
-                add("415", "The body is not sent with the media type this operation reads (code `unsupported_media_type`).");
+                add(
+                    "413",
+                    "The body is larger than the limit (code `payload_too_large`).",
+                );
+                add(
+                    "415",
+                    "The body is not sent with the media type this operation reads (code `unsupported_media_type`).",
+                );
             }
-            add("default", "Any other error, with its stable code (for example `not_found`, `method_not_allowed`, `too_many_attempts`, `service_unavailable`, `internal_error`).");
+            add(
+                "default",
+                "Any other error, with its stable code (for example `not_found`, `method_not_allowed`, `too_many_attempts`, `service_unavailable`, `internal_error`).",
+            );
         }
     }
 }

@@ -122,7 +122,10 @@ pub const ALIASES: &[(Col, &[&str])] = &[
     (Col::MeterName, &["MeterName"]),
     (Col::MeterRegion, &["MeterRegion"]),
     (Col::UnitOfMeasure, &["UnitOfMeasure"]),
-    (Col::Quantity, &["Quantity", "ConsumedQuantity", "UsageQuantity"]),
+    (
+        Col::Quantity,
+        &["Quantity", "ConsumedQuantity", "UsageQuantity"],
+    ),
     (Col::EffectivePrice, &["EffectivePrice", "ResourceRate"]),
     (
         Col::CostInBillingCurrency,

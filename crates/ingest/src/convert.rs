@@ -278,7 +278,9 @@ impl CurrencyCache {
             };
         }
         let code = be_domain::Currency::parse(s)
-            .map_err(|_| bad("not an ISO 4217 currency code (three letters such as USD, EUR or JPY)"))?
+            .map_err(|_| {
+                bad("not an ISO 4217 currency code (three letters such as USD, EUR or JPY)")
+            })?
             .code();
         self.text.clear();
         self.text.push_str(s);
@@ -854,7 +856,8 @@ impl Mapper {
         b.s(F::x_PricingUnitDescription, uom);
 
         let pricing_currency = if mca {
-            self.pricing_currency.get(rec, Col::PricingCurrency, false)?
+            self.pricing_currency
+                .get(rec, Col::PricingCurrency, false)?
         } else {
             currency
         };

@@ -52,7 +52,9 @@ fn text(
         return Err(FieldError::new(
             field.to_string(),
             "text_invalid",
-            format!("At most {max} characters, on one line, without invisible or text-direction characters."),
+            format!(
+                "At most {max} characters, on one line, without invisible or text-direction characters."
+            ),
         ));
     }
     Ok(Some(t))
@@ -169,7 +171,10 @@ impl App {
                 }
             })
             .collect();
-        out.extend(configured.into_values().map(|customer| CustomerView { customer, configured: true }));
+        out.extend(configured.into_values().map(|customer| CustomerView {
+            customer,
+            configured: true,
+        }));
         out.sort_by_key(|c| c.customer.key.to_lowercase());
         Ok(out)
     }

@@ -182,7 +182,10 @@ impl App {
         let recipients = if to.iter().any(|t| !t.trim().is_empty()) {
             parse_recipients(to)?
         } else {
-            let current = self.customer_map(record.organization_id).await?.remove(&record.customer_key);
+            let current = self
+                .customer_map(record.organization_id)
+                .await?
+                .remove(&record.customer_key);
             let emails = current.map(|c| c.emails).filter(|e| !e.is_empty());
             emails.unwrap_or(document_of(record)?.customer.emails)
         };
@@ -341,7 +344,10 @@ impl App {
         if !self.store.claim_schedule(&s, next).await? {
             return Ok(next);
         }
-        let s = ScheduleRecord { next_run_at: next, ..s };
+        let s = ScheduleRecord {
+            next_run_at: next,
+            ..s
+        };
         if let Err(e) = self.run_schedule(&s).await {
             tracing::error!(schedule = %s.id, error = %e.chain(), "scheduled invoice run failed; it runs again next month");
         }
@@ -451,7 +457,10 @@ impl App {
             .map_err(|e| (e.to_string(), true))?;
         let invoice = invoice.ok_or_else(|| (invoice_not_found().to_string(), false))?;
         let doc = document_of(&invoice).map_err(|e| (e.to_string(), false))?;
-        let pdf = self.render_pdf(&doc).await.map_err(|e| (e.to_string(), true))?;
+        let pdf = self
+            .render_pdf(&doc)
+            .await
+            .map_err(|e| (e.to_string(), true))?;
         let number = invoice.number.clone().unwrap_or_default();
         let mail = OutgoingMail {
             to: serde_json::from_str(&d.recipients).unwrap_or_default(),

@@ -227,9 +227,18 @@ impl App {
             let covered = match by_run.entry(r.run_id) {
                 std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::btree_map::Entry::Vacant(e) => {
-                    let run = self.store.get_invoice_run(org, r.run_id).await?.ok_or_else(super::runs::run_not_found)?;
-                    let template = serde_json::from_str(&run.template).map_err(AppError::internal)?;
-                    e.insert(Covered { run, template, originals: vec![] })
+                    let run = self
+                        .store
+                        .get_invoice_run(org, r.run_id)
+                        .await?
+                        .ok_or_else(super::runs::run_not_found)?;
+                    let template =
+                        serde_json::from_str(&run.template).map_err(AppError::internal)?;
+                    e.insert(Covered {
+                        run,
+                        template,
+                        originals: vec![],
+                    })
                 }
             };
             covered.originals.push((r.clone(), doc));

@@ -107,7 +107,6 @@ pub struct RunView {
     pub outdated: bool,
 }
 
-
 pub(crate) fn run_not_found() -> AppError {
     AppError::NotFound {
         code: "invoice_run_not_found",
@@ -519,7 +518,9 @@ impl App {
     pub(crate) async fn freeze_pdf(&self, invoice: &InvoiceRecord) {
         let result = async {
             let pdf = self.render_pdf(&document_of(invoice)?).await?;
-            self.store.set_invoice_pdf_hash(invoice.organization_id, invoice.id, &sha256_hex(&pdf)).await?;
+            self.store
+                .set_invoice_pdf_hash(invoice.organization_id, invoice.id, &sha256_hex(&pdf))
+                .await?;
             Ok::<_, AppError>(())
         };
         if let Err(e) = result.await {

@@ -324,13 +324,13 @@ impl App {
             None => vec![],
             Some(_) => {
                 self.cached_pivot(super::port::PivotInput {
-                        runs: dirs,
-                        group_by: group_by.clone(),
-                        filter: filter.clone(),
-                        sums,
-                        by_period: false,
-                    })
-                    .await?
+                    runs: dirs,
+                    group_by: group_by.clone(),
+                    filter: filter.clone(),
+                    sums,
+                    by_period: false,
+                })
+                .await?
             }
         };
         let mut columns: Vec<String> = measures

@@ -20,10 +20,10 @@ use be_domain::{
 };
 use be_store::{RatingRunRecord, SubAccountRecord};
 
-pub(crate) use pivot_cache::PivotCache;
 pub use analysis::{AnalysisQuery, AnalysisRow, AnalysisTable, MEASURES};
 pub use dashboard::{Dashboard, Freshness, MonthFigures, TopRow};
 pub use imports::{SourcePeriod, SourcesOverview};
+pub(crate) use pivot_cache::PivotCache;
 pub use port::{
     ExportValues, GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation,
     LinesQuery, PivotInput, Port, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary,

@@ -75,7 +75,10 @@ async fn a_stored_pull_records_its_warnings_in_the_history() {
     } = synced(&[EA], 1).await;
     let id = c.id.to_string();
     let history = app.sync_history(&caller, &id, 1).await.expect("history");
-    assert_eq!((history[0].warning_count, history[0].warnings.len()), (0, 0));
+    assert_eq!(
+        (history[0].warning_count, history[0].warnings.len()),
+        (0, 0)
+    );
     writer.warn(c.id);
     clock.advance(app.sync_settings().interval);
     app.run_due_jobs().await.expect("run");
@@ -84,7 +87,10 @@ async fn a_stored_pull_records_its_warnings_in_the_history() {
     assert_eq!(history[0].warning_count, 9);
     assert_eq!(
         history[0].warnings,
-        vec!["amortized-1.csv:4:61 (exchangeRateDate): not a date; stored as null: \"3/1/21\"".to_string()]
+        vec![
+            "amortized-1.csv:4:61 (exchangeRateDate): not a date; stored as null: \"3/1/21\""
+                .to_string()
+        ]
     );
 }
 

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 
-use crate::browser::{attr, browser, click, fill, goto, shots, start_chromedriver, text_of, until_shown};
+use crate::browser::{
+    attr, browser, click, fill, goto, shots, start_chromedriver, text_of, until_shown,
+};
 
 #[tokio::test]
 async fn a_run_drafted_reviewed_and_finalized_in_the_console() {
@@ -20,7 +22,10 @@ async fn a_run_drafted_reviewed_and_finalized_in_the_console() {
         fill(&c, "input#email", crate::rating::EMAIL).await;
         fill(&c, "input#password", "a very good password").await;
         click(&c, "button[type=submit]").await;
-        c.wait().for_element(Locator::Css("#trend")).await.expect("signed in, on the dashboard");
+        c.wait()
+            .for_element(Locator::Css("#trend"))
+            .await
+            .expect("signed in, on the dashboard");
 
         // A template of our own: the out-of-the-box one with a VAT line shown for information.
         goto(&c, &url, "/invoices/templates/new").await;
@@ -52,33 +57,53 @@ async fn a_run_drafted_reviewed_and_finalized_in_the_console() {
             )
             .await
             .expect("choose the template");
-        assert!(chosen.as_str().unwrap_or("").contains("Monthly with VAT"), "{chosen}");
+        assert!(
+            chosen.as_str().unwrap_or("").contains("Monthly with VAT"),
+            "{chosen}"
+        );
         click(&c, "#create-run").await;
         until_shown(&c, "#run-state", "draft").await;
 
         let tabs = text_of(&c, ".invoice-tabs").await;
         assert!(
-            ["Contoso", "USD 256.21", "Fabrikam", "USD 175.00"].iter().all(|t| tabs.contains(t)),
+            ["Contoso", "USD 256.21", "Fabrikam", "USD 175.00"]
+                .iter()
+                .all(|t| tabs.contains(t)),
             "{tabs}"
         );
         shots(&c, "invoice-draft").await;
         assert!(text_of(&c, "#doc-customer").await.contains("Contoso"));
         let number = text_of(&c, "#doc-number").await;
         assert!(number.contains("INV-000001 (to be)"), "{number}");
-        assert_eq!(attr(&c, "#doc-total", "title").await, "USD 256.2125", "exact on hover");
+        assert_eq!(
+            attr(&c, "#doc-total", "title").await,
+            "USD 256.2125",
+            "exact on hover"
+        );
         let lines = text_of(&c, "#doc-lines").await;
-        assert!(lines.contains("Support fee") && lines.contains("USD 16.96"), "the rule's line: {lines}");
+        assert!(
+            lines.contains("Support fee") && lines.contains("USD 16.96"),
+            "the rule's line: {lines}"
+        );
         let document = text_of(&c, "#invoice-document").await;
-        assert!(document.contains("C-1042"), "the run's parameter: {document}");
-        assert!(document.contains("VAT 20%") && document.contains("51.24"), "the template's formula line: {document}");
+        assert!(
+            document.contains("C-1042"),
+            "the run's parameter: {document}"
+        );
+        assert!(
+            document.contains("VAT 20%") && document.contains("51.24"),
+            "the template's formula line: {document}"
+        );
 
         // The other tab, by keyboard-reachable link.
-        c.find(Locator::XPath("//nav[contains(@class,'invoice-tabs')]//a[contains(., 'Fabrikam')]"))
-            .await
-            .expect("Fabrikam's tab")
-            .click()
-            .await
-            .expect("click");
+        c.find(Locator::XPath(
+            "//nav[contains(@class,'invoice-tabs')]//a[contains(., 'Fabrikam')]",
+        ))
+        .await
+        .expect("Fabrikam's tab")
+        .click()
+        .await
+        .expect("click");
         until_shown(&c, "#doc-customer", "Fabrikam").await;
         assert_eq!(text_of(&c, "#doc-total").await, "USD 175.00");
         shots(&c, "invoice-draft-fabrikam").await;
@@ -86,7 +111,10 @@ async fn a_run_drafted_reviewed_and_finalized_in_the_console() {
         // Finalize, after the confirmation page.
         click(&c, "#finalize").await;
         let numbers = text_of(&c, "#numbers").await;
-        assert!(numbers.contains("INV-000001") && numbers.contains("INV-000002"), "{numbers}");
+        assert!(
+            numbers.contains("INV-000001") && numbers.contains("INV-000002"),
+            "{numbers}"
+        );
         shots(&c, "invoice-finalize").await;
         click(&c, "#confirm-finalize").await;
         until_shown(&c, "#notice", "Finalized").await;
@@ -96,7 +124,12 @@ async fn a_run_drafted_reviewed_and_finalized_in_the_console() {
 
         goto(&c, &url, "/invoices").await;
         let list = text_of(&c, "#invoices").await;
-        assert!(list.contains("INV-000001") && list.contains("INV-000002") && list.contains("USD 256.21"), "{list}");
+        assert!(
+            list.contains("INV-000001")
+                && list.contains("INV-000002")
+                && list.contains("USD 256.21"),
+            "{list}"
+        );
         shots(&c, "invoices").await;
         click(&c, "tr[data-number='INV-000001'] a").await;
         until_shown(&c, "#doc-number", "INV-000001").await;
@@ -112,7 +145,11 @@ async fn a_run_drafted_reviewed_and_finalized_in_the_console() {
             .await
             .expect("download the PDF");
         let pdf = pdf.as_str().unwrap_or("").to_string();
-        let size: usize = pdf.split(' ').nth(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+        let size: usize = pdf
+            .split(' ')
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
         assert!(pdf.starts_with("%PDF-") && size > 10_000, "a PDF: {pdf}");
         shots(&c, "invoice").await;
 
@@ -121,20 +158,27 @@ async fn a_run_drafted_reviewed_and_finalized_in_the_console() {
         shots(&c, "invoice-tie-out").await;
 
         // A late price change waits on the locked month; the re-rate's dry run, then the note.
-        let volume = std::fs::read_to_string(crate::rating::shared("data/engine/example-config.json"))
-            .expect("read")
-            .replace("\"graduated\"", "\"volume\"");
+        let volume =
+            std::fs::read_to_string(crate::rating::shared("data/engine/example-config.json"))
+                .expect("read")
+                .replace("\"graduated\"", "\"volume\"");
         let volume_file = fresh.dir.0.join("volume.json");
         std::fs::write(&volume_file, volume).expect("write");
         let (ok, _, err) = fresh.run(&["pricing", "import", volume_file.to_str().expect("path")]);
         assert!(ok, "{err}");
         goto(&c, &url, "/invoices/periods").await;
         let month = text_of(&c, "#months tr[data-period='2026-10']").await;
-        assert!(month.contains("locked") && month.contains("since"), "a change waits: {month}");
+        assert!(
+            month.contains("locked") && month.contains("since"),
+            "a change waits: {month}"
+        );
         shots(&c, "invoice-periods-pending").await;
         click(&c, "#months tr[data-period='2026-10'] a[href$='/rerate']").await;
         let change = until_shown(&c, ".change", "INV-000001").await;
-        assert!(change.contains("Credit note") && change.contains("-5.00"), "{change}");
+        assert!(
+            change.contains("Credit note") && change.contains("-5.00"),
+            "{change}"
+        );
         shots(&c, "invoice-rerate").await;
         click(&c, "#issue-notes").await;
         c.accept_alert().await.expect("confirm");

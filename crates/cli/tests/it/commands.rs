@@ -874,7 +874,12 @@ fn the_cli_lists_every_page() {
         .expect("curl");
     assert!(made.success());
     let first = std::process::Command::new("curl")
-        .args(["-s", "-H", &format!("Authorization: Bearer {token}"), &format!("{url}/api/v1/accounts")])
+        .args([
+            "-s",
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+            &format!("{url}/api/v1/accounts"),
+        ])
         .output()
         .expect("curl");
     let page: Value = serde_json::from_slice(&first.stdout).expect("json");

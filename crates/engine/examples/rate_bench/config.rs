@@ -84,7 +84,10 @@ pub fn file(subs: &[String]) -> Value {
                 .collect();
             // Every third loose sub-account has a plan of its own (and one family member too).
             assigned.extend(
-                loose.iter().enumerate().filter(|(i, _)| i % 3 == 0 && (i / 3) % PLANS == k)
+                loose
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| i % 3 == 0 && (i / 3) % PLANS == k)
                     .map(|(_, s)| json!({ "sub_account_id": s, "from": "2025-01" })),
             );
             if k == PLANS - 1 {

@@ -148,7 +148,11 @@ fn read_tags(chain: &mut Chain, cfg: &PeriodConfig) {
         .plans
         .iter()
         .flat_map(|p| p.rules.iter().map(|r| &r.when))
-        .chain(cfg.allocations.iter().flat_map(|a| a.entries.iter().map(|e| &e.when)))
+        .chain(
+            cfg.allocations
+                .iter()
+                .flat_map(|a| a.entries.iter().map(|e| &e.when)),
+        )
         .flat_map(|f| f.dimensions())
         .filter_map(|d| match d {
             Dimension::Tag(k) => Some(k.clone()),
@@ -201,18 +205,17 @@ fn filter(f: &Filter) -> String {
     if f.is_empty() {
         return "true".into();
     }
-    let sets: Vec<String> = f
-        .0
-        .iter()
-        .map(|set| {
-            let cs: Vec<String> = set.0.iter().map(condition).collect();
-            if cs.is_empty() {
-                "true".into()
-            } else {
-                format!("({})", cs.join(" AND "))
-            }
-        })
-        .collect();
+    let sets: Vec<String> =
+        f.0.iter()
+            .map(|set| {
+                let cs: Vec<String> = set.0.iter().map(condition).collect();
+                if cs.is_empty() {
+                    "true".into()
+                } else {
+                    format!("({})", cs.join(" AND "))
+                }
+            })
+            .collect();
     format!("({})", sets.join(" OR "))
 }
 
@@ -223,10 +226,18 @@ fn input(chain: &mut Chain, parquet: &str, source_id: &str, present: &[String], 
         "\"x_SourceRowId\"".to_string(),
         "CAST(NULL AS VARCHAR) AS \"x_SplitPath\"".to_string(),
     ];
-    let mut cols: Vec<String> = vec!["x_SourceId".into(), "x_SourceRowId".into(), "x_SplitPath".into()];
+    let mut cols: Vec<String> = vec![
+        "x_SourceId".into(),
+        "x_SourceRowId".into(),
+        "x_SplitPath".into(),
+    ];
     let has = |n: &str| present.iter().any(|p| p == n);
     for n in text_columns().iter().chain(ext.iter()) {
-        sel.push(if has(n) { id(n) } else { format!("CAST(NULL AS VARCHAR) AS {}", id(n)) });
+        sel.push(if has(n) {
+            id(n)
+        } else {
+            format!("CAST(NULL AS VARCHAR) AS {}", id(n))
+        });
         cols.push(n.clone());
     }
     for n in TIMESTAMPS {
@@ -242,7 +253,14 @@ fn input(chain: &mut Chain, parquet: &str, source_id: &str, present: &[String], 
         });
         cols.push(n.into());
     }
-    chain.raw(format!("SELECT {} FROM read_parquet({})", sel.join(", "), q(parquet)), cols);
+    chain.raw(
+        format!(
+            "SELECT {} FROM read_parquet({})",
+            sel.join(", "),
+            q(parquet)
+        ),
+        cols,
+    );
 }
 
 pub fn text_columns() -> Vec<String> {
@@ -257,11 +275,21 @@ fn strategies(chain: &mut Chain, cfg: &PeriodConfig) {
     let s = cfg.strategy;
     let unshared = s.commitments == CommitmentStrategy::Unshared;
     let t = |b: bool, e: &str| if b { e.to_string() } else { "false".into() };
-    let credit = t(s.credits == CreditsStrategy::Hide, "(\"ChargeCategory\" = 'Credit') IS TRUE");
-    let tax = t(s.taxes == TaxStrategy::Remove, "(\"ChargeCategory\" = 'Tax') IS TRUE");
-    let used = t(unshared, "(\"ChargeCategory\" = 'Usage' AND \"CommitmentDiscountStatus\" = 'Used') IS TRUE");
+    let credit = t(
+        s.credits == CreditsStrategy::Hide,
+        "(\"ChargeCategory\" = 'Credit') IS TRUE",
+    );
+    let tax = t(
+        s.taxes == TaxStrategy::Remove,
+        "(\"ChargeCategory\" = 'Tax') IS TRUE",
+    );
+    let used = t(
+        unshared,
+        "(\"ChargeCategory\" = 'Usage' AND \"CommitmentDiscountStatus\" = 'Used') IS TRUE",
+    );
     let purchase = "(\"ChargeCategory\" = 'Purchase' AND \"CommitmentDiscountId\" <> '') IS TRUE";
-    let unused = "(\"ChargeCategory\" = 'Usage' AND \"CommitmentDiscountStatus\" = 'Unused') IS TRUE";
+    let unused =
+        "(\"ChargeCategory\" = 'Usage' AND \"CommitmentDiscountStatus\" = 'Unused') IS TRUE";
     let zeroed = t(unshared, &format!("({purchase} OR {unused})"));
     let basis = match s.on_demand_basis {
         OnDemandBasis::Contracted => "coalesce(\"ContractedCost\", \"EffectiveCost\")",
@@ -281,13 +309,20 @@ fn strategies(chain: &mut Chain, cfg: &PeriodConfig) {
     for col in ["BilledCost", "EffectiveCost"] {
         chain.set1(
             col,
-            format!("CASE WHEN {to_zero} THEN CAST(0 AS HUGEINT) WHEN {used} THEN {basis} ELSE {} END", id(col)),
+            format!(
+                "CASE WHEN {to_zero} THEN CAST(0 AS HUGEINT) WHEN {used} THEN {basis} ELSE {} END",
+                id(col)
+            ),
         );
     }
 }
 
 fn families(chain: &mut Chain, cfg: &PeriodConfig) {
-    let mut subs: Vec<_> = cfg.families.keys().chain(cfg.sub_account_plans.keys()).collect();
+    let mut subs: Vec<_> = cfg
+        .families
+        .keys()
+        .chain(cfg.sub_account_plans.keys())
+        .collect();
     subs.sort();
     subs.dedup();
     let opt = |v: Option<String>| v.map(|s| q(&s)).unwrap_or_else(|| "NULL".into());
@@ -296,7 +331,9 @@ fn families(chain: &mut Chain, cfg: &PeriodConfig) {
         .map(|s| {
             let fam = cfg.family_of(s);
             let plan = cfg.plan_of(s);
-            let plan_name = plan.and_then(|p| cfg.plans.iter().find(|x| x.id == p)).map(|p| p.name.clone());
+            let plan_name = plan
+                .and_then(|p| cfg.plans.iter().find(|x| x.id == p))
+                .map(|p| p.name.clone());
             format!(
                 "({}, {}, {}, {}, {})",
                 q(&s.to_string()),
@@ -310,7 +347,10 @@ fn families(chain: &mut Chain, cfg: &PeriodConfig) {
     let table = if rows.is_empty() {
         "(SELECT CAST(NULL AS VARCHAR) AS __sub, CAST(NULL AS VARCHAR) AS __family, CAST(NULL AS VARCHAR) AS __family_id, CAST(NULL AS VARCHAR) AS __plan_id, CAST(NULL AS VARCHAR) AS __plan_name WHERE false)".to_string()
     } else {
-        format!("(VALUES {}) AS m(__sub, __family, __family_id, __plan_id, __plan_name)", rows.join(", "))
+        format!(
+            "(VALUES {}) AS m(__sub, __family, __family_id, __plan_id, __plan_name)",
+            rows.join(", ")
+        )
     };
     let mut cols = chain.cols.clone();
     cols.extend(["BillingFamilyName", "x_FamilyId", "x_PlanId", "x_PlanName"].map(String::from));
@@ -322,7 +362,12 @@ fn families(chain: &mut Chain, cfg: &PeriodConfig) {
 }
 
 fn effects(chain: &Chain) -> Vec<String> {
-    chain.cols.iter().filter(|c| c.starts_with("x_Effect_")).cloned().collect()
+    chain
+        .cols
+        .iter()
+        .filter(|c| c.starts_with("x_Effect_"))
+        .cloned()
+        .collect()
 }
 
 fn allocation(chain: &mut Chain, cfg: &PeriodConfig, i: usize) {
@@ -336,12 +381,22 @@ fn allocation(chain: &mut Chain, cfg: &PeriodConfig, i: usize) {
             .zip(&matched)
             .map(|(e, m)| format!(" WHEN {m} THEN {}", q(&e.values[0].value)))
             .collect();
-        chain.set1(&key, format!("CASE{branches} ELSE CAST(NULL AS VARCHAR) END"));
+        chain.set1(
+            &key,
+            format!("CASE{branches} ELSE CAST(NULL AS VARCHAR) END"),
+        );
         return;
     }
     let (entry, ord) = (format!("__alloc_{i}"), format!("__ord_{i}"));
-    let branches: String = matched.iter().enumerate().map(|(j, m)| format!(" WHEN {m} THEN {j}")).collect();
-    chain.set1(&entry, format!("CASE{branches} ELSE CAST(NULL AS INTEGER) END"));
+    let branches: String = matched
+        .iter()
+        .enumerate()
+        .map(|(j, m)| format!(" WHEN {m} THEN {j}"))
+        .collect();
+    chain.set1(
+        &entry,
+        format!("CASE{branches} ELSE CAST(NULL AS INTEGER) END"),
+    );
     let ords: Vec<String> = a
         .entries
         .iter()
@@ -363,13 +418,25 @@ fn allocation(chain: &mut Chain, cfg: &PeriodConfig, i: usize) {
         .entries
         .iter()
         .enumerate()
-        .flat_map(|(j, e)| e.values.iter().enumerate().map(move |(o, s)| (j, o, s.value.clone())))
+        .flat_map(|(j, e)| {
+            e.values
+                .iter()
+                .enumerate()
+                .map(move |(o, s)| (j, o, s.value.clone()))
+        })
         .map(|(j, o, v)| format!(" WHEN {} THEN {}", at(j, o), q(&v)))
         .collect();
     chain.set1(&key, format!("CASE{values} ELSE CAST(NULL AS VARCHAR) END"));
-    let mut shared: Vec<String> = ["ProviderCost", "ListCost", "ContractedCost", "EffectiveCost", "ConsumedQuantity", "PricingQuantity"]
-        .map(String::from)
-        .to_vec();
+    let mut shared: Vec<String> = [
+        "ProviderCost",
+        "ListCost",
+        "ContractedCost",
+        "EffectiveCost",
+        "ConsumedQuantity",
+        "PricingQuantity",
+    ]
+    .map(String::from)
+    .to_vec();
     shared.extend(effects(chain));
     let changes: Vec<(String, String)> = shared
         .iter()
@@ -383,7 +450,9 @@ fn allocation(chain: &mut Chain, cfg: &PeriodConfig, i: usize) {
                     let ratios: Vec<Percent> = e.values.iter().map(|s| s.percent).collect();
                     (0..ratios.len()).map(move |o| (j, o, ratios.clone()))
                 })
-                .map(|(j, o, ratios)| format!(" WHEN {} THEN {}", at(j, o), share(&id(col), &ratios, o)))
+                .map(|(j, o, ratios)| {
+                    format!(" WHEN {} THEN {}", at(j, o), share(&id(col), &ratios, o))
+                })
                 .collect();
             (col.clone(), format!("CASE{branches} ELSE {} END", id(col)))
         })
@@ -398,8 +467,12 @@ fn allocation(chain: &mut Chain, cfg: &PeriodConfig, i: usize) {
         .flat_map(|(j, e)| (0..e.values.len()).map(move |o| (j, o)))
         .map(|(j, o)| format!(" WHEN {} THEN {}", at(j, o), q(&format!("{key}:{j}:{o}"))))
         .collect();
-    let joined = format!("concat_ws(',', \"x_SplitPath\", CASE{segments} ELSE CAST(NULL AS VARCHAR) END)");
-    chain.set1("x_SplitPath", format!("CASE WHEN ({joined} = '') IS TRUE THEN CAST(NULL AS VARCHAR) ELSE {joined} END"));
+    let joined =
+        format!("concat_ws(',', \"x_SplitPath\", CASE{segments} ELSE CAST(NULL AS VARCHAR) END)");
+    chain.set1(
+        "x_SplitPath",
+        format!("CASE WHEN ({joined} = '') IS TRUE THEN CAST(NULL AS VARCHAR) ELSE {joined} END"),
+    );
     chain.drop(&[&entry, &ord]);
 }
 
@@ -412,7 +485,10 @@ fn share(v: &str, ratios: &[Percent], o: usize) -> String {
 }
 
 fn rebuild_billed(chain: &mut Chain) {
-    let sum: String = effects(chain).iter().map(|e| format!(" + coalesce({}, CAST(0 AS HUGEINT))", id(e))).collect();
+    let sum: String = effects(chain)
+        .iter()
+        .map(|e| format!(" + coalesce({}, CAST(0 AS HUGEINT))", id(e)))
+        .collect();
     chain.set1("BilledCost", format!("(\"ProviderCost\"{sum})"));
 }
 
@@ -420,21 +496,37 @@ fn rules(chain: &mut Chain, cfg: &PeriodConfig) -> Vec<String> {
     let mut bases = vec![];
     for plan in &cfg.plans {
         for rule in &plan.rules {
-            let applies = format!("((\"x_PlanId\" = {}) IS TRUE AND {})", q(&plan.id.to_string()), filter(&rule.when));
+            let applies = format!(
+                "((\"x_PlanId\" = {}) IS TRUE AND {})",
+                q(&plan.id.to_string()),
+                filter(&rule.when)
+            );
             let col = StageKey::Rule(rule.id).column();
             let null = "CAST(NULL AS HUGEINT)".to_string();
             match &rule.kind {
                 RuleKind::Markup { percent } | RuleKind::Markdown { percent } => {
                     let down = matches!(rule.kind, RuleKind::Markdown { .. });
                     let effect = mulr("\"BilledCost\"", *percent, down);
-                    chain.set1(&col, format!("CASE WHEN {applies} THEN {effect} ELSE {null} END"));
-                    chain.set1("BilledCost", format!("\"BilledCost\" + coalesce({}, CAST(0 AS HUGEINT))", id(&col)));
+                    chain.set1(
+                        &col,
+                        format!("CASE WHEN {applies} THEN {effect} ELSE {null} END"),
+                    );
+                    chain.set1(
+                        "BilledCost",
+                        format!(
+                            "\"BilledCost\" + coalesce({}, CAST(0 AS HUGEINT))",
+                            id(&col)
+                        ),
+                    );
                     let eff = mulr("\"EffectiveCost\"", *percent, down);
                     chain.set1("EffectiveCost", format!("CASE WHEN {applies} THEN \"EffectiveCost\" + {eff} ELSE \"EffectiveCost\" END"));
                 }
                 RuleKind::Upcharge(_) | RuleKind::Discount(_) => {
                     let basis = be_engine::schema::basis_column(rule.id);
-                    chain.set1(&basis, format!("CASE WHEN {applies} THEN \"BilledCost\" ELSE {null} END"));
+                    chain.set1(
+                        &basis,
+                        format!("CASE WHEN {applies} THEN \"BilledCost\" ELSE {null} END"),
+                    );
                     chain.set1(&col, null);
                     bases.push(basis);
                 }
@@ -447,14 +539,30 @@ fn rules(chain: &mut Chain, cfg: &PeriodConfig) -> Vec<String> {
 
 /// The rated rows' columns in the engine's order, money back to DECIMAL(38,24).
 fn output(chain: &Chain, cfg: &PeriodConfig, ext: &[String], bases: &[String]) -> String {
-    let mut sel: Vec<String> = ["x_SourceId", "x_SourceRowId", "x_SplitPath"].iter().map(|n| id(n)).collect();
+    let mut sel: Vec<String> = ["x_SourceId", "x_SourceRowId", "x_SplitPath"]
+        .iter()
+        .map(|n| id(n))
+        .collect();
     sel.push("CAST(NULL AS VARCHAR) AS \"x_RuleId\"".into());
     sel.extend(text_columns().iter().chain(ext).map(|n| id(n)));
     sel.extend(TIMESTAMPS.iter().map(|n| id(n)));
-    sel.extend(["BillingFamilyName", "x_FamilyId", "x_PlanId", "x_PlanName"].iter().map(|n| id(n)));
+    sel.extend(
+        ["BillingFamilyName", "x_FamilyId", "x_PlanId", "x_PlanName"]
+            .iter()
+            .map(|n| id(n)),
+    );
     sel.extend(cfg.allocations.iter().map(|a| id(a.key.as_str())));
     let dec = |n: &str| format!("be_d({}) AS {}", id(n), id(n));
-    sel.extend(["ProviderCost", "ListCost", "ContractedCost", "BilledCost", "EffectiveCost"].map(dec));
+    sel.extend(
+        [
+            "ProviderCost",
+            "ListCost",
+            "ContractedCost",
+            "BilledCost",
+            "EffectiveCost",
+        ]
+        .map(dec),
+    );
     sel.push("be_d(\"BilledCost\" - \"ProviderCost\") AS \"Profit\"".into());
     sel.extend(["ConsumedQuantity", "PricingQuantity"].map(dec));
     sel.extend(effects(chain).iter().map(|n| dec(n)));
@@ -470,9 +578,16 @@ fn charge_sql(ch: &Charge, b: &str) -> String {
         Rate::Percent(p) => format!("{bp} * {}", h(numerator(*p))),
         Rate::Tiers(t) => match t.mode {
             TierMode::Volume => {
-                let mut e = format!("{bp} * {}", h(t.bands.first().map(|b| numerator(b.percent)).unwrap_or(0)));
+                let mut e = format!(
+                    "{bp} * {}",
+                    h(t.bands.first().map(|b| numerator(b.percent)).unwrap_or(0))
+                );
                 for band in &t.bands {
-                    e = format!("CASE WHEN {} <= {bp} THEN {bp} * {} ELSE {e} END", h(band.from.to_scaled()), h(numerator(band.percent)));
+                    e = format!(
+                        "CASE WHEN {} <= {bp} THEN {bp} * {} ELSE {e} END",
+                        h(band.from.to_scaled()),
+                        h(numerator(band.percent))
+                    );
                 }
                 e
             }
@@ -486,7 +601,11 @@ fn charge_sql(ch: &Charge, b: &str) -> String {
                             Some(n) => format!("least({bp}, {})", h(n.from.to_scaled())),
                             None => bp.clone(),
                         };
-                        format!("greatest({top} - {}, CAST(0 AS HUGEINT)) * {}", h(band.from.to_scaled()), h(numerator(band.percent)))
+                        format!(
+                            "greatest({top} - {}, CAST(0 AS HUGEINT)) * {}",
+                            h(band.from.to_scaled()),
+                            h(numerator(band.percent))
+                        )
                     })
                     .collect();
                 format!("({})", parts.join(" + "))
@@ -511,10 +630,16 @@ fn lines(cfg: &PeriodConfig, rows: &str) -> String {
             let rid = q(&rule.id.to_string());
             match &rule.kind {
                 RuleKind::Upcharge(ch) | RuleKind::Discount(ch) => {
-                    let sign = if matches!(rule.kind, RuleKind::Discount(_)) { "-" } else { "" };
+                    let sign = if matches!(rule.kind, RuleKind::Discount(_)) {
+                        "-"
+                    } else {
+                        ""
+                    };
                     let basis = id(&be_engine::schema::basis_column(rule.id));
                     let sub = match ch.scope {
-                        Scope::Family => "CASE WHEN \"x_FamilyId\" IS NOT NULL THEN NULL ELSE \"SubAccountId\" END",
+                        Scope::Family => {
+                            "CASE WHEN \"x_FamilyId\" IS NOT NULL THEN NULL ELSE \"SubAccountId\" END"
+                        }
                         Scope::SubAccount => "\"SubAccountId\"",
                     };
                     parts.push(format!(
@@ -524,10 +649,16 @@ fn lines(cfg: &PeriodConfig, rows: &str) -> String {
                     ));
                 }
                 RuleKind::OneTimeFee(f) | RuleKind::OneTimeDiscount(f) => {
-                    let sign = if matches!(rule.kind, RuleKind::OneTimeDiscount(_)) { -1 } else { 1 };
+                    let sign = if matches!(rule.kind, RuleKind::OneTimeDiscount(_)) {
+                        -1
+                    } else {
+                        1
+                    };
                     parts.extend(fee_lines(plan, &rid, sign * f.amount.to_scaled()));
                 }
-                RuleKind::RecurringFee(f) => parts.extend(fee_lines(plan, &rid, f.amount.to_scaled())),
+                RuleKind::RecurringFee(f) => {
+                    parts.extend(fee_lines(plan, &rid, f.amount.to_scaled()))
+                }
                 _ => {}
             }
         }
@@ -543,13 +674,23 @@ fn fee_lines(plan: &be_domain::pricing::PlanForPeriod, rid: &str, amount: i128) 
 }
 
 /// The whole script: macros; `COPY` of the rated rows; the new lines; one row of totals (last).
-pub fn script(cfg: &PeriodConfig, parquet: &str, source_id: &str, present: &[String], out_dir: &str) -> String {
+pub fn script(
+    cfg: &PeriodConfig,
+    parquet: &str,
+    source_id: &str,
+    present: &[String],
+    out_dir: &str,
+) -> String {
     let ext: Vec<String> = {
         let mut v: Vec<String> = cfg
             .plans
             .iter()
             .flat_map(|p| p.rules.iter().flat_map(|r| r.when.dimensions()))
-            .chain(cfg.allocations.iter().flat_map(|a| a.entries.iter().flat_map(|e| e.when.dimensions())))
+            .chain(
+                cfg.allocations
+                    .iter()
+                    .flat_map(|a| a.entries.iter().flat_map(|e| e.when.dimensions())),
+            )
             .filter_map(|d| match d {
                 Dimension::Extension(n) => Some(n.clone()),
                 _ => None,
@@ -559,7 +700,10 @@ pub fn script(cfg: &PeriodConfig, parquet: &str, source_id: &str, present: &[Str
         v.dedup();
         v
     };
-    let mut chain = Chain { ctes: vec![], cols: vec![] };
+    let mut chain = Chain {
+        ctes: vec![],
+        cols: vec![],
+    };
     input(&mut chain, parquet, source_id, present, &ext);
     read_tags(&mut chain, cfg);
     strategies(&mut chain, cfg);
@@ -569,7 +713,12 @@ pub fn script(cfg: &PeriodConfig, parquet: &str, source_id: &str, present: &[Str
     }
     let bases = rules(&mut chain, cfg);
     let select = output(&chain, cfg, &ext, &bases);
-    let with: Vec<String> = chain.ctes.iter().enumerate().map(|(i, s)| format!("s{i} AS ({s})")).collect();
+    let with: Vec<String> = chain
+        .ctes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("s{i} AS ({s})"))
+        .collect();
     let rows = format!("{out_dir}/rows.parquet");
     let lines_file = format!("{out_dir}/lines.parquet");
     let lines_sql = lines(cfg, &rows);

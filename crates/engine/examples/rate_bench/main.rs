@@ -175,7 +175,11 @@ fn columns(path: &Path) -> anyhow::Result<Vec<String>> {
     use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
     let r = SerializedFileReader::new(std::fs::File::open(path)?)?;
     let schema = r.metadata().file_metadata().schema_descr();
-    Ok(schema.columns().iter().map(|c| c.name().to_string()).collect())
+    Ok(schema
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect())
 }
 
 /// The configuration with one rule changed: the percent of plan 3's third rule (a markup).
@@ -279,14 +283,26 @@ fn main() -> anyhow::Result<()> {
     let mut results = vec![];
     for run in 0..a.runs {
         let out = |name: &str| a.dir.join(format!("rated-{}-{name}-{run}", a.rows));
-        for (name, c) in [("be-engine", &cfg), ("duckdb", &cfg), ("be-engine, one rule changed", &changed)] {
+        for (name, c) in [
+            ("be-engine", &cfg),
+            ("duckdb", &cfg),
+            ("be-engine, one rule changed", &changed),
+        ] {
             let dir = out(&name.replace([' ', ','], ""));
             let _ = std::fs::remove_dir_all(&dir);
-            let cfg_path = a.dir.join(format!("config-{}.json", name.replace([' ', ','], "")));
+            let cfg_path = a
+                .dir
+                .join(format!("config-{}.json", name.replace([' ', ','], "")));
             std::fs::write(&cfg_path, serde_json::to_vec(c)?)?;
             let cmd = if name == "duckdb" {
                 std::fs::create_dir_all(&dir)?;
-                let sql = duckdb_sql::script(c, &focus.to_string_lossy(), SOURCE_ID, &present, &dir.to_string_lossy());
+                let sql = duckdb_sql::script(
+                    c,
+                    &focus.to_string_lossy(),
+                    SOURCE_ID,
+                    &present,
+                    &dir.to_string_lossy(),
+                );
                 let sql_path = a.dir.join(format!("rate-{}.sql", a.rows));
                 std::fs::write(&sql_path, sql)?;
                 let mut cmd = Command::new(&a.python);
@@ -294,7 +310,11 @@ fn main() -> anyhow::Result<()> {
                 cmd
             } else {
                 let mut cmd = Command::new(&exe);
-                cmd.arg("--rate-only").arg(&cfg_path).arg(&focus).arg(&dir).arg(a.threads.to_string());
+                cmd.arg("--rate-only")
+                    .arg(&cfg_path)
+                    .arg(&focus)
+                    .arg(&dir)
+                    .arg(a.threads.to_string());
                 cmd
             };
             results.push(measure(name, cmd)?);
@@ -303,7 +323,12 @@ fn main() -> anyhow::Result<()> {
     report(&a, &focus, rules, &results)
 }
 
-fn report(a: &Args, focus: &Path, rules: usize, results: &[(String, String, String)]) -> anyhow::Result<()> {
+fn report(
+    a: &Args,
+    focus: &Path,
+    rules: usize,
+    results: &[(String, String, String)],
+) -> anyhow::Result<()> {
     println!(
         "\n{} ({:.0} MB), {rules} rules, {} threads",
         focus.display(),
@@ -315,7 +340,11 @@ fn report(a: &Args, focus: &Path, rules: usize, results: &[(String, String, Stri
         "run", "load avg", "rated rows", "seconds", "CPU s", "rows/second", "CPU cores", "peak MB"
     );
     for (what, load, l) in results {
-        let num = |k: &str| json_field(l, k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+        let num = |k: &str| {
+            json_field(l, k)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(f64::NAN)
+        };
         let (secs, cpu, rows) = (num("seconds"), num("cpu_seconds"), num("rows"));
         println!(
             "{what:<28} {load:>16} {rows:>11} {secs:>8.2} {cpu:>8.2} {:>12.0} {:>9.2} {:>9.0}",
@@ -324,8 +353,10 @@ fn report(a: &Args, focus: &Path, rules: usize, results: &[(String, String, Stri
             num("peak_rss_kb") / 1024.0
         );
     }
-    let same_config: Vec<&(String, String, String)> =
-        results.iter().filter(|r| !r.0.contains("changed")).collect();
+    let same_config: Vec<&(String, String, String)> = results
+        .iter()
+        .filter(|r| !r.0.contains("changed"))
+        .collect();
     for key in ["rows", "new_lines", "billed", "effective"] {
         let values: Vec<Option<Exact>> = same_config
             .iter()

@@ -80,11 +80,8 @@ fn reference(periods: &[&RatedPeriod], q: &PivotQuery) -> Groups {
     let mut out: BTreeMap<_, (i64, BTreeMap<String, i128>)> = BTreeMap::new();
     for p in periods {
         for row in &p.rows {
-            let values: Vec<(&Dimension, Option<String>)> = q
-                .filter
-                .dimensions()
-                .map(|d| (d, value(row, d)))
-                .collect();
+            let values: Vec<(&Dimension, Option<String>)> =
+                q.filter.dimensions().map(|d| (d, value(row, d))).collect();
             let value_of = |d: &Dimension| {
                 values
                     .iter()
@@ -200,7 +197,11 @@ fn engine_groups(rt: &tokio::runtime::Runtime, q: &PivotQuery) -> Result<Groups,
     let groups: Groups = rows
         .into_iter()
         .map(|r| {
-            let sums = r.sums.iter().map(|(c, v)| (c.clone(), v.to_string())).collect();
+            let sums = r
+                .sums
+                .iter()
+                .map(|(c, v)| (c.clone(), v.to_string()))
+                .collect();
             ((r.keys, r.currency), (r.rows, sums))
         })
         .collect();

@@ -23,7 +23,12 @@ pub(crate) async fn list(
     let mut q: AuditQuery = super::page::own_params(raw.as_deref())?;
     q.limit = Some(5000);
     let items: Vec<AuditEvent> = s.app.audit_events(&caller, &q).await?;
-    Ok(Json(paged_json(&page, items, Order::Descending, &["at", "id"])?))
+    Ok(Json(paged_json(
+        &page,
+        items,
+        Order::Descending,
+        &["at", "id"],
+    )?))
 }
 
 pub(crate) async fn csv(

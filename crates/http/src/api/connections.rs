@@ -107,7 +107,12 @@ pub(crate) async fn list(
         .iter()
         .map(|c| view(&s.app, c))
         .collect();
-    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Ascending, &["created_at", "id"])?))
+    Ok(Json(super::page::paged_json(
+        &page,
+        items,
+        super::page::Order::Ascending,
+        &["created_at", "id"],
+    )?))
 }
 
 pub(crate) async fn start(
@@ -287,7 +292,12 @@ pub(crate) async fn jobs(
         .into_iter()
         .map(Into::into)
         .collect();
-    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Descending, &["created_at", "id"])?))
+    Ok(Json(super::page::paged_json(
+        &page,
+        items,
+        super::page::Order::Descending,
+        &["created_at", "id"],
+    )?))
 }
 
 #[derive(Serialize)]
@@ -326,7 +336,12 @@ pub(crate) async fn administration(
             products: row.products,
         })
         .collect();
-    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Ascending, &["account.name", "account.id"])?))
+    Ok(Json(super::page::paged_json(
+        &page,
+        items,
+        super::page::Order::Ascending,
+        &["account.name", "account.id"],
+    )?))
 }
 
 pub(crate) async fn connectable(
@@ -335,7 +350,12 @@ pub(crate) async fn connectable(
     page: super::page::PageParams,
 ) -> Result<Json<super::page::Paged<serde_json::Value>>, ApiError> {
     let items = s.app.connectable_accounts(&caller).await?;
-    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Ascending, &["name", "id"])?))
+    Ok(Json(super::page::paged_json(
+        &page,
+        items,
+        super::page::Order::Ascending,
+        &["name", "id"],
+    )?))
 }
 
 #[derive(Deserialize)]

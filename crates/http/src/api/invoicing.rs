@@ -8,8 +8,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use be_app::invoicing::{
-    CustomerInput, CustomerView, DeliveryView, InvoiceView, LockView, Rerate,
-    RunRequest, RunView, ScheduleInput, ScheduleView, TemplateBody, TemplateView, TieOut,
+    CustomerInput, CustomerView, DeliveryView, InvoiceView, LockView, Rerate, RunRequest, RunView,
+    ScheduleInput, ScheduleView, TemplateBody, TemplateView, TieOut,
 };
 use serde::Deserialize;
 
@@ -24,7 +24,12 @@ pub(crate) async fn list_templates(
     page: super::page::PageParams,
 ) -> Api<super::page::Paged<serde_json::Value>> {
     let items = s.app.invoice_templates(&c).await?;
-    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Ascending, &["name", "id"])?))
+    Ok(Json(super::page::paged_json(
+        &page,
+        items,
+        super::page::Order::Ascending,
+        &["name", "id"],
+    )?))
 }
 
 pub(crate) async fn create_template(
@@ -88,7 +93,12 @@ pub(crate) async fn list_customers(
     page: super::page::PageParams,
 ) -> Api<super::page::Paged<serde_json::Value>> {
     let items = s.app.customers(&c).await?;
-    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Ascending, &["key"])?))
+    Ok(Json(super::page::paged_json(
+        &page,
+        items,
+        super::page::Order::Ascending,
+        &["key"],
+    )?))
 }
 
 pub(crate) async fn put_customer(
@@ -130,7 +140,12 @@ pub(crate) async fn list_runs(
     Query(_): Query<LimitQuery>,
 ) -> Api<super::page::Paged<serde_json::Value>> {
     let items = s.app.invoice_runs(&c, WINDOW).await?;
-    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Descending, &["created_at", "id"])?))
+    Ok(Json(super::page::paged_json(
+        &page,
+        items,
+        super::page::Order::Descending,
+        &["created_at", "id"],
+    )?))
 }
 
 pub(crate) async fn create_run(
@@ -175,7 +190,12 @@ pub(crate) async fn list_invoices(
     Query(_): Query<LimitQuery>,
 ) -> Api<super::page::Paged<serde_json::Value>> {
     let items = s.app.invoices(&c, WINDOW).await?;
-    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Descending, &["issue_date", "id"])?))
+    Ok(Json(super::page::paged_json(
+        &page,
+        items,
+        super::page::Order::Descending,
+        &["issue_date", "id"],
+    )?))
 }
 
 pub(crate) async fn get_invoice(
@@ -245,7 +265,12 @@ pub(crate) async fn list_locks(
     page: super::page::PageParams,
 ) -> Api<super::page::Paged<serde_json::Value>> {
     let items = s.app.period_locks(&c).await?;
-    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Descending, &["period"])?))
+    Ok(Json(super::page::paged_json(
+        &page,
+        items,
+        super::page::Order::Descending,
+        &["period"],
+    )?))
 }
 
 pub(crate) async fn lock(
@@ -296,7 +321,12 @@ pub(crate) async fn list_schedules(
     page: super::page::PageParams,
 ) -> Api<super::page::Paged<serde_json::Value>> {
     let items = s.app.invoice_schedules(&c).await?;
-    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Ascending, &["name", "id"])?))
+    Ok(Json(super::page::paged_json(
+        &page,
+        items,
+        super::page::Order::Ascending,
+        &["name", "id"],
+    )?))
 }
 
 pub(crate) async fn create_schedule(

@@ -192,7 +192,10 @@ async fn json_errors(response: axum::response::Response) -> axum::response::Resp
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             status,
             "payload_too_large",
-            format!("The request body is larger than the limit of {} bytes.", crate::MAX_BODY_BYTES),
+            format!(
+                "The request body is larger than the limit of {} bytes.",
+                crate::MAX_BODY_BYTES
+            ),
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
             status,

@@ -62,7 +62,10 @@ impl PageParams {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
             .map_err(|_| bad("query", "The query string cannot be read."))?;
         let one = |name: &'static str| -> Result<Option<&str>, ApiError> {
-            let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+            let mut values = pairs
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str());
             let first = values.next();
             if values.next().is_some() {
                 return Err(bad(name, &format!("Give `{name}` once.")));
@@ -86,7 +89,12 @@ impl PageParams {
         // whose key sorts after it), so only text outside the alphabet is refused.
         let after = match one("cursor")? {
             None => None,
-            Some(raw) if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
+            Some(raw)
+                if raw.is_empty()
+                    || !raw
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+            {
                 return Err(bad(
                     "cursor",
                     "`cursor` is not one this server gave: pass the `next_cursor` of the previous page as it is.",
@@ -104,7 +112,12 @@ impl PageParams {
     }
 
     /// The page of `items` (in any order) ordered by `key`, which must be unique per item.
-    pub(crate) fn apply<T>(&self, mut items: Vec<T>, order: Order, key: impl Fn(&T) -> String) -> Paged<T> {
+    pub(crate) fn apply<T>(
+        &self,
+        mut items: Vec<T>,
+        order: Order,
+        key: impl Fn(&T) -> String,
+    ) -> Paged<T> {
         let mut keyed: Vec<(String, T)> = items.drain(..).map(|t| (key(&t), t)).collect();
         keyed.sort_by(|a, b| match order {
             Order::Ascending => a.0.cmp(&b.0),
@@ -151,7 +164,9 @@ pub(crate) fn time_key(at: time::OffsetDateTime, id: impl std::fmt::Display) -> 
 
 /// A list's own query parameters (its filters), read from the query string without `cursor`
 /// (and `limit`, which is the page size), for lists whose filters refuse unknown parameters.
-pub(crate) fn own_params<T: serde::de::DeserializeOwned>(query: Option<&str>) -> Result<T, ApiError> {
+pub(crate) fn own_params<T: serde::de::DeserializeOwned>(
+    query: Option<&str>,
+) -> Result<T, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
         .map_err(|_| bad("query", "The query string cannot be read."))?;
     let own: Vec<(String, String)> = pairs
@@ -196,9 +211,11 @@ fn json_key(v: &serde_json::Value, fields: &[&str]) -> String {
             at = &at[step];
         }
         match at {
-            Value::String(text) => time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-                .map(|t| time_key(t, ""))
-                .unwrap_or_else(|_| text.to_lowercase()),
+            Value::String(text) => {
+                time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                    .map(|t| time_key(t, ""))
+                    .unwrap_or_else(|_| text.to_lowercase())
+            }
             Value::Number(n) => n
                 .as_i64()
                 .map(|i| format!("{:020}", i.saturating_add(i64::MAX / 2)))
@@ -208,7 +225,11 @@ fn json_key(v: &serde_json::Value, fields: &[&str]) -> String {
             other => other.to_string(),
         }
     };
-    fields.iter().map(|f| part(f)).collect::<Vec<_>>().join("\u{1}")
+    fields
+        .iter()
+        .map(|f| part(f))
+        .collect::<Vec<_>>()
+        .join("\u{1}")
 }
 
 impl FromRequestParts<AppState> for PageParams {
@@ -242,9 +263,18 @@ mod tests {
     #[test]
     fn pages_cover_every_item_once_in_order() {
         let all: Vec<u32> = (1..=7).rev().collect();
-        assert_eq!(pages(&all, 3, Order::Ascending), [vec![1, 2, 3], vec![4, 5, 6], vec![7]]);
-        assert_eq!(pages(&all, 3, Order::Descending), [vec![7, 6, 5], vec![4, 3, 2], vec![1]]);
-        assert_eq!(pages(&all, 7, Order::Ascending), [vec![1, 2, 3, 4, 5, 6, 7]]);
+        assert_eq!(
+            pages(&all, 3, Order::Ascending),
+            [vec![1, 2, 3], vec![4, 5, 6], vec![7]]
+        );
+        assert_eq!(
+            pages(&all, 3, Order::Descending),
+            [vec![7, 6, 5], vec![4, 3, 2], vec![1]]
+        );
+        assert_eq!(
+            pages(&all, 7, Order::Ascending),
+            [vec![1, 2, 3, 4, 5, 6, 7]]
+        );
         assert_eq!(pages(&[], 7, Order::Ascending), [Vec::<u32>::new()]);
     }
 
@@ -260,8 +290,15 @@ mod tests {
             ("cursor=", "cursor"),
         ] {
             let e = PageParams::from_query(Some(q)).expect_err(q);
-            assert_eq!((e.code, e.field.as_deref()), ("invalid_parameter", Some(field)), "{q}");
+            assert_eq!(
+                (e.code, e.field.as_deref()),
+                ("invalid_parameter", Some(field)),
+                "{q}"
+            );
         }
-        assert_eq!(PageParams::from_query(None).expect("none"), PageParams::default());
+        assert_eq!(
+            PageParams::from_query(None).expect("none"),
+            PageParams::default()
+        );
     }
 }

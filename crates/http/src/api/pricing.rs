@@ -41,11 +41,13 @@ pub(crate) async fn history(
     page: super::page::PageParams,
     Query(_): Query<HistoryQuery>,
 ) -> Result<Json<super::page::Paged<serde_json::Value>>, ApiError> {
-    let items = s
-            .app
-            .pricing_history(&caller, 10_000)
-            .await?;
-    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Descending, &["version"])?))
+    let items = s.app.pricing_history(&caller, 10_000).await?;
+    Ok(Json(super::page::paged_json(
+        &page,
+        items,
+        super::page::Order::Descending,
+        &["version"],
+    )?))
 }
 
 #[derive(Deserialize)]

@@ -151,7 +151,12 @@ pub(crate) async fn periods(
     page: super::page::PageParams,
 ) -> Result<Json<super::page::Paged<serde_json::Value>>, ApiError> {
     let items = s.app.rating_status(&caller).await?;
-    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Descending, &["period"])?))
+    Ok(Json(super::page::paged_json(
+        &page,
+        items,
+        super::page::Order::Descending,
+        &["period"],
+    )?))
 }
 
 pub(crate) async fn period(
@@ -381,10 +386,15 @@ pub(crate) async fn list_views(
     page: super::page::PageParams,
 ) -> Result<Json<super::page::Paged<serde_json::Value>>, ApiError> {
     let items = s
-            .app
-            .list_views(&caller, be_domain::ViewKind::Analysis)
-            .await?;
-    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Ascending, &["name", "id"])?))
+        .app
+        .list_views(&caller, be_domain::ViewKind::Analysis)
+        .await?;
+    Ok(Json(super::page::paged_json(
+        &page,
+        items,
+        super::page::Order::Ascending,
+        &["name", "id"],
+    )?))
 }
 
 pub(crate) async fn create_view(
@@ -438,10 +448,15 @@ pub(crate) async fn list_asset_groups(
     page: super::page::PageParams,
 ) -> Result<Json<super::page::Paged<serde_json::Value>>, ApiError> {
     let items = s
-            .app
-            .list_views(&caller, be_domain::ViewKind::AssetGroup)
-            .await?;
-    Ok(Json(super::page::paged_json(&page, items, super::page::Order::Ascending, &["name", "id"])?))
+        .app
+        .list_views(&caller, be_domain::ViewKind::AssetGroup)
+        .await?;
+    Ok(Json(super::page::paged_json(
+        &page,
+        items,
+        super::page::Order::Ascending,
+        &["name", "id"],
+    )?))
 }
 
 pub(crate) async fn create_asset_group(

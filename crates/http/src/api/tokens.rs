@@ -117,7 +117,12 @@ pub(crate) async fn list(
         .map(Into::into)
         .collect();
     let order = crate::api::page::Order::Descending;
-    Ok(Json(crate::api::page::paged_json(&page, items, order, &["created_at", "id"])?))
+    Ok(Json(crate::api::page::paged_json(
+        &page,
+        items,
+        order,
+        &["created_at", "id"],
+    )?))
 }
 
 pub(crate) async fn revoke(

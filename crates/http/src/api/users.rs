@@ -36,7 +36,12 @@ pub(crate) async fn list(
     page: PageParams,
 ) -> Result<Json<Paged<serde_json::Value>>, ApiError> {
     let items = s.app.list_users(&caller).await?;
-    Ok(Json(paged_json(&page, items, Order::Ascending, &["email", "id"])?))
+    Ok(Json(paged_json(
+        &page,
+        items,
+        Order::Ascending,
+        &["email", "id"],
+    )?))
 }
 
 pub(crate) async fn set_role(
@@ -67,7 +72,12 @@ pub(crate) async fn invites(
     page: PageParams,
 ) -> Result<Json<Paged<serde_json::Value>>, ApiError> {
     let items = s.app.list_invites(&caller).await?;
-    Ok(Json(paged_json(&page, items, Order::Descending, &["created_at", "id"])?))
+    Ok(Json(paged_json(
+        &page,
+        items,
+        Order::Descending,
+        &["created_at", "id"],
+    )?))
 }
 
 pub(crate) async fn invite(

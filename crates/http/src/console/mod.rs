@@ -233,7 +233,11 @@ impl FromRequestParts<AppState> for ConsoleUser {
             );
             Redirect::to(&target).into_response()
         };
-        let Some(token) = cookies::get(&parts.headers, cookies::SESSION, state.settings.secure_cookies) else {
+        let Some(token) = cookies::get(
+            &parts.headers,
+            cookies::SESSION,
+            state.settings.secure_cookies,
+        ) else {
             return Err(to_login());
         };
         if let Some(caller) = parts.extensions.get::<Caller>() {

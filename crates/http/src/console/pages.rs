@@ -291,7 +291,8 @@ pub(crate) async fn login(
             r
         }
         Err(e @ (AppError::Unauthenticated { .. } | AppError::RateLimited { .. })) => {
-            let pre = cookies::get(&headers, cookies::PRE_LOGIN, s.settings.secure_cookies).unwrap_or_default();
+            let pre = cookies::get(&headers, cookies::PRE_LOGIN, s.settings.secure_cookies)
+                .unwrap_or_default();
             let page = LoginPage {
                 layout: None,
                 csrf: s.app.keys().csrf_token(&csrf::pre_login_binding(&pre)),

@@ -351,7 +351,8 @@ pub(crate) async fn accept(
             let Ok(invite) = s.app.invite_by_link(&token).await else {
                 return error_page(&e);
             };
-            let pre = cookies::get(&headers, cookies::PRE_LOGIN, s.settings.secure_cookies).unwrap_or_default();
+            let pre = cookies::get(&headers, cookies::PRE_LOGIN, s.settings.secure_cookies)
+                .unwrap_or_default();
             let page = InvitePage {
                 layout: None,
                 csrf: s.app.keys().csrf_token(&csrf::pre_login_binding(&pre)),

@@ -1088,7 +1088,9 @@ async fn a_pull_with_warnings_shows_them_in_the_history() {
     assert!(
         page.body.contains("7 values not used as written")
             && page.body.contains("The first 2 of 7")
-            && page.body.contains("amortized-1.csv:9:61 (exchangeRateDate)"),
+            && page
+                .body
+                .contains("amortized-1.csv:9:61 (exchangeRateDate)"),
         "{}",
         page.body
     );

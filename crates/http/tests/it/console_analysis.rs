@@ -159,18 +159,35 @@ async fn pivots_are_cached_until_a_new_rating_of_a_period_they_read() {
     assert_eq!(again, first);
     assert_eq!(pivots.load(SeqCst), 1, "the same runs: from the cache");
     // The dashboard: its trend without a filter comes from the runs' totals, its month is a pivot.
-    app.app.dashboard(&caller, Some("")).await.expect("dashboard");
+    app.app
+        .dashboard(&caller, Some(""))
+        .await
+        .expect("dashboard");
     assert_eq!(pivots.load(SeqCst), 2, "the month");
-    app.app.dashboard(&caller, Some("")).await.expect("dashboard");
-    assert_eq!(pivots.load(SeqCst), 2, "the dashboard again: from the cache");
+    app.app
+        .dashboard(&caller, Some(""))
+        .await
+        .expect("dashboard");
+    assert_eq!(
+        pivots.load(SeqCst),
+        2,
+        "the dashboard again: from the cache"
+    );
 
     // A new rating of this month: a new run, so every query reading it is computed again.
     app.app.rate_now(&caller, &now().key()).await.expect("rate");
     while app.app.run_due_jobs().await.expect("jobs") > 0 {}
     let after = app.app.analysis(&caller, &query).await.expect("analysis");
-    assert_eq!(pivots.load(SeqCst), 3, "a new rating invalidates the analysis");
+    assert_eq!(
+        pivots.load(SeqCst),
+        3,
+        "a new rating invalidates the analysis"
+    );
     assert_eq!(after.periods, first.periods);
-    app.app.dashboard(&caller, Some("")).await.expect("dashboard");
+    app.app
+        .dashboard(&caller, Some(""))
+        .await
+        .expect("dashboard");
     assert_eq!(pivots.load(SeqCst), 4, "and the dashboard's month");
     // Another query over last month only still reads the same run: cached after its first time.
     let last: be_app::rating::AnalysisQuery = serde_json::from_value(serde_json::json!({

@@ -87,15 +87,26 @@ async fn conforms(test: &TestApp, method: &str, path: &str, status: u16, body: &
         None => responses.get("default").expect("status documented"),
     };
     let schema = &response["content"]["application/json"]["schema"];
-    assert!(schema.is_object(), "{method} {path} {status} has a JSON schema");
+    assert!(
+        schema.is_object(),
+        "{method} {path} {status} has a JSON schema"
+    );
     let mut problems = vec![];
     check(&doc, schema, body, "$", &mut problems);
-    assert!(problems.is_empty(), "{method} {path} {status}: {problems:?}\n{body}");
+    assert!(
+        problems.is_empty(),
+        "{method} {path} {status}: {problems:?}\n{body}"
+    );
 }
 
 async fn draft(test: &TestApp, token: &str) -> String {
     let (_, account) = test
-        .api(Method::POST, "/accounts", Some(token), Some(json!({"name": "Contoso"})))
+        .api(
+            Method::POST,
+            "/accounts",
+            Some(token),
+            Some(json!({"name": "Contoso"})),
+        )
         .await;
     let (status, c) = test
         .api(
@@ -118,9 +129,18 @@ async fn the_agreement_type_and_the_error_list_are_as_documented() {
     let path = format!("/connections/{id}");
     // `ea` is documented (any case) and answered as EA.
     let (status, c) = test
-        .api(Method::PATCH, &path, Some(token), Some(json!({"agreement_type": "ea"})))
+        .api(
+            Method::PATCH,
+            &path,
+            Some(token),
+            Some(json!({"agreement_type": "ea"})),
+        )
         .await;
-    assert_eq!((status, c["agreement_type"].clone()), (200, json!("EA")), "{c}");
+    assert_eq!(
+        (status, c["agreement_type"].clone()),
+        (200, json!("EA")),
+        "{c}"
+    );
     conforms(&test, "patch", "/connections/{id}", 200, &c).await;
     // A long name is not in the document, so the API refuses it.
     let (status, e) = test
@@ -142,7 +162,11 @@ async fn the_agreement_type_and_the_error_list_are_as_documented() {
             Some(json!({"tenant_id": "not a tenant!", "client_id": "nope"})),
         )
         .await;
-    assert_eq!((status, e["code"].clone()), (422, json!("invalid_fields")), "{e}");
+    assert_eq!(
+        (status, e["code"].clone()),
+        (422, json!("invalid_fields")),
+        "{e}"
+    );
     assert!(e["errors"].as_array().is_some_and(|a| a.len() == 2), "{e}");
     conforms(&test, "patch", "/connections/{id}", 422, &e).await;
 }
@@ -156,16 +180,26 @@ async fn every_refusal_is_the_json_error() {
     let send = |req: reqwest::RequestBuilder| async move {
         let resp = req.send().await.expect("send");
         let status = resp.status().as_u16();
-        let kind = resp.headers()["content-type"].to_str().expect("ct").to_string();
+        let kind = resp.headers()["content-type"]
+            .to_str()
+            .expect("ct")
+            .to_string();
         let body: Value = resp.json().await.unwrap_or(Value::Null);
         (status, kind, body)
     };
     // A path segment that is not UTF-8, a query parameter given twice.
-    for path in ["/api/v1/accounts/%FF%FE", "/api/v1/accounts?limit=1&limit=2", "/api/v1/audit?kind=a&kind=b"] {
+    for path in [
+        "/api/v1/accounts/%FF%FE",
+        "/api/v1/accounts?limit=1&limit=2",
+        "/api/v1/audit?kind=a&kind=b",
+    ] {
         let (status, kind, body) = send(client.get(test.url(path)).bearer_auth(token)).await;
         assert_eq!(status, 400, "{path}: {body}");
         assert!(kind.starts_with("application/json"), "{path}: {kind}");
-        assert!(body["code"].is_string() && body["message"].is_string(), "{path}: {body}");
+        assert!(
+            body["code"].is_string() && body["message"].is_string(),
+            "{path}: {body}"
+        );
     }
     // A body that is not JSON: 415, documented for the operation.
     let (status, _, body) = send(
@@ -176,7 +210,10 @@ async fn every_refusal_is_the_json_error() {
             .body("name=x"),
     )
     .await;
-    assert_eq!((status, body["code"].clone()), (415, json!("unsupported_media_type")));
+    assert_eq!(
+        (status, body["code"].clone()),
+        (415, json!("unsupported_media_type"))
+    );
     let (_, doc) = test.api(Method::GET, "/openapi.json", None, None).await;
     assert!(doc["paths"]["/accounts"]["post"]["responses"]["415"].is_object());
     // The scheme is case-insensitive: `BEARER` works on every route, /me included.
@@ -191,11 +228,22 @@ async fn every_refusal_is_the_json_error() {
     }
     // What the schema allows is accepted; what it refuses, the server refuses.
     let schema = &doc["components"]["schemas"]["AccountInput"]["properties"]["name"];
-    assert_eq!((schema["minLength"].clone(), schema["maxLength"].clone()), (json!(1), json!(100)));
+    assert_eq!(
+        (schema["minLength"].clone(), schema["maxLength"].clone()),
+        (json!(1), json!(100))
+    );
     let (status, body) = test
-        .api(Method::POST, "/accounts", Some(token), Some(json!({"name": ""})))
+        .api(
+            Method::POST,
+            "/accounts",
+            Some(token),
+            Some(json!({"name": ""})),
+        )
         .await;
-    assert_eq!((status, body["code"].clone()), (422, json!("account_name_empty")));
+    assert_eq!(
+        (status, body["code"].clone()),
+        (422, json!("account_name_empty"))
+    );
 }
 
 /// Every list is paginated (issue 12, item 14): pages of `limit` in a stable order, the last
@@ -207,7 +255,12 @@ async fn lists_come_a_page_at_a_time() {
     let token = t.token.as_str();
     for i in 0..7 {
         let (status, _) = test
-            .api(Method::POST, "/accounts", Some(token), Some(json!({"name": format!("Account {i}")})))
+            .api(
+                Method::POST,
+                "/accounts",
+                Some(token),
+                Some(json!({"name": format!("Account {i}")})),
+            )
             .await;
         assert_eq!(status, 201);
     }
@@ -223,7 +276,13 @@ async fn lists_come_a_page_at_a_time() {
         assert_eq!(status, 200, "{page}");
         conforms(&test, "get", "/accounts", 200, &page).await;
         pages += 1;
-        names.extend(page["items"].as_array().expect("items").iter().map(|a| a["name"].as_str().expect("n").to_string()));
+        names.extend(
+            page["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|a| a["name"].as_str().expect("n").to_string()),
+        );
         match page["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_string()),
             None => break,
@@ -233,18 +292,34 @@ async fn lists_come_a_page_at_a_time() {
     let expected: Vec<String> = (0..7).map(|i| format!("Account {i}")).collect();
     assert_eq!(names, expected);
     // Another list, through the generic pager, and a bad cursor refused with its parameter.
-    let (status, tokens) = test.api(Method::GET, "/tokens?limit=1", Some(token), None).await;
+    let (status, tokens) = test
+        .api(Method::GET, "/tokens?limit=1", Some(token), None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(tokens["items"].as_array().map(Vec::len), Some(1));
     assert!(tokens.get("next_cursor").is_some(), "{tokens}");
-    let (status, e) = test.api(Method::GET, "/accounts?cursor=***", Some(token), None).await;
+    let (status, e) = test
+        .api(Method::GET, "/accounts?cursor=***", Some(token), None)
+        .await;
     assert_eq!((status, e["field"].clone()), (400, json!("cursor")), "{e}");
     // Every list operation documents limit and cursor.
     let (_, doc) = test.api(Method::GET, "/openapi.json", None, None).await;
-    for path in ["/accounts", "/tokens", "/connections", "/audit", "/invoices", "/users"] {
-        let params = doc["paths"][path]["get"]["parameters"].as_array().expect("params");
+    for path in [
+        "/accounts",
+        "/tokens",
+        "/connections",
+        "/audit",
+        "/invoices",
+        "/users",
+    ] {
+        let params = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .expect("params");
         for name in ["limit", "cursor"] {
-            assert!(params.iter().any(|p| p["name"] == name), "{path} lacks {name}");
+            assert!(
+                params.iter().any(|p| p["name"] == name),
+                "{path} lacks {name}"
+            );
         }
     }
 }

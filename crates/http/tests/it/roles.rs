@@ -643,7 +643,12 @@ async fn owners_invite_change_roles_and_remove_users_but_never_the_last_owner() 
     assert_eq!(common.status, 422);
     let said = common.field_error("password").expect("beside the password");
     assert!(said.contains("most common"), "{said}");
-    assert_eq!(common.body.matches("most common").count(), 1, "{}", common.body);
+    assert_eq!(
+        common.body.matches("most common").count(),
+        1,
+        "{}",
+        common.body
+    );
     let joined = b
         .post(&path, &[("csrf", &csrf), ("password", PASSWORD)])
         .await;

@@ -227,7 +227,11 @@ async fn a_token_made_before_sign_in_is_refused_after_it() {
     let cross = other
         .post(
             "/login",
-            &[("csrf", &csrf), ("email", &t.email), ("password", &t.password)],
+            &[
+                ("csrf", &csrf),
+                ("email", &t.email),
+                ("password", &t.password),
+            ],
         )
         .await;
     assert_eq!(cross.status, 403);
@@ -244,7 +248,12 @@ async fn pages_show_only_what_the_server_chose_to_say() {
     let mut b = crate::harness::Browser::new(&test);
     b.login(&t.email, &t.password).await;
     let (_, account) = test
-        .api(Method::POST, "/accounts", Some(t.token.as_str()), Some(json!({"name": "Contoso"})))
+        .api(
+            Method::POST,
+            "/accounts",
+            Some(t.token.as_str()),
+            Some(json!({"name": "Contoso"})),
+        )
         .await;
     let (status, c) = test
         .api(
@@ -265,7 +274,10 @@ async fn pages_show_only_what_the_server_chose_to_say() {
     ] {
         let page = b.get(&path).await;
         assert_eq!(page.status, 200, "{path}");
-        assert!(!page.body.contains("555-0100"), "{path} shows the address's text");
+        assert!(
+            !page.body.contains("555-0100"),
+            "{path} shows the address's text"
+        );
     }
     // Validating an incomplete connection names what is missing in the server's words.
     let csrf = b.get(&format!("/connections/{id}")).await.csrf();
@@ -275,14 +287,29 @@ async fn pages_show_only_what_the_server_chose_to_say() {
     let to = refused.location.expect("redirect");
     assert_eq!(to, format!("/connections/{id}?error=connection_incomplete"));
     let page = b.get(&to).await;
-    assert!(page.body.contains("Enter the missing details first"), "{}", page.body);
+    assert!(
+        page.body.contains("Enter the missing details first"),
+        "{}",
+        page.body
+    );
 
     // The CLI hint on the tokens page: the configured address, whatever Host the request named.
     let csrf = b.get("/tokens").await.csrf();
     let issued = b
-        .post_with_host("/tokens", &[("csrf", &csrf), ("name", "laptop")], "evil.example")
+        .post_with_host(
+            "/tokens",
+            &[("csrf", &csrf), ("name", "laptop")],
+            "evil.example",
+        )
         .await;
     assert_eq!(issued.status, 201, "{}", issued.body);
-    assert!(!issued.body.contains("evil.example"), "the Host header is not trusted");
-    assert!(issued.body.contains("http://localhost:8080"), "{}", issued.body);
+    assert!(
+        !issued.body.contains("evil.example"),
+        "the Host header is not trusted"
+    );
+    assert!(
+        issued.body.contains("http://localhost:8080"),
+        "{}",
+        issued.body
+    );
 }

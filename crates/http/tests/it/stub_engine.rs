@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use be_app::rating::{
-    GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery, PivotInput, Port,
-    PortError, PortErrorKind, RateInput, RatedLine, RatedSummary, RatingPort,
+    GroupTotals, GroupedRow, ImportOutcome, ImportedPeriod, LineExplanation, LinesQuery,
+    PivotInput, Port, PortError, PortErrorKind, RateInput, RatedLine, RatedSummary, RatingPort,
 };
 use be_domain::{BillingPeriod, Exact};
 
@@ -64,7 +64,9 @@ pub const ROWS: &[StubRow] = &[
 impl StubRow {
     /// The row's measures.
     fn sums(&self) -> [(&'static str, Exact); 5] {
-        let profit = ex(self.billed).checked_sub(ex(self.provider)).expect("fits");
+        let profit = ex(self.billed)
+            .checked_sub(ex(self.provider))
+            .expect("fits");
         [
             ("ProviderCost", ex(self.provider)),
             ("BilledCost", ex(self.billed)),

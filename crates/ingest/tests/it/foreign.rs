@@ -113,7 +113,12 @@ fn error_lines_are_right_for_lf_crlf_mixed_endings_and_quoted_line_breaks() {
                     let at = e.position().unwrap_or_else(|| panic!("no position: {e}"));
                     assert_eq!(
                         (at.line, at.column, at.column_name.as_deref(), e.code()),
-                        (line, Some(cost as u64 + 1), Some("Cost"), "ingest_bad_value"),
+                        (
+                            line,
+                            Some(cost as u64 + 1),
+                            Some("Cost"),
+                            "ingest_bad_value"
+                        ),
                         "{name}, multi-line {multiline}, chunk {chunk}, actual {actual}: {e}"
                     );
                 }
@@ -133,7 +138,9 @@ fn scanner_errors_name_the_physical_line_in_crlf_files() {
     recs[6][account] = "STRAY-MARK".into();
     let text = String::from_utf8(write(&recs, |_| "\r\n")).expect("utf8");
     // a stray quote in data row 6, which starts on line 8 (row 2 spans two lines)
-    let bytes = text.replacen(",STRAY-MARK,", ",ACM \"Team\",", 1).into_bytes();
+    let bytes = text
+        .replacen(",STRAY-MARK,", ",ACM \"Team\",", 1)
+        .into_bytes();
     for &(chunk, threads) in CHUNKINGS {
         let e = first_error(&bytes, false, opts(chunk, threads));
         assert_eq!(e.code(), "ingest_malformed_csv", "{e}");
@@ -158,13 +165,18 @@ fn lines_restart_in_each_blob_and_the_sequential_reader_agrees() {
     while let Some(rec) = r.next_record().expect("record") {
         lines.push(rec.line());
     }
-    let want: Vec<u64> = std::iter::once(2).chain(5..5 + recs.len() as u64 - 2).collect();
+    let want: Vec<u64> = std::iter::once(2)
+        .chain(5..5 + recs.len() as u64 - 2)
+        .collect();
     assert_eq!(lines, want);
     recs[4][cost] = "x".into();
     let bad = write(&recs, |_| "\r\n");
     for &(chunk, threads) in CHUNKINGS {
         let conv = FocusConverter::new(
-            vec![mem("blob-1.csv", good.clone()), mem("blob-2.csv", bad.clone())],
+            vec![
+                mem("blob-1.csv", good.clone()),
+                mem("blob-2.csv", bad.clone()),
+            ],
             vec![],
             opts(chunk, threads),
         );
@@ -186,10 +198,7 @@ fn lines_restart_in_each_blob_and_the_sequential_reader_agrees() {
 fn odd_values_in_optional_x_columns_are_warnings_not_failures() {
     let g = generator(Layout::Mca2023_12_01Preview, 120, 3);
     let mut recs = records(&generated_csv(&g, Metric::AmortizedCost));
-    let (rate_date, usd) = (
-        col(&recs, "exchangeRateDate"),
-        col(&recs, "costInUsd"),
-    );
+    let (rate_date, usd) = (col(&recs, "exchangeRateDate"), col(&recs, "costInUsd"));
     recs[3][rate_date] = "3/1/21".into();
     recs[40][rate_date] = "3/1/21".into();
     recs[7][usd] = "n/a".into();
@@ -208,21 +217,24 @@ fn odd_values_in_optional_x_columns_are_warnings_not_failures() {
         let seen: Vec<(u64, Option<u64>, Option<&str>, &str)> = warnings
             .examples
             .iter()
-            .map(|w| {
-                (
-                    w.line,
-                    w.column,
-                    w.column_name.as_deref(),
-                    w.value.as_str(),
-                )
-            })
+            .map(|w| (w.line, w.column, w.column_name.as_deref(), w.value.as_str()))
             .collect();
         assert_eq!(
             seen,
             vec![
-                (4, Some(rate_date as u64 + 1), Some("exchangeRateDate"), "3/1/21"),
+                (
+                    4,
+                    Some(rate_date as u64 + 1),
+                    Some("exchangeRateDate"),
+                    "3/1/21"
+                ),
                 (8, Some(usd as u64 + 1), Some("costInUsd"), "n/a"),
-                (41, Some(rate_date as u64 + 1), Some("exchangeRateDate"), "3/1/21"),
+                (
+                    41,
+                    Some(rate_date as u64 + 1),
+                    Some("exchangeRateDate"),
+                    "3/1/21"
+                ),
             ],
             "chunk {chunk}, threads {threads}"
         );
@@ -288,7 +300,10 @@ fn a_file_without_charge_type_is_refused_at_its_header() {
     }
     let e = first_error(&write(&recs, |_| "\n"), false, ConvertOptions::default());
     assert_eq!(e.code(), "ingest_missing_column", "{e}");
-    assert_eq!(e.position().map(|p| (p.file.as_str(), p.line)), Some(("f.csv", 1)));
+    assert_eq!(
+        e.position().map(|p| (p.file.as_str(), p.line)),
+        Some(("f.csv", 1))
+    );
     assert!(e.to_string().contains("no ChargeType column"), "{e}");
 }
 
@@ -300,7 +315,9 @@ fn an_invalid_currency_is_refused_with_file_line_and_column() {
         // in the actual file, the one kept row (the reservation purchase)
         let row = if actual {
             let ct = col(&recs, "ChargeType");
-            recs.iter().position(|r| r[ct] == "Purchase").expect("a purchase")
+            recs.iter()
+                .position(|r| r[ct] == "Purchase")
+                .expect("a purchase")
         } else {
             5
         };
@@ -310,7 +327,11 @@ fn an_invalid_currency_is_refused_with_file_line_and_column() {
         let at = e.position().expect("position");
         assert_eq!(
             (at.line, at.column, at.column_name.as_deref()),
-            (row as u64 + 1, Some(cur as u64 + 1), Some("BillingCurrency")),
+            (
+                row as u64 + 1,
+                Some(cur as u64 + 1),
+                Some("BillingCurrency")
+            ),
             "{e}"
         );
         assert!(e.to_string().contains("ISO 4217"), "{e}");
@@ -361,7 +382,10 @@ fn an_empty_charge_type_is_refused_and_an_unknown_one_is_a_warning() {
     );
     assert_eq!(warnings.count, 1);
     assert_eq!(
-        (warnings.examples[0].line, warnings.examples[0].value.as_str()),
+        (
+            warnings.examples[0].line,
+            warnings.examples[0].value.as_str()
+        ),
         (5, "Mystery")
     );
 }
@@ -415,7 +439,10 @@ fn an_unmapped_service_named_like_a_mapped_one_takes_its_category() {
         }
         assert_eq!(got[&name], BTreeSet::from([category.clone()]));
         let sub = column(&batches, "ServiceSubcategory");
-        assert_eq!(sub[5].as_deref(), Some(format!("Other ({category})").as_str()));
+        assert_eq!(
+            sub[5].as_deref(),
+            Some(format!("Other ({category})").as_str())
+        );
         assert_eq!(
             (
                 column(&batches, "ServiceCategory")[19].as_deref(),
@@ -441,8 +468,12 @@ fn golden(name: &str, got: &str) {
         std::fs::write(&path, got).expect("bless");
         return;
     }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} missing: run with BILLING_ENGINE_BLESS=1", path.display()));
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} missing: run with BILLING_ENGINE_BLESS=1",
+            path.display()
+        )
+    });
     if got != want {
         let first = got
             .lines()
@@ -495,7 +526,11 @@ fn the_legacy_ea_usage_details_layout_converts_to_the_expected_rows() {
         ConvertOptions::default(),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    assert!(report.reconciliation.reconciled, "{}", report.reconciliation.summary());
+    assert!(
+        report.reconciliation.reconciled,
+        "{}",
+        report.reconciliation.summary()
+    );
     assert_eq!(report.write.rows, 5);
 }
 
@@ -512,7 +547,8 @@ fn the_legacy_layout_without_currency_is_refused_by_name() {
     assert_eq!(e.code(), "ingest_unsupported_layout", "{e}");
     assert_eq!(e.position().map(|p| p.line), Some(1));
     assert!(
-        e.to_string().contains("legacy EA usage-details layout") && e.to_string().contains("Currency"),
+        e.to_string().contains("legacy EA usage-details layout")
+            && e.to_string().contains("Currency"),
         "{e}"
     );
 }

@@ -480,7 +480,10 @@ async fn a_pulls_warnings_are_kept_with_its_history(store: Arc<dyn Store>) {
     let mut record = running_period(&job, c, t);
     store.record_sync_period(&record).await.expect("started");
     let history = store.list_sync_periods(a, c, 10).await.expect("history");
-    assert_eq!((history[0].warning_count, history[0].warnings.len()), (0, 0));
+    assert_eq!(
+        (history[0].warning_count, history[0].warnings.len()),
+        (0, 0)
+    );
     record.outcome = SyncOutcome::Succeeded;
     record.finished_at = Some(t + Duration::seconds(3));
     record.warning_count = 12;
