@@ -358,6 +358,7 @@ impl RatingPort for EnginePort {
                         bytes: p.bytes,
                         billed_total: sum(&p.billed_cost)?,
                         effective_total: sum(&p.effective_cost)?,
+                        currency: p.currency.clone(),
                     })
                 })
                 .collect::<Result<_, PortError>>()?,

@@ -86,6 +86,8 @@ pub struct ImportedPeriod {
     pub bytes: u64,
     pub billed_cost: ExactSum,
     pub effective_cost: ExactSum,
+    /// The BillingCurrency of every row, when the period has one currency (`None`: several).
+    pub currency: Option<String>,
 }
 
 /// What an import did.
@@ -250,6 +252,44 @@ struct PeriodSink {
     rows: u64,
     billed: ExactSum,
     effective: ExactSum,
+    currencies: Currencies,
+}
+
+/// The billing currencies seen in a period's rows.
+#[derive(Debug, Default)]
+enum Currencies {
+    #[default]
+    None,
+    One(String),
+    Several,
+}
+
+impl Currencies {
+    fn see(&mut self, cell: &Cell) {
+        let Cell::Text(Some(code)) = cell else {
+            return;
+        };
+        match self {
+            Currencies::None => *self = Currencies::One(code.clone()),
+            Currencies::One(seen) if seen != code => *self = Currencies::Several,
+            _ => {}
+        }
+    }
+
+    fn single(self) -> Option<String> {
+        match self {
+            Currencies::One(code) => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// Where BillingCurrency is in a row's cells (the FOCUS columns come first, in their order).
+fn billing_currency_cell() -> usize {
+    FOCUS_COLUMNS
+        .iter()
+        .position(|(c, _)| *c == "BillingCurrency")
+        .expect("BillingCurrency is a FOCUS column")
 }
 
 fn writer_properties() -> WriterProperties {
@@ -283,10 +323,14 @@ impl PeriodSink {
             rows: 0,
             billed: ExactSum::ZERO,
             effective: ExactSum::ZERO,
+            currencies: Currencies::None,
         })
     }
 
     fn push(&mut self, row: Vec<Cell>, billed: i128, effective: i128) -> Result<()> {
+        if let Some(cell) = row.get(billing_currency_cell()) {
+            self.currencies.see(cell);
+        }
         for (col, cell) in self.columns.iter_mut().zip(row) {
             col.push(cell);
         }
@@ -341,6 +385,7 @@ impl PeriodSink {
             bytes: 0,
             billed_cost: self.billed,
             effective_cost: self.effective,
+            currency: std::mem::take(&mut self.currencies).single(),
         };
         Ok((self.tmp, self.final_path, imported))
     }

@@ -345,6 +345,8 @@ pub struct ImportedPeriodRecord {
     pub file_name: String,
     pub bytes: i64,
     pub imported_at: OffsetDateTime,
+    /// The BillingCurrency every row shares; `None` when they have several.
+    pub billing_currency: Option<String>,
 }
 
 /// A sub-account seen in the data.

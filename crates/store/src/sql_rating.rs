@@ -68,6 +68,7 @@ struct ImportedRow {
     file_name: String,
     bytes: i64,
     imported_at: OffsetDateTime,
+    billing_currency: Option<String>,
 }
 
 impl From<ImportedRow> for ImportedPeriodRecord {
@@ -82,6 +83,7 @@ impl From<ImportedRow> for ImportedPeriodRecord {
             file_name: r.file_name,
             bytes: r.bytes,
             imported_at: r.imported_at,
+            billing_currency: r.billing_currency,
         }
     }
 }
@@ -317,10 +319,10 @@ macro_rules! rating_store {
 
             async fn upsert_imported_period(&self, p: &ImportedPeriodRecord) -> Result<()> {
                 sqlx::query(
-                    "INSERT INTO imported_periods (organization_id, source_id, period, rows_stored, billed_total, effective_total, file_name, bytes, imported_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (source_id, period) DO UPDATE SET rows_stored = excluded.rows_stored, \
+                    "INSERT INTO imported_periods (organization_id, source_id, period, rows_stored, billed_total, effective_total, file_name, bytes, imported_at, \
+                     billing_currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (source_id, period) DO UPDATE SET rows_stored = excluded.rows_stored, \
                      billed_total = excluded.billed_total, effective_total = excluded.effective_total, file_name = excluded.file_name, \
-                     bytes = excluded.bytes, imported_at = excluded.imported_at",
+                     bytes = excluded.bytes, imported_at = excluded.imported_at, billing_currency = excluded.billing_currency",
                 )
                 .bind(p.organization_id.as_uuid())
                 .bind(p.source_id.as_uuid())
@@ -331,6 +333,7 @@ macro_rules! rating_store {
                 .bind(&p.file_name)
                 .bind(p.bytes)
                 .bind(p.imported_at)
+                .bind(&p.billing_currency)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -338,8 +341,8 @@ macro_rules! rating_store {
 
             async fn list_imported_periods(&self, org: OrganizationId) -> Result<Vec<ImportedPeriodRecord>> {
                 let rows: Vec<ImportedRow> = sqlx::query_as(
-                    "SELECT organization_id, source_id, period, rows_stored, billed_total, effective_total, file_name, bytes, imported_at \
-                     FROM imported_periods WHERE organization_id = $1 ORDER BY period, source_id",
+                    "SELECT organization_id, source_id, period, rows_stored, billed_total, effective_total, file_name, bytes, imported_at, \
+                     billing_currency FROM imported_periods WHERE organization_id = $1 ORDER BY period, source_id",
                 )
                 .bind(org.as_uuid())
                 .fetch_all(&self.pool)

@@ -178,6 +178,7 @@ impl App {
                     file_name: original_name.to_string(),
                     bytes: p.bytes as i64,
                     imported_at: now,
+                    billing_currency: p.currency.clone(),
                 })
                 .await?;
         }
@@ -246,7 +247,7 @@ impl App {
                     period: p.period.clone(),
                     rows: p.rows_stored,
                     billed_total: p.billed_total.clone(),
-                    currency: None,
+                    currency: p.billing_currency.clone(),
                     stored_at: p.imported_at,
                 })
                 .collect();

@@ -203,6 +203,9 @@ pub struct ImportedPeriod {
     pub bytes: u64,
     pub billed_total: Exact,
     pub effective_total: Exact,
+    /// The billing currency of the period's rows; absent when they have several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
 }
 
 /// What an import did.

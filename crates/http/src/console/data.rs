@@ -181,8 +181,8 @@ impl ImportResult {
                 .map(|p| ImportedRow {
                     period: p.period.to_string(),
                     rows: p.rows,
-                    billed: Money::of(p.billed_total, None),
-                    effective: Money::of(p.effective_total, None),
+                    billed: Money::of(p.billed_total, p.currency.as_deref()),
+                    effective: Money::of(p.effective_total, p.currency.as_deref()),
                 })
                 .collect(),
             missing: o.missing_columns,

@@ -587,3 +587,28 @@ async fn asset_groups_are_created_made_default_and_deleted() {
             .contains("id=\"no-groups\"")
     );
 }
+
+/// An imported period keeps its billing currency, and the connections page shows its amounts in it.
+#[tokio::test]
+async fn imported_periods_show_their_amounts_in_their_currency() {
+    let (app, email, password, _) = rated().await;
+    let mut b = Browser::new(&app);
+    b.login(&email, &password).await;
+    let page = b.get("/connections").await;
+    assert_eq!(page.status, 200);
+    let start = page
+        .body
+        .find("data-source=")
+        .expect("the imported source's table");
+    let table = &page.body[start..];
+    let table = &table[..table.find("</table>").expect("end of table")];
+    let cells: Vec<&str> = table
+        .split("<td class=\"num")
+        .skip(1)
+        .filter(|c| c.contains("title="))
+        .collect();
+    assert_eq!(cells.len(), 2, "one amount per month: {table}");
+    for cell in cells {
+        assert!(cell.contains("EUR"), "{cell}");
+    }
+}

@@ -277,6 +277,7 @@ impl RatingPort for StubEngine {
                     bytes: 0,
                     billed_total: Exact::ZERO,
                     effective_total: Exact::ZERO,
+                    currency: Some("EUR".into()),
                 })
                 .collect(),
             missing_columns: vec![],

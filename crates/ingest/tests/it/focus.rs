@@ -555,3 +555,34 @@ fn each_kind_of_bad_file_is_refused_naming_what_and_where() {
         "nothing stored"
     );
 }
+
+#[test]
+fn each_period_reports_its_one_billing_currency_or_none_when_mixed() {
+    let dir = temp_dir();
+    let mut eur = basic("2026-10", "s2", "3");
+    for (k, v) in eur.iter_mut() {
+        if *k == "BillingCurrency" {
+            *v = "EUR".into();
+        }
+    }
+    let rows = [
+        basic("2026-09", "s1", "1"),
+        basic("2026-09", "s2", "2"),
+        basic("2026-10", "s1", "2"),
+        eur,
+    ];
+    let file = write_csv(dir.path(), "currencies.csv", FOCUS_1_0, &rows);
+    let report = import_focus(&file, "currencies.csv", &dest(dir.path())).expect("import");
+    let got: Vec<(String, Option<String>)> = report
+        .periods
+        .iter()
+        .map(|p| (p.period.to_string(), p.currency.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("2026-09".into(), Some("USD".into())),
+            ("2026-10".into(), None)
+        ]
+    );
+}

@@ -137,13 +137,20 @@ async fn import_sources_and_their_periods(store: Arc<dyn Store>) {
         file_name: "focus.csv".into(),
         bytes: 1234,
         imported_at: now(),
+        billing_currency: Some("EUR".into()),
     };
     store
         .upsert_imported_period(&p)
         .await
         .expect("first import");
+    assert_eq!(
+        store.list_imported_periods(a).await.expect("list"),
+        vec![p.clone()],
+        "kept with its currency"
+    );
     p.rows_stored = 9;
     p.billed_total = "701.5".into();
+    p.billing_currency = None;
     store
         .upsert_imported_period(&p)
         .await
