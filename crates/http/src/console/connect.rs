@@ -15,6 +15,7 @@ use be_domain::{
 use be_store::ConnectionRecord;
 use serde::Deserialize;
 
+use super::pages::Allowed as _;
 use super::{
     ConsoleUser,
     pages::{Layout, error_page, layout, render, when},

@@ -13,7 +13,7 @@ use be_app::rating::{ImportOutcome, SourcePeriod, SourcesOverview};
 use serde::Deserialize;
 
 use super::ConsoleUser;
-use super::pages::{Layout, error_page, layout, render};
+use super::pages::{Allowed as _, Layout, error_page, layout, render};
 use super::upload;
 use super::view::Money;
 use crate::AppState;

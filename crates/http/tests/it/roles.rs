@@ -858,3 +858,30 @@ async fn pricing_pages_show_changes_only_to_who_may_make_them() {
         }
     }
 }
+
+/// The data pages offer connecting, importing and account changes to who may make them.
+#[tokio::test]
+async fn data_pages_show_changes_only_to_who_may_make_them() {
+    let test = spawn_app().await;
+    let members = members(&test).await;
+    for member in members.iter().filter(|m| m.role >= Role::Analyst) {
+        let (mut b, _) = signed_in(&test, &member.email).await;
+        let manage = member.role >= Role::BillingAdmin;
+        for (page, action) in [
+            ("/connections", "href=\"/connect\""),
+            ("/connections", "id=\"import-link\""),
+            ("/accounts", "action=\"/accounts\""),
+            ("/accounts", "href=\"/connect\""),
+        ] {
+            let got = b.get(page).await;
+            assert_eq!(got.status, 200, "{page} as {:?}", member.role);
+            let main = &got.body[got.body.find("id=\"main\"").expect("main")..];
+            assert_eq!(
+                main.contains(action),
+                manage,
+                "{page} {action} as {:?}",
+                member.role
+            );
+        }
+    }
+}
