@@ -27,6 +27,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+#[path = "common/proc_stats.rs"]
+mod proc_stats;
+
 use anyhow::{Context, bail};
 use be_azure_sim::generator::{DataSpec, Generator, Request, ScopeFilter, Widths, month_bounds};
 use be_azure_sim::{Agreement, Layout as CsvLayout, Metric};
@@ -35,6 +38,7 @@ use be_domain::pricing::{Filter, PricingConfig};
 use be_domain::{BillingPeriod, Currency, Dimension};
 use be_engine::{Engine, Layout, PivotQuery, RateRequest, SourceFile};
 use be_ingest::{ConvertOptions, Source, ingest_period};
+use proc_stats::{cpu_seconds, load_average, peak_rss_kb};
 
 const DUCKDB_SCRIPT: &str = include_str!("pivot_bench_duckdb.py");
 const PERIOD: &str = "2025-06";
@@ -52,33 +56,6 @@ fn spec(rows: u64) -> DataSpec {
         layout: CsvLayout::Ea2024_08_01,
         widths: Widths::Compact,
     }
-}
-
-fn status_kb(key: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// CPU seconds (user + system) of this process so far.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 /// The FOCUS month: generated into pipes and ingested (cached).
@@ -217,7 +194,7 @@ fn run_rate(focus: &Path, out: &Path, layout: &str, rows: u64) -> anyhow::Result
         "{}",
         serde_json::json!({
             "layout": layout, "seconds": t.elapsed().as_secs_f64(), "cpu_seconds": cpu_seconds(),
-            "peak_rss_kb": status_kb("VmHWM:"), "rows": m.rows, "new_lines": m.new_lines,
+            "peak_rss_kb": peak_rss_kb(), "rows": m.rows, "new_lines": m.new_lines,
             "bytes": dir_bytes(out), "files": m.files.len(),
         })
     );

@@ -21,6 +21,8 @@
 
 mod config;
 mod duckdb_sql;
+#[path = "../common/proc_stats.rs"]
+mod proc_stats;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,36 +35,10 @@ use be_domain::pricing::{PeriodConfig, RuleKind};
 use be_domain::{BillingPeriod, Currency, Percent};
 use be_engine::{Engine, Exact, RateRequest, SourceFile};
 use be_ingest::{ConvertOptions, Source, ingest_period};
+use proc_stats::{cpu_seconds, load_average, peak_rss_kb};
 
 const DUCKDB_RUNNER: &str = include_str!("../rate_bench_duckdb.py");
 const SOURCE_ID: &str = "5e1f0000-0000-4000-8000-00000000be01";
-
-fn peak_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// CPU seconds (user + system) of this process so far (`/proc/self/stat`, ticks of 10 ms).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
 
 fn period() -> BillingPeriod {
     BillingPeriod::parse("2025-06").expect("a period")
